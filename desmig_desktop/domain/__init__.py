@@ -1,0 +1,1 @@
+"""Pure domain layer: questionnaire specs, validation, ids and report maths (stdlib only)."""

@@ -1,0 +1,320 @@
+"""Validation of one record against the questionnaire: hard errors refuse, soft warnings ask.
+
+Used identically by the desktop (forms, import, demo) and by the HQ server (push). Input values
+may be raw (strings from a form or a CSV cell); the result carries the normalised values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol
+
+from desmig_desktop.domain import umkm
+from desmig_desktop.domain.fields import EntitySpec, FieldSpec, Kind, entity
+from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.nik import parse_nik
+from desmig_desktop.domain.reference import is_kemendagri_code, load_countries
+
+_KBLI_DIVISIONS = {
+    "A": (1, 3), "B": (5, 9), "C": (10, 33), "D": (35, 35), "E": (36, 39), "F": (41, 43),
+    "G": (45, 47), "H": (49, 53), "I": (55, 56), "J": (58, 63), "K": (64, 66), "L": (68, 68),
+    "M": (69, 75), "N": (77, 82), "O": (84, 84), "P": (85, 85), "Q": (86, 88), "R": (90, 93),
+    "S": (94, 96), "T": (97, 98), "U": (99, 99),
+}
+_PHONE_RE = re.compile(r"^(\+62|62|0)\d{7,13}$")
+_TRUE = {"1", "true", "ya", "y", "yes", "benar"}
+_FALSE = {"0", "false", "tidak", "t", "no", "n", "salah"}
+
+
+class Lookup(Protocol):
+    """What validation needs to know beyond the record itself (the local DB or the HQ DB)."""
+
+    def village_exists(self, code: str) -> bool: ...
+
+    def district_exists(self, code: str) -> bool: ...
+
+    def nik_holder(self, nik: str, exclude_member_id: str | None) -> tuple[str, str] | None:
+        """``(member_id, household_id)`` of another live member holding ``nik``, if any."""
+        ...
+
+
+@dataclass(frozen=True)
+class Issue:
+    field: str
+    code: str
+    message: str
+    hard: bool
+    ref: str | None = None  # e.g. the household id holding a duplicate NIK
+
+
+@dataclass
+class Validation:
+    values: dict[str, Any]
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.hard]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if not i.hard]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def hard(self, key: str, code: str, message: str) -> None:
+        self.issues.append(Issue(key, code, message, True))
+
+    def soft(self, key: str, code: str, message: str, ref: str | None = None) -> None:
+        self.issues.append(Issue(key, code, message, False, ref))
+
+
+class CoerceError(ValueError):
+    pass
+
+
+def parse_date(raw: Any) -> dt.date:
+    """Accept ISO ``YYYY-MM-DD`` or the displayed ``dd/mm/yyyy``."""
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise CoerceError(_("Tanggal tidak valid; gunakan format hh/bb/tttt."))
+
+
+def parse_money(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise CoerceError(_("Jumlah uang harus bilangan bulat rupiah."))
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        value = int(raw)
+    else:
+        text = str(raw).strip().replace("Rp", "").replace(" ", "").replace(".", "")
+        if not text.lstrip("-").isdigit():
+            raise CoerceError(_("Jumlah uang harus bilangan bulat rupiah."))
+        value = int(text)
+    if value < 0:
+        raise CoerceError(_("Jumlah uang tidak boleh negatif."))
+    return value
+
+
+def _coerce_int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise CoerceError(_("Harus bilangan bulat."))
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    text = str(raw).strip()
+    if not re.fullmatch(r"-?\d+", text):
+        raise CoerceError(_("Harus bilangan bulat."))
+    return int(text)
+
+
+def _coerce_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CoerceError(_("Harus Ya atau Tidak."))
+
+
+def coerce(spec: FieldSpec, raw: Any) -> Any:
+    """Normalise one raw value to its stored form; ``None`` for empty; ``CoerceError`` if malformed."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    kind = spec.kind
+    if kind in (Kind.INT,):
+        return _coerce_int(raw)
+    if kind is Kind.MONEY:
+        return parse_money(raw)
+    if kind is Kind.FLOAT:
+        try:
+            return float(str(raw).replace(",", ".")) if not isinstance(raw, (int, float)) else float(raw)
+        except ValueError:
+            raise CoerceError(_("Harus angka desimal.")) from None
+    if kind is Kind.DATE:
+        return parse_date(raw).isoformat()
+    if kind is Kind.BOOL:
+        return _coerce_bool(raw)
+    if kind is Kind.MULTI:
+        parts = raw if isinstance(raw, (list, tuple, set)) else str(raw).split(",")
+        items = sorted({str(p).strip() for p in parts if str(p).strip()})
+        unknown = [p for p in items if p not in spec.choice_values]
+        if unknown:
+            raise CoerceError(_("Pilihan tidak dikenal: {value}", value=", ".join(unknown)))
+        return ",".join(items) or None
+    if not isinstance(raw, str):
+        if isinstance(raw, (int, float)) and kind in (Kind.DIGITS, Kind.TEXT, Kind.PHONE, Kind.CHOICE):
+            raw = str(raw)
+        else:
+            raise CoerceError(_("Harus berupa teks."))
+    text = raw.strip()
+    if kind is Kind.PHONE:
+        text = re.sub(r"[\s\-()]", "", text)
+    if kind is Kind.COUNTRY:
+        text = text.upper()
+    return text
+
+
+def _check_kind(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
+    key, kind = spec.key, spec.kind
+    if spec.max_length is not None and isinstance(value, str) and len(value) > spec.max_length:
+        v.hard(key, "too_long", _("Paling banyak {count} karakter.", count=spec.max_length))
+    if kind is Kind.CHOICE and value not in spec.choice_values:
+        v.hard(key, "choice", _("Pilihan tidak dikenal: {value}", value=value))
+    elif kind is Kind.NIK:
+        _, message = parse_nik(value)
+        if message:
+            v.hard(key, "nik", message)
+    elif kind is Kind.KK:
+        if len(value) != 16 or not (value.isascii() and value.isdigit()):
+            v.hard(key, "kk", _("No. KK harus tepat 16 digit angka."))
+    elif kind is Kind.REGION:
+        if not is_kemendagri_code(value) or value.count(".") != 3:
+            v.hard(key, "region_format", _(
+                "Kode desa harus format Kemendagri PP.KK.CC.DDDD (contoh 32.01.05.2003), bukan kode BPS."))
+        elif lookup is not None and not lookup.village_exists(value):
+            v.hard(key, "region_unknown", _("Kode desa {code} tidak ada dalam daftar wilayah Kemendagri.", code=value))
+    elif kind is Kind.COUNTRY:
+        if value not in {c.code for c in load_countries()}:
+            v.hard(key, "country", _("Kode negara tidak dikenal: {value}", value=value))
+    elif kind is Kind.PHONE:
+        if not _PHONE_RE.match(value):
+            v.hard(key, "phone", _("No. HP harus diawali 0, 62 atau +62 dan berisi 8–15 digit."))
+    elif kind is Kind.DIGITS:
+        if not (value.isascii() and value.isdigit()):
+            v.hard(key, "digits", _("Hanya boleh berisi angka."))
+        elif spec.length is not None and len(value) != spec.length:
+            v.hard(key, "length", _("Harus tepat {count} digit.", count=spec.length))
+    elif kind is Kind.DATE:
+        if dt.date.fromisoformat(value) > today:
+            v.hard(key, "future", _("Tanggal tidak boleh di masa depan."))
+        elif dt.date.fromisoformat(value).year < 1900:
+            v.hard(key, "too_old", _("Tanggal tidak masuk akal (sebelum 1900)."))
+    if kind in (Kind.INT, Kind.MONEY, Kind.FLOAT):
+        if spec.minimum is not None and value < spec.minimum:
+            v.hard(key, "min", _("Tidak boleh kurang dari {value}.", value=spec.minimum))
+        if spec.maximum is not None and value > spec.maximum:
+            v.hard(key, "max", _("Tidak boleh lebih dari {value}.", value=spec.maximum))
+
+
+def _relevant(spec: FieldSpec, values: Mapping[str, Any]) -> bool:
+    rel = spec.relevant
+    return rel is None or rel.of_parent or values.get(rel.field) in rel.values
+
+
+def validate(
+    entity_name: str,
+    raw: Mapping[str, Any],
+    *,
+    record_id: str | None = None,
+    lookup: Lookup | None = None,
+    parent: Mapping[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> Validation:
+    """Validate a whole record (all its fields); unknown keys are hard errors."""
+    spec = entity(entity_name)
+    today = today or dt.date.today()
+    v = Validation(values={})
+    for key in raw:
+        if not spec.has(key):
+            v.hard(key, "unknown_field", _("Isian tidak dikenal: {field}", field=key))
+    for fs in spec.fields:
+        if fs.kind is Kind.DERIVED:
+            continue
+        try:
+            value = coerce(fs, raw.get(fs.key))
+        except CoerceError as exc:
+            v.hard(fs.key, "format", str(exc))
+            continue
+        if value is not None and not _relevant(fs, {**raw, **v.values}):
+            value = None  # an answer to a question that no longer applies is dropped
+        v.values[fs.key] = value
+        if value is None:
+            if fs.required and _relevant(fs, v.values):
+                v.hard(fs.key, "required", _("Wajib diisi."))
+            continue
+        _check_kind(v, fs, value, today, lookup)
+    _CROSS_CHECKS.get(entity_name, lambda *a: None)(v, spec, record_id, lookup, parent)
+    return v
+
+
+def _check_member(v: Validation, spec: EntitySpec, record_id: str | None, lookup: Lookup | None,
+                  parent: Mapping[str, Any] | None) -> None:
+    nik = v.values.get("nik")
+    if not nik or any(i.field == "nik" for i in v.errors):
+        return
+    parts, _err = parse_nik(nik)
+    assert parts is not None
+    if lookup is not None and not lookup.district_exists(parts.district):
+        v.soft("nik", "nik_district", _(
+            "6 digit pertama NIK bukan kode kecamatan yang dikenal (NIK memakai kecamatan pendaftaran pertama)."))
+    if v.values.get("sex") in ("L", "P") and v.values["sex"] != parts.sex:
+        v.soft("nik", "nik_sex", _("Jenis kelamin tidak sesuai dengan NIK (tanggal lahir perempuan +40)."))
+    birth = v.values.get("birth_date")
+    if birth and not any(i.field == "birth_date" for i in v.errors):
+        if not parts.birth_date_matches(dt.date.fromisoformat(birth)):
+            v.soft("nik", "nik_birth", _("Tanggal lahir tidak sesuai dengan NIK."))
+    if lookup is not None:
+        holder = lookup.nik_holder(nik, record_id)
+        if holder is not None:
+            v.soft("nik", "nik_duplicate", _("NIK ini sudah dipakai anggota di rumah tangga lain."), ref=holder[1])
+
+
+def _check_placement(v: Validation, spec: EntitySpec, record_id: str | None, lookup: Lookup | None,
+                     parent: Mapping[str, Any] | None) -> None:
+    departed, returned = v.values.get("departed_on"), v.values.get("returned_on")
+    if departed and returned and returned < departed:
+        v.hard("returned_on", "return_before_departure", _("Tanggal kembali harus sesudah tanggal berangkat."))
+    birth = (parent or {}).get("birth_date")
+    if departed and birth:
+        b, d = dt.date.fromisoformat(birth), dt.date.fromisoformat(departed)
+        age = d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+        if age < 18:
+            v.soft("departed_on", "minor_departure", _("Usia saat berangkat di bawah 18 tahun ({age} tahun).", age=age))
+
+
+def _check_business(v: Validation, spec: EntitySpec, record_id: str | None, lookup: Lookup | None,
+                    parent: Mapping[str, Any] | None) -> None:
+    code, category = v.values.get("kbli_code"), v.values.get("kbli_category")
+    if code and category in _KBLI_DIVISIONS and not any(i.field == "kbli_code" for i in v.errors):
+        low, high = _KBLI_DIVISIONS[category]
+        if not low <= int(code[:2]) <= high:
+            v.hard("kbli_code", "kbli_mismatch", _("Kode KBLI {code} bukan bagian dari kategori {category}.",
+                                                   code=code, category=category))
+    year = v.values.get("started_year")
+    if year is not None and year > dt.date.today().year:
+        v.hard("started_year", "future", _("Tahun mulai tidak boleh di masa depan."))
+    if v.values.get("exporting") and v.values.get("export_ready") is False:
+        v.soft("export_ready", "exporting_not_ready", _("Usaha sudah ekspor tetapi ditandai belum layak ekspor."))
+    cls, basis = umkm.classify(v.values.get("capital"), v.values.get("annual_turnover"))
+    v.values["umkm_class"], v.values["umkm_basis"] = cls, basis
+
+
+def _check_household(v: Validation, spec: EntitySpec, record_id: str | None, lookup: Lookup | None,
+                     parent: Mapping[str, Any] | None) -> None:
+    if v.values.get("consent") is False:
+        v.hard("consent", "consent", _("Data hanya boleh disimpan bila responden sudah memberi persetujuan."))
+
+
+_CROSS_CHECKS = {
+    "households": _check_household,
+    "members": _check_member,
+    "placements": _check_placement,
+    "businesses": _check_business,
+}

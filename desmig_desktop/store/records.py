@@ -1,0 +1,133 @@
+"""Write records and their outbox ops together, in one transaction.
+
+Values reaching this module are already validated and normalised by the domain. Each change
+produces one outbox op carrying only the fields that changed, so a crash can never leave a
+record change without its op (or the reverse).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from sqlite_utils import Database
+
+from desmig_desktop.domain.fields import ENTITIES, Kind, entity
+from desmig_desktop.domain.ids import utc_now
+from desmig_desktop.domain.ops import APP_SCHEMA, op_hash
+from desmig_desktop.store.schema import SEARCH_ROWS_SQL
+
+
+@dataclass(frozen=True)
+class Change:
+    """One record change: ``values`` are spec fields (full or partial); ``delete`` soft-deletes."""
+
+    entity: str
+    id: str
+    values: dict[str, Any] = field(default_factory=dict)
+    delete: bool = False
+    undelete: bool = False
+
+
+def from_db(entity_name: str, row: dict[str, Any]) -> dict[str, Any]:
+    """Turn a stored row into canonical values (booleans back to ``bool``)."""
+    spec = entity(entity_name)
+    out = dict(row)
+    for f in spec.fields:
+        if f.kind is Kind.BOOL and out.get(f.key) is not None:
+            out[f.key] = bool(out[f.key])
+    return out
+
+
+def get(db: Database, entity_name: str, record_id: str) -> dict[str, Any] | None:
+    entity(entity_name)  # refuse unknown entity names before they reach SQL
+    cur = db.execute(f"SELECT * FROM {entity_name} WHERE id = ?", [record_id])
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return from_db(entity_name, dict(zip([c[0] for c in cur.description], row)))
+
+
+def _to_db(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
+
+
+def enqueue(db: Database, entity_name: str, record_id: str, kind: str, base_version: int,
+            fields: dict[str, Any]) -> int:
+    """Append one op to the outbox (caller holds the transaction)."""
+    cur = db.execute(
+        "INSERT INTO sync_outbox (entity, record_id, kind, base_version, fields, op_hash, captured_at, app_schema)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [entity_name, record_id, kind, base_version, json.dumps(fields, ensure_ascii=False),
+         op_hash(entity_name, record_id, kind, base_version, fields), utc_now(), APP_SCHEMA],
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _apply_one(db: Database, change: Change, now: str) -> int | None:
+    spec = ENTITIES[change.entity]
+    current = get(db, change.entity, change.id)
+    if change.delete:
+        if current is None or current["deleted"]:
+            return None
+        db.execute(f"UPDATE {spec.name} SET deleted = 1, updated_at = ? WHERE id = ?", [now, change.id])
+        return enqueue(db, spec.name, change.id, "delete", current["server_version"], {})
+    unknown = [k for k in change.values if not spec.has(k)]
+    if unknown:
+        raise KeyError(f"unknown fields for {spec.name}: {unknown}")
+    if current is None:
+        fields = {k: v for k, v in change.values.items() if v is not None}
+        row = {k: _to_db(v) for k, v in fields.items()}
+        row.update(id=change.id, deleted=0, server_version=0, created_at=now, updated_at=now)
+        cols = ", ".join(row)
+        db.execute(f"INSERT INTO {spec.name} ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+        return enqueue(db, spec.name, change.id, "upsert", 0, fields)
+    fields = {k: v for k, v in change.values.items() if current.get(k) != v}
+    revive = bool(current["deleted"]) and change.undelete
+    if not fields and not revive:
+        return None
+    sets = {k: _to_db(v) for k, v in fields.items()}
+    sets["updated_at"] = now
+    if revive:
+        sets["deleted"] = 0
+        # A revived record re-sends all its values so the server's copy is whole again.
+        fields = {k: v for k, v in {**current, **change.values}.items() if spec.has(k) and v is not None}
+    assignments = ", ".join(f"{k} = ?" for k in sets)
+    db.execute(f"UPDATE {spec.name} SET {assignments} WHERE id = ?", [*sets.values(), change.id])
+    return enqueue(db, spec.name, change.id, "upsert", current["server_version"], fields)
+
+
+def apply_changes(db: Database, changes: Iterable[Change]) -> list[int]:
+    """Apply changes and write their outbox ops atomically; return the new op_seqs."""
+    now = utc_now()
+    seqs: list[int] = []
+    touched: set[str] = set()
+    with db.atomic():
+        for change in changes:
+            seq = _apply_one(db, change, now)
+            if seq is not None:
+                seqs.append(seq)
+                touched.update(_households_of(db, change))
+        refresh_search(db, touched)
+    return seqs
+
+
+def _households_of(db: Database, change: Change) -> Iterator[str]:
+    if change.entity == "households":
+        yield change.id
+    elif change.entity in ("members", "businesses"):
+        row = db.execute(f"SELECT household_id FROM {change.entity} WHERE id = ?", [change.id]).fetchone()
+        if row:
+            yield row[0]
+
+
+def refresh_search(db: Database, household_ids: Iterable[str]) -> None:
+    """Rebuild the full-text rows of these households (caller holds the transaction)."""
+    for hid in household_ids:
+        db.execute("DELETE FROM household_search WHERE household_id = ?", [hid])
+        db.execute(SEARCH_ROWS_SQL + " WHERE h.id = ? AND h.deleted = 0", [hid])
+
+
+def pending_ops(db: Database) -> int:
+    return int(db.execute("SELECT count(*) FROM sync_outbox").fetchone()[0])

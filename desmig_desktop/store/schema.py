@@ -1,0 +1,105 @@
+"""Versioned migrations of the local database (each in a transaction; never edit a released one)."""
+
+from __future__ import annotations
+
+import csv
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, EntitySpec, Kind
+from desmig_desktop.domain.reference import RESOURCES_DIR
+
+migrations = Migrations("desmig")
+
+# One household's searchable text: head name, KK, and every live member's name and NIK.
+SEARCH_ROWS_SQL = (
+    "INSERT INTO household_search(household_id, body) SELECT h.id, h.head_name || ' ' ||"
+    " coalesce(h.kk_number, '') || ' ' || coalesce((SELECT group_concat(m.name || ' ' ||"
+    " coalesce(m.nik, ''), ' ') FROM members m WHERE m.household_id = h.id AND m.deleted = 0), '')"
+    " FROM households h"
+)
+
+_SQL_TYPE = {Kind.INT: "INTEGER", Kind.MONEY: "INTEGER", Kind.BOOL: "INTEGER", Kind.FLOAT: "REAL"}
+_FOREIGN_KEYS = {
+    ("households", "village_code"): ("regions", "code"),
+    ("members", "household_id"): ("households", "id"),
+    ("placements", "member_id"): ("members", "id"),
+    ("businesses", "household_id"): ("households", "id"),
+    ("businesses", "owner_member_id"): ("members", "id"),
+}
+
+
+def column_type(kind: Kind) -> str:
+    return _SQL_TYPE.get(kind, "TEXT")
+
+
+def _entity_ddl(spec: EntitySpec) -> str:
+    cols = [
+        "id TEXT PRIMARY KEY NOT NULL",
+        "deleted INTEGER NOT NULL DEFAULT 0",
+        "server_version INTEGER NOT NULL DEFAULT 0",
+        "created_at TEXT NOT NULL",
+        "updated_at TEXT NOT NULL",
+        "extra TEXT",
+    ]
+    for f in spec.fields:
+        ref = _FOREIGN_KEYS.get((spec.name, f.key))
+        fk = f" REFERENCES {ref[0]}({ref[1]}) DEFERRABLE INITIALLY DEFERRED" if ref else ""
+        cols.append(f"{f.key} {column_type(f.kind)}{fk}")
+    return f"CREATE TABLE {spec.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE regions (code TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, level INTEGER NOT NULL,"
+        " parent_code TEXT, kind TEXT NOT NULL)"
+    )
+    with open(RESOURCES_DIR / "regions.csv", newline="", encoding="utf-8") as fh:
+        rows = ((r["code"], r["name"], int(r["level"]), r["parent_code"] or None, r["kind"])
+                for r in csv.DictReader(fh))
+        db.conn.executemany("INSERT INTO regions VALUES (?, ?, ?, ?, ?)", rows)
+    db.execute("CREATE INDEX idx_regions_parent ON regions(parent_code, name)")
+    db.execute("CREATE INDEX idx_regions_level_name ON regions(level, name COLLATE NOCASE)")
+    for name in ENTITY_ORDER:
+        db.execute(_entity_ddl(ENTITIES[name]))
+    db.execute("CREATE INDEX idx_households_village ON households(village_code, head_name COLLATE NOCASE)")
+    db.execute("CREATE INDEX idx_households_head ON households(head_name COLLATE NOCASE)")
+    db.execute("CREATE INDEX idx_households_kk ON households(kk_number)")
+    db.execute("CREATE INDEX idx_members_household ON members(household_id)")
+    db.execute("CREATE INDEX idx_members_nik ON members(nik)")
+    db.execute("CREATE INDEX idx_members_name ON members(name COLLATE NOCASE)")
+    db.execute("CREATE INDEX idx_placements_member ON placements(member_id)")
+    db.execute("CREATE INDEX idx_businesses_household ON businesses(household_id)")
+    db.execute(
+        "CREATE TABLE sync_outbox (op_seq INTEGER PRIMARY KEY AUTOINCREMENT, entity TEXT NOT NULL,"
+        " record_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('upsert','delete')),"
+        " base_version INTEGER NOT NULL, fields TEXT NOT NULL, op_hash TEXT NOT NULL,"
+        " captured_at TEXT NOT NULL, app_schema INTEGER NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_outbox_record ON sync_outbox(entity, record_id)")
+    db.execute(
+        "CREATE TABLE sync_journal (op_seq INTEGER PRIMARY KEY, entity TEXT NOT NULL, record_id TEXT NOT NULL,"
+        " kind TEXT NOT NULL, base_version INTEGER NOT NULL, fields TEXT NOT NULL, op_hash TEXT NOT NULL,"
+        " captured_at TEXT NOT NULL, app_schema INTEGER NOT NULL, acked_at TEXT NOT NULL,"
+        " status TEXT, version INTEGER)"
+    )
+    db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY NOT NULL, value TEXT)")
+    db.execute(
+        "CREATE TABLE sync_conflicts (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
+        " entity TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT, mine TEXT, theirs TEXT,"
+        " reason TEXT, op_seq INTEGER, status TEXT NOT NULL DEFAULT 'open', created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_conflicts_status ON sync_conflicts(status)")
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY NOT NULL, value TEXT)")
+
+
+@migrations()
+def m002_search_index(db: Database) -> None:
+    """Full-text index over head name, member names, NIKs and KK, one row per household."""
+    db.execute(
+        "CREATE VIRTUAL TABLE household_search USING fts5(household_id UNINDEXED, body,"
+        " tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    db.execute(SEARCH_ROWS_SQL + " WHERE h.deleted = 0")
