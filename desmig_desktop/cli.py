@@ -1,0 +1,193 @@
+"""The ``desmig`` command. Without a subcommand it opens the GUI.
+
+Exit codes: 0 success, 1 failure with a one-line reason on stderr, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from desmig_desktop.domain.i18n import _, set_language
+from desmig_desktop.errors import KnownError
+from desmig_desktop.services.paths import Paths, setup_logging
+
+log = logging.getLogger(__name__)
+Handler = Callable[[argparse.Namespace, Paths], int]
+COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        COMMANDS[name] = fn
+        return fn
+    return register
+
+
+def open_store(paths: Paths) -> Any:
+    from desmig_desktop.store.db import connect
+
+    try:
+        return connect(paths.database)
+    except Exception as exc:  # sqlite3.DatabaseError and OSError both mean "cannot open"
+        raise KnownError(_("Basis data tidak bisa dibuka: {reason}", reason=exc)) from exc
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _villages(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+@command("gui")
+def cmd_gui(args: argparse.Namespace, paths: Paths) -> int:
+    try:
+        from desmig_desktop.app import run_gui
+    except ImportError as exc:
+        raise KnownError(_("Antarmuka grafis belum terpasang (pip install 'desmig[desktop]'): {reason}",
+                           reason=exc)) from exc
+    return run_gui(paths, list(getattr(args, "qt_args", []) or []))
+
+
+@command("demo")
+def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.demo import generate_demo
+
+    db = open_store(paths)
+    done = generate_demo(db, args.households, villages=_villages(args.villages), seed=args.seed)
+    print(_("{count} rumah tangga contoh dibuat.", count=done))
+    return 0
+
+
+@command("status")
+def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.status import status
+
+    result = status(open_store(paths))
+    if args.json:
+        _print_json(result)
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+@command("report")
+def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.reports import COUNT_KEYS, build_report
+
+    result = build_report(open_store(paths), args.level, args.prefix or "")
+    if args.json:
+        _print_json(result)
+        return 0
+    print("\t".join(("code", "name", *COUNT_KEYS)))
+    for row in [*result["rows"], {"code": "", "name": _("Jumlah"), **result["totals"]}]:
+        print("\t".join(str(row[k]) for k in ("code", "name", *COUNT_KEYS)))
+    return 0
+
+
+@command("export")
+def cmd_export(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.exchange import export
+
+    count = export(open_store(paths), args.format, Path(args.out), mask=args.mask_nik)
+    print(_("{count} data diekspor ke {path}.", count=count, path=args.out))
+    return 0
+
+
+@command("import")
+def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.exchange import import_file
+
+    path = Path(args.path)
+    if not path.exists():  # checked before the store is created, so nothing is written
+        raise KnownError(_("Berkas tidak ditemukan: {path}", path=path))
+    result = import_file(open_store(paths), path, valid_only=args.valid_only)
+    print(_("{count} data diimpor ({invalid} baris tidak valid dilewati).",
+            count=result["imported"], invalid=result["invalid"]))
+    return 0
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("harus bilangan bulat")) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(_("tidak boleh negatif"))
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="desmig", description=_("Pendataan Desmigratif (luring)."))
+    parser.add_argument("--data-dir", help=_("folder data (bawaan: DESMIG_HOME atau folder pengguna)"))
+    parser.add_argument("--lang", choices=("id", "en"), help=_("bahasa pesan"))
+    parser.add_argument("-v", "--verbose", action="store_true", help=_("log rinci (DEBUG)"))
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("gui", help=_("buka aplikasi (bawaan)"))
+    demo = sub.add_parser("demo", help=_("buat data contoh sintetis"))
+    demo.add_argument("--households", type=_non_negative, required=True)
+    demo.add_argument("--villages", help=_("kode desa Kemendagri, dipisah koma"))
+    demo.add_argument("--seed", type=int, default=1)
+    st = sub.add_parser("status", help=_("jumlah data dan antrean sinkronisasi"))
+    st.add_argument("--json", action="store_true")
+    rep = sub.add_parser("report", help=_("rekap per wilayah"))
+    rep.add_argument("--level", choices=("province", "regency", "district", "village"), default="province")
+    rep.add_argument("--prefix", help=_("batasi pada kode wilayah ini"))
+    rep.add_argument("--json", action="store_true")
+    exp = sub.add_parser("export", help=_("ekspor data"))
+    exp.add_argument("--format", choices=("csv", "xlsx", "jsonl"), required=True)
+    exp.add_argument("--out", required=True)
+    exp.add_argument("--mask-nik", action="store_true", help=_("samarkan NIK dan No. KK"))
+    imp = sub.add_parser("import", help=_("impor JSONL/CSV/XLSX (semua atau tidak sama sekali)"))
+    imp.add_argument("path")
+    imp.add_argument("--valid-only", action="store_true", help=_("impor baris yang valid saja"))
+    for extend in EXTENSIONS:
+        extend(sub)
+    return parser
+
+
+# Other modules (sync) add their subcommands here: fn(subparsers) registering parsers + COMMANDS.
+EXTENSIONS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _load_extensions()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.lang:
+        set_language(args.lang)
+    paths = Paths.resolve(args.data_dir)
+    try:
+        paths.ensure()
+        setup_logging(paths, logging.DEBUG if args.verbose else logging.INFO)
+        return COMMANDS[args.command or "gui"](args, paths)
+    except KnownError as exc:
+        print(f"desmig: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(_("desmig: dibatalkan."), file=sys.stderr)
+        return 1
+    except Exception:
+        log.exception("unexpected error in command %s", args.command)
+        print(_("desmig: kesalahan tak terduga; rinciannya ada di {path}", path=paths.logs / "desmig.log"),
+              file=sys.stderr)
+        return 1
+
+
+def _load_extensions() -> None:
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("desmig_desktop.sync.cli") is not None:
+        importlib.import_module("desmig_desktop.sync.cli")  # registers login/sync once, on first import
+
+
+if __name__ == "__main__":
+    sys.exit(main())

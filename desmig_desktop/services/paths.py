@@ -1,0 +1,51 @@
+"""Where the app keeps its files: ``--data-dir``, else ``DESMIG_HOME``, else the platform's user dir."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from desmig_desktop.services.privacy import MaskingFormatter
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path
+
+    @classmethod
+    def resolve(cls, data_dir: str | os.PathLike[str] | None = None) -> "Paths":
+        chosen = data_dir or os.environ.get("DESMIG_HOME") or platformdirs.user_data_dir("desmig", "kemnaker")
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def database(self) -> Path:
+        return self.root / "desmig.db"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def drafts(self) -> Path:
+        return self.root / "drafts"
+
+    def ensure(self) -> "Paths":
+        for path in (self.root, self.logs, self.drafts):
+            path.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def setup_logging(paths: Paths, level: int = logging.INFO) -> None:
+    """A rotating log file under the data dir; personal identifiers are masked by the formatter."""
+    handler = logging.handlers.RotatingFileHandler(paths.logs / "desmig.log", maxBytes=2_000_000,
+                                                   backupCount=5, encoding="utf-8")
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h, logging.handlers.RotatingFileHandler)]
+    root.addHandler(handler)
+    root.setLevel(level)

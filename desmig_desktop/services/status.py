@@ -1,0 +1,20 @@
+"""The officer's at-a-glance figures (``desmig status``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from desmig_desktop.store import settings
+from desmig_desktop.store.queries import entity_counts
+from desmig_desktop.store.records import pending_ops
+
+
+def status(db: Database) -> dict[str, Any]:
+    """Live record counts, pending outbox ops, open conflicts and the last successful sync."""
+    out: dict[str, Any] = dict(entity_counts(db))
+    out["pending_ops"] = pending_ops(db)
+    out["open_conflicts"] = int(db.execute("SELECT count(*) FROM sync_conflicts WHERE status = 'open'").fetchone()[0])
+    out["last_sync_at"] = settings.get(db, "last_success", table="sync_state")
+    return out
