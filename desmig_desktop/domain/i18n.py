@@ -1,8 +1,9 @@
 """One translation function for every user-visible string, usable without Qt.
 
 Source strings are Bahasa Indonesia (the default UI language). Other languages are JSON
-catalogs in ``resources/i18n/<lang>.json`` mapping the Indonesian msgid to its translation;
-a missing entry falls back to Indonesian. Placeholders are always named: ``{count}``.
+catalogs ``resources/i18n/<lang>*.json`` (one per part of the app, merged) mapping the
+Indonesian msgid to its translation; a missing entry falls back to Indonesian. Placeholders
+are always named: ``{count}``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ _state = {"lang": "id"}
 
 @cache
 def _catalog(lang: str) -> dict[str, str]:
-    path = _CATALOG_DIR / f"{lang}.json"
-    if lang == "id" or not path.exists():
-        return {}
-    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, str] = {}
+    if lang != "id":
+        for path in sorted(_CATALOG_DIR.glob(f"{lang}*.json")):
+            data.update(json.loads(path.read_text(encoding="utf-8")))
     return data
 
 
