@@ -95,7 +95,9 @@ def parse_money(raw: Any) -> int:
         raise CoerceError(_("Jumlah uang harus bilangan bulat rupiah."))
     if isinstance(raw, int):
         value = raw
-    elif isinstance(raw, float) and raw.is_integer():
+    elif isinstance(raw, float):
+        if not raw.is_integer():
+            raise CoerceError(_("Jumlah uang harus bilangan bulat rupiah."))
         value = int(raw)
     else:
         text = str(raw).strip().replace("Rp", "").replace(" ", "").replace(".", "")
@@ -178,7 +180,7 @@ def _check_kind(v: Validation, spec: FieldSpec, value: Any, today: dt.date, look
     if kind is Kind.CHOICE and value not in spec.choice_values:
         v.hard(key, "choice", _("Pilihan tidak dikenal: {value}", value=value))
     elif kind is Kind.NIK:
-        _, message = parse_nik(value)
+        _parts, message = parse_nik(value)
         if message:
             v.hard(key, "nik", message)
     elif kind is Kind.KK:

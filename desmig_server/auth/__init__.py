@@ -1,0 +1,1 @@
+"""Users, roles and scopes; argon2id passwords; per-device bearer tokens; login lockout."""

@@ -1,0 +1,126 @@
+"""User administration and device registration/revocation."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from desmig_desktop.domain.ids import utc_now
+from desmig_server.auth import lockout
+from desmig_server.auth.passwords import Passwords
+from desmig_server.auth.tokens import new_token, token_hash
+from desmig_server.db import tables as t
+from desmig_server.db.engine import Database
+from desmig_server.errors import ApiError, unauthorized
+from desmig_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$", re.ASCII)
+
+
+class UserError(ValueError):
+    """A user definition that cannot be stored (message fit for the operator)."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    device_id: str
+    token: str
+    username: str
+    role: str
+
+
+def _region_codes(conn: Connection, codes: list[str], level: int) -> set[str]:
+    return set(conn.execute(select(t.regions.c.code).where(
+        t.regions.c.code.in_(codes), t.regions.c.level == level)).scalars())
+
+
+def add_user(conn: Connection, passwords: Passwords, settings: Settings, *, username: str, role: str,
+             password: str, villages: list[str] | None = None, regency: str | None = None) -> None:
+    """Create a user; officers need villages, supervisors a regency, HQ neither.
+
+    Raises:
+        UserError: invalid name, role, scope, weak password, or the user already exists.
+    """
+    villages = sorted(set(villages or []))
+    if not USERNAME_RE.match(username):
+        raise UserError("username must be 1-64 of a-z 0-9 . _ - (lower case)")
+    if role not in t.ROLES:
+        raise UserError(f"role must be one of {', '.join(t.ROLES)}")
+    if len(password) < settings.min_password_length:
+        raise UserError(f"password must have at least {settings.min_password_length} characters")
+    if role == "officer":
+        if not villages or regency:
+            raise UserError("an officer needs --villages and no --regency")
+        unknown = sorted(set(villages) - _region_codes(conn, villages, 4))
+        if unknown:
+            raise UserError(f"not Kemendagri village codes: {', '.join(unknown)}")
+    elif role == "supervisor":
+        if not regency or villages:
+            raise UserError("a supervisor needs --regency and no --villages")
+        if not _region_codes(conn, [regency], 2):
+            raise UserError(f"not a Kemendagri regency code: {regency}")
+    elif villages or regency:
+        raise UserError("an hq user has no --villages or --regency (it sees everything)")
+    if conn.execute(select(t.users.c.username).where(t.users.c.username == username)).first():
+        raise UserError(f"user {username} already exists")
+    conn.execute(insert(t.users).values(username=username, password_hash=passwords.hash(password), role=role,
+                                        regency=regency, created_at=utc_now()))
+    if villages:
+        conn.execute(insert(t.user_scopes), [{"username": username, "village_code": v} for v in villages])
+    log.info("user added: %s (%s)", username, role)
+
+
+def register_device(db: Database, passwords: Passwords, settings: Settings, *, username: str, password: str,
+                    device_name: str, now: float | None = None) -> Registration:
+    """Check the password (with lockout) and issue a new device token.
+
+    Raises:
+        ApiError: 429 while the username is locked out, 401 for wrong credentials.
+    """
+    now = time.time() if now is None else now
+    with db.read() as conn:
+        wait = lockout.seconds_locked(conn, username, now)
+        user = conn.execute(select(t.users.c.password_hash, t.users.c.role).where(
+            t.users.c.username == username)).first()
+    if wait > 0:
+        raise ApiError(429, "locked_out", {"retry_after": int(wait) + 1},
+                       headers={"Retry-After": str(int(wait) + 1)})
+    # Verify outside any transaction: argon2 is deliberately slow and must not hold DB locks.
+    if not passwords.verify(user.password_hash if user else None, password):
+        with db.write() as conn:
+            locked = lockout.record_failure(conn, username, now, settings)
+        log.warning("failed login for %s%s", lockout.lockout_key(username), " (now locked)" if locked else "")
+        raise unauthorized("wrong username or password")
+    assert user is not None
+    device_id, token = str(uuid.uuid4()), new_token()
+    with db.write() as conn:
+        lockout.reset(conn, username)
+        if passwords.needs_rehash(user.password_hash):
+            conn.execute(update(t.users).where(t.users.c.username == username).values(
+                password_hash=passwords.hash(password)))
+        conn.execute(insert(t.devices).values(
+            device_id=device_id, username=username, device_name=device_name, token_hash=token_hash(token),
+            last_op_seq=0, revoked=False, created_at=utc_now(), last_seen=utc_now()))
+    log.info("device registered for %s: %s", username, device_id)
+    return Registration(device_id=device_id, token=token, username=username, role=user.role)
+
+
+def revoke_device(conn: Connection, *, device_id: str, actor_username: str, actor_role: str) -> None:
+    """Revoke a device of the caller (HQ may revoke any device).
+
+    Raises:
+        ApiError: 404 if there is no such device the caller may revoke.
+    """
+    query = select(t.devices.c.username).where(t.devices.c.device_id == device_id)
+    owner = conn.execute(query).scalar()
+    if owner is None or (owner != actor_username and actor_role != "hq"):
+        raise ApiError(404, "not_found", "no such device")
+    conn.execute(update(t.devices).where(t.devices.c.device_id == device_id).values(revoked=True))
+    log.info("device revoked: %s", device_id)

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core tables, versioned migrations, engine and transaction helpers."""

@@ -1,0 +1,102 @@
+"""Engine creation and the two transaction shapes every request uses: write and snapshot read.
+
+SQLite: WAL (readers never block the writer), ``synchronous=FULL`` (an acknowledged push must
+survive a power cut), and writes start with ``BEGIN IMMEDIATE`` so two writers queue on the
+busy timeout instead of deadlocking on a read-to-write lock upgrade. Python's sqlite3 would
+otherwise emit its own deferred BEGIN only before DML, so we take over BEGIN entirely.
+
+PostgreSQL: writes run in READ COMMITTED and serialise on the ``seq_counter`` row lock (see
+``sync.push``); snapshot reads run in REPEATABLE READ so a pull page and the device watermark
+come from one snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+_SQLITE_BEGIN_OPTION = "desmig_sqlite_begin"
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+    """Create an engine for ``sqlite:///FILE`` or ``postgresql+psycopg://...``.
+
+    Raises:
+        ValueError: for an in-memory SQLite URL (each pooled connection would see its own
+            empty database) or an unsupported backend.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed):
+            raise ValueError("in-memory SQLite is not supported; give a file, e.g. sqlite:///hq.db")
+        engine = create_engine(
+            parsed,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+        )
+        _install_sqlite_hooks(engine)
+        return engine
+    if backend == "postgresql":
+        return create_engine(parsed, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+    raise ValueError(f"unsupported database backend {backend!r}; use sqlite:/// or postgresql+psycopg://")
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN_OPTION, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """The server's one handle on its database; safe to share between request threads."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+        self.dialect = self.engine.dialect.name
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One read-write transaction; committed on normal exit, rolled back on any exception."""
+        with self.engine.connect() as conn:
+            if not self.is_postgres:
+                conn.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One read-only transaction whose statements all see the same snapshot."""
+        with self.engine.connect() as conn:
+            if self.is_postgres:
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            # SQLite: a deferred BEGIN takes its WAL snapshot at the first read and keeps it.
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,162 @@
+"""The current HQ schema as SQLAlchemy Core tables (queries import these; DDL lives in migrations).
+
+Times are UTC ISO-8601 text (informational) except the lockout clock, which is epoch seconds
+because it is compared arithmetically. JSON documents are stored as text so the same schema
+works on SQLite and PostgreSQL; ``db.json`` hides the dialect difference when SQL must look
+inside them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+ROLES = ("officer", "supervisor", "hq")
+
+schema_migrations = Table(
+    "schema_migrations", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False),
+    Column("applied_at", String(32), nullable=False),
+)
+
+meta = Table(
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+regions = Table(
+    "regions", metadata,
+    Column("code", String(13), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("parent_code", String(13)),
+    Column("kind", String(16), nullable=False),
+    Index("ix_regions_parent", "parent_code"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("regency", String(5)),  # supervisors: the Kemendagri regency code PP.KK
+    Column("created_at", String(32), nullable=False),
+)
+
+user_scopes = Table(
+    "user_scopes", metadata,
+    Column("username", String(64), ForeignKey("users.username", ondelete="CASCADE"), nullable=False),
+    Column("village_code", String(13), nullable=False),
+    PrimaryKeyConstraint("username", "village_code"),
+)
+
+# Failed logins per attempted username (known or not, so the lockout reveals nothing about
+# which usernames exist). Kept in the DB because workers are stateless.
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", Float, nullable=False),
+    Column("locked_until", Float),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("username", String(64), ForeignKey("users.username"), nullable=False),
+    Column("device_name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("last_op_seq", BigInteger, nullable=False, default=0),
+    Column("revoked", Boolean, nullable=False, default=False),
+    Column("created_at", String(32), nullable=False),
+    Column("last_seen", String(32)),
+)
+
+records = Table(
+    "records", metadata,
+    Column("entity", String(16), nullable=False),
+    Column("id", String(64), nullable=False),
+    Column("scope", String(13), nullable=False),  # village code of the household
+    # The scope the record left when its household moved village: the old scope's feed still
+    # carries it so devices of that scope learn it left instead of keeping a stale copy.
+    Column("prev_scope", String(13)),
+    Column("parent_id", String(64)),  # household_id / member_id, for cascades and reports
+    Column("data", Text, nullable=False),  # JSON: every field, normalised
+    Column("fmeta", Text, nullable=False),  # JSON: {field: [version, device_id, role]}
+    Column("version", BigInteger, nullable=False),  # = server_seq of the last change
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("server_seq", BigInteger, nullable=False, unique=True),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    PrimaryKeyConstraint("entity", "id"),
+    Index("ix_records_scope_seq", "scope", "server_seq"),
+    Index("ix_records_prev_scope_seq", "prev_scope", "server_seq"),
+    Index("ix_records_parent", "parent_id"),
+    Index("ix_records_entity_scope", "entity", "scope"),
+)
+
+applied_ops = Table(
+    "applied_ops", metadata,
+    Column("device_id", String(36), ForeignKey("devices.device_id"), nullable=False),
+    Column("op_seq", BigInteger, nullable=False),
+    Column("op_hash", String(64), nullable=False),
+    Column("entity", String(16), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("result", String(16), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("reason", Text),
+    Column("captured_at", String(40)),  # device clock: informational, never used for ordering
+    Column("applied_at", String(32), nullable=False),
+    PrimaryKeyConstraint("device_id", "op_seq"),
+)
+
+conflicts = Table(
+    "conflicts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entity", String(16), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("scope", String(13), nullable=False),
+    Column("field", String(64), nullable=False),  # "*" for a delete racing an edit
+    Column("kind", String(16), nullable=False),  # conflict | delete_edit
+    Column("winning_value", Text),  # JSON
+    Column("losing_value", Text),  # JSON
+    Column("winner_device", String(36)),
+    Column("winner_user", String(64)),
+    Column("winner_role", String(16)),
+    Column("loser_device", String(36)),
+    Column("loser_user", String(64)),
+    Column("loser_role", String(16)),
+    Column("version", BigInteger, nullable=False),  # server_seq current when it was decided
+    Column("status", String(16), nullable=False, default="open"),
+    Column("created_at", String(32), nullable=False),
+    Column("resolved_at", String(32)),
+    Column("resolved_by", String(64)),
+    Column("resolution", String(16)),
+    Index("ix_conflicts_scope_status", "scope", "status"),
+)
+
+seq_counter = Table(
+    "seq_counter", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("value", BigInteger, nullable=False),
+)
+
+# Rows that tests and operators may wipe to reset a server without reloading reference data.
+DATA_TABLES = (applied_ops, conflicts, records, devices, user_scopes, login_attempts, users)

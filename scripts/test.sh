@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Run the whole test suite headless. Starts the machine's PostgreSQL (if installed) so the
+# server tests also run on PostgreSQL; without it those variants are skipped with a reason.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export QT_QPA_PLATFORM=offscreen
+as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -c "$1"; else sudo -u postgres bash -c "$1"; fi; }
+if [ -z "${DESMIG_TEST_PG_URL:-}" ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+  ver=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -n "$ver" ]; then
+    if [ "$(id -u)" = 0 ]; then pg_ctlcluster "$ver" main start 2>/dev/null || true
+    else sudo pg_ctlcluster "$ver" main start 2>/dev/null || true; fi
+    for _ in $(seq 1 60); do as_postgres "psql -qAtc 'select 1'" >/dev/null 2>&1 && break; sleep 0.5; done
+    me=$(id -un)
+    as_postgres "psql -qAtc \"select 1 from pg_roles where rolname='$me'\" | grep -q 1 || createuser -s $me"
+    psql -d postgres -qAtc "select 1 from pg_database where datname='desmig_test'" | grep -q 1 \
+      || createdb desmig_test
+    export DESMIG_TEST_PG_URL="postgresql+psycopg:///desmig_test?host=/var/run/postgresql"
+    echo "PostgreSQL $ver running; server tests run on SQLite and PostgreSQL."
+  fi
+fi
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
