@@ -48,7 +48,8 @@ def pick_villages(db: Database, rng: random.Random, count: int = 12) -> list[str
     found: list[str] = []
     for province in SENDING_PROVINCES:
         codes = [r[0] for r in db.execute(
-            "SELECT code FROM regions WHERE level = 4 AND code LIKE ? ORDER BY code", [province + ".%"])]
+            "SELECT code FROM regions WHERE code > ? AND code < ? AND level = 4 ORDER BY code",
+            [province + ".", province + "/"])]
         found.extend(rng.sample(codes, min(len(codes), max(1, count // len(SENDING_PROVINCES)))))
     return found[:count]
 

@@ -73,7 +73,8 @@ def _where(flt: HouseholdFilter) -> tuple[str, list[Any]]:
     if flt.text.strip():
         query = _fts_query(flt.text)
         if query:
-            clauses.append("h.id IN (SELECT household_id FROM household_search WHERE household_search MATCH ?)")
+            clauses.append("h.id IN (SELECT k.household_id FROM household_search s JOIN search_keys k"
+                           " ON k.key = s.rowid WHERE household_search MATCH ?)")
             params.append(query)
     if flt.migration_status:
         clauses.append("EXISTS (SELECT 1 FROM members m WHERE m.household_id = h.id AND m.deleted = 0"

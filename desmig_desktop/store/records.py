@@ -125,7 +125,9 @@ def _households_of(db: Database, change: Change) -> Iterator[str]:
 def refresh_search(db: Database, household_ids: Iterable[str]) -> None:
     """Rebuild the full-text rows of these households (caller holds the transaction)."""
     for hid in household_ids:
-        db.execute("DELETE FROM household_search WHERE household_id = ?", [hid])
+        db.execute("INSERT OR IGNORE INTO search_keys(household_id) VALUES (?)", [hid])
+        key = db.execute("SELECT key FROM search_keys WHERE household_id = ?", [hid]).fetchone()[0]
+        db.execute("DELETE FROM household_search WHERE rowid = ?", [key])
         db.execute(SEARCH_ROWS_SQL + " WHERE h.id = ? AND h.deleted = 0", [hid])
 
 

@@ -12,12 +12,14 @@ from desmig_desktop.domain.reference import RESOURCES_DIR
 
 migrations = Migrations("desmig")
 
-# One household's searchable text: head name, KK, and every live member's name and NIK.
+# One household's searchable text: head name, KK, and every live member's name and NIK. The FTS
+# rowid is the household's stable integer key in search_keys (a TEXT-keyed table's own rowid may
+# change on VACUUM), so refreshing one household is an indexed delete, not a scan.
 SEARCH_ROWS_SQL = (
-    "INSERT INTO household_search(household_id, body) SELECT h.id, h.head_name || ' ' ||"
+    "INSERT INTO household_search(rowid, body) SELECT k.key, h.head_name || ' ' ||"
     " coalesce(h.kk_number, '') || ' ' || coalesce((SELECT group_concat(m.name || ' ' ||"
     " coalesce(m.nik, ''), ' ') FROM members m WHERE m.household_id = h.id AND m.deleted = 0), '')"
-    " FROM households h"
+    " FROM households h JOIN search_keys k ON k.household_id = h.id"
 )
 
 _SQL_TYPE = {Kind.INT: "INTEGER", Kind.MONEY: "INTEGER", Kind.BOOL: "INTEGER", Kind.FLOAT: "REAL"}
@@ -98,8 +100,7 @@ def m001_initial(db: Database) -> None:
 @migrations()
 def m002_search_index(db: Database) -> None:
     """Full-text index over head name, member names, NIKs and KK, one row per household."""
-    db.execute(
-        "CREATE VIRTUAL TABLE household_search USING fts5(household_id UNINDEXED, body,"
-        " tokenize = 'unicode61 remove_diacritics 2')"
-    )
+    db.execute("CREATE TABLE search_keys (key INTEGER PRIMARY KEY, household_id TEXT NOT NULL UNIQUE)")
+    db.execute("CREATE VIRTUAL TABLE household_search USING fts5(body, tokenize = 'unicode61 remove_diacritics 2')")
+    db.execute("INSERT INTO search_keys(household_id) SELECT id FROM households ORDER BY rowid")
     db.execute(SEARCH_ROWS_SQL + " WHERE h.deleted = 0")
