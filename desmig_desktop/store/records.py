@@ -65,14 +65,43 @@ def enqueue(db: Database, entity_name: str, record_id: str, kind: str, base_vers
     return int(cur.lastrowid or 0)
 
 
-def _apply_one(db: Database, change: Change, now: str) -> int | None:
+def audit(db: Database, *, at: str, actor: str | None, source: str, entity_name: str, record_id: str,
+          changes: dict[str, tuple[Any, Any]], op_seq: int | None = None) -> None:
+    """Append field changes ``{field: (old, new)}`` to the local history (caller holds the transaction)."""
+    db.conn.executemany(
+        "INSERT INTO audit_log (at, actor, source, entity, record_id, field, old, new, op_seq)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(at, actor, source, entity_name, record_id, key,
+          None if old is None else json.dumps(old, ensure_ascii=False),
+          None if new is None else json.dumps(new, ensure_ascii=False), op_seq)
+         for key, (old, new) in changes.items()],
+    )
+
+
+def history(db: Database, entity_name: str, record_id: str) -> list[dict[str, Any]]:
+    """The field history of one record, oldest first, values decoded."""
+    cur = db.execute("SELECT seq, at, actor, source, field, old, new, op_seq FROM audit_log"
+                     " WHERE entity = ? AND record_id = ? ORDER BY seq", [entity_name, record_id])
+    names = [c[0] for c in cur.description]
+    out = []
+    for row in cur:
+        item = dict(zip(names, row))
+        for key in ("old", "new"):
+            item[key] = None if item[key] is None else json.loads(item[key])
+        out.append(item)
+    return out
+
+
+def _apply_one(db: Database, change: Change, now: str) -> tuple[int, dict[str, tuple[Any, Any]]] | None:
+    """Write one change and its op; return the op_seq and the field changes ``{field: (old, new)}``."""
     spec = ENTITIES[change.entity]
     current = get(db, change.entity, change.id)
     if change.delete:
         if current is None or current["deleted"]:
             return None
         db.execute(f"UPDATE {spec.name} SET deleted = 1, updated_at = ? WHERE id = ?", [now, change.id])
-        return enqueue(db, spec.name, change.id, "delete", current["server_version"], {})
+        seq = enqueue(db, spec.name, change.id, "delete", current["server_version"], {})
+        return seq, {"deleted": (False, True)}
     unknown = [k for k in change.values if not spec.has(k)]
     if unknown:
         raise KeyError(f"unknown fields for {spec.name}: {unknown}")
@@ -82,20 +111,24 @@ def _apply_one(db: Database, change: Change, now: str) -> int | None:
         row.update(id=change.id, deleted=0, server_version=0, created_at=now, updated_at=now)
         cols = ", ".join(row)
         db.execute(f"INSERT INTO {spec.name} ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
-        return enqueue(db, spec.name, change.id, "upsert", 0, fields)
+        seq = enqueue(db, spec.name, change.id, "upsert", 0, fields)
+        return seq, {k: (None, v) for k, v in fields.items()}
     fields = {k: v for k, v in change.values.items() if current.get(k) != v}
     revive = bool(current["deleted"]) and change.undelete
     if not fields and not revive:
         return None
+    history = {k: (current.get(k), v) for k, v in fields.items()}
     sets = {k: _to_db(v) for k, v in fields.items()}
     sets["updated_at"] = now
     if revive:
         sets["deleted"] = 0
+        history["deleted"] = (True, False)
         # A revived record re-sends all its values so the server's copy is whole again.
         fields = {k: v for k, v in {**current, **change.values}.items() if spec.has(k) and v is not None}
     assignments = ", ".join(f"{k} = ?" for k in sets)
     db.execute(f"UPDATE {spec.name} SET {assignments} WHERE id = ?", [*sets.values(), change.id])
-    return enqueue(db, spec.name, change.id, "upsert", current["server_version"], fields)
+    seq = enqueue(db, spec.name, change.id, "upsert", current["server_version"], fields)
+    return seq, history
 
 
 def apply_changes(db: Database, changes: Iterable[Change]) -> list[int]:
@@ -104,9 +137,13 @@ def apply_changes(db: Database, changes: Iterable[Change]) -> list[int]:
     seqs: list[int] = []
     touched: set[str] = set()
     with db.atomic():
+        actor = db.execute("SELECT json_extract(value, '$') FROM settings WHERE key = 'officer_name'").fetchone()
         for change in changes:
-            seq = _apply_one(db, change, now)
-            if seq is not None:
+            applied = _apply_one(db, change, now)
+            if applied is not None:
+                seq, field_changes = applied
+                audit(db, at=now, actor=actor[0] if actor else None, source="local", entity_name=change.entity,
+                      record_id=change.id, changes=field_changes, op_seq=seq)
                 seqs.append(seq)
                 touched.update(_households_of(db, change))
         refresh_search(db, touched)

@@ -104,3 +104,19 @@ def m002_search_index(db: Database) -> None:
     db.execute("CREATE VIRTUAL TABLE household_search USING fts5(body, tokenize = 'unicode61 remove_diacritics 2')")
     db.execute("INSERT INTO search_keys(household_id) SELECT id FROM households ORDER BY rowid")
     db.execute(SEARCH_ROWS_SQL + " WHERE h.deleted = 0")
+
+
+@migrations()
+def m003_audit_log(db: Database) -> None:
+    """Append-only field history: who changed which field from what to what, and when."""
+    db.execute(
+        "CREATE TABLE audit_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT,"
+        " source TEXT NOT NULL, entity TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL,"
+        " old TEXT, new TEXT, op_seq INTEGER)"
+    )
+    db.execute("CREATE INDEX idx_audit_record ON audit_log(entity, record_id, seq)")
+    for action in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER audit_log_no_{action.lower()} BEFORE {action} ON audit_log"
+            " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+        )

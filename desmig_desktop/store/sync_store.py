@@ -1,0 +1,512 @@
+"""Local transactions of the sync cycle (DESIGN §4 "Client cycle"), one SQLite transaction each.
+
+* ``apply_ack`` — after a push answered 200: move ops ``≤ last_op_seq`` to the journal, record
+  versions, rebase later ops on the same record, store conflicts and rejections.
+* ``apply_pull`` — one pulled page: **first** drop outbox ops ``≤ last_op_seq`` (their ack was
+  lost), then overwrite each record or lay the pending fields over the server's data, refresh the
+  search index, then advance that scope's cursor.
+* ``reenqueue_from_journal`` — the server was restored from a backup: put the acked ops it lost
+  back in the outbox, with their original numbers and hashes.
+
+Op numbers: ``sync_outbox.op_seq`` is local and only grows (AUTOINCREMENT). The number the server
+sees is ``op_seq - op_seq_base``; the base changes only when the laptop registers as a new device
+(the server starts every device at 0). ``crash`` is a hook called at named points inside the
+transactions, so tests can prove a crash there loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from desmig_desktop.domain.fields import ENTITIES, COMMON_COLUMNS, Kind
+from desmig_desktop.domain.ids import utc_now
+from desmig_desktop.domain.ops import APP_SCHEMA, op_hash
+from desmig_desktop.store import records, settings
+
+log = logging.getLogger(__name__)
+
+Crash = Callable[[str], None]
+STATE = "sync_state"
+CURSOR_PREFIX = "cursor:"
+K_SERVER_URL = "server_url"
+K_USERNAME = "username"
+K_DEVICE_ID = "device_id"
+K_DEVICE_NAME = "device_name"
+K_TOKEN = "token"
+K_ROLE = "role"
+K_OP_SEQ_BASE = "op_seq_base"
+K_LAST_ACK = "last_acked_op_seq"  # local numbering
+K_MAX_SENT = "max_sent_op_seq"  # local numbering: ops up to here may sit in the server's log
+K_SCOPES = "scopes"
+K_LAST_SUCCESS = "last_success"  # read by `desmig status`
+K_LAST_ERROR = "last_error"
+K_CLOCK_OFFSET = "clock_offset_s"
+K_BATCH = "batch_size"
+K_SERVER_SEQ_SEEN = "server_seq_seen"
+
+DELETED_MARK = {"deleted": True}
+
+
+def _no_crash(_name: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class OutboxOp:
+    """One pending (or journaled) op, as stored locally."""
+
+    op_seq: int
+    entity: str
+    record_id: str
+    kind: str
+    base_version: int
+    fields: dict[str, Any]
+    op_hash: str
+    captured_at: str
+    app_schema: int
+
+    def wire(self, base: int) -> dict[str, Any]:
+        """The op as the push endpoint takes it (server-side numbering)."""
+        return {"op_seq": self.op_seq - base, "entity": self.entity, "id": self.record_id, "kind": self.kind,
+                "base_version": self.base_version, "fields": self.fields, "op_hash": self.op_hash,
+                "captured_at": self.captured_at}
+
+
+@dataclass(frozen=True)
+class OpOutcome:
+    """The server's verdict on one op (local numbering). ``clashes``: ``(field, our value won)``."""
+
+    op_seq: int
+    status: str  # ok | merged | conflict | rejected
+    version: int | None = None
+    reason: str | None = None
+    clashes: tuple[tuple[str, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerRecord:
+    """One record of a pulled page."""
+
+    entity: str
+    id: str
+    data: dict[str, Any]
+    version: int
+    deleted: bool
+    server_seq: int
+
+
+@dataclass(frozen=True)
+class AckSummary:
+    acked: int
+    conflicts: int
+    rejected: int
+
+
+@dataclass(frozen=True)
+class PullSummary:
+    dropped: int
+    applied: int
+
+
+# -- state --------------------------------------------------------------------------------------
+def state(db: Database, key: str, default: Any = None) -> Any:
+    return settings.get(db, key, default, table=STATE)
+
+
+def put_state(db: Database, key: str, value: Any) -> None:
+    settings.put(db, key, value, table=STATE)
+
+
+def op_seq_base(db: Database) -> int:
+    return int(state(db, K_OP_SEQ_BASE, 0))
+
+
+def last_acked(db: Database) -> int:
+    return int(state(db, K_LAST_ACK, op_seq_base(db)))
+
+
+def cursor(db: Database, scope: str) -> int:
+    return int(state(db, CURSOR_PREFIX + scope, 0))
+
+
+def cursors(db: Database) -> dict[str, int]:
+    rows = db.execute("SELECT key, value FROM sync_state WHERE key LIKE ?", [CURSOR_PREFIX + "%"]).fetchall()
+    return {k[len(CURSOR_PREFIX):]: int(json.loads(v)) for k, v in rows}
+
+
+@contextmanager
+def immediate(db: Database) -> Iterator[None]:
+    """One write transaction taken with ``BEGIN IMMEDIATE``.
+
+    A deferred BEGIN that reads first and writes later fails with SQLITE_BUSY (no waiting) when
+    another connection (the GUI thread) committed in between; IMMEDIATE queues on the busy timeout.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+@contextmanager
+def _foreign_keys_off(db: Database) -> Iterator[None]:
+    """Pulled pages follow commit order, not parent-before-child: a member may arrive a page
+    before the household it belongs to. The server is the authority on references, so they are
+    not enforced while applying its data (the pragma only works outside a transaction)."""
+    was_on = bool(db.execute("PRAGMA foreign_keys").fetchone()[0])
+    if was_on and not db.conn.in_transaction:
+        db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if was_on and not db.conn.in_transaction:
+            db.execute("PRAGMA foreign_keys=ON")
+
+
+# -- outbox -------------------------------------------------------------------------------------
+_OP_COLUMNS = "op_seq, entity, record_id, kind, base_version, fields, op_hash, captured_at, app_schema"
+
+
+def _op(row: Sequence[Any]) -> OutboxOp:
+    return OutboxOp(int(row[0]), row[1], row[2], row[3], int(row[4]), json.loads(row[5]), row[6], row[7], int(row[8]))
+
+
+def take_batch(db: Database, limit: int) -> list[OutboxOp]:
+    """The oldest ``limit`` outbox ops, in op_seq order (the server needs them without holes)."""
+    cur = db.execute(f"SELECT {_OP_COLUMNS} FROM sync_outbox ORDER BY op_seq LIMIT ?", [limit])
+    return [_op(r) for r in cur.fetchall()]
+
+
+def pending_count(db: Database) -> int:
+    return records.pending_ops(db)
+
+
+def journal_ops(db: Database, after: int = 0) -> list[OutboxOp]:
+    cur = db.execute(f"SELECT {_OP_COLUMNS} FROM sync_journal WHERE op_seq > ? ORDER BY op_seq", [after])
+    return [_op(r) for r in cur.fetchall()]
+
+
+def max_op_seq_allocated(db: Database) -> int:
+    """The highest op_seq this laptop ever handed out (AUTOINCREMENT's counter, outbox or journal)."""
+    row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'").fetchone()
+    seq = int(row[0]) if row else 0
+    for table in ("sync_outbox", "sync_journal"):
+        seq = max(seq, int(db.execute(f"SELECT coalesce(max(op_seq), 0) FROM {table}").fetchone()[0]))
+    return seq
+
+
+def mark_sent(db: Database, upto: int) -> None:
+    """Remember, durably and before the request leaves, that ops up to ``upto`` may reach the server.
+
+    A sent op keeps its hash forever (the server would call a changed one a replay mismatch), so
+    the ack's rebase only touches ops above this mark.
+    """
+    with immediate(db):
+        if upto > int(state(db, K_MAX_SENT, 0)):
+            put_state(db, K_MAX_SENT, upto)
+
+
+def _move_to_journal(db: Database, upto: int, outcomes: dict[int, OpOutcome]) -> list[OutboxOp]:
+    moved = [_op(r) for r in db.execute(
+        f"SELECT {_OP_COLUMNS} FROM sync_outbox WHERE op_seq <= ? ORDER BY op_seq", [upto]).fetchall()]
+    if not moved:
+        return []
+    now = utc_now()
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO sync_journal (op_seq, entity, record_id, kind, base_version, fields, op_hash,"
+        " captured_at, app_schema, acked_at, status, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(op.op_seq, op.entity, op.record_id, op.kind, op.base_version, json.dumps(op.fields, ensure_ascii=False),
+          op.op_hash, op.captured_at, op.app_schema, now,
+          outcomes[op.op_seq].status if op.op_seq in outcomes else "acked",
+          outcomes[op.op_seq].version if op.op_seq in outcomes else None) for op in moved])
+    db.execute("DELETE FROM sync_outbox WHERE op_seq <= ?", [upto])
+    return moved
+
+
+def _raise_last_acked(db: Database, watermark: int) -> None:
+    if watermark > last_acked(db):
+        put_state(db, K_LAST_ACK, watermark)
+
+
+# -- ack ----------------------------------------------------------------------------------------
+def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, crash: Crash = _no_crash) -> AckSummary:
+    """Apply a push reply in one transaction. ``watermark``: the server's ``last_op_seq`` in local numbering."""
+    by_seq = {o.op_seq: o for o in outcomes}
+    conflicts = rejected = 0
+    with immediate(db):
+        moved = _move_to_journal(db, watermark, by_seq)
+        crash("push.ack.in_tx")
+        max_sent = int(state(db, K_MAX_SENT, 0))
+        now = utc_now()
+        for op in moved:
+            outcome = by_seq.get(op.op_seq)
+            if outcome is None:
+                continue  # acked by the watermark of an earlier, lost reply: the pull brings its result
+            if outcome.status == "ok" and outcome.version:
+                # Nobody else touched the record since our base: the local copy *is* that version.
+                _record_version(db, op.entity, op.record_id, outcome.version)
+                _rebase(db, op.entity, op.record_id, outcome.version, after=max(op.op_seq, max_sent))
+            elif outcome.status == "conflict":
+                conflicts += _store_lost_values(db, op, outcome, now)
+            elif outcome.status == "rejected":
+                rejected += 1
+                mine = DELETED_MARK if op.kind == "delete" else op.fields
+                db.execute("INSERT INTO sync_conflicts (kind, entity, record_id, field, mine, theirs, reason, op_seq,"
+                           " status, created_at) VALUES ('rejected', ?, ?, NULL, ?, NULL, ?, ?, 'open', ?)",
+                           [op.entity, op.record_id, json.dumps(mine, ensure_ascii=False), outcome.reason,
+                            op.op_seq, now])
+        _raise_last_acked(db, watermark)
+    return AckSummary(len(moved), conflicts, rejected)
+
+
+def _record_version(db: Database, entity_name: str, record_id: str, version: int) -> None:
+    records.get(db, entity_name, record_id)  # validates the entity name
+    db.execute(f"UPDATE {entity_name} SET server_version = ? WHERE id = ? AND server_version < ?",
+               [version, record_id, version])
+
+
+def _rebase(db: Database, entity_name: str, record_id: str, version: int, *, after: int) -> None:
+    """Later, never-sent ops on this record were captured on top of the acked one: base them on its version."""
+    rows = db.execute("SELECT op_seq, kind, fields FROM sync_outbox WHERE entity = ? AND record_id = ?"
+                      " AND op_seq > ? AND base_version < ?", [entity_name, record_id, after, version]).fetchall()
+    for seq, kind, fields in rows:
+        db.execute("UPDATE sync_outbox SET base_version = ?, op_hash = ? WHERE op_seq = ?",
+                   [version, op_hash(entity_name, record_id, kind, version, json.loads(fields)), seq])
+
+
+def _store_lost_values(db: Database, op: OutboxOp, outcome: OpOutcome, now: str) -> int:
+    """One open row per field where our value lost; ``theirs`` is filled when the pull brings the winner."""
+    lost = [f for f, won in outcome.clashes if not won]
+    if not outcome.clashes:
+        lost = ["*"] if op.kind == "delete" else list(op.fields)
+    for key in lost:
+        if key == "*":
+            mine: Any = DELETED_MARK if op.kind == "delete" else op.fields
+        else:
+            mine = op.fields.get(key)
+        db.execute("INSERT INTO sync_conflicts (kind, entity, record_id, field, mine, theirs, reason, op_seq, status,"
+                   " created_at) VALUES ('conflict', ?, ?, ?, ?, NULL, ?, ?, 'open', ?)",
+                   [op.entity, op.record_id, key, json.dumps(mine, ensure_ascii=False), outcome.reason, op.op_seq, now])
+    return len(lost)
+
+
+# -- pull ---------------------------------------------------------------------------------------
+def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], next_cursor: int, watermark: int,
+               *, drop_acked: bool = True, crash: Crash = _no_crash) -> PullSummary:
+    """Apply one pulled page in one transaction. ``watermark``: the device's ``last_op_seq`` (local numbering)
+    read in the same server snapshot as the page."""
+    with _foreign_keys_off(db), immediate(db):
+        dropped = _move_to_journal(db, watermark, {}) if drop_acked else []
+        _raise_last_acked(db, watermark)
+        crash("pull.apply.dropped")
+        households: set[str] = set()
+        applied = 0
+        for rec in page_records:
+            if rec.entity not in ENTITIES:
+                log.warning("pulled a record of unknown entity %s; skipped", rec.entity)
+                continue
+            households.update(_apply_record(db, rec))
+            _fill_theirs(db, rec)
+            applied += 1
+        crash("pull.apply.records")
+        records.refresh_search(db, sorted(households))
+        put_state(db, CURSOR_PREFIX + scope, next_cursor)
+        if page_records:
+            put_state(db, K_SERVER_SEQ_SEEN, max(int(state(db, K_SERVER_SEQ_SEEN, 0)),
+                                                 max(r.server_seq for r in page_records)))
+    return PullSummary(len(dropped), applied)
+
+
+def _db_value(kind: Kind, value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if kind is Kind.BOOL and value is not None:
+        return int(bool(value))
+    return value
+
+
+def _apply_record(db: Database, rec: ServerRecord) -> set[str]:
+    """Overwrite with the server's copy, then lay the fields of still-pending ops over it."""
+    spec = ENTITIES[rec.entity]
+    row: dict[str, Any] = {f.key: _db_value(f.kind, rec.data.get(f.key)) for f in spec.fields}
+    extra = {k: v for k, v in rec.data.items() if not spec.has(k) and k not in COMMON_COLUMNS}
+    deleted = rec.deleted
+    pending = db.execute("SELECT kind, fields FROM sync_outbox WHERE entity = ? AND record_id = ? ORDER BY op_seq",
+                         [rec.entity, rec.id]).fetchall()
+    for kind, fields in pending:
+        if kind == "delete":
+            deleted = True
+            continue
+        for key, value in json.loads(fields).items():
+            if spec.has(key):
+                row[key] = _db_value(spec.field(key).kind, value)
+    current = db.execute(f"SELECT * FROM {rec.entity} WHERE id = ?", [rec.id])
+    names = [c[0] for c in current.description]
+    found = current.fetchone()
+    before = dict(zip(names, found)) if found else None
+    now = utc_now()
+    row.update(deleted=int(deleted), server_version=rec.version, updated_at=now,
+               extra=json.dumps(extra, ensure_ascii=False) if extra else None)
+    if before is None:
+        row.update(id=rec.id, created_at=now)
+        db.execute(f"INSERT INTO {rec.entity} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                   list(row.values()))
+    else:
+        db.execute(f"UPDATE {rec.entity} SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
+                   [*row.values(), rec.id])
+    households: set[str] = set()
+    if rec.entity == "households":
+        households.add(rec.id)
+    elif rec.entity in ("members", "businesses"):
+        households.update(h for h in (row.get("household_id"), before and before.get("household_id")) if h)
+    return households
+
+
+def _fill_theirs(db: Database, rec: ServerRecord) -> None:
+    """Open conflicts on this record learn the winning value from the server's copy."""
+    rows = db.execute("SELECT id, field FROM sync_conflicts WHERE kind = 'conflict' AND status = 'open'"
+                      " AND entity = ? AND record_id = ? AND theirs IS NULL", [rec.entity, rec.id]).fetchall()
+    for conflict_id, key in rows:
+        theirs = ({"deleted": rec.deleted} if key == "*" else rec.data.get(key))
+        db.execute("UPDATE sync_conflicts SET theirs = ? WHERE id = ?",
+                   [json.dumps(theirs, ensure_ascii=False), conflict_id])
+
+
+# -- device identity and server restores ----------------------------------------------------------
+def reenqueue_from_journal(db: Database, server_watermark: int, *, crash: Crash = _no_crash) -> int:
+    """The server's log ends before our last ack (restored from a backup): put the acked ops it
+    lost back in the outbox, same numbers and hashes, and pull every scope again from the start
+    (the restored server hands out sequence numbers we have already seen)."""
+    floor = max(server_watermark, op_seq_base(db))
+    with immediate(db):
+        db.execute(f"INSERT INTO sync_outbox ({_OP_COLUMNS}) SELECT {_OP_COLUMNS} FROM sync_journal"
+                   " WHERE op_seq > ? AND op_seq NOT IN (SELECT op_seq FROM sync_outbox)", [floor])
+        count = int(db.execute("SELECT changes()").fetchone()[0])
+        db.execute("DELETE FROM sync_journal WHERE op_seq > ?", [floor])
+        crash("reenqueue.in_tx")
+        put_state(db, K_LAST_ACK, floor)
+        reset_cursors(db)
+    log.warning("server is behind our last ack (restored from backup?): %d ops re-enqueued after %d", count, floor)
+    return count
+
+
+def reset_cursors(db: Database) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM sync_state WHERE key LIKE ?", [CURSOR_PREFIX + "%"])
+        db.execute("DELETE FROM sync_state WHERE key = ?", [K_SERVER_SEQ_SEEN])
+
+
+def register_device(db: Database, *, server_url: str, username: str, device_id: str, token: str,
+                    device_name: str) -> int:
+    """Store a fresh device registration; returns the new op_seq base.
+
+    The server starts a new device's log at 0, so op numbers restart after the base: the first
+    still-pending op becomes number 1 (or the next one made, if the outbox is empty).
+    """
+    with immediate(db):
+        first = db.execute("SELECT min(op_seq) FROM sync_outbox").fetchone()[0]
+        base = int(first) - 1 if first is not None else max_op_seq_allocated(db)
+        same_feed = state(db, K_SERVER_URL) == server_url and state(db, K_USERNAME) == username
+        if not same_feed:
+            reset_cursors(db)
+        for key, value in ((K_SERVER_URL, server_url), (K_USERNAME, username), (K_DEVICE_ID, device_id),
+                           (K_TOKEN, token), (K_DEVICE_NAME, device_name), (K_OP_SEQ_BASE, base),
+                           (K_LAST_ACK, base), (K_MAX_SENT, base)):
+            put_state(db, key, value)
+    return base
+
+
+def forget_token(db: Database) -> None:
+    with immediate(db):
+        db.execute("DELETE FROM sync_state WHERE key = ?", [K_TOKEN])
+
+
+# -- conflicts inbox ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConflictRow:
+    id: int
+    kind: str  # conflict | rejected
+    entity: str
+    record_id: str
+    field: str | None
+    mine: Any
+    theirs: Any
+    reason: str | None
+    op_seq: int | None
+    status: str
+    created_at: str
+
+
+def conflict_rows(db: Database, *, statuses: Sequence[str] = ("open",)) -> list[ConflictRow]:
+    marks = ", ".join("?" * len(statuses))
+    cur = db.execute("SELECT id, kind, entity, record_id, field, mine, theirs, reason, op_seq, status, created_at"
+                     f" FROM sync_conflicts WHERE status IN ({marks}) ORDER BY id", list(statuses))
+    return [ConflictRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] is not None else None,
+                        json.loads(r[6]) if r[6] is not None else None, r[7], r[8], r[9], r[10])
+            for r in cur.fetchall()]
+
+
+def conflict_row(db: Database, conflict_id: int) -> ConflictRow | None:
+    found = [r for r in conflict_rows(db, statuses=("open", "kept_mine", "accepted", "resent", "dismissed"))
+             if r.id == conflict_id]
+    return found[0] if found else None
+
+
+def set_conflict_status(db: Database, conflict_id: int, status: str) -> None:
+    db.execute("UPDATE sync_conflicts SET status = ? WHERE id = ?", [status, conflict_id])
+
+
+def force_edit(db: Database, entity_name: str, record_id: str, fields: dict[str, Any], *, delete: bool = False,
+               revive: bool = False, close_conflict: tuple[int, str] | None = None) -> int:
+    """Write ``fields`` (or a delete) to the record and enqueue them as one op, even when the local
+    copy already holds these values: resolving a conflict or resending a rejection must reach the
+    server. Optionally closes a conflict row in the same transaction. Returns the new op_seq."""
+    spec = ENTITIES[entity_name]
+    unknown = [k for k in fields if not spec.has(k)]
+    if unknown:
+        raise KeyError(f"unknown fields for {entity_name}: {unknown}")
+    with immediate(db):
+        current = records.get(db, entity_name, record_id)
+        base = int(current["server_version"]) if current else 0
+        now = utc_now()
+        if current is None and not delete:
+            row = {k: _db_value(spec.field(k).kind, v) for k, v in fields.items()}
+            row.update(id=record_id, deleted=0, server_version=0, created_at=now, updated_at=now)
+            db.execute(f"INSERT INTO {entity_name} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                       list(row.values()))
+        elif current is not None:
+            sets = {k: _db_value(spec.field(k).kind, v) for k, v in fields.items()}
+            sets["updated_at"] = now
+            if delete:
+                sets["deleted"] = 1
+            elif revive:
+                sets["deleted"] = 0
+            db.execute(f"UPDATE {entity_name} SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                       [*sets.values(), record_id])
+        seq = records.enqueue(db, entity_name, record_id, "delete" if delete else "upsert", base,
+                              {} if delete else fields)
+        if close_conflict is not None:
+            set_conflict_status(db, *close_conflict)
+        household = record_id if entity_name == "households" else (current or fields).get("household_id")
+        if household:
+            records.refresh_search(db, [household])
+    return seq
+
+
+def app_schema() -> int:
+    return APP_SCHEMA

@@ -1,0 +1,1 @@
+"""HQ server tests (a package so module names cannot clash with other test directories)."""
