@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def msgids() -> dict[str, str]:
     """Every literal first argument of a ``_()`` call in the app, with one place it occurs."""
     found: dict[str, str] = {}
-    for path in sorted((ROOT / "desmig_desktop").rglob("*.py")):
+    for path in sorted([*(ROOT / "desmig_desktop").rglob("*.py"), *(ROOT / "desmig_server").rglob("*.py")]):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
                     and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):

@@ -82,7 +82,12 @@ def parse_date(raw: Any) -> dt.date:
     if isinstance(raw, dt.date):
         return raw
     text = str(raw).strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return dt.date.fromisoformat(text)  # the stored form: fast path (no strptime)
+        except ValueError:
+            raise CoerceError(_("Tanggal tidak valid; gunakan format hh/bb/tttt.")) from None
+    for fmt in ("%d/%m/%Y",):
         try:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:

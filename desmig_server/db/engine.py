@@ -12,15 +12,12 @@ come from one snapshot.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-
-log = logging.getLogger(__name__)
 
 _SQLITE_BEGIN_OPTION = "desmig_sqlite_begin"
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -43,11 +40,13 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=max_overflow,
+            hide_parameters=True,  # SQL errors must not carry record values (NIK) into logs
         )
         _install_sqlite_hooks(engine)
         return engine
     if backend == "postgresql":
-        return create_engine(parsed, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+        return create_engine(parsed, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
+                             hide_parameters=True)
     raise ValueError(f"unsupported database backend {backend!r}; use sqlite:/// or postgresql+psycopg://")
 
 

@@ -122,6 +122,7 @@ applied_ops = Table(
     Column("result", String(16), nullable=False),
     Column("version", BigInteger, nullable=False),
     Column("reason", Text),
+    Column("clashes", Text),  # JSON [{field, won}] so a replayed reply is the original one
     Column("captured_at", String(40)),  # device clock: informational, never used for ordering
     Column("applied_at", String(32), nullable=False),
     PrimaryKeyConstraint("device_id", "op_seq"),

@@ -4,6 +4,11 @@ A field *clashes* when the server changed it after the op's ``base_version`` thr
 device (same device = the device's own later history, applied in order) and the values differ.
 The deterministic winner: higher role (hq > supervisor > officer), then later arrival — i.e.
 the incoming op wins ties. Whichever value loses is returned so the caller records it.
+
+Result statuses: ``ok`` — no other device changed the record since the base, so the returned
+version is safe for the client to rebase its later ops on; ``merged`` — other devices changed
+other fields (the client must pull before treating the new version as seen); ``conflict`` —
+at least one clash, each recorded.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desmig_server.auth.principal import ROLE_RANK
-from desmig_server.sync.state import STATE_KEY, FieldMeta
+from desmig_server.sync.state import FieldMeta
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,10 @@ def plan_merge(
         same_value: ``(field, raw_incoming, stored)`` -> equal after normalisation.
     """
     plan = MergePlan()
-    for key, meta in fmeta.items():
-        m = FieldMeta.of(meta)
-        if key != STATE_KEY and m is not None and m.version > base_version and m.device != device_id:
-            plan.concurrent = True
+    # "merged" (not "ok") whenever another device changed anything since the base — including a
+    # revive (the state entry) — so a client knows the acked version is not safe to rebase on.
+    plan.concurrent = any(m.version > base_version and m.device != device_id
+                          for m in map(FieldMeta.of, fmeta.values()) if m is not None)
     for key, value in fields.items():
         stored = data.get(key)
         meta = FieldMeta.of(fmeta.get(key))

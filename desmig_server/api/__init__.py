@@ -1,0 +1,1 @@
+"""HTTP routes, request-body middleware and the dependencies they share."""

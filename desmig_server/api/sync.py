@@ -1,0 +1,43 @@
+"""``/v1/sync/hello``, ``/v1/sync/push``, ``/v1/sync/pull``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from desmig_server.api.deps import Caller, Ctx
+from desmig_server.sync import pull as pull_feed
+from desmig_server.sync import push as push_apply
+from desmig_server.sync.models import VILLAGE_PATTERN, HelloReply, PullReply, PushReply, PushRequest
+
+router = APIRouter(prefix="/v1/sync", tags=["sync"])
+
+
+@router.get("/hello", response_model=HelloReply)
+def hello(caller: Caller, ctx: Ctx) -> JSONResponse:
+    """Server time, accepted schema window, this device's watermark and its scopes."""
+    return JSONResponse(pull_feed.hello(ctx.db, ctx.settings, caller))
+
+
+@router.post("/push", response_model=PushReply, responses={
+    403: {"description": "an op outside the caller's scopes, or another device's id; nothing applied"},
+    409: {"description": "replay_mismatch or gap (with last_op_seq); nothing applied"},
+    413: {"description": "body or batch too large"}, 426: {"description": "app schema too old"}})
+def push(body: PushRequest, caller: Caller, ctx: Ctx) -> JSONResponse:
+    """Apply ops in order, exactly once per (device, op_seq); the reply's last_op_seq is the ack."""
+    return JSONResponse(push_apply.push(ctx.db, ctx.settings, caller, body))
+
+
+@router.get("/pull", response_model=PullReply)
+def pull(
+    caller: Caller,
+    ctx: Ctx,
+    scope: Annotated[str, Query(pattern=VILLAGE_PATTERN, description="a village code of the caller")],
+    since: Annotated[int, Query(ge=0, description="server_seq cursor (exclusive)")] = 0,
+    limit: Annotated[int | None, Query(ge=1, description="page size (capped by the server)")] = None,
+) -> JSONResponse:
+    """Records of one scope changed after ``since`` (tombstones included), in commit order."""
+    size = min(limit or ctx.settings.pull_default_limit, ctx.settings.pull_max_limit)
+    return JSONResponse(pull_feed.pull(ctx.db, caller, scope=scope, since=since, limit=size))

@@ -1,0 +1,91 @@
+"""Composition root: ``create_app(db_url)`` wires settings, database, routes and middleware."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+
+from desmig_desktop.domain.i18n import set_language
+from desmig_server.api import conflicts, devices, reference, reports, sync
+from desmig_server.api.body import RequestBodyMiddleware
+from desmig_server.context import HqContext
+from desmig_server.db.migrations import migrate
+from desmig_server.errors import ApiError
+from desmig_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DB_URL_ENV = "DESMIG_HQ_DB"
+_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+
+
+def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Only where and what: the offending input may be personal data (a NIK) and is not echoed.
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()]
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = _validation_detail(exc)
+        if any(e["type"] == "json_invalid" for e in detail):
+            return JSONResponse({"error": "malformed_json", "detail": detail}, status_code=400)
+        return JSONResponse({"error": "invalid_request", "detail": detail}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse({"error": code, "detail": exc.detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        # Engines hide SQL parameters, so the traceback carries no record values.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"error": "internal", "detail": None}, status_code=500)
+
+
+def create_app(db_url: str, settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
+    """Build the HQ app on ``db_url`` (``sqlite:///hq.db`` or ``postgresql+psycopg://...``).
+
+    Migrations run here (idempotent, serialised between processes) unless disabled.
+    """
+    set_language("id")  # rejection reasons go to officers in Bahasa Indonesia
+    ctx = HqContext.open(db_url, settings)
+    if run_migrations:
+        migrate(ctx.db)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.db.dispose()
+
+    app = FastAPI(title="Desmig HQ", version="1", lifespan=lifespan,
+                  description="Sync, reference data, reports and conflicts for the Desmig desktop app.")
+    app.state.hq = ctx
+    for module in (devices, sync, reference, reports, conflicts):
+        app.include_router(module.router)
+    _install_error_handlers(app)
+    app.add_middleware(RequestBodyMiddleware, max_body_bytes=ctx.settings.max_body_bytes,
+                       max_decompressed_bytes=ctx.settings.max_decompressed_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` / multi-worker serving: the DB URL comes from the env."""
+    return create_app(os.environ.get(DB_URL_ENV, "sqlite:///hq.db"))

@@ -1,0 +1,1 @@
+"""Aggregate figures per region level, computed in SQL from ``records``."""

@@ -1,0 +1,250 @@
+"""Apply one op to the working set: merge, validate, cascade, and record every losing value.
+
+Existence rules (the server's answer to DESIGN §4 "a delete racing an edit is a conflict too"):
+
+* **Delete racing an edit.** A delete is refused when another device changed the record or any
+  of its descendants after the delete's ``base_version``; the edit stays and the delete is the
+  losing side of a ``delete_edit`` conflict. An edit (or a new child) arriving for a record
+  (or parent) that another device deleted after the op's base is not applied; the edit is the
+  losing side. In both cases the stale op loses whatever the roles: a delete should never
+  destroy an edit its author had not seen, and an edit should not silently resurrect a record
+  someone deliberately removed. Supervisors see the conflict and resolve it by a new op.
+* **Revive.** An upsert on a deleted record with ``base_version >=`` the deletion version (the
+  author saw the deletion) — or by the deleting device itself — revives it.
+* **Cascade.** Deleting a household deletes its members, their placements and its businesses;
+  moving a household (or re-parenting a child) moves its descendants' scope.
+* **Touch.** When an op on an existing record loses a clash, is refused as stale, or is
+  rejected, the record gets a new version although its data is unchanged, so the author's next
+  pull brings the authoritative copy back and the replicas converge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
+from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.ids import utc_now
+from desmig_desktop.domain.validation import CoerceError, coerce, validate
+from desmig_server.auth.principal import Principal
+from desmig_server.db import tables as t
+from desmig_server.errors import forbidden
+from desmig_server.sync.lookup import ServerLookup
+from desmig_server.sync.merge import Clash, plan_merge
+from desmig_server.sync.models import PushOp
+from desmig_server.sync.seq import SeqAllocator
+from desmig_server.sync.state import STATE_KEY, FieldMeta, Rec, WorkingSet
+
+DELETED = {"deleted": True}
+
+
+@dataclass
+class Outcome:
+    status: str  # ok | merged | conflict | rejected
+    version: int
+    reason: str | None = None
+    clashes: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self, op_seq: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"op_seq": op_seq, "status": self.status, "version": self.version,
+                               "reason": self.reason}
+        if self.clashes:
+            out["conflicts"] = self.clashes
+        return out
+
+
+class DeviceNames:
+    """device_id -> username, cached per request (conflict rows name both sides)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._names: dict[str, str | None] = {}
+
+    def __call__(self, device_id: str) -> str | None:
+        if device_id not in self._names:
+            self._names[device_id] = self._conn.execute(
+                select(t.devices.c.username).where(t.devices.c.device_id == device_id)).scalar()
+        return self._names[device_id]
+
+
+def _same_value(spec: EntitySpec, key: str, raw: Any, stored: Any) -> bool:
+    try:
+        return bool(coerce(spec.field(key), raw) == stored)
+    except CoerceError:
+        return False
+
+
+def _coerced_or_raw(spec: EntitySpec, key: str, raw: Any) -> Any:
+    try:
+        return coerce(spec.field(key), raw)
+    except CoerceError:
+        return raw
+
+
+class OpApplier:
+    """Applies ops for one principal inside one push transaction."""
+
+    def __init__(self, conn: Connection, ws: WorkingSet, seq: SeqAllocator, actor: Principal,
+                 lookup: ServerLookup, today: dt.date) -> None:
+        self.ws, self.seq, self.actor, self.lookup, self.today = ws, seq, actor, lookup, today
+        self.names = DeviceNames(conn)
+        self.conflict_rows: list[dict[str, Any]] = []
+        self.now = utc_now()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _touch(self, rec: Rec | None) -> int:
+        if rec is None:
+            return 0
+        rec.stamp(self.seq.next(), self.now)
+        return rec.version
+
+    def _conflict(self, rec_entity: str, rec_id: str, scope: str, key: str, kind: str, *, winning: Any,
+                  losing: Any, winner: FieldMeta | None, loser: FieldMeta | None, version: int) -> None:
+        self.conflict_rows.append({
+            "entity": rec_entity, "record_id": rec_id, "scope": scope, "field": key, "kind": kind,
+            "winning_value": json.dumps(winning, ensure_ascii=False),
+            "losing_value": json.dumps(losing, ensure_ascii=False),
+            "winner_device": winner.device if winner else None,
+            "winner_user": self.names(winner.device) if winner else None,
+            "winner_role": winner.role if winner else None,
+            "loser_device": loser.device if loser else None,
+            "loser_user": self.names(loser.device) if loser else None,
+            "loser_role": loser.role if loser else None,
+            "version": version, "status": "open", "created_at": self.now,
+        })
+
+    def _me(self, version: int) -> FieldMeta:
+        return FieldMeta(version, self.actor.device_id, self.actor.role)
+
+    def _rejected(self, rec: Rec | None, reason: str) -> Outcome:
+        return Outcome("rejected", self._touch(rec), reason)
+
+    # -- ops -------------------------------------------------------------------------------
+    def apply(self, op: PushOp) -> Outcome:
+        return self._delete(op) if op.kind == "delete" else self._upsert(op)
+
+    def _delete(self, op: PushOp) -> Outcome:
+        rec = self.ws.get(op.entity, op.id)
+        if rec is None or rec.deleted:
+            return Outcome("ok", rec.version if rec else 0)
+        subtree = [rec] + [r for r in self.ws.descendants(rec) if not r.deleted]
+        racing = [m for r in subtree for m in map(FieldMeta.of, r.fmeta.values())
+                  if m is not None and m.version > op.base_version and m.device != self.actor.device_id]
+        if racing:
+            winner = max(racing, key=lambda m: m.version)
+            version = self._touch(rec)
+            self._conflict(rec.entity, rec.id, rec.scope, "*", "delete_edit", winning=rec.data, losing=DELETED,
+                           winner=winner, loser=self._me(version), version=version)
+            return Outcome("conflict", version, _("Data diubah perangkat lain; penghapusan tidak diterapkan."),
+                           [{"field": "*", "won": False}])
+        for r in subtree:
+            r.deleted = True
+            r.stamp(self.seq.next(), self.now)
+            r.fmeta[STATE_KEY] = self._me(r.version).as_json()
+        return Outcome("ok", rec.version)
+
+    def _upsert(self, op: PushOp) -> Outcome:
+        spec = ENTITIES[op.entity]
+        rec = self.ws.get(op.entity, op.id)
+        unknown = sorted(k for k in op.fields if not spec.has(k))
+        if unknown:
+            return self._rejected(rec, _("Isian tidak dikenal: {field}", field=", ".join(unknown)))
+        # Derived fields (UMKM class) are recomputed by validate(), never taken from a client.
+        fields = {k: v for k, v in op.fields.items() if spec.field(k).kind is not Kind.DERIVED}
+        reviving = False
+        if rec is not None and rec.deleted:
+            deletion = rec.meta(STATE_KEY)
+            if deletion is not None and deletion.version > op.base_version and deletion.device != self.actor.device_id:
+                version = self._touch(rec)
+                self._conflict(rec.entity, rec.id, rec.scope, "*", "delete_edit", winning=DELETED,
+                               losing=fields, winner=deletion, loser=self._me(version), version=version)
+                return Outcome("conflict", version, _("Data sudah dihapus perangkat lain; perubahan tidak diterapkan."),
+                               [{"field": "*", "won": False}])
+            reviving = True
+        plan = plan_merge(rec.data if rec else {}, rec.fmeta if rec else {}, fields,
+                          base_version=op.base_version, device_id=self.actor.device_id, role=self.actor.role,
+                          same_value=lambda k, raw, stored: _same_value(spec, k, raw, stored))
+        raw = {**(rec.data if rec else {}), **plan.apply}
+        parent, parent_id = None, None
+        if spec.parent_key and spec.parent_entity:
+            pid = raw.get(spec.parent_key)
+            parent_id = pid.strip() if isinstance(pid, str) and pid.strip() else None
+            if parent_id is not None:
+                parent = self.ws.get(spec.parent_entity, parent_id)
+                if parent is None:
+                    return self._rejected(rec, _("Data induk ({entity}) tidak ditemukan.", entity=spec.parent_entity))
+                if parent.deleted:
+                    return self._child_of_deleted(op, rec, parent, fields)
+        result = validate(op.entity, raw, record_id=op.id, lookup=self.lookup,
+                          parent=parent.data if parent else None, today=self.today)
+        if not result.ok:
+            return self._rejected(rec, "; ".join(f"{i.field}: {i.message}" for i in result.errors))
+        values = result.values
+        owner = values.get("owner_member_id")
+        if owner is not None:
+            member = self.ws.get("members", owner)
+            if member is None or member.parent_id != values.get("household_id"):
+                return self._rejected(rec, _("Pemilik usaha bukan anggota rumah tangga ini."))
+        scope = values["village_code"] if op.entity == "households" else parent.scope if parent else None
+        if scope is None or not self.actor.can_access(scope):
+            # The pre-pass in push refuses the whole request first; this is defence in depth.
+            raise forbidden({"op_seq": op.op_seq, "scope": scope})
+        return self._write(op, spec, rec, values, scope, parent_id, plan.clashes, plan.concurrent, reviving)
+
+    def _child_of_deleted(self, op: PushOp, rec: Rec | None, parent: Rec, fields: dict[str, Any]) -> Outcome:
+        deletion = parent.meta(STATE_KEY)
+        if deletion is None or deletion.version <= op.base_version or deletion.device == self.actor.device_id:
+            # The author knew the parent was gone: a plain business-rule failure, not a race.
+            return self._rejected(rec, _("Data induk sudah dihapus."))
+        version = self._touch(rec)
+        self._conflict(op.entity, op.id, parent.scope, "*", "delete_edit",
+                       winning={"deleted": True, "parent_id": parent.id}, losing=fields,
+                       winner=deletion, loser=self._me(version), version=version or self.seq.current)
+        return Outcome("conflict", version, _("Data induk sudah dihapus perangkat lain; perubahan tidak diterapkan."),
+                       [{"field": "*", "won": False}])
+
+    def _write(self, op: PushOp, spec: EntitySpec, rec: Rec | None, values: dict[str, Any], scope: str,
+               parent_id: str | None, clashes: list[Clash], concurrent: bool, reviving: bool) -> Outcome:
+        before = rec.data if rec else {}
+        changed = [k for k in spec.keys if values.get(k) != before.get(k)]
+        lost = any(not c.incoming_won for c in clashes)
+        if rec is None:
+            version = self.seq.next()
+            rec = Rec(entity=op.entity, id=op.id, scope=scope, parent_id=parent_id, data=values, fmeta={},
+                      version=version, deleted=False, created_at=self.now, updated_at=self.now)
+            self.ws.add(rec)
+            rec.fmeta[STATE_KEY] = self._me(version).as_json()
+        elif changed or reviving or lost or scope != rec.scope or parent_id != rec.parent_id:
+            rec.stamp(self.seq.next(), self.now)
+            if reviving:
+                rec.deleted = False
+                rec.fmeta[STATE_KEY] = self._me(rec.version).as_json()
+            if scope != rec.scope:
+                self._move(rec, scope)
+            rec.data, rec.parent_id = values, parent_id
+        version = rec.version
+        for k in changed:
+            rec.fmeta[k] = self._me(version).as_json()
+        for c in clashes:
+            if c.incoming_won:
+                self._conflict(rec.entity, rec.id, rec.scope, c.field, "conflict", winning=values.get(c.field),
+                               losing=c.stored_value, winner=self._me(version), loser=c.stored_by, version=version)
+            else:
+                self._conflict(rec.entity, rec.id, rec.scope, c.field, "conflict", winning=c.stored_value,
+                               losing=_coerced_or_raw(spec, c.field, c.incoming_value), winner=c.stored_by,
+                               loser=self._me(version), version=version)
+        status = "conflict" if clashes else "merged" if concurrent else "ok"
+        return Outcome(status, version, None, [{"field": c.field, "won": c.incoming_won} for c in clashes])
+
+    def _move(self, rec: Rec, scope: str) -> None:
+        """Change a record's scope; its descendants follow, each with a new version."""
+        old = rec.scope
+        rec.prev_scope, rec.scope = old, scope
+        for child in self.ws.descendants(rec):
+            child.prev_scope, child.scope = child.scope, scope
+            child.stamp(self.seq.next(), self.now)

@@ -1,0 +1,96 @@
+"""Versioned migrations: the migrated schema is what the code queries, reruns are no-ops, and
+several workers starting at once on an empty database migrate it exactly once."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+
+from desmig_server.db import tables as t
+from desmig_server.db.engine import Database
+from desmig_server.db.migrations import LATEST, current_version, migrate
+
+from .conftest import PG_ENV, pg_schema_url
+
+
+def test_migrated_schema_matches_the_table_definitions(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        inspector = inspect(db.engine)
+        for table in t.metadata.sorted_tables:
+            reflected = {c["name"] for c in inspector.get_columns(table.name)}
+            assert reflected == set(table.c.keys()), table.name
+        indexes = {i["name"] for i in inspector.get_indexes("records")}
+        assert {"ix_records_scope_seq", "ix_records_prev_scope_seq"} <= indexes
+        assert migrate(db) == 0  # already at the latest version
+        with db.read() as conn:
+            assert current_version(conn) == LATEST
+            levels = dict(conn.execute(select(t.regions.c.level, func.count()).group_by(t.regions.c.level)).all())
+            assert levels == {1: 38, 2: 514, 3: 7285, 4: 83762}
+            assert conn.execute(select(t.meta.c.value).where(t.meta.c.key == "regions_version")).scalar()
+            assert conn.execute(select(t.seq_counter.c.value)).scalar_one() == 0
+    finally:
+        db.dispose()
+
+
+def _migrate_concurrently(url: str, workers: int = 3) -> list[int]:
+    applied: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        db = Database(url)
+        try:
+            applied.append(migrate(db))
+        except BaseException as exc:  # noqa: BLE001 — reported by the assertion below
+            errors.append(exc)
+        finally:
+            db.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert not errors, errors
+    return applied
+
+
+def _check_once(url: str) -> None:
+    db = Database(url)
+    try:
+        with db.read() as conn:
+            assert conn.execute(select(func.count()).select_from(t.schema_migrations)).scalar() == LATEST
+            assert conn.execute(select(func.count()).select_from(t.regions)).scalar() == 91_599
+            assert conn.execute(select(func.count()).select_from(t.seq_counter)).scalar() == 1
+    finally:
+        db.dispose()
+
+
+def test_concurrent_starters_migrate_an_empty_sqlite_db_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    assert sorted(_migrate_concurrently(url)) == [0, 0, LATEST]
+    _check_once(url)
+
+
+@pytest.mark.postgres
+def test_concurrent_starters_migrate_an_empty_postgres_schema_once() -> None:
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL variant skipped: set {PG_ENV}")
+    admin = Database(base)
+    with admin.write() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS desmig_migration_test CASCADE"))
+        conn.execute(text("CREATE SCHEMA desmig_migration_test"))
+    url = pg_schema_url(base, "desmig_migration_test")
+    try:
+        applied = _migrate_concurrently(url)
+        assert sum(applied) == LATEST and applied.count(0) >= 1
+        _check_once(url)
+    finally:
+        with admin.write() as conn:
+            conn.execute(text("DROP SCHEMA desmig_migration_test CASCADE"))
+        admin.dispose()
