@@ -1,0 +1,16 @@
+"""What every window needs, handed down by the composition root (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from desmig_desktop.services.paths import Paths
+from desmig_desktop.ui.taskman import TaskManager
+
+
+@dataclass(frozen=True)
+class AppContext:
+    db: Any  # the GUI thread's store connection (quick reads and single-household saves)
+    paths: Paths
+    tasks: TaskManager

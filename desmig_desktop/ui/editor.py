@@ -1,0 +1,319 @@
+"""The household editor: one household with its members, placements and businesses.
+
+Everything typed goes straight into an in-memory graph of plain dicts (``HouseholdRecords``),
+which is what ``services.households.save_household`` validates and saves in one transaction and
+what the draft file holds. Hard errors are shown beside their fields and in a summary, and the
+save is refused; warnings are shown and need one explicit confirmation.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from desmig_desktop.domain.fields import ENTITIES, HOUSEHOLDS
+from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.ids import new_id
+from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
+from desmig_desktop.services import drafts
+from desmig_desktop.services.households import HouseholdGraph, load_household, save_household
+from desmig_desktop.store import records as record_store
+from desmig_desktop.ui import dialogs
+from desmig_desktop.ui.editor_sections import BusinessesSection, HouseholdRecords, MembersSection
+from desmig_desktop.ui.form import SpecForm
+from desmig_desktop.ui.issues_panel import IssuesPanel, PanelItem
+
+log = logging.getLogger(__name__)
+_META = ("deleted", "server_version", "created_at", "updated_at", "extra")
+
+
+class HouseholdEditor(QWidget):
+    """Edits one household; ``save()`` writes it (with outbox ops) through the households service."""
+
+    saved = Signal(str, object, str)  # household id, undo changes, head name
+    open_household_requested = Signal(str)
+    title_changed = Signal(str)
+    close_requested = Signal()
+
+    def __init__(self, db: Any, drafts_dir: Path, graph: HouseholdGraph | None = None, *,
+                 defaults: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._db = db
+        self._drafts_dir = drafts_dir
+        self.is_new = graph is None
+        if graph is None:
+            household = {"id": new_id(), "visited_on": dt.date.today().isoformat(), **(defaults or {})}
+            graph = HouseholdGraph(household)
+        self.records = HouseholdRecords(graph.household, graph.members, graph.placements, graph.businesses)
+        self.dirty = False
+        self._draft_text = ""
+        self._build()
+        self._show_records()
+
+    # building ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(12, 8, 12, 8)
+        self.heading = QLabel(self)
+        self.heading.setObjectName("editor_heading")
+        self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        layout.addWidget(self.heading)
+        self.issues = IssuesPanel(body)
+        layout.addWidget(self.issues)
+        layout.addWidget(self._section_title(pick(HOUSEHOLDS.label_id, HOUSEHOLDS.label_en)))
+        self.form = SpecForm(HOUSEHOLDS, self._db, parent=body)
+        layout.addWidget(self.form)
+        layout.addWidget(self._rule())
+        self.members = MembersSection(self.records, self._db, body)
+        layout.addWidget(self.members)
+        layout.addWidget(self._rule())
+        self.businesses = BusinessesSection(self.records, self._db, body)
+        layout.addWidget(self.businesses)
+        layout.addStretch(1)
+        self.scroll.setWidget(body)
+        outer.addWidget(self.scroll)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(12, 4, 12, 8)
+        self.status = QLabel(self)
+        self.save_button = QPushButton(_("Simpan (Ctrl+S)"), self)
+        self.save_button.setObjectName("save_button")
+        self.close_button = QPushButton(_("Tutup (Esc)"), self)
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.close_button)
+        outer.addLayout(buttons)
+        self.save_button.clicked.connect(lambda: self.save())
+        self.close_button.clicked.connect(self.close_requested)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        escape.activated.connect(self.close_requested)
+        self.form.changed.connect(self._on_household_changed)
+        self.members.changed.connect(self._on_members_changed)
+        self.businesses.changed.connect(self._mark_dirty)
+        self.issues.confirm_requested.connect(lambda: self.save(confirm_warnings=True))
+        self.issues.open_household_requested.connect(self.open_household_requested)
+        self.issues.item_activated.connect(self._go_to_issue)
+
+    def _section_title(self, text: str) -> QLabel:
+        return QLabel(f"<b>{text}</b>", self)
+
+    def _rule(self) -> QFrame:
+        line = QFrame(self)
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        return line
+
+    def _show_records(self) -> None:
+        self.form.set_values(self.records.household)
+        self.members.members.reload()
+        self.businesses.refresh_owners()
+        self.businesses.reload()
+        self._update_title()
+
+    # state -------------------------------------------------------------------------------
+
+    @property
+    def household_id(self) -> str:
+        return str(self.records.household["id"])
+
+    def title(self) -> str:
+        name = self.records.household.get("head_name")
+        return str(name) if name else _("Rumah tangga baru")
+
+    def _update_title(self) -> None:
+        title = self.title()
+        self.heading.setText(title)
+        self.title_changed.emit(title + (" *" if self.dirty else ""))
+
+    def _mark_dirty(self) -> None:
+        self.issues.withdraw_confirmation()
+        if not self.dirty:
+            self.dirty = True
+            self.status.setText(_("Ada perubahan yang belum disimpan."))
+        self._update_title()
+
+    def _on_household_changed(self, key: str) -> None:
+        self.records.household.update(self.form.values())
+        self._mark_dirty()
+
+    def _on_members_changed(self) -> None:
+        self.businesses.refresh_owners()
+        self._mark_dirty()
+
+    def focus_first_field(self) -> None:
+        """The province box, or (when the village is already known) the first field after it."""
+        if self.records.household.get("village_code") and self.form.editors["village_code"].value():
+            self.form.focus_field("hamlet")
+        else:
+            self.form.first_field().setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def graph(self) -> HouseholdGraph:
+        """A deep copy of what is on screen, as the households service expects it."""
+        r = copy.deepcopy(self.records)
+        return HouseholdGraph(r.household, r.members, r.placements, r.businesses)
+
+    # saving ------------------------------------------------------------------------------
+
+    def save(self, *, confirm_warnings: bool = False) -> bool:
+        """Validate and save; False (with the reasons shown) if refused or waiting for confirmation."""
+        try:
+            result = save_household(self._db, self.graph(), confirm_warnings=confirm_warnings)
+        except ValidationFailed as exc:
+            self.show_issues(exc.issues)
+            self.status.setText(_("Belum tersimpan: ada {count} kesalahan.", count=len(exc.issues)))
+            return False
+        except NeedsConfirmation as exc:
+            self.show_issues(exc.issues)
+            self.status.setText(_("Belum tersimpan: periksa peringatan di atas."))
+            self.issues.confirm_button.setFocus()
+            return False
+        except KnownError as exc:
+            dialogs.show_error(self, exc)
+            return False
+        log.info("household saved (%d ops)", len(result.op_seqs))
+        self.reload()
+        self.status.setText(_("Tersimpan."))
+        self.saved.emit(result.household_id, result.undo, self.title())
+        return True
+
+    def reload(self) -> None:
+        """Show the stored household again (after a save or an undo); forgets unsaved edits and the draft."""
+        graph = load_household(self._db, self.household_id)
+        self.records.household.clear()
+        self.records.household.update(graph.household)
+        self.records.members[:] = graph.members
+        self.records.placements[:] = graph.placements
+        self.records.businesses[:] = graph.businesses
+        self.is_new = False
+        self.dirty = False
+        self.issues.clear()
+        self.members.members.set_issues({})
+        self.members.placements.set_issues({})
+        self.businesses.set_issues({})
+        self._show_records()
+        self.discard_draft()
+
+    def show_issues(self, issues: list[RecordIssue]) -> None:
+        by_entity: dict[str, dict[str, list[Any]]] = {name: {} for name in ENTITIES}
+        for ri in issues:
+            by_entity[ri.entity].setdefault(ri.record_id, []).append(ri.issue)
+        for placement_id in by_entity["placements"]:  # flag the member a placement problem belongs to
+            placement = next((p for p in self.records.placements if p["id"] == placement_id), None)
+            if placement is not None:
+                by_entity["members"].setdefault(placement["member_id"], [])
+        household_issues = by_entity["households"].get(self.household_id, [])
+        self.form.show_errors(household_issues)
+        self.members.members.set_issues(by_entity["members"])
+        self.members.placements.set_issues(by_entity["placements"])
+        self.businesses.set_issues(by_entity["businesses"])
+        items = [PanelItem(ri.entity, ri.record_id, ri.issue.field, self._describe(ri), ri.issue.hard) for ri in issues]
+        duplicates = [(ri.issue.ref, _("Buka rumah tangga yang sudah memakai NIK {nik}",
+                                       nik=self._member_field(ri.record_id, "nik")))
+                      for ri in issues if ri.issue.code == "nik_duplicate" and ri.issue.ref]
+        self.issues.show_items(items, duplicates)
+        self.scroll.ensureWidgetVisible(self.issues)
+
+    def _member_field(self, member_id: str, key: str) -> str:
+        member = next((m for m in self.records.members if m["id"] == member_id), {})
+        return str(member.get(key) or "")
+
+    def _describe(self, ri: RecordIssue) -> str:
+        spec = ENTITIES[ri.entity]
+        where = pick(spec.label_id, spec.label_en)
+        record = self._find(ri.entity, ri.record_id)
+        if ri.entity == "members" and record is not None:
+            where = self.records.member_label(record)
+        elif ri.entity == "placements" and record is not None:
+            owner = next((m for m in self.records.members if m["id"] == record.get("member_id")), None)
+            where = _("Penempatan {member}", member=self.records.member_label(owner) if owner else "")
+        elif ri.entity == "businesses" and record is not None:
+            where = _("Usaha {name}", name=self.records.business_label(record))
+        label = pick(spec.field(ri.issue.field).label_id, spec.field(ri.issue.field).label_en) \
+            if spec.has(ri.issue.field) else ri.issue.field
+        return _("{where} — {field}: {message}", where=where, field=label, message=ri.issue.message)
+
+    def _find(self, entity: str, record_id: str) -> dict[str, Any] | None:
+        if entity == "households":
+            return self.records.household
+        rows = {"members": self.records.members, "placements": self.records.placements,
+                "businesses": self.records.businesses}[entity]
+        return next((r for r in rows if r.get("id") == record_id), None)
+
+    def _go_to_issue(self, item: PanelItem) -> None:
+        if item.entity == "households":
+            self.form.focus_field(item.field)
+            return
+        if item.entity == "placements":
+            placement = self._find("placements", item.record_id)
+            if placement is not None:
+                self.members.members.select_id(placement["member_id"])
+                self.members.placements.select_id(item.record_id)
+                self.members.placements.form.focus_field(item.field)
+            return
+        section = self.members.members if item.entity == "members" else self.businesses
+        if section.select_id(item.record_id):
+            section.form.focus_field(item.field)
+
+    # drafts and closing ------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything needed to rebuild this editor (JSON-safe; saved as the draft)."""
+        graph = self.graph()
+        return {"is_new": self.is_new, "title": self.title(), "household": graph.household,
+                "members": graph.members, "placements": graph.placements, "businesses": graph.businesses}
+
+    @classmethod
+    def from_snapshot(cls, db: Any, drafts_dir: Path, data: dict[str, Any]) -> "HouseholdEditor":
+        graph = HouseholdGraph(data["household"], data.get("members", []), data.get("placements", []),
+                               data.get("businesses", []))
+        editor = cls(db, drafts_dir, graph)
+        editor.is_new = bool(data.get("is_new")) or record_store.get(db, "households", editor.household_id) is None
+        editor.dirty = True
+        editor.status.setText(_("Dipulihkan dari isian tersimpan otomatis; belum disimpan."))
+        editor._update_title()
+        return editor
+
+    def write_draft(self) -> None:
+        """Save unsaved edits to the drafts folder (called by the autosave timer and on close)."""
+        if not self.dirty:
+            return
+        data = self.snapshot()
+        text = json.dumps(data, sort_keys=True, default=str)
+        if text == self._draft_text:
+            return  # nothing new since the last write: spare the disk an fsync
+        try:
+            drafts.save_draft(self._drafts_dir, self.household_id, data)
+            self._draft_text = text
+        except OSError as exc:
+            log.warning("draft could not be written: %s", exc.strerror)
+
+    def discard_draft(self) -> None:
+        drafts.discard_draft(self._drafts_dir, self.household_id)
+        self._draft_text = ""
+
+    def ask_discard(self) -> bool:
+        """True if there is nothing to lose or the officer agreed to throw the changes away."""
+        if not self.dirty:
+            return True
+        if not dialogs.confirm(self, _("Buang perubahan?"),
+                               _("Perubahan pada {title} belum disimpan. Buang perubahan itu?", title=self.title()),
+                               _("Buang perubahan"), _("Kembali mengisi"), destructive=True):
+            return False
+        self.discard_draft()
+        self.dirty = False
+        return True

@@ -1,0 +1,205 @@
+"""The household list: search-as-you-type, filters and a lazily fetched, sortable table."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QPushButton, QTableView, QVBoxLayout, QWidget)
+
+from desmig_desktop.domain.fields import MIGRATION_STATUS
+from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.store import regions as region_store
+from desmig_desktop.store.queries import HouseholdFilter
+from desmig_desktop.ui.models import HouseholdTableModel
+
+SEARCH_DELAY_MS = 250
+MINE, ALL = "__mine__", "__all__"
+
+
+class HouseholdTable(QTableView):
+    open_requested = Signal()
+    delete_requested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.open_requested.emit()
+            return
+        if event.key() == Qt.Key.Key_Delete:
+            self.delete_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class SearchEdit(QLineEdit):
+    """Down arrow moves into the results."""
+
+    down_pressed = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Down:
+            self.down_pressed.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class HouseholdListPage(QWidget):
+    new_requested = Signal()
+    open_requested = Signal(str)  # household id
+    delete_requested = Signal(str)
+    counts_changed = Signal()
+
+    def __init__(self, db: Any, villages: Sequence[str] = (), *, page_size: int = 200,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._db = db
+        self._villages = tuple(villages)
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.new_button = QPushButton(_("Rumah tangga baru (Ctrl+N)"), self)
+        self.new_button.setObjectName("new_household")
+        self.new_button.clicked.connect(self.new_requested)
+        bar.addWidget(self.new_button)
+        self.search = SearchEdit(self)
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(_("Cari nama, NIK atau No. KK… (Ctrl+F)"))
+        self.search.setClearButtonEnabled(True)
+        bar.addWidget(self.search, 3)
+        self.village = QComboBox(self)
+        self.village.setObjectName("filter_village")
+        self.status_filter = QComboBox(self)
+        self.status_filter.setObjectName("filter_status")
+        self.status_filter.addItem(_("Semua status migrasi"), None)
+        for choice in MIGRATION_STATUS:
+            self.status_filter.addItem(_("Ada anggota: {status}", status=pick(choice.label_id, choice.label_en)),
+                                       choice.value)
+        self.business_filter = QComboBox(self)
+        self.business_filter.setObjectName("filter_business")
+        self.business_filter.addItem(_("Dengan atau tanpa usaha"), None)
+        self.business_filter.addItem(_("Punya usaha"), True)
+        self.business_filter.addItem(_("Tidak punya usaha"), False)
+        for combo in (self.village, self.status_filter, self.business_filter):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            bar.addWidget(combo)
+        layout.addLayout(bar)
+        self.model = HouseholdTableModel(db, page_size=page_size, parent=self)
+        self.table = HouseholdTable(self)
+        self.table.setObjectName("household_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        for column, width in enumerate((260, 200, 170, 120, 80, 70)):
+            self.table.setColumnWidth(column, width)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)  # sorts once, by the indicator
+        layout.addWidget(self.table)
+        self.empty_hint = QLabel(self)
+        self.empty_hint.setObjectName("empty_hint")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setWordWrap(True)
+        layout.addWidget(self.empty_hint)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self.apply_filter)
+        self.search.textEdited.connect(lambda _t: self._timer.start())
+        self.search.returnPressed.connect(self._apply_now_and_focus_table)
+        self.search.down_pressed.connect(self._apply_now_and_focus_table)
+        for combo in (self.village, self.status_filter, self.business_filter):
+            combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.table.open_requested.connect(self._open_current)
+        self.table.doubleClicked.connect(lambda index: self.open_requested.emit(self.model.household_id(index.row())))
+        self.table.delete_requested.connect(self._delete_current)
+        self.set_villages(self._villages)
+
+    def set_villages(self, villages: Sequence[str]) -> None:
+        """The officer's villages: the default filter, one entry each, and "all areas"."""
+        self._villages = tuple(villages)
+        names = region_store.names(self._db, self._villages)
+        self.village.blockSignals(True)
+        self.village.clear()
+        if self._villages:
+            self.village.addItem(_("Desa tugas saya ({count})", count=len(self._villages)), MINE)
+            for code in self._villages:
+                self.village.addItem(names.get(code, code), code)
+        self.village.addItem(_("Semua wilayah"), ALL)
+        self.village.setCurrentIndex(0)
+        self.village.blockSignals(False)
+        self.apply_filter()
+
+    def current_filter(self) -> HouseholdFilter:
+        choice = self.village.currentData()
+        villages = self._villages if choice == MINE else () if choice in (ALL, None) else (choice,)
+        return HouseholdFilter(text=self.search.text().strip(), villages=tuple(villages),
+                               migration_status=self.status_filter.currentData(),
+                               has_business=self.business_filter.currentData())
+
+    def selected_village(self) -> str | None:
+        """The single village the list is narrowed to (a sensible default for a new household)."""
+        flt = self.current_filter()
+        return flt.villages[0] if len(flt.villages) == 1 else None
+
+    def apply_filter(self) -> None:
+        self._timer.stop()
+        selected = self.current_household_id()
+        self.model.set_filter(self.current_filter())
+        self.select(selected)
+        self._after_query()
+
+    def refresh(self, select_id: str | None = None) -> None:
+        """Re-run the current query (after a save, delete, undo or background job)."""
+        selected = select_id or self.current_household_id()
+        self.model.refresh()
+        self.select(selected)
+        self._after_query()
+
+    def _after_query(self) -> None:
+        flt = self.model.filter
+        if self.model.total:
+            self.empty_hint.hide()
+        else:
+            narrowed = flt.text or flt.migration_status or flt.has_business is not None or flt.villages
+            self.empty_hint.setText(_("Tidak ada rumah tangga yang cocok dengan pencarian atau saringan ini.") if narrowed
+                                    else _("Belum ada rumah tangga. Tekan Ctrl+N untuk mulai mendata."))
+            self.empty_hint.show()
+        self.counts_changed.emit()
+
+    def select(self, household_id: str | None) -> None:
+        row = self.model.row_of(household_id) if household_id else None
+        if row is not None:
+            self.table.selectRow(row)
+
+    def current_household_id(self) -> str | None:
+        index = self.table.currentIndex()
+        return self.model.household_id(index.row()) if index.isValid() else None
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _apply_now_and_focus_table(self) -> None:
+        if self._timer.isActive():
+            self.apply_filter()
+        if self.model.rowCount():
+            if not self.table.currentIndex().isValid():
+                self.table.selectRow(0)
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _open_current(self) -> None:
+        household_id = self.current_household_id()
+        if household_id:
+            self.open_requested.emit(household_id)
+
+    def _delete_current(self) -> None:
+        household_id = self.current_household_id()
+        if household_id:
+            self.delete_requested.emit(household_id)

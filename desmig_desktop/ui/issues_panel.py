@@ -1,0 +1,98 @@
+"""The summary of what stops (or needs confirming before) a save, shown at the top of the editor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+
+from desmig_desktop.domain.i18n import _
+from desmig_desktop.ui.form import ERROR_STYLE, WARNING_STYLE
+
+
+@dataclass(frozen=True)
+class PanelItem:
+    """One line of the summary, pointing at the record and field it is about."""
+
+    entity: str
+    record_id: str
+    field: str
+    text: str
+    hard: bool
+
+
+class IssuesPanel(QFrame):
+    """Hard errors (save refused) and soft warnings (save needs one explicit confirmation)."""
+
+    item_activated = Signal(object)  # PanelItem
+    confirm_requested = Signal()
+    open_household_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("issues_panel")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        self.heading = QLabel(self)
+        self.heading.setWordWrap(True)
+        layout.addWidget(self.heading)
+        self.list = QListWidget(self)
+        self.list.setObjectName("issues_list")
+        self.list.setWordWrap(True)
+        layout.addWidget(self.list)
+        self.links = QVBoxLayout()
+        layout.addLayout(self.links)
+        row = QHBoxLayout()
+        self.confirm_button = QPushButton(_("Simpan tetap, peringatan sudah diperiksa"), self)
+        self.confirm_button.setObjectName("confirm_save")
+        row.addWidget(self.confirm_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.link_buttons: list[QPushButton] = []
+        self.list.itemActivated.connect(lambda item: self.item_activated.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.list.itemClicked.connect(lambda item: self.item_activated.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.confirm_button.clicked.connect(self.confirm_requested)
+        self.hide()
+
+    def show_items(self, items: list[PanelItem], duplicates: list[tuple[str, str]]) -> None:
+        """Show the summary; ``duplicates`` are ``(household_id, button text)`` for NIKs used elsewhere."""
+        self.list.clear()
+        for button in self.link_buttons:
+            button.deleteLater()
+        self.link_buttons = []
+        errors = [i for i in items if i.hard]
+        if errors:
+            self.heading.setText(_("Belum bisa disimpan: perbaiki {count} kesalahan berikut.", count=len(errors)))
+            self.heading.setStyleSheet(ERROR_STYLE + " font-weight: bold;")
+        else:
+            self.heading.setText(_("Ada {count} peringatan. Periksa, lalu simpan tetap bila datanya memang benar.",
+                                   count=len(items)))
+            self.heading.setStyleSheet(WARNING_STYLE + " font-weight: bold;")
+        for item in sorted(items, key=lambda i: not i.hard):
+            entry = QListWidgetItem(item.text)
+            entry.setForeground(QBrush(QColor("#b00020" if item.hard else "#8a5a00")))
+            entry.setData(Qt.ItemDataRole.UserRole, item)
+            self.list.addItem(entry)
+        for household_id, text in duplicates:
+            button = QPushButton(text, self)
+            button.setObjectName("open_duplicate")
+            button.clicked.connect(lambda _c=False, hid=household_id: self.open_household_requested.emit(hid))
+            self.links.addWidget(button)
+            self.link_buttons.append(button)
+        rows = min(self.list.count(), 6)
+        self.list.setFixedHeight(self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth() + 4 if rows else 0)
+        self.confirm_button.setVisible(not errors and bool(items))
+        self.show()
+
+    def withdraw_confirmation(self) -> None:
+        """Something changed since the warnings were shown: they must be checked again."""
+        self.confirm_button.hide()
+
+    def clear(self) -> None:
+        self.list.clear()
+        for button in self.link_buttons:
+            button.deleteLater()
+        self.link_buttons = []
+        self.hide()

@@ -1,0 +1,365 @@
+"""The main window: the household list tab, one tab per open household, menus and status bar.
+
+Seams for the sync part (built elsewhere): ``sync_menu`` (hidden until an action is added to it)
+and ``add_status_widget()``; call ``on_data_changed()`` after records changed behind the UI's
+back (a pull) so lists and counts refresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+
+from desmig_desktop.domain.i18n import _
+from desmig_desktop.errors import KnownError
+from desmig_desktop.services import drafts as draft_store
+from desmig_desktop.services.households import delete_household, load_household, undo
+from desmig_desktop.store import records as record_store
+from desmig_desktop.store import settings
+from desmig_desktop.store.queries import entity_counts
+from desmig_desktop.store.records import Change
+from desmig_desktop.ui import data_menu, dialogs
+from desmig_desktop.ui.context import AppContext
+from desmig_desktop.ui.editor import HouseholdEditor
+from desmig_desktop.ui.household_list import HouseholdListPage
+
+log = logging.getLogger(__name__)
+AUTOSAVE_MS = 3000
+
+
+@dataclass(frozen=True)
+class UndoEntry:
+    label: str
+    household_id: str
+    changes: list[Change]
+
+
+class _ShowWhenFilled(QObject):
+    """Keeps a menu hidden until someone adds an action to it (the sync menu seam)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ActionAdded and isinstance(watched, QMenu):
+            watched.menuAction().setVisible(True)
+        return False
+
+
+class MainWindow(QMainWindow):
+    restart_requested = Signal()  # the language changed: the composition root rebuilds the window
+
+    def __init__(self, ctx: AppContext, *, autosave_ms: int = AUTOSAVE_MS, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.db = ctx.db
+        self.last_undo: UndoEntry | None = None
+        self._last_village: str | None = None
+        self.setWindowTitle(_("Desmigratif — Pendataan Rumah Tangga PMI"))
+        self.resize(1280, 800)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.setTabsClosable(True)
+        self.tabs.setObjectName("tabs")
+        self.list_page = HouseholdListPage(self.db, self.villages(), parent=self)
+        self.tabs.addTab(self.list_page, _("Daftar rumah tangga"))
+        self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
+        self.setCentralWidget(self.tabs)
+        self._build_status_bar()
+        self._build_menus()
+        self.tabs.tabCloseRequested.connect(lambda index: self.close_editor(self.tabs.widget(index)))
+        self.tabs.currentChanged.connect(lambda _i: self._update_actions())
+        self.list_page.new_requested.connect(self.new_household)
+        self.list_page.open_requested.connect(self.open_household)
+        self.list_page.delete_requested.connect(self.delete_household)
+        self.list_page.counts_changed.connect(self.refresh_counts)
+        self.autosave = QTimer(self)
+        self.autosave.setInterval(autosave_ms)
+        self.autosave.timeout.connect(self.write_drafts)
+        self.autosave.start()
+        self.refresh_counts()
+        self._update_actions()
+
+    # building ----------------------------------------------------------------------------
+
+    def _action(self, text: str, slot: Any, shortcut: QKeySequence | str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.new_action = self._action(_("Rumah tangga &baru"), self.new_household, QKeySequence.StandardKey.New)
+        self.save_action = self._action(_("&Simpan"), self.save_current, QKeySequence.StandardKey.Save)
+        self.close_action = self._action(_("&Tutup isian"), self.close_current, "Ctrl+W")
+        self.import_action = self._action(_("&Impor data…"), lambda: data_menu.start_import(self))
+        self.export_action = self._action(_("&Ekspor data…"), lambda: data_menu.start_export(self))
+        self.demo_action = self._action(_("Buat data &contoh…"), lambda: data_menu.start_demo(self))
+        self.settings_action = self._action(_("&Pengaturan…"), self.open_settings)
+        self.quit_action = self._action(_("&Keluar"), self.close, "Ctrl+Q")
+        self.undo_action = self._action(_("&Urungkan"), self.undo_last, QKeySequence.StandardKey.Undo)
+        self.undo_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.delete_action = self._action(_("&Hapus rumah tangga…"), self.delete_current)
+        self.find_action = self._action(_("&Cari"), self.focus_search, QKeySequence.StandardKey.Find)
+        self.file_menu = bar.addMenu(_("&Berkas"))
+        for action in (self.new_action, self.save_action, self.close_action, None, self.import_action,
+                       self.export_action, self.demo_action, None, self.settings_action, None, self.quit_action):
+            self.file_menu.addSeparator() if action is None else self.file_menu.addAction(action)
+        self.edit_menu = bar.addMenu(_("&Ubah"))
+        for action in (self.undo_action, self.delete_action, None, self.find_action):
+            self.edit_menu.addSeparator() if action is None else self.edit_menu.addAction(action)
+        self.sync_menu = bar.addMenu(_("Si&nkronisasi"))
+        self.sync_menu.setObjectName("sync_menu")
+        self.sync_menu.menuAction().setVisible(False)
+        self._sync_menu_filter = _ShowWhenFilled(self)
+        self.sync_menu.installEventFilter(self._sync_menu_filter)
+        self.help_menu = bar.addMenu(_("Ban&tuan"))
+        self.help_menu.addAction(self._action(_("&Pintasan keyboard"), self.show_shortcuts, "F1"))
+
+    def _build_status_bar(self) -> None:
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("count_label")
+        self.pending_label = QLabel(self)
+        self.pending_label.setObjectName("pending_label")
+        self.statusBar().addPermanentWidget(self.count_label)
+        self.statusBar().addPermanentWidget(self.pending_label)
+
+    def add_status_widget(self, widget: QWidget) -> None:
+        """A permanent status-bar area for other parts of the app (sync state)."""
+        self.statusBar().addPermanentWidget(widget)
+
+    # settings ----------------------------------------------------------------------------
+
+    def villages(self) -> list[str]:
+        return list(settings.get(self.db, "villages", []) or [])
+
+    def open_settings(self) -> None:
+        from desmig_desktop.ui.setup import SettingsDialog
+
+        dialog = SettingsDialog(self.db, self)
+        if dialog.exec() and dialog.apply():
+            if dialog.language_changed:
+                self.restart_requested.emit()
+                return
+            self.list_page.set_villages(self.villages())
+
+    # editors -----------------------------------------------------------------------------
+
+    def editors(self) -> list[HouseholdEditor]:
+        return [w for i in range(self.tabs.count()) if isinstance(w := self.tabs.widget(i), HouseholdEditor)]
+
+    def current_editor(self) -> HouseholdEditor | None:
+        widget = self.tabs.currentWidget()
+        return widget if isinstance(widget, HouseholdEditor) else None
+
+    def editor_for(self, household_id: str) -> HouseholdEditor | None:
+        return next((e for e in self.editors() if e.household_id == household_id), None)
+
+    def _add_editor(self, editor: HouseholdEditor, replace: HouseholdEditor | None = None) -> HouseholdEditor:
+        editor.title_changed.connect(lambda title, e=editor: self._set_tab_title(e, title))
+        editor.saved.connect(self._on_saved)
+        editor.close_requested.connect(lambda e=editor: self.close_editor(e))
+        editor.open_household_requested.connect(self.open_household)
+        if replace is not None:
+            index = self.tabs.indexOf(replace)
+            self.tabs.removeTab(index)
+            replace.deleteLater()
+            self.tabs.insertTab(index, editor, editor.title())
+        else:
+            self.tabs.addTab(editor, editor.title())
+        self.tabs.setCurrentWidget(editor)
+        self._set_tab_title(editor, editor.title() + (" *" if editor.dirty else ""))
+        return editor
+
+    def _set_tab_title(self, editor: HouseholdEditor, title: str) -> None:
+        index = self.tabs.indexOf(editor)
+        if index >= 0:
+            self.tabs.setTabText(index, title)
+
+    def new_household(self) -> HouseholdEditor:
+        village = self._last_village or self.list_page.selected_village() or next(iter(self.villages()), None)
+        editor = HouseholdEditor(self.db, self.ctx.paths.drafts, defaults={"village_code": village} if village else {})
+        current = self.current_editor()
+        reuse = current if current is not None and not current.dirty and not current.is_new else None
+        self._add_editor(editor, replace=reuse)
+        editor.focus_first_field()
+        return editor
+
+    def open_household(self, household_id: str) -> HouseholdEditor | None:
+        existing = self.editor_for(household_id)
+        if existing is not None:
+            self.tabs.setCurrentWidget(existing)
+            return existing
+        try:
+            graph = load_household(self.db, household_id)
+        except KnownError as exc:
+            dialogs.show_error(self, exc)
+            return None
+        editor = self._add_editor(HouseholdEditor(self.db, self.ctx.paths.drafts, graph))
+        editor.focus_first_field()
+        return editor
+
+    def save_current(self) -> None:
+        editor = self.current_editor()
+        if editor is not None:
+            editor.save()
+
+    def close_current(self) -> None:
+        editor = self.current_editor()
+        if editor is not None:
+            self.close_editor(editor)
+
+    def close_editor(self, widget: QWidget, *, ask: bool = True) -> bool:
+        if not isinstance(widget, HouseholdEditor):
+            return False
+        if ask and not widget.ask_discard():
+            return False
+        widget.discard_draft()
+        self.tabs.removeTab(self.tabs.indexOf(widget))
+        widget.deleteLater()
+        if self.tabs.currentWidget() is self.list_page:
+            self.list_page.table.setFocus()
+        return True
+
+    def _on_saved(self, household_id: str, changes: list[Change], title: str) -> None:
+        self.last_undo = UndoEntry(_("simpan {name}", name=title), household_id, changes)
+        household = record_store.get(self.db, "households", household_id)
+        self._last_village = household.get("village_code") if household else self._last_village
+        self.statusBar().showMessage(_("{name} tersimpan.", name=title), 5000)
+        self.list_page.refresh(select_id=household_id)
+        self._update_actions()
+
+    # delete and undo ---------------------------------------------------------------------
+
+    def delete_current(self) -> None:
+        editor = self.current_editor()
+        if editor is not None:
+            if editor.is_new:
+                self.close_editor(editor)
+                return
+            self.delete_household(editor.household_id)
+        elif (household_id := self.list_page.current_household_id()) is not None:
+            self.delete_household(household_id)
+
+    def delete_household(self, household_id: str) -> bool:
+        household = record_store.get(self.db, "households", household_id)
+        if household is None or household["deleted"]:
+            return False
+        name = household.get("head_name") or _("rumah tangga ini")
+        if not dialogs.confirm(self, _("Hapus rumah tangga"),
+                               _("Hapus {name} beserta anggota, riwayat penempatan dan usahanya?", name=name),
+                               _("Hapus"), _("Batal"), destructive=True,
+                               detail=_("Masih bisa diurungkan dengan Ctrl+Z selama aplikasi belum ditutup.")):
+            return False
+        try:
+            changes = delete_household(self.db, household_id)
+        except KnownError as exc:
+            dialogs.show_error(self, exc)
+            return False
+        editor = self.editor_for(household_id)
+        if editor is not None:
+            self.close_editor(editor, ask=False)
+        self.last_undo = UndoEntry(_("hapus {name}", name=name), household_id, changes)
+        self.statusBar().showMessage(_("{name} dihapus. Tekan Ctrl+Z untuk mengurungkan.", name=name), 8000)
+        self.list_page.refresh()
+        self._update_actions()
+        return True
+
+    def undo_last(self) -> bool:
+        entry = self.last_undo
+        if entry is None:
+            return False
+        if self.current_editor() is not None and not dialogs.confirm(
+                self, _("Urungkan"), _("Urungkan {what}?", what=entry.label), _("Urungkan"), _("Batal")):
+            return False  # inside a form Ctrl+Z is easily meant for a field: ask before touching saved data
+        try:
+            undo(self.db, entry.changes)
+        except KnownError as exc:
+            dialogs.show_error(self, exc)
+            return False
+        self.last_undo = None
+        editor = self.editor_for(entry.household_id)
+        household = record_store.get(self.db, "households", entry.household_id)
+        live = household is not None and not household["deleted"]
+        if editor is not None and not editor.dirty:
+            editor.reload() if live else self.close_editor(editor, ask=False)
+        self.statusBar().showMessage(_("Diurungkan: {what}.", what=entry.label), 5000)
+        self.list_page.refresh(select_id=entry.household_id if live else None)
+        self._update_actions()
+        return True
+
+    # list, counts, drafts ----------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.list_page)
+        self.list_page.focus_search()
+
+    def on_data_changed(self) -> None:
+        """Records changed outside this window (background job, sync): refresh lists and counts."""
+        self.list_page.refresh()
+
+    def refresh_counts(self) -> None:
+        counts = entity_counts(self.db)
+        shown = self.list_page.model.total
+        self.count_label.setText(_("Menampilkan {shown} dari {total} rumah tangga",
+                                   shown=_thousands(shown), total=_thousands(counts["households"])))
+        pending = record_store.pending_ops(self.db)
+        self.pending_label.setText(_("Belum terkirim: {count} perubahan", count=_thousands(pending)))
+
+    def _update_actions(self) -> None:
+        editor = self.current_editor()
+        self.save_action.setEnabled(editor is not None)
+        self.close_action.setEnabled(editor is not None)
+        self.undo_action.setEnabled(self.last_undo is not None)
+        self.undo_action.setText(_("&Urungkan {what}", what=self.last_undo.label) if self.last_undo else _("&Urungkan"))
+
+    def write_drafts(self) -> None:
+        for editor in self.editors():
+            editor.write_draft()
+
+    def offer_drafts(self) -> int:
+        """Offer back drafts left by an earlier session (closed or crashed); returns how many were restored."""
+        open_ids = {e.household_id for e in self.editors()}
+        found = [d for d in draft_store.load_drafts(self.ctx.paths.drafts) if d.key not in open_ids]
+        if not found:
+            return 0
+        if not dialogs.confirm(self, _("Pulihkan isian?"),
+                               _("Ada {count} isian yang belum disimpan dari sesi sebelumnya. Pulihkan sekarang?",
+                                 count=len(found)),
+                               _("Pulihkan"), _("Nanti saja"),
+                               detail=_("Bila memilih nanti, isian tetap disimpan dan ditawarkan lagi.")):
+            return 0
+        return self.restore_drafts(found)
+
+    def restore_drafts(self, found: list[draft_store.Draft]) -> int:
+        restored = 0
+        for draft in found:
+            try:
+                editor = HouseholdEditor.from_snapshot(self.db, self.ctx.paths.drafts, draft.data)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("draft %s could not be restored: %s", draft.key, exc)
+                continue
+            self._add_editor(editor)
+            restored += 1
+        return restored
+
+    def show_shortcuts(self) -> None:
+        dialogs.inform(self, _("Pintasan keyboard"), _(
+            "Ctrl+N  rumah tangga baru\nCtrl+S  simpan\nEnter  pindah ke isian berikutnya\n"
+            "Esc  tutup isian (ditanya dulu bila ada perubahan)\nCtrl+F  cari nama, NIK atau No. KK\n"
+            "Ctrl+Z  urungkan simpan/hapus terakhir\nCtrl+W  tutup isian\n↓  buka daftar pilihan wilayah"))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing never asks and never loses: unsaved editors are kept as drafts for the next start."""
+        self.autosave.stop()
+        self.write_drafts()
+        event.accept()
+
+
+def _thousands(value: int) -> str:
+    return f"{value:,}".replace(",", ".")

@@ -1,0 +1,234 @@
+"""Cascading region picker: province → regency/city → district → village, type-to-filter at each level.
+
+Each level is a line edit whose completer lists only the children of the level above, filtered
+in SQL as the officer types (``store.regions``); the 83,762 villages are never loaded at once.
+Enter takes the highlighted (or first) match and moves on; a full dotted Kemendagri village code
+typed anywhere selects the whole chain.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent
+from PySide6.QtWidgets import QCompleter, QGridLayout, QLabel, QLineEdit, QWidget
+
+from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.reference import Region
+from desmig_desktop.store import regions as region_store
+
+_VILLAGE_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+CODE_ROLE = Qt.ItemDataRole.UserRole
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class RegionListModel(QAbstractListModel):
+    """The children of one parent region, filtered by typed text (rows come from SQL)."""
+
+    def __init__(self, db: Any, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._db = db
+        self._rows: list[Region] = []
+        self.parent_code: str | None = None
+        self.text = ""
+
+    def load(self, parent_code: str | None, text: str = "") -> None:
+        self.beginResetModel()
+        self.parent_code, self.text = parent_code, text
+        self._rows = region_store.children(self._db, parent_code, text)
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._rows = []
+        self.endResetModel()
+
+    def region(self, row: int) -> Region:
+        return self._rows[row]
+
+    def regions(self) -> list[Region]:
+        return list(self._rows)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        region = self._rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return region.name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return region.code
+        if role == CODE_ROLE:
+            return region.code
+        return None
+
+
+class RegionLevelEdit(QLineEdit):
+    """One level of the picker; ``region`` is the chosen region or ``None``."""
+
+    chosen = Signal(object)  # Region | None, after the officer (or set_region) changed the choice
+    code_typed = Signal(str)  # a full village code was typed
+
+    def __init__(self, db: Any, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("handles_enter", True)
+        self.setPlaceholderText(placeholder)
+        self.setClearButtonEnabled(True)
+        self.model = RegionListModel(db, self)
+        self.completer_ = QCompleter(self.model, self)
+        self.completer_.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer_.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer_.setMaxVisibleItems(12)
+        self.setCompleter(self.completer_)
+        self.completer_.activated[QModelIndex].connect(self._on_completer_activated)
+        self.textEdited.connect(self._on_text_edited)
+        self.parent_code: str | None = None
+        self.region: Region | None = None
+
+    def set_parent_code(self, parent_code: str | None, enabled: bool = True) -> None:
+        """Show the children of ``parent_code`` from now on (and forget the current choice)."""
+        self.parent_code = parent_code
+        self.model.clear()
+        self.set_region(None, notify=False)
+        self.setEnabled(enabled)
+
+    def set_region(self, region: Region | None, *, notify: bool = True) -> None:
+        self.region = region
+        self.setText(region.name if region else "")
+        self.setToolTip(region.code if region else "")
+        if notify:
+            self.chosen.emit(region)
+
+    def filter(self, text: str) -> list[Region]:
+        """Narrow the list to names containing ``text`` (what typing does); returns the matches."""
+        self.model.load(self.parent_code, text)
+        return self.model.regions()
+
+    def show_choices(self) -> None:
+        self.completer_.complete()
+
+    def choose_best(self) -> bool:
+        """Take the highlighted match, else the only/first match of the typed text. True if chosen."""
+        text = self.text().strip()
+        if self.region is not None and text == self.region.name:
+            return True
+        popup = self.completer_.popup()
+        current = popup.currentIndex() if popup.isVisible() else QModelIndex()
+        if current.isValid():
+            code = current.data(CODE_ROLE)
+            match = next((r for r in self.model.regions() if r.code == code), None)
+        else:
+            matches = self.filter(text) if self.model.text != text or not self.model.rowCount() else self.model.regions()
+            exact = [r for r in matches if r.name.casefold() == text.casefold()]
+            match = (exact or matches or [None])[0] if text else None
+        popup.hide()
+        if match is None:
+            return False
+        self.set_region(match)
+        return True
+
+    def _on_text_edited(self, text: str) -> None:
+        if _VILLAGE_CODE.match(text.strip()):
+            self.code_typed.emit(text.strip())
+            return
+        if self.region is not None and text != self.region.name:
+            self.region = None
+            self.chosen.emit(None)
+        self.filter(text)
+        if self.model.rowCount():
+            self.completer_.complete()
+        else:
+            self.completer_.popup().hide()
+
+    def _on_completer_activated(self, index: QModelIndex) -> None:
+        code = index.data(CODE_ROLE)
+        match = next((r for r in self.model.regions() if r.code == code), None)
+        if match is not None:
+            self.set_region(match)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Down and not self.completer_.popup().isVisible():
+            self.filter("" if self.region is not None else self.text())
+            self.show_choices()
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            if self.choose_best():
+                self.focusNextChild()
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        if event.reason() != Qt.FocusReason.PopupFocusReason:
+            text = self.text().strip()
+            if self.region is None and text:
+                matches = self.filter(text)
+                if len(matches) == 1:
+                    self.set_region(matches[0])
+            elif self.region is not None and text != self.region.name:
+                self.setText(self.region.name)
+        super().focusOutEvent(event)
+
+
+class RegionPicker(QWidget):
+    """Four cascading levels; ``code()`` is the chosen village code (or ``None``)."""
+
+    changed = Signal()
+
+    def __init__(self, db: Any, parent: QWidget | None = None, *, columns: int = 2) -> None:
+        super().__init__(parent)
+        self._db = db
+        titles = (_("Provinsi"), _("Kabupaten/kota"), _("Kecamatan"), _("Desa/kelurahan"))
+        hints = (_("ketik nama provinsi"), _("ketik nama kabupaten/kota"), _("ketik nama kecamatan"),
+                 _("ketik nama desa/kelurahan"))
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setHorizontalSpacing(8)
+        layout.setVerticalSpacing(4)
+        self.levels: list[RegionLevelEdit] = []
+        for n, (title, hint) in enumerate(zip(titles, hints)):
+            edit = RegionLevelEdit(db, hint, self)
+            edit.setObjectName(f"region_level_{n + 1}")
+            label = QLabel(title, self)
+            label.setBuddy(edit)
+            row, col = divmod(n, columns)
+            layout.addWidget(label, row * 2, col)
+            layout.addWidget(edit, row * 2 + 1, col)
+            edit.chosen.connect(lambda region, level=n: self._on_level_chosen(level, region))
+            edit.code_typed.connect(self.set_code)
+            self.levels.append(edit)
+        for col in range(columns):
+            layout.setColumnStretch(col, 1)
+        self.levels[0].set_parent_code(None)
+        for edit in self.levels[1:]:
+            edit.set_parent_code(None, enabled=False)
+        self.setFocusProxy(self.levels[0])
+
+    def code(self) -> str | None:
+        village = self.levels[3].region
+        return village.code if village else None
+
+    def set_code(self, code: str | None) -> None:
+        """Select the whole chain of ``code`` (any level); unknown or empty clears the picker."""
+        chain = region_store.lineage(self._db, code) if code else []
+        before = self.code()
+        self.levels[0].set_region(chain[0] if chain else None, notify=False)
+        for n in range(1, 4):
+            parent = chain[n - 1] if len(chain) >= n else None
+            self.levels[n].set_parent_code(parent.code if parent else None, enabled=parent is not None)
+            if len(chain) > n:
+                self.levels[n].set_region(chain[n], notify=False)
+        if self.code() != before:
+            self.changed.emit()
+
+    def _on_level_chosen(self, level: int, region: Region | None) -> None:
+        before_child = self.levels[level + 1].parent_code if level < 3 else None
+        if level < 3 and (region is None or region.code != before_child):
+            self.levels[level + 1].set_parent_code(region.code if region else None, enabled=region is not None)
+            for lower in self.levels[level + 2:]:
+                lower.set_parent_code(None, enabled=False)
+        self.changed.emit()

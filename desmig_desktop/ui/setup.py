@@ -1,0 +1,227 @@
+"""First-run wizard and settings: language, officer name, the villages the officer works in.
+
+Stored in the local ``settings`` table as ``language``, ``officer_name`` and ``villages`` (a list
+of Kemendagri village codes). The sync part replaces ``villages`` with the server's assignment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QPushButton, QRadioButton, QVBoxLayout, QWidget,
+                               QWizard, QWizardPage)
+
+from desmig_desktop.domain.i18n import _, get_language, set_language
+from desmig_desktop.store import regions as region_store
+from desmig_desktop.store import settings
+from desmig_desktop.ui.region_picker import RegionPicker
+
+LANGUAGES = (("id", "Bahasa Indonesia"), ("en", "English"))
+
+
+class VillageListEditor(QWidget):
+    """Pick villages with the region picker and collect them in a list."""
+
+    changed = Signal()
+
+    def __init__(self, db: Any, codes: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._db = db
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.picker = RegionPicker(db, self)
+        layout.addWidget(self.picker)
+        row = QHBoxLayout()
+        self.add_button = QPushButton(_("Tambahkan desa ini"), self)
+        self.add_button.setObjectName("add_village")
+        self.add_button.setEnabled(False)
+        self.remove_button = QPushButton(_("Hapus dari daftar"), self)
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addWidget(QLabel(_("Desa tugas:"), self))
+        self.list = QListWidget(self)
+        self.list.setObjectName("village_list")
+        layout.addWidget(self.list, 1)
+        for code in codes:
+            self._append(code)
+        self.picker.changed.connect(lambda: self.add_button.setEnabled(self.picker.code() is not None))
+        self.add_button.clicked.connect(self.add_current)
+        self.remove_button.clicked.connect(self.remove_current)
+        self.picker.levels[3].returnPressed.connect(self.add_current)
+
+    def codes(self) -> list[str]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def add_current(self) -> None:
+        code = self.picker.code()
+        if code and code not in self.codes():
+            self._append(code)
+            self.changed.emit()
+
+    def remove_current(self) -> None:
+        row = self.list.currentRow()
+        if row >= 0:
+            self.list.takeItem(row)
+            self.changed.emit()
+
+    def _append(self, code: str) -> None:
+        item = QListWidgetItem(f"{region_store.village_label(self._db, code)}  ({code})")
+        item.setData(Qt.ItemDataRole.UserRole, code)
+        self.list.addItem(item)
+
+
+class LanguagePage(QWizardPage):
+    def __init__(self, wizard: "FirstRunWizard") -> None:
+        super().__init__(wizard)
+        self._wizard = wizard
+        layout = QVBoxLayout(self)
+        self.intro = QLabel(self)
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
+        layout.addSpacing(12)
+        self.buttons: dict[str, QRadioButton] = {}
+        for code, name in LANGUAGES:
+            button = QRadioButton(name, self)
+            button.setObjectName(f"language_{code}")
+            button.setChecked(code == get_language())
+            button.toggled.connect(lambda on, c=code: on and wizard.set_wizard_language(c))
+            layout.addWidget(button)
+            self.buttons[code] = button
+        layout.addStretch(1)
+
+    def retranslate(self) -> None:
+        self.setTitle(_("Selamat datang"))
+        self.setSubTitle(_("Pilih bahasa aplikasi. Bisa diubah nanti di Pengaturan."))
+        self.intro.setText(_("Aplikasi ini mencatat rumah tangga PMI, anggotanya, riwayat penempatan dan unit usahanya. "
+                             "Semua data disimpan dulu di laptop ini, jadi bisa dipakai tanpa internet; data dikirim "
+                             "ke server saat sinkronisasi."))
+
+
+class OfficerPage(QWizardPage):
+    def __init__(self, wizard: "FirstRunWizard") -> None:
+        super().__init__(wizard)
+        layout = QFormLayout(self)
+        self.label = QLabel(self)
+        self.name = QLineEdit(self)
+        self.name.setObjectName("officer_name")
+        self.name.setMaxLength(150)
+        layout.addRow(self.label, self.name)
+        self.name.textChanged.connect(lambda _t: self.completeChanged.emit())
+
+    def retranslate(self) -> None:
+        self.setTitle(_("Petugas"))
+        self.setSubTitle(_("Nama Anda sebagai petugas pendataan."))
+        self.label.setText(_("Nama petugas:"))
+
+    def isComplete(self) -> bool:
+        return bool(self.name.text().strip())
+
+
+class VillagesPage(QWizardPage):
+    def __init__(self, wizard: "FirstRunWizard", db: Any) -> None:
+        super().__init__(wizard)
+        self._db = db
+        self._layout = QVBoxLayout(self)
+        self.editor: VillageListEditor | None = None
+        self._built_for = ""
+
+    def retranslate(self) -> None:
+        self.setTitle(_("Desa tugas"))
+        self.setSubTitle(_("Pilih desa/kelurahan tempat Anda bertugas: provinsi, kabupaten/kota, kecamatan, lalu desa. "
+                           "Ketik sebagian nama untuk menyaring."))
+        if self._built_for != get_language():  # the picker's labels are built in the current language
+            codes = self.editor.codes() if self.editor else []
+            if self.editor is not None:
+                self.editor.deleteLater()
+            self.editor = VillageListEditor(self._db, codes, self)
+            self.editor.changed.connect(self.completeChanged)
+            self._layout.addWidget(self.editor)
+            self._built_for = get_language()
+
+    def isComplete(self) -> bool:
+        return self.editor is not None and bool(self.editor.codes())
+
+
+class FirstRunWizard(QWizard):
+    """Shown once, before the main window, until an officer name and villages are stored."""
+
+    def __init__(self, db: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._db = db
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.language_page = LanguagePage(self)
+        self.officer_page = OfficerPage(self)
+        self.villages_page = VillagesPage(self, db)
+        for page in (self.language_page, self.officer_page, self.villages_page):
+            self.addPage(page)
+        self.resize(720, 560)
+        self.retranslate()
+
+    def set_wizard_language(self, lang: str) -> None:
+        set_language(lang)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(_("Desmigratif — persiapan pertama"))
+        for button, text in ((QWizard.WizardButton.NextButton, _("Lanjut >")),
+                             (QWizard.WizardButton.BackButton, _("< Kembali")),
+                             (QWizard.WizardButton.FinishButton, _("Mulai")),
+                             (QWizard.WizardButton.CancelButton, _("Batal"))):
+            self.setButtonText(button, text)
+        for page in (self.language_page, self.officer_page, self.villages_page):
+            page.retranslate()
+
+    def accept(self) -> None:
+        editor = self.villages_page.editor
+        settings.put(self._db, "language", get_language())
+        settings.put(self._db, "officer_name", self.officer_page.name.text().strip())
+        settings.put(self._db, "villages", editor.codes() if editor else [])
+        super().accept()
+
+
+def needs_setup(db: Any) -> bool:
+    return not settings.get(db, "officer_name")
+
+
+class SettingsDialog(QDialog):
+    """Language, officer name and villages after the first run."""
+
+    def __init__(self, db: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._db = db
+        self.language_changed = False
+        self.setWindowTitle(_("Pengaturan"))
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.language = QComboBox(self)
+        for code, name in LANGUAGES:
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(0, self.language.findData(get_language())))
+        form.addRow(_("Bahasa:"), self.language)
+        self.officer = QLineEdit(settings.get(db, "officer_name", "") or "", self)
+        form.addRow(_("Nama petugas:"), self.officer)
+        layout.addLayout(form)
+        self.villages = VillageListEditor(db, list(settings.get(db, "villages", []) or []), self)
+        layout.addWidget(self.villages, 1)
+        buttons = QDialogButtonBox(self)
+        buttons.addButton(_("Simpan"), QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(_("Batal"), QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(720, 560)
+
+    def apply(self) -> bool:
+        lang = self.language.currentData()
+        settings.put(self._db, "officer_name", self.officer.text().strip())
+        settings.put(self._db, "villages", self.villages.codes())
+        self.language_changed = lang != get_language()
+        if self.language_changed:
+            settings.put(self._db, "language", lang)
+            set_language(lang)
+        return True
