@@ -23,10 +23,10 @@ def database_factory(paths: Paths, passphrase: str | None = None) -> Callable[[]
     """
 
     def open_db() -> Any:
-        from desmig_desktop.store.db import connect
+        from desmig_desktop.services.database import open_local
 
         try:
-            return connect(paths.database, passphrase)
+            return open_local(paths, passphrase)
         except KnownError:
             raise  # wrong or missing passphrase: already in words an officer understands
         except Exception as exc:  # sqlite3.DatabaseError and OSError both mean "cannot open"

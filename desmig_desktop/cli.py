@@ -6,7 +6,9 @@ Exit codes: 0 success, 1 failure with a one-line reason on stderr, 2 bad usage.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import logging
 import sys
 from pathlib import Path
@@ -29,12 +31,21 @@ def command(name: str) -> Callable[[Handler], Handler]:
 
 
 def open_store(paths: Paths) -> Any:
-    from desmig_desktop.store.db import connect
+    """Open the local DB; the passphrase comes from ``DESMIG_PASSPHRASE`` or, on a terminal, a prompt."""
+    from desmig_desktop.services.database import PASSPHRASE_ENV, needs_new_passphrase, open_local
+    from desmig_desktop.store.db import PassphraseRequired
 
+    passphrase = os.environ.get(PASSPHRASE_ENV) or None
     try:
-        return connect(paths.database)
-    except Exception as exc:  # sqlite3.DatabaseError and OSError both mean "cannot open"
-        raise KnownError(_("Basis data tidak bisa dibuka: {reason}", reason=exc)) from exc
+        return open_local(paths, passphrase)
+    except PassphraseRequired:
+        if passphrase is not None or not sys.stdin.isatty():
+            raise
+    creating = needs_new_passphrase(paths)
+    passphrase = getpass.getpass(_("Kata sandi basis data: "))
+    if creating and getpass.getpass(_("Ulangi kata sandi: ")) != passphrase:
+        raise KnownError(_("Kedua kata sandi tidak sama."))
+    return open_local(paths, passphrase)
 
 
 def _print_json(value: Any) -> None:

@@ -12,6 +12,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("DESMIG_HOME", None)  # tests always pass their own data dir
+os.environ.pop("DESMIG_PASSPHRASE", None)
+# Tests use unencrypted databases unless they test encryption; production requires a passphrase.
+os.environ["DESMIG_ALLOW_PLAINTEXT"] = "1"
 
 
 @pytest.fixture(scope="session")

@@ -89,7 +89,7 @@ def test_console_script_and_data_dir_env(tmp_path: Path, template_db: Path) -> N
     home = tmp_path / "home"
     home.mkdir()
     (home / "desmig.db").write_bytes(template_db.read_bytes())
-    env = {"DESMIG_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    env = {"DESMIG_HOME": str(home), "PATH": "/usr/bin:/bin", "DESMIG_ALLOW_PLAINTEXT": "1"}
     done = subprocess.run([sys.executable, "-m", "desmig_desktop.cli", "status", "--json"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -84,3 +84,30 @@ def test_change_passphrase(tmp_path: Path, template_db: Path) -> None:
     with pytest.raises(WrongPassphrase):
         connect(path, KEY)
     assert connect(path, "baru").execute("SELECT count(*) FROM regions").fetchone()[0] == 91_599
+
+
+def _cli(data_dir: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DESMIG_ALLOW_PLAINTEXT", "DESMIG_PASSPHRASE")}
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "desmig_desktop.cli", "--data-dir", str(data_dir), *args],
+                          env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_cli_requires_a_passphrase_unless_plaintext_is_chosen(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    refused = _cli(home, "status", "--json")
+    assert refused.returncode == 1 and "kata sandi" in refused.stderr and refused.stderr.count("\n") == 1
+    assert not (home / "desmig.db").exists()
+    made = _cli(home, "demo", "--households", "3", env_extra={"DESMIG_PASSPHRASE": KEY})
+    assert made.returncode == 0, made.stderr
+    assert is_encrypted(home / "desmig.db")
+    wrong = _cli(home, "status", "--json", env_extra={"DESMIG_PASSPHRASE": "salah"})
+    assert wrong.returncode == 1 and "salah" in wrong.stderr.lower()
+    ok = _cli(home, "status", "--json", env_extra={"DESMIG_PASSPHRASE": KEY})
+    assert ok.returncode == 0 and '"households": 3' in ok.stdout
+    plain_home = tmp_path / "plain"
+    from desmig_desktop.services.database import set_plaintext_allowed
+    from desmig_desktop.services.paths import Paths
+    set_plaintext_allowed(Paths(plain_home), True)
+    assert _cli(plain_home, "demo", "--households", "2").returncode == 0
+    assert not is_encrypted(plain_home / "desmig.db")
