@@ -38,6 +38,7 @@ def database_factory(paths: Paths, passphrase: str | None = None) -> Callable[[]
 def run_gui(paths: Paths, qt_args: list[str]) -> int:
     """Open the officer's app (``desmig`` / ``desmig gui``); returns the exit code."""
     from desmig_desktop.ui.shell import run
+    import desmig_desktop.ui.sync.register  # noqa: F401  (sync menu, status and conflicts inbox in the window)
 
     paths.ensure()
     return run(paths, lambda passphrase: database_factory(paths, passphrase), qt_args,

@@ -114,14 +114,20 @@ def cmd_export(args: argparse.Namespace, paths: Paths) -> int:
 
 @command("import")
 def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
-    from desmig_desktop.services.exchange import import_file
+    from desmig_desktop.services.exchange import default_report_path, import_file
 
     path = Path(args.path)
     if not path.exists():  # checked before the store is created, so nothing is written
         raise KnownError(_("Berkas tidak ditemukan: {path}", path=path))
-    result = import_file(open_store(paths), path, valid_only=args.valid_only)
+    report: Path | None = Path(args.report) if args.report else default_report_path(path)
+    if not args.report and not os.access(default_report_path(path).parent, os.W_OK):
+        report = None  # a read-only folder (a CD, a share): the first errors still go to stderr
+    result = import_file(open_store(paths), path, valid_only=args.valid_only, report=report)
     print(_("{count} data diimpor ({invalid} baris tidak valid dilewati).",
             count=result["imported"], invalid=result["invalid"]))
+    if result["report"]:
+        print(_("Daftar lengkap {count} kesalahan (baris, kolom, pesan): {path}", count=result["invalid"],
+                path=result["report"]))
     return 0
 
 
@@ -159,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help=_("impor JSONL/CSV/XLSX (semua atau tidak sama sekali)"))
     imp.add_argument("path")
     imp.add_argument("--valid-only", action="store_true", help=_("impor baris yang valid saja"))
+    imp.add_argument("--report", metavar="PATH",
+                     help=_("tulis daftar kesalahan per baris ke berkas ini (.csv atau .xlsx; bawaan: "
+                            "<nama berkas>-kesalahan.csv di sebelah berkas impor)"))
     for extend in EXTENSIONS:
         extend(sub)
     return parser

@@ -9,9 +9,11 @@ record with the changed fields only; rows without one create records.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -122,20 +124,29 @@ def _remove(path: Path) -> None:
 
 @dataclass(frozen=True)
 class RowError:
-    where: str  # "baris 12" / "households.csv baris 3"
-    column: str
+    """One problem of one row, located the way an officer finds it again in the file."""
+
+    where: str  # "households baris 12" / "households.csv baris 3" / "baris 7" (JSON lines)
+    column: str  # the field key, "-" when the row as a whole is wrong
     message: str
+    source: str = ""  # sheet or CSV file name ("" for JSON lines)
+    row: int | None = None  # 1-based row (line) number in that sheet or file
+    header: str = ""  # the column's heading as written in the file
+    letter: str = ""  # spreadsheet column letter (A, B, ...), when the column is in the file
 
     def __str__(self) -> str:
         return _("{where}, kolom {column}: {message}", where=self.where, column=self.column, message=self.message)
 
 
 class ImportFailed(KnownError):
-    def __init__(self, errors: list[RowError]) -> None:
+    def __init__(self, errors: list[RowError], report: Path | None = None) -> None:
         shown = "; ".join(str(e) for e in errors[:5])
         more = _(" (dan {count} kesalahan lain)", count=len(errors) - 5) if len(errors) > 5 else ""
-        super().__init__(_("Impor dibatalkan, tidak ada data yang disimpan. {errors}{more}", errors=shown, more=more))
+        where = _(" Daftar lengkap kesalahan: {path}", path=report) if report is not None else ""
+        super().__init__(_("Impor dibatalkan, tidak ada data yang disimpan. {errors}{more}", errors=shown, more=more)
+                         + where)
         self.errors = errors
+        self.report = report  # where the full list was written, if it was
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,20 @@ class ImportRow:
     entity: str
     id: str | None
     data: dict[str, Any]
+    source: str = ""
+    row: int | None = None
+    columns: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (letter, heading)
+    typed_as_number: frozenset[str] = frozenset()  # keys whose cell was a number in the sheet
+
+    def error(self, key: str, message: str) -> RowError:
+        letter, header = self.columns.get(key, ("", ""))
+        if not header and key in ENTITIES[self.entity].keys:
+            header = ENTITIES[self.entity].field(key).label_id
+        return RowError(self.where, key, message, self.source, self.row, header, letter)
+
+
+def _where(source: str, row: int) -> str:
+    return _("{source} baris {row}", source=source, row=row) if source else _("baris {number}", number=row)
 
 
 def _entity_for_headers(keys: list[str]) -> str | None:
@@ -158,17 +183,48 @@ def _key_of(header: Any) -> str:
     return match.group(1) if match else text
 
 
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+_ID_KINDS = (Kind.REF,)
+
+
+def _cell_value(entity_name: str, key: str, cell: Any) -> Any:
+    """What a spreadsheet cell means for the questionnaire.
+
+    Excel turns a typed date into a datetime and an id or code into a number; both are undone
+    here (a midnight datetime becomes a date; a whole number in an id column becomes its digits).
+    """
+    if isinstance(cell, dt.datetime) and cell.time() == dt.time():
+        return cell.date()
+    spec = ENTITIES[entity_name]
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool) and (
+            key == "id" or (spec.has(key) and spec.field(key).kind in _ID_KINDS)) and float(cell).is_integer():
+        return str(int(cell))
+    return cell
+
+
 def _table_rows(label: str, header: list[Any], body: Iterable[tuple[int, list[Any]]]) -> Iterator[ImportRow]:
     keys = [_key_of(h) for h in header]
     entity_name = _entity_for_headers(keys)
     if entity_name is None:
-        raise ImportFailed([RowError(f"{label} baris 1", "-", _("Judul kolom tidak dikenali."))])
+        raise ImportFailed([RowError(_where(label, 1), "-", _("Judul kolom tidak dikenali."), label, 1)])
+    columns = {k: (_column_letter(i), str(h or "").strip()) for i, (k, h) in enumerate(zip(keys, header)) if k}
     for number, cells in body:
         if all(c is None or str(c).strip() == "" for c in cells):
             continue
-        data = {k: c for k, c in zip(keys, cells) if k}
+        data = {k: _cell_value(entity_name, k, c) for k, c in zip(keys, cells) if k}
+        numbers = frozenset(k for k, c in zip(keys, cells)
+                            if k and isinstance(c, (int, float)) and not isinstance(c, bool))
         record_id = data.pop("id", None)
-        yield ImportRow(f"{label} baris {number}", entity_name, str(record_id).strip() if record_id else None, data)
+        yield ImportRow(_where(label, number), entity_name, str(record_id).strip() if record_id else None, data,
+                        label, number, columns, numbers)
 
 
 def read_rows(path: Path) -> list[ImportRow]:
@@ -224,58 +280,143 @@ def _jsonl_rows(path: Path) -> Iterator[ImportRow]:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            where = _("baris {number}", number=number)
+            where = _where("", number)
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError:
-                raise ImportFailed([RowError(where, "-", _("Bukan JSON yang valid."))]) from None
+                raise ImportFailed([RowError(where, "-", _("Bukan JSON yang valid."), row=number)]) from None
             if not isinstance(obj, dict) or obj.get("entity") not in ENTITIES or not isinstance(obj.get("data"), dict):
-                raise ImportFailed([RowError(where, "entity", _("Baris harus berisi entity, id dan data."))])
+                raise ImportFailed([RowError(where, "entity", _("Baris harus berisi entity, id dan data."), row=number)])
             rid = obj.get("id")
             if rid is not None and not isinstance(rid, str):
-                raise ImportFailed([RowError(where, "id", _("id harus teks."))])
-            yield ImportRow(where, obj["entity"], rid, obj["data"])
+                raise ImportFailed([RowError(where, "id", _("id harus teks."), row=number)])
+            yield ImportRow(where, obj["entity"], rid, obj["data"], row=number)
 
 
-def import_file(db: Database, path: Path, *, valid_only: bool = False,
-                progress: Progress | None = None) -> dict[str, int]:
+def import_file(db: Database, path: Path, *, valid_only: bool = False, progress: Progress | None = None,
+                report: Path | None = None) -> dict[str, Any]:
     """Validate every row, then write all of them in one transaction (or none).
 
-    With ``valid_only`` the invalid rows are skipped (and listed in ``errors``) instead of
-    cancelling the whole import.
+    With ``valid_only`` the invalid rows are skipped (and counted in ``invalid``) instead of
+    cancelling the whole import. With ``report``, every row error is also written there (CSV,
+    or XLSX for a ``.xlsx`` name) when there is any; the result's ``report`` says where.
+
+    An ``id`` that is neither a record of this laptop nor a UUID is a label local to the file
+    (``RT-1``): the record gets a new id, and the file's references to that label (a member's
+    ``household_id``) follow it. So new households and their members can be typed in Excel.
     """
-    rows = read_rows(path)
+    try:
+        rows = read_rows(path)
+    except ImportFailed as exc:
+        raise ImportFailed(exc.errors, _write_report(exc.errors, report)) from None
     rows.sort(key=lambda r: ENTITY_ORDER.index(r.entity))
     lookup = StoreLookup(db)
+    labels = _labels(db, rows)
     errors: list[RowError] = []
     changes: list[Change] = []
     known: set[str] = set()
     for n, row in enumerate(rows, start=1):
-        row_errors = _check_row(db, row, lookup, known, changes)
+        row_errors = _check_row(db, row, lookup, known, changes, labels)
         errors.extend(row_errors)
         if progress is not None and n % 500 == 0 and not progress(n, len(rows)):
             raise KnownError(_("Impor dibatalkan, tidak ada data yang disimpan."))
+    written = _write_report(errors, report)
     if errors and not valid_only:
-        raise ImportFailed(errors)
+        raise ImportFailed(errors, written)
     seqs = records.apply_changes(db, changes)
-    return {"rows": len(rows), "imported": len(changes), "changed": len(seqs), "invalid": len(errors)}
+    return {"rows": len(rows), "imported": len(changes), "changed": len(seqs), "invalid": len(errors),
+            "report": str(written) if written else None}
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False
+
+
+def _labels(db: Database, rows: list[ImportRow]) -> dict[tuple[str, str], str]:
+    """(entity, label) -> new id, for ids that name no record here and are not UUIDs."""
+    out: dict[tuple[str, str], str] = {}
+    for row in rows:
+        if row.id and (row.entity, row.id) not in out and not _is_uuid(row.id) \
+                and records.get(db, row.entity, row.id) is None:
+            out[(row.entity, row.id)] = new_id()
+    return out
+
+
+def _number_hint(row: ImportRow, key: str) -> str:
+    if key in row.typed_as_number and ENTITIES[row.entity].has(key) and \
+            ENTITIES[row.entity].field(key).kind in (Kind.NIK, Kind.KK, Kind.PHONE, Kind.DIGITS):
+        return " " + _("Sel ini berisi angka, bukan teks: Excel bisa membuang angka 0 di depan atau digit "
+                       "terakhir. Format kolom sebagai Teks lalu ketik ulang.")
+    return ""
 
 
 def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str],
-               changes: list[Change]) -> list[RowError]:
+               changes: list[Change], labels: dict[tuple[str, str], str]) -> list[RowError]:
     spec = ENTITIES[row.entity]
-    current = records.get(db, row.entity, row.id) if row.id else None
+    data = dict(row.data)
+    for f in spec.fields:  # references to a label of this file follow the label's new id
+        value = data.get(f.key)
+        if f.kind is Kind.REF and isinstance(value, str) and (f.ref_entity or "", value.strip()) in labels:
+            data[f.key] = labels[(f.ref_entity or "", value.strip())]
+    record_id = labels.get((row.entity, row.id or ""), row.id) or new_id()
+    if record_id in known:
+        return [row.error("id", _("ID {id} muncul lebih dari sekali dalam berkas.", id=row.id))]
+    current = records.get(db, row.entity, record_id) if row.id else None
     base = {k: current[k] for k in spec.keys if current is not None and current["deleted"] == 0}
-    merged = {**base, **row.data}
-    record_id = row.id or new_id()
+    merged = {**base, **data}
     result = validate(row.entity, merged, record_id=record_id, lookup=lookup)
-    errors = [RowError(row.where, i.field, i.message) for i in result.errors]
+    errors = [row.error(i.field, i.message + _number_hint(row, i.field)) for i in result.errors]
     for f in spec.fields:
         target = result.values.get(f.key) if f.kind is Kind.REF else None
         if target and target not in known and records.get(db, f.ref_entity or "", target) is None:
-            errors.append(RowError(row.where, f.key, _("Merujuk data yang tidak ada.")))
+            errors.append(row.error(f.key, _("Merujuk data yang tidak ada.")))
     if errors:
         return errors
     known.add(record_id)
     changes.append(Change(row.entity, record_id, result.values))
     return []
+
+
+# -- the error report ---------------------------------------------------------------------------
+def default_report_path(path: Path) -> Path:
+    """Where ``desmig import`` writes the error list by default: next to the input."""
+    return path.parent / f"{path.stem if path.is_file() else path.name}-kesalahan.csv"
+
+
+def _write_report(errors: list[RowError], report: Path | None) -> Path | None:
+    if not errors or report is None:
+        return None
+    write_error_report(errors, report)
+    return report
+
+
+def write_error_report(errors: list[RowError], out: Path) -> None:
+    """Every row error, one per line: sheet/file, row, column letter and heading, field, message.
+
+    CSV (UTF-8 with BOM, for Excel) or, for a ``.xlsx`` name, a workbook.
+
+    Raises:
+        KnownError: the file cannot be written.
+    """
+    head = [_("Lembar/berkas"), _("Baris"), _("Kolom"), _("Judul kolom"), _("Isian"), _("Pesan")]
+    lines = [[e.source, e.row, e.letter, e.header, e.column, e.message] for e in errors]
+    try:
+        if out.suffix.lower() == ".xlsx":
+            from openpyxl import Workbook
+
+            wb = Workbook(write_only=True)
+            ws = wb.create_sheet(_("Kesalahan"))
+            ws.append(head)
+            for line in lines:
+                ws.append(line)
+            wb.save(out)
+        else:
+            with open(out, "w", newline="", encoding="utf-8-sig") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(head)
+                writer.writerows(["" if v is None else v for v in line] for line in lines)
+    except OSError as exc:
+        raise KnownError(_("Laporan kesalahan tidak bisa ditulis: {reason}", reason=exc.strerror or exc)) from exc

@@ -1,8 +1,11 @@
-"""The figures HQ asked for, per province / regency / district / village, computed in SQL.
+"""The regional report of ``domain.report_spec``, computed in SQL over the local typed tables.
 
-Shape (DESIGN §6): ``{"level", "rows": [{"code", "name", "households", "members", "pmi_active",
-"pmi_returned", "pmi_prospective", "households_with_business", "businesses",
-"businesses_by_kbli": {"A": n, ...}, "export_ready"}], "totals": {...}}``.
+Shape (DESIGN §6, extended by issue 6): ``{"level", "prefix", "rows": [{"code", "name",
+<every key of report_spec.METRICS>}], "totals": {<same keys>}}``. The database does the
+counting: one grouped query per entity for the plain figures, one per breakdown, one window
+query per median. ``totals`` adds the rows' additive figures (regions never overlap) and runs
+the median queries again with an empty grouping prefix (``substr(code, 1, 0)``): a median of
+the whole is not a sum of the parts.
 """
 
 from __future__ import annotations
@@ -11,68 +14,140 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from desmig_desktop.domain import report_spec as spec
+from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
-from desmig_desktop.store.queries import rows
+from desmig_desktop.store.queries import rows as fetch
 
-LEVELS = {"province": 2, "regency": 5, "district": 8, "village": 13}
-COUNT_KEYS = ("households", "members", "pmi_active", "pmi_returned", "pmi_prospective",
-              "households_with_business", "businesses", "export_ready")
+LEVELS = spec.LEVELS
+COUNT_KEYS = spec.COUNT_KEYS
+Agg = spec.Aggregate
 
-_REPORT_SQL = """
-WITH hh AS (
-  SELECT id, substr(village_code, 1, :n) AS code FROM households
-  WHERE deleted = 0 AND (:prefix = '' OR village_code LIKE :prefix || '%')
-),
-m AS (
-  SELECT hh.code, count(*) AS members,
-         sum(m.migration_status = 'pmi_aktif') AS pmi_active,
-         sum(m.migration_status = 'pmi_purna') AS pmi_returned,
-         sum(m.migration_status = 'calon_pmi') AS pmi_prospective
-  FROM members m JOIN hh ON hh.id = m.household_id WHERE m.deleted = 0 GROUP BY hh.code
-),
-b AS (
-  SELECT hh.code, count(*) AS businesses, count(DISTINCT b.household_id) AS households_with_business,
-         sum(coalesce(b.export_ready, 0)) AS export_ready
-  FROM businesses b JOIN hh ON hh.id = b.household_id WHERE b.deleted = 0 GROUP BY hh.code
-)
-SELECT hh.code, coalesce(r.name, hh.code) AS name, count(*) AS households,
-       coalesce(m.members, 0) AS members, coalesce(m.pmi_active, 0) AS pmi_active,
-       coalesce(m.pmi_returned, 0) AS pmi_returned, coalesce(m.pmi_prospective, 0) AS pmi_prospective,
-       coalesce(b.households_with_business, 0) AS households_with_business,
-       coalesce(b.businesses, 0) AS businesses, coalesce(b.export_ready, 0) AS export_ready
-FROM hh LEFT JOIN m ON m.code = hh.code LEFT JOIN b ON b.code = hh.code LEFT JOIN regions r ON r.code = hh.code
-GROUP BY hh.code ORDER BY hh.code
-"""
 
-_KBLI_SQL = """
-SELECT substr(h.village_code, 1, :n) AS code, b.kbli_category AS kbli, count(*) AS n
-FROM businesses b JOIN households h ON h.id = b.household_id
-WHERE b.deleted = 0 AND h.deleted = 0 AND (:prefix = '' OR h.village_code LIKE :prefix || '%')
-GROUP BY 1, 2
-"""
+def _column(entity_name: str, key: str) -> str:
+    if not ENTITIES[entity_name].has(key):  # keys come from the spec, never from input
+        raise ValueError(f"{entity_name} has no field {key!r}")
+    return f"e.{key}"
+
+
+def _source(entity_name: str) -> tuple[str, str]:
+    """``FROM ... WHERE`` of the live records of ``entity_name`` with live ancestors, and the
+    expression of their household's village code."""
+    sql, alias = f"FROM {entity_name} e", "e"
+    for depth, (parent_key, parent) in enumerate(spec.ancestors(entity_name)):
+        palias = f"a{depth}"
+        sql += f" JOIN {parent} {palias} ON {palias}.id = {alias}.{parent_key} AND {palias}.deleted = 0"
+        alias = palias
+    return sql + f" WHERE e.deleted = 0 AND (:prefix = '' OR {alias}.village_code LIKE :prefix || '%')", \
+        f"{alias}.village_code"
+
+
+def _condition(metric: spec.Metric, params: dict[str, Any]) -> str:
+    parts = []
+    for i, where in enumerate(metric.where):
+        column = _column(metric.entity, where.field)
+        if where.value is None:
+            parts.append(f"{column} IS NOT NULL")
+        elif where.value is True:
+            parts.append(f"{column} = 1")  # BOOL columns hold 0/1
+        elif isinstance(where.value, bool):
+            raise ValueError("a report condition on a yes/no field must be True")
+        else:
+            name = f"{metric.key}_{i}"
+            params[name] = where.value
+            parts.append(f"{column} = :{name}")
+    return " AND ".join(parts) or "1"
+
+
+def _plain(entity_name: str, out: dict[str, dict[str, Any]], params: dict[str, Any], db: Database) -> None:
+    metrics = spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM)
+    if not metrics:
+        return
+    source, village = _source(entity_name)
+    cols = []
+    for m in metrics:
+        cond = _condition(m, params)
+        if m.aggregate is Agg.COUNT:
+            cols.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {m.key}")
+        elif m.aggregate is Agg.COUNT_DISTINCT:
+            cols.append(f"count(DISTINCT CASE WHEN {cond} THEN {_column(entity_name, m.distinct or '')} END)"
+                        f" AS {m.key}")
+        else:
+            cols.append(f"coalesce(sum(CASE WHEN {cond} THEN {_column(entity_name, m.field or '')} END), 0)"
+                        f" AS {m.key}")
+    sql = f"SELECT substr({village}, 1, :n) AS code, {', '.join(cols)} {source} GROUP BY 1"
+    for r in fetch(db, sql, params):
+        row = out.setdefault(r["code"], spec.empty_row())
+        row.update({m.key: int(r[m.key]) for m in metrics})
+
+
+def _breakdowns(metric: spec.Metric, out: dict[str, dict[str, Any]], params: dict[str, Any], db: Database) -> None:
+    source, village = _source(metric.entity)
+    field = _column(metric.entity, metric.field or "")
+    counted = "count(*)" if metric.aggregate is Agg.COUNT_BY else \
+        f"count(DISTINCT {_column(metric.entity, metric.distinct or '')})"
+    sql = (f"SELECT substr({village}, 1, :n) AS code, {field} AS k, {counted} AS n {source}"
+           f" AND {_condition(metric, params)} GROUP BY 1, 2")
+    for r in fetch(db, sql, params):
+        spec.add_count_by(out.setdefault(r["code"], spec.empty_row()), metric, r["k"], r["n"])
+
+
+def _median(metric: spec.Metric, out: dict[str, dict[str, Any]], params: dict[str, Any], db: Database) -> None:
+    source, village = _source(metric.entity)
+    field = _column(metric.entity, metric.field or "")
+    sql = (
+        f"WITH v AS (SELECT substr({village}, 1, :n) AS code, {field} AS x {source}"
+        f" AND {field} IS NOT NULL AND {_condition(metric, params)}),"
+        " r AS (SELECT code, x, row_number() OVER (PARTITION BY code ORDER BY x) AS rn,"
+        " count(*) OVER (PARTITION BY code) AS cnt FROM v)"
+        " SELECT code, (CAST(sum(x) AS BIGINT) + count(*) / 2) / count(*) AS median"
+        " FROM r WHERE 2 * rn >= cnt AND 2 * rn <= cnt + 2 GROUP BY code"
+    )
+    for r in fetch(db, sql, params):
+        out.setdefault(r["code"], spec.empty_row())[metric.key] = int(r["median"])
+
+
+def _aggregate(db: Database, length: int, prefix: str, *, medians_only: bool = False) -> dict[str, dict[str, Any]]:
+    """Every metric per code prefix of ``length`` (0: one row keyed ""); only the medians if asked."""
+    params: dict[str, Any] = {"n": length, "prefix": prefix}
+    out: dict[str, dict[str, Any]] = {}
+    for entity_name in () if medians_only else spec.entities():
+        _plain(entity_name, out, params, db)
+    for metric in spec.METRICS:
+        if metric.is_map and not medians_only:
+            _breakdowns(metric, out, params, db)
+        elif metric.aggregate is Agg.MEDIAN:
+            _median(metric, out, params, db)
+    if medians_only:
+        return out
+    # A region exists in the report only if it has a live household.
+    return {code: spec.finish_row(row) for code, row in out.items() if row["households"]}
 
 
 def build_report(db: Database, level: str = "province", prefix: str = "") -> dict[str, Any]:
-    """Aggregate live records by ``level``, optionally inside the region code ``prefix``."""
+    """Aggregate live records by ``level``, optionally inside the region code ``prefix``.
+
+    Raises:
+        KnownError: an unknown level, or a prefix that is not a Kemendagri code at or above it.
+    """
     if level not in LEVELS:
         raise KnownError(_("Tingkat laporan tidak dikenal: {level}", level=level))
-    params = {"n": LEVELS[level], "prefix": prefix}
-    out = rows(db, _REPORT_SQL, params)
-    by_code = {r["code"]: r for r in out}
-    for r in out:
-        r["businesses_by_kbli"] = {}
-    for r in rows(db, _KBLI_SQL, params):
-        by_code[r["code"]]["businesses_by_kbli"][r["kbli"]] = r["n"]
-    return {"level": level, "rows": out, "totals": totals(out)}
+    if not spec.valid_prefix(level, prefix):
+        raise KnownError(_("Kode wilayah {code} tidak bisa dipakai pada tingkat {level}.", code=prefix, level=level))
+    by_code = _aggregate(db, LEVELS[level], prefix)
+    totals = spec.add_rows(list(by_code.values()))
+    medians = _aggregate(db, 0, prefix, medians_only=True).get("", {})
+    totals.update({m.key: medians.get(m.key) for m in spec.METRICS if m.aggregate is Agg.MEDIAN})
+    spec.finish_row(totals)
+    names = _names(db, sorted(by_code))
+    report_rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]
+    return {"level": level, "prefix": prefix or None, "rows": report_rows, "totals": totals}
 
 
-def totals(report_rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Sum rows of one level (areas do not overlap, so every count is additive)."""
-    result: dict[str, Any] = {k: sum(r[k] for r in report_rows) for k in COUNT_KEYS}
-    kbli: dict[str, int] = {}
-    for r in report_rows:
-        for code, n in r["businesses_by_kbli"].items():
-            kbli[code] = kbli.get(code, 0) + n
-    result["businesses_by_kbli"] = dict(sorted(kbli.items()))
-    return result
+def _names(db: Database, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    marks = ", ".join("?" * len(codes))
+    return dict(db.execute(f"SELECT code, name FROM regions WHERE code IN ({marks})", codes).fetchall())
+

@@ -27,7 +27,7 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain.fields import ENTITIES, COMMON_COLUMNS, Kind
 from desmig_desktop.domain.ids import utc_now
-from desmig_desktop.domain.ops import APP_SCHEMA, op_hash
+from desmig_desktop.domain.ops import op_hash
 from desmig_desktop.store import records, settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ K_LAST_ERROR = "last_error"
 K_CLOCK_OFFSET = "clock_offset_s"
 K_BATCH = "batch_size"
 K_SERVER_SEQ_SEEN = "server_seq_seen"
+K_REGISTRATIONS = "registrations"  # [{"device_id", "op_seq_base"}], oldest first: whose log holds which ops
 
 DELETED_MARK = {"deleted": True}
 
@@ -253,13 +254,14 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
         crash("push.ack.in_tx")
         max_sent = int(state(db, K_MAX_SENT, 0))
         now = utc_now()
+        versions: dict[str, list[tuple[int, str, int]]] = {}
         for op in moved:
             outcome = by_seq.get(op.op_seq)
             if outcome is None:
                 continue  # acked by the watermark of an earlier, lost reply: the pull brings its result
             if outcome.status == "ok" and outcome.version:
                 # Nobody else touched the record since our base: the local copy *is* that version.
-                _record_version(db, op.entity, op.record_id, outcome.version)
+                versions.setdefault(op.entity, []).append((outcome.version, op.record_id, outcome.version))
                 _rebase(db, op.entity, op.record_id, outcome.version, after=max(op.op_seq, max_sent))
             elif outcome.status == "conflict":
                 conflicts += _store_lost_values(db, op, outcome, now)
@@ -270,14 +272,12 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
                            " status, created_at) VALUES ('rejected', ?, ?, NULL, ?, NULL, ?, ?, 'open', ?)",
                            [op.entity, op.record_id, json.dumps(mine, ensure_ascii=False), outcome.reason,
                             op.op_seq, now])
+        for entity_name, rows in versions.items():
+            ENTITIES[entity_name]  # only known table names reach SQL
+            db.conn.executemany(f"UPDATE {entity_name} SET server_version = ? WHERE id = ? AND server_version < ?",
+                                rows)
         _raise_last_acked(db, watermark)
     return AckSummary(len(moved), conflicts, rejected)
-
-
-def _record_version(db: Database, entity_name: str, record_id: str, version: int) -> None:
-    records.get(db, entity_name, record_id)  # validates the entity name
-    db.execute(f"UPDATE {entity_name} SET server_version = ? WHERE id = ? AND server_version < ?",
-               [version, record_id, version])
 
 
 def _rebase(db: Database, entity_name: str, record_id: str, version: int, *, after: int) -> None:
@@ -310,18 +310,27 @@ def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], n
                *, drop_acked: bool = True, crash: Crash = _no_crash) -> PullSummary:
     """Apply one pulled page in one transaction. ``watermark``: the device's ``last_op_seq`` (local numbering)
     read in the same server snapshot as the page."""
+    if not page_records and next_cursor == cursor(db, scope) and watermark <= last_acked(db) and (
+            not drop_acked or db.execute("SELECT 1 FROM sync_outbox WHERE op_seq <= ? LIMIT 1", [watermark]).fetchone()
+            is None):
+        return PullSummary(0, 0)  # nothing new: no write transaction (a no-op sync stays cheap)
     with _foreign_keys_off(db), immediate(db):
         dropped = _move_to_journal(db, watermark, {}) if drop_acked else []
         _raise_last_acked(db, watermark)
         crash("pull.apply.dropped")
+        waiting = {(r[0], r[1]) for r in db.execute(
+            "SELECT entity, record_id FROM sync_conflicts WHERE kind = 'conflict' AND status = 'open'"
+            " AND theirs IS NULL")}
+        now = utc_now()
         households: set[str] = set()
         applied = 0
         for rec in page_records:
             if rec.entity not in ENTITIES:
                 log.warning("pulled a record of unknown entity %s; skipped", rec.entity)
                 continue
-            households.update(_apply_record(db, rec))
-            _fill_theirs(db, rec)
+            households.update(_apply_record(db, rec, now))
+            if (rec.entity, rec.id) in waiting:
+                _fill_theirs(db, rec)
             applied += 1
         crash("pull.apply.records")
         records.refresh_search(db, sorted(households))
@@ -340,7 +349,7 @@ def _db_value(kind: Kind, value: Any) -> Any:
     return value
 
 
-def _apply_record(db: Database, rec: ServerRecord) -> set[str]:
+def _apply_record(db: Database, rec: ServerRecord, now: str) -> set[str]:
     """Overwrite with the server's copy, then lay the fields of still-pending ops over it."""
     spec = ENTITIES[rec.entity]
     row: dict[str, Any] = {f.key: _db_value(f.kind, rec.data.get(f.key)) for f in spec.fields}
@@ -359,7 +368,9 @@ def _apply_record(db: Database, rec: ServerRecord) -> set[str]:
     names = [c[0] for c in current.description]
     found = current.fetchone()
     before = dict(zip(names, found)) if found else None
-    now = utc_now()
+    if before is not None and int(before["server_version"]) > rec.version:
+        # An ack already gave us a newer copy than this page (two cycles overlapping): keep it.
+        return set()
     row.update(deleted=int(deleted), server_version=rec.version, updated_at=now,
                extra=json.dumps(extra, ensure_ascii=False) if extra else None)
     if before is None:
@@ -369,6 +380,13 @@ def _apply_record(db: Database, rec: ServerRecord) -> set[str]:
     else:
         db.execute(f"UPDATE {rec.entity} SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
                    [*row.values(), rec.id])
+        # What another laptop (or HQ) changed here goes into the local history, like a local edit.
+        changes = {k: (before.get(k), row[k]) for k in spec.keys if before.get(k) != row[k]}
+        if bool(before["deleted"]) != bool(row["deleted"]):
+            changes["deleted"] = (bool(before["deleted"]), bool(row["deleted"]))
+        if changes:
+            records.audit(db, at=now, actor=None, source="server", entity_name=rec.entity, record_id=rec.id,
+                          changes=changes)
     households: set[str] = set()
     if rec.entity == "households":
         households.add(rec.id)
@@ -378,13 +396,15 @@ def _apply_record(db: Database, rec: ServerRecord) -> set[str]:
 
 
 def _fill_theirs(db: Database, rec: ServerRecord) -> None:
-    """Open conflicts on this record learn the winning value from the server's copy."""
-    rows = db.execute("SELECT id, field FROM sync_conflicts WHERE kind = 'conflict' AND status = 'open'"
+    """Open conflicts on this record learn the winning value from the server's copy; a row whose
+    winning value turns out to be mine (a replayed answer carries no per-field detail) closes."""
+    rows = db.execute("SELECT id, field, mine FROM sync_conflicts WHERE kind = 'conflict' AND status = 'open'"
                       " AND entity = ? AND record_id = ? AND theirs IS NULL", [rec.entity, rec.id]).fetchall()
-    for conflict_id, key in rows:
+    for conflict_id, key, mine in rows:
         theirs = ({"deleted": rec.deleted} if key == "*" else rec.data.get(key))
-        db.execute("UPDATE sync_conflicts SET theirs = ? WHERE id = ?",
-                   [json.dumps(theirs, ensure_ascii=False), conflict_id])
+        same = key != "*" and mine is not None and json.loads(mine) == theirs
+        db.execute("UPDATE sync_conflicts SET theirs = ?, status = ? WHERE id = ?",
+                   [json.dumps(theirs, ensure_ascii=False), "resolved" if same else "open", conflict_id])
 
 
 # -- device identity and server restores ----------------------------------------------------------
@@ -401,6 +421,9 @@ def reenqueue_from_journal(db: Database, server_watermark: int, *, crash: Crash 
         crash("reenqueue.in_tx")
         put_state(db, K_LAST_ACK, floor)
         reset_cursors(db)
+        # The restored server's versions are lower than those we hold: accept its copies again.
+        for name in ENTITIES:
+            db.execute(f"UPDATE {name} SET server_version = 0 WHERE server_version > 0")
     log.warning("server is behind our last ack (restored from backup?): %d ops re-enqueued after %d", count, floor)
     return count
 
@@ -424,9 +447,11 @@ def register_device(db: Database, *, server_url: str, username: str, device_id: 
         same_feed = state(db, K_SERVER_URL) == server_url and state(db, K_USERNAME) == username
         if not same_feed:
             reset_cursors(db)
+        history = list(state(db, K_REGISTRATIONS, []))
+        history.append({"device_id": device_id, "op_seq_base": base, "server_url": server_url})
         for key, value in ((K_SERVER_URL, server_url), (K_USERNAME, username), (K_DEVICE_ID, device_id),
                            (K_TOKEN, token), (K_DEVICE_NAME, device_name), (K_OP_SEQ_BASE, base),
-                           (K_LAST_ACK, base), (K_MAX_SENT, base)):
+                           (K_LAST_ACK, base), (K_MAX_SENT, base), (K_REGISTRATIONS, history)):
             put_state(db, key, value)
     return base
 
@@ -500,6 +525,12 @@ def force_edit(db: Database, entity_name: str, record_id: str, fields: dict[str,
                        [*sets.values(), record_id])
         seq = records.enqueue(db, entity_name, record_id, "delete" if delete else "upsert", base,
                               {} if delete else fields)
+        changes = {k: ((current or {}).get(k), v) for k, v in fields.items()}
+        if delete or (revive and current is not None and current["deleted"]):
+            changes["deleted"] = (not delete, delete)
+        actor = db.execute("SELECT json_extract(value, '$') FROM settings WHERE key = 'officer_name'").fetchone()
+        records.audit(db, at=now, actor=actor[0] if actor else None, source="local", entity_name=entity_name,
+                      record_id=record_id, changes=changes, op_seq=seq)
         if close_conflict is not None:
             set_conflict_status(db, *close_conflict)
         household = record_id if entity_name == "households" else (current or fields).get("household_id")
@@ -507,6 +538,3 @@ def force_edit(db: Database, entity_name: str, record_id: str, fields: dict[str,
             records.refresh_search(db, [household])
     return seq
 
-
-def app_schema() -> int:
-    return APP_SCHEMA

@@ -3,7 +3,9 @@
 Everything typed goes straight into an in-memory graph of plain dicts (``HouseholdRecords``),
 which is what ``services.households.save_household`` validates and saves in one transaction and
 what the draft file holds. Hard errors are shown beside their fields and in a summary, and the
-save is refused; warnings are shown and need one explicit confirmation.
+save is refused; warnings are shown and need one explicit confirmation. A second tab,
+"Riwayat", shows the saved field changes of the household or of the member, placement or
+business last worked on.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from desmig_desktop.domain.fields import ENTITIES, HOUSEHOLDS
 from desmig_desktop.domain.i18n import _, pick
@@ -29,6 +32,7 @@ from desmig_desktop.store import records as record_store
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.editor_sections import BusinessesSection, HouseholdRecords, MembersSection
 from desmig_desktop.ui.form import SpecForm
+from desmig_desktop.ui.history import HistoryPanel
 from desmig_desktop.ui.issues_panel import IssuesPanel, PanelItem
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,7 @@ class HouseholdEditor(QWidget):
         self.records = HouseholdRecords(graph.household, graph.members, graph.placements, graph.businesses)
         self.dirty = False
         self._draft_text = ""
+        self._last_focus: QWidget | None = None  # where the officer last was in the form (for Riwayat)
         self._build()
         self._show_records()
 
@@ -86,7 +91,13 @@ class HouseholdEditor(QWidget):
         layout.addWidget(self.businesses)
         layout.addStretch(1)
         self.scroll.setWidget(body)
-        outer.addWidget(self.scroll)
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("editor_pages")
+        self.pages.setTabPosition(QTabWidget.TabPosition.South)
+        self.pages.addTab(self.scroll, _("Formulir"))
+        self.history = HistoryPanel(self._db, self.records, self)
+        self.pages.addTab(self.history, _("Riwayat"))
+        outer.addWidget(self.pages)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(12, 4, 12, 8)
         self.status = QLabel(self)
@@ -108,6 +119,14 @@ class HouseholdEditor(QWidget):
         self.issues.confirm_requested.connect(lambda: self.save(confirm_warnings=True))
         self.issues.open_household_requested.connect(self.open_household_requested)
         self.issues.item_activated.connect(self._go_to_issue)
+        self.pages.currentChanged.connect(lambda _i: self._on_page_changed())
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and self.scroll.isAncestorOf(new):
+            self._last_focus = new
 
     def _section_title(self, text: str) -> QLabel:
         return QLabel(f"<b>{text}</b>", self)
@@ -155,8 +174,32 @@ class HouseholdEditor(QWidget):
         self.businesses.refresh_owners()
         self._mark_dirty()
 
+    # history -----------------------------------------------------------------------------
+
+    def show_form(self) -> None:
+        self.pages.setCurrentWidget(self.scroll)
+
+    def show_history(self) -> None:
+        self.pages.setCurrentWidget(self.history)
+
+    def _on_page_changed(self) -> None:
+        if self.pages.currentWidget() is self.history:
+            self.history.show_record(*self._worked_on())
+
+    def _worked_on(self) -> tuple[str, str]:
+        """The record whose part of the form had the focus last (the household when none did)."""
+        focus = self._last_focus
+        sections = ((self.members.placements, "placements"), (self.members.members, "members"),
+                    (self.businesses, "businesses"))
+        for section, entity_name in sections:
+            record = section.current()
+            if focus is not None and record is not None and section.isAncestorOf(focus):
+                return entity_name, str(record["id"])
+        return "households", self.household_id
+
     def focus_first_field(self) -> None:
         """The province box, or (when the village is already known) the first field after it."""
+        self.show_form()
         if self.records.household.get("village_code") and self.form.editors["village_code"].value():
             self.form.focus_field("hamlet")
         else:
@@ -207,6 +250,8 @@ class HouseholdEditor(QWidget):
         self.businesses.set_issues({})
         self._show_records()
         self.discard_draft()
+        if self.pages.currentWidget() is self.history:
+            self.history.show_record()
 
     def show_issues(self, issues: list[RecordIssue]) -> None:
         by_entity: dict[str, dict[str, list[Any]]] = {name: {} for name in ENTITIES}
@@ -226,6 +271,7 @@ class HouseholdEditor(QWidget):
                                        nik=self._member_field(ri.record_id, "nik")))
                       for ri in issues if ri.issue.code == "nik_duplicate" and ri.issue.ref]
         self.issues.show_items(items, duplicates)
+        self.show_form()
         self.scroll.ensureWidgetVisible(self.issues)
 
     def _member_field(self, member_id: str, key: str) -> str:
@@ -255,6 +301,7 @@ class HouseholdEditor(QWidget):
         return next((r for r in rows if r.get("id") == record_id), None)
 
     def _go_to_issue(self, item: PanelItem) -> None:
+        self.show_form()
         if item.entity == "households":
             self.form.focus_field(item.field)
             return

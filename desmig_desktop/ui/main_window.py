@@ -1,8 +1,10 @@
-"""The main window: the household list tab, one tab per open household, menus and status bar.
+"""The main window: the household list tab, the dashboard tab, one tab per open household, menus
+and status bar.
 
 Seams for the sync part (built elsewhere): ``sync_menu`` (hidden until an action is added to it)
 and ``add_status_widget()``; call ``on_data_changed()`` after records changed behind the UI's
-back (a pull) so lists and counts refresh.
+back (a pull) so lists and counts refresh. ``data_changed`` fires after every change of records
+(save, delete, undo, import, sync), for views that show figures (the dashboard).
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from desmig_desktop.store.queries import entity_counts
 from desmig_desktop.store.records import Change
 from desmig_desktop.ui import data_menu, dialogs
 from desmig_desktop.ui.context import AppContext
+from desmig_desktop.ui.dashboard import DashboardPage
 from desmig_desktop.ui.editor import HouseholdEditor
 from desmig_desktop.ui.household_list import HouseholdListPage
+from desmig_desktop.ui.passphrase import DatabaseOpener
 
 log = logging.getLogger(__name__)
 AUTOSAVE_MS = 3000
@@ -50,11 +54,14 @@ class _ShowWhenFilled(QObject):
 
 class MainWindow(QMainWindow):
     restart_requested = Signal()  # the language changed: the composition root rebuilds the window
+    data_changed = Signal()  # records were saved, deleted, undone, imported or synced
 
-    def __init__(self, ctx: AppContext, *, autosave_ms: int = AUTOSAVE_MS, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, *, autosave_ms: int = AUTOSAVE_MS, parent: QWidget | None = None,
+                 database_opener: DatabaseOpener | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.db = ctx.db
+        self.database_opener = database_opener  # for the passphrase change in the settings
         self.last_undo: UndoEntry | None = None
         self._last_village: str | None = None
         self.setWindowTitle(_("Desmigratif — Pendataan Rumah Tangga PMI"))
@@ -66,6 +73,9 @@ class MainWindow(QMainWindow):
         self.list_page = HouseholdListPage(self.db, self.villages(), parent=self)
         self.tabs.addTab(self.list_page, _("Daftar rumah tangga"))
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
+        self.dashboard = DashboardPage(ctx, parent=self)
+        self.tabs.addTab(self.dashboard, _("Dasbor"))
+        self.tabs.tabBar().setTabButton(1, self.tabs.tabBar().ButtonPosition.RightSide, None)
         self.setCentralWidget(self.tabs)
         self._build_status_bar()
         self._build_menus()
@@ -75,6 +85,8 @@ class MainWindow(QMainWindow):
         self.list_page.open_requested.connect(self.open_household)
         self.list_page.delete_requested.connect(self.delete_household)
         self.list_page.counts_changed.connect(self.refresh_counts)
+        self.data_changed.connect(self.dashboard.mark_stale)
+        self.dashboard.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.autosave = QTimer(self)
         self.autosave.setInterval(autosave_ms)
         self.autosave.timeout.connect(self.write_drafts)
@@ -141,7 +153,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from desmig_desktop.ui.setup import SettingsDialog
 
-        dialog = SettingsDialog(self.db, self)
+        dialog = SettingsDialog(self.db, self, opener=self.database_opener, paths=self.ctx.paths)
         if dialog.exec() and dialog.apply():
             if dialog.language_changed:
                 self.restart_requested.emit()
@@ -233,6 +245,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(_("{name} tersimpan.", name=title), 5000)
         self.list_page.refresh(select_id=household_id)
         self._update_actions()
+        self.data_changed.emit()
 
     # delete and undo ---------------------------------------------------------------------
 
@@ -268,6 +281,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(_("{name} dihapus. Tekan Ctrl+Z untuk mengurungkan.", name=name), 8000)
         self.list_page.refresh()
         self._update_actions()
+        self.data_changed.emit()
         return True
 
     def undo_last(self) -> bool:
@@ -291,6 +305,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(_("Diurungkan: {what}.", what=entry.label), 5000)
         self.list_page.refresh(select_id=entry.household_id if live else None)
         self._update_actions()
+        self.data_changed.emit()
         return True
 
     # list, counts, drafts ----------------------------------------------------------------
@@ -300,8 +315,9 @@ class MainWindow(QMainWindow):
         self.list_page.focus_search()
 
     def on_data_changed(self) -> None:
-        """Records changed outside this window (background job, sync): refresh lists and counts."""
+        """Records changed outside this window (background job, sync): refresh lists, counts and figures."""
         self.list_page.refresh()
+        self.data_changed.emit()
 
     def refresh_counts(self) -> None:
         counts = entity_counts(self.db)

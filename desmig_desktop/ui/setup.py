@@ -1,12 +1,16 @@
-"""First-run wizard and settings: language, officer name, the villages the officer works in.
+"""First-run wizard and settings: language, officer name, the villages the officer works in, and
+(on a new install) the database passphrase.
 
 Stored in the local ``settings`` table as ``language``, ``officer_name`` and ``villages`` (a list
 of Kemendagri village codes). The sync part replaces ``villages`` with the server's assignment.
+On a new install the wizard starts without a database: its passphrase page creates it (see
+``ui.passphrase``), so the later pages — the village picker reads the region table — have one.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
@@ -14,8 +18,12 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QWizard, QWizardPage)
 
 from desmig_desktop.domain.i18n import _, get_language, set_language
+from desmig_desktop.services.database import PLAINTEXT_ENV, plaintext_allowed, set_plaintext_allowed
+from desmig_desktop.services.paths import Paths
 from desmig_desktop.store import regions as region_store
 from desmig_desktop.store import settings
+from desmig_desktop.ui import dialogs
+from desmig_desktop.ui.passphrase import ChangePassphraseDialog, DatabaseOpener, PassphrasePage
 from desmig_desktop.ui.region_picker import RegionPicker
 
 LANGUAGES = (("id", "Bahasa Indonesia"), ("en", "English"))
@@ -122,9 +130,9 @@ class OfficerPage(QWizardPage):
 
 
 class VillagesPage(QWizardPage):
-    def __init__(self, wizard: "FirstRunWizard", db: Any) -> None:
+    def __init__(self, wizard: "FirstRunWizard") -> None:
         super().__init__(wizard)
-        self._db = db
+        self._wizard = wizard
         self._layout = QVBoxLayout(self)
         self.editor: VillageListEditor | None = None
         self._built_for = ""
@@ -133,34 +141,63 @@ class VillagesPage(QWizardPage):
         self.setTitle(_("Desa tugas"))
         self.setSubTitle(_("Pilih desa/kelurahan tempat Anda bertugas: provinsi, kabupaten/kota, kecamatan, lalu desa. "
                            "Ketik sebagian nama untuk menyaring."))
-        if self._built_for != get_language():  # the picker's labels are built in the current language
-            codes = self.editor.codes() if self.editor else []
-            if self.editor is not None:
-                self.editor.deleteLater()
-            self.editor = VillageListEditor(self._db, codes, self)
-            self.editor.changed.connect(self.completeChanged)
-            self._layout.addWidget(self.editor)
-            self._built_for = get_language()
+        self._build_editor()
+
+    def initializePage(self) -> None:
+        self._build_editor()  # on a new install the database exists only from the passphrase page on
+
+    def _build_editor(self) -> None:
+        db = self._wizard.db
+        if db is None or self._built_for == get_language():  # the picker's labels are built in the current language
+            return
+        codes = self.editor.codes() if self.editor else []
+        if self.editor is not None:
+            self.editor.deleteLater()
+        self.editor = VillageListEditor(db, codes, self)
+        self.editor.changed.connect(self.completeChanged)
+        self._layout.addWidget(self.editor)
+        self._built_for = get_language()
 
     def isComplete(self) -> bool:
         return self.editor is not None and bool(self.editor.codes())
 
 
-class FirstRunWizard(QWizard):
-    """Shown once, before the main window, until an officer name and villages are stored."""
+CreateDatabase = Callable[[str | None], tuple[Any, DatabaseOpener]]
 
-    def __init__(self, db: Any, parent: QWidget | None = None) -> None:
+
+class FirstRunWizard(QWizard):
+    """Shown once, before the main window, until an officer name and villages are stored.
+
+    With ``create_database`` (a new install, no database yet) a passphrase page follows the
+    language page; it calls ``create_database(passphrase or None for plaintext)`` and keeps the
+    result in ``db`` / ``opener``.
+    """
+
+    def __init__(self, db: Any | None, parent: QWidget | None = None, *,
+                 create_database: CreateDatabase | None = None) -> None:
         super().__init__(parent)
-        self._db = db
+        self.db = db
+        self.opener: DatabaseOpener | None = None
+        self._create_database = create_database
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.language_page = LanguagePage(self)
+        self.passphrase_page = PassphrasePage(self, self._create) if create_database is not None else None
         self.officer_page = OfficerPage(self)
-        self.villages_page = VillagesPage(self, db)
-        for page in (self.language_page, self.officer_page, self.villages_page):
+        self.villages_page = VillagesPage(self)
+        for page in self._pages():
             self.addPage(page)
         self.resize(720, 560)
         self.retranslate()
+
+    def _pages(self) -> list[Any]:
+        return [p for p in (self.language_page, self.passphrase_page, self.officer_page, self.villages_page)
+                if p is not None]
+
+    def _create(self, passphrase: str | None) -> None:
+        assert self._create_database is not None
+        if self.db is None:
+            self.db, self.opener = self._create_database(passphrase)
 
     def set_wizard_language(self, lang: str) -> None:
         set_language(lang)
@@ -170,17 +207,19 @@ class FirstRunWizard(QWizard):
         self.setWindowTitle(_("Desmigratif — persiapan pertama"))
         for button, text in ((QWizard.WizardButton.NextButton, _("Lanjut >")),
                              (QWizard.WizardButton.BackButton, _("< Kembali")),
+                             (QWizard.WizardButton.CommitButton, _("Lanjut >")),
                              (QWizard.WizardButton.FinishButton, _("Mulai")),
                              (QWizard.WizardButton.CancelButton, _("Batal"))):
             self.setButtonText(button, text)
-        for page in (self.language_page, self.officer_page, self.villages_page):
+        for page in self._pages():
             page.retranslate()
 
     def accept(self) -> None:
+        assert self.db is not None  # the passphrase page (a commit page) came before the last page
         editor = self.villages_page.editor
-        settings.put(self._db, "language", get_language())
-        settings.put(self._db, "officer_name", self.officer_page.name.text().strip())
-        settings.put(self._db, "villages", editor.codes() if editor else [])
+        settings.put(self.db, "language", get_language())
+        settings.put(self.db, "officer_name", self.officer_page.name.text().strip())
+        settings.put(self.db, "villages", editor.codes() if editor else [])
         super().accept()
 
 
@@ -189,11 +228,18 @@ def needs_setup(db: Any) -> bool:
 
 
 class SettingsDialog(QDialog):
-    """Language, officer name and villages after the first run."""
+    """Language, officer name, villages and the database passphrase after the first run.
 
-    def __init__(self, db: Any, parent: QWidget | None = None) -> None:
+    The passphrase row appears when the composition root handed down how the database is opened
+    (``opener``) and where the app keeps its files (``paths``).
+    """
+
+    def __init__(self, db: Any, parent: QWidget | None = None, *, opener: DatabaseOpener | None = None,
+                 paths: Paths | None = None) -> None:
         super().__init__(parent)
         self._db = db
+        self._opener = opener
+        self._paths = paths
         self.language_changed = False
         self.setWindowTitle(_("Pengaturan"))
         layout = QVBoxLayout(self)
@@ -205,6 +251,10 @@ class SettingsDialog(QDialog):
         form.addRow(_("Bahasa:"), self.language)
         self.officer = QLineEdit(settings.get(db, "officer_name", "") or "", self)
         form.addRow(_("Nama petugas:"), self.officer)
+        self.security_label: QLabel | None = None
+        self.security_button: QPushButton | None = None
+        if opener is not None and paths is not None:
+            form.addRow(_("Keamanan data:"), self._security_row())
         layout.addLayout(form)
         self.villages = VillageListEditor(db, list(settings.get(db, "villages", []) or []), self)
         layout.addWidget(self.villages, 1)
@@ -225,3 +275,47 @@ class SettingsDialog(QDialog):
             settings.put(self._db, "language", lang)
             set_language(lang)
         return True
+
+    def _security_row(self) -> QWidget:
+        row = QWidget(self)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.security_label = QLabel(row)
+        self.security_button = QPushButton(row)
+        self.security_button.setObjectName("security_button")
+        layout.addWidget(self.security_label, 1)
+        layout.addWidget(self.security_button)
+        self.security_button.clicked.connect(self._on_security_clicked)
+        self._show_security()
+        return row
+
+    def _show_security(self) -> None:
+        assert self._opener is not None and self._paths is not None
+        assert self.security_label is not None and self.security_button is not None
+        if self._opener.encrypted:
+            self.security_label.setText(_("Data di laptop ini dienkripsi dengan kata sandi."))
+            self.security_button.setText(_("Ganti kata sandi…"))
+            return
+        self.security_label.setText(_("Data di laptop ini TIDAK dienkripsi."))
+        self.security_button.setText(_("Aktifkan enkripsi…"))
+        forced = os.environ.get(PLAINTEXT_ENV) == "1"
+        pending = not forced and not plaintext_allowed(self._paths)
+        self.security_button.setEnabled(not forced and not pending)
+        if forced:
+            self.security_button.setToolTip(_("Dimatikan oleh pengaturan {name}=1.", name=PLAINTEXT_ENV))
+        elif pending:
+            self.security_label.setText(_("Data dienkripsi saat aplikasi dibuka lagi."))
+
+    def _on_security_clicked(self) -> None:
+        assert self._opener is not None and self._paths is not None
+        if self._opener.encrypted:
+            dialog = ChangePassphraseDialog(self._db, self._opener, self)
+            if dialog.exec():
+                dialogs.inform(self, _("Ganti kata sandi"),
+                               _("Kata sandi diganti. Pakai kata sandi baru mulai saat aplikasi dibuka lagi."))
+            return
+        if dialogs.confirm(self, _("Aktifkan enkripsi"),
+                           _("Saat aplikasi dibuka lagi, Anda diminta menentukan kata sandi dan data di laptop ini "
+                             "dienkripsi. Lanjutkan?"), _("Aktifkan"), _("Batal")):
+            set_plaintext_allowed(self._paths, False)
+            self._show_security()

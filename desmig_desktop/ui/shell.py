@@ -12,17 +12,21 @@ import sys
 from types import TracebackType
 from typing import Any, Callable
 
-from PySide6.QtCore import QLocale, QObject, QtMsgType, QTimer, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtCore import QLocale, QObject, Qt, QtMsgType, QTimer, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desmig_desktop.domain.i18n import _, set_language
 from desmig_desktop.services import drafts as draft_store
+from desmig_desktop.services.database import needs_new_passphrase, set_plaintext_allowed
 from desmig_desktop.services.paths import Paths
 from desmig_desktop.store import settings
-from desmig_desktop.store.db import PassphraseRequired, WrongPassphrase
+from desmig_desktop.store.db import PassphraseRequired, WrongPassphrase, is_encrypted
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.main_window import MainWindow
+from desmig_desktop.ui.passphrase import (ChoosePassphraseDialog, DatabaseOpener, MakeOpener, UnlockDialog,
+                                          create_database, open_slowly)
 from desmig_desktop.ui.setup import FirstRunWizard, needs_setup
 from desmig_desktop.ui.taskman import TaskManager
 
@@ -41,13 +45,14 @@ def _qt_message(kind: QtMsgType, context: Any, message: str) -> None:
 class Shell(QObject):
     """Owns the main window; rebuilds it (keeping open forms) when the language changes."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, opener: DatabaseOpener | None = None) -> None:
         super().__init__()
         self.ctx = ctx
+        self.opener = opener
         self.window: MainWindow | None = None
 
     def show_main(self, *, offer_drafts: bool = True) -> MainWindow:
-        window = MainWindow(self.ctx)
+        window = MainWindow(self.ctx, database_opener=self.opener)
         window.restart_requested.connect(self.rebuild)
         for extend in WINDOW_EXTENSIONS:
             extend(window, self.ctx)
@@ -86,35 +91,67 @@ class Shell(QObject):
         dialogs.show_error(self.window, error)
 
 
-Opener = Callable[[], Any]
-
-
 def ask_passphrase(problem: str) -> str | None:
-    """Ask for the database passphrase (hidden typing); None if the officer cancels."""
-    dialog = QInputDialog()
-    dialog.setWindowTitle(_("Desmigratif"))
-    dialog.setLabelText((problem + "\n\n" if problem else "") + _("Kata sandi basis data:"))
-    dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
-    dialog.setOkButtonText(_("Buka"))
-    dialog.setCancelButtonText(_("Batal"))
-    return dialog.textValue() if dialog.exec() and dialog.textValue() else None
+    """Ask for the database passphrase (hidden typing, with why the last try failed); None if the officer leaves."""
+    return UnlockDialog(problem).ask()
 
 
-def open_database(make_opener: Callable[[str | None], Opener], passphrase: str | None, *,
-                  ask: Callable[[str], str | None] = ask_passphrase) -> tuple[Any, Opener] | None:
+def open_database(make_opener: MakeOpener, passphrase: str | None, *,
+                  ask: Callable[[str], str | None] = ask_passphrase) -> tuple[Any, DatabaseOpener] | None:
     """Open the database, asking for the passphrase while it is missing or wrong; None if the officer gives up."""
     while True:
-        opener = make_opener(passphrase)
+        opener = DatabaseOpener(make_opener, passphrase)
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # deriving the key takes a moment
         try:
             return opener(), opener
         except (PassphraseRequired, WrongPassphrase) as exc:
             problem = str(exc) if passphrase is not None else ""
+        finally:
+            QGuiApplication.restoreOverrideCursor()
         passphrase = ask(problem)
         if passphrase is None:
             return None
 
 
-def run(paths: Paths, make_opener: Callable[[str | None], Opener], qt_args: list[str], *,
+def _has_database(paths: Paths) -> bool:
+    return paths.database.exists() and paths.database.stat().st_size > 0
+
+
+def start_database(paths: Paths, make_opener: MakeOpener,
+                   passphrase: str | None) -> tuple[Any, DatabaseOpener] | None:
+    """Open the database under the encryption policy; None if the officer leaves.
+
+    A plain database the policy no longer allows is encrypted first (the officer chooses the
+    passphrase, or explicitly keeps it plain). Creating or encrypting takes seconds: it runs behind
+    a busy dialog.
+    """
+    if passphrase is None and needs_new_passphrase(paths):
+        dialog = ChoosePassphraseDialog()
+        if not dialog.exec():
+            return None
+        passphrase = dialog.chooser.passphrase()
+        if passphrase is None:
+            set_plaintext_allowed(paths, True)
+    if not _has_database(paths):  # creating it loads 91k regions
+        return open_slowly(make_opener, passphrase, _("Menyiapkan basis data di laptop ini…"))
+    if passphrase is not None and not is_encrypted(paths.database):
+        return open_slowly(make_opener, passphrase, _("Mengenkripsi data di laptop ini… Jangan matikan laptop."))
+    return open_database(make_opener, passphrase)
+
+
+def first_run(paths: Paths, make_opener: MakeOpener) -> tuple[Any, DatabaseOpener] | None:
+    """A new install: the wizard, whose passphrase page creates the database; None if cancelled."""
+    wizard: FirstRunWizard | None = None
+    wizard = FirstRunWizard(None, create_database=lambda pw: create_database(paths, make_opener, pw, wizard))
+    if wizard.exec():
+        assert wizard.db is not None and wizard.opener is not None
+        return wizard.db, wizard.opener
+    if wizard.db is not None:  # cancelled after the database was made: the next start unlocks it
+        wizard.db.close()
+    return None
+
+
+def run(paths: Paths, make_opener: MakeOpener, qt_args: list[str], *,
         passphrase: str | None = None) -> int:
     """Run the app until the main window closes; returns the process exit code.
 
@@ -130,8 +167,9 @@ def run(paths: Paths, make_opener: Callable[[str | None], Opener], qt_args: list
     # Numbers in Qt's own widgets (spin boxes) grouped the Indonesian way: 1.000, as our Rp amounts.
     QLocale.setDefault(QLocale(QLocale.Language.Indonesian, QLocale.Country.Indonesia))
     qInstallMessageHandler(_qt_message)
+    new_install = passphrase is None and not _has_database(paths) and needs_new_passphrase(paths)
     try:
-        opened = open_database(make_opener, passphrase)
+        opened = first_run(paths, make_opener) if new_install else start_database(paths, make_opener, passphrase)
     except Exception as exc:
         log.exception("database could not be opened")
         box = QMessageBox(QMessageBox.Icon.Critical, _("Desmigratif"), dialogs.error_text(exc))
@@ -139,13 +177,14 @@ def run(paths: Paths, make_opener: Callable[[str | None], Opener], qt_args: list
         box.exec()
         return 1
     if opened is None:
-        return 1
-    db, open_db = opened
+        return 0 if new_install else 1
+    db, opener = opened
     set_language(settings.get(db, "language", "id") or "id")
     if needs_setup(db) and not FirstRunWizard(db).exec():
+        db.close()
         return 0
-    tasks = TaskManager(open_db)
-    shell = Shell(AppContext(db, paths, tasks))
+    tasks = TaskManager(opener)
+    shell = Shell(AppContext(db, paths, tasks), opener)
     previous_hook = sys.excepthook
     sys.excepthook = shell.excepthook
     try:

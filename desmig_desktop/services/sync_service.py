@@ -1,0 +1,251 @@
+"""Sync use cases shared by the CLI and the GUI: log in, run a cycle, status, the conflicts inbox.
+
+Threading: every function takes the ``Database`` of the calling thread. The GUI runs
+``run_cycle`` on its background worker with a connection opened there, passes ``progress``
+(called with ``engine.Progress`` in records) and ``cancel`` (e.g. ``threading.Event().is_set``),
+and gets a ``CycleReport`` or a ``SyncError`` whose ``kind`` (``ErrorKind``) says what to show.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+from sqlite_utils import Database
+
+from desmig_desktop.domain.fields import ENTITIES
+from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.validation import validate
+from desmig_desktop.errors import KnownError, RecordIssue, ValidationFailed
+from desmig_desktop.store import records
+from desmig_desktop.store import sync_store as st
+from desmig_desktop.store.queries import StoreLookup
+from desmig_desktop.sync.client import SyncClient, make_retry, make_session
+from desmig_desktop.sync.engine import CycleReport, Progress, SyncEngine
+from desmig_desktop.sync.errors import ErrorKind, SyncError
+
+__all__ = ["ConflictItem", "CycleReport", "ErrorKind", "LoginResult", "Progress", "SyncError", "SyncStatus",
+           "accept_theirs", "dismiss", "keep_mine", "list_conflicts", "login", "logout", "resend_rejected",
+           "run_cycle", "sync_status"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    server_url: str
+    username: str
+    device_id: str
+    device_name: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """Everything the status-bar indicator shows."""
+
+    logged_in: bool
+    server_url: str | None
+    username: str | None
+    device_name: str | None
+    scopes: tuple[str, ...]
+    pending_ops: int
+    open_conflicts: int
+    open_rejections: int
+    last_success: str | None
+    last_error_kind: ErrorKind | None
+    last_error_message: str | None
+    clock_offset_s: float | None
+
+
+@dataclass(frozen=True)
+class ConflictItem:
+    """One row of the conflicts inbox: a field where my value lost, or a record the server refused."""
+
+    id: int
+    kind: str  # "conflict" | "rejected"
+    entity: str
+    record_id: str
+    field: str | None  # None for a rejection; "*" when a delete raced an edit
+    field_label: str
+    mine: Any
+    theirs: Any
+    reason: str | None
+    status: str
+    created_at: str
+
+
+def _normalise_url(url: str) -> str:
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise KnownError(_("Alamat server tidak valid: {url}", url=url))
+    return url.strip().rstrip("/")
+
+
+def login(db: Database, server_url: str, username: str, password: str, device_name: str | None = None, *,
+          session: requests.Session | None = None) -> LoginResult:
+    """Register this laptop as a device of ``username`` and remember its token.
+
+    Raises ``SyncError`` (``AUTH`` for wrong credentials or a lockout, ``NETWORK``/``SERVER``).
+    """
+    url = _normalise_url(server_url)
+    name = (device_name or platform.node() or "laptop").strip()[:100]
+    client = SyncClient(url, session=session)
+    try:
+        reg = client.register(username, password, name)
+        st.register_device(db, server_url=url, username=username, device_id=reg.device_id, token=reg.token,
+                           device_name=name)
+        client.token = reg.token
+        scopes: tuple[str, ...] = ()
+        try:
+            hello = client.hello()
+            scopes = hello.scopes
+            st.put_state(db, st.K_SCOPES, list(scopes))
+            if hello.role:
+                st.put_state(db, st.K_ROLE, hello.role)
+        except SyncError as exc:  # logged in all the same; the first sync fetches the villages
+            log.warning("hello after login failed: %r", exc)
+    finally:
+        if session is None:
+            client.close()
+    log.info("logged in to %s as %s, device %s", url, username, reg.device_id)
+    return LoginResult(url, username, reg.device_id, name, scopes)
+
+
+def logout(db: Database, *, revoke: bool = True, session: requests.Session | None = None) -> None:
+    """Forget the token; pending ops stay and go out after the next login (as a new device).
+
+    With ``revoke`` the server is asked to revoke the token first (best effort, a few seconds at
+    most): offline, the token is only forgotten here.
+    """
+    url, token = st.state(db, st.K_SERVER_URL), st.state(db, st.K_TOKEN)
+    if revoke and url and token:
+        client = SyncClient(url, token, session=session or make_session(make_retry(0.1)), timeout=(3, 5))
+        try:
+            client.revoke()
+        except SyncError as exc:
+            log.info("token not revoked on the server (%r); forgotten locally", exc)
+        finally:
+            if session is None:
+                client.close()
+    st.forget_token(db)
+
+
+def _client(db: Database, session: requests.Session | None) -> SyncClient:
+    url, token = st.state(db, st.K_SERVER_URL), st.state(db, st.K_TOKEN)
+    if not url or not token:
+        raise SyncError(ErrorKind.AUTH, _("Belum masuk ke server. Masuk dulu untuk sinkronisasi."),
+                        detail="no token")
+    return SyncClient(url, token, session=session)
+
+
+def run_cycle(db: Database, *, progress: Callable[[Progress], None] | None = None,
+              cancel: Callable[[], bool] | None = None, session: requests.Session | None = None,
+              **engine_options: Any) -> CycleReport:
+    """Run one sync cycle now. Raises ``SyncError``; ``exc.partial`` tells what got done first."""
+    client = _client(db, session)
+    try:
+        return SyncEngine(db, client, progress=progress, cancel=cancel, **engine_options).run_cycle()
+    finally:
+        if session is None:
+            client.close()
+
+
+def sync_status(db: Database) -> SyncStatus:
+    error = st.state(db, st.K_LAST_ERROR) or {}
+    kind = None
+    if error.get("kind"):
+        try:
+            kind = ErrorKind(error["kind"])
+        except ValueError:
+            kind = None
+    counts = dict(db.execute("SELECT kind, count(*) FROM sync_conflicts WHERE status = 'open' GROUP BY kind")
+                  .fetchall())
+    return SyncStatus(
+        logged_in=bool(st.state(db, st.K_TOKEN)), server_url=st.state(db, st.K_SERVER_URL),
+        username=st.state(db, st.K_USERNAME), device_name=st.state(db, st.K_DEVICE_NAME),
+        scopes=tuple(st.state(db, st.K_SCOPES, [])), pending_ops=st.pending_count(db),
+        open_conflicts=int(counts.get("conflict", 0)), open_rejections=int(counts.get("rejected", 0)),
+        last_success=st.state(db, st.K_LAST_SUCCESS), last_error_kind=kind,
+        last_error_message=error.get("message"), clock_offset_s=st.state(db, st.K_CLOCK_OFFSET))
+
+
+def _label(entity_name: str, key: str | None) -> str:
+    spec = ENTITIES.get(entity_name)
+    if spec is None or key is None:
+        return ""
+    if key == "*":
+        return _("Seluruh data (hapus/ubah)")
+    return pick(spec.field(key).label_id, spec.field(key).label_en) if spec.has(key) else key
+
+
+def list_conflicts(db: Database, *, include_closed: bool = False) -> list[ConflictItem]:
+    statuses = ("open", "kept_mine", "accepted", "resent", "dismissed") if include_closed else ("open",)
+    return [ConflictItem(r.id, r.kind, r.entity, r.record_id, r.field, _label(r.entity, r.field), r.mine, r.theirs,
+                         r.reason, r.status, r.created_at) for r in st.conflict_rows(db, statuses=statuses)]
+
+
+def _open_row(db: Database, conflict_id: int, kind: str) -> st.ConflictRow:
+    row = st.conflict_row(db, conflict_id)
+    if row is None or row.kind != kind or row.status != "open":
+        raise KnownError(_("Konflik ini sudah diselesaikan atau tidak ada."))
+    return row
+
+
+def keep_mine(db: Database, conflict_id: int) -> int:
+    """Write my losing value again, as a new edit on top of the winner (returns its op_seq)."""
+    row = _open_row(db, conflict_id, "conflict")
+    close = (row.id, "kept_mine")
+    if row.field == "*":
+        if row.mine == st.DELETED_MARK:
+            return st.force_edit(db, row.entity, row.record_id, {}, delete=True, close_conflict=close)
+        fields = {k: v for k, v in (row.mine or {}).items() if ENTITIES[row.entity].has(k)}
+        return st.force_edit(db, row.entity, row.record_id, fields, revive=True, close_conflict=close)
+    assert row.field is not None
+    return st.force_edit(db, row.entity, row.record_id, {row.field: row.mine}, close_conflict=close)
+
+
+def accept_theirs(db: Database, conflict_id: int) -> None:
+    """Keep the winning value (already in the local copy after the pull); closes the row."""
+    _open_row(db, conflict_id, "conflict")
+    with st.immediate(db):
+        st.set_conflict_status(db, conflict_id, "accepted")
+
+
+def dismiss(db: Database, conflict_id: int) -> None:
+    """Give up a rejected change (the server's copy stays)."""
+    _open_row(db, conflict_id, "rejected")
+    with st.immediate(db):
+        st.set_conflict_status(db, conflict_id, "dismissed")
+
+
+def resend_rejected(db: Database, conflict_id: int, fixes: dict[str, Any] | None = None) -> int:
+    """Send a rejected change again with the officer's ``fixes`` (field → value) applied.
+
+    The whole rejected change is re-sent (not only the fixed fields): the server never stored
+    any of it. Validated like a form save first; raises ``ValidationFailed`` on hard errors.
+    """
+    row = _open_row(db, conflict_id, "rejected")
+    close = (row.id, "resent")
+    if row.mine == st.DELETED_MARK:
+        return st.force_edit(db, row.entity, row.record_id, {}, delete=True, close_conflict=close)
+    spec = ENTITIES[row.entity]
+    fields = {k: v for k, v in {**(row.mine or {}), **(fixes or {})}.items() if spec.has(k)}
+    current = records.get(db, row.entity, row.record_id) or {}
+    whole = {k: current.get(k) for k in spec.keys if current.get(k) is not None}
+    whole.update(fields)
+    parent = None
+    if spec.parent_entity and spec.parent_key and whole.get(spec.parent_key):
+        parent = records.get(db, spec.parent_entity, whole[spec.parent_key])
+    result = validate(row.entity, whole, record_id=row.record_id, lookup=StoreLookup(db), parent=parent)
+    if result.errors:
+        issues = [RecordIssue(row.entity, row.record_id, i) for i in result.errors]
+        raise ValidationFailed(_("Data belum bisa dikirim ulang: {count} kesalahan.", count=len(issues)), issues)
+    normalised = {k: result.values.get(k) for k in fields}
+    return st.force_edit(db, row.entity, row.record_id, normalised, revive=bool(current.get("deleted")),
+                         close_conflict=close)

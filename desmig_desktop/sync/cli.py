@@ -1,0 +1,84 @@
+"""``desmig login`` and ``desmig sync``, registered into ``desmig_desktop.cli`` on import.
+
+Exit codes follow the CLI: 0 success, 1 failure (one-line reason on stderr), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from typing import Any
+
+from desmig_desktop import cli
+from desmig_desktop.domain.i18n import _
+from desmig_desktop.errors import KnownError
+from desmig_desktop.services.paths import Paths
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        password = password[:-1] if password.endswith("\r") else password
+    elif sys.stdin.isatty():
+        password = getpass.getpass(_("Kata sandi: "))
+    else:
+        raise KnownError(_("Kata sandi dibaca dari stdin hanya dengan --password-stdin."))
+    if not password:
+        raise KnownError(_("Kata sandi kosong."))
+    return password
+
+
+def cmd_login(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.sync_service import login
+
+    password = _read_password(args)
+    result = login(cli.open_store(paths), args.server, args.username, password, args.device_name)
+    print(_("Masuk sebagai {username} di {server}; perangkat {device} terdaftar. Desa: {villages}.",
+            username=result.username, server=result.server_url, device=result.device_name,
+            villages=", ".join(result.scopes) or "-"))
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.sync_service import SyncError, run_cycle
+
+    db = cli.open_store(paths)
+    try:
+        report = run_cycle(db)
+    except SyncError as exc:
+        if args.json:
+            partial: dict[str, Any] = exc.partial.as_json() if exc.partial else {}
+            partial.update(error=exc.kind.value, message=str(exc))
+            partial.setdefault("pending_ops", int(db.execute("SELECT count(*) FROM sync_outbox").fetchone()[0]))
+            print(json.dumps(partial, ensure_ascii=False, indent=2))
+        raise
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(_("Terkirim {pushed}, diterima {pulled}, konflik {conflicts}, ditolak {rejected}, antrean {pending}.",
+                pushed=report.pushed, pulled=report.pulled, conflicts=report.conflicts, rejected=report.rejected,
+                pending=report.pending_ops))
+    for warning in report.warnings:
+        print(_("Peringatan: {text}", text=warning), file=sys.stderr)
+    if report.attention is not None:
+        print(report.attention.message(), file=sys.stderr)
+    return 0
+
+
+def extend(sub: Any) -> None:
+    login = sub.add_parser("login", help=_("masuk ke server HQ dan daftarkan laptop ini"))
+    login.add_argument("--server", required=True, help=_("alamat server, mis. https://hq.example"))
+    login.add_argument("--username", required=True)
+    login.add_argument("--password-stdin", action="store_true", help=_("baca kata sandi dari stdin"))
+    login.add_argument("--device-name", help=_("nama laptop ini (bawaan: nama host)"))
+    sync = sub.add_parser("sync", help=_("kirim dan terima data dengan server HQ"))
+    sync.add_argument("--json", action="store_true")
+
+
+if extend not in cli.EXTENSIONS:
+    cli.EXTENSIONS.append(extend)
+cli.COMMANDS.setdefault("login", cmd_login)
+cli.COMMANDS.setdefault("sync", cmd_sync)

@@ -1,0 +1,208 @@
+"""The HTTP side of sync: one ``requests.Session`` with urllib3 ``Retry``, gzip bodies, typed errors.
+
+Retries here are transport-level (connect errors, lost responses, 429/5xx) and safe for POST
+because a push is idempotent (the server skips replayed op_seqs with the same hash). The outer
+scheduler (``scheduler.py``) decides when to try again after a whole cycle failed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from desmig_desktop import __version__
+from desmig_desktop.domain.i18n import _
+from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
+from desmig_desktop.sync.protocol import Hello, ProtocolError, PullPage, PushReply, Registration
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = (10, 120)  # (connect, read) seconds, DESIGN §4
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+BACKOFF_ENV = "DESMIG_SYNC_RETRY_BACKOFF"  # seconds factor; tests make retries fast
+
+
+RETRY_AFTER_CAP_S = 60.0
+
+
+class CappedRetry(Retry):
+    """``Retry`` that honours a server's ``Retry-After`` but never sleeps longer than a minute
+    inside one request (the scheduler owns long waits; the GUI must stay responsive to cancel)."""
+
+    def get_retry_after(self, response: Any) -> float | None:
+        value = super().get_retry_after(response)
+        return None if value is None else min(value, RETRY_AFTER_CAP_S)
+
+
+def make_retry(backoff_factor: float | None = None, *, statuses: tuple[int, ...] = RETRY_STATUSES,
+               retry_after: bool = True) -> Retry:
+    """Transport retries: connect errors, read errors (lost responses) and 429/5xx, for every
+    method (``allowed_methods=None``: safe only because push is idempotent)."""
+    if backoff_factor is None:
+        backoff_factor = float(os.environ.get(BACKOFF_ENV, "0.5"))
+    return CappedRetry(total=6, connect=4, read=2, status=3, other=1, backoff_factor=backoff_factor,
+                       backoff_max=30, status_forcelist=statuses, allowed_methods=None,
+                       respect_retry_after_header=retry_after, raise_on_status=False)
+
+
+def _caused_by_read_timeout(exc: BaseException) -> bool:
+    """requests reports "read timed out on every retry" as a ConnectionError around urllib3's
+    MaxRetryError; dig out the reason so a slow server is told apart from an unreachable one."""
+    for arg in exc.args:
+        if isinstance(arg, MaxRetryError) and isinstance(arg.reason, ReadTimeoutError):
+            return True
+    return False
+
+
+def make_session(retry: Retry | None = None, adapter: HTTPAdapter | None = None) -> requests.Session:
+    """The one session of a client; ``adapter`` lets tests inject a fault-injecting transport."""
+    session = requests.Session()
+    mounted = adapter or HTTPAdapter(max_retries=retry or make_retry())
+    session.mount("http://", mounted)
+    session.mount("https://", mounted)
+    session.headers["User-Agent"] = f"desmig/{__version__}"
+    session.trust_env = False  # never route officers' data through an environment proxy by surprise
+    return session
+
+
+def _gzip_json(payload: Any) -> bytes:
+    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return gzip.compress(raw, compresslevel=5)
+
+
+def _error_body(resp: requests.Response) -> tuple[str | None, dict[str, Any]]:
+    try:
+        body = resp.json()
+    except ValueError:
+        return None, {}
+    if not isinstance(body, dict):
+        return None, {}
+    detail = body.get("detail")
+    flat = dict(detail) if isinstance(detail, dict) else {}
+    code = body.get("error") or body.get("code") or flat.get("error")
+    return (str(code) if code else None), flat
+
+
+class SyncClient:
+    """Calls the four sync endpoints. Raises ``SyncError`` (with a kind) for every failure."""
+
+    def __init__(self, base_url: str, token: str | None = None, *, session: requests.Session | None = None,
+                 timeout: tuple[float, float] = TIMEOUT) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.token = token
+        self.session = session or make_session()
+        self.timeout = timeout
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- endpoints --------------------------------------------------------------------------
+    def register(self, username: str, password: str, device_name: str) -> Registration:
+        """Exchange the password for a device token. Not retried on 429: that is a login lockout,
+        and repeating a password the server just refused would only extend it."""
+        with make_session(make_retry(statuses=(500, 502, 503, 504), retry_after=False)) as session:
+            body = self._call("POST", "v1/devices/register",
+                              {"username": username, "password": password, "device_name": device_name},
+                              auth=False, session=session)
+        return self._parse(Registration.parse, body)
+
+    def revoke(self) -> None:
+        """Revoke this device's token on the server (logout)."""
+        self._call("POST", "v1/devices/revoke", {})
+
+    def hello(self) -> Hello:
+        return self._parse(Hello.parse, self._call("GET", "v1/sync/hello"))
+
+    def push(self, device_id: str, app_schema: int, ops: list[dict[str, Any]]) -> PushReply:
+        body = self._call("POST", "v1/sync/push", {"device_id": device_id, "app_schema": app_schema, "ops": ops})
+        return self._parse(PushReply.parse, body)
+
+    def pull(self, scope: str, since: int, limit: int) -> PullPage:
+        body = self._call("GET", "v1/sync/pull", params={"scope": scope, "since": since, "limit": limit})
+        return self._parse(PullPage.parse, body)
+
+    # -- plumbing ---------------------------------------------------------------------------
+    @staticmethod
+    def _parse(parser: Any, body: Any) -> Any:
+        try:
+            if not isinstance(body, dict):
+                raise ProtocolError("reply is not a JSON object")
+            return parser(body)
+        except (ProtocolError, KeyError, TypeError) as exc:
+            raise SyncError(ErrorKind.SERVER, detail=f"unexpected reply: {exc}") from exc
+
+    def _call(self, method: str, path: str, payload: Any = None, *, params: dict[str, Any] | None = None,
+              auth: bool = True, session: requests.Session | None = None) -> Any:
+        headers = {"Accept": "application/json"}
+        data = None
+        if payload is not None:
+            data = _gzip_json(payload)
+            headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        if auth:
+            if not self.token:
+                raise SyncError(ErrorKind.AUTH, detail="no token")
+            headers["Authorization"] = f"Bearer {self.token}"
+        url = urljoin(self.base_url, path)
+        try:
+            resp = (session or self.session).request(method, url, data=data, params=params, headers=headers, timeout=self.timeout)
+        except requests.exceptions.ConnectTimeout as exc:
+            raise SyncError(ErrorKind.NETWORK, detail=f"{path}: connect timeout", unreachable=True) from exc
+        except requests.exceptions.Timeout as exc:
+            raise SyncError(ErrorKind.NETWORK, detail=f"{path}: read timeout", timeout=True) from exc
+        except requests.exceptions.ConnectionError as exc:
+            if _caused_by_read_timeout(exc):
+                raise SyncError(ErrorKind.NETWORK, detail=f"{path}: read timeout", timeout=True) from exc
+            unreachable = "NewConnectionError" in repr(exc) or "Failed to resolve" in repr(exc)
+            raise SyncError(ErrorKind.NETWORK, detail=f"{path}: {type(exc).__name__}",
+                            unreachable=unreachable) from exc
+        except requests.exceptions.RequestException as exc:
+            raise SyncError(ErrorKind.NETWORK, detail=f"{path}: {type(exc).__name__}") from exc
+        if resp.status_code == 200:
+            try:
+                return resp.json()
+            except ValueError as exc:
+                raise SyncError(ErrorKind.SERVER, detail=f"{path}: reply is not JSON", status=200) from exc
+        raise self._http_error(path, resp)
+
+    @staticmethod
+    def _http_error(path: str, resp: requests.Response) -> SyncError:
+        status = resp.status_code
+        code, detail = _error_body(resp)
+        where = f"{path}: HTTP {status} {code or ''}".strip()
+        if path.endswith("register") and status in (400, 401, 422):
+            return SyncError(ErrorKind.AUTH, _("Nama pengguna atau kata sandi salah."), detail=where,
+                             status=status, code=code)
+        if path.endswith("register") and status == 429:
+            return SyncError(ErrorKind.AUTH, _("Terlalu banyak percobaan masuk yang gagal. Coba lagi nanti."),
+                             detail=where, status=status, code=code)
+        if status == 401:
+            return SyncError(ErrorKind.AUTH, detail=where, status=status, code=code)
+        if status == 403:
+            return SyncError(ErrorKind.AUTH, _(
+                "Akun ini tidak berhak atas salah satu desa dalam data yang dikirim. Hubungi supervisor."),
+                detail=where, status=status, code=code)
+        if status == 426:
+            return SyncError(ErrorKind.TOO_OLD, detail=where, status=status, code=code)
+        if status == 413:
+            return SyncError(ErrorKind.SERVER, detail=where, status=status, code=code, too_large=True)
+        if status == 409:
+            watermark = detail.get("last_op_seq")
+            watermark = watermark if isinstance(watermark, int) else None
+            if code == "replay_mismatch":
+                return device_mismatch_error(where)
+            return SyncError(ErrorKind.SERVER, detail=where, status=status, code=code, server_watermark=watermark)
+        if status in (400, 422) and code == "unsupported_schema":
+            return SyncError(ErrorKind.SERVER, _("Server belum mendukung versi aplikasi ini."), detail=where,
+                             status=status, code=code)
+        if status == 429 or status >= 500:
+            return SyncError(ErrorKind.SERVER, detail=where, status=status, code=code)
+        return SyncError(ErrorKind.SERVER, detail=where, status=status, code=code)

@@ -1,0 +1,269 @@
+"""One sync cycle (DESIGN §4): hello → push until the outbox is empty → pull each scope → push
+again if new edits arrived.
+
+Every local effect happens in one of the ``store.sync_store`` transactions, each after the server
+call it depends on has answered, so a crash between any two steps leaves a state the next cycle
+finishes correctly. ``crash`` is called at each named step (see ``hooks.CRASH_POINTS``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.ids import utc_now
+from desmig_desktop.domain.ops import APP_SCHEMA
+from desmig_desktop.store import sync_store as st
+from desmig_desktop.sync.client import SyncClient
+from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
+from desmig_desktop.sync.hooks import BrokenVariant, broken_variant, crash_point
+from desmig_desktop.sync.protocol import Hello
+
+log = logging.getLogger(__name__)
+
+START_BATCH = 1_000
+MAX_BATCH = 5_000
+PULL_LIMIT = 1_000
+CLOCK_WARNING_S = 10 * 60
+MAX_GAP_RECOVERIES = 2
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a running cycle is, in records: ``phase`` is ``"push"`` or ``"pull"``; ``total`` is
+    known for push (ops pending at the start) and unknown (``None``) for pull."""
+
+    phase: str
+    done: int
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    """What one cycle did (DESIGN §6 ``sync --json`` keys, plus a few more)."""
+
+    pushed: int = 0
+    pulled: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    pending_ops: int = 0
+    cancelled: bool = False
+    clock_offset_s: float | None = None
+    warnings: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"pushed": self.pushed, "pulled": self.pulled, "conflicts": self.conflicts,
+                "rejected": self.rejected, "pending_ops": self.pending_ops, "cancelled": self.cancelled,
+                "clock_offset_s": self.clock_offset_s, "warnings": list(self.warnings)}
+
+    @property
+    def attention(self) -> ErrorKind | None:
+        """``REJECTED`` when the officer has records to fix, else nothing to show."""
+        return ErrorKind.REJECTED if self.rejected else None
+
+
+@dataclass
+class _Tally:
+    pushed: int = 0
+    pulled: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    cancelled: bool = False
+    clock_offset_s: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+class SyncEngine:
+    """Runs cycles for one local database against one server.
+
+    Args:
+        db: the local store, opened in the calling thread.
+        client: the protocol client (token set).
+        progress: called with a ``Progress`` after each batch/page.
+        cancel: polled between steps; a true value stops at the next safe point.
+        crash: crash-point hook (tests inject one that raises instead of exiting).
+        broken: a deliberately wrong variant (negative controls only).
+        now: the device clock (UTC); only used for the clock-offset warning and timestamps.
+    """
+
+    def __init__(self, db: Database, client: SyncClient, *, progress: Callable[[Progress], None] | None = None,
+                 cancel: Callable[[], bool] | None = None, crash: Callable[[str], None] = crash_point,
+                 broken: BrokenVariant | None = None, now: Callable[[], dt.datetime] | None = None,
+                 pull_limit: int = PULL_LIMIT) -> None:
+        self.db = db
+        self.client = client
+        self.progress = progress or (lambda _p: None)
+        self.cancel = cancel or (lambda: False)
+        self.crash = crash
+        self.broken = broken if broken is not None else broken_variant()
+        self.now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.pull_limit = pull_limit
+        self.batch = int(st.state(db, st.K_BATCH, START_BATCH))
+        device_id = st.state(db, st.K_DEVICE_ID)
+        if not device_id:
+            raise SyncError(ErrorKind.AUTH, _("Belum masuk ke server. Masuk dulu untuk sinkronisasi."),
+                            detail="no device registered")
+        self.device_id: str = device_id
+
+    @property
+    def base(self) -> int:
+        return st.op_seq_base(self.db)
+
+    # -- the cycle --------------------------------------------------------------------------
+    def run_cycle(self) -> CycleReport:
+        """One full cycle. Raises ``SyncError`` (with ``partial`` set) when it cannot finish."""
+        tally = _Tally()
+        try:
+            hello = self.hello(tally)
+            push_error: SyncError | None = None
+            try:
+                self.push_all(tally)
+            except SyncError as exc:
+                # The upload failed but the link may still carry a download (timeouts on big
+                # bodies, a flaky proxy): pulling is safe with pending ops, so try it.
+                if not exc.kind.retry_later or exc.unreachable:
+                    raise
+                push_error = exc
+            self.pull_all(hello.scopes, tally)
+            if push_error is not None:
+                raise push_error
+            if st.pending_count(self.db) and not tally.cancelled:
+                self.push_all(tally)  # edits saved while we were pulling
+            if not tally.cancelled:
+                self.crash("cycle.before_success")
+                st.put_state(self.db, st.K_LAST_SUCCESS, utc_now())
+                st.put_state(self.db, st.K_LAST_ERROR, None)
+        except SyncError as exc:
+            exc.partial = self._report(tally)
+            st.put_state(self.db, st.K_LAST_ERROR, {"kind": exc.kind.value, "message": str(exc), "at": utc_now(),
+                                                    "detail": exc.detail})
+            log.warning("sync failed: %r", exc)
+            raise
+        report = self._report(tally)
+        log.info("sync done: %s", report.as_json())
+        return report
+
+    def _report(self, tally: _Tally) -> CycleReport:
+        return CycleReport(tally.pushed, tally.pulled, tally.conflicts, tally.rejected, st.pending_count(self.db),
+                           tally.cancelled, tally.clock_offset_s, tuple(tally.warnings))
+
+    def _cancelled(self, tally: _Tally) -> bool:
+        if self.cancel():
+            tally.cancelled = True
+        return tally.cancelled
+
+    # -- hello ------------------------------------------------------------------------------
+    def hello(self, tally: _Tally | None = None) -> Hello:
+        tally = tally or _Tally()
+        sent_at = self.now()
+        hello = self.client.hello()
+        received_at = self.now()
+        server_time = _parse_time(hello.server_time)
+        if server_time is not None:
+            offset = (server_time - (sent_at + (received_at - sent_at) / 2)).total_seconds()
+            tally.clock_offset_s = round(offset, 1)
+            st.put_state(self.db, st.K_CLOCK_OFFSET, tally.clock_offset_s)
+            if abs(offset) > CLOCK_WARNING_S:
+                # Informational only: nothing is ever ordered by a device clock.
+                tally.warnings.append(_("Jam laptop berbeda {minutes} menit dari server. Periksa tanggal dan jam"
+                                        " laptop.", minutes=int(round(abs(offset) / 60))))
+        if APP_SCHEMA < hello.min_schema:
+            raise SyncError(ErrorKind.TOO_OLD, detail=f"app schema {APP_SCHEMA} < {hello.min_schema}")
+        if APP_SCHEMA > hello.max_schema:
+            raise SyncError(ErrorKind.SERVER, _("Server belum mendukung versi aplikasi ini."),
+                            detail=f"app schema {APP_SCHEMA} > {hello.max_schema}")
+        if list(hello.scopes) != st.state(self.db, st.K_SCOPES):
+            st.put_state(self.db, st.K_SCOPES, list(hello.scopes))
+        if hello.role and hello.role != st.state(self.db, st.K_ROLE):
+            st.put_state(self.db, st.K_ROLE, hello.role)
+        watermark = hello.last_op_seq + self.base
+        if watermark > st.max_op_seq_allocated(self.db):
+            raise device_mismatch_error(f"server watermark {watermark} beyond our last op")
+        if watermark < st.last_acked(self.db):
+            st.reenqueue_from_journal(self.db, watermark, crash=self.crash)
+        self.crash("hello.done")
+        return hello
+
+    # -- push -------------------------------------------------------------------------------
+    def push_all(self, tally: _Tally | None = None) -> None:
+        """Push until the outbox is empty (or cancelled)."""
+        tally = tally or _Tally()
+        total = st.pending_count(self.db)
+        done = gap_recoveries = 0
+        while not self._cancelled(tally):
+            batch = st.take_batch(self.db, self.batch)
+            if not batch:
+                return
+            base = self.base
+            st.mark_sent(self.db, batch[-1].op_seq)
+            if self.broken is BrokenVariant.ACK_EARLY:
+                st.apply_ack(self.db, batch[-1].op_seq, [])
+            self.crash("push.batch_taken")
+            try:
+                reply = self.client.push(self.device_id, APP_SCHEMA, [op.wire(base) for op in batch])
+            except SyncError as exc:
+                if (exc.timeout or exc.too_large) and self.batch > 1:
+                    self._set_batch(max(1, min(self.batch, len(batch)) // 2))
+                    log.info("push batch halved to %d after %s", self.batch, exc.detail)
+                    continue
+                if exc.code == "gap" and exc.server_watermark is not None and gap_recoveries < MAX_GAP_RECOVERIES:
+                    gap_recoveries += 1
+                    self._recover_gap(exc.server_watermark + base, batch[0].op_seq)
+                    continue
+                raise
+            self.crash("push.response")
+            watermark = reply.last_op_seq + base
+            if watermark > st.max_op_seq_allocated(self.db):
+                raise device_mismatch_error(f"push reply watermark {watermark} beyond our last op")
+            summary = st.apply_ack(self.db, watermark, reply.outcomes(base), crash=self.crash)
+            self.crash("push.acked")
+            if summary.acked == 0:
+                raise SyncError(ErrorKind.SERVER, detail=f"push acknowledged nothing (watermark {watermark})")
+            tally.pushed += summary.acked
+            tally.conflicts += summary.conflicts
+            tally.rejected += summary.rejected
+            done += summary.acked
+            self.progress(Progress("push", done, max(total, done)))
+            if len(batch) == self.batch and self.batch < MAX_BATCH:
+                self._set_batch(min(MAX_BATCH, self.batch + max(1, self.batch // 2)))
+
+    def _set_batch(self, size: int) -> None:
+        self.batch = size
+        st.put_state(self.db, st.K_BATCH, size)
+
+    def _recover_gap(self, watermark: int, first: int) -> None:
+        """The server's log stops before our oldest pending op: it lost ops we hold in the journal."""
+        if st.reenqueue_from_journal(self.db, watermark, crash=self.crash) == 0:
+            raise SyncError(ErrorKind.SERVER, detail=f"gap: server at {watermark}, outbox starts at {first},"
+                                                     " journal has nothing in between", code="gap")
+
+    # -- pull -------------------------------------------------------------------------------
+    def pull_all(self, scopes: tuple[str, ...] | list[str], tally: _Tally | None = None) -> None:
+        tally = tally or _Tally()
+        for scope in scopes:
+            since = st.cursor(self.db, scope)
+            while not self._cancelled(tally):
+                page = self.client.pull(scope, since, self.pull_limit)
+                self.crash("pull.response")
+                summary = st.apply_pull(self.db, scope, page.records, page.next, page.last_op_seq + self.base,
+                                        drop_acked=self.broken is not BrokenVariant.NO_WATERMARK, crash=self.crash)
+                self.crash("pull.applied")
+                tally.pulled += summary.applied
+                self.progress(Progress("pull", tally.pulled))
+                if not page.more or page.next <= since:
+                    break
+                since = page.next

@@ -1,0 +1,95 @@
+"""The wire shapes of DESIGN §4, parsed into frozen dataclasses (unknown keys ignored, none required
+beyond what the design names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from desmig_desktop.store.sync_store import OpOutcome, ServerRecord
+
+
+class ProtocolError(ValueError):
+    """The server answered 200 with a body that does not have the documented shape."""
+
+
+def _int(body: dict[str, Any], key: str, default: int | None = None) -> int:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProtocolError(f"{key!r} must be an integer, got {type(value).__name__}")
+    return value
+
+
+@dataclass(frozen=True)
+class Registration:
+    device_id: str
+    token: str
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> Registration:
+        if not isinstance(body.get("device_id"), str) or not isinstance(body.get("token"), str):
+            raise ProtocolError("register reply needs device_id and token")
+        return cls(body["device_id"], body["token"])
+
+
+@dataclass(frozen=True)
+class Hello:
+    server_time: str
+    min_schema: int
+    max_schema: int
+    last_op_seq: int  # server numbering
+    scopes: tuple[str, ...]
+    role: str | None = None
+    username: str | None = None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> Hello:
+        scopes = body.get("scopes", [])
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise ProtocolError("scopes must be a list of village codes")
+        return cls(str(body.get("server_time", "")), _int(body, "min_schema"), _int(body, "max_schema"),
+                   _int(body, "last_op_seq"), tuple(scopes), body.get("role"), body.get("username"))
+
+
+@dataclass(frozen=True)
+class PushReply:
+    last_op_seq: int  # server numbering
+    results: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> PushReply:
+        results = body.get("results", [])
+        if not isinstance(results, list):
+            raise ProtocolError("results must be a list")
+        return cls(_int(body, "last_op_seq"), tuple(results))
+
+    def outcomes(self, base: int) -> list[OpOutcome]:
+        """The per-op results in local numbering."""
+        out = []
+        for r in self.results:
+            clashes = tuple((str(c.get("field")), bool(c.get("won"))) for c in (r.get("conflicts") or []))
+            version = r.get("version")
+            out.append(OpOutcome(_int(r, "op_seq") + base, str(r.get("status")),
+                                 int(version) if isinstance(version, int) else None, r.get("reason"), clashes))
+        return out
+
+
+@dataclass(frozen=True)
+class PullPage:
+    records: tuple[ServerRecord, ...]
+    next: int
+    more: bool
+    last_op_seq: int  # server numbering, same snapshot as the page
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> PullPage:
+        raw = body.get("records", [])
+        if not isinstance(raw, list):
+            raise ProtocolError("records must be a list")
+        recs = []
+        for r in raw:
+            if not isinstance(r.get("data"), dict):
+                raise ProtocolError("a pulled record needs a data object")
+            recs.append(ServerRecord(str(r["entity"]), str(r["id"]), r["data"], _int(r, "version"),
+                                     bool(r.get("deleted")), _int(r, "server_seq")))
+        return cls(tuple(recs), _int(body, "next"), bool(body.get("more")), _int(body, "last_op_seq"))

@@ -1,0 +1,5 @@
+"""The officer's dashboard tab (issue 6): figures by region, charts, exports, village PDF."""
+
+from desmig_desktop.ui.dashboard.page import DashboardPage
+
+__all__ = ["DashboardPage"]

@@ -1,0 +1,165 @@
+"""The dashboard's three charts (QtCharts): businesses by KBLI sector, destination countries,
+migration status. Each is redrawn from the figures of the region on screen."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Mapping
+
+from PySide6.QtCharts import (QBarCategoryAxis, QBarSet, QChart, QChartView, QHorizontalBarSeries, QPieSeries,
+                              QValueAxis)
+from PySide6.QtCore import QMargins, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from desmig_desktop.domain.i18n import _
+from desmig_desktop.ui.dashboard import figures
+
+BAR_COLOR = QColor("#2e6da4")
+LABEL_COLOR = QColor("#1d2733")
+STATUS_COLORS = (QColor("#2e6da4"), QColor("#3c9d5d"), QColor("#e0a030"), QColor("#b8bec6"))
+
+
+def _chart(title: str) -> QChart:
+    chart = QChart()
+    chart.setTitle(title)
+    font = QFont(chart.titleFont())
+    font.setBold(True)
+    chart.setTitleFont(font)
+    chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+    chart.setMargins(QMargins(4, 4, 4, 4))
+    chart.setBackgroundRoundness(0)
+    return chart
+
+
+class BarChart(QChartView):
+    """A horizontal bar per ``(label, value)``, largest at the top, each bar labelled with its value."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(_chart(title), parent)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.chart().legend().hide()
+        self.setMinimumHeight(220)
+        self.items: list[tuple[str, int]] = []
+
+    def set_items(self, items: list[tuple[str, int]]) -> None:
+        self.items = list(items)
+        chart = self.chart()
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+        if not items:
+            return
+        shown = list(reversed(items))  # a horizontal bar chart draws its first category at the bottom
+        bars = QBarSet("")
+        bars.setColor(BAR_COLOR)
+        bars.setLabelColor(LABEL_COLOR)
+        bars.append([float(n) for _label, n in shown])
+        series = QHorizontalBarSeries()
+        series.append(bars)
+        series.setLabelsVisible(True)
+        series.setLabelsFormat("@value")
+        series.setLabelsPosition(QHorizontalBarSeries.LabelsPosition.LabelsOutsideEnd)
+        chart.addSeries(series)
+        categories = QBarCategoryAxis()
+        categories.append([label for label, _n in shown])
+        chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(categories)
+        values = QValueAxis()  # hidden: every bar carries its own number
+        values.setRange(0, max(1, max(n for _label, n in items)) * 1.18)  # room for the numbers
+        values.setVisible(False)
+        chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
+        series.attachAxis(values)
+
+    def values(self) -> list[tuple[str, float]]:
+        """What the chart draws, top bar first (tests)."""
+        series = self.chart().series()
+        if not series:
+            return []
+        bars = series[0].barSets()[0]
+        axis = next(a for a in self.chart().axes() if isinstance(a, QBarCategoryAxis))
+        drawn = [(axis.at(i), bars.at(i)) for i in range(bars.count())]
+        return list(reversed(drawn))
+
+
+class PieChart(QFrame):
+    """Slices per ``(label, value)`` (empty ones left out) and, beside the pie, a legend that wraps long
+    labels (QChart's own legend elides them) with each slice's count and share."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        palette = self.palette()  # a white box like the bar charts' views
+        palette.setColor(QPalette.ColorRole.Window, QColor("white"))
+        self.setPalette(palette)
+        self.setAutoFillBackground(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 13, 8, 4)  # the title level with the bar charts' own titles
+        self.title = QLabel(title, self)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        font = QFont(_chart("").titleFont())
+        self.title.setFont(font)
+        layout.addWidget(self.title)
+        row = QHBoxLayout()
+        self.view = QChartView(_chart(""), self)
+        self.view.setFrameShape(QFrame.Shape.NoFrame)
+        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.view.chart().legend().hide()
+        self.view.chart().setTitle("")
+        self.legend = QLabel(self)
+        self.legend.setObjectName("pie_legend")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        row.addWidget(self.view, 3)
+        row.addWidget(self.legend, 2)
+        layout.addLayout(row, 1)
+        self.setMinimumHeight(220)
+        self.items: list[tuple[str, int]] = []
+
+    def chart(self) -> QChart:
+        return self.view.chart()
+
+    def set_items(self, items: list[tuple[str, int]]) -> None:
+        self.items = list(items)
+        chart = self.chart()
+        chart.removeAllSeries()
+        self.legend.clear()
+        total = sum(n for _label, n in items)
+        if not total:
+            return
+        series = QPieSeries()
+        entries = []
+        for (label, n), color in zip(items, STATUS_COLORS * 2):
+            if n:
+                series.append(label, float(n)).setColor(color)
+                entries.append(f"<tr><td style='color: {color.name()}; font-size: 14pt;'>■</td>"
+                               f"<td style='padding: 3px 0 3px 4px;'>{escape(label)}<br/>"
+                               f"<b>{figures.thousands(n)}</b> ({100 * n / total:.0f}%)</td></tr>")
+        series.setPieSize(0.9)
+        chart.addSeries(series)
+        self.legend.setText(f"<table cellspacing='0'>{''.join(entries)}</table>")
+
+    def values(self) -> list[tuple[str, float]]:
+        series = self.chart().series()
+        return [(s.label(), s.value()) for s in series[0].slices()] if series else []
+
+
+class ChartsPanel(QWidget):
+    """The three charts side by side."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.sectors = BarChart(_("Unit usaha per sektor (KBLI)"), self)
+        self.countries = BarChart(_("PMI per negara tujuan"), self)
+        self.status = PieChart(_("Status migrasi anggota"), self)
+        for name, view in (("sectors", self.sectors), ("countries", self.countries), ("status", self.status)):
+            view.setObjectName(f"chart_{name}")
+            layout.addWidget(view, 1)
+
+    def show_figures(self, totals: Mapping[str, Any] | None) -> None:
+        """Redraw for ``totals`` (a report's totals or one of its rows); ``None`` clears."""
+        totals = totals or {}
+        self.sectors.set_items(figures.businesses_by_sector(totals))
+        self.countries.set_items(figures.destination_countries(totals))
+        self.status.set_items(figures.migration_status(totals) if totals else [])

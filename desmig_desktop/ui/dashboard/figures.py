@@ -1,0 +1,145 @@
+"""Which report figures the dashboard shows and how they read (no Qt here).
+
+Keys and labels come from ``domain.report_spec``; a key the current report does not carry (an
+older report builder) is simply left out, so only DESIGN §6 keys are required.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from desmig_desktop.domain.fields import KBLI_CATEGORY, MIGRATION_STATUS, UMKM_CLASS
+from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, UMKM_UNKNOWN
+from desmig_desktop.ui.formatting import country_name, format_money
+
+# The table's figure columns, in reading order: people first, then businesses, then money.
+TABLE_KEYS: tuple[str, ...] = (
+    "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
+    "businesses", "export_ready", "exporting", "remittance_total", "remittance_median",
+)
+# The summary cards above the table.
+CARD_KEYS: tuple[str, ...] = (
+    "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
+    "businesses", "export_ready", "exporting", "remittance_median",
+)
+LEVEL_ORDER: tuple[str, ...] = tuple(LEVELS)
+
+
+def is_money(key: str) -> bool:
+    metric = METRIC.get(key)
+    return bool(metric and metric.money)
+
+
+def label(key: str) -> str:
+    """The figure's name in the current language (the report spec's label)."""
+    metric = METRIC.get(key)
+    return metric.label if metric else key
+
+
+def explanation(key: str) -> str:
+    """How the figure is counted (for tooltips)."""
+    metric = METRIC.get(key)
+    return metric.counted if metric else ""
+
+
+def level_label(level: str) -> str:
+    names = LEVEL_LABELS.get(level)
+    return pick(*names) if names else level
+
+
+def level_of(code: str) -> str | None:
+    """The level of a region code ("" is the whole country: ``None``)."""
+    return LEVEL_OF_LENGTH.get(len(code)) if code else None
+
+
+def levels_below(prefix: str) -> tuple[str, ...]:
+    """Levels a table under ``prefix`` can be grouped by (a village only by itself)."""
+    here = level_of(prefix)
+    if here is None:
+        return LEVEL_ORDER
+    deeper = LEVEL_ORDER[LEVEL_ORDER.index(here) + 1:]
+    return deeper or (here,)
+
+
+def thousands(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def format_figure(key: str, value: Any) -> str:
+    """``1.234`` for counts, ``Rp 1.500.000`` for money, "–" when there is no value (a median of nothing)."""
+    if value is None:
+        return "–"
+    return format_money(int(value)) if is_money(key) else thousands(int(value))
+
+
+def format_figure_short(key: str, value: Any) -> str:
+    """As ``format_figure``, but large rupiah amounts the way Indonesian reports abbreviate them:
+    ``Rp 5,3 jt`` (juta), ``Rp 1,79 M`` (miliar), ``Rp 2,1 T`` (triliun) — three significant digits."""
+    if value is None or not is_money(key) or int(value) < 1_000_000:
+        return format_figure(key, value)
+    amount = int(value)
+    size, unit = next((s, u) for s, u in ((10**12, "T"), (10**9, "M"), (10**6, "jt")) if amount >= s)
+    scaled = amount / size
+    text = f"{scaled:.{0 if scaled >= 100 else 1 if scaled >= 10 else 2}f}"  # zeros kept: a column lines up
+    return f"Rp {text.replace('.', ',')} {unit}"
+
+
+def columns(report: Mapping[str, Any]) -> tuple[str, ...]:
+    """The table keys this report has (every row carries the same keys as ``totals``)."""
+    have = report.get("totals") or {}
+    return tuple(k for k in TABLE_KEYS if k in have)
+
+
+def migration_status(figures: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """Members by migration status: PMI aktif, PMI purna, calon PMI, bukan PMI (the rest of the members)."""
+    counted = [(label(k), int(figures.get(k, 0))) for k in ("pmi_active", "pmi_returned", "pmi_prospective")]
+    bukan = next(c for c in MIGRATION_STATUS if c.value == "bukan")
+    others = max(0, int(figures.get("members", 0)) - sum(n for _label, n in counted))
+    return [*counted, (pick(bukan.label_id, bukan.label_en), others)]
+
+
+def kbli_short(code: str, width: int = 30) -> str:
+    """``"G — Perdagangan besar"``: the category letter and the head of its name (for chart axes)."""
+    for choice in KBLI_CATEGORY:
+        if choice.value == code:
+            name = pick(choice.label_id, choice.label_en)
+            for cut in (";", ",", " dan ", " and "):
+                name = name.split(cut)[0]
+            return name if len(name) <= width else name[:width - 1].rstrip() + "…"
+    return code
+
+
+def kbli_label(code: str) -> str:
+    for choice in KBLI_CATEGORY:
+        if choice.value == code:
+            return pick(choice.label_id, choice.label_en)
+    return code
+
+
+def ranked(counts: Mapping[str, int], limit: int) -> list[tuple[str, int]]:
+    """Non-zero entries, largest first (ties by key); beyond ``limit`` summed into one ``""`` entry."""
+    items = sorted(((k, int(n)) for k, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0]))
+    if len(items) <= limit:
+        return items
+    return [*items[:limit - 1], ("", sum(n for _k, n in items[limit - 1:]))]
+
+
+def businesses_by_sector(figures: Mapping[str, Any], limit: int = 10) -> list[tuple[str, int]]:
+    """``[("A — Pertanian", 27), …, ("Lainnya", 5)]``."""
+    return [(kbli_short(k) if k else _("Lainnya"), n) for k, n in ranked(figures.get("businesses_by_kbli") or {}, limit)]
+
+
+def destination_countries(figures: Mapping[str, Any], limit: int = 8) -> list[tuple[str, int]]:
+    """Migrant workers per destination country (largest first), by country name."""
+    by_country = figures.get("pmi_by_country")
+    if by_country is None:  # an older report: only its top list
+        by_country = {t["country"]: t["pmi"] for t in figures.get("top_countries") or []}
+    return [(country_name(k) if k else _("Lainnya"), n) for k, n in ranked(by_country, limit)]
+
+
+def businesses_by_class(figures: Mapping[str, Any]) -> list[tuple[str, int]]:
+    by_class = figures.get("businesses_by_umkm") or {}
+    names = {c.value: pick(c.label_id, c.label_en) for c in UMKM_CLASS}
+    names[UMKM_UNKNOWN] = _("Belum diketahui")
+    return [(names.get(k, k), int(n)) for k, n in by_class.items() if n]

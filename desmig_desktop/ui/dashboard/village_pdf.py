@@ -1,0 +1,125 @@
+"""A one-village summary as a printable PDF (for the village head and the monthly report).
+
+``summary_html`` lays the figures out as simple HTML (what ``QTextDocument`` renders); ``write_pdf``
+prints it through ``QPrinter`` in PDF format on A4. Runs on the GUI thread (text layout uses
+the GUI's fonts); one page takes a few tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any, Mapping
+
+from PySide6.QtCore import QMarginsF
+from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
+from PySide6.QtPrintSupport import QPrinter
+
+from desmig_desktop.domain.i18n import _
+from desmig_desktop.errors import KnownError
+from desmig_desktop.ui.dashboard import figures
+from desmig_desktop.ui.formatting import format_date
+
+# Every whole-number figure of the report that exists, in the table's order plus the rest.
+SUMMARY_KEYS: tuple[str, ...] = (*figures.TABLE_KEYS, "remittance_placements")
+
+
+@dataclass(frozen=True)
+class VillageSummary:
+    code: str
+    name: str
+    figures: Mapping[str, Any]  # one row of ``build_report(db, "village", code)``
+    district: str = ""
+    regency: str = ""
+    province: str = ""
+    officer: str = ""
+    printed_on: dt.date = field(default_factory=dt.date.today)
+
+
+def _cells(pairs: list[tuple[str, str]]) -> str:
+    return "".join(f"<td>{escape(k)}</td><td align='right'><b>{escape(v)}</b></td>" for k, v in pairs)
+
+
+def _key_figures(pairs: list[tuple[str, str]]) -> str:
+    """Label/value pairs in two side-by-side columns (half the height of one long list)."""
+    half = (len(pairs) + 1) // 2
+    rows = "".join(f"<tr>{_cells(pairs[n:n + 1])}{_cells(pairs[half + n:half + n + 1])}</tr>" for n in range(half))
+    return f"<table class='grid' width='100%' cellspacing='0' cellpadding='2'>{rows}</table>"
+
+
+def _small_table(title: str, head: tuple[str, str], pairs: list[tuple[str, int]], empty: str) -> str:
+    body = "".join(f"<tr><td>{escape(k)}</td><td align='right'>{figures.thousands(n)}</td></tr>" for k, n in pairs) \
+        if pairs else f"<tr><td colspan='2'><i>{escape(empty)}</i></td></tr>"
+    return (f"<h3>{escape(title)}</h3><table class='grid' width='100%' cellspacing='0' cellpadding='2'>"
+            f"<tr><th align='left'>{escape(head[0])}</th><th align='right'>{escape(head[1])}</th></tr>{body}</table>")
+
+
+def summary_html(summary: VillageSummary) -> str:
+    data = summary.figures
+    main = [(figures.label(k), figures.format_figure(k, data.get(k))) for k in SUMMARY_KEYS if k in data]
+    place = [(_("Kode wilayah (Kemendagri)"), summary.code), (_("Kecamatan"), summary.district),
+             (_("Kabupaten/kota"), summary.regency), (_("Provinsi"), summary.province)]
+    printed = _("{date}, oleh {officer}", date=format_date(summary.printed_on), officer=summary.officer or "–")
+    no_business = _("Belum ada unit usaha tercatat.")
+    status = _small_table(_("Status migrasi anggota"), (_("Status"), _("Orang")), figures.migration_status(data),
+                          _("Belum ada anggota tercatat."))
+    classes = _small_table(_("Unit usaha per kelas UMKM"), (_("Kelas"), _("Usaha")), figures.businesses_by_class(data),
+                           no_business) if "businesses_by_umkm" in data else ""
+    countries = _small_table(_("Negara tujuan PMI"), (_("Negara"), _("PMI")),
+                             figures.destination_countries(data, limit=8), _("Belum ada penempatan tercatat."))
+    kbli = [(figures.kbli_label(k), n) for k, n in figures.ranked(data.get("businesses_by_kbli") or {}, 21)]
+    sectors = _small_table(_("Unit usaha per sektor (KBLI)"), (_("Kategori"), _("Usaha")), kbli, no_business)
+    place_rows = "".join(f"<tr><td>{escape(k)}</td><td>: <b>{escape(v)}</b></td></tr>" for k, v in place)
+    return f"""<html><head><style>
+body {{ font-family: 'DejaVu Sans', 'Noto Sans', sans-serif; font-size: 8.5pt; }}
+h1 {{ font-size: 14pt; margin-top: 2px; margin-bottom: 4px; }}
+h2 {{ font-size: 10pt; margin-top: 10px; margin-bottom: 3px; }}
+h3 {{ font-size: 9pt; margin-top: 8px; margin-bottom: 2px; }}
+.muted {{ color: #555555; font-size: 7.5pt; }}
+table.grid {{ border-collapse: collapse; border: 1px solid #999999; }}
+table.grid td, table.grid th {{ border: 1px solid #999999; }}
+th {{ background-color: #e8eef5; }}
+</style></head><body>
+<p class='muted'>{escape(_("Kementerian Ketenagakerjaan — Program Desa Migran Produktif (Desmigratif)"))}</p>
+<h1>{escape(_("Ringkasan Data PMI Desa {name}", name=summary.name))}</h1>
+<table cellspacing='0' cellpadding='1'>{place_rows}
+<tr><td>{escape(_("Dicetak"))}</td><td>: {escape(printed)}</td></tr></table>
+<h2>{escape(_("Angka pokok"))}</h2>
+{_key_figures(main)}
+<table width='100%' cellspacing='0' cellpadding='0'><tr>
+<td width='44%' valign='top'>{status}{classes}{countries}</td><td width='3%'></td>
+<td width='53%' valign='top'>{sectors}</td></tr></table>
+<p class='muted'>{escape(_("Angka dihitung dari data yang tersimpan di laptop petugas pada tanggal cetak. Data yang "
+                           "belum disinkronkan belum tercatat di HQ."))}</p>
+<table width='100%' cellspacing='0' cellpadding='2'><tr>
+<td width='50%' align='center'>{escape(_("Mengetahui,"))}<br/>{escape(_("Kepala Desa {name}", name=summary.name))}
+<br/><br/><br/><br/>(................................................)</td>
+<td width='50%' align='center'><br/>{escape(_("Petugas Desmigratif"))}<br/><br/><br/><br/>
+({escape(summary.officer or "................................................")})</td></tr></table>
+</body></html>"""
+
+
+def write_pdf(summary: VillageSummary, out: Path) -> None:
+    """Print the summary of one village to ``out`` (A4 PDF); ``KnownError`` when it cannot be written."""
+    document = QTextDocument()
+    document.setHtml(summary_html(summary))
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    # No printer margin: QTextDocument.print_ lays an unpaginated document out with 2 cm margins itself.
+    printer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
+    printer.setDocName(_("Ringkasan Data PMI Desa {name}", name=summary.name))
+    printer.setCreator("Desmigratif")
+    tmp = out.with_name(out.stem + ".part.pdf")  # ends in .pdf: QPrinter keys its format on the suffix
+    printer.setOutputFileName(str(tmp))
+    document.print_(printer)
+    try:
+        if not tmp.exists() or tmp.stat().st_size == 0:
+            raise KnownError(_("Berkas PDF tidak bisa ditulis di {path}.", path=out))
+        tmp.replace(out)
+    except OSError as exc:
+        raise KnownError(_("Berkas PDF tidak bisa ditulis: {reason}", reason=exc.strerror or exc)) from exc
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,450 @@
+"""The database passphrase in the GUI: choose one (first run, or an old plain database), unlock at
+start, change it in the settings.
+
+Policy (``services.database``): the local database is SQLCipher-encrypted unless plaintext was
+chosen explicitly. A passphrase cannot be recovered, so every place that sets one says so. The
+slow steps — creating a database (91k regions) or encrypting an existing plain one — run in a
+worker thread behind a modal busy dialog; the connection the GUI keeps is opened afterwards on the
+GUI thread, because a connection belongs to the thread that opened it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+from typing import Any, Callable
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QProgressBar,
+                               QVBoxLayout, QWidget, QWizardPage)
+
+from desmig_desktop.domain.i18n import _
+from desmig_desktop.errors import KnownError
+from desmig_desktop.services.database import set_plaintext_allowed
+from desmig_desktop.services.paths import Paths
+from desmig_desktop.store.db import WrongPassphrase, change_passphrase
+from desmig_desktop.ui import dialogs
+
+log = logging.getLogger(__name__)
+MIN_LENGTH = 8
+PROBLEM_STYLE = "color: #b00020;"
+WARNING_BOX_STYLE = ("QLabel { background: #fff4e0; border: 1px solid #e0a030; border-radius: 4px; padding: 8px; }")
+MakeOpener = Callable[[str | None], Callable[[], Any]]
+
+
+def passphrase_problem(first: str, second: str) -> str | None:
+    """Why a new passphrase typed twice cannot be used, or ``None`` when it can."""
+    if len(first) < MIN_LENGTH or not first.strip():
+        return _("Kata sandi terlalu pendek: sedikitnya {count} karakter.", count=MIN_LENGTH)
+    if first != second:
+        return _("Kedua kata sandi tidak sama. Ketik ulang keduanya.")
+    return None
+
+
+class DatabaseOpener:
+    """Opens the local database with the current passphrase (``None``: a plain database).
+
+    The GUI thread's connection and every background job's connection come from here, so after a
+    passphrase change the next background job already uses the new one. The passphrase lives only
+    in this object, never in settings or logs.
+    """
+
+    def __init__(self, make_opener: MakeOpener, passphrase: str | None) -> None:
+        self._make_opener = make_opener
+        self._passphrase = passphrase
+
+    def __call__(self) -> Any:
+        return self._make_opener(self._passphrase)()
+
+    @property
+    def encrypted(self) -> bool:
+        return self._passphrase is not None
+
+    def matches(self, passphrase: str) -> bool:
+        return self._passphrase is not None and hmac.compare_digest(passphrase.encode(), self._passphrase.encode())
+
+    def change(self, db: Any, old: str, new: str) -> None:
+        """Re-key the open database ``db``; ``KnownError`` (nothing changed) when refused."""
+        if not self.encrypted:
+            raise KnownError(_("Basis data ini tidak dienkripsi."))
+        if not self.matches(old):
+            raise WrongPassphrase(_("Kata sandi sekarang salah."))
+        problem = passphrase_problem(new, new)
+        if problem:
+            raise KnownError(problem)
+        if new == old:
+            raise KnownError(_("Kata sandi baru sama dengan kata sandi sekarang."))
+        change_passphrase(db, new)
+        self._passphrase = new
+        log.info("database passphrase changed")
+
+
+# busy work ---------------------------------------------------------------------------------
+
+
+class _Finished(QObject):
+    done = Signal()
+
+
+class BusyDialog(QDialog):
+    """A modal "please wait" with a running bar; it cannot be closed while the work runs."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Mohon tunggu"))
+        self.setObjectName("busy_dialog")
+        self.setModal(True)
+        layout = QVBoxLayout(self)
+        self.label = QLabel(text, self)
+        self.label.setWordWrap(True)
+        layout.addWidget(self.label)
+        bar = QProgressBar(self)
+        bar.setRange(0, 0)
+        layout.addWidget(bar)
+        self.setMinimumWidth(420)
+        self.busy = True
+
+    def reject(self) -> None:
+        if not self.busy:  # Esc or the close box would leave the work running unseen
+            super().reject()
+
+
+def run_busy(work: Callable[[], Any], text: str, parent: QWidget | None = None) -> Any:
+    """Run ``work()`` in a worker thread behind a modal busy dialog; return its result or raise its error.
+
+    The GUI keeps repainting meanwhile. ``work`` must not touch Qt widgets.
+    """
+    finished = _Finished()
+    loop = QEventLoop()
+    finished.done.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:  # re-raised on the GUI thread below
+            outcome["error"] = exc
+        finally:
+            finished.done.emit()
+
+    dialog = BusyDialog(text, parent)
+    dialog.show()
+    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    thread = threading.Thread(target=target, name="desmig-prepare-db")
+    thread.start()
+    try:
+        loop.exec()  # the queued ``done`` arrives only once the loop runs, so it is never missed
+        thread.join()
+    finally:
+        QGuiApplication.restoreOverrideCursor()
+        dialog.busy = False
+        dialog.close()
+        dialog.deleteLater()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
+
+
+def open_slowly(make_opener: MakeOpener, passphrase: str | None, text: str,
+                parent: QWidget | None = None) -> tuple[Any, DatabaseOpener]:
+    """Create, migrate or encrypt the database behind a busy dialog, then open it on the GUI thread."""
+    opener = DatabaseOpener(make_opener, passphrase)
+    run_busy(lambda: opener().close(), text, parent)
+    return opener(), opener
+
+
+def create_database(paths: Paths, make_opener: MakeOpener, passphrase: str | None,
+                    parent: QWidget | None = None) -> tuple[Any, DatabaseOpener]:
+    """The first run's database: encrypted with ``passphrase``, or plain when it is ``None`` (the officer's choice)."""
+    if passphrase is None:
+        set_plaintext_allowed(paths, True)
+        log.info("the officer chose to store data without encryption")
+    return open_slowly(make_opener, passphrase, _("Menyiapkan basis data di laptop ini…"), parent)
+
+
+# widgets ----------------------------------------------------------------------------------
+
+
+def _password_field(parent: QWidget, name: str) -> QLineEdit:
+    edit = QLineEdit(parent)
+    edit.setObjectName(name)
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setMinimumWidth(260)
+    return edit
+
+
+def _problem_label(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName("problem")
+    label.setStyleSheet(PROBLEM_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _show_problem(label: QLabel, text: str) -> None:
+    label.setText(text)
+    label.setVisible(bool(text))
+
+
+class _ShowTyping(QCheckBox):
+    """"Show the passphrase": switches the given fields between hidden and visible typing."""
+
+    def __init__(self, fields: list[QLineEdit], parent: QWidget) -> None:
+        super().__init__(_("Tampilkan kata sandi"), parent)
+        self.toggled.connect(lambda on: [f.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
+                                         for f in fields])
+
+
+class PassphraseChooser(QWidget):
+    """A new passphrase typed twice, the "cannot be recovered" warning, and the explicit plaintext option."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *, allow_plaintext: bool = True) -> None:
+        super().__init__(parent)
+        self._allow_plaintext = allow_plaintext
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.warning = QLabel(_(
+            "<b>Penting:</b> kata sandi ini mengunci semua data di laptop ini (NIK, No. KK, nomor HP). "
+            "<b>Kata sandi yang terlupa tidak bisa dipulihkan</b> — tidak oleh pengawas, tidak juga oleh HQ — "
+            "dan data yang belum terkirim ke server ikut hilang. Catat kata sandi ini dan simpan di tempat aman, "
+            "terpisah dari laptop."), self)
+        self.warning.setObjectName("passphrase_warning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(WARNING_BOX_STYLE)
+        layout.addWidget(self.warning)
+        form = QFormLayout()
+        self.first = _password_field(self, "new_passphrase")
+        self.second = _password_field(self, "repeat_passphrase")
+        form.addRow(_("Kata sandi baru:"), self.first)
+        form.addRow(_("Ulangi kata sandi:"), self.second)
+        self.show_typing = _ShowTyping([self.first, self.second], self)
+        form.addRow("", self.show_typing)
+        layout.addLayout(form)
+        hint = QLabel(_("Sedikitnya {count} karakter. Kalimat pendek yang mudah Anda ingat lebih baik daripada "
+                        "kata acak yang harus ditulis di laptop.", count=MIN_LENGTH), self)
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        self.problem = _problem_label(self)
+        layout.addWidget(self.problem)
+        layout.addSpacing(10)
+        self.plaintext = QCheckBox(_("Simpan tanpa enkripsi (tidak disarankan)"), self)
+        self.plaintext.setObjectName("plaintext")
+        self.plaintext.setVisible(allow_plaintext)
+        layout.addWidget(self.plaintext)
+        self.plaintext_warning = QLabel(_(
+            "Tanpa enkripsi, siapa pun yang memegang laptop ini — atau salinan berkasnya — bisa membaca NIK, No. KK "
+            "dan nomor HP semua keluarga yang Anda data. Pilih ini hanya untuk latihan dengan data contoh."), self)
+        self.plaintext_warning.setWordWrap(True)
+        self.plaintext_warning.setStyleSheet(PROBLEM_STYLE)
+        self.plaintext_warning.hide()
+        layout.addWidget(self.plaintext_warning)
+        layout.addStretch(1)
+        for edit in (self.first, self.second):
+            edit.textChanged.connect(self._on_typed)
+        self.plaintext.toggled.connect(self._on_plaintext_toggled)
+
+    def _on_typed(self) -> None:
+        _show_problem(self.problem, "")
+        self.changed.emit()
+
+    def _on_plaintext_toggled(self, on: bool) -> None:
+        for widget in (self.first, self.second, self.show_typing):
+            widget.setEnabled(not on)
+        self.plaintext_warning.setVisible(on)
+        _show_problem(self.problem, "")
+        self.changed.emit()
+
+    def plaintext_chosen(self) -> bool:
+        return self._allow_plaintext and self.plaintext.isChecked()
+
+    def filled(self) -> bool:
+        return self.plaintext_chosen() or bool(self.first.text() and self.second.text())
+
+    def passphrase(self) -> str | None:
+        """The chosen passphrase; ``None`` when plaintext was chosen."""
+        return None if self.plaintext_chosen() else self.first.text()
+
+    def check(self) -> bool:
+        """Show why the typed passphrase cannot be used (focusing the field to fix); True when it can."""
+        if self.plaintext_chosen():
+            return True
+        problem = passphrase_problem(self.first.text(), self.second.text())
+        _show_problem(self.problem, problem or "")
+        if problem:
+            target = self.first if len(self.first.text()) < MIN_LENGTH else self.second
+            target.selectAll()
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+        return problem is None
+
+    def show_problem(self, text: str) -> None:
+        _show_problem(self.problem, text)
+
+    def confirm_plaintext(self) -> bool:
+        """The explicit second "yes" that storing personal data unencrypted needs."""
+        return dialogs.confirm(self, _("Simpan tanpa enkripsi?"),
+                               _("Data pribadi keluarga PMI akan tersimpan tanpa enkripsi di laptop ini."),
+                               _("Ya, tanpa enkripsi"), _("Kembali"), destructive=True,
+                               detail=_("Enkripsi bisa diaktifkan nanti di Pengaturan."))
+
+
+class PassphrasePage(QWizardPage):
+    """First-run wizard page: choose the passphrase; "Next" creates the database (no way back after)."""
+
+    def __init__(self, wizard: Any, create: Callable[[str | None], None]) -> None:
+        super().__init__(wizard)
+        self._create = create
+        self.setCommitPage(True)
+        layout = QVBoxLayout(self)
+        self.chooser = PassphraseChooser(self)
+        layout.addWidget(self.chooser)
+        self.chooser.changed.connect(self.completeChanged)
+
+    def retranslate(self) -> None:
+        self.setTitle(_("Kata sandi data"))
+        self.setSubTitle(_("Data di laptop ini dienkripsi. Tentukan kata sandi yang akan diminta setiap kali "
+                           "aplikasi dibuka."))
+
+    def initializePage(self) -> None:
+        self.chooser.first.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def isComplete(self) -> bool:
+        return self.chooser.filled()
+
+    def validatePage(self) -> bool:
+        if not self.chooser.check():
+            return False
+        if self.chooser.plaintext_chosen() and not self.chooser.confirm_plaintext():
+            return False
+        try:
+            self._create(self.chooser.passphrase())
+        except KnownError as exc:
+            self.chooser.show_problem(str(exc))
+            return False
+        return True
+
+
+def _buttons(dialog: QDialog, accept: str, reject: str) -> QDialogButtonBox:
+    box = QDialogButtonBox(dialog)
+    ok = box.addButton(accept, QDialogButtonBox.ButtonRole.AcceptRole)
+    ok.setObjectName("accept_button")
+    ok.setDefault(True)
+    box.addButton(reject, QDialogButtonBox.ButtonRole.RejectRole)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return box
+
+
+class ChoosePassphraseDialog(QDialog):
+    """At start, for a database made before encryption: choose its passphrase (or keep it plain, explicitly)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Desmigratif — enkripsi data"))
+        layout = QVBoxLayout(self)
+        intro = QLabel(_("Data di laptop ini belum dienkripsi. Tentukan kata sandi: data lalu dienkripsi "
+                         "(sekali saja, beberapa detik) dan sejak itu kata sandi diminta setiap kali aplikasi "
+                         "dibuka."), self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.chooser = PassphraseChooser(self)
+        layout.addWidget(self.chooser)
+        box = _buttons(self, _("Enkripsi dan buka"), _("Tutup aplikasi"))
+        layout.addWidget(box)
+        accept = box.buttons()[0]
+        self.chooser.plaintext.toggled.connect(
+            lambda plain: accept.setText(_("Buka tanpa enkripsi") if plain else _("Enkripsi dan buka")))
+        self.setMinimumWidth(560)
+
+    def accept(self) -> None:
+        if not self.chooser.check():
+            return
+        if self.chooser.plaintext_chosen() and not self.chooser.confirm_plaintext():
+            return
+        super().accept()
+
+
+class UnlockDialog(QDialog):
+    """At start: the passphrase of the encrypted database, with why the last try failed."""
+
+    def __init__(self, problem: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Desmigratif — buka data"))
+        layout = QVBoxLayout(self)
+        intro = QLabel(_("Data di laptop ini dienkripsi. Ketik kata sandi untuk membukanya."), self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.problem = _problem_label(self)
+        _show_problem(self.problem, problem)
+        layout.addWidget(self.problem)
+        form = QFormLayout()
+        self.passphrase = _password_field(self, "passphrase")
+        form.addRow(_("Kata sandi:"), self.passphrase)
+        form.addRow("", _ShowTyping([self.passphrase], self))
+        layout.addLayout(form)
+        note = QLabel(_("Lupa kata sandi? Kata sandi tidak bisa dipulihkan. Data yang sudah terkirim ke server "
+                        "tetap aman di server; hubungi pengawas Anda."), self)
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #555;")
+        layout.addWidget(note)
+        box = _buttons(self, _("Buka"), _("Tutup aplikasi"))
+        layout.addWidget(box)
+        self.open_button = box.buttons()[0]
+        self.open_button.setEnabled(False)
+        self.passphrase.textChanged.connect(lambda text: self.open_button.setEnabled(bool(text)))
+        self.setMinimumWidth(460)
+
+    def ask(self) -> str | None:
+        """Show the dialog; the typed passphrase, or ``None`` when the officer leaves."""
+        self.passphrase.setFocus(Qt.FocusReason.OtherFocusReason)
+        return self.passphrase.text() if self.exec() and self.passphrase.text() else None
+
+
+class ChangePassphraseDialog(QDialog):
+    """Settings → "Ganti kata sandi": the current passphrase and the new one twice."""
+
+    def __init__(self, db: Any, opener: DatabaseOpener, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._db = db
+        self._opener = opener
+        self.setWindowTitle(_("Ganti kata sandi"))
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.current = _password_field(self, "current_passphrase")
+        form.addRow(_("Kata sandi sekarang:"), self.current)
+        layout.addLayout(form)
+        self.chooser = PassphraseChooser(self, allow_plaintext=False)
+        layout.addWidget(self.chooser)
+        self.problem = self.chooser.problem
+        layout.addWidget(_buttons(self, _("Ganti kata sandi"), _("Batal")))
+        self.current.textChanged.connect(lambda _t: _show_problem(self.problem, ""))
+        self.setMinimumWidth(560)
+
+    def accept(self) -> None:
+        """Re-key the database; stays open with the reason when refused."""
+        if not self.chooser.check():
+            return
+        # Re-keying rewrites every page (about 2 s for a typical laptop database) and must use the GUI
+        # thread's own connection, so the busy note is painted first and the wait happens here.
+        busy = BusyDialog(_("Mengganti kata sandi… Jangan tutup aplikasi."), self)
+        busy.show()
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self._opener.change(self._db, self.current.text(), self.chooser.first.text())
+        except KnownError as exc:
+            _show_problem(self.problem, str(exc))
+            field = self.current if isinstance(exc, WrongPassphrase) else self.chooser.first
+            field.selectAll()
+            field.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+            busy.busy = False
+            busy.close()
+            busy.deleteLater()
+        super().accept()

@@ -1,0 +1,137 @@
+"""Re-make the dashboard, Riwayat, passphrase-wizard and village-PDF screenshots (issues 6 and 7).
+
+    DESMIG_ALLOW_PLAINTEXT=1 .venv/bin/desmig --data-dir /tmp/dash demo --households 2000 \\
+        --villages 33.01.01.2001,33.01.01.2002,33.01.01.2003,33.01.01.2004,33.01.01.2005,33.01.01.2006,33.01.01.2007 \\
+        --seed 7
+    xvfb-run -s "-screen 0 1366x768x24" .venv/bin/python docs/screenshots/make_dashboard_screenshots.py /tmp/dash
+
+Needs ``pdftoppm`` (Debian ``poppler-utils``) for the PDF page. Works on a copy of the data dir.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+os.environ["DESMIG_ALLOW_PLAINTEXT"] = "1"  # the demo copy is plain; the wizard below uses its own dir
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtGui import QGuiApplication  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from desmig_desktop.app import database_factory  # noqa: E402
+from desmig_desktop.domain.i18n import set_language  # noqa: E402
+from desmig_desktop.services.households import load_household, save_household  # noqa: E402
+from desmig_desktop.services.paths import Paths  # noqa: E402
+from desmig_desktop.store import settings  # noqa: E402
+from desmig_desktop.ui.context import AppContext  # noqa: E402
+from desmig_desktop.ui.main_window import MainWindow  # noqa: E402
+from desmig_desktop.ui.passphrase import create_database  # noqa: E402
+from desmig_desktop.ui.setup import FirstRunWizard  # noqa: E402
+from desmig_desktop.ui.taskman import TaskManager  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+VILLAGES = [f"33.01.01.200{n}" for n in range(1, 8)]  # Kedungreja, Cilacap, Jawa Tengah
+
+
+def settle(ms: int = 400) -> None:
+    QTest.qWait(ms)
+
+
+def shot(name: str, widget: QWidget | None = None) -> None:
+    settle()
+    screen = QGuiApplication.primaryScreen()
+    if widget is None:
+        image = screen.grabWindow(0)
+    else:
+        geo = widget.frameGeometry()
+        image = screen.grabWindow(0, geo.x(), geo.y(), geo.width(), geo.height())
+    image.save(str(HERE / f"{name}.png"))
+    print("saved", name)
+
+
+def wizard_page(root: Path) -> None:
+    os.environ.pop("DESMIG_ALLOW_PLAINTEXT", None)
+    paths = Paths(root / "new").ensure()
+    wizard: FirstRunWizard | None = None
+    wizard = FirstRunWizard(None, create_database=lambda pw: create_database(
+        paths, lambda p: database_factory(paths, p), pw, wizard))
+    wizard.resize(720, 600)
+    wizard.move(60, 40)
+    wizard.show()
+    wizard.next()
+    assert wizard.passphrase_page is not None
+    chooser = wizard.passphrase_page.chooser
+    QTest.keyClicks(chooser.first, "sawah hijau di kedungreja", delay=5)
+    QTest.keyClicks(chooser.second, "sawah hijau di kedungreja", delay=5)
+    shot("wizard_passphrase", wizard)
+    wizard.reject()
+    os.environ["DESMIG_ALLOW_PLAINTEXT"] = "1"
+
+
+def main(source: Path) -> None:
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    work = Path(tempfile.mkdtemp(prefix="desmig-shots-"))
+    shutil.copytree(source, work / "data")
+    set_language("id")
+    wizard_page(work)
+
+    paths = Paths(work / "data").ensure()
+    open_db = database_factory(paths)
+    db = open_db()
+    settings.put(db, "officer_name", "Siti Aminah")
+    settings.put(db, "villages", VILLAGES)
+    tasks = TaskManager(open_db)
+    window = MainWindow(AppContext(db, paths, tasks))
+    window.setGeometry(0, 0, 1366, 740)
+    window.show()
+    window.tabs.setCurrentWidget(window.dashboard)
+    page = window.dashboard
+    for _ in range(100):
+        if page.report is not None:
+            break
+        settle(100)
+    page.table.selectRow(0)
+    shot("dashboard")
+
+    pdf = work / "ringkasan.pdf"
+    code = page.model.code(0)
+    page.write_village_pdf(code, pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                    str(HERE / "village_summary_pdf")], check=True)
+    print("saved village_summary_pdf")
+
+    window.tabs.setCurrentWidget(window.list_page)
+    household_id = window.list_page.model.household_id(2)
+    graph = load_household(db, household_id)  # two later edits, so the history has more than the creation
+    graph.household["hamlet"] = "Dusun Krajan"
+    graph.household["rt"] = "004"
+    save_household(db, graph, confirm_warnings=True)
+    settings.put(db, "officer_name", "Budi Santoso")
+    graph = load_household(db, household_id)
+    graph.household["visited_on"] = "2025-11-03"
+    graph.household["hamlet"] = "Dusun Krajan Kulon"
+    save_household(db, graph, confirm_warnings=True)
+    editor = window.open_household(household_id)
+    assert editor is not None
+    editor.show_history()
+    window.statusBar().clearMessage()
+    shot("riwayat")
+
+    for tab in list(window.editors()):
+        window.close_editor(tab, ask=False)
+    window.close()
+    tasks.shutdown()
+    db.close()
+    shutil.rmtree(work, ignore_errors=True)
+    QTimer.singleShot(0, app.quit)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/dash"))

@@ -1,0 +1,66 @@
+"""Fixtures shared by tests/sync, tests/e2e and tests/faults (imported by each one's conftest)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.sync.harness import Device, HqServer, build_hq_template
+from tests.sync.invariants import InvariantChecker
+
+
+@pytest.fixture(scope="session")
+def hq_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("hq-template") / "hq.db"
+    build_hq_template(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def hq_module(tmp_path_factory: pytest.TempPathFactory, hq_template: Path) -> Iterator[HqServer]:
+    """One server process per test module (started once: ~1 s); ``hq`` wipes it per test."""
+    root = tmp_path_factory.mktemp("hq")
+    shutil.copy(hq_template, root / "hq.db")
+    server = HqServer(root / "hq.db", root / "serve.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hq(hq_module: HqServer) -> HqServer:
+    if hq_module.proc is None or hq_module.proc.poll() is not None:
+        hq_module.start()  # a test killed it
+    hq_module.reset()
+    return hq_module
+
+
+@pytest.fixture
+def own_hq(tmp_path: Path, hq_template: Path) -> Iterator[HqServer]:
+    """A server this test may kill, restart or restore at will."""
+    shutil.copy(hq_template, tmp_path / "hq.db")
+    server = HqServer(tmp_path / "hq.db", tmp_path / "serve.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_device(tmp_path: Path, template_db: Path) -> Iterator[Callable[[str], Device]]:
+    made: list[Device] = []
+
+    def make(name: str) -> Device:
+        device = Device(tmp_path / name, name, template_db)
+        made.append(device)
+        return device
+
+    yield make
+    for device in made:
+        device.close()
+        device.session.close()
+
+
+@pytest.fixture
+def checker(hq: HqServer) -> InvariantChecker:
+    return InvariantChecker(hq.db_path)

@@ -1,0 +1,388 @@
+"""Test machinery shared by tests/sync, tests/e2e and tests/faults.
+
+* ``HqServer`` — a real ``desmig-hq serve`` process on a random free 127.0.0.1 port, on an
+  SQLite file copied from a migrated template (so users exist and start-up is quick).
+* ``Device`` — an officer's laptop: its own data dir, in-process store + sync service, and the
+  real ``desmig`` CLI for subprocess runs (crash points, SIGKILL).
+* ``FaultAdapter`` — a requests transport that loses responses after the server committed,
+  duplicates or truncates requests, or pretends the server is down.
+
+Nothing here talks to any network but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from desmig_desktop.domain.ids import new_id
+from desmig_desktop.store import records
+from desmig_desktop.store import sync_store as st
+from desmig_desktop.store.db import connect
+from desmig_desktop.store.records import Change
+from desmig_desktop.sync.client import make_retry, make_session
+
+ROOT = Path(__file__).resolve().parents[2]
+VILLAGE_1 = "35.01.01.2001"  # shared by ana and budi
+VILLAGE_2 = "35.01.01.2002"  # ana only
+VILLAGE_3 = "33.01.01.2001"  # citra only (another province)
+PASSWORD = "rahasia-123"
+USERS: dict[str, tuple[str, list[str]]] = {
+    "ana": ("officer", [VILLAGE_1, VILLAGE_2]),
+    "budi": ("officer", [VILLAGE_1]),
+    "citra": ("officer", [VILLAGE_3]),
+    "pusat": ("hq", []),
+}
+FAST_ENV = {"DESMIG_HQ_ARGON2_FAST": "1", "DESMIG_SYNC_RETRY_BACKOFF": "0.02"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def script(name: str) -> list[str]:
+    """The installed console script next to this interpreter (the real entry point)."""
+    path = Path(sys.executable).with_name(name)
+    if path.exists():
+        return [str(path)]
+    module = {"desmig": "desmig_desktop.cli", "desmig-hq": "desmig_server.cli"}[name]
+    return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())"]
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESMIG_CRASH", "DESMIG_SYNC_BROKEN"))}
+    env.pop("DESMIG_HOME", None)
+    env.update(FAST_ENV)
+    env.update(extra)
+    return env
+
+
+# -- the HQ server ------------------------------------------------------------------------------
+def build_hq_template(path: Path) -> None:
+    """A migrated HQ SQLite file holding the standard users."""
+    from desmig_server.context import HqContext
+    from desmig_server.db.migrations import migrate
+    from desmig_server.settings import Settings
+
+    ctx = HqContext.open(f"sqlite:///{path}", Settings(argon2_fast=True))
+    migrate(ctx.db)
+    _add_users(ctx)
+    ctx.db.engine.dispose()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def _add_users(ctx: Any) -> None:
+    from desmig_server.auth.users import add_user
+
+    with ctx.db.write() as conn:
+        for name, (role, villages) in USERS.items():
+            add_user(conn, ctx.passwords, ctx.settings, username=name, role=role, password=PASSWORD,
+                     villages=villages or None)
+
+
+class HqServer:
+    """A ``desmig-hq serve`` subprocess on its own SQLite file."""
+
+    def __init__(self, db_path: Path, log_path: Path, port: int | None = None) -> None:
+        self.db_path = db_path
+        self.log_path = log_path
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.db_path}"
+
+    def start(self, timeout: float = 30.0) -> HqServer:
+        assert self.proc is None or self.proc.poll() is not None
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [*script("desmig-hq"), "serve", "--db", self.db_url, "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT, env=child_env(), cwd=self.db_path.parent)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(self.url + "/v1/sync/hello", timeout=1).status_code == 401:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, whatever the server was doing."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def reset(self) -> None:
+        """Wipe all sync data and devices (users stay) while the server runs: it keeps nothing in memory."""
+        with self.connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            for table in ("applied_ops", "conflicts", "records", "devices", "login_attempts"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("UPDATE seq_counter SET value = 0")
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self.connect() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def backup_to(self, path: Path) -> None:
+        """A consistent copy of the live database (SQLite online backup)."""
+        with self.connect() as conn:
+            target = sqlite3.connect(path)
+            conn.backup(target)
+            target.close()
+
+    def restore_from(self, path: Path) -> None:
+        """Replace the database with an older copy (server must be stopped)."""
+        assert self.proc is None
+        for suffix in ("-wal", "-shm"):
+            Path(str(self.db_path) + suffix).unlink(missing_ok=True)
+        shutil.copy(path, self.db_path)
+
+    def hq(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*script("desmig-hq"), *args, "--db", self.db_url], input=stdin, text=True,
+                              capture_output=True, env=child_env(), timeout=120, cwd=self.db_path.parent)
+
+
+# -- fault injection ----------------------------------------------------------------------------
+class LostResponse(requests.exceptions.ConnectionError):
+    """The request reached the server (and was committed); the answer never came back."""
+
+
+class FaultAdapter(HTTPAdapter):
+    """A transport that misbehaves on purpose. ``plan(request) -> action`` picks, per request:
+    ``None`` (normal), ``"lose"`` (send, then drop the answer), ``"duplicate"`` (send twice,
+    return the second answer), ``"truncate"`` (send half the body), ``"down"`` (refuse)."""
+
+    def __init__(self, plan: Callable[[requests.PreparedRequest], str | None] | None = None,
+                 backoff: float = 0.01) -> None:
+        super().__init__(max_retries=make_retry(backoff))
+        self.plan = plan or (lambda _r: None)
+        self.sent: list[tuple[str, str, str | None]] = []  # (method, path, action)
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        action = self.plan(request)
+        path = (request.path_url or "").split("?")[0]
+        self.sent.append((request.method or "", path, action))
+        if action == "down":
+            raise requests.exceptions.ConnectionError("NewConnectionError: server down (injected)")
+        if action == "timeout":  # the server got it (and may have committed); we gave up waiting
+            super().send(request, *args, **kwargs)
+            raise requests.exceptions.ReadTimeout("read timeout (injected)")
+        if action is not None and action.startswith("reply:"):  # a canned answer; nothing sent
+            _tag, status, *body = action.split(":", 2)
+            return self._canned(request, int(status), body[0] if body else "{}")
+        if action == "lose":
+            super().send(request, *args, **kwargs)
+            raise LostResponse("response lost after the server answered (injected)")
+        if action == "duplicate":
+            super().send(request.copy(), *args, **kwargs)
+        if action == "truncate" and isinstance(request.body, bytes):
+            cut = request.copy()
+            cut.body = request.body[: max(1, len(request.body) // 2)]
+            cut.headers["Content-Length"] = str(len(cut.body))
+            return super().send(cut, *args, **kwargs)
+        return super().send(request, *args, **kwargs)
+
+    @staticmethod
+    def _canned(request: requests.PreparedRequest, status: int, body: str) -> requests.Response:
+        resp = requests.Response()
+        resp.status_code = status
+        resp._content = body.encode("utf-8")
+        resp.headers["Content-Type"] = "application/json"
+        resp.request = request
+        resp.url = request.url or ""
+        return resp
+
+    def count(self, path_suffix: str = "") -> int:
+        return sum(1 for _m, p, _a in self.sent if p.endswith(path_suffix))
+
+
+def only(path_suffix: str, action: str, times: int = 1) -> Callable[[requests.PreparedRequest], str | None]:
+    """A plan applying ``action`` to the first ``times`` requests whose path ends with ``path_suffix``."""
+    left = [times]
+
+    def plan(request: requests.PreparedRequest) -> str | None:
+        if (request.path_url or "").split("?")[0].endswith(path_suffix) and left[0] > 0:
+            left[0] -= 1
+            return action
+        return None
+    return plan
+
+
+# -- devices ------------------------------------------------------------------------------------
+class Device:
+    """One officer laptop (a data dir). In-process calls share one connection; close it before a
+    subprocess writes to the same database."""
+
+    def __init__(self, root: Path, name: str, template: Path) -> None:
+        self.root = root
+        self.name = name
+        root.mkdir(parents=True, exist_ok=True)
+        if not (root / "desmig.db").exists():
+            shutil.copy(template, root / "desmig.db")
+        self._db: Any = None
+        self.made: dict[int, tuple[str, str, str, dict[str, Any]]] = {}  # every op this laptop committed
+        self.adapter = FaultAdapter()
+        self.session = make_session(adapter=self.adapter)
+        self.user: str | None = None
+        self.foreign_devices: set[str] = set()
+
+    # connection
+    @property
+    def db(self) -> Any:
+        if self._db is None:
+            self._db = connect(self.root / "desmig.db")
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.conn.close()
+            self._db = None
+
+    def crash_restart(self) -> None:
+        """What a restart after a crash looks like to the store: a fresh connection."""
+        if self._db is not None:
+            try:
+                if self._db.conn.in_transaction:
+                    self._db.conn.rollback()
+            finally:
+                self.close()
+
+    # sync
+    def login(self, server: HqServer, user: str, *, password: str = PASSWORD) -> Any:
+        from desmig_desktop.services.sync_service import login
+
+        self.user = user
+        return login(self.db, server.url, user, password, self.name, session=self.session)
+
+    def point_at(self, url: str) -> None:
+        """Talk to ``url`` from now on (a proxy in front of the same server)."""
+        st.put_state(self.db, st.K_SERVER_URL, url)
+
+    def sync(self, **options: Any) -> Any:
+        from desmig_desktop.services.sync_service import run_cycle
+
+        return run_cycle(self.db, session=self.session, **options)
+
+    def engine(self, **options: Any) -> Any:
+        from desmig_desktop.sync.client import SyncClient
+        from desmig_desktop.sync.engine import SyncEngine
+
+        client = SyncClient(st.state(self.db, st.K_SERVER_URL), st.state(self.db, st.K_TOKEN), session=self.session)
+        return SyncEngine(self.db, client, **options)
+
+    def cli(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        self.close()
+        return subprocess.run([*script("desmig"), "--data-dir", str(self.root), *args], input=stdin, text=True,
+                              capture_output=True, env=child_env(**(env or {})), timeout=timeout)
+
+    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        self.close()
+        return subprocess.Popen([*script("desmig"), "--data-dir", str(self.root), *args], text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(**(env or {})))
+
+    # local edits (each one transaction with its outbox ops, like the form)
+    def remember(self) -> None:
+        """Note every op now in the outbox: the invariants check none of them is ever lost."""
+        for op in st.take_batch(self.db, 1_000_000):
+            self.made.setdefault(op.op_seq, (op.entity, op.record_id, op.kind, op.fields))
+
+    def made_records(self) -> set[str]:
+        """Ids of the records this laptop created or changed itself."""
+        return {record_id for _e, record_id, _k, _f in self.made.values()}
+
+    def create_household(self, village: str, *, members: int = 1, head: str | None = None,
+                         hid: str | None = None) -> str:
+        from desmig_desktop.services.households import HouseholdGraph, save_household
+
+        hid = hid or new_id()
+        people = [{"id": f"{hid[:30]}-m{i}", "name": f"Anggota {i} {hid[-4:]}", "sex": "L" if i % 2 else "P",
+                   "relationship": "kepala" if i == 0 else "anak", "migration_status": "pmi_aktif" if i == 1 else "bukan"}
+                  for i in range(members)]
+        household = {"id": hid, "village_code": village, "head_name": head or f"Kepala {hid[-6:]}",
+                     "visited_on": "2025-03-01", "consent": True, "rt": "001", "rw": "002"}
+        save_household(self.db, HouseholdGraph(household, people), confirm_warnings=True)
+        self.remember()
+        return hid
+
+    def edit(self, entity: str, record_id: str, **values: Any) -> list[int]:
+        seqs = records.apply_changes(self.db, [Change(entity, record_id, values)])
+        self.remember()
+        return seqs
+
+    def delete_household(self, hid: str) -> None:
+        from desmig_desktop.services.households import delete_household
+
+        delete_household(self.db, hid)
+        self.remember()
+
+    def live(self, entity: str = "households") -> list[str]:
+        return [r[0] for r in self.db.execute(f"SELECT id FROM {entity} WHERE deleted = 0 ORDER BY id")]
+
+    def pending(self) -> int:
+        return st.pending_count(self.db)
+
+    def row(self, entity: str, record_id: str) -> dict[str, Any] | None:
+        return records.get(self.db, entity, record_id)
+
+
+def skewed_clock(days: float) -> Callable[[], dt.datetime]:
+    return lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)
+
+
+def report_totals(text: str) -> dict[str, Any]:
+    return json.loads(text)["totals"]

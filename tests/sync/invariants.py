@@ -1,0 +1,352 @@
+"""The DESIGN §4 invariants, checked by one helper over the server database and every device.
+
+``InvariantChecker.check(devices)`` may be called after any step: it checks what must hold at
+all times. ``check(devices, quiescent=True)`` is for after faults stopped and everyone synced:
+it adds convergence and a drained outbox. It raises ``InvariantViolation`` listing every problem.
+
+What is checked (the names are the ones used in violation messages):
+
+* ``acked-lost`` — every op in a device's journal (acknowledged) is in the server's
+  ``applied_ops`` for that device, same op_seq, same hash (no acknowledged edit lost).
+* ``exactly-once`` — each device's applied ops are exactly 1..watermark, each the device's own
+  op with the same hash (nothing applied twice, out of order or invented); an outbox op at or
+  below the watermark carries the hash the server applied.
+* ``local-lost`` — every op a laptop ever committed is still in its outbox or journal, unchanged.
+* ``server-value`` — every field on the server holds the value of the latest write that won it
+  (acknowledged edits are not overwritten by anything but later winning writes).
+* ``conflict-unrecorded`` — every op the server answered ``conflict`` left its losing value in
+  the server's ``conflicts``; a device that got that answer has it in ``sync_conflicts``.
+* ``version-backwards`` / ``cursor-ahead`` — record versions (server and local) never decrease;
+  version == server_seq; no cursor is ahead of the server's sequence (it would skip rows).
+* ``stale-outbox`` — right after a pull completed, no op the server had acknowledged (at or
+  below the watermark the page carried) is still pending: the pull drops them first.
+* quiescent: ``diverged`` (every device equals the server on its scopes), ``not-drained``
+  (empty outbox), ``watermark`` (local last ack == server watermark).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desmig_desktop.domain.fields import ENTITIES, Kind
+from desmig_desktop.store import sync_store as st
+
+
+class InvariantViolation(AssertionError):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = "\n  ".join(problems[:40])
+        more = f"\n  ... and {len(problems) - 40} more" if len(problems) > 40 else ""
+        super().__init__(f"{len(problems)} invariant violation(s):\n  {shown}{more}")
+
+    def kinds(self) -> set[str]:
+        return {p.split(":", 1)[0] for p in self.problems}
+
+
+def _norm(kind: Kind | None, value: Any) -> Any:
+    if isinstance(value, bool) or (kind is Kind.BOOL and value is not None):
+        return int(bool(value))
+    if isinstance(value, float) and value.is_integer() and kind is not Kind.FLOAT:
+        return int(value)
+    return value
+
+
+@dataclass
+class DeviceView:
+    name: str
+    registrations: list[dict[str, Any]]
+    base: int
+    last_acked: int
+    scopes: list[str]
+    cursors: dict[str, int]
+    outbox: dict[int, st.OutboxOp]
+    journal: dict[int, st.OutboxOp]
+    journal_status: dict[int, str | None]
+    records: dict[tuple[str, str], dict[str, Any]]
+    conflict_ops: set[int]
+    rejected_records: set[tuple[str, str]]
+    made: dict[int, tuple[str, str, str, dict[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, device: Any) -> DeviceView:
+        db = device.db
+        foreign = getattr(device, "foreign_devices", set())  # a cloned laptop shares its original's log
+        regs = [r for r in st.state(db, st.K_REGISTRATIONS, []) if r["device_id"] not in foreign]
+        recs: dict[tuple[str, str], dict[str, Any]] = {}
+        for name in ENTITIES:
+            cur = db.execute(f"SELECT * FROM {name}")
+            cols = [c[0] for c in cur.description]
+            for row in cur.fetchall():
+                recs[(name, row[0])] = dict(zip(cols, row))
+        journal = {op.op_seq: op for op in st.journal_ops(db)}
+        status = dict(db.execute("SELECT op_seq, status FROM sync_journal").fetchall())
+        conflict_ops = {int(r[0]) for r in db.execute(
+            "SELECT op_seq FROM sync_conflicts WHERE kind = 'conflict' AND op_seq IS NOT NULL")}
+        rejected = {(r[0], r[1]) for r in db.execute("SELECT entity, record_id FROM sync_conflicts WHERE kind = 'rejected'")}
+        return cls(device.name, regs, st.op_seq_base(db), st.last_acked(db), list(st.state(db, st.K_SCOPES, [])),
+                   st.cursors(db), {op.op_seq: op for op in st.take_batch(db, 10**9)}, journal, status, recs,
+                   conflict_ops, rejected, dict(device.made))
+
+    def op(self, local_seq: int) -> st.OutboxOp | None:
+        return self.journal.get(local_seq) or self.outbox.get(local_seq)
+
+
+@dataclass
+class ServerView:
+    records: dict[tuple[str, str], dict[str, Any]]
+    applied: dict[str, dict[int, dict[str, Any]]]
+    watermarks: dict[str, int]
+    conflicts: list[dict[str, Any]]
+    seq: int
+
+    @classmethod
+    def load(cls, db_path: Path) -> ServerView:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("BEGIN")  # one snapshot for everything
+            recs = {(r["entity"], r["id"]): {**dict(r), "data": json.loads(r["data"])}
+                    for r in conn.execute("SELECT entity, id, scope, data, version, deleted, server_seq FROM records")}
+            applied: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+            for r in conn.execute("SELECT * FROM applied_ops"):
+                applied[r["device_id"]][int(r["op_seq"])] = dict(r)
+            marks = {r["device_id"]: int(r["last_op_seq"]) for r in conn.execute("SELECT device_id, last_op_seq FROM devices")}
+            conflicts = [dict(r) for r in conn.execute("SELECT * FROM conflicts")]
+            seq = int(conn.execute("SELECT value FROM seq_counter").fetchone()[0])
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return cls(recs, dict(applied), marks, conflicts, seq)
+
+
+class InvariantChecker:
+    """Keeps what it saw last time (versions) so it can tell when something went backwards."""
+
+    def __init__(self, server_db: Path) -> None:
+        self.server_db = server_db
+        self.server_versions: dict[tuple[str, str], int] = {}
+        self.device_versions: dict[str, dict[tuple[str, str], int]] = {}
+        self.checks = 0
+
+    def forget_versions(self) -> None:
+        """After a restore from backup the server legitimately starts again from older versions."""
+        self.server_versions.clear()
+        self.device_versions.clear()
+
+    def check(self, devices: list[Any], *, quiescent: bool = False, restored: bool = False,
+              pulled: tuple[str, ...] = ()) -> None:
+        """``pulled``: names of devices whose last step completed a pull (and pushed nothing since)."""
+        self.checks += 1
+        server = ServerView.load(self.server_db)
+        views = [DeviceView.load(d) for d in devices]
+        problems: list[str] = []
+        for view in views:
+            problems += self._log_matches(server, view, restored=restored)
+            problems += self._local_kept(view)
+            if view.name in pulled:
+                problems += self._pull_dropped_acked(server, view)
+        problems += self._server_values(server, views)
+        problems += self._conflicts(server, views)
+        if not restored:
+            problems += self._versions(server, views)
+        if quiescent:
+            for view in views:
+                problems += self._converged(server, view)
+        if problems:
+            raise InvariantViolation(problems)
+
+    # -- per device ---------------------------------------------------------------------------
+    def _registrations(self, view: DeviceView) -> list[tuple[str, int, float]]:
+        regs = view.registrations
+        out = []
+        for i, reg in enumerate(regs):
+            upto = regs[i + 1]["op_seq_base"] if i + 1 < len(regs) else float("inf")
+            out.append((reg["device_id"], int(reg["op_seq_base"]), upto))
+        return out
+
+    def _log_matches(self, server: ServerView, view: DeviceView, *, restored: bool) -> list[str]:
+        problems = []
+        for device_id, base, upto in self._registrations(view):
+            applied = server.applied.get(device_id, {})
+            mark = server.watermarks.get(device_id, 0)
+            if sorted(applied) != list(range(1, mark + 1)):
+                problems.append(f"exactly-once: {view.name} device {device_id[:8]} applied op_seqs are not 1..{mark}")
+            for wire, row in applied.items():
+                local = view.op(wire + base)
+                if local is None:
+                    problems.append(f"exactly-once: {view.name} server applied op {wire} (local {wire + base}) the"
+                                    " laptop no longer has")
+                elif local.op_hash != row["op_hash"]:
+                    problems.append(f"exactly-once: {view.name} op {wire + base} hash differs from the applied one")
+            for seq, op in view.outbox.items():
+                wire = seq - base
+                if base < seq <= upto and wire in applied and applied[wire]["op_hash"] != op.op_hash:
+                    problems.append(f"exactly-once: {view.name} pending op {seq} reuses number {wire}, which the"
+                                    " server applied to a different op")
+                if seq in view.journal:
+                    problems.append(f"exactly-once: {view.name} op number {seq} is both pending and acknowledged")
+            if restored:
+                continue
+            for seq, op in view.journal.items():
+                if base < seq <= upto and (seq - base) not in applied:
+                    problems.append(f"acked-lost: {view.name} journal op {seq} ({op.entity} {op.kind}) is not on"
+                                    f" the server (watermark {mark})")
+        if view.registrations:
+            device_id = view.registrations[-1]["device_id"]
+            mark = server.watermarks.get(device_id, 0)
+            if not restored and view.last_acked > mark + view.base:
+                problems.append(f"acked-lost: {view.name} last ack {view.last_acked} beyond server watermark"
+                                f" {mark + view.base}")
+        return problems
+
+    def _pull_dropped_acked(self, server: ServerView, view: DeviceView) -> list[str]:
+        if not view.registrations:
+            return []
+        mark = server.watermarks.get(view.registrations[-1]["device_id"], 0) + view.base
+        stale = sorted(seq for seq in view.outbox if seq <= mark)
+        return [f"stale-outbox: {view.name} pulled but still holds acknowledged ops {stale[:5]} (watermark {mark})"] \
+            if stale else []
+
+    def _local_kept(self, view: DeviceView) -> list[str]:
+        problems = []
+        for seq, (entity, record_id, kind, fields) in view.made.items():
+            op = view.op(seq)
+            if op is None:
+                problems.append(f"local-lost: {view.name} op {seq} ({entity} {kind}) is in neither outbox nor journal")
+            elif (op.entity, op.record_id, op.kind, op.fields) != (entity, record_id, kind, fields):
+                problems.append(f"local-lost: {view.name} op {seq} was replaced by a different op")
+        return problems
+
+    # -- server content ----------------------------------------------------------------------
+    def _server_values(self, server: ServerView, views: list[DeviceView]) -> list[str]:
+        """Each field's server value == the value of the latest applied write that did not lose it."""
+        ops: dict[tuple[str, int], st.OutboxOp] = {}
+        for view in views:
+            for device_id, base, _upto in self._registrations(view):
+                for wire in server.applied.get(device_id, {}):
+                    op = view.op(wire + base)
+                    if op is not None:
+                        ops[(device_id, wire)] = op
+        lost: set[tuple[str, str, str, str, int]] = set()
+        for c in server.conflicts:
+            if c["loser_device"]:
+                lost.add((c["entity"], c["record_id"], c["field"], c["loser_device"], int(c["version"])))
+        latest: dict[tuple[str, str, str], tuple[int, Any, str]] = {}
+        unknown: set[tuple[str, str]] = set()
+        for device_id, rows in server.applied.items():
+            for wire, row in rows.items():
+                key = (row["entity"], row["record_id"])
+                op = ops.get((device_id, wire))
+                if op is None:
+                    unknown.add(key)
+                    continue
+                if row["result"] == "rejected" or op.kind != "upsert":
+                    continue
+                version = int(row["version"])
+                if (key[0], key[1], "*", device_id, version) in lost:
+                    continue
+                spec = ENTITIES[op.entity]
+                for f, value in op.fields.items():
+                    if not spec.has(f) or spec.field(f).kind is Kind.DERIVED:
+                        continue
+                    if (key[0], key[1], f, device_id, version) in lost:
+                        continue
+                    prev = latest.get((*key, f))
+                    if prev is None or version > prev[0]:
+                        latest[(*key, f)] = (version, _norm(spec.field(f).kind, value), f"{device_id[:8]}#{wire}")
+        problems = []
+        for (entity, record_id, f), (version, value, who) in latest.items():
+            if (entity, record_id) in unknown:
+                continue
+            rec = server.records.get((entity, record_id))
+            if rec is None:
+                problems.append(f"server-value: {entity} {record_id[:8]} written by {who} is missing on the server")
+                continue
+            kind = ENTITIES[entity].field(f).kind
+            if _norm(kind, rec["data"].get(f)) != value:
+                problems.append(f"server-value: {entity} {record_id[:8]}.{f} = {rec['data'].get(f)!r}, but the"
+                                f" latest winning write ({who} at v{version}) was {value!r}")
+        return problems
+
+    def _conflicts(self, server: ServerView, views: list[DeviceView]) -> list[str]:
+        problems = []
+        recorded = {(c["entity"], c["record_id"], int(c["version"])) for c in server.conflicts}
+        for device_id, rows in server.applied.items():
+            for wire, row in rows.items():
+                if row["result"] == "conflict" and (row["entity"], row["record_id"], int(row["version"])) not in recorded:
+                    problems.append(f"conflict-unrecorded: server op {device_id[:8]}#{wire} answered conflict but"
+                                    " no losing value is in conflicts")
+        losers = {(c["loser_device"], int(c["version"])) for c in server.conflicts if c["loser_device"]}
+        for view in views:
+            for device_id, base, upto in self._registrations(view):
+                for wire, row in server.applied.get(device_id, {}).items():
+                    seq = wire + base
+                    lost = (device_id, int(row["version"])) in losers
+                    # Only an op whose answer reached the laptop can be in its inbox (a lost answer
+                    # leaves it to the server's conflicts list, which supervisors see).
+                    if lost and view.journal_status.get(seq) == "conflict" and seq not in view.conflict_ops:
+                        problems.append(f"conflict-unrecorded: {view.name} op {seq} lost a conflict but is not"
+                                        " in sync_conflicts")
+        return problems
+
+    def _versions(self, server: ServerView, views: list[DeviceView]) -> list[str]:
+        problems = []
+        for key, rec in server.records.items():
+            if int(rec["version"]) != int(rec["server_seq"]):
+                problems.append(f"version-backwards: {key[0]} {key[1][:8]} version != server_seq")
+            if int(rec["server_seq"]) > server.seq:
+                problems.append(f"version-backwards: {key[0]} {key[1][:8]} server_seq beyond seq_counter")
+            old = self.server_versions.get(key)
+            if old is not None and int(rec["version"]) < old:
+                problems.append(f"version-backwards: server {key[0]} {key[1][:8]} went from v{old} to v{rec['version']}")
+            self.server_versions[key] = int(rec["version"])
+        for view in views:
+            seen = self.device_versions.setdefault(view.name, {})
+            for key, row in view.records.items():
+                version = int(row["server_version"])
+                if key in seen and version < seen[key]:
+                    problems.append(f"version-backwards: {view.name} {key[0]} {key[1][:8]} went from v{seen[key]}"
+                                    f" to v{version}")
+                seen[key] = version
+            for scope, cur in view.cursors.items():
+                if cur > server.seq:
+                    problems.append(f"cursor-ahead: {view.name} cursor {scope}={cur} beyond server seq {server.seq}")
+        return problems
+
+    # -- quiescence --------------------------------------------------------------------------
+    def _converged(self, server: ServerView, view: DeviceView) -> list[str]:
+        problems = []
+        if view.outbox:
+            problems.append(f"not-drained: {view.name} still has {len(view.outbox)} pending ops")
+        if view.registrations:
+            mark = server.watermarks.get(view.registrations[-1]["device_id"], 0)
+            if view.last_acked != mark + view.base:
+                problems.append(f"watermark: {view.name} last ack {view.last_acked} != server {mark + view.base}")
+        scopes = set(view.scopes)
+        theirs = {k: r for k, r in server.records.items() if r["scope"] in scopes}
+        for key, rec in theirs.items():
+            mine = view.records.get(key)
+            if mine is None:
+                problems.append(f"diverged: {view.name} lacks {key[0]} {key[1][:8]} (v{rec['version']})")
+                continue
+            if bool(mine["deleted"]) != bool(rec["deleted"]):
+                problems.append(f"diverged: {view.name} {key[0]} {key[1][:8]} deleted={mine['deleted']} server={rec['deleted']}")
+            if int(mine["server_version"]) != int(rec["version"]):
+                problems.append(f"diverged: {view.name} {key[0]} {key[1][:8]} v{mine['server_version']} server v{rec['version']}")
+            spec = ENTITIES[key[0]]
+            for f in spec.fields:
+                a, b = _norm(f.kind, mine.get(f.key)), _norm(f.kind, rec["data"].get(f.key))
+                if a != b:
+                    problems.append(f"diverged: {view.name} {key[0]} {key[1][:8]}.{f.key} local={a!r} server={b!r}")
+        for key, mine in view.records.items():
+            if key in theirs or key in view.rejected_records:
+                continue
+            rec = server.records.get(key)
+            if rec is None or rec["scope"] in scopes:
+                problems.append(f"diverged: {view.name} has {key[0]} {key[1][:8]} the server does not have in its scopes")
+        return problems
