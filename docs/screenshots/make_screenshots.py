@@ -25,7 +25,6 @@ from desmig_desktop.app import database_factory  # noqa: E402
 from desmig_desktop.domain.i18n import set_language  # noqa: E402
 from desmig_desktop.services.paths import Paths  # noqa: E402
 from desmig_desktop.store import settings  # noqa: E402
-from desmig_desktop.ui.compat import pin_singletons  # noqa: E402
 from desmig_desktop.ui.context import AppContext  # noqa: E402
 from desmig_desktop.ui.main_window import MainWindow  # noqa: E402
 from desmig_desktop.ui.setup import FirstRunWizard  # noqa: E402
@@ -57,7 +56,6 @@ def type_text(widget: QWidget, text: str) -> None:
 
 
 def main(data_dir: Path) -> None:
-    pin_singletons()
     shutil.rmtree(data_dir, ignore_errors=True)
     paths = Paths(data_dir).ensure()
     app = QApplication.instance() or QApplication([sys.argv[0]])
