@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_RUN := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 \
 	libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libxkbcommon0 libegl1 libgl1 libfontconfig1 \
 	libdbus-1-3 fonts-dejavu-core python3-venv
-APT_TEST := $(APT_RUN) xvfb postgresql poppler-utils
+APT_TEST := $(APT_RUN) xvfb postgresql poppler-utils chromium chromium-driver
 
 .PHONY: run test test-fast test-slow bench system-run system-test venv clean
 

@@ -15,12 +15,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from desmig_desktop.domain.i18n import set_language
-from desmig_server.api import conflicts, devices, reference, reports, sync
+from desmig_server.api import conflicts, devices, records, reference, reports, sync
 from desmig_server.api.body import RequestBodyMiddleware
+from desmig_server.api.headers import SecurityHeadersMiddleware, headers_for
+from desmig_server.api.responses import SHARED as SHARED_ERRORS
 from desmig_server.context import HqContext
 from desmig_server.db.migrations import migrate
 from desmig_server.errors import ApiError
 from desmig_server.settings import Settings
+from desmig_server.web import install_web
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
         # Engines hide SQL parameters, so the traceback carries no record values.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"error": "internal", "detail": None}, status_code=500)
+        # Sent by Starlette's outermost layer, past the security-headers middleware: add them here.
+        return JSONResponse({"error": "internal", "detail": None}, status_code=500,
+                            headers=headers_for("application/json", request.url.scheme == "https"))
 
 
 def create_app(db_url: str, settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
@@ -74,15 +79,19 @@ def create_app(db_url: str, settings: Settings | None = None, *, run_migrations:
         yield
         ctx.db.dispose()
 
-    app = FastAPI(title="Desmig HQ", version="1", lifespan=lifespan,
+    # No /docs or /redoc: they load scripts from a CDN (which a strict CSP forbids and an HQ
+    # network should not depend on); the schema stays at /openapi.json.
+    app = FastAPI(title="Desmig HQ", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Sync, reference data, reports and conflicts for the Desmig desktop app.")
     app.state.hq = ctx
-    for module in (devices, sync, reference, reports, conflicts):
-        app.include_router(module.router)
+    for module in (devices, sync, reference, reports, conflicts, records):
+        app.include_router(module.router, responses=SHARED_ERRORS)
+    install_web(app)  # the HQ dashboard at / (issue 6)
     _install_error_handlers(app)
     app.add_middleware(RequestBodyMiddleware, max_body_bytes=ctx.settings.max_body_bytes,
                        max_decompressed_bytes=ctx.settings.max_decompressed_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost of ours: every reply gets the headers
     return app
 
 

@@ -1,14 +1,18 @@
-"""Server settings: protocol limits, schema window, lockout policy and password-hash cost."""
+"""Server settings: protocol limits, schema window, lockout policy, password-hash cost, token lifetime."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from desmig_desktop.domain.ops import APP_SCHEMA
 
 MIB = 1024 * 1024
+DAY = 24 * 60 * 60.0
 FAST_ARGON2_ENV = "DESMIG_HQ_ARGON2_FAST"
+TOKEN_TTL_ENV = "DESMIG_HQ_TOKEN_TTL_DAYS"
+TOKEN_GRACE_ENV = "DESMIG_HQ_TOKEN_GRACE_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,26 @@ class Settings:
     argon2_fast: bool = False
     db_pool_size: int = 10
     db_max_overflow: int = 20
+    # Device tokens expire this long after they were issued (register or rotate); clients rotate
+    # well before (see ``auth.tokens``). An expired token means logging in again with the password.
+    token_ttl_s: float = 90 * DAY
+    # How long a token replaced by a rotation keeps working if the new one is never used (a lost
+    # rotation reply on a field laptop's link). The first call with the new token ends it at once.
+    token_rotation_grace_s: float = 1 * DAY
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Default settings, with the test-only fast password hashing when its env var is set."""
-        return cls(argon2_fast=os.environ.get(FAST_ARGON2_ENV, "") == "1")
+        """Default settings, overridden by ``DESMIG_HQ_*`` environment variables where set.
+
+        Raises:
+            ValueError: an override that is not a positive number.
+        """
+        overrides: dict[str, Any] = {}
+        for env, key, unit in ((TOKEN_TTL_ENV, "token_ttl_s", DAY), (TOKEN_GRACE_ENV, "token_rotation_grace_s", 1.0)):
+            raw = os.environ.get(env, "").strip()
+            if raw:
+                value = float(raw)
+                if not value > 0 or value == float("inf"):
+                    raise ValueError(f"{env} must be a positive number, not {raw!r}")
+                overrides[key] = value * unit
+        return cls(argon2_fast=os.environ.get(FAST_ARGON2_ENV, "") == "1", **overrides)

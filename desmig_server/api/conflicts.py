@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict
 
 from desmig_server.api.deps import Caller, Ctx
+from desmig_server.api.responses import error_responses
 from desmig_server.sync import conflicts as conflict_service
-from desmig_server.sync.models import VILLAGE_PATTERN
+from desmig_server.sync.models import MAX_INT32, VILLAGE_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["conflicts"])
 
@@ -20,7 +21,7 @@ def conflicts(
     ctx: Ctx,
     status: Annotated[Literal["open", "resolved", "all"], Query()] = "open",
     scope: Annotated[str | None, Query(pattern=VILLAGE_PATTERN)] = None,
-    after: Annotated[int, Query(ge=0, description="id cursor (exclusive)")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT32, description="id cursor (exclusive)")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> dict[str, Any]:
     """Conflicts in the caller's scopes, oldest first (officers see theirs, supervisors their regency)."""
@@ -33,7 +34,8 @@ class ResolveRequest(BaseModel):
     action: Literal["dismiss", "apply_losing"]
 
 
-@router.post("/conflicts/{conflict_id}/resolve")
-def resolve(conflict_id: int, body: ResolveRequest, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+@router.post("/conflicts/{conflict_id}/resolve", responses=error_responses(404, 409))
+def resolve(conflict_id: Annotated[int, Path(ge=1, le=MAX_INT32)], body: ResolveRequest, caller: Caller,
+            ctx: Ctx) -> dict[str, Any]:
     """Close a conflict: ``dismiss`` keeps the winner, ``apply_losing`` writes the losing value as a new edit."""
     return conflict_service.resolve(ctx.db, ctx.settings, caller, conflict_id, body.action)

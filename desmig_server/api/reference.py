@@ -13,6 +13,7 @@ from sqlalchemy import select
 from desmig_desktop.domain.ops import canonical_json
 from desmig_desktop.domain.reference import load_countries, load_kbli_categories
 from desmig_server.api.deps import Caller, Ctx
+from desmig_server.api.responses import error_responses
 from desmig_server.db import tables as t
 
 router = APIRouter(prefix="/v1/reference", tags=["reference"])
@@ -41,7 +42,7 @@ def _kbli() -> tuple[str, list[dict[str, Any]]]:
     return _digest(items), items
 
 
-@router.get("/regions")
+@router.get("/regions", responses=error_responses(304))
 def regions(
     request: Request,
     caller: Caller,
@@ -59,13 +60,13 @@ def regions(
     return _versioned(request, version, [dict(row) for row in rows])
 
 
-@router.get("/countries")
+@router.get("/countries", responses=error_responses(304))
 def countries(request: Request, caller: Caller) -> Response:
     """ISO 3166-1 alpha-2 countries with Indonesian and English names."""
     return _versioned(request, *_countries())
 
 
-@router.get("/kbli")
+@router.get("/kbli", responses=error_responses(304))
 def kbli(request: Request, caller: Caller) -> Response:
     """KBLI 2020 categories A–U."""
     return _versioned(request, *_kbli())

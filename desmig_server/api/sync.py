@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from desmig_server.api.deps import Caller, Ctx
+from desmig_server.api.responses import error_responses
 from desmig_server.sync import pull as pull_feed
 from desmig_server.sync import push as push_apply
-from desmig_server.sync.models import VILLAGE_PATTERN, HelloReply, PullReply, PushReply, PushRequest
+from desmig_server.sync.models import MAX_INT64, VILLAGE_PATTERN, HelloReply, PullReply, PushReply, PushRequest
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])
 
@@ -21,10 +22,10 @@ def hello(caller: Caller, ctx: Ctx) -> JSONResponse:
     return JSONResponse(pull_feed.hello(ctx.db, ctx.settings, caller))
 
 
-@router.post("/push", response_model=PushReply, responses={
-    403: {"description": "an op outside the caller's scopes, or another device's id; nothing applied"},
-    409: {"description": "replay_mismatch or gap (with last_op_seq); nothing applied"},
-    413: {"description": "body or batch too large"}, 426: {"description": "app schema too old"}})
+@router.post("/push", response_model=PushReply, responses=error_responses(403, 409, 413, 426, descriptions={
+    403: "an op outside the caller's scopes, or another device's id; nothing applied",
+    409: "replay_mismatch or gap (with last_op_seq); nothing applied",
+    413: "body or batch too large", 426: "app schema too old"}))
 def push(body: PushRequest, caller: Caller, ctx: Ctx) -> JSONResponse:
     """Apply ops in order, exactly once per (device, op_seq); the reply's last_op_seq is the ack."""
     return JSONResponse(push_apply.push(ctx.db, ctx.settings, caller, body))
@@ -35,8 +36,8 @@ def pull(
     caller: Caller,
     ctx: Ctx,
     scope: Annotated[str, Query(pattern=VILLAGE_PATTERN, description="a village code of the caller")],
-    since: Annotated[int, Query(ge=0, description="server_seq cursor (exclusive)")] = 0,
-    limit: Annotated[int | None, Query(ge=1, description="page size (capped by the server)")] = None,
+    since: Annotated[int, Query(ge=0, le=MAX_INT64, description="server_seq cursor (exclusive)")] = 0,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_INT64, description="page size (capped by the server)")] = None,
 ) -> JSONResponse:
     """Records of one scope changed after ``since`` (tombstones included), in commit order."""
     size = min(limit or ctx.settings.pull_default_limit, ctx.settings.pull_max_limit)

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, select
 
+from desmig_server.auth.tokens import check_token, confirm_current, find_token
 from desmig_server.db import tables as t
-from desmig_server.auth.tokens import token_hash
+from desmig_server.db.engine import Database
 
 # Higher rank wins a same-field conflict (DESIGN §4).
 ROLE_RANK = {"officer": 1, "supervisor": 2, "hq": 3}
@@ -27,6 +28,7 @@ class Principal:
     device_id: str
     regency: str | None = None
     villages: frozenset[str] = frozenset()
+    token_expires_at: float | None = None  # epoch seconds, of the token this request used
 
     @property
     def rank(self) -> int:
@@ -57,21 +59,27 @@ class Principal:
         return scope_column.in_(sorted(self.villages))
 
 
-def load_principal(conn: Connection, token: str) -> Principal | None:
-    """The principal behind a bearer token; ``None`` if unknown or revoked."""
-    row = conn.execute(
-        select(t.devices.c.device_id, t.devices.c.username, t.users.c.role, t.users.c.regency)
-        .join(t.users, t.users.c.username == t.devices.c.username)
-        .where(t.devices.c.token_hash == token_hash(token), t.devices.c.revoked.is_(False))
-    ).first()
-    if row is None:
-        return None
-    return principal_for(conn, row.username, row.device_id, row.role, row.regency)
+def authenticate(db: Database, token: str, now: float) -> Principal:
+    """The principal behind a bearer token (the first use of a rotated token retires the old one).
+
+    Raises:
+        ApiError: 401 ``unauthorized`` (unknown or revoked token) or ``token_expired``.
+    """
+    with db.read() as conn:
+        match = check_token(find_token(conn, token), now)
+        principal = principal_for(conn, match.username, match.device_id, match.role, match.regency,
+                                  token_expires_at=match.expires_at)
+    if match.current and match.pending_previous:
+        with db.write() as conn:
+            confirm_current(conn, match.device_id, token)
+    return principal
 
 
-def principal_for(conn: Connection, username: str, device_id: str, role: str, regency: str | None) -> Principal:
+def principal_for(conn: Connection, username: str, device_id: str, role: str, regency: str | None, *,
+                  token_expires_at: float | None = None) -> Principal:
     villages: frozenset[str] = frozenset()
     if role == "officer":
         villages = frozenset(conn.execute(
             select(t.user_scopes.c.village_code).where(t.user_scopes.c.username == username)).scalars())
-    return Principal(username=username, role=role, device_id=device_id, regency=regency, villages=villages)
+    return Principal(username=username, role=role, device_id=device_id, regency=regency, villages=villages,
+                     token_expires_at=token_expires_at)

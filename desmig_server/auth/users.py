@@ -7,13 +7,13 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from desmig_desktop.domain.ids import utc_now
-from desmig_server.auth import lockout
+from desmig_server.auth import lockout, tokens
 from desmig_server.auth.passwords import Passwords
-from desmig_server.auth.tokens import new_token, token_hash
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
 from desmig_server.errors import ApiError, unauthorized
@@ -21,7 +21,8 @@ from desmig_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$", re.ASCII)
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+USERNAME_RE = re.compile(USERNAME_PATTERN, re.ASCII)
 
 
 class UserError(ValueError):
@@ -34,6 +35,7 @@ class Registration:
     token: str
     username: str
     role: str
+    token_expires_at: float  # epoch seconds
 
 
 def _region_codes(conn: Connection, codes: list[str], level: int) -> set[str]:
@@ -78,38 +80,62 @@ def add_user(conn: Connection, passwords: Passwords, settings: Settings, *, user
 
 
 def register_device(db: Database, passwords: Passwords, settings: Settings, *, username: str, password: str,
-                    device_name: str, now: float | None = None) -> Registration:
-    """Check the password (with lockout) and issue a new device token.
+                    device_name: str, device_id: str | None = None, now: float | None = None) -> Registration:
+    """Check the password (with lockout) and issue a device token.
+
+    Without ``device_id`` a new device is registered. With the id of an unrevoked device of the
+    same user (a laptop whose token expired), that device gets a fresh token and keeps its
+    ``last_op_seq``, so its op numbering — and exactly-once delivery — carry on.
 
     Raises:
-        ApiError: 429 while the username is locked out, 401 for wrong credentials.
+        ApiError: 429 while the username is locked out, 401 for wrong credentials, 404 for a
+            ``device_id`` that is not an unrevoked device of this user.
     """
     now = time.time() if now is None else now
-    with db.read() as conn:
-        wait = lockout.seconds_locked(conn, username, now)
-        user = conn.execute(select(t.users.c.password_hash, t.users.c.role).where(
-            t.users.c.username == username)).first()
+    with db.write() as conn:
+        wait = lockout.begin_attempt(conn, username, now, settings)
     if wait > 0:
         raise ApiError(429, "locked_out", {"retry_after": int(wait) + 1},
                        headers={"Retry-After": str(int(wait) + 1)})
+    with db.read() as conn:
+        user = conn.execute(select(t.users.c.password_hash, t.users.c.role).where(
+            t.users.c.username == username)).first()
     # Verify outside any transaction: argon2 is deliberately slow and must not hold DB locks.
     if not passwords.verify(user.password_hash if user else None, password):
         with db.write() as conn:
             locked = lockout.record_failure(conn, username, now, settings)
-        log.warning("failed login for %s%s", lockout.lockout_key(username), " (now locked)" if locked else "")
+        # Only a well-formed name is logged: whatever else was typed there may be a password, and
+        # control characters would forge log lines.
+        shown = username if USERNAME_RE.match(username) else "(malformed username)"
+        log.warning("failed login for %s%s", shown, " (now locked)" if locked else "")
         raise unauthorized("wrong username or password")
     assert user is not None
-    device_id, token = str(uuid.uuid4()), new_token()
+    issued: tokens.IssuedToken | None = None
     with db.write() as conn:
-        lockout.reset(conn, username)
+        lockout.reset(conn, username)  # committed even when the device_id below is refused
         if passwords.needs_rehash(user.password_hash):
             conn.execute(update(t.users).where(t.users.c.username == username).values(
                 password_hash=passwords.hash(password)))
-        conn.execute(insert(t.devices).values(
-            device_id=device_id, username=username, device_name=device_name, token_hash=token_hash(token),
-            last_op_seq=0, revoked=False, created_at=utc_now(), last_seen=utc_now()))
-    log.info("device registered for %s: %s", username, device_id)
-    return Registration(device_id=device_id, token=token, username=username, role=user.role)
+        if device_id is not None:
+            owner = conn.execute(select(t.devices.c.username).where(
+                t.devices.c.device_id == device_id, t.devices.c.revoked.is_(False)).with_for_update()).scalar()
+            if owner == username:
+                issued = tokens.reissue(conn, device_id, settings, now)
+                conn.execute(update(t.devices).where(t.devices.c.device_id == device_id).values(
+                    device_name=device_name, last_seen=utc_now()))
+                log.info("device logged in again for %s: %s", username, device_id)
+        else:
+            token = tokens.new_token()
+            issued = tokens.IssuedToken(str(uuid.uuid4()), token, now + settings.token_ttl_s)
+            conn.execute(insert(t.devices).values(
+                device_id=issued.device_id, username=username, device_name=device_name,
+                token_hash=tokens.token_hash(token), token_expires_at=issued.expires_at, last_op_seq=0,
+                revoked=False, created_at=utc_now(), last_seen=utc_now()))
+            log.info("device registered for %s: %s", username, issued.device_id)
+    if issued is None:
+        raise ApiError(404, "not_found", "no such device of this user")
+    return Registration(device_id=issued.device_id, token=issued.token, username=username, role=user.role,
+                        token_expires_at=issued.expires_at)
 
 
 def revoke_device(conn: Connection, *, device_id: str, actor_username: str, actor_role: str) -> None:
@@ -122,5 +148,18 @@ def revoke_device(conn: Connection, *, device_id: str, actor_username: str, acto
     owner = conn.execute(query).scalar()
     if owner is None or (owner != actor_username and actor_role != "hq"):
         raise ApiError(404, "not_found", "no such device")
-    conn.execute(update(t.devices).where(t.devices.c.device_id == device_id).values(revoked=True))
+    conn.execute(update(t.devices).where(t.devices.c.device_id == device_id).values(
+        revoked=True, prev_token_hash=None, prev_token_valid_until=None))
     log.info("device revoked: %s", device_id)
+
+
+def list_devices(conn: Connection, *, actor_username: str, actor_role: str, username: str | None = None) -> list[Any]:
+    """Devices the actor may see: its own; HQ every user's (or ``username``'s)."""
+    d = t.devices.c
+    query = select(d.device_id, d.username, d.device_name, d.revoked, d.created_at, d.last_seen, d.last_op_seq,
+                   d.token_expires_at).order_by(d.username, d.created_at, d.device_id)
+    if actor_role != "hq":
+        query = query.where(d.username == actor_username)
+    if username is not None:
+        query = query.where(d.username == username)
+    return list(conn.execute(query))

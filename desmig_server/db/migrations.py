@@ -6,10 +6,12 @@ inside tests and at ``serve`` start-up. A 100-line runner does that with no extr
 (Alembic brings Mako and an ``env.py``/``alembic.ini`` layout whose value — autogenerate,
 branches — we would not use).
 
-Rules: never edit a released step; add a new one. Step 1 creates tables from ``tables.py``; when
-a later step alters a table, first freeze step 1 by copying the v1 definition of that table
-into it (the drift test, which migrates a fresh DB and compares it with ``tables.metadata``,
-fails until you do). Concurrent starters (several workers) serialise on a PostgreSQL advisory
+Rules: never edit a released step; add a new one. Steps that create tables take the definition
+from ``tables.py`` only while no later step has altered that table; once one does, the creating
+step gets a frozen copy of the definition it created (step 1 keeps v1 ``devices`` in
+``_v1_metadata`` because step 3 added columns; step 3 creates ``audit`` and would need the same
+if a later step altered it). The drift test, which migrates a fresh DB and compares it with
+``tables.metadata``, fails until you do. Concurrent starters (several workers) serialise on a PostgreSQL advisory
 lock or SQLite's ``BEGIN IMMEDIATE`` and re-check the applied version inside the lock.
 """
 
@@ -17,15 +19,30 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    ForeignKey,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.reference import REGIONS_CSV, iter_regions
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
+from desmig_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +57,32 @@ class Step:
     apply: Callable[[Connection], None]
 
 
+_V1_TABLES = ("meta", "regions", "users", "user_scopes", "login_attempts", "devices", "records", "applied_ops",
+              "conflicts", "seq_counter")
+
+
+def _v1_metadata() -> MetaData:
+    """The schema step 1 created: frozen copies of tables later steps altered, the rest from ``tables``."""
+    v1 = MetaData()
+    Table(  # altered by step 3
+        "devices", v1,
+        Column("device_id", String(36), primary_key=True),
+        Column("username", String(64), ForeignKey("users.username"), nullable=False),
+        Column("device_name", String(100), nullable=False),
+        Column("token_hash", String(64), nullable=False, unique=True),
+        Column("last_op_seq", BigInteger, nullable=False, default=0),
+        Column("revoked", Boolean, nullable=False, default=False),
+        Column("created_at", String(32), nullable=False),
+        Column("last_seen", String(32)),
+    )
+    for name in _V1_TABLES:
+        if name not in v1.tables:
+            t.metadata.tables[name].to_metadata(v1)
+    return v1
+
+
 def _create_tables(conn: Connection) -> None:
-    t.metadata.create_all(conn, tables=[tb for tb in t.metadata.sorted_tables if tb is not t.schema_migrations])
+    _v1_metadata().create_all(conn)
     conn.execute(insert(t.seq_counter).values(id=1, value=0))
 
 
@@ -62,9 +103,30 @@ def _load_regions(conn: Connection) -> None:
     conn.execute(insert(t.meta).values(key="regions_version", value=digest))
 
 
+def _add_column(conn: Connection, table: Table, name: str) -> None:
+    column = table.c[name]
+    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(conn.dialect)}"))
+
+
+def _token_expiry_and_audit(conn: Connection) -> None:
+    """Device tokens expire and rotate; the append-only field history ``audit``.
+
+    Devices registered before this step get the default lifetime counted from the upgrade, so
+    an upgrade never logs anyone out.
+    """
+    for name in ("token_expires_at", "prev_token_hash", "prev_token_valid_until"):
+        _add_column(conn, t.devices, name)
+    for index in t.devices.indexes:
+        if index.name == "ix_devices_prev_token_hash":
+            index.create(conn)
+    conn.execute(update(t.devices).values(token_expires_at=time.time() + Settings().token_ttl_s))
+    t.audit.create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
+    Step(3, "device_token_expiry_and_audit", _token_expiry_and_audit),
 )
 LATEST = STEPS[-1].version
 

@@ -86,6 +86,14 @@ devices = Table(
     Column("revoked", Boolean, nullable=False, default=False),
     Column("created_at", String(32), nullable=False),
     Column("last_seen", String(32)),
+    # Added by migration 3 (token expiry and rotation; see ``auth.tokens``). Epoch seconds, like
+    # the lockout clock, because they are compared arithmetically. NULL expiry = expired.
+    Column("token_expires_at", Float),
+    # The token a rotation replaced: still accepted until the new one is first used or
+    # ``prev_token_valid_until`` passes, so a rotation whose reply was lost costs nothing.
+    Column("prev_token_hash", String(64)),
+    Column("prev_token_valid_until", Float),
+    Index("ix_devices_prev_token_hash", "prev_token_hash"),
 )
 
 records = Table(
@@ -153,6 +161,30 @@ conflicts = Table(
     Index("ix_conflicts_scope_status", "scope", "status"),
 )
 
+# Append-only field history (migration 3): one row per field change a push or a conflict
+# resolution applied, and one per losing value of a conflict, written in the same transaction.
+# Values are personal data: they live here only, never in a log line.
+audit = Table(
+    "audit", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("entity", String(16), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("scope", String(13), nullable=False),  # the record's village when the change was made
+    Column("version", BigInteger, nullable=False),  # record version (server_seq) the change produced
+    Column("username", String(64), nullable=False),
+    Column("device_id", String(36), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("op_seq", BigInteger),  # NULL for a change made by resolving a conflict
+    Column("at", String(32), nullable=False),  # server time (UTC); device clocks are never trusted
+    Column("field", String(64), nullable=False),  # "deleted" for deletion and revival
+    Column("old_value", Text),  # JSON
+    Column("new_value", Text),  # JSON
+    # applied | conflict_won (applied over a concurrent change: old_value is the losing value) |
+    # conflict_lost (not applied: new_value is the losing value) | cascade (deleted with its parent)
+    Column("outcome", String(16), nullable=False),
+    Index("ix_audit_record", "entity", "record_id", "id"),
+)
+
 seq_counter = Table(
     "seq_counter", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
@@ -160,4 +192,4 @@ seq_counter = Table(
 )
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
-DATA_TABLES = (applied_ops, conflicts, records, devices, user_scopes, login_attempts, users)
+DATA_TABLES = (audit, applied_ops, conflicts, records, devices, user_scopes, login_attempts, users)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,7 @@ from desmig_desktop.domain.validation import CoerceError, coerce, validate
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.errors import forbidden
+from desmig_server.sync.audit import APPLIED, CASCADE, CONFLICT_LOST, CONFLICT_WON, AuditTrail
 from desmig_server.sync.lookup import ServerLookup
 from desmig_server.sync.merge import Clash, plan_merge
 from desmig_server.sync.models import PushOp
@@ -56,6 +59,33 @@ class Outcome:
         if self.clashes:
             out["conflicts"] = self.clashes
         return out
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, line feed and carriage return are text
+
+
+def unstorable(fields: dict[str, Any]) -> bool:
+    """Whether an op carries a value no record may hold: a control character (PostgreSQL text
+    cannot store NUL; none belongs in a questionnaire answer, and it would break spreadsheets and
+    logs), or a NaN/infinite number (it passes range checks, since every comparison with NaN is
+    false, and no JSON reply can carry it: one such record would make a village's pull fail).
+    Keys are checked too: an unknown key is echoed in the rejection reason. Iterative, so deep
+    nesting cannot exhaust the stack."""
+    stack: list[Any] = [fields]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _CONTROL.search(value):
+                return True
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 class DeviceNames:
@@ -94,7 +124,8 @@ class OpApplier:
         self.ws, self.seq, self.actor, self.lookup, self.today = ws, seq, actor, lookup, today
         self.names = DeviceNames(conn)
         self.conflict_rows: list[dict[str, Any]] = []
-        self.now = utc_now()
+        self.audit = AuditTrail(actor, utc_now())
+        self.now = self.audit.now
 
     # -- helpers ---------------------------------------------------------------------------
     def _touch(self, rec: Rec | None) -> int:
@@ -140,17 +171,21 @@ class OpApplier:
             version = self._touch(rec)
             self._conflict(rec.entity, rec.id, rec.scope, "*", "delete_edit", winning=rec.data, losing=DELETED,
                            winner=winner, loser=self._me(version), version=version)
+            self.audit.deletion(op, rec, version, CONFLICT_LOST)
             return Outcome("conflict", version, _("Data diubah perangkat lain; penghapusan tidak diterapkan."),
                            [{"field": "*", "won": False}])
         for r in subtree:
             r.deleted = True
             r.stamp(self.seq.next(), self.now)
             r.fmeta[STATE_KEY] = self._me(r.version).as_json()
+            self.audit.deletion(op, r, r.version, APPLIED if r is rec else CASCADE)
         return Outcome("ok", rec.version)
 
     def _upsert(self, op: PushOp) -> Outcome:
         spec = ENTITIES[op.entity]
         rec = self.ws.get(op.entity, op.id)
+        if unstorable(op.fields):
+            return self._rejected(rec, _("Data berisi karakter kendali atau angka tak hingga yang tidak diizinkan."))
         unknown = sorted(k for k in op.fields if not spec.has(k))
         if unknown:
             return self._rejected(rec, _("Isian tidak dikenal: {field}", field=", ".join(unknown)))
@@ -163,6 +198,8 @@ class OpApplier:
                 version = self._touch(rec)
                 self._conflict(rec.entity, rec.id, rec.scope, "*", "delete_edit", winning=DELETED,
                                losing=fields, winner=deletion, loser=self._me(version), version=version)
+                self.audit.lost_fields(op, rec.scope, version, rec.data,
+                                       {k: _coerced_or_raw(spec, k, v) for k, v in fields.items()})
                 return Outcome("conflict", version, _("Data sudah dihapus perangkat lain; perubahan tidak diterapkan."),
                                [{"field": "*", "won": False}])
             reviving = True
@@ -193,7 +230,7 @@ class OpApplier:
         scope = values["village_code"] if op.entity == "households" else parent.scope if parent else None
         if scope is None or not self.actor.can_access(scope):
             # The pre-pass in push refuses the whole request first; this is defence in depth.
-            raise forbidden({"op_seq": op.op_seq, "scope": scope})
+            raise forbidden({"op_seq": op.op_seq})
         return self._write(op, spec, rec, values, scope, parent_id, plan.clashes, plan.concurrent, reviving)
 
     def _child_of_deleted(self, op: PushOp, rec: Rec | None, parent: Rec, fields: dict[str, Any]) -> Outcome:
@@ -205,6 +242,9 @@ class OpApplier:
         self._conflict(op.entity, op.id, parent.scope, "*", "delete_edit",
                        winning={"deleted": True, "parent_id": parent.id}, losing=fields,
                        winner=deletion, loser=self._me(version), version=version or self.seq.current)
+        spec = ENTITIES[op.entity]
+        self.audit.lost_fields(op, parent.scope, version or self.seq.current, rec.data if rec else {},
+                               {k: _coerced_or_raw(spec, k, v) for k, v in fields.items()})
         return Outcome("conflict", version, _("Data induk sudah dihapus perangkat lain; perubahan tidak diterapkan."),
                        [{"field": "*", "won": False}])
 
@@ -228,16 +268,22 @@ class OpApplier:
                 self._move(rec, scope)
             rec.data, rec.parent_id = values, parent_id
         version = rec.version
+        won = {c.field for c in clashes if c.incoming_won}
+        if reviving:
+            self.audit.change(op, rec.scope, version, "deleted", True, False, APPLIED)
         for k in changed:
             rec.fmeta[k] = self._me(version).as_json()
+            self.audit.change(op, rec.scope, version, k, before.get(k), values.get(k),
+                              CONFLICT_WON if k in won else APPLIED)
         for c in clashes:
             if c.incoming_won:
                 self._conflict(rec.entity, rec.id, rec.scope, c.field, "conflict", winning=values.get(c.field),
                                losing=c.stored_value, winner=self._me(version), loser=c.stored_by, version=version)
             else:
+                losing = _coerced_or_raw(spec, c.field, c.incoming_value)
                 self._conflict(rec.entity, rec.id, rec.scope, c.field, "conflict", winning=c.stored_value,
-                               losing=_coerced_or_raw(spec, c.field, c.incoming_value), winner=c.stored_by,
-                               loser=self._me(version), version=version)
+                               losing=losing, winner=c.stored_by, loser=self._me(version), version=version)
+                self.audit.change(op, rec.scope, version, c.field, c.stored_value, losing, CONFLICT_LOST)
         status = "conflict" if clashes else "merged" if concurrent else "ok"
         return Outcome(status, version, None, [{"field": c.field, "won": c.incoming_won} for c in clashes])
 

@@ -80,7 +80,12 @@ def _losing_op(row: Any, base: int) -> PushOp:
 
 
 def resolve(db: Database, settings: Settings, actor: Principal, conflict_id: int, action: str) -> dict[str, Any]:
-    """Close a conflict, optionally writing its losing value. Raises ``ApiError`` (403/404/409/422)."""
+    """Close a conflict, optionally writing its losing value.
+
+    Raises:
+        ApiError: 403 for an officer (whatever the id); 404 for an id unknown or outside the
+            caller's scopes; 409 already resolved; 422 bad action or a losing value now invalid.
+    """
     if action not in ACTIONS:
         raise ApiError(422, "invalid_request", {"action": f"one of {', '.join(ACTIONS)}"})
     if actor.role not in ("supervisor", "hq"):
@@ -88,10 +93,9 @@ def resolve(db: Database, settings: Settings, actor: Principal, conflict_id: int
     with db.write() as conn:
         seq = SeqAllocator(conn)  # an apply_losing is a write: same lock and ordering as a push
         row = conn.execute(select(t.conflicts).where(t.conflicts.c.id == conflict_id)).mappings().first()
-        if row is None:
+        # Outside the caller's scopes reads as absent: a refusal must not tell that it exists elsewhere.
+        if row is None or not actor.can_access(row["scope"]):
             raise ApiError(404, "not_found", "no such conflict")
-        if not actor.can_access(row["scope"]):
-            raise forbidden({"scope": row["scope"]})
         if row["status"] != "open":
             raise ApiError(409, "already_resolved", {"resolved_by": row["resolved_by"]})
         version = None
@@ -105,6 +109,7 @@ def resolve(db: Database, settings: Settings, actor: Principal, conflict_id: int
             version = outcome.version
             if applier.conflict_rows:
                 conn.execute(t.conflicts.insert(), applier.conflict_rows)
+            applier.audit.write(conn)
         now = utc_now()
         conn.execute(update(t.conflicts).where(t.conflicts.c.id == conflict_id).values(
             status="resolved", resolved_at=now, resolved_by=actor.username, resolution=action))

@@ -12,26 +12,31 @@ from pydantic import BaseModel, ConfigDict, Field
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 VILLAGE_PATTERN = r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$"
+# Largest value of a BIGINT column: a bigger cursor or sequence number is refused as invalid
+# input rather than failing inside the database driver.
+MAX_INT64 = 2**63 - 1
+MAX_INT32 = 2**31 - 1  # conflicts.id is an INTEGER
 
 
 class PushOp(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
-    op_seq: int = Field(ge=1)
+    op_seq: int = Field(ge=1, le=MAX_INT64)
     entity: str = Field(max_length=32)
     id: str = Field(pattern=ID_PATTERN)
     kind: Literal["upsert", "delete"]
-    base_version: int = Field(ge=0)
+    base_version: int = Field(ge=0, le=MAX_INT64)
     fields: dict[str, Any]
     op_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
-    captured_at: str | None = Field(default=None, max_length=40)
+    # informational device time; no control characters (PostgreSQL text cannot hold NUL)
+    captured_at: str | None = Field(default=None, max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 
 class PushRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
     device_id: str = Field(max_length=36)
-    app_schema: int
+    app_schema: int = Field(ge=-MAX_INT64, le=MAX_INT64)
     ops: list[PushOp]
 
 
@@ -73,3 +78,30 @@ class HelloReply(BaseModel):
     username: str
     role: str
     device_id: str
+    token_expires_at: str | None = Field(default=None, description=(
+        "UTC ISO-8601 expiry of the token this call used: rotate (POST /v1/devices/rotate) well before"))
+
+
+class HistoryEntry(BaseModel):
+    id: int = Field(description="audit row id (the `after` cursor)")
+    at: str = Field(description="server time (UTC) of the change")
+    version: int = Field(description="record version the change produced")
+    username: str
+    device_id: str
+    role: str
+    op_seq: int | None = Field(description="the device's op; null for a change made by resolving a conflict")
+    field: str = Field(description='questionnaire field, or "deleted" for deletion/revival')
+    old_value: Any = None
+    new_value: Any = None
+    outcome: Literal["applied", "conflict_won", "conflict_lost", "cascade"]
+
+
+class HistoryReply(BaseModel):
+    entity: str
+    id: str
+    scope: str
+    version: int | None
+    deleted: bool | None
+    history: list[HistoryEntry]
+    next: int
+    more: bool

@@ -69,4 +69,6 @@ def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
         "username": actor.username,
         "role": actor.role,
         "device_id": actor.device_id,
+        "token_expires_at": None if actor.token_expires_at is None else dt.datetime.fromtimestamp(
+            actor.token_expires_at, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

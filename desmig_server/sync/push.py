@@ -83,8 +83,9 @@ def authorize_scopes(actor: Principal, ops: list[PushOp], ws: WorkingSet, lookup
         return scopes[(entity, record_id)]
 
     def check(op: PushOp, scope: str | None) -> None:
+        # The scope is not echoed: it may come from a stored record the caller must not learn about.
         if scope is not None and not actor.can_access(scope):
-            raise forbidden({"op_seq": op.op_seq, "scope": scope})
+            raise forbidden({"op_seq": op.op_seq})
 
     for op in ops:
         key = (op.entity, op.id)
@@ -187,6 +188,7 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
             conn.execute(insert(t.applied_ops), applied_rows)
         if applier.conflict_rows:
             conn.execute(insert(t.conflicts), applier.conflict_rows)
+        applier.audit.write(conn)
         last = fresh[-1].op_seq if fresh else watermark
         conn.execute(update(t.devices).where(t.devices.c.device_id == actor.device_id).values(
             last_op_seq=last, last_seen=utc_now()))

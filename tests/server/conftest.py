@@ -55,11 +55,16 @@ def pg_schema_url(base_url: str, schema: str) -> str:
 def hq_pg() -> Iterator[Database]:
     """A migrated schema private to this test session (so parallel sessions on one server,
     e.g. two engineers' runs, never truncate each other's tables), dropped at the end."""
+    yield from private_pg_schema("hq_test")
+
+
+def private_pg_schema(prefix: str) -> Iterator[Database]:
+    """A migrated PostgreSQL schema ``{prefix}_{pid}``, dropped afterwards (skips without PostgreSQL)."""
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"PostgreSQL variant skipped: set {PG_ENV}, e.g. "
                     "postgresql+psycopg:///desmig_test?host=/var/run/postgresql (scripts/test.sh does)")
-    schema = f"hq_test_{os.getpid()}"
+    schema = f"{prefix}_{os.getpid()}"
     admin = Database(base, pool_size=1, max_overflow=0)
     with admin.write() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

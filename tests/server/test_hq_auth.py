@@ -34,7 +34,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("conflicts", "own"): {"officer": 200, "supervisor": 200, "hq": 200},
     ("conflicts", "other"): {"officer": 403, "supervisor": 403, "hq": 200},
     ("resolve", "own"): {"officer": 403, "supervisor": 200, "hq": 200},
-    ("resolve", "other"): {"officer": 403, "supervisor": 403, "hq": 200},
+    # a conflict outside the caller's scopes reads as absent (404), so a refusal never tells it
+    # exists elsewhere; an officer is refused by role (403) whatever the id
+    ("resolve", "other"): {"officer": 403, "supervisor": 404, "hq": 200},
     ("hello", "-"): {"officer": 200, "supervisor": 200, "hq": 200},
     ("reference", "-"): {"officer": 200, "supervisor": 200, "hq": 200},
     ("revoke", "-"): {"officer": 200, "supervisor": 200, "hq": 200},
@@ -130,7 +132,7 @@ def test_authorization_matrix(matrix: Matrix, role: str, endpoint: str, scope: s
     response = _call(m, role, endpoint, village, headers, device)
     assert response.status_code == expected, response.text
     if expected != 200:
-        assert response.json()["error"] in {401: "unauthorized", 403: "forbidden"}[expected]
+        assert response.json()["error"] == {401: "unauthorized", 403: "forbidden", 404: "not_found"}[expected]
         if before is not None:
             assert m.hq.snapshot() == before  # refused requests store nothing
         if expected == 401:

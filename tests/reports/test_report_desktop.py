@@ -1,0 +1,54 @@
+"""The desktop report (SQL over the typed local tables) on the hand-computed fixture."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from desmig_desktop.domain.report_spec import DESIGN_KEYS, REPORT_KEYS
+from desmig_desktop.errors import KnownError
+from desmig_desktop.services.reports import build_report
+
+from .fixture import DISTRICT_CIBINONG, EXPECTED, REGENCY_BOGOR, TOTALS, V1, V2, as_triples, figures, load_desktop
+
+
+@pytest.fixture
+def loaded(db: Any) -> Any:
+    load_desktop(db)
+    return db
+
+
+@pytest.mark.parametrize("level", list(EXPECTED))
+def test_every_figure_at_every_level(loaded: Any, level: str) -> None:
+    report = build_report(loaded, level)
+    assert report["level"] == level and report["prefix"] is None
+    assert as_triples(report) == EXPECTED[level]
+    assert report["totals"] == TOTALS
+
+
+def test_keys_keep_the_design_order_and_only_add(loaded: Any) -> None:
+    row = build_report(loaded, "village")["rows"][0]
+    assert list(row)[:2 + len(DESIGN_KEYS)] == ["code", "name", *DESIGN_KEYS]
+    assert list(row)[2:] == list(REPORT_KEYS)
+
+
+def test_prefix_restricts_rows_and_totals(loaded: Any) -> None:
+    report = build_report(loaded, "village", "32.01.01")
+    assert [r["code"] for r in report["rows"]] == [V1, V2]
+    assert report["totals"] == DISTRICT_CIBINONG
+    assert build_report(loaded, "district", "32.01")["totals"] == REGENCY_BOGOR
+    empty = build_report(loaded, "village", "35")
+    assert empty["rows"] == [] and empty["totals"] == figures(households=0, members=0)
+
+
+def test_empty_database(db: Any) -> None:
+    report = build_report(db, "province")
+    assert report["rows"] == [] and report["totals"] == figures(households=0, members=0)
+
+
+@pytest.mark.parametrize(("level", "prefix"), [("moon", ""), ("province", "32.01"), ("village", "32.1"),
+                                               ("village", "32.01.01.1001.9")])
+def test_bad_level_or_prefix(db: Any, level: str, prefix: str) -> None:
+    with pytest.raises(KnownError):
+        build_report(db, level, prefix)

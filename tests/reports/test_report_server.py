@@ -1,0 +1,92 @@
+"""The HQ report (SQL over JSON ``records``) on the same hand-computed fixture, SQLite and PostgreSQL,
+through the API, the CLI and with role restrictions."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from desmig_server import cli
+from desmig_server.app import create_app
+
+from tests.server.support import Device, Hq
+
+from .fixture import (
+    DISTRICT_CIBINONG,
+    EXPECTED,
+    REGENCY_BOGOR,
+    TOTALS,
+    V1,
+    V2,
+    V3,
+    VILLAGE_V1,
+    as_triples,
+    figures,
+    server_create_ops,
+    server_delete_ops,
+)
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture(scope="module")
+def hq(module_db_url: str) -> Iterator[Hq]:
+    app = create_app(module_db_url)
+    with TestClient(app) as client:
+        hq = Hq(app.state.hq, client)
+        boss = hq.user_device("pusat", "hq")
+        results = boss.push_ok(*server_create_ops(boss))
+        assert {r["status"] for r in results} == {"ok"}, results
+        results = boss.push_ok(*server_delete_ops(boss))
+        assert {r["status"] for r in results} == {"ok"}, results
+        hq.add_user("ofc", "officer", villages=[V1])
+        hq.add_user("sup", "supervisor", regency="32.01")
+        yield hq
+
+
+@pytest.fixture(scope="module")
+def boss(hq: Hq) -> Device:
+    return hq.register("pusat", device_name="reports")
+
+
+def api(hq: Hq, device: Device, **params: str) -> dict[str, Any]:
+    response = hq.client.get("/v1/reports", params=params, headers=device.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize("level", list(EXPECTED))
+def test_every_figure_at_every_level(hq: Hq, boss: Device, level: str) -> None:
+    report = api(hq, boss, level=level)
+    assert as_triples(report) == EXPECTED[level]
+    assert report["totals"] == TOTALS
+
+
+def test_prefix_restricts_rows_and_totals(hq: Hq, boss: Device) -> None:
+    report = api(hq, boss, level="village", prefix="32.01.01")
+    assert [r["code"] for r in report["rows"]] == [V1, V2] and report["totals"] == DISTRICT_CIBINONG
+    empty = api(hq, boss, level="village", prefix="35")
+    assert empty["rows"] == [] and empty["totals"] == figures(households=0, members=0)
+
+
+def test_roles_see_their_scopes_with_recomputed_totals(hq: Hq) -> None:
+    officer, supervisor = hq.register("ofc"), hq.register("sup")
+    report = api(hq, officer, level="village")
+    assert as_triples(report) == [EXPECTED["village"][0]] and report["totals"] == VILLAGE_V1
+    report = api(hq, supervisor, level="village")
+    assert [r["code"] for r in report["rows"]] == [V1, V2, V3] and report["totals"] == REGENCY_BOGOR
+
+
+def test_cli_json_equals_the_api(hq: Hq, boss: Device) -> None:
+    for level in EXPECTED:
+        out = io.StringIO()
+        assert cli.main(["report", "--level", level, "--json", "--db", hq.ctx.db.url], stdout=out) == 0
+        assert json.loads(out.getvalue()) == api(hq, boss, level=level)

@@ -1,0 +1,87 @@
+"""After two officers sync, HQ's figures equal the sum of theirs at every level — every key.
+
+Two laptops (real desktop stores and sync client) against a real ``desmig-hq serve`` process:
+ana and budi record in two villages of one district (35.01.01), so every level above the village
+sums both laptops' figures. Additive figures must add up; a median must be the median of both
+laptops' values together; top countries must rank the summed per-country counts. After the
+sync, ana (whose scope covers both villages) must show exactly HQ's report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from desmig_desktop.domain import report_spec as spec
+from desmig_desktop.services.demo import generate_demo
+from desmig_desktop.services.households import delete_household
+from desmig_desktop.services.reports import build_report
+from tests.sync.fixtures import hq, hq_module, hq_template, make_device  # noqa: F401
+from tests.sync.harness import VILLAGE_1, VILLAGE_2, Device, HqServer
+
+pytestmark = pytest.mark.e2e
+
+
+def remittances(device: Device, length: int) -> dict[str, list[int]]:
+    """Every live remittance value on a laptop, by region code prefix (the test's own oracle)."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for code, value in device.db.execute(
+            "SELECT h.village_code, p.monthly_remittance FROM placements p"
+            " JOIN members m ON m.id = p.member_id AND m.deleted = 0"
+            " JOIN households h ON h.id = m.household_id AND h.deleted = 0"
+            " WHERE p.deleted = 0 AND p.monthly_remittance IS NOT NULL"):
+        out[code[:length]].append(value)
+    return out
+
+
+def combined(rows: list[dict[str, Any]], values: list[int]) -> dict[str, Any]:
+    """The figures of one region held by several laptops, from their rows and raw values."""
+    out = spec.empty_row()
+    for row in rows:
+        for metric in spec.METRICS:
+            if metric.is_map:
+                for key, n in row[metric.key].items():
+                    out[metric.key][key] = out[metric.key].get(key, 0) + n
+            elif metric.additive:
+                out[metric.key] += row[metric.key]
+    out["remittance_median"] = spec.median(values)
+    return spec.finish_row(out)
+
+
+def test_hq_equals_the_sum_of_two_officers_at_every_level(hq: HqServer, make_device: Any) -> None:  # noqa: F811
+    # Same district (35.01.01), different villages: every level above the village really adds up.
+    ana, budi = make_device("ana"), make_device("budi")
+    ana.login(hq, "ana")
+    budi.login(hq, "budi")
+    generate_demo(ana.db, 30, villages=[VILLAGE_2], seed=61)
+    generate_demo(budi.db, 20, villages=[VILLAGE_1], seed=62)
+    gone = ana.db.execute("SELECT id FROM households WHERE deleted = 0 ORDER BY id LIMIT 1").fetchone()[0]
+    delete_household(ana.db, gone)
+    laptops = (ana, budi)
+    # Each officer's own figures, before a sync brings them anyone else's records.
+    theirs = {level: [build_report(device.db, level) for device in laptops] for level in spec.LEVELS}
+    values = {level: [remittances(device, length) for device in laptops] for level, length in spec.LEVELS.items()}
+    for device in (*laptops, ana):  # ana again: pulls what budi pushed after her first sync
+        report = device.sync()
+        assert report.pending_ops == 0 and report.rejected == 0, report
+    provinces: list[str] = []
+    for level in spec.LEVELS:
+        done = hq.hq("report", "--level", level, "--json")
+        assert done.returncode == 0, done.stderr
+        at_hq = json.loads(done.stdout)
+        codes = sorted({r["code"] for report in theirs[level] for r in report["rows"]})
+        assert [r["code"] for r in at_hq["rows"]] == codes
+        for row in at_hq["rows"]:
+            parts = [r for report in theirs[level] for r in report["rows"] if r["code"] == row["code"]]
+            expected = combined(parts, [v for per_code in values[level] for v in per_code.get(row["code"], [])])
+            assert {k: row[k] for k in spec.REPORT_KEYS} == expected, (level, row["code"])
+        everything = [v for per_code in values[level] for vs in per_code.values() for v in vs]
+        assert at_hq["totals"] == combined([report["totals"] for report in theirs[level]], everything)
+        # ana's scope covers both villages: after the sync her laptop shows exactly HQ's report.
+        assert build_report(ana.db, level) == at_hq
+        provinces += [r["code"] for r in at_hq["rows"]] if level == "province" else []
+    assert provinces == ["35"]  # one province holding both laptops' villages: a real sum at every level
+    assert at_hq["totals"]["households"] == 49 and at_hq["totals"]["remittance_placements"] > 0

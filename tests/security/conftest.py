@@ -1,0 +1,33 @@
+"""The security tests run on the HQ server fixtures: SQLite always, PostgreSQL with ``DESMIG_TEST_PG_URL``.
+
+They live in their own PostgreSQL schema (``hq_sec_<pid>``), so running them in one session with
+``tests/server`` never drops or truncates that suite's tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from desmig_server.db.engine import Database
+from tests.server.conftest import (  # noqa: F401 — fixtures, registered by being imported here
+    db_url,
+    hq,
+    hq_sqlite_template,
+    module_db_url,
+    private_pg_schema,
+)
+
+
+@pytest.fixture(scope="session")
+def hq_pg() -> Iterator[Database]:
+    yield from private_pg_schema("hq_sec")
+
+
+FUZZ_SUMMARY: list[str] = []  # lines the schemathesis test adds, shown at the end of the run
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in FUZZ_SUMMARY:
+        terminalreporter.write_line(line)
