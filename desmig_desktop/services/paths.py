@@ -30,12 +30,8 @@ class Paths:
     def logs(self) -> Path:
         return self.root / "logs"
 
-    @property
-    def drafts(self) -> Path:
-        return self.root / "drafts"
-
     def ensure(self) -> "Paths":
-        for path in (self.root, self.logs, self.drafts):
+        for path in (self.root, self.logs):
             path.mkdir(parents=True, exist_ok=True)
         return self
 

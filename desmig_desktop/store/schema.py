@@ -120,3 +120,9 @@ def m003_audit_log(db: Database) -> None:
             f"CREATE TRIGGER audit_log_no_{action.lower()} BEFORE {action} ON audit_log"
             " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
         )
+
+
+@migrations()
+def m004_drafts(db: Database) -> None:
+    """Unsaved editor contents; kept in the (encrypted) database rather than in plain files."""
+    db.execute("CREATE TABLE drafts (key TEXT PRIMARY KEY NOT NULL, saved_at TEXT NOT NULL, data TEXT NOT NULL)")

@@ -14,7 +14,6 @@ import copy
 import datetime as dt
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -47,11 +46,10 @@ class HouseholdEditor(QWidget):
     title_changed = Signal(str)
     close_requested = Signal()
 
-    def __init__(self, db: Any, drafts_dir: Path, graph: HouseholdGraph | None = None, *,
+    def __init__(self, db: Any, graph: HouseholdGraph | None = None, *,
                  defaults: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._db = db
-        self._drafts_dir = drafts_dir
         self.is_new = graph is None
         if graph is None:
             household = {"id": new_id(), "visited_on": dt.date.today().isoformat(), **(defaults or {})}
@@ -325,10 +323,10 @@ class HouseholdEditor(QWidget):
                 "members": graph.members, "placements": graph.placements, "businesses": graph.businesses}
 
     @classmethod
-    def from_snapshot(cls, db: Any, drafts_dir: Path, data: dict[str, Any]) -> "HouseholdEditor":
+    def from_snapshot(cls, db: Any, data: dict[str, Any]) -> "HouseholdEditor":
         graph = HouseholdGraph(data["household"], data.get("members", []), data.get("placements", []),
                                data.get("businesses", []))
-        editor = cls(db, drafts_dir, graph)
+        editor = cls(db, graph)
         editor.is_new = bool(data.get("is_new")) or record_store.get(db, "households", editor.household_id) is None
         editor.dirty = True
         editor.status.setText(_("Dipulihkan dari isian tersimpan otomatis; belum disimpan."))
@@ -336,7 +334,7 @@ class HouseholdEditor(QWidget):
         return editor
 
     def write_draft(self) -> None:
-        """Save unsaved edits to the drafts folder (called by the autosave timer and on close)."""
+        """Save unsaved edits as a draft (called by the autosave timer and on close)."""
         if not self.dirty:
             return
         data = self.snapshot()
@@ -344,13 +342,13 @@ class HouseholdEditor(QWidget):
         if text == self._draft_text:
             return  # nothing new since the last write: spare the disk an fsync
         try:
-            drafts.save_draft(self._drafts_dir, self.household_id, data)
+            drafts.save_draft(self._db, self.household_id, data)
             self._draft_text = text
-        except OSError as exc:
-            log.warning("draft could not be written: %s", exc.strerror)
+        except Exception as exc:  # disk full or a locked DB: keep typing, retry on the next tick
+            log.warning("draft could not be written: %s", type(exc).__name__)
 
     def discard_draft(self) -> None:
-        drafts.discard_draft(self._drafts_dir, self.household_id)
+        drafts.discard_draft(self._db, self.household_id)
         self._draft_text = ""
 
     def ask_discard(self) -> bool:

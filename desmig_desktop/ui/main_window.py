@@ -195,7 +195,7 @@ class MainWindow(QMainWindow):
 
     def new_household(self) -> HouseholdEditor:
         village = self._last_village or self.list_page.selected_village() or next(iter(self.villages()), None)
-        editor = HouseholdEditor(self.db, self.ctx.paths.drafts, defaults={"village_code": village} if village else {})
+        editor = HouseholdEditor(self.db, defaults={"village_code": village} if village else {})
         current = self.current_editor()
         reuse = current if current is not None and not current.dirty and not current.is_new else None
         self._add_editor(editor, replace=reuse)
@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
         except KnownError as exc:
             dialogs.show_error(self, exc)
             return None
-        editor = self._add_editor(HouseholdEditor(self.db, self.ctx.paths.drafts, graph))
+        editor = self._add_editor(HouseholdEditor(self.db, graph))
         editor.focus_first_field()
         return editor
 
@@ -341,7 +341,7 @@ class MainWindow(QMainWindow):
     def offer_drafts(self) -> int:
         """Offer back drafts left by an earlier session (closed or crashed); returns how many were restored."""
         open_ids = {e.household_id for e in self.editors()}
-        found = [d for d in draft_store.load_drafts(self.ctx.paths.drafts) if d.key not in open_ids]
+        found = [d for d in draft_store.load_drafts(self.db) if d.key not in open_ids]
         if not found:
             return 0
         if not dialogs.confirm(self, _("Pulihkan isian?"),
@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
         restored = 0
         for draft in found:
             try:
-                editor = HouseholdEditor.from_snapshot(self.db, self.ctx.paths.drafts, draft.data)
+                editor = HouseholdEditor.from_snapshot(self.db, draft.data)
             except (KeyError, TypeError, ValueError) as exc:
                 log.warning("draft %s could not be restored: %s", draft.key, exc)
                 continue

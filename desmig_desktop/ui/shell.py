@@ -78,7 +78,7 @@ class Shell(QObject):
         window = self.show_main(offer_drafts=False)  # shown before the old one closes, or Qt would quit
         old.close()
         old.deleteLater()
-        window.restore_drafts([d for d in draft_store.load_drafts(self.ctx.paths.drafts) if d.key in dirty])
+        window.restore_drafts([d for d in draft_store.load_drafts(self.ctx.db) if d.key in dirty])
         for household_id in clean:
             window.open_household(household_id)
         window.tabs.setCurrentIndex(0)

@@ -32,7 +32,7 @@ def test_draft_survives_a_crash_and_is_offered_back(qtbot: Any, ctx: Any, answer
     click(qtbot, editor.members.members.add_button)
     fill(qtbot, editor.members.members.form, {"nik": "3201055203850002"})
     qtbot.waitUntil(lambda: any(d.data["members"] and d.data["members"][0].get("nik") == "3201055203850002"
-                                for d in drafts.load_drafts(ctx.paths.drafts)))
+                                for d in drafts.load_drafts(ctx.db)))
     first.autosave.stop()
     first.hide()
     first.deleteLater()  # gone without closeEvent, as in a crash or power cut
@@ -60,15 +60,15 @@ def test_closing_the_window_keeps_unsaved_forms_and_saving_forgets_the_draft(qtb
     fill(qtbot, editor.form, {"head_name": "Tutup Tanpa Simpan", "consent": True})
     window.close()  # no question: closing never loses anything
     assert answers.questions == []
-    [draft] = drafts.load_drafts(ctx.paths.drafts)
+    [draft] = drafts.load_drafts(ctx.db)
     again = MainWindow(ctx, autosave_ms=60_000)
     qtbot.addWidget(again)
     answers.next = [False]  # "Nanti saja": keep it for later
-    assert again.offer_drafts() == 0 and len(drafts.load_drafts(ctx.paths.drafts)) == 1
+    assert again.offer_drafts() == 0 and len(drafts.load_drafts(ctx.db)) == 1
     assert again.offer_drafts() == 1
     restored = again.current_editor()
     assert restored.household_id == draft.key and restored.save()
-    assert drafts.load_drafts(ctx.paths.drafts) == []
+    assert drafts.load_drafts(ctx.db) == []
     assert entity_counts(ctx.db)["households"] == 1
 
 

@@ -25,7 +25,7 @@ def saved_household(db: Any) -> str:
 
 @pytest.fixture
 def editor(qtbot: Any, db: Any, paths: Any) -> HouseholdEditor:
-    widget = HouseholdEditor(db, paths.drafts, load_household(db, saved_household(db)))
+    widget = HouseholdEditor(db, load_household(db, saved_household(db)))
     qtbot.addWidget(widget)
     widget.resize(1100, 800)
     show_active(qtbot, widget)
@@ -99,7 +99,7 @@ def test_saving_while_history_is_shown_refreshes_it(qtbot: Any, editor: Househol
 
 
 def test_a_new_household_has_no_history_yet(qtbot: Any, db: Any, paths: Any) -> None:
-    editor = HouseholdEditor(db, paths.drafts)
+    editor = HouseholdEditor(db)
     qtbot.addWidget(editor)
     editor.show_history()
     assert editor.history.model.rowCount() == 0 and "Belum ada perubahan" in editor.history.note.text()
