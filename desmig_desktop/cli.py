@@ -107,7 +107,7 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_export(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.exchange import export
 
-    count = export(open_store(paths), args.format, Path(args.out), mask=args.mask_nik)
+    count = export(open_store(paths), args.format, Path(args.out), mask=not args.full_nik)
     print(_("{count} data diekspor ke {path}.", count=count, path=args.out))
     return 0
 
@@ -161,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help=_("ekspor data"))
     exp.add_argument("--format", choices=("csv", "xlsx", "jsonl"), required=True)
     exp.add_argument("--out", required=True)
-    exp.add_argument("--mask-nik", action="store_true", help=_("samarkan NIK dan No. KK"))
+    exp.add_argument("--full-nik", action="store_true",
+                     help=_("sertakan NIK dan No. KK lengkap (bawaan: disamarkan); perlu untuk impor ulang"))
     imp = sub.add_parser("import", help=_("impor JSONL/CSV/XLSX (semua atau tidak sama sekali)"))
     imp.add_argument("path")
     imp.add_argument("--valid-only", action="store_true", help=_("impor baris yang valid saja"))

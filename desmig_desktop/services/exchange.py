@@ -50,11 +50,11 @@ def _cell(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
 
 
-def export(db: Database, fmt: str, out: Path, *, mask: bool = False, progress: Progress | None = None) -> int:
+def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Progress | None = None) -> int:
     """Write every live record to ``out``; returns the number of records written.
 
-    ``mask`` replaces NIK and KK digits with ``*`` (for sharing); an unmasked export can be
-    imported back losslessly.
+    By default NIK and KK are masked (``3201********0001``) so an export can be shared; only an
+    export made with ``mask=False`` (``--full-nik``) carries full values and imports back losslessly.
     """
     if fmt not in FORMATS:
         raise KnownError(_("Format ekspor tidak dikenal: {fmt}", fmt=fmt))
@@ -346,6 +346,8 @@ def _labels(db: Database, rows: list[ImportRow]) -> dict[tuple[str, str], str]:
 
 
 def _number_hint(row: ImportRow, key: str) -> str:
+    if "********" in str(row.data.get(key) or ""):
+        return " " + _("Nilai ini disamarkan oleh ekspor; ekspor ulang dengan NIK lengkap (--full-nik) untuk impor.")
     if key in row.typed_as_number and ENTITIES[row.entity].has(key) and \
             ENTITIES[row.entity].field(key).kind in (Kind.NIK, Kind.KK, Kind.PHONE, Kind.DIGITS):
         return " " + _("Sel ini berisi angka, bukan teks: Excel bisa membuang angka 0 di depan atau digit "

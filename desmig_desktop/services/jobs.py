@@ -58,7 +58,7 @@ def import_job(path: Path, valid_only: bool = False) -> Job:
     return run
 
 
-def export_job(fmt: str, out: Path, mask: bool = False) -> Job:
+def export_job(fmt: str, out: Path, mask: bool = True) -> Job:
     """Export every live record; a cancel leaves no partial file behind."""
 
     def run(db: Any, progress: Progress) -> int:

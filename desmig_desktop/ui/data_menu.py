@@ -87,6 +87,7 @@ class ExportDialog(QDialog):
         row.addWidget(browse)
         form.addRow(_("Simpan ke:"), row)
         self.mask = QCheckBox(_("Samarkan NIK dan No. KK (untuk dibagikan)"), self)
+        self.mask.setChecked(True)  # full NIKs only when asked for explicitly
         form.addRow("", self.mask)
         layout.addLayout(form)
         layout.addWidget(_buttons(self, _("Ekspor")))
@@ -118,7 +119,7 @@ def start_export(window: "MainWindow") -> bool:
     return run_export(window, fmt, out, mask)
 
 
-def run_export(window: "MainWindow", fmt: str, out: Path, mask: bool = False) -> bool:
+def run_export(window: "MainWindow", fmt: str, out: Path, mask: bool = True) -> bool:
     def done(count: int) -> None:
         window.statusBar().showMessage(_("{count} data diekspor ke {path}.", count=count, path=out), 10000)
 

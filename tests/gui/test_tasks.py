@@ -59,7 +59,7 @@ def test_export_then_import_round_trip(qtbot: Any, window: Any, db: Any, tmp_pat
         data_menu.run_demo(window, 20, [VILLAGE], seed=7)
     out = tmp_path / "ekspor.jsonl"
     with qtbot.waitSignal(window.ctx.tasks.finished, timeout=30_000) as finished:
-        data_menu.run_export(window, "jsonl", out)
+        data_menu.run_export(window, "jsonl", out, mask=False)
     assert finished.args == ["done"] and out.exists()
     before = snapshot(db)
     with qtbot.waitSignal(window.ctx.tasks.finished, timeout=30_000) as finished:

@@ -44,7 +44,7 @@ def fresh(tmp_path: Path, template_db: Path, name: str) -> Database:
 def test_export_then_import_gives_identical_records(demo_db: Database, tmp_path: Path, template_db: Path,
                                                      fmt: str, target: str) -> None:
     out = tmp_path / target
-    written = export(demo_db, fmt, out)
+    written = export(demo_db, fmt, out, mask=False)
     assert written == sum(len(v) for v in snapshot(demo_db).values())
     other = fresh(tmp_path, template_db, "other")
     result = import_file(other, out)
@@ -79,7 +79,7 @@ def test_reimport_updates_only_changed_fields(demo_db: Database, tmp_path: Path)
 
 
 def test_one_bad_row_cancels_the_whole_import(demo_db: Database, tmp_path: Path, template_db: Path) -> None:
-    export(demo_db, "jsonl", tmp_path / "all.jsonl")
+    export(demo_db, "jsonl", tmp_path / "all.jsonl", mask=False)
     lines = (tmp_path / "all.jsonl").read_text(encoding="utf-8").splitlines()
     bad = json.loads(lines[-1])
     bad["data"]["kbli_category"] = "Z"
@@ -125,3 +125,14 @@ def test_masked_export(demo_db: Database, tmp_path: Path) -> None:
     text = (tmp_path / "m.jsonl").read_text(encoding="utf-8")
     import re
     assert not re.search(r"\b\d{16}\b", text) and "********" in text
+
+
+def test_exports_mask_nik_by_default_and_say_so_on_import(demo_db: Database, tmp_path: Path,
+                                                          template_db: Path) -> None:
+    import re
+    export(demo_db, "jsonl", tmp_path / "shared.jsonl")
+    text = (tmp_path / "shared.jsonl").read_text(encoding="utf-8")
+    assert not re.search(r"\d{16}", text)
+    with pytest.raises(ImportFailed) as info:
+        import_file(fresh(tmp_path, template_db, "other"), tmp_path / "shared.jsonl")
+    assert "--full-nik" in str(info.value)
