@@ -1,0 +1,33 @@
+"""The log formatter masks identifiers whatever the caller passes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from desmig_desktop.services.paths import Paths, setup_logging
+from desmig_desktop.services.privacy import mask_identifiers
+
+
+def test_mask_identifiers() -> None:
+    text = "nik=3201054512900001 kk 3201050101200001 hp 081234567890 +6281234567890 id 01a22275-8c3c year 2026"
+    masked = mask_identifiers(text)
+    assert masked == ("nik=3201********0001 kk 3201********0001 hp 0*********** +62*********** "
+                      "id 01a22275-8c3c year 2026")
+
+
+def test_log_file_is_masked_even_for_careless_callers(tmp_path: Path) -> None:
+    paths = Paths(tmp_path).ensure()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        setup_logging(paths, logging.DEBUG)
+        logging.getLogger("careless").debug("saving member %s with phone %s", "3201054512900001", "081234567890")
+        logging.getLogger("careless").error("bad row: {'nik': '3201054512900001'}")
+        for handler in root.handlers:
+            handler.flush()
+    finally:
+        root.handlers = handlers
+        root.setLevel(level)
+    text = (paths.logs / "desmig.log").read_text(encoding="utf-8")
+    assert "3201********0001" in text and "3201054512900001" not in text and "081234567890" not in text
