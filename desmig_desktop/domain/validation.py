@@ -7,6 +7,7 @@ may be raw (strings from a form or a CSV cell); the result carries the normalise
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
@@ -24,6 +25,7 @@ _KBLI_DIVISIONS = {
     "S": (94, 96), "T": (97, 98), "U": (99, 99),
 }
 _PHONE_RE = re.compile(r"^(\+62|62|0)\d{7,13}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _TRUE = {"1", "true", "ya", "y", "yes", "benar"}
 _FALSE = {"0", "false", "tidak", "t", "no", "n", "salah"}
 
@@ -151,9 +153,12 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
         return parse_money(raw)
     if kind is Kind.FLOAT:
         try:
-            return float(str(raw).replace(",", ".")) if not isinstance(raw, (int, float)) else float(raw)
+            value = float(str(raw).replace(",", ".")) if not isinstance(raw, (int, float)) else float(raw)
         except ValueError:
             raise CoerceError(_("Harus angka desimal.")) from None
+        if not math.isfinite(value):  # NaN passes every bound check, then poisons every report
+            raise CoerceError(_("Harus angka desimal."))
+        return value
     if kind is Kind.DATE:
         return parse_date(raw).isoformat()
     if kind is Kind.BOOL:
@@ -171,6 +176,8 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
         else:
             raise CoerceError(_("Harus berupa teks."))
     text = raw.strip()
+    if _CONTROL_RE.search(text.replace("\n", "").replace("\t", "") if kind is Kind.LONG_TEXT else text):
+        raise CoerceError(_("Berisi karakter kontrol yang tidak diizinkan."))
     if kind is Kind.PHONE:
         text = re.sub(r"[\s\-()]", "", text)
     if kind is Kind.COUNTRY:

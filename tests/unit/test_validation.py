@@ -254,3 +254,17 @@ def test_every_spec_is_well_formed() -> None:
 def test_coerce_booleans() -> None:
     spec = ENTITIES["businesses"].field("export_ready")
     assert [coerce(spec, v) for v in ("ya", "Tidak", 1, 0, True, "")] == [True, False, True, False, True, None]
+
+
+@pytest.mark.parametrize("field, value", [("latitude", float("nan")), ("longitude", "inf"), ("latitude", "-inf"),
+                                          ("head_name", "Budi\x00"), ("address", "Jl.\x1bMawar")])
+def test_non_finite_numbers_and_control_characters_are_refused(field: str, value: object) -> None:
+    result = validate("households", {"village_code": "32.01.05.2003", "head_name": "Budi", "visited_on": "2026-01-02",
+                                     "consent": True, field: value}, today=TODAY)
+    assert [i.field for i in result.errors] == [field]
+
+
+def test_long_text_keeps_newlines_and_tabs() -> None:
+    result = validate("households", {"village_code": "32.01.05.2003", "head_name": "Budi", "visited_on": "2026-01-02",
+                                     "consent": True, "notes": "baris 1\n\tbaris 2"}, today=TODAY)
+    assert result.ok and result.values["notes"] == "baris 1\n\tbaris 2"
