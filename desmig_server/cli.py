@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from desmig_desktop.domain.privacy import MaskingFilter
 from desmig_server.auth.users import UserError, add_user
 from desmig_server.context import HqContext
 from desmig_server.db.migrations import migrate
@@ -78,14 +79,30 @@ def _serve(args: argparse.Namespace) -> None:
     from desmig_server.app import DB_URL_ENV, create_app
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskingFilter())
+    log_config = _masked_uvicorn_logging()
     if args.workers > 1:
         # Each worker process builds its own app from the environment; migrate once up front.
         _open(args.db).db.dispose()
         os.environ[DB_URL_ENV] = args.db
         uvicorn.run("desmig_server.app:app_from_env", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_level=args.log_level)
+                    workers=args.workers, log_level=args.log_level, log_config=log_config)
         return
-    uvicorn.run(create_app(args.db), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(create_app(args.db), host=args.host, port=args.port, log_level=args.log_level, log_config=log_config)
+
+
+def _masked_uvicorn_logging() -> dict[str, Any]:
+    """uvicorn's own logging setup, with NIK/KK/phone masking on every handler (a second line of defence)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["mask"] = {"()": "desmig_desktop.domain.privacy.MaskingFilter"}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("mask")
+    return config
 
 
 def _user_add(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:

@@ -1,24 +1,11 @@
-"""Keep personal identifiers out of logs: NIK, KK and phone numbers are masked whatever the caller passes."""
+"""Keep personal identifiers out of logs and shared exports (rules in ``domain.privacy``)."""
 
 from __future__ import annotations
 
-import logging
-import re
+from desmig_desktop.domain.privacy import MaskingFormatter, mask_identifiers
 
-_LONG_DIGITS = re.compile(r"(?<!\d)(\d{4})\d{8}(\d{4})(?!\d)")  # NIK / KK: 16 digits
-_PHONE = re.compile(r"(?<![\d.])(\+?62|0)8\d{6,11}(?!\d)")
-
-
-def mask_identifiers(text: str) -> str:
-    """``3201050101900001`` → ``3201********0001``; phone numbers → ``08**********``."""
-    text = _LONG_DIGITS.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
-    return _PHONE.sub(lambda m: m.group(1) + "*" * (len(m.group(0)) - len(m.group(1))), text)
+__all__ = ["MaskingFormatter", "mask_identifiers", "mask_nik"]
 
 
 def mask_nik(nik: str | None) -> str | None:
     return nik if not nik else mask_identifiers(nik)
-
-
-class MaskingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return mask_identifiers(super().format(record))

@@ -31,3 +31,17 @@ def test_log_file_is_masked_even_for_careless_callers(tmp_path: Path) -> None:
         root.setLevel(level)
     text = (paths.logs / "desmig.log").read_text(encoding="utf-8")
     assert "3201********0001" in text and "3201054512900001" not in text and "081234567890" not in text
+
+
+def test_server_log_config_masks_uvicorn_handlers() -> None:
+    import logging.config
+
+    from desmig_server.cli import _masked_uvicorn_logging
+
+    config = _masked_uvicorn_logging()
+    assert all("mask" in h["filters"] for h in config["handlers"].values())
+    logging.config.dictConfig(config)  # valid for dictConfig
+    record = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "bad %s", ("3201054512900001",), None)
+    from desmig_desktop.domain.privacy import MaskingFilter
+
+    assert MaskingFilter().filter(record) and record.getMessage() == "bad 3201********0001"
