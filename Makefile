@@ -20,13 +20,18 @@ run: system-run venv
 test: system-test venv
 	bash scripts/test.sh
 
+# The full benchmark run (100k households, HQ load 50 × 2,000; tens of minutes): bench/results/<date>.json + .md.
+# BENCH_ARGS="--keep /tmp/bench100k" reuses the generated databases across runs.
+bench: venv
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
 # The same suite without apt (for a machine already set up).
 test-fast: venv
 	bash scripts/test.sh
 
 # Longer chaos/property runs (more seeds); see README.
 test-slow: venv
-	DESMIG_SLOW=1 bash scripts/test.sh -m slow
+	DESMIG_RANDOM_SEED=1 bash scripts/test.sh -m slow
 
 system-run:
 	@bash scripts/apt.sh $(APT_RUN)

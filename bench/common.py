@@ -60,6 +60,18 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS (MB).
+
+    ``VmHWM`` belongs to the process's own address space; ``ru_maxrss`` would not do for a child
+    process, because Linux carries the parent's RSS at fork over the exec into it.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -84,12 +96,13 @@ def write_report(rows: list[Row], params: dict[str, Any], suffix: str = "") -> t
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     lines = [f"# Benchmark {data['date']}", "", "Machine: " + ", ".join(f"{k} {v}" for k, v in data["machine"].items()),
              "", "Parameters: " + ", ".join(f"{k}={v}" for k, v in params.items()), "",
-             "| benchmark | value | baseline (same run) | ratio | target | met |", "|---|---|---|---|---|---|"]
+             "| benchmark | value | baseline (same run) | ratio | target | met | notes |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
         base = f"{r.baseline:.2f} {r.unit} ({r.baseline_name})" if r.baseline is not None else "—"
         met = "—" if r.met is None else ("yes" if r.met else "**no**")
         lines.append(f"| {r.name} | {r.value:.2f} {r.unit} | {base} | {r.ratio if r.ratio is not None else '—'} "
-                     f"| {r.target} | {met} |")
+                     f"| {r.target} | {met} | {r.note} |")
     md_path = RESULTS / f"{stem}.md"
     md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return json_path, md_path

@@ -1,7 +1,17 @@
-"""Run the benchmark suite: ``python -m bench.run [--households N] [--smoke]``.
+"""Run the benchmark suite: ``python -m bench.run [--households N] [--smoke] [--keep DIR] [--only GROUPS]``.
 
-Writes ``bench/results/<date>.json`` and ``.md``. ``--smoke`` (CI) uses ~2k households so the
-benchmarks never rot; the full run (default 100k households) is manual: ``make bench``.
+Writes ``bench/results/<date>.json`` and ``.md`` (``-smoke`` suffixed for ``--smoke``, which git
+ignores). Groups, in order: ``local`` (search, save), ``ui`` (app start, scrolling RSS, region
+picker), ``sync`` (push, pull, no-op and incremental sync against a real ``desmig-hq serve``),
+``memory`` (peak RSS of push, pull and export at a tenth of the size vs full size) and ``load``
+(concurrent devices on SQLite and PostgreSQL, audited for errors, lost and duplicated records).
+
+``--smoke`` (CI): ~2k households, HQ load 10 devices × 200 ops; the full run (100k households,
+50 × 2,000) is manual: ``make bench``. The exit status is 0 even when a target is missed (the
+misses are printed and recorded); it is 1 only when something crashed or the HQ load lost or
+duplicated records or saw errors. ``--keep DIR`` keeps the generated databases there and reuses
+them on the next run (demo generation of 100k households takes minutes); each run works on
+copies, so a kept database is never changed.
 """
 
 from __future__ import annotations
@@ -10,42 +20,148 @@ import argparse
 import shutil
 import sys
 import tempfile
+import time
+import traceback
 from pathlib import Path
+from typing import Any
 
-from bench import local
+from bench import hq, load, local, memory, sync, ui
 from bench.common import Row, write_report
 from desmig_desktop.store.db import connect
+
+GROUPS = ("local", "ui", "sync", "memory", "load")
+
+
+def demo_db(path: Path, households: int, rows: list[Row] | None = None) -> Path:
+    """The pristine demo DB at ``path`` (built when missing; never changed afterwards)."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(part) + suffix).unlink(missing_ok=True)
+    db = connect(part)
+    row = local.build(db, households)
+    if rows is not None:
+        rows.append(row)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(part) + suffix).unlink(missing_ok=True)
+    part.replace(path)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--smoke", action="store_true", help="small CI run (2,000 households)")
-    parser.add_argument("--keep", help="keep the work folder here (reused when it already holds a DB)")
-    parser.add_argument("--only", help="comma-separated groups: local")
+    parser.add_argument("--keep", help="keep the generated databases here and reuse them")
+    parser.add_argument("--only", help="comma-separated groups: " + ",".join(GROUPS))
+    parser.add_argument("--devices", type=int, help="HQ load: concurrent devices (default 50; smoke 10)")
+    parser.add_argument("--ops", type=int, help="HQ load: ops per device (default 2,000; smoke 200)")
     args = parser.parse_args(argv)
     households = 2_000 if args.smoke else args.households
-    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="desmig-bench-"))
+    small = max(100, households // 10) if not args.smoke else 500
+    devices = args.devices or (10 if args.smoke else 50)
+    ops = args.ops or (200 if args.smoke else 2_000)
+    groups = [g.strip() for g in (args.only or ",".join(GROUPS)).split(",") if g.strip()]
+    unknown = sorted(set(groups) - set(GROUPS))
+    if unknown:
+        parser.error(f"unknown groups: {', '.join(unknown)}")
+    keep = Path(args.keep).resolve() if args.keep else None
+    work = keep or Path(tempfile.mkdtemp(prefix="desmig-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    run_dir = work / "run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
     rows: list[Row] = []
+    failures: list[str] = []
+    started = time.perf_counter()
+    params: dict[str, Any] = {"households": households, "small_households": small, "smoke": args.smoke,
+                              "load_devices": devices, "load_ops_per_device": ops, "groups": ",".join(groups)}
+
+    def group(name: str, fn: Any) -> None:
+        if name not in groups:
+            return
+        print(f"-- {name}", flush=True)
+        begin = time.perf_counter()
+        try:
+            rows.extend(fn())
+        except Exception:  # a crash fails the run, but the other groups still report
+            traceback.print_exc()
+            failures.append(f"{name} crashed")
+        params[f"seconds_{name}"] = round(time.perf_counter() - begin, 1)
+
     try:
-        db_path = work / "desmig.db"
-        reuse = db_path.exists()
-        db = connect(db_path)
-        if not reuse:
-            rows.append(local.build(db, households))
-        rows.extend(local.search(db, repeat=50 if args.smoke else 200))
-        rows.append(local.save(db, repeat=50 if args.smoke else 200))
-        db.conn.close()
+        pristine = demo_db(work / f"demo-{households}.db", households, rows)
+        device = run_dir / "device" / "desmig.db"
+        sync.fresh_device(pristine, device.parent)
+        villages = sync.villages_of(device)
+        hq_template = hq.build_sqlite_template(work)
+        local_tpl = sync.local_template(run_dir)
+
+        def run_local() -> list[Row]:
+            db = connect(device)
+            try:
+                out = local.search(db, repeat=50 if args.smoke else 200)
+                out.append(local.save(db, repeat=50 if args.smoke else 200))
+            finally:
+                db.conn.close()
+            return out
+
+        def run_ui() -> list[Row]:
+            full = ui.officer_settings(device, villages).parent  # in place: the settings do not affect sync
+            empty = ui.officer_settings(sync.fresh_device(local_tpl, run_dir / "ui-empty"), villages).parent
+            out = ui.start(full, empty, repeat=1 if args.smoke else 3)
+            out.extend(ui.picker(local_tpl, 10 if args.smoke else 60))
+            return out
+
+        results: dict[str, sync.SyncResult] = {}
+
+        def run_sync() -> list[Row]:
+            result = sync.push_pull(run_dir / "sync", device, hq_template=hq_template, local_tpl=local_tpl,
+                                    label=f"{households:,} households", noop_repeat=10 if args.smoke else 20)
+            results["large"] = result
+            return result.rows
+
+        def run_memory() -> list[Row]:
+            small_db = demo_db(work / f"demo-{small}.db", small)
+            return memory.run(run_dir / "memory", small_db, small, pristine, households, results.get("large"),
+                              hq_template=hq_template, local_tpl=local_tpl)
+
+        def run_load() -> list[Row]:
+            backends = ["sqlite"] + (["postgresql"] if hq.postgres_available() else [])
+            if len(backends) == 1:
+                print("PostgreSQL not reachable: HQ load runs on SQLite only", flush=True)
+            out = load.run(work, devices=devices, ops_per_device=ops, hq_template=hq_template, backends=backends)
+            for row in out:
+                if not row.met:
+                    failures.append(f"{row.name}: {row.note}")
+            return out
+
+        group("local", run_local)
+        group("ui", run_ui)
+        group("sync", run_sync)
+        group("memory", run_memory)
+        group("load", run_load)
+    except Exception:
+        traceback.print_exc()
+        failures.append("setup crashed")
     finally:
-        if not args.keep:
+        if keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    json_path, md_path = write_report(rows, {"households": households, "smoke": args.smoke},
-                                      suffix="-smoke" if args.smoke else "")
-    print(f"results: {json_path} {md_path}")
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    params["seconds_total"] = round(time.perf_counter() - started, 1)
+    json_path, md_path = write_report(rows, params, suffix="-smoke" if args.smoke else "")
+    print(f"results: {json_path} {md_path} ({params['seconds_total']} s)")
     missed = [r.name for r in rows if r.met is False]
     if missed:
         print("targets missed: " + "; ".join(missed))
+    if failures:
+        print("FAILED: " + "; ".join(failures), file=sys.stderr)
+        return 1
     return 0
 
 

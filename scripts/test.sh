@@ -19,4 +19,9 @@ if [ -z "${DESMIG_TEST_PG_URL:-}" ] && command -v pg_ctlcluster >/dev/null 2>&1;
     echo "PostgreSQL $ver running; server tests run on SQLite and PostgreSQL."
   fi
 fi
+# Benchmark smoke run (~2k households, HQ load 10 × 200; under 90 s): keeps the benchmarks from
+# rotting. Missed speed targets are reported, not failed; errors, lost or duplicated records fail.
+if [ "$#" -eq 0 ]; then
+  .venv/bin/python -m bench.run --smoke
+fi
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

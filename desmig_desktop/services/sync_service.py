@@ -84,6 +84,9 @@ def _normalise_url(url: str) -> str:
     parsed = urlparse(url.strip())
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise KnownError(_("Alamat server tidak valid: {url}", url=url))
+    if parsed.scheme == "http" and (parsed.hostname or "") not in ("127.0.0.1", "localhost", "::1"):
+        # Tokens and NIKs must never cross a network in clear text; plain http is for local tests only.
+        raise KnownError(_("Alamat server harus diawali https:// (http hanya untuk 127.0.0.1)."))
     return url.strip().rstrip("/")
 
 
@@ -99,7 +102,7 @@ def login(db: Database, server_url: str, username: str, password: str, device_na
     try:
         reg = client.register(username, password, name)
         st.register_device(db, server_url=url, username=username, device_id=reg.device_id, token=reg.token,
-                           device_name=name)
+                           device_name=name, token_expires_at=reg.token_expires_at)
         client.token = reg.token
         scopes: tuple[str, ...] = ()
         try:
@@ -241,7 +244,7 @@ def resend_rejected(db: Database, conflict_id: int, fixes: dict[str, Any] | None
     whole.update(fields)
     parent = None
     if spec.parent_entity and spec.parent_key and whole.get(spec.parent_key):
-        parent = records.get(db, spec.parent_entity, whole[spec.parent_key])
+        parent = records.get(db, spec.parent_entity, str(whole[spec.parent_key]))
     result = validate(row.entity, whole, record_id=row.record_id, lookup=StoreLookup(db), parent=parent)
     if result.errors:
         issues = [RecordIssue(row.entity, row.record_id, i) for i in result.errors]

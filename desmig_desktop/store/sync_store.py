@@ -6,7 +6,8 @@
   lost), then overwrite each record or lay the pending fields over the server's data, refresh the
   search index, then advance that scope's cursor.
 * ``reenqueue_from_journal`` — the server was restored from a backup: put the acked ops it lost
-  back in the outbox, with their original numbers and hashes.
+  back in the outbox, with their original numbers and hashes (and ``forget_server_position``:
+  pull everything again, accepting the restored server's lower versions).
 
 Op numbers: ``sync_outbox.op_seq`` is local and only grows (AUTOINCREMENT). The number the server
 sees is ``op_seq - op_seq_base``; the base changes only when the laptop registers as a new device
@@ -29,6 +30,7 @@ from desmig_desktop.domain.fields import ENTITIES, COMMON_COLUMNS, Kind
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import op_hash
 from desmig_desktop.store import records, settings
+from desmig_desktop.store.schema import SEARCH_ROWS_SQL
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ K_USERNAME = "username"
 K_DEVICE_ID = "device_id"
 K_DEVICE_NAME = "device_name"
 K_TOKEN = "token"
+K_TOKEN_EXPIRES = "token_expires_at"
 K_ROLE = "role"
 K_OP_SEQ_BASE = "op_seq_base"
 K_LAST_ACK = "last_acked_op_seq"  # local numbering
@@ -222,19 +225,22 @@ def mark_sent(db: Database, upto: int) -> None:
             put_state(db, K_MAX_SENT, upto)
 
 
-def _move_to_journal(db: Database, upto: int, outcomes: dict[int, OpOutcome]) -> list[OutboxOp]:
-    moved = [_op(r) for r in db.execute(
-        f"SELECT {_OP_COLUMNS} FROM sync_outbox WHERE op_seq <= ? ORDER BY op_seq", [upto]).fetchall()]
+def _move_to_journal(db: Database, upto: int, outcomes: dict[int, OpOutcome]) -> list[tuple[Any, ...]]:
+    """Move outbox ops ``≤ upto`` to the journal; return them as stored rows (``_OP_COLUMNS`` order).
+
+    The ``fields`` JSON text is copied as it is: decoding and re-encoding every op here once
+    cost more than the rest of an ack.
+    """
+    moved = db.execute(f"SELECT {_OP_COLUMNS} FROM sync_outbox WHERE op_seq <= ? ORDER BY op_seq", [upto]).fetchall()
     if not moved:
         return []
     now = utc_now()
+    acked = ("acked", None)
     db.conn.executemany(
         "INSERT OR REPLACE INTO sync_journal (op_seq, entity, record_id, kind, base_version, fields, op_hash,"
         " captured_at, app_schema, acked_at, status, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(op.op_seq, op.entity, op.record_id, op.kind, op.base_version, json.dumps(op.fields, ensure_ascii=False),
-          op.op_hash, op.captured_at, op.app_schema, now,
-          outcomes[op.op_seq].status if op.op_seq in outcomes else "acked",
-          outcomes[op.op_seq].version if op.op_seq in outcomes else None) for op in moved])
+        [(*row, now, *((outcomes[row[0]].status, outcomes[row[0]].version) if row[0] in outcomes else acked))
+         for row in moved])
     db.execute("DELETE FROM sync_outbox WHERE op_seq <= ?", [upto])
     return moved
 
@@ -255,17 +261,19 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
         max_sent = int(state(db, K_MAX_SENT, 0))
         now = utc_now()
         versions: dict[str, list[tuple[int, str, int]]] = {}
-        for op in moved:
-            outcome = by_seq.get(op.op_seq)
+        for row in moved:
+            op_seq, entity_name, record_id = row[0], row[1], row[2]
+            outcome = by_seq.get(op_seq)
             if outcome is None:
                 continue  # acked by the watermark of an earlier, lost reply: the pull brings its result
             if outcome.status == "ok" and outcome.version:
                 # Nobody else touched the record since our base: the local copy *is* that version.
-                versions.setdefault(op.entity, []).append((outcome.version, op.record_id, outcome.version))
-                _rebase(db, op.entity, op.record_id, outcome.version, after=max(op.op_seq, max_sent))
+                versions.setdefault(entity_name, []).append((outcome.version, record_id, outcome.version))
+                _rebase(db, entity_name, record_id, outcome.version, after=max(op_seq, max_sent))
             elif outcome.status == "conflict":
-                conflicts += _store_lost_values(db, op, outcome, now)
+                conflicts += _store_lost_values(db, _op(row), outcome, now)
             elif outcome.status == "rejected":
+                op = _op(row)
                 rejected += 1
                 mine = DELETED_MARK if op.kind == "delete" else op.fields
                 db.execute("INSERT INTO sync_conflicts (kind, entity, record_id, field, mine, theirs, reason, op_seq,"
@@ -282,11 +290,11 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
 
 def _rebase(db: Database, entity_name: str, record_id: str, version: int, *, after: int) -> None:
     """Later, never-sent ops on this record were captured on top of the acked one: base them on its version."""
-    rows = db.execute("SELECT op_seq, kind, fields FROM sync_outbox WHERE entity = ? AND record_id = ?"
-                      " AND op_seq > ? AND base_version < ?", [entity_name, record_id, after, version]).fetchall()
+    rows = db.conn.execute("SELECT op_seq, kind, fields FROM sync_outbox WHERE entity = ? AND record_id = ?"
+                           " AND op_seq > ? AND base_version < ?", [entity_name, record_id, after, version]).fetchall()
     for seq, kind, fields in rows:
-        db.execute("UPDATE sync_outbox SET base_version = ?, op_hash = ? WHERE op_seq = ?",
-                   [version, op_hash(entity_name, record_id, kind, version, json.loads(fields)), seq])
+        db.conn.execute("UPDATE sync_outbox SET base_version = ?, op_hash = ? WHERE op_seq = ?",
+                        [version, op_hash(entity_name, record_id, kind, version, json.loads(fields)), seq])
 
 
 def _store_lost_values(db: Database, op: OutboxOp, outcome: OpOutcome, now: str) -> int:
@@ -318,27 +326,87 @@ def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], n
         dropped = _move_to_journal(db, watermark, {}) if drop_acked else []
         _raise_last_acked(db, watermark)
         crash("pull.apply.dropped")
-        waiting = {(r[0], r[1]) for r in db.execute(
+        conn = db.conn  # plain sqlite3 below: this loop runs once per pulled record
+        waiting = {(r[0], r[1]) for r in conn.execute(
             "SELECT entity, record_id FROM sync_conflicts WHERE kind = 'conflict' AND status = 'open'"
             " AND theirs IS NULL")}
         now = utc_now()
-        households: set[str] = set()
-        applied = 0
+        known = [rec for rec in page_records if rec.entity in ENTITIES]
         for rec in page_records:
             if rec.entity not in ENTITIES:
                 log.warning("pulled a record of unknown entity %s; skipped", rec.entity)
-                continue
-            households.update(_apply_record(db, rec, now))
+        pending = _pending_fields(conn, known)
+        current = _current_rows(conn, known)
+        households: set[str] = set()
+        inserts: dict[str, list[dict[str, Any]]] = {}
+        for rec in known:
+            households.update(_apply_record(db, rec, now, pending.get((rec.entity, rec.id), ()),
+                                            current.get((rec.entity, rec.id)), inserts))
             if (rec.entity, rec.id) in waiting:
                 _fill_theirs(db, rec)
-            applied += 1
+        for entity_name, new_rows in inserts.items():
+            columns = list(new_rows[0])
+            conn.executemany(f"INSERT INTO {entity_name} ({', '.join(columns)}) VALUES"
+                             f" ({', '.join('?' * len(columns))})", [[r[c] for c in columns] for r in new_rows])
+        applied = len(known)
         crash("pull.apply.records")
-        records.refresh_search(db, sorted(households))
+        _refresh_search(conn, sorted(households))
         put_state(db, CURSOR_PREFIX + scope, next_cursor)
         if page_records:
             put_state(db, K_SERVER_SEQ_SEEN, max(int(state(db, K_SERVER_SEQ_SEEN, 0)),
                                                  max(r.server_seq for r in page_records)))
     return PullSummary(len(dropped), applied)
+
+
+_IN_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+
+
+def _pending_fields(conn: Any, recs: Sequence[ServerRecord]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """``(kind, fields JSON)`` of the outbox ops still pending on each pulled record, oldest first."""
+    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    if conn.execute("SELECT 1 FROM sync_outbox LIMIT 1").fetchone() is None:
+        return out  # nothing pending at all (a first pull, a quiet device): no lookups
+    for entity_name, ids in _ids_by_entity(recs).items():
+        for i in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[i:i + _IN_CHUNK]
+            for record_id, kind, fields in conn.execute(
+                    f"SELECT record_id, kind, fields FROM sync_outbox WHERE entity = ? AND record_id IN"
+                    f" ({', '.join('?' * len(chunk))}) ORDER BY op_seq", [entity_name, *chunk]):
+                out.setdefault((entity_name, record_id), []).append((kind, fields))
+    return out
+
+
+def _current_rows(conn: Any, recs: Sequence[ServerRecord]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored rows of the pulled records that exist locally, by ``(entity, id)``."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for entity_name, ids in _ids_by_entity(recs).items():
+        ENTITIES[entity_name]  # only known table names reach SQL
+        for i in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[i:i + _IN_CHUNK]
+            cur = conn.execute(f"SELECT * FROM {entity_name} WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+            names = [c[0] for c in cur.description]
+            for found in cur:
+                row = dict(zip(names, found))
+                out[(entity_name, row["id"])] = row
+    return out
+
+
+def _ids_by_entity(recs: Sequence[ServerRecord]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rec in recs:
+        out.setdefault(rec.entity, []).append(rec.id)
+    return out
+
+
+def _refresh_search(conn: Any, household_ids: Sequence[str]) -> None:
+    """``records.refresh_search`` for a whole page at once: same rows, a few statements per chunk."""
+    for i in range(0, len(household_ids), _IN_CHUNK):
+        chunk = list(household_ids[i:i + _IN_CHUNK])
+        marks = ", ".join("?" * len(chunk))
+        conn.executemany("INSERT OR IGNORE INTO search_keys(household_id) VALUES (?)", [(h,) for h in chunk])
+        conn.execute(f"DELETE FROM household_search WHERE rowid IN (SELECT key FROM search_keys"
+                     f" WHERE household_id IN ({marks}))", chunk)
+        conn.execute(SEARCH_ROWS_SQL + f" WHERE h.id IN ({marks}) AND h.deleted = 0", chunk)
 
 
 def _db_value(kind: Kind, value: Any) -> Any:
@@ -349,14 +417,18 @@ def _db_value(kind: Kind, value: Any) -> Any:
     return value
 
 
-def _apply_record(db: Database, rec: ServerRecord, now: str) -> set[str]:
-    """Overwrite with the server's copy, then lay the fields of still-pending ops over it."""
+def _apply_record(db: Database, rec: ServerRecord, now: str, pending: Sequence[tuple[str, str]],
+                  before: dict[str, Any] | None, inserts: dict[str, list[dict[str, Any]]]) -> set[str]:
+    """Overwrite with the server's copy, then lay the fields of still-pending ops over it.
+
+    ``pending``: the record's outbox ops ``(kind, fields JSON)``; ``before``: its stored row, if
+    any. A new record's row is appended to ``inserts`` (the caller inserts them in bulk).
+    """
     spec = ENTITIES[rec.entity]
-    row: dict[str, Any] = {f.key: _db_value(f.kind, rec.data.get(f.key)) for f in spec.fields}
-    extra = {k: v for k, v in rec.data.items() if not spec.has(k) and k not in COMMON_COLUMNS}
+    data = rec.data
+    row: dict[str, Any] = {f.key: _db_value(f.kind, data.get(f.key)) for f in spec.fields}
+    extra = {k: v for k, v in data.items() if not spec.has(k) and k not in COMMON_COLUMNS}
     deleted = rec.deleted
-    pending = db.execute("SELECT kind, fields FROM sync_outbox WHERE entity = ? AND record_id = ? ORDER BY op_seq",
-                         [rec.entity, rec.id]).fetchall()
     for kind, fields in pending:
         if kind == "delete":
             deleted = True
@@ -364,10 +436,6 @@ def _apply_record(db: Database, rec: ServerRecord, now: str) -> set[str]:
         for key, value in json.loads(fields).items():
             if spec.has(key):
                 row[key] = _db_value(spec.field(key).kind, value)
-    current = db.execute(f"SELECT * FROM {rec.entity} WHERE id = ?", [rec.id])
-    names = [c[0] for c in current.description]
-    found = current.fetchone()
-    before = dict(zip(names, found)) if found else None
     if before is not None and int(before["server_version"]) > rec.version:
         # An ack already gave us a newer copy than this page (two cycles overlapping): keep it.
         return set()
@@ -375,11 +443,10 @@ def _apply_record(db: Database, rec: ServerRecord, now: str) -> set[str]:
                extra=json.dumps(extra, ensure_ascii=False) if extra else None)
     if before is None:
         row.update(id=rec.id, created_at=now)
-        db.execute(f"INSERT INTO {rec.entity} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                   list(row.values()))
+        inserts.setdefault(rec.entity, []).append(row)
     else:
-        db.execute(f"UPDATE {rec.entity} SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
-                   [*row.values(), rec.id])
+        db.conn.execute(f"UPDATE {rec.entity} SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
+                        [*row.values(), rec.id])
         # What another laptop (or HQ) changed here goes into the local history, like a local edit.
         changes = {k: (before.get(k), row[k]) for k in spec.keys if before.get(k) != row[k]}
         if bool(before["deleted"]) != bool(row["deleted"]):
@@ -420,12 +487,18 @@ def reenqueue_from_journal(db: Database, server_watermark: int, *, crash: Crash 
         db.execute("DELETE FROM sync_journal WHERE op_seq > ?", [floor])
         crash("reenqueue.in_tx")
         put_state(db, K_LAST_ACK, floor)
-        reset_cursors(db)
-        # The restored server's versions are lower than those we hold: accept its copies again.
-        for name in ENTITIES:
-            db.execute(f"UPDATE {name} SET server_version = 0 WHERE server_version > 0")
+        forget_server_position(db)
     log.warning("server is behind our last ack (restored from backup?): %d ops re-enqueued after %d", count, floor)
     return count
+
+
+def forget_server_position(db: Database) -> None:
+    """The server went back in time (restored from a backup): pull every scope from the start, and
+    accept its copies again although their versions are lower than the ones we hold."""
+    with db.atomic():
+        reset_cursors(db)
+        for name in ENTITIES:
+            db.execute(f"UPDATE {name} SET server_version = 0 WHERE server_version > 0")
 
 
 def reset_cursors(db: Database) -> None:
@@ -434,8 +507,15 @@ def reset_cursors(db: Database) -> None:
         db.execute("DELETE FROM sync_state WHERE key = ?", [K_SERVER_SEQ_SEEN])
 
 
+def store_token(db: Database, token: str, expires_at: str | None) -> None:
+    """Keep a rotated token (durably, before it is first used)."""
+    with immediate(db):
+        put_state(db, K_TOKEN, token)
+        put_state(db, K_TOKEN_EXPIRES, expires_at)
+
+
 def register_device(db: Database, *, server_url: str, username: str, device_id: str, token: str,
-                    device_name: str) -> int:
+                    device_name: str, token_expires_at: str | None = None) -> int:
     """Store a fresh device registration; returns the new op_seq base.
 
     The server starts a new device's log at 0, so op numbers restart after the base: the first
@@ -451,7 +531,8 @@ def register_device(db: Database, *, server_url: str, username: str, device_id: 
         history.append({"device_id": device_id, "op_seq_base": base, "server_url": server_url})
         for key, value in ((K_SERVER_URL, server_url), (K_USERNAME, username), (K_DEVICE_ID, device_id),
                            (K_TOKEN, token), (K_DEVICE_NAME, device_name), (K_OP_SEQ_BASE, base),
-                           (K_LAST_ACK, base), (K_MAX_SENT, base), (K_REGISTRATIONS, history)):
+                           (K_LAST_ACK, base), (K_MAX_SENT, base), (K_REGISTRATIONS, history),
+                           (K_TOKEN_EXPIRES, token_expires_at)):
             put_state(db, key, value)
     return base
 

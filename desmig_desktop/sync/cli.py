@@ -1,5 +1,7 @@
 """``desmig login`` and ``desmig sync``, registered into ``desmig_desktop.cli`` on import.
 
+Command-line glue (it sits above the services it calls, like ``desmig_desktop.cli``).
+
 Exit codes follow the CLI: 0 success, 1 failure (one-line reason on stderr), 2 bad usage.
 """
 
@@ -9,12 +11,14 @@ import argparse
 import getpass
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desmig_desktop import cli
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
-from desmig_desktop.services.paths import Paths
+
+if TYPE_CHECKING:
+    from desmig_desktop.services.paths import Paths
 
 
 def _read_password(args: argparse.Namespace) -> str:

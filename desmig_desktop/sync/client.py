@@ -11,7 +11,8 @@ import gzip
 import json
 import logging
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 import requests
@@ -25,6 +26,7 @@ from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_err
 from desmig_desktop.sync.protocol import Hello, ProtocolError, PullPage, PushReply, Registration
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TIMEOUT = (10, 120)  # (connect, read) seconds, DESIGN §4
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -63,6 +65,9 @@ def _caused_by_read_timeout(exc: BaseException) -> bool:
     return False
 
 
+CA_BUNDLE_ENV = "DESMIG_CA_BUNDLE"
+
+
 def make_session(retry: Retry | None = None, adapter: HTTPAdapter | None = None) -> requests.Session:
     """The one session of a client; ``adapter`` lets tests inject a fault-injecting transport."""
     session = requests.Session()
@@ -71,6 +76,11 @@ def make_session(retry: Retry | None = None, adapter: HTTPAdapter | None = None)
     session.mount("https://", mounted)
     session.headers["User-Agent"] = f"desmig/{__version__}"
     session.trust_env = False  # never route officers' data through an environment proxy by surprise
+    ca_bundle = os.environ.get(CA_BUNDLE_ENV)
+    if ca_bundle:  # an HQ behind a TLS proxy with the ministry's own CA; certificates are always verified
+        if not os.path.isfile(ca_bundle):
+            raise FileNotFoundError(f"{CA_BUNDLE_ENV} does not name a file")
+        session.verify = ca_bundle
     return session
 
 
@@ -115,6 +125,10 @@ class SyncClient:
                               auth=False, session=session)
         return self._parse(Registration.parse, body)
 
+    def rotate(self) -> Registration:
+        """A fresh token for this device (the old one works until the new one is first used)."""
+        return self._parse(Registration.parse, self._call("POST", "v1/devices/rotate", {}))
+
     def revoke(self) -> None:
         """Revoke this device's token on the server (logout)."""
         self._call("POST", "v1/devices/revoke", {})
@@ -132,7 +146,7 @@ class SyncClient:
 
     # -- plumbing ---------------------------------------------------------------------------
     @staticmethod
-    def _parse(parser: Any, body: Any) -> Any:
+    def _parse(parser: Callable[[dict[str, Any]], T], body: Any) -> T:
         try:
             if not isinstance(body, dict):
                 raise ProtocolError("reply is not a JSON object")

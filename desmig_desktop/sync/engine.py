@@ -4,13 +4,19 @@ again if new edits arrived.
 Every local effect happens in one of the ``store.sync_store`` transactions, each after the server
 call it depends on has answered, so a crash between any two steps leaves a state the next cycle
 finishes correctly. ``crash`` is called at each named step (see ``hooks.CRASH_POINTS``).
+
+hello also: refuses a schema outside the server's window (``TOO_OLD``); warns when the laptop
+clock is more than 10 minutes off (never used for ordering); detects a server restored from a
+backup (its watermark below our last ack → re-enqueue from the journal; a pull cursor beyond the
+server's newest change → pull again); rotates the token before it expires (server clock).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +29,7 @@ from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.client import SyncClient
 from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
 from desmig_desktop.sync.hooks import BrokenVariant, broken_variant, crash_point
-from desmig_desktop.sync.protocol import Hello
+from desmig_desktop.sync.protocol import Hello, PullPage
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +37,7 @@ START_BATCH = 1_000
 MAX_BATCH = 5_000
 PULL_LIMIT = 1_000
 CLOCK_WARNING_S = 10 * 60
+ROTATE_WITHIN_S = 30 * 86_400  # renew the token this long before it expires (by the server's clock)
 MAX_GAP_RECOVERIES = 2
 
 
@@ -138,15 +145,19 @@ class SyncEngine:
                 if not exc.kind.retry_later or exc.unreachable:
                     raise
                 push_error = exc
-            self.pull_all(hello.scopes, tally)
+            # hello's per-scope newest changes still hold only if nothing of ours reached the server
+            # since (a push whose answer was lost must be healed by the pull's watermark).
+            quiet = tally.pushed == 0 and push_error is None and not st.pending_count(self.db)
+            self.pull_all(hello.scopes, tally, latest=hello.scope_seqs if quiet else None)
             if push_error is not None:
                 raise push_error
             if st.pending_count(self.db) and not tally.cancelled:
                 self.push_all(tally)  # edits saved while we were pulling
             if not tally.cancelled:
                 self.crash("cycle.before_success")
-                st.put_state(self.db, st.K_LAST_SUCCESS, utc_now())
-                st.put_state(self.db, st.K_LAST_ERROR, None)
+                with st.immediate(self.db):  # one commit (one fsync) for both
+                    st.put_state(self.db, st.K_LAST_SUCCESS, utc_now())
+                    st.put_state(self.db, st.K_LAST_ERROR, None)
         except SyncError as exc:
             exc.partial = self._report(tally)
             st.put_state(self.db, st.K_LAST_ERROR, {"kind": exc.kind.value, "message": str(exc), "at": utc_now(),
@@ -195,8 +206,33 @@ class SyncEngine:
             raise device_mismatch_error(f"server watermark {watermark} beyond our last op")
         if watermark < st.last_acked(self.db):
             st.reenqueue_from_journal(self.db, watermark, crash=self.crash)
+        elif hello.scope_seqs is not None:
+            # A laptop that only pulled since the server's backup cannot tell by its watermark; a
+            # cursor beyond the newest change the server has in that scope tells it.
+            ahead = [s for s in hello.scopes if st.cursor(self.db, s) > hello.scope_seqs.get(s, 0)]
+            if ahead:
+                log.warning("server is behind our pull cursors (%s): restored from backup? pulling again",
+                            ", ".join(ahead))
+                with st.immediate(self.db):
+                    st.forget_server_position(self.db)
+        self._rotate_token_if_due(hello, server_time)
         self.crash("hello.done")
         return hello
+
+    def _rotate_token_if_due(self, hello: Hello, server_time: dt.datetime | None) -> None:
+        """Renew the token well before it expires, judged by the server's clock alone. A lost
+        rotate reply is harmless: the old token works until the new one is first used."""
+        expires = _parse_time(hello.token_expires_at or "")
+        if expires is None or server_time is None or (expires - server_time).total_seconds() > ROTATE_WITHIN_S:
+            return
+        try:
+            fresh = self.client.rotate()
+        except SyncError as exc:
+            log.warning("token rotation failed, will retry next cycle: %r", exc)
+            return
+        st.store_token(self.db, fresh.token, fresh.token_expires_at)
+        self.client.token = fresh.token
+        log.info("device token rotated; now valid until %s", fresh.token_expires_at)
 
     # -- push -------------------------------------------------------------------------------
     def push_all(self, tally: _Tally | None = None) -> None:
@@ -252,18 +288,36 @@ class SyncEngine:
                                                      " journal has nothing in between", code="gap")
 
     # -- pull -------------------------------------------------------------------------------
-    def pull_all(self, scopes: tuple[str, ...] | list[str], tally: _Tally | None = None) -> None:
+    def pull_all(self, scopes: tuple[str, ...] | list[str], tally: _Tally | None = None, *,
+                 latest: Mapping[str, int] | None = None) -> None:
+        """Pull each scope to its end. ``latest`` (hello's ``scope_seqs``): a scope whose newest
+        change our cursor has already reached is skipped — its page would be empty.
+
+        While one page is applied, the next one (its cursor is known once a page arrives) is
+        already being fetched on a helper thread, so the server's work on page N+1 overlaps ours
+        on page N. Pages are still applied one at a time, in order, on this thread; a page
+        fetched ahead and never applied (cancel, error) is dropped — a pull changes nothing on
+        the server.
+        """
         tally = tally or _Tally()
-        for scope in scopes:
-            since = st.cursor(self.db, scope)
-            while not self._cancelled(tally):
-                page = self.client.pull(scope, since, self.pull_limit)
-                self.crash("pull.response")
-                summary = st.apply_pull(self.db, scope, page.records, page.next, page.last_op_seq + self.base,
-                                        drop_acked=self.broken is not BrokenVariant.NO_WATERMARK, crash=self.crash)
-                self.crash("pull.applied")
-                tally.pulled += summary.applied
-                self.progress(Progress("pull", tally.pulled))
-                if not page.more or page.next <= since:
-                    break
-                since = page.next
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="desmig-pull") as fetcher:
+            for scope in scopes:
+                since = st.cursor(self.db, scope)
+                if latest is not None and latest.get(scope, 0) <= since:
+                    continue
+                ahead: Future[PullPage] | None = None
+                while not self._cancelled(tally):
+                    page = ahead.result() if ahead is not None else self.client.pull(scope, since, self.pull_limit)
+                    ahead = None
+                    self.crash("pull.response")
+                    if page.more and page.next > since:
+                        ahead = fetcher.submit(self.client.pull, scope, page.next, self.pull_limit)
+                    summary = st.apply_pull(self.db, scope, page.records, page.next, page.last_op_seq + self.base,
+                                            drop_acked=self.broken is not BrokenVariant.NO_WATERMARK,
+                                            crash=self.crash)
+                    self.crash("pull.applied")
+                    tally.pulled += summary.applied
+                    self.progress(Progress("pull", tally.pulled))
+                    if not page.more or page.next <= since:
+                        break
+                    since = page.next

@@ -22,14 +22,18 @@ def _int(body: dict[str, Any], key: str, default: int | None = None) -> int:
 
 @dataclass(frozen=True)
 class Registration:
+    """The reply of register (and of rotate): a device and its bearer token."""
+
     device_id: str
     token: str
+    token_expires_at: str | None = None
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Registration:
         if not isinstance(body.get("device_id"), str) or not isinstance(body.get("token"), str):
             raise ProtocolError("register reply needs device_id and token")
-        return cls(body["device_id"], body["token"])
+        expires = body.get("token_expires_at")
+        return cls(body["device_id"], body["token"], expires if isinstance(expires, str) else None)
 
 
 @dataclass(frozen=True)
@@ -41,14 +45,24 @@ class Hello:
     scopes: tuple[str, ...]
     role: str | None = None
     username: str | None = None
+    # Newest server_seq per scope (scopes without records absent); None when the server did not
+    # say (an older server, or a caller with many scopes): then every scope is pulled.
+    scope_seqs: dict[str, int] | None = None
+    token_expires_at: str | None = None  # when the token used for this call expires (server clock)
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Hello:
         scopes = body.get("scopes", [])
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             raise ProtocolError("scopes must be a list of village codes")
+        seqs = body.get("scope_seqs")
+        if seqs is not None and not (isinstance(seqs, dict) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in seqs.values())):
+            seqs = None  # a malformed hint is ignored: pulling every scope is always correct
         return cls(str(body.get("server_time", "")), _int(body, "min_schema"), _int(body, "max_schema"),
-                   _int(body, "last_op_seq"), tuple(scopes), body.get("role"), body.get("username"))
+                   _int(body, "last_op_seq"), tuple(scopes), body.get("role"), body.get("username"),
+                   dict(seqs) if seqs is not None else None,
+                   body["token_expires_at"] if isinstance(body.get("token_expires_at"), str) else None)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ come from one snapshot.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -73,6 +74,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.dialect = self.engine.dialect.name
+        # SQLite has one writer at a time. Left to SQLite, request threads queue on the busy
+        # timeout, polling, each holding a pooled connection: 50 devices pushing at once made the
+        # last ones fail with "database is locked" after 30 s, and the waiting writers could
+        # drain the pool. Writers of this process queue here instead, before taking a connection;
+        # BEGIN IMMEDIATE and the busy timeout still order them against other processes.
+        self._write_turn: threading.RLock | None = None if self.is_postgres else threading.RLock()
 
     @property
     def is_postgres(self) -> bool:
@@ -81,7 +88,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One read-write transaction; committed on normal exit, rolled back on any exception."""
-        with self.engine.connect() as conn:
+        with self._write_turn or nullcontext(), self.engine.connect() as conn:
             if not self.is_postgres:
                 conn.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
             with conn.begin():

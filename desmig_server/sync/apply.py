@@ -21,7 +21,6 @@ Existence rules (the server's answer to DESIGN §4 "a delete racing an edit is a
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.errors import forbidden
 from desmig_server.sync.audit import APPLIED, CASCADE, CONFLICT_LOST, CONFLICT_WON, AuditTrail
+from desmig_server.sync.codec import dumps_text
 from desmig_server.sync.lookup import ServerLookup
 from desmig_server.sync.merge import Clash, plan_merge
 from desmig_server.sync.models import PushOp
@@ -44,6 +44,7 @@ from desmig_server.sync.seq import SeqAllocator
 from desmig_server.sync.state import STATE_KEY, FieldMeta, Rec, WorkingSet
 
 DELETED = {"deleted": True}
+_KEYS = {name: spec.keys for name, spec in ENTITIES.items()}  # ``EntitySpec.keys`` builds a tuple per call
 
 
 @dataclass
@@ -65,6 +66,25 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, line feed and
 
 
 def unstorable(fields: dict[str, Any]) -> bool:
+    """Whether an op carries a value no record may hold (see ``_unstorable``); flat text and
+    integer values — nearly every op — are checked with one regex pass over their joined text."""
+    texts: list[str] = []
+    for key, value in fields.items():
+        if type(key) is not str:
+            return _unstorable(fields)
+        texts.append(key)
+        kind = type(value)
+        if kind is str:
+            texts.append(value)
+        elif kind is float:
+            if not math.isfinite(value):
+                return True
+        elif not (value is None or kind is int or kind is bool):
+            return _unstorable(fields)
+    return _CONTROL.search("".join(texts)) is not None
+
+
+def _unstorable(fields: dict[str, Any]) -> bool:
     """Whether an op carries a value no record may hold: a control character (PostgreSQL text
     cannot store NUL; none belongs in a questionnaire answer, and it would break spreadsheets and
     logs), or a NaN/infinite number (it passes range checks, since every comparison with NaN is
@@ -138,8 +158,8 @@ class OpApplier:
                   losing: Any, winner: FieldMeta | None, loser: FieldMeta | None, version: int) -> None:
         self.conflict_rows.append({
             "entity": rec_entity, "record_id": rec_id, "scope": scope, "field": key, "kind": kind,
-            "winning_value": json.dumps(winning, ensure_ascii=False),
-            "losing_value": json.dumps(losing, ensure_ascii=False),
+            "winning_value": dumps_text(winning),
+            "losing_value": dumps_text(losing),
             "winner_device": winner.device if winner else None,
             "winner_user": self.names(winner.device) if winner else None,
             "winner_role": winner.role if winner else None,
@@ -251,7 +271,7 @@ class OpApplier:
     def _write(self, op: PushOp, spec: EntitySpec, rec: Rec | None, values: dict[str, Any], scope: str,
                parent_id: str | None, clashes: list[Clash], concurrent: bool, reviving: bool) -> Outcome:
         before = rec.data if rec else {}
-        changed = [k for k in spec.keys if values.get(k) != before.get(k)]
+        changed = [k for k in _KEYS[spec.name] if values.get(k) != before.get(k)]
         lost = any(not c.incoming_won for c in clashes)
         if rec is None:
             version = self.seq.next()
@@ -271,8 +291,9 @@ class OpApplier:
         won = {c.field for c in clashes if c.incoming_won}
         if reviving:
             self.audit.change(op, rec.scope, version, "deleted", True, False, APPLIED)
+        me = self._me(version).as_json()  # one list shared by the fields this op changed (never mutated)
         for k in changed:
-            rec.fmeta[k] = self._me(version).as_json()
+            rec.fmeta[k] = me
             self.audit.change(op, rec.scope, version, k, before.get(k), values.get(k),
                               CONFLICT_WON if k in won else APPLIED)
         for c in clashes:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
+from desmig_server.db.bulk import insert_rows
 from desmig_server.db.engine import Database
 from desmig_server.errors import ApiError, forbidden
+from desmig_server.sync.codec import dumps_text
 from desmig_server.sync.models import PushOp
 from desmig_server.sync.state import Rec
 
@@ -28,11 +30,9 @@ CASCADE = "cascade"  # deleted because its parent was
 DELETED_FIELD = "deleted"
 
 
-_COLUMNS = tuple(c.name for c in t.audit.columns if c.name != "id")
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+_COLUMNS = ("entity", "record_id", "scope", "version", "username", "device_id", "role", "op_seq", "at", "field",
+            "old_value", "new_value", "outcome")
+assert set(_COLUMNS) == {c.name for c in t.audit.columns if c.name != "id"}, "audit columns changed"
 
 
 class AuditTrail:
@@ -41,17 +41,14 @@ class AuditTrail:
     def __init__(self, actor: Principal, now: str) -> None:
         self.actor = actor
         self.now = now
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[tuple[Any, ...]] = []  # in ``_COLUMNS`` order
 
     def change(self, op: PushOp, scope: str, version: int, field: str, old: Any, new: Any, outcome: str,
                record_id: str | None = None, entity: str | None = None) -> None:
-        self.rows.append({
-            "entity": entity or op.entity, "record_id": record_id or op.id, "scope": scope, "version": version,
-            "username": self.actor.username, "device_id": self.actor.device_id, "role": self.actor.role,
-            # op_seq 0 marks an op made by the server (a conflict resolution), not sent by a device
-            "op_seq": op.op_seq or None, "at": self.now, "field": field,
-            "old_value": _json(old), "new_value": _json(new), "outcome": outcome,
-        })
+        actor = self.actor
+        # op_seq 0 marks an op made by the server (a conflict resolution), not sent by a device
+        self.rows.append((entity or op.entity, record_id or op.id, scope, version, actor.username, actor.device_id,
+                          actor.role, op.op_seq or None, self.now, field, dumps_text(old), dumps_text(new), outcome))
 
     def deletion(self, op: PushOp, rec: Rec, version: int, outcome: str) -> None:
         self.change(op, rec.scope, version, DELETED_FIELD, False, True, outcome, record_id=rec.id,
@@ -67,26 +64,9 @@ class AuditTrail:
         """Insert the collected rows in ``conn``'s transaction.
 
         A push writes several audit rows per op (one per field) — about as many rows as the rest
-        of the push together — so they take each driver's bulk path: ``COPY`` on PostgreSQL
-        (several times cheaper than a multi-row INSERT), the driver's ``executemany`` on SQLite.
+        of the push together — so they take each driver's bulk path (``db.bulk``).
         """
-        if not self.rows:
-            return
-        columns = ", ".join(_COLUMNS)
-        values = [tuple(row[c] for c in _COLUMNS) for row in self.rows]
-        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-            driver = conn.connection.driver_connection  # the psycopg connection, same transaction
-            assert driver is not None
-            with driver.cursor() as cursor, cursor.copy(f"COPY {t.audit.name} ({columns}) FROM STDIN") as copy:
-                for value in values:
-                    copy.write_row(value)
-        elif conn.dialect.name == "sqlite":
-            # The driver's executemany: SQLAlchemy's per-row parameter processing would cost more
-            # than the insert itself at this volume.
-            marks = ", ".join("?" * len(_COLUMNS))
-            conn.exec_driver_sql(f"INSERT INTO {t.audit.name} ({columns}) VALUES ({marks})", values)
-        else:
-            conn.execute(insert(t.audit), self.rows)
+        insert_rows(conn, t.audit, _COLUMNS, self.rows)
         self.rows = []
 
 

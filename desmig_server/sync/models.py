@@ -80,6 +80,9 @@ class HelloReply(BaseModel):
     device_id: str
     token_expires_at: str | None = Field(default=None, description=(
         "UTC ISO-8601 expiry of the token this call used: rotate (POST /v1/devices/rotate) well before"))
+    scope_seqs: dict[str, int] | None = Field(default=None, description=(
+        "newest server_seq a pull of each scope could return (scopes without records left out); a client"
+        " whose cursor has reached it may skip that pull. Absent for callers with many scopes"))
 
 
 class HistoryEntry(BaseModel):

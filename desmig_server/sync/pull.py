@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, select
 
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
@@ -27,11 +27,17 @@ def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) 
         raise forbidden({"scope": scope})
     r = t.records.c
     with db.read() as conn:
-        rows = conn.execute(
-            select(r.entity, r.id, r.data, r.version, r.deleted, r.server_seq)
-            .where(or_(r.scope == scope, r.prev_scope == scope), r.server_seq > since)
-            .order_by(r.server_seq).limit(limit + 1)
-        ).all()
+        # Records in the scope and records that left it, each read in server_seq order from its
+        # own index and merged here: one ``scope = ? OR prev_scope = ?`` query collects and sorts
+        # *every* later row of the scope before the LIMIT, so each page of a first pull cost as
+        # much as all the pages after it.
+        found: dict[tuple[str, str], Any] = {}
+        for column in (r.scope, r.prev_scope):
+            for row in conn.execute(select(r.entity, r.id, r.data, r.version, r.deleted, r.server_seq)
+                                    .where(column == scope, r.server_seq > since)
+                                    .order_by(r.server_seq).limit(limit + 1)):
+                found[(row.entity, row.id)] = row
+        rows = sorted(found.values(), key=lambda row: int(row.server_seq))[:limit + 1]
         last_op_seq = device_watermark(conn, actor.device_id)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -57,18 +63,43 @@ def scopes_of(db: Database, actor: Principal) -> list[str]:
         return list(conn.execute(select(t.records.c.scope).distinct().order_by(t.records.c.scope)).scalars())
 
 
+# Above this many scopes (supervisors, HQ) hello leaves ``scope_seqs`` out: one indexed lookup
+# per scope would cost more than the pulls it saves, and the client then pulls every scope.
+SCOPE_SEQS_MAX = 64
+
+
+def latest_seqs(conn: Any, scopes: list[str]) -> dict[str, int]:
+    """The newest ``server_seq`` a pull of each scope could return (records now in it or that
+    left it), for scopes that have any; two index seeks per scope."""
+    r = t.records.c
+    out: dict[str, int] = {}
+    for scope in scopes:
+        newest = max(conn.execute(select(func.max(r.server_seq)).where(r.scope == scope)).scalar() or 0,
+                     conn.execute(select(func.max(r.server_seq)).where(r.prev_scope == scope)).scalar() or 0)
+        if newest:
+            out[scope] = int(newest)
+    return out
+
+
 def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
+    """The hello reply. ``scope_seqs`` (officers): the newest change of each scope, so a client
+    whose cursor has reached it skips that scope's pull — a sync with nothing new is one request."""
+    scopes = scopes_of(db, actor)
     with db.read() as conn:
         last_op_seq = device_watermark(conn, actor.device_id)
-    return {
+        seqs = latest_seqs(conn, scopes) if len(scopes) <= SCOPE_SEQS_MAX else None
+    reply = {
         "server_time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "min_schema": settings.min_schema,
         "max_schema": settings.max_schema,
         "last_op_seq": last_op_seq,
-        "scopes": scopes_of(db, actor),
+        "scopes": scopes,
         "username": actor.username,
         "role": actor.role,
         "device_id": actor.device_id,
         "token_expires_at": None if actor.token_expires_at is None else dt.datetime.fromtimestamp(
             actor.token_expires_at, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if seqs is not None:
+        reply["scope_seqs"] = seqs
+    return reply

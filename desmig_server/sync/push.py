@@ -22,6 +22,7 @@ from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import op_hash
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
+from desmig_server.db.bulk import insert_rows
 from desmig_server.db.engine import Database
 from desmig_server.errors import ApiError, forbidden, unauthorized
 from desmig_server.settings import Settings
@@ -136,6 +137,10 @@ def _stored_results(conn: Connection, device_id: str, ops: list[PushOp]) -> dict
     return {int(r.op_seq): r for r in rows}
 
 
+_APPLIED_COLUMNS = ("device_id", "op_seq", "op_hash", "entity", "record_id", "kind", "result", "version", "reason",
+                    "clashes", "captured_at", "applied_at")
+
+
 def device_watermark(conn: Connection, device_id: str) -> int:
     return int(conn.execute(select(t.devices.c.last_op_seq).where(t.devices.c.device_id == device_id)).scalar_one())
 
@@ -168,7 +173,7 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
         authorize_scopes(actor, fresh, ws, lookup)
         applier = OpApplier(conn, ws, seq, actor, lookup, server_today(settings))
         results: list[dict[str, Any]] = []
-        applied_rows: list[dict[str, Any]] = []
+        applied_rows: list[tuple[Any, ...]] = []
         for op in req.ops:
             if op.op_seq <= watermark:
                 row = stored[op.op_seq]
@@ -177,15 +182,12 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
                 continue
             outcome = applier.apply(op)
             results.append(outcome.as_json(op.op_seq))
-            applied_rows.append({
-                "device_id": actor.device_id, "op_seq": op.op_seq, "op_hash": op.op_hash, "entity": op.entity,
-                "record_id": op.id, "kind": op.kind, "result": outcome.status, "version": outcome.version,
-                "reason": outcome.reason, "clashes": json.dumps(outcome.clashes) if outcome.clashes else None,
-                "captured_at": op.captured_at, "applied_at": applier.now,
-            })
+            applied_rows.append((
+                actor.device_id, op.op_seq, op.op_hash, op.entity, op.id, op.kind, outcome.status, outcome.version,
+                outcome.reason, json.dumps(outcome.clashes) if outcome.clashes else None, op.captured_at,
+                applier.now))
         ws.flush()
-        if applied_rows:
-            conn.execute(insert(t.applied_ops), applied_rows)
+        insert_rows(conn, t.applied_ops, _APPLIED_COLUMNS, applied_rows)
         if applier.conflict_rows:
             conn.execute(insert(t.conflicts), applier.conflict_rows)
         applier.audit.write(conn)

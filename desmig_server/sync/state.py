@@ -11,10 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_server.db import tables as t
+from desmig_server.db.bulk import insert_rows
+from desmig_server.sync.codec import dumps_sorted, dumps_sorted_text
 
 STATE_KEY = "_state"  # fmeta entry for the last create/delete/revive: [version, device, role]
 _CHUNK = 500
@@ -68,13 +70,18 @@ class Rec:
         self.updated_at = now
         self.dirty = True
 
-    def to_row(self) -> dict[str, Any]:
-        return {
-            "entity": self.entity, "id": self.id, "scope": self.scope, "prev_scope": self.prev_scope,
-            "parent_id": self.parent_id, "data": json.dumps(self.data, ensure_ascii=False, sort_keys=True),
-            "fmeta": json.dumps(self.fmeta, sort_keys=True), "version": self.version, "deleted": self.deleted,
-            "server_seq": self.version, "created_at": self.created_at, "updated_at": self.updated_at,
-        }
+    def row_values(self) -> tuple[Any, ...]:
+        """The ``records`` row, in ``ROW_COLUMNS`` order."""
+        return (self.entity, self.id, self.scope, self.prev_scope, self.parent_id, dumps_sorted_text(self.data),
+                dumps_sorted(self.fmeta), self.version, self.deleted, self.version, self.created_at, self.updated_at)
+
+
+ROW_COLUMNS = ("entity", "id", "scope", "prev_scope", "parent_id", "data", "fmeta", "version", "deleted", "server_seq",
+               "created_at", "updated_at")
+assert set(ROW_COLUMNS) == set(t.records.c.keys()), "records columns changed"
+# What an update of an existing record writes (its key and creation time never change).
+_UPDATE_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in ("entity", "id", "created_at"))
+_UPDATE_INDEXES = tuple(ROW_COLUMNS.index(c) for c in _UPDATE_COLUMNS)
 
 
 def _from_row(row: Any) -> Rec:
@@ -93,15 +100,21 @@ class WorkingSet:
 
     def preload(self, keys: Iterable[tuple[str, str]]) -> None:
         wanted = sorted({k for k in keys if k not in self._recs})
-        for i in range(0, len(wanted), _CHUNK):
-            chunk = wanted[i:i + _CHUNK]
-            ids = sorted({rid for _e, rid in chunk})
-            for row in self._conn.execute(select(t.records).where(t.records.c.id.in_(ids))):
-                key = (row.entity, row.id)
-                if key not in self._recs:
-                    self._recs[key] = _from_row(row)
-            for key in chunk:
-                self._recs.setdefault(key, None)
+        by_entity: dict[str, list[str]] = {}
+        for entity, record_id in wanted:
+            by_entity.setdefault(entity, []).append(record_id)
+        r = t.records.c
+        for entity, ids in by_entity.items():
+            for i in range(0, len(ids), _CHUNK):
+                # entity AND id: the primary key (entity, id) serves it; ``id IN (...)`` alone
+                # cannot use that index and scanned the whole table once per chunk.
+                for row in self._conn.execute(select(t.records).where(r.entity == entity,
+                                                                      r.id.in_(ids[i:i + _CHUNK]))):
+                    key = (row.entity, row.id)
+                    if key not in self._recs:
+                        self._recs[key] = _from_row(row)
+        for key in wanted:
+            self._recs.setdefault(key, None)
 
     def get(self, entity: str, record_id: str) -> Rec | None:
         key = (entity, record_id)
@@ -134,17 +147,21 @@ class WorkingSet:
 
     def flush(self) -> int:
         """Write every new or changed record; return how many."""
-        new = [r.to_row() for r in self._recs.values() if r is not None and r.dirty and not r.in_db]
-        changed = [r.to_row() for r in self._recs.values() if r is not None and r.dirty and r.in_db]
-        if new:
-            self._conn.execute(insert(t.records), new)
-        if changed:
-            cols = [c for c in t.records.c.keys() if c not in ("entity", "id", "created_at")]
+        new = [r.row_values() for r in self._recs.values() if r is not None and r.dirty and not r.in_db]
+        changed = [r.row_values() for r in self._recs.values() if r is not None and r.dirty and r.in_db]
+        insert_rows(self._conn, t.records, ROW_COLUMNS, new)
+        if changed and self._conn.dialect.name == "sqlite":
+            # The driver's executemany, as for inserts (``db.bulk``): no per-row parameter processing.
+            sets = ", ".join(f"{c} = ?" for c in _UPDATE_COLUMNS)
+            self._conn.exec_driver_sql(f"UPDATE {t.records.name} SET {sets} WHERE entity = ? AND id = ?",
+                                       [(*(r[i] for i in _UPDATE_INDEXES), r[0], r[1]) for r in changed])
+        elif changed:
             stmt = (update(t.records)
                     .where(t.records.c.entity == bindparam("k_entity"), t.records.c.id == bindparam("k_id"))
-                    .values({c: bindparam(f"v_{c}") for c in cols}))
+                    .values({c: bindparam(f"v_{c}") for c in _UPDATE_COLUMNS}))
             self._conn.execute(stmt, [
-                {"k_entity": r["entity"], "k_id": r["id"], **{f"v_{c}": r[c] for c in cols}} for r in changed])
+                {"k_entity": r[0], "k_id": r[1], **{f"v_{c}": r[i] for c, i in zip(_UPDATE_COLUMNS, _UPDATE_INDEXES)}}
+                for r in changed])
         for r in self._recs.values():
             if r is not None:
                 r.in_db, r.dirty = True, False

@@ -59,6 +59,16 @@ def make_device(tmp_path: Path, template_db: Path) -> Iterator[Callable[[str], D
     for device in made:
         device.close()
         device.session.close()
+        shutil.rmtree(device.root, ignore_errors=True)  # ~20 MB each (the region table)
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Iterator[Path]:
+    """A directory for device data dirs, removed after the test (each copy holds ~20 MB of regions)."""
+    root = tmp_path / "scratch"
+    root.mkdir()
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

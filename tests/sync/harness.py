@@ -102,10 +102,12 @@ def _add_users(ctx: Any) -> None:
 class HqServer:
     """A ``desmig-hq serve`` subprocess on its own SQLite file."""
 
-    def __init__(self, db_path: Path, log_path: Path, port: int | None = None) -> None:
+    def __init__(self, db_path: Path, log_path: Path, port: int | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.db_path = db_path
         self.log_path = log_path
         self.port = port or free_port()
+        self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -121,7 +123,8 @@ class HqServer:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [*script("desmig-hq"), "serve", "--db", self.db_url, "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT, env=child_env(), cwd=self.db_path.parent)
+             "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT, env=child_env(**self.env),
+            cwd=self.db_path.parent)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

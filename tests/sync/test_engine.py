@@ -317,3 +317,30 @@ def test_logout_revokes_the_token_and_a_new_login_carries_pending_work(hq, make_
     ana.login(hq, "ana")
     assert ana.sync().pending_ops == 0
     checker.check([ana], quiescent=True)
+
+
+def test_token_is_rotated_before_it_expires_and_a_lost_rotation_is_harmless(tmp_path, hq_template, make_device):
+    import shutil
+
+    from tests.sync.harness import HqServer
+    from tests.sync.invariants import InvariantChecker
+
+    shutil.copy(hq_template, tmp_path / "hq.db")
+    server = HqServer(tmp_path / "hq.db", tmp_path / "serve.log", env={"DESMIG_HQ_TOKEN_TTL_DAYS": "10"}).start()
+    try:
+        ana = make_device("ana")
+        ana.login(server, "ana")
+        first = st.state(ana.db, st.K_TOKEN)
+        assert st.state(ana.db, st.K_TOKEN_EXPIRES)
+        ana.create_household(VILLAGE_1)
+        ana.adapter.plan = only("/v1/devices/rotate", "lose")  # the new token never arrives ...
+        ana.sync()
+        assert st.state(ana.db, st.K_TOKEN) == first  # ... so the old one is kept, and still works
+        ana.sync()  # 10 days < 30: rotated now
+        rotated = st.state(ana.db, st.K_TOKEN)
+        assert rotated != first
+        ana.create_household(VILLAGE_1)
+        assert ana.sync().pending_ops == 0  # the new token works
+        InvariantChecker(server.db_path).check([ana], quiescent=True)
+    finally:
+        server.stop()

@@ -1,0 +1,186 @@
+"""A real ``desmig-hq serve`` process for the benchmarks, on SQLite or PostgreSQL, on 127.0.0.1 only.
+
+SQLite servers start from a migrated template file (migrating loads 91,600 regions, seconds we
+would otherwise pay per server); the PostgreSQL database ``desmig_bench`` is dropped and created
+afresh for each server so every run starts empty.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+PASSWORD = "rahasia-bench-1"
+PG_DB = "desmig_bench"
+PG_URL = f"postgresql+psycopg:///{PG_DB}?host=/var/run/postgresql"
+BENCH_ENV = {"DESMIG_HQ_ARGON2_FAST": "1", "DESMIG_SYNC_RETRY_BACKOFF": "0.05", "DESMIG_ALLOW_PLAINTEXT": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def script(name: str) -> list[str]:
+    """The installed console script next to this interpreter (the real entry point)."""
+    path = Path(sys.executable).with_name(name)
+    if path.exists():
+        return [str(path)]
+    module = {"desmig": "desmig_desktop.cli", "desmig-hq": "desmig_server.cli"}[name]
+    return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())"]
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESMIG_CRASH", "DESMIG_SYNC_BROKEN"))}
+    env.pop("DESMIG_HOME", None)
+    env.update(BENCH_ENV)
+    env.update(extra)
+    return env
+
+
+def postgres_available() -> bool:
+    try:
+        return subprocess.run(["psql", "-d", "postgres", "-qAtc", "select 1"], capture_output=True,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def reset_postgres() -> str:
+    """Drop and create ``desmig_bench``; returns its SQLAlchemy URL."""
+    subprocess.run(["dropdb", "--if-exists", "--force", PG_DB], check=True, capture_output=True, timeout=60)
+    subprocess.run(["createdb", PG_DB], check=True, capture_output=True, timeout=60)
+    return PG_URL
+
+
+def build_sqlite_template(folder: Path) -> Path:
+    """A migrated, empty HQ SQLite file in ``folder`` (copied for each SQLite server of the run;
+    named after the schema version, so a new migration builds a new one)."""
+    from desmig_server.context import HqContext
+    from desmig_server.db.migrations import LATEST, migrate
+    from desmig_server.settings import Settings
+
+    path = folder / f"hq-template-v{LATEST}.db"
+    if path.exists():
+        return path
+
+    part = path.with_name(path.name + ".part")
+    part.unlink(missing_ok=True)
+    ctx = HqContext.open(f"sqlite:///{part}", Settings(argon2_fast=True))
+    migrate(ctx.db)
+    ctx.db.dispose()
+    conn = sqlite3.connect(part)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(part) + suffix).unlink(missing_ok=True)
+    os.replace(part, path)
+    return path
+
+
+def add_users(db_url: str, users: dict[str, tuple[str, list[str]]]) -> None:
+    """Create ``{name: (role, villages)}`` with the bench password (cheap argon2)."""
+    from desmig_server.auth.users import add_user
+    from desmig_server.context import HqContext
+    from desmig_server.db.migrations import migrate
+    from desmig_server.settings import Settings
+
+    ctx = HqContext.open(db_url, Settings(argon2_fast=True))
+    try:
+        migrate(ctx.db)
+        with ctx.db.write() as conn:
+            for name, (role, villages) in users.items():
+                add_user(conn, ctx.passwords, ctx.settings, username=name, role=role, password=PASSWORD,
+                         villages=villages or None)
+    finally:
+        ctx.db.dispose()
+
+
+class HqServer:
+    """``desmig-hq serve`` in a subprocess; its log goes to ``log_path``."""
+
+    def __init__(self, db_url: str, log_path: Path, *, workers: int = 1) -> None:
+        self.db_url = db_url
+        self.log_path = log_path
+        self.workers = workers
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def sqlite(cls, folder: Path, template: Path, name: str = "hq.db") -> HqServer:
+        folder.mkdir(parents=True, exist_ok=True)
+        db = folder / name
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        shutil.copy(template, db)
+        return cls(f"sqlite:///{db}", folder / (name + ".log"))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        return Path(self.db_url.removeprefix("sqlite:///")) if self.db_url.startswith("sqlite:///") else None
+
+    def start(self, timeout: float = 60.0) -> HqServer:
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [*script("desmig-hq"), "serve", "--db", self.db_url, "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "warning", "--workers", str(self.workers)],
+            stdout=log, stderr=subprocess.STDOUT, env=child_env(), cwd=self.log_path.parent)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"HQ server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(self.url + "/v1/sync/hello", timeout=1).status_code == 401:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("HQ server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+
+    def __enter__(self) -> HqServer:
+        return self.start()
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.stop()
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Read the server's database directly (counts after a run)."""
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.db_url)
+        try:
+            with engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(text(sql)).all()]
+        finally:
+            engine.dispose()
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""

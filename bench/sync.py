@@ -1,0 +1,307 @@
+"""Sync benchmarks against a real ``desmig-hq serve`` on 127.0.0.1: push, pull, no-op and
+incremental sync, each with a baseline measured in the same run.
+
+* push — the whole outbox of the demo DB, in a child process (time and peak RSS of that work
+  only). Baseline: the server's resulting ``records`` rows inserted with one raw ``executemany``
+  into a fresh copy of the same migrated server DB (same kind: SQLite file, WAL, synchronous=FULL).
+* pull — every record into a fresh device, in a child process. Baseline: the pulled rows
+  inserted with a raw ``executemany`` into a fresh local DB of the same kind.
+* no-op sync — a full cycle on the pulled device with nothing new. Baseline: the same cycle on
+  a device whose villages (as many) hold no records: equal means the cost does not grow with
+  DB size.
+* incremental sync — 100 edits saved like form saves, then one full cycle (push 100, pull the
+  100 back). Baseline: the no-op cycle.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import hq
+from bench.common import Row, p95, show
+from desmig_desktop.domain.fields import ENTITY_ORDER
+
+PETUGAS = "petugas"
+KOSONG = "kosong"  # an officer whose villages hold no records
+
+
+@dataclass
+class Measured:
+    """What a child process did: records handled, seconds, its own peak RSS."""
+
+    records: int
+    seconds: float
+    rss_mb: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+def run_child(args: list[str], *, timeout: float = 3600) -> Measured:
+    """Run ``python -m bench.worker ARGS``; raise with its stderr when it fails."""
+    proc = subprocess.run([sys.executable, "-m", "bench.worker", *args], capture_output=True, text=True,
+                          env=hq.child_env(), timeout=timeout, cwd=Path(__file__).resolve().parents[1])
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench.worker {args[0]} failed ({proc.returncode}): {proc.stderr[-3000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return Measured(int(out["records"]), float(out["seconds"]), float(out["rss_mb"]), out)
+
+
+def local_template(folder: Path) -> Path:
+    """An empty, migrated local DB (regions loaded) in ``folder``: a fresh laptop, copied per device.
+    Built once per run (a few seconds), so it always has the current local schema."""
+    from desmig_desktop.store.db import connect
+
+    path = folder / "local-template.db"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+
+        part = path.with_name(path.name + ".part")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(part) + suffix).unlink(missing_ok=True)
+        db = connect(part)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.conn.close()
+        for suffix in ("-wal", "-shm"):
+            Path(str(part) + suffix).unlink(missing_ok=True)
+        part.replace(path)
+    return path
+
+
+def fresh_device(template: Path, folder: Path) -> Path:
+    """A data dir holding a copy of ``template`` as its ``desmig.db``; returns the DB path."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    db = folder / "desmig.db"
+    copy_db(template, db)
+    return db
+
+
+def copy_db(source: Path, target: Path) -> None:
+    """Copy an SQLite file that may have a WAL beside it (checkpointed first)."""
+    conn = sqlite3.connect(source)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    shutil.copy(source, target)
+
+
+def villages_of(db_path: Path) -> list[str]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return [r[0] for r in conn.execute("SELECT DISTINCT village_code FROM households ORDER BY 1")]
+    finally:
+        conn.close()
+
+
+def empty_villages(db_path: Path, used: list[str]) -> list[str]:
+    """As many villages as ``used``, none of them holding records."""
+    conn = sqlite3.connect(db_path)
+    try:
+        codes = [r[0] for r in conn.execute("SELECT code FROM regions WHERE level = 4 AND code LIKE '34.%'"
+                                            " ORDER BY code LIMIT ?", [len(used) + 5])]
+    finally:
+        conn.close()
+    return [c for c in codes if c not in used][:len(used)]
+
+
+def _sqlite_rows(path: Path, sql: str) -> sqlite3.Cursor:
+    conn = sqlite3.connect(path)
+    return conn.execute(sql)
+
+
+def raw_insert(target: Path, table_rows: list[tuple[str, list[str], sqlite3.Cursor]]) -> tuple[int, float]:
+    """Baseline: ``executemany`` the rows of each cursor into ``target`` (one transaction, the
+    pragmas of the real DB). Only the inserts are timed, not reading the source."""
+    conn = sqlite3.connect(target, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    count, seconds = 0, 0.0
+    conn.execute("BEGIN IMMEDIATE")
+    for table, columns, cursor in table_rows:
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        while True:
+            chunk = cursor.fetchmany(20_000)
+            if not chunk:
+                break
+            start = time.perf_counter()
+            conn.executemany(sql, chunk)
+            seconds += time.perf_counter() - start
+            count += len(chunk)
+    start = time.perf_counter()
+    conn.execute("COMMIT")
+    seconds += time.perf_counter() - start
+    conn.close()
+    return count, seconds
+
+
+def _columns(path: Path, table: str) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    finally:
+        conn.close()
+
+
+@dataclass
+class SyncResult:
+    rows: list[Row]
+    push: Measured
+    pull: Measured
+    pulled_device: Path
+
+
+def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path, label: str,
+              baselines: bool = True, cycles: bool = True, noop_repeat: int = 20,
+              edit_rounds: int = 3) -> SyncResult:
+    """Push ``device_db``'s outbox to a fresh SQLite server, pull it into a fresh device, then the
+    no-op and incremental cycles. ``label`` names the data size in the row names."""
+    villages = villages_of(device_db)
+    server = hq.HqServer.sqlite(work / "hq", hq_template)
+    hq.add_users(server.db_url, {PETUGAS: ("officer", villages),
+                                 KOSONG: ("officer", empty_villages(device_db, villages))})
+    rows: list[Row] = []
+    with server:
+        push = run_child(["push", str(device_db), server.url, PETUGAS])
+        server_records = server.query("SELECT count(*) FROM records")[0][0]
+        if server_records != push.records:
+            raise RuntimeError(f"push: {push.records} ops acknowledged but {server_records} records on the server")
+        pulled = fresh_device(local_tpl, work / "pulled")
+        pull = run_child(["pull", str(pulled), server.url, PETUGAS])
+        if pull.records != server_records:
+            raise RuntimeError(f"pull: {pull.records} records on the device, {server_records} on the server")
+        if baselines:
+            assert server.sqlite_path is not None
+            raw_db = work / "raw-hq.db"
+            copy_db(hq_template, raw_db)
+            columns = _columns(server.sqlite_path, "records")
+            count, seconds = raw_insert(raw_db, [("records", columns, _sqlite_rows(
+                server.sqlite_path, f"SELECT {', '.join(columns)} FROM records ORDER BY server_seq"))])
+            rate = count / seconds
+            row = Row(f"push {label} over loopback", push.rate, "records/s", rate, "≥ 30 % of raw executemany",
+                      push.rate >= 0.3 * rate, baseline_name="raw executemany of the same records rows, same kind of"
+                      " server DB (SQLite)", note=f"{push.records} ops in {push.seconds:.1f} s; raw {count} rows in"
+                      f" {seconds:.1f} s")
+            show(row)
+            rows.append(row)
+            rows.append(_push_all_rows(server.sqlite_path, hq_template, raw_db, push, label))
+            raw_dev = work / "raw-device.db"
+            copy_db(local_tpl, raw_dev)
+            sources = [(name, _columns(pulled, name), _sqlite_rows(
+                pulled, f"SELECT {', '.join(_columns(pulled, name))} FROM {name}")) for name in ENTITY_ORDER]
+            count, seconds = raw_insert(raw_dev, sources)
+            rate = count / seconds
+            row = Row(f"pull {label} into a fresh device", pull.rate, "records/s", rate, "≥ 30 % of raw executemany",
+                      pull.rate >= 0.3 * rate, baseline_name="raw executemany of the same rows, same kind of local DB",
+                      note=f"{pull.records} records in {pull.seconds:.1f} s; raw {count} rows in {seconds:.1f} s")
+            show(row)
+            rows.append(row)
+            raw_db.unlink(missing_ok=True)
+            raw_dev.unlink(missing_ok=True)
+        if cycles:
+            rows.extend(_cycles(work, server, pulled, local_tpl, noop_repeat=noop_repeat, edit_rounds=edit_rounds))
+    return SyncResult(rows, push, pull, pulled)
+
+
+AUDIT_SAMPLE = 2_000_000  # audit rows inserted for the all-rows baseline; the rest is extrapolated
+
+
+def _push_all_rows(server_db: Path, hq_template: Path, raw_db: Path, push: Measured, label: str) -> Row:
+    """Context for the push row: a raw executemany of *every* row the push commits — records,
+    applied_ops and the field-level audit trail (~12 rows per record) — not only the records."""
+    copy_db(hq_template, raw_db)
+    conn = sqlite3.connect(server_db)
+    device = conn.execute("SELECT device_id, username, device_name, token_hash, created_at FROM devices").fetchall()
+    audit_total = int(conn.execute("SELECT count(*) FROM audit").fetchone()[0])
+    conn.close()
+    target = sqlite3.connect(raw_db)
+    with target:
+        target.execute("INSERT INTO users (username, password_hash, role, created_at) VALUES ('petugas', 'x',"
+                       " 'officer', 'x')")
+        target.executemany("INSERT INTO devices (device_id, username, device_name, token_hash, created_at, last_op_seq,"
+                           " revoked) VALUES (?, ?, ?, ?, ?, 0, 0)", device)
+    target.close()
+    tables = []
+    for table, order in (("records", "server_seq"), ("applied_ops", "op_seq"), ("audit", "id")):
+        columns = [c for c in _columns(server_db, table) if not (table == "audit" and c == "id")]
+        limit = f" LIMIT {AUDIT_SAMPLE}" if table == "audit" else ""
+        tables.append((table, columns, _sqlite_rows(server_db, f"SELECT {', '.join(columns)} FROM {table}"
+                                                               f" ORDER BY {order}{limit}")))
+    count, seconds = raw_insert(raw_db, tables)
+    sampled = min(audit_total, AUDIT_SAMPLE)
+    if audit_total > sampled:  # the audit rows not inserted, at the rate of the whole sample
+        seconds *= (count + audit_total - sampled) / count
+    rate = push.records / seconds
+    raw_db.unlink(missing_ok=True)
+    row = Row(f"push {label}, vs every row it writes", push.rate, "records/s", rate,
+              "context (no §7 target)", None, baseline_name="raw executemany of records + applied_ops + audit rows",
+              note=f"{audit_total} audit rows ({audit_total / max(1, push.records):.1f} per record)"
+                   + (f", {sampled} inserted, rest extrapolated" if audit_total > sampled else ""))
+    show(row)
+    return row
+
+
+def _cycles(work: Path, server: hq.HqServer, pulled: Path, local_tpl: Path, *, noop_repeat: int,
+            edit_rounds: int) -> list[Row]:
+    from desmig_desktop.services.sync_service import login, run_cycle
+    from desmig_desktop.store import records
+    from desmig_desktop.store.db import connect
+    from desmig_desktop.store.records import Change
+
+    rows: list[Row] = []
+    db = connect(pulled)
+    empty = connect(fresh_device(local_tpl, work / "empty"))
+    try:
+        login(empty, server.url, KOSONG, hq.PASSWORD, "bench-empty")
+        run_cycle(empty)
+        run_cycle(db)  # the pull device's first full cycle (nothing new)
+        full = [_timed_cycle(db)[0] for _ in range(noop_repeat)]
+        base = [_timed_cycle(empty)[0] for _ in range(noop_repeat)]
+        row = Row("no-op sync, full DB", p95(full), "ms p95", p95(base), "< 100 ms", p95(full) < 100,
+                  baseline_name="same cycle, device whose villages hold no records",
+                  note=f"median {statistics.median(full):.1f} ms vs {statistics.median(base):.1f} ms")
+        show(row)
+        rows.append(row)
+        ids = [r[0] for r in db.execute("SELECT id FROM households WHERE deleted = 0 ORDER BY random() LIMIT ?",
+                                        [100 * edit_rounds])]
+        times, pushed, pulled_n = [], 0, 0
+        for n in range(edit_rounds):
+            for i, hid in enumerate(ids[n * 100:(n + 1) * 100]):
+                records.apply_changes(db, [Change("households", hid, {"notes": f"kunjungan ulang {n}-{i}"})])
+            ms, report = _timed_cycle(db)
+            times.append(ms)
+            pushed += report.pushed
+            pulled_n += report.pulled
+        if pushed != 100 * edit_rounds or report.pending_ops:
+            raise RuntimeError(f"incremental sync pushed {pushed} of {100 * edit_rounds} edits")
+        value = statistics.median(times)
+        row = Row("incremental sync of 100 edits, full DB", value, "ms median", statistics.median(full),
+                  "< 1,000 ms; grows with changes", value < 1000, baseline_name="no-op sync, full DB",
+                  note=f"{edit_rounds} rounds; pushed {pushed}, pulled {pulled_n}")
+        show(row)
+        rows.append(row)
+    finally:
+        db.conn.close()
+        empty.conn.close()
+    return rows
+
+
+def _timed_cycle(db: Any) -> tuple[float, Any]:
+    from desmig_desktop.services.sync_service import run_cycle
+
+    start = time.perf_counter()
+    report = run_cycle(db)
+    return (time.perf_counter() - start) * 1000, report

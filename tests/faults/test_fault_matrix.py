@@ -1,0 +1,388 @@
+"""The DESIGN §4 fault matrix. Every case ends with the whole invariant suite after recovery
+(``quiescent=True``), and checks the always-true invariants right after the fault as well."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from desmig_desktop.store import sync_store as st
+from desmig_desktop.sync.client import SyncClient, make_retry, make_session
+from desmig_desktop.sync.errors import ErrorKind, SyncError
+from desmig_desktop.sync.hooks import CRASH_EXIT_CODE, CRASH_POINTS
+from tests.faults.proxy import TcpProxy, times
+from tests.sync.harness import VILLAGE_1, VILLAGE_2, Device, HqServer, only, skewed_clock
+from tests.sync.invariants import InvariantChecker
+
+pytestmark = pytest.mark.e2e
+
+
+def officers_with_work(server: HqServer, make_device) -> tuple[Device, Device]:
+    """ana and budi share village 1; both synced once, then both edited offline: creates, edits
+    of the other's records (one field on both sides: a conflict), a delete."""
+    ana, budi = make_device("ana"), make_device("budi")
+    ana.login(server, "ana"), budi.login(server, "budi")
+    h_ana = ana.create_household(VILLAGE_1, members=2)
+    gone = ana.create_household(VILLAGE_2)
+    h_budi = budi.create_household(VILLAGE_1)
+    ana.sync(), budi.sync(), ana.sync()
+    ana.edit("households", h_budi, notes="dicek ana")
+    ana.edit("households", h_ana, head_name="Nama versi ana")
+    ana.delete_household(gone)
+    ana.create_household(VILLAGE_1, members=1)
+    budi.edit("households", h_ana, head_name="Nama versi budi", hamlet="Dusun Budi")
+    budi.create_household(VILLAGE_1, members=3)
+    return ana, budi
+
+
+def settle(checker: InvariantChecker, devices: list[Device], *, restored: bool = False) -> None:
+    """Faults over: everyone syncs until nothing moves, then the full suite."""
+    for _round in range(2):
+        for device in devices:
+            device.sync()
+    checker.check(devices, quiescent=True, restored=restored)
+
+
+# -- the server is down, killed, restarted --------------------------------------------------------
+def test_server_down(own_hq, make_device, tmp_path):
+    checker = InvariantChecker(own_hq.db_path)
+    ana, budi = officers_with_work(own_hq, make_device)
+    budi.sync()
+    own_hq.stop()
+    started = time.monotonic()
+    with pytest.raises(SyncError) as err:
+        ana.sync()
+    assert err.value.kind is ErrorKind.NETWORK and err.value.unreachable and time.monotonic() - started < 5
+    done = ana.cli("sync", "--json")
+    assert done.returncode == 1 and json.loads(done.stdout)["error"] == "network"
+    assert len(done.stderr.strip().splitlines()) == 1
+    checker.check([ana, budi])
+    own_hq.start()
+    before = len(ana.adapter.sent)
+    assert ana.sync().pending_ops == 0
+    # No retry storm once the server is back: hello, one push batch, one pull per village.
+    assert len(ana.adapter.sent) - before <= 1 + 1 + 2, ana.adapter.sent[before:]
+    settle(checker, [ana, budi])
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.004, 0.02])
+def test_server_killed_mid_push(own_hq, make_device, delay):
+    checker = InvariantChecker(own_hq.db_path)
+    ana, budi = officers_with_work(own_hq, make_device)
+    for _ in range(12):
+        ana.create_household(VILLAGE_1, members=2)
+    st.put_state(ana.db, st.K_BATCH, 8)
+
+    def kill() -> None:
+        time.sleep(delay)
+        own_hq.kill()
+
+    proxy = TcpProxy(own_hq.port, _after(2, "/v1/sync/push", kill))  # dies with the third push in flight
+    ana.point_at(proxy.url)
+    with pytest.raises(SyncError) as err:
+        ana.sync()
+    assert err.value.kind is ErrorKind.NETWORK and err.value.partial.pushed > 0
+    checker.check([ana, budi])
+    own_hq.start()
+    proxy.close()
+    ana.point_at(own_hq.url)
+    settle(checker, [ana, budi])
+
+
+def _after(n: int, suffix: str, action):
+    seen = [0]
+
+    def rule(_method: str, path: str):
+        if path.endswith(suffix):
+            seen[0] += 1
+            if seen[0] == n + 1:
+                return action
+        return None
+    return rule
+
+
+def test_server_restarted_between_and_during_cycles(own_hq, make_device):
+    checker = InvariantChecker(own_hq.db_path)
+    ana, budi = officers_with_work(own_hq, make_device)
+    ana.sync()
+    own_hq.restart()
+    budi.sync()
+    for _ in range(6):
+        ana.create_household(VILLAGE_2)
+    st.put_state(ana.db, st.K_BATCH, 3)
+    restarted = []
+
+    def restart_once(progress) -> None:
+        if not restarted:
+            restarted.append(progress)
+            own_hq.restart()  # graceful stop + start while the cycle is between batches
+
+    report = ana.sync(progress=restart_once)
+    assert restarted and report.pending_ops == 0
+    checker.check([ana, budi])
+    settle(checker, [ana, budi])
+
+
+# -- lost responses, duplicates, truncation ------------------------------------------------------
+def test_response_lost_after_commit_by_the_transport_adapter(hq, make_device, checker):
+    ana, budi = officers_with_work(hq, make_device)
+    budi.sync()
+    ana.adapter.plan = only("/v1/sync/push", "lose", times=50)
+    with pytest.raises(SyncError):
+        ana.sync()  # every push answer lost; the pull still ran and its watermark settled the outbox
+    assert ana.pending() == 0
+    checker.check([ana, budi])
+    budi.edit("households", budi.live()[0], notes="diubah budi sesudahnya")
+    budi.sync()
+    ana.adapter.plan = lambda _r: None
+    settle(checker, [ana, budi])
+
+
+@pytest.mark.parametrize("cuts", [1, 2, 6])
+def test_response_lost_after_commit_by_a_tcp_proxy(hq, make_device, checker, cuts):
+    """1-2 cuts: urllib3's read retries resend the same body, the server skips it as a replay.
+    6 cuts: retries run out, the cycle fails, and the next one finishes the job."""
+    ana, budi = officers_with_work(hq, make_device)
+    proxy = TcpProxy(hq.port, times("cut", cuts))
+    ana.point_at(proxy.url)
+    try:
+        try:
+            report = ana.sync()
+            assert cuts < 3 and report.pending_ops == 0
+        except SyncError as err:
+            assert cuts >= 3 and err.kind is ErrorKind.NETWORK
+        assert [a for _m, _p, a in proxy.log].count("cut") == min(cuts, 3 if cuts >= 3 else cuts)
+        checker.check([ana, budi])
+        settle(checker, [ana, budi])
+        assert hq.query("SELECT count(*) AS n FROM applied_ops")[0]["n"] == len(ana.made) + len(budi.made)
+    finally:
+        proxy.close()
+
+
+def test_truncated_request_through_the_proxy_applies_nothing(hq, make_device, checker):
+    ana, budi = officers_with_work(hq, make_device)
+    proxy = TcpProxy(hq.port, times("truncate", 1))
+    ana.point_at(proxy.url)
+    try:
+        ana.sync()  # the cut request is retried whole by the transport
+        assert ("POST", "/v1/sync/push", "truncate") in proxy.log
+        checker.check([ana, budi])
+        settle(checker, [ana, budi])
+    finally:
+        proxy.close()
+
+
+def test_duplicated_concurrent_pushes_apply_once(hq, make_device, checker):
+    ana, budi = officers_with_work(hq, make_device)
+    ops = [op.wire(st.op_seq_base(ana.db)) for op in st.take_batch(ana.db, 100)]
+    st.mark_sent(ana.db, st.take_batch(ana.db, 100)[-1].op_seq)
+    token, device_id = st.state(ana.db, st.K_TOKEN), st.state(ana.db, st.K_DEVICE_ID)
+    replies, errors = [], []
+
+    def push() -> None:
+        client = SyncClient(hq.url, token, session=make_session(make_retry(0.01)))
+        try:
+            replies.append(client.push(device_id, 1, ops))
+        except SyncError as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=push) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and {r.last_op_seq for r in replies} == {ops[-1]["op_seq"]}
+    assert len({json.dumps(r.results, sort_keys=True) for r in replies}) == 1  # replays answer the stored results
+    checker.check([ana, budi])
+    settle(checker, [ana, budi])
+
+
+# -- the sync process dies ------------------------------------------------------------------------
+def test_sync_process_sigkilled_between_server_commit_and_local_ack(hq, make_device, checker, tmp_path):
+    ana, budi = officers_with_work(hq, make_device)
+    budi.sync()
+    flag = tmp_path / "reached"
+    proc = ana.popen("sync", env={"DESMIG_CRASH_AT": "push.response", "DESMIG_CRASH_MODE": "pause",
+                                  "DESMIG_CRASH_FLAG": str(flag)})
+    deadline = time.monotonic() + 60
+    while not flag.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert flag.read_text() == "push.response"
+    applied_before = hq.query("SELECT count(*) AS n FROM applied_ops")[0]["n"]
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(10) == -signal.SIGKILL
+    assert applied_before == len(ana.made) + len(budi.made)  # the server had committed the push
+    assert ana.pending() > 0  # ... and the laptop never acked it
+    checker.check([ana, budi])
+    settle(checker, [ana, budi])
+
+
+@pytest.mark.parametrize("point", [p for p in CRASH_POINTS if p != "reenqueue.in_tx"])
+def test_crash_at_each_named_step(hq, make_device, checker, point):
+    ana, budi = officers_with_work(hq, make_device)
+    budi.sync()  # so ana's pull has others' changes to apply over her pending ops
+    ana.close()
+    done = ana.cli("sync", env={"DESMIG_CRASH_AT": point})
+    assert done.returncode == CRASH_EXIT_CODE, done.stderr
+    checker.check([ana, budi])
+    again = ana.cli("sync", "--json")
+    assert again.returncode == 0, again.stderr
+    settle(checker, [ana, budi])
+
+
+# -- the server goes back in time ----------------------------------------------------------------
+@pytest.mark.parametrize("crash", [None, "reenqueue.in_tx", "push.ack.in_tx"])
+def test_server_restored_from_an_older_backup(own_hq, make_device, tmp_path, crash):
+    checker = InvariantChecker(own_hq.db_path)
+    ana, budi = officers_with_work(own_hq, make_device)
+    ana.sync(), budi.sync()
+    own_hq.backup_to(tmp_path / "backup.db")
+    ana.create_household(VILLAGE_2, members=2)
+    ana.edit("households", ana.live()[0], notes="setelah cadangan")
+    budi.create_household(VILLAGE_1)
+    ana.sync(), budi.sync(), ana.sync()
+    checker.check([ana, budi], quiescent=True)
+    own_hq.stop()
+    own_hq.restore_from(tmp_path / "backup.db")
+    own_hq.start()
+    checker.forget_versions()
+    if crash:
+        done = ana.cli("sync", env={"DESMIG_CRASH_AT": crash})
+        assert done.returncode == CRASH_EXIT_CODE, done.stderr
+    report = ana.sync()
+    assert report.pushed > 0  # the journal refilled the server
+    settle(checker, [ana, budi])
+    ana.edit("households", ana.live()[0], notes="sesudah pemulihan")
+    settle(checker, [ana, budi])  # and from here on versions only go forward again
+
+
+# -- clocks --------------------------------------------------------------------------------------
+def _clock_scenario(server: HqServer, make_device, prefix: str, skew_ana: float, skew_budi: float,
+                    monkeypatch) -> dict[str, dict]:
+    """The same edits with given laptop clock offsets (days); returns the server's data by id."""
+    import desmig_desktop.domain.ids as ids
+    import desmig_desktop.store.records as records_mod
+    import desmig_desktop.store.sync_store as store_mod
+
+    real_now = ids.utc_now
+
+    def with_clock(days: float):
+        def stamp() -> str:
+            return (skewed_clock(days)()).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        monkeypatch.setattr(records_mod, "utc_now", stamp)
+        monkeypatch.setattr(store_mod, "utc_now", stamp)
+
+    ana, budi = make_device(f"{prefix}-ana"), make_device(f"{prefix}-budi")
+    ana.login(server, "ana"), budi.login(server, "budi")
+    h1, h2 = f"{prefix}-h1", f"{prefix}-h2"
+    with_clock(skew_ana)
+    ana.create_household(VILLAGE_1, hid=h1, members=0)
+    ana.create_household(VILLAGE_1, hid=h2, members=0)
+    ana.sync(now=skewed_clock(skew_ana))
+    with_clock(skew_budi)
+    budi.sync(now=skewed_clock(skew_budi))
+    # Both records edited on both laptops; ana's clock says her edits are 6 days newer (h1) and
+    # budi captured h2 first, but budi's pushes arrive last: arrival order must decide both.
+    with_clock(skew_ana)
+    ana.edit("households", h1, head_name="ana-1")
+    with_clock(skew_budi)
+    budi.edit("households", h1, head_name="budi-1")
+    budi.edit("households", h2, head_name="budi-2")
+    with_clock(skew_ana)
+    ana.edit("households", h2, head_name="ana-2")
+    reports = [ana.sync(now=skewed_clock(skew_ana))]
+    with_clock(skew_budi)
+    reports += [budi.sync(now=skewed_clock(skew_budi))]
+    with_clock(skew_ana)
+    reports += [ana.sync(now=skewed_clock(skew_ana))]
+    monkeypatch.setattr(records_mod, "utc_now", real_now)
+    monkeypatch.setattr(store_mod, "utc_now", real_now)
+    if skew_ana or skew_budi:
+        assert all(r.warnings for r in reports)
+    checker = InvariantChecker(server.db_path)
+    settle(checker, [ana, budi])
+    return {r["id"]: json.loads(r["data"]) for r in server.query(
+        "SELECT id, data FROM records WHERE id IN (?, ?)", (h1, h2))}
+
+
+def test_device_clocks_three_days_off_change_nothing(hq, make_device, monkeypatch):
+    skewed = _clock_scenario(hq, make_device, "skew", +3, -3, monkeypatch)
+    hq.reset()
+    honest = _clock_scenario(hq, make_device, "flat", 0, 0, monkeypatch)
+    # Arrival order decides (budi's edits arrive last for both), never the laptops' clocks.
+    assert skewed["skew-h1"]["head_name"] == "budi-1" and skewed["skew-h2"]["head_name"] == "budi-2"
+    assert [skewed[f"skew-{k}"] for k in ("h1", "h2")] == [honest[f"flat-{k}"] for k in ("h1", "h2")]
+
+
+def test_server_restored_between_hello_and_push_answers_gap_and_is_refilled(own_hq, make_device, tmp_path):
+    """The restore lands after our hello: the push gets 409 ``gap`` and the engine refills from the journal."""
+    checker = InvariantChecker(own_hq.db_path)
+    ana = make_device("ana")
+    ana.login(own_hq, "ana")
+    ana.create_household(VILLAGE_1)
+    ana.sync()
+    own_hq.backup_to(tmp_path / "backup.db")
+    ana.create_household(VILLAGE_1, members=2)
+    ana.sync()
+    ana.create_household(VILLAGE_2)
+    own_hq.stop()
+    own_hq.restore_from(tmp_path / "backup.db")
+    own_hq.start()
+    stale = {"server_time": "2026-01-01T00:00:00Z", "min_schema": 1, "max_schema": 1,
+             "last_op_seq": st.last_acked(ana.db) - st.op_seq_base(ana.db), "scopes": [VILLAGE_1, VILLAGE_2]}
+    ana.adapter.plan = only("/v1/sync/hello", "reply:200:" + json.dumps(stale))
+    report = ana.sync()
+    assert ("POST", "/v1/sync/push", None) in ana.adapter.sent and report.pending_ops == 0
+    checker.forget_versions()
+    settle(checker, [ana])
+
+
+def test_village_taken_away_with_pending_work_blocks_but_loses_nothing(hq, make_device, checker):
+    """DESIGN: officers write only their scopes (403). The server refuses the *whole* push, so the
+    queue waits (nothing lost, the officer is told why) until the village is assigned back."""
+    ana = make_device("ana")
+    ana.login(hq, "ana")
+    ana.create_household(VILLAGE_2)
+    ana.sync()
+    ana.edit("households", ana.live()[0], notes="diubah sebelum desa dipindahkan")
+    ana.create_household(VILLAGE_1)
+    with hq.connect() as conn:
+        conn.execute("DELETE FROM user_scopes WHERE username = 'ana' AND village_code = ?", (VILLAGE_2,))
+    with pytest.raises(SyncError) as err:
+        ana.sync()
+    assert err.value.kind is ErrorKind.AUTH and err.value.status == 403 and "desa" in str(err.value)
+    assert ana.pending() == 3  # the edit, the new household and its member: all waiting
+    checker.check([ana])
+    with hq.connect() as conn:
+        conn.execute("INSERT INTO user_scopes (username, village_code) VALUES ('ana', ?)", (VILLAGE_2,))
+    ana.sync()
+    checker.check([ana], quiescent=True)
+
+
+def test_server_restored_while_a_laptop_only_pulled_since_the_backup(own_hq, make_device, tmp_path):
+    """budi pushed nothing after the backup, so his watermark cannot reveal the restore; his
+    cursor being ahead of the server's newest change in his village must."""
+    checker = InvariantChecker(own_hq.db_path)
+    ana, budi = officers_with_work(own_hq, make_device)
+    ana.sync(), budi.sync(), ana.sync()
+    own_hq.backup_to(tmp_path / "backup.db")
+    for _ in range(3):
+        ana.create_household(VILLAGE_1)
+    ana.sync(), budi.sync()  # budi only receives
+    own_hq.stop()
+    own_hq.restore_from(tmp_path / "backup.db")
+    own_hq.start()
+    checker.forget_versions()
+    pusat = make_device("pusat")  # HQ edits right after the restore: it takes sequence numbers budi has seen
+    pusat.login(own_hq, "pusat")
+    pusat.sync()
+    pusat.edit("households", budi.live()[0], notes="dikoreksi HQ sesudah pemulihan")
+    pusat.sync()
+    budi.sync()  # before ana refills the server
+    settle(checker, [ana, budi, pusat])

@@ -1,0 +1,111 @@
+"""Negative controls: deliberately broken sync variants the invariant suite must catch.
+
+Each scenario runs twice: with the real engine (the suite must pass — the control of the control)
+and with the broken variant (the suite must fail, for the reason named). A suite that passes a
+broken variant has no teeth.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from desmig_desktop.store import sync_store as st
+from desmig_desktop.sync.errors import SyncError
+from desmig_desktop.sync.hooks import BrokenVariant
+from tests.sync.harness import VILLAGE_1, Device, only
+from tests.sync.invariants import InvariantChecker, InvariantViolation
+
+pytestmark = pytest.mark.e2e
+
+
+def strip_autoincrement(device: Device) -> None:
+    """The third broken variant: ``sync_outbox.op_seq`` as a plain INTEGER PRIMARY KEY, which
+    restarts at 1 once the table empties."""
+    db = device.db
+    with db.atomic():
+        db.execute("ALTER TABLE sync_outbox RENAME TO sync_outbox_old")
+        db.execute("CREATE TABLE sync_outbox (op_seq INTEGER PRIMARY KEY, entity TEXT NOT NULL, record_id TEXT NOT NULL,"
+                   " kind TEXT NOT NULL, base_version INTEGER NOT NULL, fields TEXT NOT NULL, op_hash TEXT NOT NULL,"
+                   " captured_at TEXT NOT NULL, app_schema INTEGER NOT NULL)")
+        db.execute("INSERT INTO sync_outbox SELECT * FROM sync_outbox_old")
+        db.execute("DROP TABLE sync_outbox_old")
+        db.execute("CREATE INDEX idx_outbox_record ON sync_outbox(entity, record_id)")
+        db.execute("DELETE FROM sqlite_sequence WHERE name = 'sync_outbox'")
+
+
+def ack_early_scenario(hq, make_device, checker: InvariantChecker, broken: BrokenVariant | None) -> None:
+    """The push never reaches the server (refused after hello)."""
+    ana = make_device(f"ana-{broken}")
+    ana.login(hq, "ana")
+    ana.create_household(VILLAGE_1, members=2)
+    ana.adapter.plan = only("/v1/sync/push", "down", times=99)
+    with pytest.raises(SyncError):
+        ana.sync(broken=broken)
+    checker.check([ana])
+    ana.adapter.plan = lambda _r: None
+    ana.sync(broken=broken)
+    checker.check([ana], quiescent=True)
+
+
+def no_watermark_scenario(hq, make_device, checker: InvariantChecker, broken: BrokenVariant | None) -> None:
+    """ana's push answers are lost twice in a row while budi edits the same field in between."""
+    ana, budi = make_device(f"ana-{broken}"), make_device(f"budi-{broken}")
+    ana.login(hq, "ana"), budi.login(hq, "budi")
+    hid = ana.create_household(VILLAGE_1)
+    ana.sync(broken=broken), budi.sync()
+    ana.edit("households", hid, notes="versi ana")
+    ana.adapter.plan = only("/v1/sync/push", "lose", times=99)
+    with pytest.raises(SyncError):
+        ana.sync(broken=broken)
+    budi.sync()
+    budi.edit("households", hid, notes="versi budi, sesudahnya")
+    budi.sync()
+    try:
+        ana.sync(broken=broken)  # the real engine has nothing left to push: no error
+    except SyncError:
+        pass
+    ana.adapter.plan = lambda _r: None
+    ana.sync(broken=broken), budi.sync(), ana.sync(broken=broken)
+    checker.check([ana, budi], quiescent=True)
+
+
+def plain_op_seq_scenario(hq, make_device, checker: InvariantChecker, broken: bool) -> None:
+    """The outbox empties after a sync; then one more edit."""
+    ana = make_device(f"ana-{broken}")
+    ana.login(hq, "ana")
+    if broken:
+        strip_autoincrement(ana)
+    hid = ana.create_household(VILLAGE_1)
+    ana.sync()
+    assert ana.pending() == 0
+    ana.edit("households", hid, notes="suntingan sesudah antrean kosong")
+    checker.check([ana])
+    try:
+        ana.sync()
+    except SyncError:
+        pass  # the broken variant is refused as a cloned device; the suite must still say why
+    checker.check([ana], quiescent=True)
+
+
+def test_ack_before_the_server_answers_is_caught(hq, make_device, checker):
+    ack_early_scenario(hq, make_device, checker, None)
+    hq.reset()
+    with pytest.raises(InvariantViolation) as caught:
+        ack_early_scenario(hq, make_device, InvariantChecker(hq.db_path), BrokenVariant.ACK_EARLY)
+    assert "acked-lost" in caught.value.kinds(), caught.value
+
+
+def test_pull_that_ignores_the_watermark_is_caught(hq, make_device, checker):
+    no_watermark_scenario(hq, make_device, checker, None)
+    hq.reset()
+    with pytest.raises(InvariantViolation) as caught:
+        no_watermark_scenario(hq, make_device, InvariantChecker(hq.db_path), BrokenVariant.NO_WATERMARK)
+    assert "diverged" in caught.value.kinds(), caught.value
+
+
+def test_op_seq_without_autoincrement_is_caught(hq, make_device, checker):
+    plain_op_seq_scenario(hq, make_device, checker, False)
+    hq.reset()
+    with pytest.raises(InvariantViolation) as caught:
+        plain_op_seq_scenario(hq, make_device, InvariantChecker(hq.db_path), True)
+    assert "exactly-once" in caught.value.kinds(), caught.value
