@@ -12,7 +12,9 @@ come from one snapshot.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -51,12 +53,29 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
     raise ValueError(f"unsupported database backend {backend!r}; use sqlite:/// or postgresql+psycopg://")
 
 
+def _set_wal(cursor: Any) -> None:
+    """Switch to WAL, retrying: on a brand-new file several starters race for the exclusive lock
+    this needs, and SQLite answers "database is locked" at once instead of waiting on the busy
+    timeout (seen in CI with three concurrent migrators)."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
 def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _set_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
