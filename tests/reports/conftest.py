@@ -15,7 +15,7 @@ os.environ.setdefault("DESMIG_HQ_ARGON2_FAST", "1")  # before any app is built
 
 from desmig_server.db.engine import Database  # noqa: E402
 from desmig_server.db.migrations import migrate  # noqa: E402
-from tests.server.conftest import PG_ENV, pg_schema_url  # noqa: E402
+from tests.server.conftest import PG_ENV, make_sqlite_template, pg_schema_url  # noqa: E402
 from tests.server.support import reset_data  # noqa: E402
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -23,13 +23,7 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 @pytest.fixture(scope="session")
 def reports_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("hq-reports-template") / "hq.db"
-    db = Database(f"sqlite:///{path}")
-    migrate(db)
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.dispose()
-    return path
+    return make_sqlite_template(tmp_path_factory, "hq-reports-template")
 
 
 @pytest.fixture(scope="session")

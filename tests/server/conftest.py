@@ -35,15 +35,20 @@ PG_ENV = "DESMIG_TEST_PG_URL"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(scope="session")
-def hq_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("hq-template") / "hq.db"
+def make_sqlite_template(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A migrated, checkpointed HQ SQLite file to copy per test (migrating loads 91k regions)."""
+    path = tmp_path_factory.mktemp(name) / "hq.db"
     db = Database(f"sqlite:///{path}")
     migrate(db)
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()
     return path
+
+
+@pytest.fixture(scope="session")
+def hq_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_sqlite_template(tmp_path_factory, "hq-template")
 
 
 def pg_schema_url(base_url: str, schema: str) -> str:

@@ -16,9 +16,8 @@ import pytest
 os.environ.setdefault("DESMIG_HQ_ARGON2_FAST", "1")  # before any app is built; inherited by servers
 
 from desmig_server.app import create_app  # noqa: E402
-from desmig_server.db.engine import Database  # noqa: E402
-from desmig_server.db.migrations import migrate  # noqa: E402
 from tests.reports.fixture import V1, server_create_ops, server_delete_ops  # noqa: E402
+from tests.server.conftest import make_sqlite_template  # noqa: E402
 from tests.server.support import PASSWORD, Hq, make_op  # noqa: E402
 
 with warnings.catch_warnings():
@@ -32,13 +31,7 @@ DEMO_VILLAGES = ("32.01.01.1001", "32.01.01.1002", "32.01.02.2001", "33.02.01.20
 
 @pytest.fixture(scope="session")
 def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("hq-web-template") / "hq.db"
-    db = Database(f"sqlite:///{path}")
-    migrate(db)
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.dispose()
-    return path
+    return make_sqlite_template(tmp_path_factory, "hq-web-template")
 
 
 def _users(hq: Hq) -> None:
