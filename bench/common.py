@@ -12,7 +12,6 @@ import os
 import platform
 import resource
 import sqlite3
-import statistics
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path

@@ -417,6 +417,11 @@ def _db_value(kind: Kind, value: Any) -> Any:
     return value
 
 
+# Per entity: (field key, is a boolean field) in column order, and the keys that are not "extra".
+_ROW_PLAN = {name: tuple((f.key, f.kind is Kind.BOOL) for f in spec.fields) for name, spec in ENTITIES.items()}
+_KNOWN_KEYS = {name: frozenset(spec.keys) | frozenset(COMMON_COLUMNS) for name, spec in ENTITIES.items()}
+
+
 def _apply_record(db: Database, rec: ServerRecord, now: str, pending: Sequence[tuple[str, str]],
                   before: dict[str, Any] | None, inserts: dict[str, list[dict[str, Any]]]) -> set[str]:
     """Overwrite with the server's copy, then lay the fields of still-pending ops over it.
@@ -426,8 +431,16 @@ def _apply_record(db: Database, rec: ServerRecord, now: str, pending: Sequence[t
     """
     spec = ENTITIES[rec.entity]
     data = rec.data
-    row: dict[str, Any] = {f.key: _db_value(f.kind, data.get(f.key)) for f in spec.fields}
-    extra = {k: v for k, v in data.items() if not spec.has(k) and k not in COMMON_COLUMNS}
+    row: dict[str, Any] = {}
+    for key, is_bool in _ROW_PLAN[rec.entity]:  # ``_db_value`` inlined: this runs per field of every record
+        value = data.get(key)
+        if value is True or value is False:
+            value = int(value)
+        elif is_bool and value is not None:
+            value = int(bool(value))
+        row[key] = value
+    known = _KNOWN_KEYS[rec.entity]
+    extra = {k: v for k, v in data.items() if k not in known}
     deleted = rec.deleted
     for kind, fields in pending:
         if kind == "delete":
