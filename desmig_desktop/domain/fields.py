@@ -7,6 +7,7 @@ A new question is one new entry here plus a store migration.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -64,9 +65,10 @@ class FieldSpec:
     list_column: bool = False
     help_id: str = ""
 
-    @property
-    def choice_values(self) -> tuple[str, ...]:
-        return tuple(c.value for c in self.choices)
+    @functools.cached_property
+    def choice_values(self) -> frozenset[str]:
+        """The allowed stored values (computed once: validation asks for every field of every op)."""
+        return frozenset(c.value for c in self.choices)
 
     def choice_label(self, value: str, lang: str = "id") -> str:
         for c in self.choices:

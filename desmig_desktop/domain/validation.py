@@ -7,13 +7,14 @@ may be raw (strings from a form or a CSV cell); the result carries the normalise
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
 from desmig_desktop.domain import umkm
-from desmig_desktop.domain.fields import EntitySpec, FieldSpec, Kind, entity
+from desmig_desktop.domain.fields import ENTITIES, EntitySpec, FieldSpec, Kind, entity
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.nik import parse_nik
 from desmig_desktop.domain.reference import is_kemendagri_code, load_countries
@@ -142,11 +143,29 @@ def _coerce_bool(raw: Any) -> bool:
     raise CoerceError(_("Harus Ya atau Tidak."))
 
 
+# Kinds whose stored form is the stripped text itself (``coerce``'s fast path for string input).
+_TEXT_KINDS = frozenset({Kind.TEXT, Kind.CHOICE, Kind.NIK, Kind.KK, Kind.REGION, Kind.DIGITS, Kind.REF})
+
+
 def coerce(spec: FieldSpec, raw: Any) -> Any:
     """Normalise one raw value to its stored form; ``None`` for empty; ``CoerceError`` if malformed."""
-    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+    if raw is None:
         return None
     kind = spec.kind
+    if type(raw) is str:
+        text = raw.strip()
+        if not text:
+            return None
+        if kind in _TEXT_KINDS:  # nearly every value validated: one strip and one regex scan
+            if _CONTROL_RE.search(text):
+                raise CoerceError(_("Berisi karakter kontrol yang tidak diizinkan."))
+            return text
+    return _coerce_slow(spec, kind, raw)
+
+
+def _coerce_slow(spec: FieldSpec, kind: Kind, raw: Any) -> Any:
+    if isinstance(raw, str) and raw.strip() == "":
+        return None
     if kind in (Kind.INT,):
         return _coerce_int(raw)
     if kind is Kind.MONEY:
@@ -185,51 +204,90 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
     return text
 
 
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    return frozenset(c.code for c in load_countries())
+
+
+def _check_choice(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
+    if value not in spec.choice_values:
+        v.hard(spec.key, "choice", _("Pilihan tidak dikenal: {value}", value=value))
+
+
+def _check_nik(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
+    _parts, message = parse_nik(value)
+    if message:
+        v.hard(spec.key, "nik", message)
+
+
+def _check_kk(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
+    if len(value) != 16 or not (value.isascii() and value.isdigit()):
+        v.hard(spec.key, "kk", _("No. KK harus tepat 16 digit angka."))
+
+
+def _check_region(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
+    if not is_kemendagri_code(value) or value.count(".") != 3:
+        v.hard(spec.key, "region_format", _(
+            "Kode desa harus format Kemendagri PP.KK.CC.DDDD (contoh 32.01.05.2003), bukan kode BPS."))
+    elif lookup is not None and not lookup.village_exists(value):
+        v.hard(spec.key, "region_unknown", _("Kode desa {code} tidak ada dalam daftar wilayah Kemendagri.",
+                                             code=value))
+
+
+def _check_country(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
+    if value not in _country_codes():
+        v.hard(spec.key, "country", _("Kode negara tidak dikenal: {value}", value=value))
+
+
+def _check_phone(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
+    if not _PHONE_RE.match(value):
+        v.hard(spec.key, "phone", _("No. HP harus diawali 0, 62 atau +62 dan berisi 8–15 digit."))
+
+
+def _check_digits(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
+    if not (value.isascii() and value.isdigit()):
+        v.hard(spec.key, "digits", _("Hanya boleh berisi angka."))
+    elif spec.length is not None and len(value) != spec.length:
+        v.hard(spec.key, "length", _("Harus tepat {count} digit.", count=spec.length))
+
+
+def _check_date(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
+    day = dt.date.fromisoformat(value)
+    if day > today:
+        v.hard(spec.key, "future", _("Tanggal tidak boleh di masa depan."))
+    elif day.year < 1900:
+        v.hard(spec.key, "too_old", _("Tanggal tidak masuk akal (sebelum 1900)."))
+
+
+def _check_bounds(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
+    if spec.minimum is not None and value < spec.minimum:
+        v.hard(spec.key, "min", _("Tidak boleh kurang dari {value}.", value=spec.minimum))
+    if spec.maximum is not None and value > spec.maximum:
+        v.hard(spec.key, "max", _("Tidak boleh lebih dari {value}.", value=spec.maximum))
+
+
+_KIND_CHECKS = {
+    Kind.CHOICE: _check_choice, Kind.NIK: _check_nik, Kind.KK: _check_kk, Kind.REGION: _check_region,
+    Kind.COUNTRY: _check_country, Kind.PHONE: _check_phone, Kind.DIGITS: _check_digits, Kind.DATE: _check_date,
+    Kind.INT: _check_bounds, Kind.MONEY: _check_bounds, Kind.FLOAT: _check_bounds,
+}
+
+
 def _check_kind(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
-    key, kind = spec.key, spec.kind
     if spec.max_length is not None and isinstance(value, str) and len(value) > spec.max_length:
-        v.hard(key, "too_long", _("Paling banyak {count} karakter.", count=spec.max_length))
-    if kind is Kind.CHOICE and value not in spec.choice_values:
-        v.hard(key, "choice", _("Pilihan tidak dikenal: {value}", value=value))
-    elif kind is Kind.NIK:
-        _parts, message = parse_nik(value)
-        if message:
-            v.hard(key, "nik", message)
-    elif kind is Kind.KK:
-        if len(value) != 16 or not (value.isascii() and value.isdigit()):
-            v.hard(key, "kk", _("No. KK harus tepat 16 digit angka."))
-    elif kind is Kind.REGION:
-        if not is_kemendagri_code(value) or value.count(".") != 3:
-            v.hard(key, "region_format", _(
-                "Kode desa harus format Kemendagri PP.KK.CC.DDDD (contoh 32.01.05.2003), bukan kode BPS."))
-        elif lookup is not None and not lookup.village_exists(value):
-            v.hard(key, "region_unknown", _("Kode desa {code} tidak ada dalam daftar wilayah Kemendagri.", code=value))
-    elif kind is Kind.COUNTRY:
-        if value not in {c.code for c in load_countries()}:
-            v.hard(key, "country", _("Kode negara tidak dikenal: {value}", value=value))
-    elif kind is Kind.PHONE:
-        if not _PHONE_RE.match(value):
-            v.hard(key, "phone", _("No. HP harus diawali 0, 62 atau +62 dan berisi 8–15 digit."))
-    elif kind is Kind.DIGITS:
-        if not (value.isascii() and value.isdigit()):
-            v.hard(key, "digits", _("Hanya boleh berisi angka."))
-        elif spec.length is not None and len(value) != spec.length:
-            v.hard(key, "length", _("Harus tepat {count} digit.", count=spec.length))
-    elif kind is Kind.DATE:
-        if dt.date.fromisoformat(value) > today:
-            v.hard(key, "future", _("Tanggal tidak boleh di masa depan."))
-        elif dt.date.fromisoformat(value).year < 1900:
-            v.hard(key, "too_old", _("Tanggal tidak masuk akal (sebelum 1900)."))
-    if kind in (Kind.INT, Kind.MONEY, Kind.FLOAT):
-        if spec.minimum is not None and value < spec.minimum:
-            v.hard(key, "min", _("Tidak boleh kurang dari {value}.", value=spec.minimum))
-        if spec.maximum is not None and value > spec.maximum:
-            v.hard(key, "max", _("Tidak boleh lebih dari {value}.", value=spec.maximum))
+        v.hard(spec.key, "too_long", _("Paling banyak {count} karakter.", count=spec.max_length))
+    check = _KIND_CHECKS.get(spec.kind)
+    if check is not None:
+        check(v, spec, value, today, lookup)
 
 
 def _relevant(spec: FieldSpec, values: Mapping[str, Any]) -> bool:
     rel = spec.relevant
     return rel is None or rel.of_parent or values.get(rel.field) in rel.values
+
+
+# Per entity, the fields validation reads (derived ones are computed by the cross checks).
+_INPUT_FIELDS = {name: tuple(f for f in spec.fields if f.kind is not Kind.DERIVED) for name, spec in ENTITIES.items()}
 
 
 def validate(
@@ -244,23 +302,26 @@ def validate(
     """Validate a whole record (all its fields); unknown keys are hard errors."""
     spec = entity(entity_name)
     today = today or dt.date.today()
-    v = Validation(values={})
+    values: dict[str, Any] = {}
+    v = Validation(values=values)
     for key in raw:
         if not spec.has(key):
             v.hard(key, "unknown_field", _("Isian tidak dikenal: {field}", field=key))
-    for fs in spec.fields:
-        if fs.kind is Kind.DERIVED:
-            continue
+    for fs in _INPUT_FIELDS[entity_name]:
         try:
             value = coerce(fs, raw.get(fs.key))
         except CoerceError as exc:
             v.hard(fs.key, "format", str(exc))
             continue
-        if value is not None and not _relevant(fs, {**raw, **v.values}):
-            value = None  # an answer to a question that no longer applies is dropped
-        v.values[fs.key] = value
+        rel = fs.relevant
+        if value is not None and rel is not None and not rel.of_parent:
+            # the question's condition, read from the values so far, else from the raw input
+            answer = values[rel.field] if rel.field in values else raw.get(rel.field)
+            if answer not in rel.values:
+                value = None  # an answer to a question that no longer applies is dropped
+        values[fs.key] = value
         if value is None:
-            if fs.required and _relevant(fs, v.values):
+            if fs.required and _relevant(fs, values):
                 v.hard(fs.key, "required", _("Wajib diisi."))
             continue
         _check_kind(v, fs, value, today, lookup)
