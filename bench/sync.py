@@ -216,16 +216,16 @@ def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path
     return SyncResult(rows, push, pull, pulled)
 
 
-AUDIT_SAMPLE = 2_000_000  # audit rows inserted for the all-rows baseline; the rest is extrapolated
+AUDIT_SAMPLE = 2_000_000  # history rows inserted for the all-rows baseline; the rest is extrapolated
 
 
 def _push_all_rows(server_db: Path, hq_template: Path, raw_db: Path, push: Measured, label: str) -> Row:
     """Context for the push row: a raw executemany of *every* row the push commits — records,
-    applied_ops and the field-level audit trail (~12 rows per record) — not only the records."""
+    applied_ops and the change history (one row per record) — not only the records."""
     copy_db(hq_template, raw_db)
     conn = sqlite3.connect(server_db)
     device = conn.execute("SELECT device_id, username, device_name, token_hash, created_at FROM devices").fetchall()
-    audit_total = int(conn.execute("SELECT count(*) FROM audit").fetchone()[0])
+    audit_total = int(conn.execute("SELECT count(*) FROM record_history").fetchone()[0])
     conn.close()
     target = sqlite3.connect(raw_db)
     with target:
@@ -235,9 +235,9 @@ def _push_all_rows(server_db: Path, hq_template: Path, raw_db: Path, push: Measu
                            " revoked) VALUES (?, ?, ?, ?, ?, 0, 0)", device)
     target.close()
     tables = []
-    for table, order in (("records", "server_seq"), ("applied_ops", "op_seq"), ("audit", "id")):
-        columns = [c for c in _columns(server_db, table) if not (table == "audit" and c == "id")]
-        limit = f" LIMIT {AUDIT_SAMPLE}" if table == "audit" else ""
+    for table, order in (("records", "server_seq"), ("applied_ops", "op_seq"), ("record_history", "id")):
+        columns = [c for c in _columns(server_db, table) if not (table == "record_history" and c == "id")]
+        limit = f" LIMIT {AUDIT_SAMPLE}" if table == "record_history" else ""
         tables.append((table, columns, _sqlite_rows(server_db, f"SELECT {', '.join(columns)} FROM {table}"
                                                                f" ORDER BY {order}{limit}")))
     count, seconds = raw_insert(raw_db, tables)
@@ -247,8 +247,8 @@ def _push_all_rows(server_db: Path, hq_template: Path, raw_db: Path, push: Measu
     rate = push.records / seconds
     raw_db.unlink(missing_ok=True)
     row = Row(f"push {label}, vs every row it writes", push.rate, "records/s", rate,
-              "context (no §7 target)", None, baseline_name="raw executemany of records + applied_ops + audit rows",
-              note=f"{audit_total} audit rows ({audit_total / max(1, push.records):.1f} per record)"
+              "context (no §7 target)", None, baseline_name="raw executemany of records + applied_ops + history rows",
+              note=f"{audit_total} history rows ({audit_total / max(1, push.records):.1f} per record)"
                    + (f", {sampled} inserted, rest extrapolated" if audit_total > sampled else ""))
     show(row)
     return row

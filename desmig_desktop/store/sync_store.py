@@ -190,10 +190,18 @@ def _op(row: Sequence[Any]) -> OutboxOp:
     return OutboxOp(int(row[0]), row[1], row[2], row[3], int(row[4]), json.loads(row[5]), row[6], row[7], int(row[8]))
 
 
-def take_batch(db: Database, limit: int) -> list[OutboxOp]:
-    """The oldest ``limit`` outbox ops, in op_seq order (the server needs them without holes)."""
-    cur = db.execute(f"SELECT {_OP_COLUMNS} FROM sync_outbox ORDER BY op_seq LIMIT ?", [limit])
+def take_batch(db: Database, limit: int, *, after: int = 0) -> list[OutboxOp]:
+    """The oldest ``limit`` outbox ops above ``after``, in op_seq order (the server needs them
+    without holes; ``after`` skips a batch already sent whose reply is not applied yet)."""
+    cur = db.execute(f"SELECT {_OP_COLUMNS} FROM sync_outbox WHERE op_seq > ? ORDER BY op_seq LIMIT ?",
+                     [after, limit])
     return [_op(r) for r in cur.fetchall()]
+
+
+def first_pending(db: Database) -> int | None:
+    """The op_seq of the oldest op in the outbox, if any."""
+    row = db.execute("SELECT min(op_seq) FROM sync_outbox").fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 def pending_count(db: Database) -> int:

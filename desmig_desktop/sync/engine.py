@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.client import SyncClient
 from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
 from desmig_desktop.sync.hooks import BrokenVariant, broken_variant, crash_point
-from desmig_desktop.sync.protocol import Hello, PullPage
+from desmig_desktop.sync.protocol import Hello, PullPage, PushReply
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,12 @@ class CycleReport:
     def attention(self) -> ErrorKind | None:
         """``REJECTED`` when the officer has records to fix, else nothing to show."""
         return ErrorKind.REJECTED if self.rejected else None
+
+
+@dataclass
+class _PushProgress:
+    total: int
+    done: int = 0
 
 
 @dataclass
@@ -236,46 +242,82 @@ class SyncEngine:
 
     # -- push -------------------------------------------------------------------------------
     def push_all(self, tally: _Tally | None = None) -> None:
-        """Push until the outbox is empty (or cancelled)."""
+        """Push until the outbox is empty (or cancelled).
+
+        Requests go one at a time, each after the previous reply (the server needs the ops in
+        order, without holes), but the reply of batch N is applied locally while batch N+1 is
+        already on its way: the laptop's ack work overlaps the server's work on the next batch.
+        Batch N+1 is taken after N's last op, so nothing is sent twice; if the process dies
+        before N's ack is applied, N is simply a replay next time (the lost-reply path). An op
+        in N+1 on a record acked by N keeps its base version — as two ops on one record in the
+        same batch do — which the server handles the same way.
+        """
         tally = tally or _Tally()
         total = st.pending_count(self.db)
-        done = gap_recoveries = 0
-        while not self._cancelled(tally):
-            batch = st.take_batch(self.db, self.batch)
-            if not batch:
-                return
-            base = self.base
-            st.mark_sent(self.db, batch[-1].op_seq)
-            if self.broken is BrokenVariant.ACK_EARLY:
-                st.apply_ack(self.db, batch[-1].op_seq, [])
-            self.crash("push.batch_taken")
-            try:
-                reply = self.client.push(self.device_id, APP_SCHEMA, [op.wire(base) for op in batch])
-            except SyncError as exc:
-                if (exc.timeout or exc.too_large) and self.batch > 1:
-                    self._set_batch(max(1, min(self.batch, len(batch)) // 2))
-                    log.info("push batch halved to %d after %s", self.batch, exc.detail)
-                    continue
-                if exc.code == "gap" and exc.server_watermark is not None and gap_recoveries < MAX_GAP_RECOVERIES:
-                    gap_recoveries += 1
-                    self._recover_gap(exc.server_watermark + base, batch[0].op_seq)
-                    continue
-                raise
-            self.crash("push.response")
-            watermark = reply.last_op_seq + base
-            if watermark > st.max_op_seq_allocated(self.db):
-                raise device_mismatch_error(f"push reply watermark {watermark} beyond our last op")
-            summary = st.apply_ack(self.db, watermark, reply.outcomes(base), crash=self.crash)
-            self.crash("push.acked")
-            if summary.acked == 0:
-                raise SyncError(ErrorKind.SERVER, detail=f"push acknowledged nothing (watermark {watermark})")
-            tally.pushed += summary.acked
-            tally.conflicts += summary.conflicts
-            tally.rejected += summary.rejected
-            done += summary.acked
-            self.progress(Progress("push", done, max(total, done)))
-            if len(batch) == self.batch and self.batch < MAX_BATCH:
-                self._set_batch(min(MAX_BATCH, self.batch + max(1, self.batch // 2)))
+        progress = _PushProgress(total)
+        gap_recoveries = 0
+        unacked: tuple[list[st.OutboxOp], PushReply, int] | None = None  # a reply to apply
+        after = 0  # the last op sent whose reply is not applied yet
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="desmig-push") as sender:
+            while True:
+                batch = [] if self._cancelled(tally) else st.take_batch(self.db, self.batch, after=after)
+                sending: Future[PushReply] | None = None
+                base = self.base
+                if batch:
+                    st.mark_sent(self.db, batch[-1].op_seq)
+                    if self.broken is BrokenVariant.ACK_EARLY:
+                        st.apply_ack(self.db, batch[-1].op_seq, [])
+                    self.crash("push.batch_taken")
+                    sending = sender.submit(self.client.push, self.device_id, APP_SCHEMA,
+                                            [op.wire(base) for op in batch])
+                if unacked is not None:
+                    try:
+                        self._apply_push_reply(*unacked, tally, progress)
+                    except BaseException:
+                        if sending is not None:
+                            sending.cancel()
+                            wait([sending])  # the request in flight ends before we give up
+                        raise
+                    unacked = None
+                if sending is None:
+                    return
+                try:
+                    reply = sending.result()
+                except SyncError as exc:
+                    after = 0  # nothing is in flight now: start again from the oldest pending op
+                    if (exc.timeout or exc.too_large) and self.batch > 1:
+                        self._set_batch(max(1, min(self.batch, len(batch)) // 2))
+                        log.info("push batch halved to %d after %s", self.batch, exc.detail)
+                        continue
+                    if exc.code == "gap" and exc.server_watermark is not None and gap_recoveries < MAX_GAP_RECOVERIES:
+                        gap_recoveries += 1
+                        first = st.first_pending(self.db)
+                        if first is not None and first < batch[0].op_seq:
+                            continue  # the previous reply acked less than it sent: resend from there
+                        self._recover_gap(exc.server_watermark + base, batch[0].op_seq)
+                        continue
+                    raise
+                self.crash("push.response")
+                unacked = (batch, reply, base)
+                after = batch[-1].op_seq
+
+    def _apply_push_reply(self, batch: list[st.OutboxOp], reply: PushReply, base: int, tally: _Tally,
+                          progress: _PushProgress) -> None:
+        watermark = reply.last_op_seq + base
+        if watermark > st.max_op_seq_allocated(self.db):
+            raise device_mismatch_error(f"push reply watermark {watermark} beyond our last op")
+        summary = st.apply_ack(self.db, watermark, reply.outcomes(base), crash=self.crash)
+        self.crash("push.acked")
+        if summary.acked == 0 and watermark < batch[-1].op_seq:
+            # (0 is fine when the previous reply's watermark already covered this batch: replays)
+            raise SyncError(ErrorKind.SERVER, detail=f"push acknowledged nothing (watermark {watermark})")
+        tally.pushed += summary.acked
+        tally.conflicts += summary.conflicts
+        tally.rejected += summary.rejected
+        progress.done += summary.acked
+        self.progress(Progress("push", progress.done, max(progress.total, progress.done)))
+        if len(batch) == self.batch and self.batch < MAX_BATCH:
+            self._set_batch(min(MAX_BATCH, self.batch + max(1, self.batch // 2)))
 
     def _set_batch(self, size: int) -> None:
         self.batch = size

@@ -25,8 +25,9 @@ def history(
     ctx: Ctx,
     entity: Entity,
     record_id: Annotated[str, Path(pattern=ID_PATTERN)],
-    after: Annotated[int, Query(ge=0, le=MAX_INT64, description="audit id cursor (exclusive)")] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    after: Annotated[int, Query(ge=0, le=MAX_INT64, description="history row id cursor (exclusive)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description=(
+        "history rows per page (one per op and record; its fields are separate entries)"))] = 500,
 ) -> JSONResponse:
     """Who changed which field from what to what, and when — oldest first.
 

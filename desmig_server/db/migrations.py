@@ -9,8 +9,8 @@ branches — we would not use).
 Rules: never edit a released step; add a new one. Steps that create tables take the definition
 from ``tables.py`` only while no later step has altered that table; once one does, the creating
 step gets a frozen copy of the definition it created (step 1 keeps v1 ``devices`` in
-``_v1_metadata`` because step 3 added columns; step 3 creates ``audit`` and would need the same
-if a later step altered it). The drift test, which migrates a fresh DB and compares it with
+``_v1_metadata`` because step 3 added columns; step 3's ``audit``, replaced by step 4, is
+frozen in ``_v3_audit``). The drift test, which migrates a fresh DB and compares it with
 ``tables.metadata``, fails until you do. Concurrent starters (several workers) serialise on a PostgreSQL advisory
 lock or SQLite's ``BEGIN IMMEDIATE`` and re-check the applied version inside the lock.
 """
@@ -18,6 +18,7 @@ lock or SQLite's ``BEGIN IMMEDIATE`` and re-check the applied version inside the
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -29,9 +30,12 @@ from sqlalchemy import (
     Column,
     Connection,
     ForeignKey,
+    Index,
+    Integer,
     MetaData,
     String,
     Table,
+    Text,
     insert,
     select,
     text,
@@ -120,13 +124,71 @@ def _token_expiry_and_audit(conn: Connection) -> None:
         if index.name == "ix_devices_prev_token_hash":
             index.create(conn)
     conn.execute(update(t.devices).values(token_expires_at=time.time() + Settings().token_ttl_s))
-    t.audit.create(conn)
+    _v3_audit().create(conn)
+
+
+def _v3_audit() -> Table:
+    """The field history as step 3 created it: one row per changed field (replaced by step 4)."""
+    return Table(
+        "audit", MetaData(),
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("entity", String(16), nullable=False),
+        Column("record_id", String(64), nullable=False),
+        Column("scope", String(13), nullable=False),
+        Column("version", BigInteger, nullable=False),
+        Column("username", String(64), nullable=False),
+        Column("device_id", String(36), nullable=False),
+        Column("role", String(16), nullable=False),
+        Column("op_seq", BigInteger),
+        Column("at", String(32), nullable=False),
+        Column("field", String(64), nullable=False),
+        Column("old_value", Text),
+        Column("new_value", Text),
+        Column("outcome", String(16), nullable=False),
+        Index("ix_audit_record", "entity", "record_id", "id"),
+    )
+
+
+_HISTORY_BATCH = 5_000
+_HISTORY_GROUP = ("entity", "record_id", "scope", "version", "username", "device_id", "role", "op_seq", "at",
+                  "outcome")
+
+
+def _history_per_change(conn: Connection) -> None:
+    """Replace the per-field ``audit`` rows by ``record_history``: one row per op and record, its
+    changed fields in one JSON object. The consecutive rows one op wrote for one record (same
+    version, author, time and outcome) become one row, in their original order."""
+    t.record_history.create(conn)
+    old = _v3_audit()
+    group: dict[str, object] | None = None
+    fields: dict[str, list[object]] = {}
+    batch: list[dict[str, object]] = []
+
+    def close() -> None:
+        if group is not None:
+            batch.append({**group, "changes": json.dumps(fields, ensure_ascii=False, sort_keys=True)})
+
+    for row in conn.execute(select(old).order_by(old.c.id)).mappings():
+        key = {k: row[k] for k in _HISTORY_GROUP}
+        if key != group:
+            close()
+            group, fields = key, {}
+            if len(batch) >= _HISTORY_BATCH:
+                conn.execute(insert(t.record_history), batch)
+                batch = []
+        fields[row["field"]] = [None if row["old_value"] is None else json.loads(row["old_value"]),
+                                None if row["new_value"] is None else json.loads(row["new_value"])]
+    close()
+    if batch:
+        conn.execute(insert(t.record_history), batch)
+    old.drop(conn)
 
 
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
     Step(3, "device_token_expiry_and_audit", _token_expiry_and_audit),
+    Step(4, "record_history_one_row_per_change", _history_per_change),
 )
 LATEST = STEPS[-1].version
 

@@ -164,8 +164,11 @@ conflicts = Table(
 # Append-only field history (migration 3): one row per field change a push or a conflict
 # resolution applied, and one per losing value of a conflict, written in the same transaction.
 # Values are personal data: they live here only, never in a log line.
-audit = Table(
-    "audit", metadata,
+record_history = Table(
+    # The append-only change history: one row per op (or conflict resolution) and record it
+    # changed, with the changed fields as one JSON object — not one row per field, which made
+    # the history ~12 rows per pushed record and the largest cost of a push.
+    "record_history", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("entity", String(16), nullable=False),
     Column("record_id", String(64), nullable=False),
@@ -176,13 +179,12 @@ audit = Table(
     Column("role", String(16), nullable=False),
     Column("op_seq", BigInteger),  # NULL for a change made by resolving a conflict
     Column("at", String(32), nullable=False),  # server time (UTC); device clocks are never trusted
-    Column("field", String(64), nullable=False),  # "deleted" for deletion and revival
-    Column("old_value", Text),  # JSON
-    Column("new_value", Text),  # JSON
-    # applied | conflict_won (applied over a concurrent change: old_value is the losing value) |
-    # conflict_lost (not applied: new_value is the losing value) | cascade (deleted with its parent)
+    # applied | conflict_won (applied over a concurrent change: the old values are the losing ones) |
+    # conflict_lost (not applied: the new values are the losing ones) | cascade (deleted with its parent)
     Column("outcome", String(16), nullable=False),
-    Index("ix_audit_record", "entity", "record_id", "id"),
+    # JSON object {field: [old, new]}, keys sorted; "deleted" for deletion and revival
+    Column("changes", Text, nullable=False),
+    Index("ix_record_history_record", "entity", "record_id", "id"),
 )
 
 seq_counter = Table(
@@ -192,4 +194,4 @@ seq_counter = Table(
 )
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
-DATA_TABLES = (audit, applied_ops, conflicts, records, devices, user_scopes, login_attempts, users)
+DATA_TABLES = (record_history, applied_ops, conflicts, records, devices, user_scopes, login_attempts, users)

@@ -289,13 +289,20 @@ class OpApplier:
             rec.data, rec.parent_id = values, parent_id
         version = rec.version
         won = {c.field for c in clashes if c.incoming_won}
+        applied = self.audit.fields(op, rec.scope, version, APPLIED)
         if reviving:
-            self.audit.change(op, rec.scope, version, "deleted", True, False, APPLIED)
+            applied["deleted"] = [True, False]
         me = self._me(version).as_json()  # one list shared by the fields this op changed (never mutated)
-        for k in changed:
-            rec.fmeta[k] = me
-            self.audit.change(op, rec.scope, version, k, before.get(k), values.get(k),
-                              CONFLICT_WON if k in won else APPLIED)
+        fmeta = rec.fmeta
+        if won:
+            won_over = self.audit.fields(op, rec.scope, version, CONFLICT_WON)
+            for k in changed:
+                fmeta[k] = me
+                (won_over if k in won else applied)[k] = [before.get(k), values.get(k)]
+        else:
+            for k in changed:
+                fmeta[k] = me
+                applied[k] = [before.get(k), values.get(k)]
         for c in clashes:
             if c.incoming_won:
                 self._conflict(rec.entity, rec.id, rec.scope, c.field, "conflict", winning=values.get(c.field),

@@ -60,6 +60,8 @@ def plan_merge(
         fields: the op's changed fields (raw client values).
         same_value: ``(field, raw_incoming, stored)`` -> equal after normalisation.
     """
+    if not fmeta:  # a new record: nothing stored to clash with (most ops of a first push)
+        return MergePlan(apply=dict(fields))
     plan = MergePlan()
     # "merged" (not "ok") whenever another device changed anything since the base — including a
     # revive (the state entry) — so a client knows the acked version is not safe to rebase on.

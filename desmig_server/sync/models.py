@@ -86,7 +86,7 @@ class HelloReply(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    id: int = Field(description="audit row id (the `after` cursor)")
+    id: int = Field(description="history row id (the `after` cursor); the fields one op changed share it")
     at: str = Field(description="server time (UTC) of the change")
     version: int = Field(description="record version the change produced")
     username: str

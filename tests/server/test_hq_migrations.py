@@ -3,6 +3,7 @@ several workers starting at once on an empty database migrate it exactly once.""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -123,6 +124,74 @@ def test_upgrading_keeps_registered_devices_logged_in(tmp_path: Path, monkeypatc
         principal = authenticate(db, "old-token", time.time())
         assert principal.device_id == "d1" and principal.token_expires_at is not None
         assert principal.token_expires_at > time.time() + 80 * 24 * 3600
-        assert {c["name"] for c in inspect(db.engine).get_columns("audit")} == set(t.audit.c.keys())
+        names = inspect(db.engine).get_table_names()
+        assert "audit" not in names  # replaced by step 4
+        assert {c["name"] for c in inspect(db.engine).get_columns("record_history")} == set(
+            t.record_history.c.keys())
     finally:
         db.dispose()
+
+
+def _old_audit_row(field: str, old: str | None, new: str, *, op_seq: int | None, version: int,
+                   outcome: str = "applied") -> dict[str, object]:
+    return {"entity": "households", "record_id": "h1", "scope": "32.01.05.2003", "version": version,
+            "username": "ofc", "device_id": "d1", "role": "officer", "op_seq": op_seq,
+            "at": f"2026-01-0{version}T00:00:00Z", "field": field, "old_value": old, "new_value": new,
+            "outcome": outcome}
+
+
+def _step4_keeps_history(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desmig_server.db import migrations
+
+    db = Database(url)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(migrations, "STEPS", migrations.STEPS[:3])
+            assert migrate(db) == 3
+        old = migrations._v3_audit()
+        rows = [  # op 1 creates two fields; op 2 changes one and loses one; a resolution (no op_seq)
+            _old_audit_row("head_name", None, '"Budi"', op_seq=1, version=1),
+            _old_audit_row("rt", None, '"003"', op_seq=1, version=1),
+            _old_audit_row("rt", '"003"', '"004"', op_seq=2, version=2),
+            _old_audit_row("head_name", '"Budi"', '"Badu"', op_seq=2, version=2, outcome="conflict_lost"),
+            _old_audit_row("head_name", '"Budi"', '"Badu"', op_seq=None, version=3),
+        ]
+        with db.write() as conn:
+            conn.execute(old.insert(), rows)
+        assert migrate(db) == LATEST - 3
+        with db.read() as conn:
+            assert "audit" not in inspect(conn).get_table_names()
+            got = conn.execute(select(t.record_history.c.op_seq, t.record_history.c.version,
+                                      t.record_history.c.outcome, t.record_history.c.changes)
+                               .order_by(t.record_history.c.id)).all()
+        assert [(r.op_seq, r.version, r.outcome, json.loads(r.changes)) for r in got] == [
+            (1, 1, "applied", {"head_name": [None, "Budi"], "rt": [None, "003"]}),
+            (2, 2, "applied", {"rt": ["003", "004"]}),
+            (2, 2, "conflict_lost", {"head_name": ["Budi", "Badu"]}),
+            (None, 3, "applied", {"head_name": ["Budi", "Badu"]}),
+        ]
+    finally:
+        db.dispose()
+
+
+def test_step4_folds_the_per_field_audit_into_one_history_row_per_change_sqlite(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _step4_keeps_history(f"sqlite:///{tmp_path / 'old.db'}", monkeypatch)
+
+
+@pytest.mark.postgres
+def test_step4_folds_the_per_field_audit_into_one_history_row_per_change_postgres(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL variant skipped: set {PG_ENV}")
+    admin = Database(base)
+    with admin.write() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS desmig_step4_test CASCADE"))
+        conn.execute(text("CREATE SCHEMA desmig_step4_test"))
+    try:
+        _step4_keeps_history(pg_schema_url(base, "desmig_step4_test"), monkeypatch)
+    finally:
+        with admin.write() as conn:
+            conn.execute(text("DROP SCHEMA desmig_step4_test CASCADE"))
+        admin.dispose()

@@ -137,17 +137,20 @@ def test_ack_rebases_only_never_sent_ops(hq, make_device, checker):
     ana = make_device("ana")
     ana.login(hq, "ana")
     hid = ana.create_household(VILLAGE_1, members=0)
-    ana.edit("households", hid, notes="satu")
-    ana.edit("households", hid, notes="dua")
+    for note in ("satu", "dua", "tiga"):
+        ana.edit("households", hid, notes=note)
     st.put_state(ana.db, st.K_BATCH, 1)
-    ana.engine().push_all()  # batch 1 (the create), then it grows to 2 (both edits)
+    # batch 1: the create. Batch 2 (the first edit, still 1 op) leaves before batch 1's reply is
+    # applied (pipelined), so it keeps base 0. That ack then grows batches to 2 and rebases the
+    # two edits not sent yet; they leave together as batch 3, after which batch 2's ack (applied
+    # while batch 3 is in flight) must not touch them: a sent op's hash is fixed.
+    ana.engine().push_all()
     journal = {op.op_seq: op for op in st.journal_ops(ana.db)}
-    first, second, third = sorted(journal)
-    created = ana.db.execute("SELECT version FROM sync_journal WHERE op_seq = ?", [first]).fetchone()[0]
-    assert journal[first].base_version == 0 and created > 0
-    # Captured on top of the create (base 0) but not yet sent when the create was acked: rebased
-    # onto the version the create produced, hash recomputed (the server checks it).
-    assert journal[second].base_version == journal[third].base_version == created
+    create, first, second, third = sorted(journal)
+    created = ana.db.execute("SELECT version FROM sync_journal WHERE op_seq = ?", [create]).fetchone()[0]
+    assert created > 0
+    assert [journal[s].base_version for s in (create, first, second, third)] == [0, 0, created, created]
+    assert hq.query("SELECT count(*) AS n FROM applied_ops")[0]["n"] == 4  # each sent once
     checker.check([ana])
 
 
@@ -216,8 +219,10 @@ def test_progress_in_records_and_cancel_stops_at_a_safe_point(hq, make_device, c
     st.put_state(ana.db, st.K_BATCH, 2)
     seen: list[Progress] = []
     report = ana.sync(progress=seen.append, cancel=lambda: len(seen) >= 2)
-    assert report.cancelled and report.pending_ops == 3
-    assert [(p.phase, p.done, p.total) for p in seen] == [("push", 2, 8), ("push", 5, 8)]  # batch grows 2 → 3
+    # Cancel stops taking batches; the one already in flight (pipelined) is finished and acked.
+    # Batch 2 leaves before batch 1's ack grows the size, so sizes are 2, 2, 3.
+    assert report.cancelled and report.pending_ops == 1
+    assert [(p.phase, p.done, p.total) for p in seen] == [("push", 2, 8), ("push", 4, 8), ("push", 7, 8)]
     assert st.state(ana.db, st.K_LAST_SUCCESS) is None
     checker.check([ana])
     ana.sync()
