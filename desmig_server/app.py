@@ -90,7 +90,9 @@ def create_app(db_url: str, settings: Settings | None = None, *, run_migrations:
     _install_error_handlers(app)
     app.add_middleware(RequestBodyMiddleware, max_body_bytes=ctx.settings.max_body_bytes,
                        max_decompressed_bytes=ctx.settings.max_decompressed_bytes)
-    app.add_middleware(GZipMiddleware, minimum_size=500)
+    # Level 6 (zlib's default), not Starlette's 9: on a 1,000-record pull page 9 cost 2.7x the
+    # CPU of 6 (25 vs 9.4 ms) for ~6 % fewer bytes — more than the rest of the page's work.
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost of ours: every reply gets the headers
     return app
 

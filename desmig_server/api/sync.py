@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from desmig_server.api.deps import Caller, Ctx
 from desmig_server.api.responses import error_responses
@@ -41,4 +41,5 @@ def pull(
 ) -> JSONResponse:
     """Records of one scope changed after ``since`` (tombstones included), in commit order."""
     size = min(limit or ctx.settings.pull_default_limit, ctx.settings.pull_max_limit)
-    return JSONResponse(pull_feed.pull(ctx.db, caller, scope=scope, since=since, limit=size))
+    return Response(pull_feed.pull(ctx.db, caller, scope=scope, since=since, limit=size),
+                    media_type="application/json")

@@ -106,7 +106,7 @@ records = Table(
     Column("prev_scope", String(13)),
     Column("parent_id", String(64)),  # household_id / member_id, for cascades and reports
     Column("data", Text, nullable=False),  # JSON: every field, normalised
-    Column("fmeta", Text, nullable=False),  # JSON: {field: [version, device_id, role]}
+    Column("fmeta", Text, nullable=False),  # JSON: {field: [version, device_id, role]}, see state.encode_fmeta
     Column("version", BigInteger, nullable=False),  # = server_seq of the last change
     Column("deleted", Boolean, nullable=False, default=False),
     Column("server_seq", BigInteger, nullable=False, unique=True),

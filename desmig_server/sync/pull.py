@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,12 +17,17 @@ from desmig_server.settings import Settings
 from desmig_server.sync.push import device_watermark
 
 
-def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) -> dict[str, Any]:
-    """Records of ``scope`` changed after ``since``, oldest first, plus the device watermark.
+def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) -> bytes:
+    """Records of ``scope`` changed after ``since``, oldest first, plus the device watermark, as
+    the reply's JSON bytes.
 
     Both come from one read snapshot: had the watermark been read after the page, a push
     committing in between would let the client drop an op from its outbox as acknowledged
     while the page still shows the record without that op, and overwrite the local edit.
+
+    Each record's ``data`` is spliced in as the JSON text the push stored (``json.dumps`` of a
+    dict, so a valid JSON object) rather than decoded and encoded again, which was half the
+    cost of a page.
     """
     if not actor.can_access(scope):
         raise forbidden({"scope": scope})
@@ -41,13 +47,13 @@ def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) 
         last_op_seq = device_watermark(conn, actor.device_id)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {
-        "records": [{"entity": row.entity, "id": row.id, "data": json.loads(row.data), "version": int(row.version),
-                     "deleted": bool(row.deleted), "server_seq": int(row.server_seq)} for row in rows],
-        "next": int(rows[-1].server_seq) if rows else since,
-        "more": more,
-        "last_op_seq": last_op_seq,
-    }
+    records = ",".join(
+        f'{{"entity":{encode_basestring(row.entity)},"id":{encode_basestring(row.id)},"data":{row.data},'
+        f'"version":{int(row.version)},"deleted":{"true" if row.deleted else "false"},'
+        f'"server_seq":{int(row.server_seq)}}}' for row in rows)
+    tail = json.dumps({"next": int(rows[-1].server_seq) if rows else since, "more": more,
+                       "last_op_seq": last_op_seq})
+    return ('{"records":[' + records + "]," + tail[1:]).encode("utf-8")
 
 
 def scopes_of(db: Database, actor: Principal) -> list[str]:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from desmig_server.db import tables as t
+from desmig_server.sync.state import decode_fmeta
 
 from .support import V1, Device, Hq, household
 
@@ -27,7 +28,7 @@ STEP = st.one_of(
 
 def _state(hq: Hq, rid: str) -> tuple[dict[str, Any], dict[str, Any]]:
     row = hq.record("households", rid)
-    return json.loads(row.data), json.loads(row.fmeta)
+    return json.loads(row.data), decode_fmeta(row.fmeta)
 
 
 def _new_conflicts(hq: Hq, after: int) -> list[dict[str, Any]]:
