@@ -346,16 +346,16 @@ def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], n
         pending = _pending_fields(conn, known)
         current = _current_rows(conn, known)
         households: set[str] = set()
-        inserts: dict[str, list[dict[str, Any]]] = {}
+        inserts: dict[str, list[tuple[Any, ...]]] = {}
         for rec in known:
             households.update(_apply_record(db, rec, now, pending.get((rec.entity, rec.id), ()),
                                             current.get((rec.entity, rec.id)), inserts))
             if (rec.entity, rec.id) in waiting:
                 _fill_theirs(db, rec)
         for entity_name, new_rows in inserts.items():
-            columns = list(new_rows[0])
+            columns = _INSERT_COLUMNS[entity_name]
             conn.executemany(f"INSERT INTO {entity_name} ({', '.join(columns)}) VALUES"
-                             f" ({', '.join('?' * len(columns))})", [[r[c] for c in columns] for r in new_rows])
+                             f" ({', '.join('?' * len(columns))})", new_rows)
         applied = len(known)
         crash("pull.apply.records")
         _refresh_search(conn, sorted(households))
@@ -428,10 +428,13 @@ def _db_value(kind: Kind, value: Any) -> Any:
 # Per entity: (field key, is a boolean field) in column order, and the keys that are not "extra".
 _ROW_PLAN = {name: tuple((f.key, f.kind is Kind.BOOL) for f in spec.fields) for name, spec in ENTITIES.items()}
 _KNOWN_KEYS = {name: frozenset(spec.keys) | frozenset(COMMON_COLUMNS) for name, spec in ENTITIES.items()}
+# The columns of a pulled record's new row, in the order ``_apply_record`` builds its tuple.
+_INSERT_COLUMNS = {name: (*spec.keys, "deleted", "server_version", "updated_at", "extra", "id", "created_at")
+                   for name, spec in ENTITIES.items()}
 
 
 def _apply_record(db: Database, rec: ServerRecord, now: str, pending: Sequence[tuple[str, str]],
-                  before: dict[str, Any] | None, inserts: dict[str, list[dict[str, Any]]]) -> set[str]:
+                  before: dict[str, Any] | None, inserts: dict[str, list[tuple[Any, ...]]]) -> set[str]:
     """Overwrite with the server's copy, then lay the fields of still-pending ops over it.
 
     ``pending``: the record's outbox ops ``(kind, fields JSON)``; ``before``: its stored row, if
@@ -464,7 +467,7 @@ def _apply_record(db: Database, rec: ServerRecord, now: str, pending: Sequence[t
                extra=json.dumps(extra, ensure_ascii=False) if extra else None)
     if before is None:
         row.update(id=rec.id, created_at=now)
-        inserts.setdefault(rec.entity, []).append(row)
+        inserts.setdefault(rec.entity, []).append(tuple(row.values()))  # ``_INSERT_COLUMNS`` order
     else:
         db.conn.execute(f"UPDATE {rec.entity} SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
                         [*row.values(), rec.id])
