@@ -136,9 +136,16 @@ class SyncClient:
     def hello(self) -> Hello:
         return self._parse(Hello.parse, self._call("GET", "v1/sync/hello"))
 
-    def push(self, device_id: str, app_schema: int, ops: list[dict[str, Any]]) -> PushReply:
-        body = self._call("POST", "v1/sync/push", {"device_id": device_id, "app_schema": app_schema, "ops": ops})
-        return self._parse(PushReply.parse, body)
+    @staticmethod
+    def push_body(device_id: str, app_schema: int, ops: list[dict[str, Any]]) -> bytes:
+        """The gzipped JSON request body of a push (built ahead of sending by the engine)."""
+        return _gzip_json({"device_id": device_id, "app_schema": app_schema, "ops": ops})
+
+    def push(self, device_id: str, app_schema: int, ops: list[dict[str, Any]] | None = None, *,
+             body: bytes | None = None) -> PushReply:
+        """Send ``ops`` — or ``body``, a ``push_body`` already built — and parse the reply."""
+        encoded = body if body is not None else self.push_body(device_id, app_schema, ops or [])
+        return self._parse(PushReply.parse, self._call("POST", "v1/sync/push", encoded=encoded))
 
     def pull(self, scope: str, since: int, limit: int) -> PullPage:
         body = self._call("GET", "v1/sync/pull", params={"scope": scope, "since": since, "limit": limit})
@@ -155,11 +162,10 @@ class SyncClient:
             raise SyncError(ErrorKind.SERVER, detail=f"unexpected reply: {exc}") from exc
 
     def _call(self, method: str, path: str, payload: Any = None, *, params: dict[str, Any] | None = None,
-              auth: bool = True, session: requests.Session | None = None) -> Any:
+              auth: bool = True, session: requests.Session | None = None, encoded: bytes | None = None) -> Any:
         headers = {"Accept": "application/json"}
-        data = None
-        if payload is not None:
-            data = _gzip_json(payload)
+        data = encoded if encoded is not None else None if payload is None else _gzip_json(payload)
+        if data is not None:
             headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
         if auth:
             if not self.token:

@@ -245,61 +245,73 @@ class SyncEngine:
         """Push until the outbox is empty (or cancelled).
 
         Requests go one at a time, each after the previous reply (the server needs the ops in
-        order, without holes), but the reply of batch N is applied locally while batch N+1 is
-        already on its way: the laptop's ack work overlaps the server's work on the next batch.
-        Batch N+1 is taken after N's last op, so nothing is sent twice; if the process dies
-        before N's ack is applied, N is simply a replay next time (the lost-reply path). An op
-        in N+1 on a record acked by N keeps its base version — as two ops on one record in the
-        same batch do — which the server handles the same way.
+        order, without holes), but the laptop's work overlaps the server's: while batch N+1 is
+        on its way, the reply to batch N is applied and batch N+2 is taken, marked sent and
+        encoded, ready to leave the moment N+1's reply arrives. Each batch is taken after the
+        last one sent, so nothing is sent twice; if the process dies before a reply is applied,
+        that batch is a replay next time (the lost-reply path). A batch marked sent is never
+        rebased by a later ack (its hash is fixed), so an op on a record acked meanwhile keeps
+        its base version — as two ops on one record in the same batch do, and the server
+        decides them the same way.
         """
         tally = tally or _Tally()
-        total = st.pending_count(self.db)
-        progress = _PushProgress(total)
+        progress = _PushProgress(st.pending_count(self.db))
         gap_recoveries = 0
-        unacked: tuple[list[st.OutboxOp], PushReply, int] | None = None  # a reply to apply
-        after = 0  # the last op sent whose reply is not applied yet
+        unacked: tuple[list[st.OutboxOp], PushReply, int] | None = None  # a reply still to apply
+        ready = self._next_push(tally, after=0)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="desmig-push") as sender:
             while True:
-                batch = [] if self._cancelled(tally) else st.take_batch(self.db, self.batch, after=after)
                 sending: Future[PushReply] | None = None
-                base = self.base
-                if batch:
-                    st.mark_sent(self.db, batch[-1].op_seq)
-                    if self.broken is BrokenVariant.ACK_EARLY:
-                        st.apply_ack(self.db, batch[-1].op_seq, [])
-                    self.crash("push.batch_taken")
-                    sending = sender.submit(self.client.push, self.device_id, APP_SCHEMA,
-                                            [op.wire(base) for op in batch])
-                if unacked is not None:
-                    try:
+                if ready is not None:
+                    batch, base, body = ready
+                    sending = sender.submit(self.client.push, self.device_id, APP_SCHEMA, body=body)
+                try:
+                    if unacked is not None:
                         self._apply_push_reply(*unacked, tally, progress)
-                    except BaseException:
-                        if sending is not None:
-                            sending.cancel()
-                            wait([sending])  # the request in flight ends before we give up
-                        raise
-                    unacked = None
-                if sending is None:
-                    return
+                        unacked = None
+                    if sending is None:
+                        return
+                    ready = self._next_push(tally, after=batch[-1].op_seq)
+                except BaseException:
+                    if sending is not None:
+                        sending.cancel()
+                        wait([sending])  # the request in flight ends before we give up
+                    raise
                 try:
                     reply = sending.result()
                 except SyncError as exc:
-                    after = 0  # nothing is in flight now: start again from the oldest pending op
+                    # Nothing is in flight now: drop the batch built ahead and start again from
+                    # the oldest pending op (its ops stay marked sent: they are never rebased).
+                    ready = None
                     if (exc.timeout or exc.too_large) and self.batch > 1:
                         self._set_batch(max(1, min(self.batch, len(batch)) // 2))
                         log.info("push batch halved to %d after %s", self.batch, exc.detail)
-                        continue
-                    if exc.code == "gap" and exc.server_watermark is not None and gap_recoveries < MAX_GAP_RECOVERIES:
+                    elif exc.code == "gap" and exc.server_watermark is not None and gap_recoveries < MAX_GAP_RECOVERIES:
                         gap_recoveries += 1
                         first = st.first_pending(self.db)
-                        if first is not None and first < batch[0].op_seq:
-                            continue  # the previous reply acked less than it sent: resend from there
-                        self._recover_gap(exc.server_watermark + base, batch[0].op_seq)
-                        continue
-                    raise
+                        if first is None or first >= batch[0].op_seq:  # else: an ack covered less than sent
+                            self._recover_gap(exc.server_watermark + base, batch[0].op_seq)
+                    else:
+                        raise
+                    ready = self._next_push(tally, after=0)
+                    continue
                 self.crash("push.response")
                 unacked = (batch, reply, base)
-                after = batch[-1].op_seq
+
+    def _next_push(self, tally: _Tally, *, after: int) -> tuple[list[st.OutboxOp], int, bytes] | None:
+        """Take the next batch after op ``after``, mark it sent and encode it; ``None`` when
+        there is nothing left (or the cycle is cancelled)."""
+        if self._cancelled(tally):
+            return None
+        batch = st.take_batch(self.db, self.batch, after=after)
+        if not batch:
+            return None
+        base = self.base
+        st.mark_sent(self.db, batch[-1].op_seq)
+        if self.broken is BrokenVariant.ACK_EARLY:
+            st.apply_ack(self.db, batch[-1].op_seq, [])
+        self.crash("push.batch_taken")
+        return batch, base, self.client.push_body(self.device_id, APP_SCHEMA, [op.wire(base) for op in batch])
 
     def _apply_push_reply(self, batch: list[st.OutboxOp], reply: PushReply, base: int, tally: _Tally,
                           progress: _PushProgress) -> None:
