@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -180,6 +181,53 @@ def _foreign_keys_off(db: Database) -> Iterator[None]:
     finally:
         if was_on and not db.conn.in_transaction:
             db.execute("PRAGMA foreign_keys=ON")
+
+
+class PageGroup:
+    """Several pulled pages applied in one write transaction (``apply_pull`` nests inside it).
+
+    A first pull of a big scope is hundreds of pages; committed one by one, each commit rewrote
+    the same index pages to the WAL and checkpointed them back, which cost more than applying
+    the rows (11 of 35 s for 100k households). A group commits after ``max_pages`` pages or
+    ``max_seconds``, whichever comes first, so the GUI's own saves never wait long for the
+    lock; a crash or error rolls back only the open group's pages, cursors included, and they
+    are pulled again.
+    """
+
+    def __init__(self, db: Database, *, max_pages: int = 16, max_seconds: float = 0.5) -> None:
+        self.db, self.max_pages, self.max_seconds = db, max_pages, max_seconds
+        self._open = False
+        self._fk_was_on = False
+        self._pages = 0
+        self._started = 0.0
+
+    def before_page(self) -> None:
+        if self._open or self.db.conn.in_transaction:
+            return
+        # Foreign keys off for the same reason as ``_foreign_keys_off`` (the pragma only works
+        # outside a transaction, so here, before the group's BEGIN).
+        self._fk_was_on = bool(self.db.execute("PRAGMA foreign_keys").fetchone()[0])
+        if self._fk_was_on:
+            self.db.execute("PRAGMA foreign_keys=OFF")
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        self._open, self._pages, self._started = True, 0, time.monotonic()
+
+    def after_page(self) -> None:
+        """Count an applied page; commit when the group is full or old enough."""
+        self._pages += 1
+        if self._open and (self._pages >= self.max_pages or time.monotonic() - self._started >= self.max_seconds):
+            self.close(commit=True)
+
+    def close(self, *, commit: bool) -> None:
+        if not self._open:
+            return
+        self._open = False
+        try:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            if self._fk_was_on:
+                self.db.execute("PRAGMA foreign_keys=ON")
 
 
 # -- outbox -------------------------------------------------------------------------------------

@@ -165,3 +165,40 @@ def test_a_new_registration_numbers_pending_ops_from_one(db) -> None:
                                device_name="lap")
     assert base2 == seqs[2]  # empty outbox: the next op made will be number 1
     assert [r["device_id"] for r in st.state(db, st.K_REGISTRATIONS)] == ["d2", "d3"]
+
+
+def _other_connection(db):
+    import sqlite3
+
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    return sqlite3.connect(path)
+
+
+def test_a_page_group_commits_several_pages_at_once_and_rolls_back_only_the_open_one(db) -> None:
+    group = st.PageGroup(db, max_pages=2, max_seconds=3600)
+    other = _other_connection(db)  # what the GUI's connection sees meanwhile
+    try:
+        for n in (1, 2, 3):
+            group.before_page()
+            assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 0  # set before the group's BEGIN
+            st.apply_pull(db, V, [ServerRecord("households", f"h{n}", household(f"h{n}"), n, False, n)], n, 0)
+            group.after_page()
+            visible = [r[0] for r in other.execute("SELECT id FROM households ORDER BY id")]
+            assert visible == ([] if n == 1 else ["h1", "h2"])  # committed after the 2nd page only
+        group.close(commit=False)  # an error while page 3's group is open
+        assert [r[0] for r in db.execute("SELECT id FROM households ORDER BY id")] == ["h1", "h2"]
+        assert st.cursor(db, V) == 2  # the cursor rolled back with page 3's records
+        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert not db.conn.in_transaction
+    finally:
+        other.close()
+
+
+def test_a_page_group_commits_when_it_is_old_enough(db) -> None:
+    group = st.PageGroup(db, max_pages=1000, max_seconds=0)  # the GUI must not wait behind a long group
+    group.before_page()
+    st.apply_pull(db, V, [ServerRecord("households", "h1", household("h1"), 1, False, 1)], 1, 0)
+    group.after_page()
+    assert not db.conn.in_transaction
+    group.close(commit=True)  # nothing open: a no-op
+    assert st.cursor(db, V) == 1
