@@ -353,7 +353,8 @@ class SyncEngine:
         on page N. Pages are still applied one at a time, in order, on this thread; a page
         fetched ahead and never applied (cancel, error) is dropped — a pull changes nothing on
         the server. Consecutive pages share one write transaction (``st.PageGroup``: at most
-        16 pages or half a second), committed before anything else touches the database.
+        16 pages or half a second, so a save in the GUI waits at most that long for the lock);
+        the last group is committed before this returns, an error rolls back only the open one.
         """
         tally = tally or _Tally()
         group = st.PageGroup(self.db)
