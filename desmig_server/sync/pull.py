@@ -7,7 +7,7 @@ import json
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
@@ -15,6 +15,13 @@ from desmig_server.db.engine import Database
 from desmig_server.errors import forbidden
 from desmig_server.settings import Settings
 from desmig_server.sync.push import device_watermark
+
+
+_PAGE_COLUMNS = "entity, id, data, version, deleted, server_seq"  # the order ``pull`` unpacks
+_PAGE_BY_SCOPE = text(f"SELECT {_PAGE_COLUMNS} FROM {t.records.name} WHERE scope = :scope AND server_seq > :since"
+                      " ORDER BY server_seq LIMIT :limit")
+_PAGE_BY_PREV_SCOPE = text(f"SELECT {_PAGE_COLUMNS} FROM {t.records.name} WHERE prev_scope = :scope"
+                           " AND server_seq > :since ORDER BY server_seq LIMIT :limit")
 
 
 def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) -> bytes:
@@ -31,28 +38,25 @@ def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) 
     """
     if not actor.can_access(scope):
         raise forbidden({"scope": scope})
-    r = t.records.c
     with db.read() as conn:
         # Records in the scope and records that left it, each read in server_seq order from its
         # own index and merged here: one ``scope = ? OR prev_scope = ?`` query collects and sorts
         # *every* later row of the scope before the LIMIT, so each page of a first pull cost as
-        # much as all the pages after it.
+        # much as all the pages after it. Plain SQL and ``fetchall``: rows are spliced as they
+        # are, and Core's per-row processing was a fifth of a page's cost.
         found: dict[tuple[str, str], Any] = {}
-        for column in (r.scope, r.prev_scope):
-            for row in conn.execute(select(r.entity, r.id, r.data, r.version, r.deleted, r.server_seq)
-                                    .where(column == scope, r.server_seq > since)
-                                    .order_by(r.server_seq).limit(limit + 1)):
-                found[(row.entity, row.id)] = row
-        rows = sorted(found.values(), key=lambda row: int(row.server_seq))[:limit + 1]
+        for query in (_PAGE_BY_SCOPE, _PAGE_BY_PREV_SCOPE):
+            for row in conn.execute(query, {"scope": scope, "since": since, "limit": limit + 1}).all():
+                found[(row[0], row[1])] = row
+        rows = sorted(found.values(), key=lambda row: int(row[5]))[:limit + 1]
         last_op_seq = device_watermark(conn, actor.device_id)
     more = len(rows) > limit
     rows = rows[:limit]
     records = ",".join(
-        f'{{"entity":{encode_basestring(row.entity)},"id":{encode_basestring(row.id)},"data":{row.data},'
-        f'"version":{int(row.version)},"deleted":{"true" if row.deleted else "false"},'
-        f'"server_seq":{int(row.server_seq)}}}' for row in rows)
-    tail = json.dumps({"next": int(rows[-1].server_seq) if rows else since, "more": more,
-                       "last_op_seq": last_op_seq})
+        f'{{"entity":{encode_basestring(entity)},"id":{encode_basestring(record_id)},"data":{data},'
+        f'"version":{int(version)},"deleted":{"true" if deleted else "false"},"server_seq":{int(seq)}}}'
+        for entity, record_id, data, version, deleted, seq in rows)
+    tail = json.dumps({"next": int(rows[-1][5]) if rows else since, "more": more, "last_op_seq": last_op_seq})
     return ('{"records":[' + records + "]," + tail[1:]).encode("utf-8")
 
 
