@@ -106,8 +106,20 @@ def _text_matches(db: Database, flt: HouseholdFilter) -> int | None:
     query = _fts_query(flt.text)
     if not query:
         return None
-    return int(db.execute("SELECT count(*) FROM household_search WHERE household_search MATCH ?",
-                          [query]).fetchone()[0])
+    # The list asks twice per keystroke (the page, to choose its plan, and the count shown):
+    # the last answer is reused while the database is unchanged (same state token).
+    token = _state_token(db)
+    last = _LAST_MATCHES.get(db)
+    if last is not None and last[0] == query and last[1] == token:
+        return last[2]
+    count = int(db.execute("SELECT count(*) FROM household_search WHERE household_search MATCH ?",
+                           [query]).fetchone()[0])
+    _LAST_MATCHES[db] = (query, token, count)
+    return count
+
+
+# database handle -> (FTS query, state token, live households it matched) of the last count
+_LAST_MATCHES: weakref.WeakKeyDictionary[Database, tuple[str, tuple[int, int], int]] = weakref.WeakKeyDictionary()
 
 
 def count_households(db: Database, flt: HouseholdFilter) -> int:

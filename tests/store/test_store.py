@@ -181,3 +181,24 @@ def test_pragmas(db: Database) -> None:
 def test_template_copy_is_isolated(template_db: Path, tmp_path: Path) -> None:
     shutil.copy(template_db, tmp_path / "a.db")
     assert connect(tmp_path / "a.db").execute("SELECT count(*) FROM regions").fetchone()[0] == 91_599
+
+
+def test_a_text_count_reused_for_the_page_is_never_stale_after_a_write(db: Database) -> None:
+    flt = HouseholdFilter(text="Sit")
+    assert count_households(db, flt) == 0  # remembered for this query...
+    save_household(db, full_graph(), confirm_warnings=True)
+    assert count_households(db, flt) == 1  # ...until anything is written on this connection
+    other = connect(Path(db.execute("PRAGMA database_list").fetchone()[2]))
+    try:
+        graph = full_graph()
+        graph.household["head_name"] = "Sitti Rahma"
+        for m in graph.members:
+            m["id"] += "-2"
+            m["nik"] = m["nik"][:-1] + "9"
+        graph.placements[0]["id"], graph.placements[0]["member_id"] = "p-2", "m-head-2"
+        graph.businesses[0]["id"], graph.businesses[0]["owner_member_id"] = "b-2", "m-head-2"
+        save_household(other, graph, confirm_warnings=True)
+    finally:
+        other.conn.close()
+    assert count_households(db, flt) == 2  # or on another connection (the GUI's and the sync's)
+    assert [r["head_name"] for r in search_households(db, flt)] == ["Siti Aminah", "Sitti Rahma"]
