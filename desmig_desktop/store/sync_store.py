@@ -221,11 +221,16 @@ class PageGroup:
     def close(self, *, commit: bool) -> None:
         if not self._open:
             return
-        self._open = False
         try:
             if self.db.conn.in_transaction:
-                self.db.conn.execute("COMMIT" if commit else "ROLLBACK")
+                try:
+                    self.db.conn.execute("COMMIT" if commit else "ROLLBACK")
+                except BaseException:
+                    if self.db.conn.in_transaction:  # a failed COMMIT leaves it open: never keep it
+                        self.db.conn.execute("ROLLBACK")
+                    raise
         finally:
+            self._open = False
             if self._fk_was_on:
                 self.db.execute("PRAGMA foreign_keys=ON")
 

@@ -168,7 +168,8 @@ def _history_per_change(conn: Connection) -> None:
         if group is not None:
             batch.append({**group, "changes": json.dumps(fields, ensure_ascii=False, sort_keys=True)})
 
-    for row in conn.execute(select(old).order_by(old.c.id)).mappings():
+    # streamed (a server-side cursor on PostgreSQL), so a large history is never held in memory
+    for row in conn.execute(select(old).order_by(old.c.id).execution_options(yield_per=_HISTORY_BATCH)).mappings():
         key = {k: row[k] for k in _HISTORY_GROUP}
         if key != group:
             close()
