@@ -21,7 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,7 +165,12 @@ def immediate(db: Database) -> Iterator[None]:
             db.conn.execute("ROLLBACK")
         raise
     else:
-        db.conn.execute("COMMIT")
+        try:
+            db.conn.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:  # a failed COMMIT leaves the transaction open: never keep it
+                db.conn.execute("ROLLBACK")
+            raise
 
 
 @contextmanager
@@ -196,43 +201,37 @@ class PageGroup:
 
     def __init__(self, db: Database, *, max_pages: int = 16, max_seconds: float = 0.5) -> None:
         self.db, self.max_pages, self.max_seconds = db, max_pages, max_seconds
-        self._open = False
-        self._fk_was_on = False
+        self._open: ExitStack | None = None  # the open group: foreign keys off, then the transaction
         self._pages = 0
         self._started = 0.0
 
     def before_page(self) -> None:
-        if self._open or self.db.conn.in_transaction:
+        if self._open is not None or self.db.conn.in_transaction:
             return
-        # Foreign keys off for the same reason as ``_foreign_keys_off`` (the pragma only works
-        # outside a transaction, so here, before the group's BEGIN).
-        self._fk_was_on = bool(self.db.execute("PRAGMA foreign_keys").fetchone()[0])
-        if self._fk_was_on:
-            self.db.execute("PRAGMA foreign_keys=OFF")
-        self.db.conn.execute("BEGIN IMMEDIATE")
-        self._open, self._pages, self._started = True, 0, time.monotonic()
+        stack = ExitStack()
+        stack.enter_context(_foreign_keys_off(self.db))  # before BEGIN: the pragma needs that
+        stack.enter_context(immediate(self.db))
+        self._open, self._pages, self._started = stack, 0, time.monotonic()
 
     def after_page(self) -> None:
         """Count an applied page; commit when the group is full or old enough."""
         self._pages += 1
-        if self._open and (self._pages >= self.max_pages or time.monotonic() - self._started >= self.max_seconds):
+        if self._open is not None and (self._pages >= self.max_pages
+                                       or time.monotonic() - self._started >= self.max_seconds):
             self.close(commit=True)
 
     def close(self, *, commit: bool) -> None:
-        if not self._open:
+        stack, self._open = self._open, None
+        if stack is None:
             return
-        try:
-            if self.db.conn.in_transaction:
-                try:
-                    self.db.conn.execute("COMMIT" if commit else "ROLLBACK")
-                except BaseException:
-                    if self.db.conn.in_transaction:  # a failed COMMIT leaves it open: never keep it
-                        self.db.conn.execute("ROLLBACK")
-                    raise
-        finally:
-            self._open = False
-            if self._fk_was_on:
-                self.db.execute("PRAGMA foreign_keys=ON")
+        if commit:
+            stack.close()
+        else:  # ``immediate`` rolls back when an error leaves it; this one is ours and stops there
+            stack.__exit__(_GroupRolledBack, _GroupRolledBack(), None)
+
+
+class _GroupRolledBack(Exception):
+    """Thrown into an open ``PageGroup``'s contexts to roll it back (never escapes ``close``)."""
 
 
 # -- outbox -------------------------------------------------------------------------------------
@@ -492,21 +491,15 @@ def _apply_record(db: Database, rec: ServerRecord, now: str, pending: Sequence[t
 
     ``pending``: the record's outbox ops ``(kind, fields JSON)``; ``before``: its stored row, if
     any. A new record's row is appended to ``inserts`` (the caller inserts them in bulk).
+    Returns the households whose search entry must be refreshed.
     """
     if before is None and not pending:
-        return _insert_new(rec, now, inserts)
+        # Nearly every record of a first pull: its row as a tuple in ``_INSERT_COLUMNS`` order.
+        inserts.setdefault(rec.entity, []).append((*_field_values(rec), int(rec.deleted), rec.version, now,
+                                                   _extra_json(rec), rec.id, now))
+        return _households_of(rec, rec.data.get("household_id"), None)
     spec = ENTITIES[rec.entity]
-    data = rec.data
-    row: dict[str, Any] = {}
-    for key, is_bool in _ROW_PLAN[rec.entity]:  # ``_db_value`` inlined: this runs per field of every record
-        value = data.get(key)
-        if value is True or value is False:
-            value = int(value)
-        elif is_bool and value is not None:
-            value = int(bool(value))
-        row[key] = value
-    known = _KNOWN_KEYS[rec.entity]
-    extra = {k: v for k, v in data.items() if k not in known}
+    row: dict[str, Any] = dict(zip(spec.keys, _field_values(rec)))
     deleted = rec.deleted
     for kind, fields in pending:
         if kind == "delete":
@@ -518,8 +511,7 @@ def _apply_record(db: Database, rec: ServerRecord, now: str, pending: Sequence[t
     if before is not None and int(before["server_version"]) > rec.version:
         # An ack already gave us a newer copy than this page (two cycles overlapping): keep it.
         return set()
-    row.update(deleted=int(deleted), server_version=rec.version, updated_at=now,
-               extra=json.dumps(extra, ensure_ascii=False) if extra else None)
+    row.update(deleted=int(deleted), server_version=rec.version, updated_at=now, extra=_extra_json(rec))
     if before is None:
         row.update(id=rec.id, created_at=now)
         inserts.setdefault(rec.entity, []).append(tuple(row.values()))  # ``_INSERT_COLUMNS`` order
@@ -533,17 +525,12 @@ def _apply_record(db: Database, rec: ServerRecord, now: str, pending: Sequence[t
         if changes:
             records.audit(db, at=now, actor=None, source="server", entity_name=rec.entity, record_id=rec.id,
                           changes=changes)
-    households: set[str] = set()
-    if rec.entity == "households":
-        households.add(rec.id)
-    elif rec.entity in ("members", "businesses"):
-        households.update(h for h in (row.get("household_id"), before and before.get("household_id")) if h)
-    return households
+    return _households_of(rec, row.get("household_id"), before)
 
 
-def _insert_new(rec: ServerRecord, now: str, inserts: dict[str, list[tuple[Any, ...]]]) -> set[str]:
-    """``_apply_record`` for a record new to this laptop with nothing pending (nearly every record
-    of a first pull): its row as a tuple in ``_INSERT_COLUMNS`` order, no intermediate dict."""
+def _field_values(rec: ServerRecord) -> list[Any]:
+    """The record's questionnaire fields as stored, in ``spec.keys`` order (booleans as 0/1);
+    ``_db_value`` inlined: this runs per field of every pulled record."""
     data = rec.data
     values: list[Any] = []
     for key, is_bool in _ROW_PLAN[rec.entity]:
@@ -553,15 +540,23 @@ def _insert_new(rec: ServerRecord, now: str, inserts: dict[str, list[tuple[Any, 
         elif is_bool and value is not None:
             value = int(bool(value))
         values.append(value)
+    return values
+
+
+def _extra_json(rec: ServerRecord) -> str | None:
+    """Fields this app version does not know (a newer questionnaire), kept as JSON."""
     known = _KNOWN_KEYS[rec.entity]
-    extra = None if known.issuperset(data) else json.dumps(
-        {k: v for k, v in data.items() if k not in known}, ensure_ascii=False)
-    inserts.setdefault(rec.entity, []).append((*values, int(rec.deleted), rec.version, now, extra, rec.id, now))
+    if known.issuperset(rec.data):
+        return None
+    return json.dumps({k: v for k, v in rec.data.items() if k not in known}, ensure_ascii=False)
+
+
+def _households_of(rec: ServerRecord, household_id: Any, before: dict[str, Any] | None) -> set[str]:
+    """The households whose search entry a record's new (and previous) row belongs to."""
     if rec.entity == "households":
         return {rec.id}
     if rec.entity in ("members", "businesses"):
-        household = data.get("household_id")
-        return {household} if household else set()
+        return {h for h in (household_id, before and before.get("household_id")) if h}
     return set()
 
 
