@@ -77,12 +77,6 @@ class CycleReport:
 
 
 @dataclass
-class _PushProgress:
-    total: int
-    done: int = 0
-
-
-@dataclass
 class _Tally:
     pushed: int = 0
     pulled: int = 0
@@ -256,7 +250,7 @@ class SyncEngine:
         decides them the same way.
         """
         tally = tally or _Tally()
-        progress = _PushProgress(st.pending_count(self.db))
+        total, pushed_before = st.pending_count(self.db), tally.pushed  # progress: this call's share
         gap_recoveries = 0
         unacked: tuple[list[st.OutboxOp], PushReply, int] | None = None  # a reply still to apply
         ready = self._next_push(tally, after=0)
@@ -268,7 +262,7 @@ class SyncEngine:
                     sending = sender.submit(self.client.push, self.device_id, APP_SCHEMA, body=body)
                 try:
                     if unacked is not None:
-                        self._apply_push_reply(*unacked, tally, progress)
+                        self._apply_push_reply(*unacked, tally, total, pushed_before)
                         unacked = None
                     if sending is None:
                         return
@@ -315,7 +309,7 @@ class SyncEngine:
         return batch, base, self.client.push_body(self.device_id, APP_SCHEMA, [op.wire(base) for op in batch])
 
     def _apply_push_reply(self, batch: list[st.OutboxOp], reply: PushReply, base: int, tally: _Tally,
-                          progress: _PushProgress) -> None:
+                          total: int, pushed_before: int) -> None:
         watermark = reply.last_op_seq + base
         if watermark > st.max_op_seq_allocated(self.db):
             raise device_mismatch_error(f"push reply watermark {watermark} beyond our last op")
@@ -327,8 +321,8 @@ class SyncEngine:
         tally.pushed += summary.acked
         tally.conflicts += summary.conflicts
         tally.rejected += summary.rejected
-        progress.done += summary.acked
-        self.progress(Progress("push", progress.done, max(progress.total, progress.done)))
+        done = tally.pushed - pushed_before
+        self.progress(Progress("push", done, max(total, done)))
         if len(batch) == self.batch and self.batch < MAX_BATCH:
             self._set_batch(min(MAX_BATCH, self.batch + max(1, self.batch // 2)))
 
