@@ -152,7 +152,7 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
     if raw is None:
         return None
     kind = spec.kind
-    if type(raw) is str:
+    if isinstance(raw, str):
         text = raw.strip()
         if not text:
             return None
@@ -164,8 +164,7 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
 
 
 def _coerce_slow(spec: FieldSpec, kind: Kind, raw: Any) -> Any:
-    if isinstance(raw, str) and raw.strip() == "":
-        return None
+    """``coerce`` for the other kinds and non-string input (an empty string never gets here)."""
     if kind in (Kind.INT,):
         return _coerce_int(raw)
     if kind is Kind.MONEY:
