@@ -12,6 +12,7 @@ import os
 import shutil
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,24 +64,34 @@ def hq_pg() -> Iterator[Database]:
     yield from private_pg_schema("hq_test")
 
 
-def private_pg_schema(prefix: str) -> Iterator[Database]:
-    """A migrated PostgreSQL schema ``{prefix}_{pid}``, dropped afterwards (skips without PostgreSQL)."""
+@contextmanager
+def empty_pg_schema(schema: str) -> Iterator[str]:
+    """An empty PostgreSQL schema ``schema``, dropped afterwards: its URL (skips without PostgreSQL)."""
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"PostgreSQL variant skipped: set {PG_ENV}, e.g. "
                     "postgresql+psycopg:///desmig_test?host=/var/run/postgresql (scripts/test.sh does)")
-    schema = f"{prefix}_{os.getpid()}"
     admin = Database(base, pool_size=1, max_overflow=0)
-    with admin.write() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    db = Database(pg_schema_url(base, schema), pool_size=2, max_overflow=2)
-    migrate(db)
-    yield db
-    db.dispose()
-    with admin.write() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    admin.dispose()
+    try:
+        with admin.write() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        yield pg_schema_url(base, schema)
+    finally:
+        with admin.write() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+def private_pg_schema(prefix: str) -> Iterator[Database]:
+    """A migrated PostgreSQL schema ``{prefix}_{pid}``, dropped afterwards (skips without PostgreSQL)."""
+    with empty_pg_schema(f"{prefix}_{os.getpid()}") as url:
+        db = Database(url, pool_size=2, max_overflow=2)
+        migrate(db)
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 def fresh_db_url(backend: str, request: pytest.FixtureRequest, directory: Path) -> str:

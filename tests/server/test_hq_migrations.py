@@ -4,7 +4,6 @@ several workers starting at once on an empty database migrate it exactly once.""
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
 from desmig_server.db.migrations import LATEST, current_version, migrate
 
-from .conftest import PG_ENV, pg_schema_url
+from .conftest import empty_pg_schema
 
 
 def test_migrated_schema_matches_the_table_definitions(db_url: str) -> None:
@@ -81,22 +80,10 @@ def test_concurrent_starters_migrate_an_empty_sqlite_db_once(tmp_path: Path) -> 
 
 @pytest.mark.postgres
 def test_concurrent_starters_migrate_an_empty_postgres_schema_once() -> None:
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL variant skipped: set {PG_ENV}")
-    admin = Database(base)
-    with admin.write() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS desmig_migration_test CASCADE"))
-        conn.execute(text("CREATE SCHEMA desmig_migration_test"))
-    url = pg_schema_url(base, "desmig_migration_test")
-    try:
+    with empty_pg_schema("desmig_migration_test") as url:
         applied = _migrate_concurrently(url)
         assert sum(applied) == LATEST and applied.count(0) >= 1
         _check_once(url)
-    finally:
-        with admin.write() as conn:
-            conn.execute(text("DROP SCHEMA desmig_migration_test CASCADE"))
-        admin.dispose()
 
 
 def test_upgrading_keeps_registered_devices_logged_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,16 +169,5 @@ def test_step4_folds_the_per_field_audit_into_one_history_row_per_change_sqlite(
 @pytest.mark.postgres
 def test_step4_folds_the_per_field_audit_into_one_history_row_per_change_postgres(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL variant skipped: set {PG_ENV}")
-    admin = Database(base)
-    with admin.write() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS desmig_step4_test CASCADE"))
-        conn.execute(text("CREATE SCHEMA desmig_step4_test"))
-    try:
-        _step4_keeps_history(pg_schema_url(base, "desmig_step4_test"), monkeypatch)
-    finally:
-        with admin.write() as conn:
-            conn.execute(text("DROP SCHEMA desmig_step4_test CASCADE"))
-        admin.dispose()
+    with empty_pg_schema("desmig_step4_test") as url:
+        _step4_keeps_history(url, monkeypatch)
