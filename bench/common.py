@@ -112,3 +112,26 @@ def show(row: Row) -> None:
     ratio = f" ratio {row.ratio}" if row.ratio is not None else ""
     met = "" if row.met is None else ("  OK" if row.met else "  MISSED")
     print(f"{row.name:<48} {row.value:>10.2f} {row.unit}{base}{ratio}  [{row.target}]{met}", flush=True)
+
+
+def build_local_db(path: Path, fill: Callable[[Any], None] | None = None) -> Path:
+    """A migrated local (laptop) DB at ``path``, filled by ``fill(db)``, built once and atomically:
+    written as ``<name>.part``, checkpointed, its WAL files removed, then renamed — so an
+    interrupted build never leaves a half-filled file to be reused by ``--keep``."""
+    from desmig_desktop.store.db import connect
+
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(part) + suffix).unlink(missing_ok=True)
+    db = connect(part)
+    if fill is not None:
+        fill(db)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(part) + suffix).unlink(missing_ok=True)
+    part.replace(path)
+    return path

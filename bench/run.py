@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import hq, load, local, memory, sync, ui
-from bench.common import Row, write_report
+from bench.common import Row, build_local_db, write_report
 from desmig_desktop.store.db import connect
 
 GROUPS = ("local", "ui", "sync", "memory", "load")
@@ -34,22 +34,12 @@ GROUPS = ("local", "ui", "sync", "memory", "load")
 
 def demo_db(path: Path, households: int, rows: list[Row] | None = None) -> Path:
     """The pristine demo DB at ``path`` (built when missing; never changed afterwards)."""
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(part) + suffix).unlink(missing_ok=True)
-    db = connect(part)
-    row = local.build(db, households)
-    if rows is not None:
-        rows.append(row)
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.conn.close()
-    for suffix in ("-wal", "-shm"):
-        Path(str(part) + suffix).unlink(missing_ok=True)
-    part.replace(path)
-    return path
+    def fill(db: Any) -> None:
+        row = local.build(db, households)
+        if rows is not None:
+            rows.append(row)
+
+    return build_local_db(path, fill)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import hq
-from bench.common import Row, p95, show
+from bench.common import Row, build_local_db, p95, show
 from desmig_desktop.domain.fields import ENTITY_ORDER
 
 PETUGAS = "petugas"
@@ -61,22 +61,7 @@ def run_child(args: list[str], *, timeout: float = 3600) -> Measured:
 def local_template(folder: Path) -> Path:
     """An empty, migrated local DB (regions loaded) in ``folder``: a fresh laptop, copied per device.
     Built once per run (a few seconds), so it always has the current local schema."""
-    from desmig_desktop.store.db import connect
-
-    path = folder / "local-template.db"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-
-        part = path.with_name(path.name + ".part")
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(part) + suffix).unlink(missing_ok=True)
-        db = connect(part)
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.conn.close()
-        for suffix in ("-wal", "-shm"):
-            Path(str(part) + suffix).unlink(missing_ok=True)
-        part.replace(path)
-    return path
+    return build_local_db(folder / "local-template.db")
 
 
 def fresh_device(template: Path, folder: Path) -> Path:
