@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
@@ -95,9 +95,8 @@ class OpOutcome:
     clashes: tuple[tuple[str, bool], ...] = ()
 
 
-@dataclass(frozen=True)
-class ServerRecord:
-    """One record of a pulled page."""
+class ServerRecord(NamedTuple):
+    """One record of a pulled page (a tuple: a 100k-household pull builds 600k of them)."""
 
     entity: str
     id: str
@@ -459,13 +458,17 @@ def _ids_by_entity(recs: Sequence[ServerRecord]) -> dict[str, list[str]]:
 
 
 def _refresh_search(conn: Any, household_ids: Sequence[str]) -> None:
-    """``records.refresh_search`` for a whole page at once: same rows, a few statements per chunk."""
+    """``records.refresh_search`` for a whole page at once: same rows, a few statements per chunk.
+    Only households that already have a key can have a full-text row to delete (keys are never
+    removed), so a first pull deletes nothing."""
     for i in range(0, len(household_ids), _IN_CHUNK):
         chunk = list(household_ids[i:i + _IN_CHUNK])
         marks = ", ".join("?" * len(chunk))
-        conn.executemany("INSERT OR IGNORE INTO search_keys(household_id) VALUES (?)", [(h,) for h in chunk])
-        conn.execute(f"DELETE FROM household_search WHERE rowid IN (SELECT key FROM search_keys"
-                     f" WHERE household_id IN ({marks}))", chunk)
+        keys = [k for (k,) in conn.execute(f"SELECT key FROM search_keys WHERE household_id IN ({marks})", chunk)]
+        if keys:
+            conn.execute(f"DELETE FROM household_search WHERE rowid IN ({', '.join('?' * len(keys))})", keys)
+        if len(keys) < len(chunk):
+            conn.executemany("INSERT OR IGNORE INTO search_keys(household_id) VALUES (?)", [(h,) for h in chunk])
         conn.execute(SEARCH_ROWS_SQL + f" WHERE h.id IN ({marks}) AND h.deleted = 0", chunk)
 
 
@@ -477,8 +480,9 @@ def _db_value(kind: Kind, value: Any) -> Any:
     return value
 
 
-# Per entity: (field key, is a boolean field) in column order, and the keys that are not "extra".
-_ROW_PLAN = {name: tuple((f.key, f.kind is Kind.BOOL) for f in spec.fields) for name, spec in ENTITIES.items()}
+# Per entity: (field keys in column order, positions of the yes/no fields), and the keys that are not "extra".
+_ROW_PLAN = {name: (spec.keys, tuple(i for i, f in enumerate(spec.fields) if f.kind is Kind.BOOL))
+             for name, spec in ENTITIES.items()}
 _KNOWN_KEYS = {name: frozenset(spec.keys) | frozenset(COMMON_COLUMNS) for name, spec in ENTITIES.items()}
 # The columns of a pulled record's new row, in the order ``_apply_record`` builds its tuple.
 _INSERT_COLUMNS = {name: (*spec.keys, "deleted", "server_version", "updated_at", "extra", "id", "created_at")
@@ -529,17 +533,15 @@ def _apply_record(db: Database, rec: ServerRecord, now: str, pending: Sequence[t
 
 
 def _field_values(rec: ServerRecord) -> list[Any]:
-    """The record's questionnaire fields as stored, in ``spec.keys`` order (booleans as 0/1);
-    ``_db_value`` inlined: this runs per field of every pulled record."""
-    data = rec.data
-    values: list[Any] = []
-    for key, is_bool in _ROW_PLAN[rec.entity]:
-        value = data.get(key)
-        if value is True or value is False:
-            value = int(value)
-        elif is_bool and value is not None:
-            value = int(bool(value))
-        values.append(value)
+    """The record's questionnaire fields as stored, in ``spec.keys`` order, yes/no fields as 0/1
+    (``_db_value``; a stray boolean elsewhere is bound as 0/1 by sqlite3 itself). Runs for every
+    field of every pulled record, hence one ``map`` and a loop over the yes/no fields only."""
+    keys, bools = _ROW_PLAN[rec.entity]
+    values = list(map(rec.data.get, keys))
+    for i in bools:
+        value = values[i]
+        if value is not None:
+            values[i] = int(bool(value))
     return values
 
 

@@ -8,7 +8,6 @@ scheduler (``scheduler.py``) decides when to try again after a whole cycle faile
 from __future__ import annotations
 
 import gzip
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from desmig_desktop import __version__
+from desmig_desktop.domain import jsontext
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
 from desmig_desktop.sync.protocol import Hello, ProtocolError, PullPage, PushReply, Registration
@@ -85,8 +85,7 @@ def make_session(retry: Retry | None = None, adapter: HTTPAdapter | None = None)
 
 
 def _gzip_json(payload: Any) -> bytes:
-    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return gzip.compress(raw, compresslevel=5)
+    return gzip.compress(jsontext.compact(payload), compresslevel=5)
 
 
 def _error_body(resp: requests.Response) -> tuple[str | None, dict[str, Any]]:
@@ -188,7 +187,7 @@ class SyncClient:
             raise SyncError(ErrorKind.NETWORK, detail=f"{path}: {type(exc).__name__}") from exc
         if resp.status_code == 200:
             try:
-                return resp.json()
+                return jsontext.loads(resp.content)
             except ValueError as exc:
                 raise SyncError(ErrorKind.SERVER, detail=f"{path}: reply is not JSON", status=200) from exc
         raise self._http_error(path, resp)

@@ -101,9 +101,13 @@ class PullPage:
         if not isinstance(raw, list):
             raise ProtocolError("records must be a list")
         recs = []
-        for r in raw:
-            if not isinstance(r.get("data"), dict):
+        for r in raw:  # per record of every page: type checks inline rather than through _int
+            if type(r) is not dict:
+                raise ProtocolError("a pulled record must be an object")
+            data, version, seq = r.get("data"), r.get("version"), r.get("server_seq")
+            if type(data) is not dict:
                 raise ProtocolError("a pulled record needs a data object")
-            recs.append(ServerRecord(str(r["entity"]), str(r["id"]), r["data"], _int(r, "version"),
-                                     bool(r.get("deleted")), _int(r, "server_seq")))
+            if type(version) is not int or type(seq) is not int:
+                _int(r, "version"), _int(r, "server_seq")  # raises, naming the bad key
+            recs.append(ServerRecord(str(r["entity"]), str(r["id"]), data, version, bool(r.get("deleted")), seq))
         return cls(tuple(recs), _int(body, "next"), bool(body.get("more")), _int(body, "last_op_seq"))

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
+from desmig_desktop.domain import jsontext
 from desmig_server.api.deps import Caller, Ctx
 from desmig_server.api.responses import error_responses
 from desmig_server.sync import pull as pull_feed
@@ -26,9 +27,10 @@ def hello(caller: Caller, ctx: Ctx) -> JSONResponse:
     403: "an op outside the caller's scopes, or another device's id; nothing applied",
     409: "replay_mismatch or gap (with last_op_seq); nothing applied",
     413: "body or batch too large", 426: "app schema too old"}))
-def push(body: PushRequest, caller: Caller, ctx: Ctx) -> JSONResponse:
+def push(body: PushRequest, caller: Caller, ctx: Ctx) -> Response:
     """Apply ops in order, exactly once per (device, op_seq); the reply's last_op_seq is the ack."""
-    return JSONResponse(push_apply.push(ctx.db, ctx.settings, caller, body))
+    return Response(jsontext.compact(push_apply.push(ctx.db, ctx.settings, caller, body)),
+                    media_type="application/json")
 
 
 @router.get("/pull", response_model=PullReply)

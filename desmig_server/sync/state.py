@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_server.db import tables as t
 from desmig_server.db.bulk import insert_rows
-from desmig_server.sync.codec import dumps_sorted, dumps_sorted_text
+from desmig_server.sync.codec import dumps_sorted_text
 
 STATE_KEY = "_state"  # fmeta entry for the last create/delete/revive: [version, device, role]
 _METAS = "~m"  # stored fmeta: the distinct [version, device, role] lists; each field holds an index
@@ -40,7 +40,7 @@ def encode_fmeta(fmeta: dict[str, list[Any]]) -> str:
             metas.append(meta)
         out[key] = i
     out[_METAS] = metas
-    return dumps_sorted(out)
+    return dumps_sorted_text(out)
 
 
 def decode_fmeta(text: str) -> dict[str, list[Any]]:

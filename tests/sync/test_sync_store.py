@@ -110,6 +110,27 @@ def test_pull_lays_pending_fields_over_server_data_and_fills_theirs(db) -> None:
     assert hits == 1
 
 
+def test_pull_keeps_one_search_row_per_household_across_new_and_updated_pages(db) -> None:
+    """A page mixing new households and households already indexed: every one is found by its
+    current name only, once (no stale or doubled full-text rows)."""
+    def hits(word: str) -> int:
+        return db.execute("SELECT count(*) FROM household_search WHERE household_search MATCH ?",
+                          [word]).fetchone()[0]
+
+    save(db, "households", "local", **household("local", head_name="Rahmat Lokal"))
+    st.apply_pull(db, V, [ServerRecord("households", "a", household("a", head_name="Ani Pertama"), 1, False, 1)], 1, 0)
+    st.apply_pull(db, V, [
+        ServerRecord("households", "a", household("a", head_name="Ani Kedua"), 2, False, 2),
+        ServerRecord("households", "b", household("b", head_name="Budi Baru"), 3, False, 3),
+        ServerRecord("households", "local", household("local", head_name="Rahmat Server"), 4, False, 4),
+    ], 4, 0)
+    # "local" still has its unsent edit, which is laid over the server's copy
+    assert (hits("Pertama"), hits("Kedua"), hits("Budi"), hits("Lokal"), hits("Server")) == (0, 1, 1, 1, 0)
+    assert db.execute("SELECT count(*) FROM household_search").fetchone()[0] == 3
+    st.apply_pull(db, V, [ServerRecord("households", "b", household("b", head_name="Budi Baru"), 5, True, 5)], 5, 0)
+    assert hits("Budi") == 0
+
+
 def test_pull_applies_a_child_before_its_parent_and_keeps_unknown_fields(db) -> None:
     member = ServerRecord("members", "m1", {"household_id": "h9", "name": "Siti", "sex": "P",
                                              "relationship": "kepala", "migration_status": "bukan",

@@ -1,0 +1,84 @@
+"""``jsontext`` must write exactly what ``json`` writes (op hashes depend on it) and read the same values."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+from desmig_desktop.domain import jsontext
+from desmig_desktop.domain.ops import canonical_json, op_hash
+
+scalars = (hs.none() | hs.booleans() | hs.integers(min_value=-2**70, max_value=2**70)
+           | hs.floats(allow_nan=True, allow_infinity=True) | hs.text())
+values = hs.recursive(scalars, lambda inner: hs.lists(inner, max_size=4)
+                      | hs.dictionaries(hs.text(max_size=8), inner, max_size=4), max_leaves=20)
+
+
+def std(value: Any, **kw: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), **kw)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values)
+def test_same_text_as_json_for_any_value(value: Any) -> None:
+    assert jsontext.compact_sorted(value) == std(value, sort_keys=True)
+    assert jsontext.compact(value) == std(value).encode("utf-8")
+
+
+@pytest.mark.parametrize("value", [
+    1e-05, -9.99e-05, 1.5e-07, 5e-324, math.nan, math.inf, -math.inf,  # orjson writes these differently
+    2**64, -2**63 - 1,  # orjson refuses these
+    [[[[]]]] * 3, {"k": [1.0, 0.0001, 1e16, 1e22, -0.0]},
+    "\x00\x1f\x7f\u2028 \"\\ ünïcödé 🇮🇩",
+])
+def test_same_text_as_json_where_orjson_differs(value: Any) -> None:
+    assert jsontext.compact_sorted({"v": value}) == std({"v": value}, sort_keys=True)
+    assert jsontext.compact([value]) == std([value]).encode("utf-8")
+
+
+def test_not_exact_for_what_orjson_writes_differently() -> None:
+    assert jsontext.exact({"a": [1, "x", None, True, 0.5, 0.0]})
+    for value in (1e-5, math.nan, math.inf, {1: "int key"}, {"k": {1, 2}}, b"bytes"):
+        assert not jsontext.exact({"k": value})
+
+
+def test_lone_surrogate_and_unsupported_types_fail_like_json() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        jsontext.compact({"k": "\ud800"})
+    assert jsontext.compact_sorted({"k": "\ud800"}) == std({"k": "\ud800"}, sort_keys=True)
+    with pytest.raises(TypeError):
+        jsontext.compact_sorted({"k": {1, 2}})
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": 1, "a": 2}', "[NaN, Infinity, -Infinity]", "[1e400, 123456789012345678901234567890]",
+    '["\\ud800"]', '{"nested": [[{"x": -0.0}]]}', '"ünïcödé"',
+])
+def test_loads_reads_what_json_reads(text: str) -> None:
+    expected = json.loads(text)
+    for given_text in (text, text.encode("utf-8")):
+        got = jsontext.loads(given_text)
+        assert repr(got) == repr(expected)  # repr: NaN != NaN
+
+
+@pytest.mark.parametrize("text", ["", "{", "[1,]", "nul", b"\xff"])
+def test_loads_refuses_what_json_refuses(text: str | bytes) -> None:
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        jsontext.loads(text)
+
+
+def test_op_hash_unchanged() -> None:
+    """A hash computed by an earlier release (plain ``json``) still matches: fixed expected values."""
+    fields = {"head_name": "Siti Aminah", "latitude": -7.797068, "longitude": 1e-05, "members": 3, "kk": None}
+    assert canonical_json(["households", "h1", "upsert", 0, fields]) == std(
+        ["households", "h1", "upsert", 0, fields], sort_keys=True)
+    import hashlib
+    expected = hashlib.sha256(std(["households", "h1", "upsert", 0, fields], sort_keys=True).encode()).hexdigest()
+    assert op_hash("households", "h1", "upsert", 0, fields) == expected
