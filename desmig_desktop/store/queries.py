@@ -62,7 +62,10 @@ _SORTABLE = {"head_name": "h.head_name COLLATE NOCASE", "village": "r.name COLLA
 
 
 def _fts_query(text: str) -> str:
-    tokens = re.findall(r"\w+", text, flags=re.UNICODE)
+    """Every word of ``text`` as a prefix, all required. Words are runs of letters and digits,
+    which the index's tokenizer never splits: each quoted prefix is one token, as an index
+    without positions (``detail=none``) requires (``a_b`` would be a two-token phrase)."""
+    tokens = re.findall(r"[^\W_]+", text)
     return " ".join(f'"{t}"*' for t in tokens)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 from sqlite_utils import Database
 
 from desmig_desktop.domain.fields import ENTITIES
@@ -170,6 +172,45 @@ def test_migrations_applied_to_an_existing_db_keep_its_data(tmp_path: Path, temp
     assert db.execute("SELECT head_name FROM households").fetchall() == [("Warga Lama",)]
     assert [r["head_name"] for r in search_households(db, HouseholdFilter(text="lama"))] == ["Warga Lama"]
     assert {m.name for m in migrations.applied(db)} >= {"m001_initial", "m002_search_index"}
+
+
+def test_search_index_rebuilt_without_positions_keeps_every_household(tmp_path: Path, template_db: Path) -> None:
+    """m005 rebuilds the full-text index with ``detail=none`` from the records of an older DB;
+    searches with several words, underscores and diacritics still work on it."""
+    path = tmp_path / "m4.db"
+    old = Database(sqlite3.connect(path))
+    migrations.apply(old, stop_before="m005_search_index_without_positions")
+    for hid, name in (("h1", "Siti Aminah"), ("h2", "Budi Santoso"), ("h3", "Siti Rahayu")):
+        old["households"].insert({"id": hid, "deleted": 0, "server_version": 0, "created_at": "x", "updated_at": "x",
+                                  "village_code": VILLAGE, "head_name": name, "visited_on": "2025-01-01",
+                                  "consent": 1})
+    records.refresh_search(old, ["h1", "h2"])  # h3 was never indexed (written by a bulk import, say)
+    old.conn.commit()
+    old.conn.close()
+    db = connect(path)
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'household_search'").fetchone()[0]
+    assert "detail = none" in sql
+    assert db.execute("SELECT count(*) FROM household_search").fetchone()[0] == 3
+
+    def names(text: str) -> list[str]:
+        return sorted(r["head_name"] for r in search_households(db, HouseholdFilter(text=text)))
+
+    assert names("siti") == ["Siti Aminah", "Siti Rahayu"]
+    assert names("si ami") == names("ami_si") == names("Sïtï, Amînah!") == ["Siti Aminah"]
+    assert names("budi rahayu") == []
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hs.lists(hs.sampled_from(list('ab1_ -"*^:()+.éİ\u0301') + ["NEAR", "OR", "NOT"]) | hs.characters(),
+                max_size=12).map("".join))
+def test_any_typed_text_is_a_valid_search(db: Database, text: str) -> None:
+    """Whatever an officer types (any Unicode, punctuation, quotes, FTS syntax) searches without
+    an SQLite error: every quoted prefix is exactly one token of the index's tokenizer."""
+    if not db.execute("SELECT 1 FROM household_search LIMIT 1").fetchone():  # FTS5 parses queries on a non-empty index
+        records.apply_changes(db, [records.Change("households", "h1", {
+            "village_code": VILLAGE, "head_name": "Siti ab_1", "visited_on": "2025-01-01", "consent": True})])
+    search_households(db, HouseholdFilter(text=text), limit=5)
+    count_households(db, HouseholdFilter(text=text))
 
 
 def test_pragmas(db: Database) -> None:
