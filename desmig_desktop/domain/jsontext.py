@@ -27,23 +27,27 @@ _SMALLEST_PLAIN = 1e-4  # Python writes smaller magnitudes with an exponent, orj
 
 
 def exact(value: Any) -> bool:
-    """Whether orjson writes ``value`` exactly as ``json`` does (see the module docstring)."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return True
-    if kind is float:
-        return value == 0.0 or _SMALLEST_PLAIN <= abs(value) < math.inf  # NaN fails both
-    if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or not exact(item):
+    """Whether orjson writes ``value`` exactly as ``json`` does (see the module docstring).
+    A loop over a stack rather than recursion: it runs for every value of every op pushed."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is float:
+            if not (item == 0.0 or _SMALLEST_PLAIN <= abs(item) < math.inf):  # NaN fails both
                 return False
-        return True
-    if kind is list or kind is tuple:
-        for item in value:
-            if not exact(item):
-                return False
-        return True
-    return False
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str:
+                    return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        else:
+            return False
+    return True
 
 
 def compact(value: Any) -> bytes:
@@ -64,6 +68,17 @@ def compact_sorted(value: Any) -> str:
         except orjson.JSONEncodeError:
             pass
     return _COMPACT_SORTED.encode(value)
+
+
+def stored_sorted(value: Any) -> str:
+    """Compact key-sorted JSON for text that is read back, never compared byte for byte (the
+    HQ's stored records and history): orjson without the ``exact`` walk, which cost more than
+    the encoding. Its floats read back as the same numbers; a non-finite float must not reach
+    here (orjson would write ``null``): the server refuses such ops before storing anything."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except orjson.JSONEncodeError:  # a big integer, a lone surrogate, a non-string key
+        return _COMPACT_SORTED.encode(value)
 
 
 def loads(text: bytes | str) -> Any:
