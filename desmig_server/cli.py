@@ -76,7 +76,7 @@ def _serve(args: argparse.Namespace) -> None:
     # Imported here so `user add`, `report` and `conflicts` do not load the web stack.
     import uvicorn
 
-    from desmig_server.app import DB_URL_ENV, create_app
+    from desmig_server.app import DB_URL_ENV, create_app, tune_gc_for_serving
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
@@ -86,10 +86,12 @@ def _serve(args: argparse.Namespace) -> None:
         # Each worker process builds its own app from the environment; migrate once up front.
         _open(args.db).db.dispose()
         os.environ[DB_URL_ENV] = args.db
-        uvicorn.run("desmig_server.app:app_from_env", factory=True, host=args.host, port=args.port,
+        uvicorn.run("desmig_server.app:serving_app_from_env", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level=args.log_level, log_config=log_config)
         return
-    uvicorn.run(create_app(args.db), host=args.host, port=args.port, log_level=args.log_level, log_config=log_config)
+    app = create_app(args.db)
+    tune_gc_for_serving()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=log_config)
 
 
 def _masked_uvicorn_logging() -> dict[str, Any]:

@@ -120,3 +120,35 @@ def test_unreachable_database_exits_1(tmp_path: Path, capsys: pytest.CaptureFixt
     assert run("conflicts", "--db", url)[0] == 1
     err = capsys.readouterr().err
     assert err.startswith("desmig-hq: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_tunes_the_collector_of_serving_processes_only(monkeypatch: pytest.MonkeyPatch, db_url: str,
+                                                            workers: str) -> None:
+    """``serve`` freezes the loaded web stack and raises the collector's thresholds before serving
+    (a single process) or in each worker's app factory; merely building an app changes nothing."""
+    import gc
+
+    import uvicorn
+
+    from desmig_server import app as app_module
+
+    served: list[tuple[object, dict[str, object]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append((app, kw)))
+    monkeypatch.delenv(app_module.DB_URL_ENV, raising=False)  # serve sets it for its workers; undone after
+    before = gc.get_threshold()
+    try:
+        app_module.create_app(db_url).state.hq.db.dispose()
+        assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
+        assert run("serve", "--db", db_url, "--workers", workers, "--port", "0")[0] == 0
+        [(app, options)] = served
+        if workers == "2":
+            assert (app, options["factory"]) == ("desmig_server.app:serving_app_from_env", True)
+            assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
+            monkeypatch.setenv(app_module.DB_URL_ENV, db_url)
+            app = app_module.serving_app_from_env()
+        assert gc.get_threshold() == app_module.GC_THRESHOLD and gc.get_freeze_count() > 0
+        app.state.hq.db.dispose()  # type: ignore[attr-defined]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
