@@ -130,6 +130,12 @@ class HqServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the running server process has used so far (Linux ``/proc``)."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
     @property
     def sqlite_path(self) -> Path | None:
         return Path(self.db_url.removeprefix("sqlite:///")) if self.db_url.startswith("sqlite:///") else None

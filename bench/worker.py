@@ -2,7 +2,8 @@
 
 ``python -m bench.worker push|pull DB SERVER_URL USERNAME`` logs the device in (not timed), then
 pushes the whole outbox / pulls every scope, and prints one JSON line:
-``{"records", "seconds", "rss_mb", "device_id"}``. ``login`` only registers the device;
+``{"records", "seconds", "cpu_seconds", "rss_mb", "device_id"}`` (CPU: every thread of this
+process during the timed work). ``login`` only registers the device;
 ``cycle`` runs one whole sync cycle. ``export DATA_DIR OUT`` runs ``desmig export --format jsonl``.
 """
 
@@ -47,7 +48,7 @@ def main(argv: list[str]) -> int:
         return 0
     client = SyncClient(st.state(db, st.K_SERVER_URL), st.state(db, st.K_TOKEN))
     engine = SyncEngine(db, client)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if action == "push":
         before = st.pending_count(db)
         engine.push_all()
@@ -62,9 +63,9 @@ def main(argv: list[str]) -> int:
         records = report.pushed + report.pulled
     else:
         raise SystemExit(f"unknown action {action}")
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     client.close()
-    print(json.dumps({"records": records, "seconds": seconds, "rss_mb": peak_rss_mb(),
+    print(json.dumps({"records": records, "seconds": seconds, "cpu_seconds": cpu_seconds, "rss_mb": peak_rss_mb(),
                       "device_id": st.state(db, st.K_DEVICE_ID)}))
     db.conn.close()
     return 0
