@@ -23,6 +23,7 @@ from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, RecordIssue, ValidationFailed
 from desmig_desktop.store import records
+from desmig_desktop.store import sync_conflicts as sc
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.queries import StoreLookup
 from desmig_desktop.sync.client import SyncClient, make_retry, make_session
@@ -190,11 +191,11 @@ def _label(entity_name: str, key: str | None) -> str:
 def list_conflicts(db: Database, *, include_closed: bool = False) -> list[ConflictItem]:
     statuses = ("open", "kept_mine", "accepted", "resent", "dismissed") if include_closed else ("open",)
     return [ConflictItem(r.id, r.kind, r.entity, r.record_id, r.field, _label(r.entity, r.field), r.mine, r.theirs,
-                         r.reason, r.status, r.created_at) for r in st.conflict_rows(db, statuses=statuses)]
+                         r.reason, r.status, r.created_at) for r in sc.conflict_rows(db, statuses=statuses)]
 
 
-def _open_row(db: Database, conflict_id: int, kind: str) -> st.ConflictRow:
-    row = st.conflict_row(db, conflict_id)
+def _open_row(db: Database, conflict_id: int, kind: str) -> sc.ConflictRow:
+    row = sc.conflict_row(db, conflict_id)
     if row is None or row.kind != kind or row.status != "open":
         raise KnownError(_("Konflik ini sudah diselesaikan atau tidak ada."))
     return row
@@ -206,25 +207,25 @@ def keep_mine(db: Database, conflict_id: int) -> int:
     close = (row.id, "kept_mine")
     if row.field == "*":
         if row.mine == st.DELETED_MARK:
-            return st.force_edit(db, row.entity, row.record_id, {}, delete=True, close_conflict=close)
+            return sc.force_edit(db, row.entity, row.record_id, {}, delete=True, close_conflict=close)
         fields = {k: v for k, v in (row.mine or {}).items() if ENTITIES[row.entity].has(k)}
-        return st.force_edit(db, row.entity, row.record_id, fields, revive=True, close_conflict=close)
+        return sc.force_edit(db, row.entity, row.record_id, fields, revive=True, close_conflict=close)
     assert row.field is not None
-    return st.force_edit(db, row.entity, row.record_id, {row.field: row.mine}, close_conflict=close)
+    return sc.force_edit(db, row.entity, row.record_id, {row.field: row.mine}, close_conflict=close)
 
 
 def accept_theirs(db: Database, conflict_id: int) -> None:
     """Keep the winning value (already in the local copy after the pull); closes the row."""
     _open_row(db, conflict_id, "conflict")
     with st.immediate(db):
-        st.set_conflict_status(db, conflict_id, "accepted")
+        sc.set_conflict_status(db, conflict_id, "accepted")
 
 
 def dismiss(db: Database, conflict_id: int) -> None:
     """Give up a rejected change (the server's copy stays)."""
     _open_row(db, conflict_id, "rejected")
     with st.immediate(db):
-        st.set_conflict_status(db, conflict_id, "dismissed")
+        sc.set_conflict_status(db, conflict_id, "dismissed")
 
 
 def resend_rejected(db: Database, conflict_id: int, fixes: dict[str, Any] | None = None) -> int:
@@ -236,7 +237,7 @@ def resend_rejected(db: Database, conflict_id: int, fixes: dict[str, Any] | None
     row = _open_row(db, conflict_id, "rejected")
     close = (row.id, "resent")
     if row.mine == st.DELETED_MARK:
-        return st.force_edit(db, row.entity, row.record_id, {}, delete=True, close_conflict=close)
+        return sc.force_edit(db, row.entity, row.record_id, {}, delete=True, close_conflict=close)
     spec = ENTITIES[row.entity]
     fields = {k: v for k, v in {**(row.mine or {}), **(fixes or {})}.items() if spec.has(k)}
     current = records.get(db, row.entity, row.record_id) or {}
@@ -250,5 +251,5 @@ def resend_rejected(db: Database, conflict_id: int, fixes: dict[str, Any] | None
         issues = [RecordIssue(row.entity, row.record_id, i) for i in result.errors]
         raise ValidationFailed(_("Data belum bisa dikirim ulang: {count} kesalahan.", count=len(issues)), issues)
     normalised = {k: result.values.get(k) for k in fields}
-    return st.force_edit(db, row.entity, row.record_id, normalised, revive=bool(current.get("deleted")),
+    return sc.force_edit(db, row.entity, row.record_id, normalised, revive=bool(current.get("deleted")),
                          close_conflict=close)

@@ -1,7 +1,7 @@
 """One sync cycle (DESIGN §4): hello → push until the outbox is empty → pull each scope → push
 again if new edits arrived.
 
-Every local effect happens in one of the ``store.sync_store`` transactions, each after the server
+Every local effect happens in one of the ``store.sync_store``/``sync_pull`` transactions, each after the server
 call it depends on has answered, so a crash between any two steps leaves a state the next cycle
 finishes correctly. ``crash`` is called at each named step (see ``hooks.CRASH_POINTS``).
 
@@ -25,6 +25,7 @@ from sqlite_utils import Database
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import APP_SCHEMA
+from desmig_desktop.store import sync_pull as sp
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.client import SyncClient
 from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
@@ -346,12 +347,12 @@ class SyncEngine:
         already being fetched on a helper thread, so the server's work on page N+1 overlaps ours
         on page N. Pages are still applied one at a time, in order, on this thread; a page
         fetched ahead and never applied (cancel, error) is dropped — a pull changes nothing on
-        the server. Consecutive pages share one write transaction (``st.PageGroup``: at most
+        the server. Consecutive pages share one write transaction (``sp.PageGroup``: at most
         16 pages or half a second, so a save in the GUI waits at most that long for the lock);
         the last group is committed before this returns, an error rolls back only the open one.
         """
         tally = tally or _Tally()
-        group = st.PageGroup(self.db)
+        group = sp.PageGroup(self.db)
         # A bigger page cache while pulling: each page touches the same index pages again (the
         # default 2 MB made them re-read and re-decrypt); given back afterwards.
         previous = int(self.db.execute("PRAGMA cache_size").fetchone()[0])
@@ -366,7 +367,7 @@ class SyncEngine:
         group.close(commit=True)
 
     def _pull_pages(self, scopes: tuple[str, ...] | list[str], tally: _Tally, latest: Mapping[str, int] | None,
-                    group: st.PageGroup) -> None:
+                    group: sp.PageGroup) -> None:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="desmig-pull") as fetcher:
             for scope in scopes:
                 since = st.cursor(self.db, scope)
@@ -380,7 +381,7 @@ class SyncEngine:
                     if page.more and page.next > since:
                         ahead = fetcher.submit(self.client.pull, scope, page.next, self.pull_limit)
                     group.before_page()
-                    summary = st.apply_pull(self.db, scope, page.records, page.next, page.last_op_seq + self.base,
+                    summary = sp.apply_pull(self.db, scope, page.records, page.next, page.last_op_seq + self.base,
                                             drop_acked=self.broken is not BrokenVariant.NO_WATERMARK,
                                             crash=self.crash)
                     self.crash("pull.applied")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from desmig_desktop.store.sync_store import OpOutcome, ServerRecord
+from desmig_desktop.store.sync_pull import ServerRecord
+from desmig_desktop.store.sync_store import OpOutcome
 
 
 class ProtocolError(ValueError):

@@ -268,15 +268,18 @@ def _clock_scenario(server: HqServer, make_device, prefix: str, skew_ana: float,
     """The same edits with given laptop clock offsets (days); returns the server's data by id."""
     import desmig_desktop.domain.ids as ids
     import desmig_desktop.store.records as records_mod
+    import desmig_desktop.store.sync_conflicts as conflicts_mod
+    import desmig_desktop.store.sync_pull as pull_mod
     import desmig_desktop.store.sync_store as store_mod
 
     real_now = ids.utc_now
+    clocked = (records_mod, store_mod, pull_mod, conflicts_mod)  # every module stamping local rows
 
     def with_clock(days: float):
         def stamp() -> str:
             return (skewed_clock(days)()).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        monkeypatch.setattr(records_mod, "utc_now", stamp)
-        monkeypatch.setattr(store_mod, "utc_now", stamp)
+        for module in clocked:
+            monkeypatch.setattr(module, "utc_now", stamp)
 
     ana, budi = make_device(f"{prefix}-ana"), make_device(f"{prefix}-budi")
     ana.login(server, "ana"), budi.login(server, "budi")
@@ -301,8 +304,8 @@ def _clock_scenario(server: HqServer, make_device, prefix: str, skew_ana: float,
     reports += [budi.sync(now=skewed_clock(skew_budi))]
     with_clock(skew_ana)
     reports += [ana.sync(now=skewed_clock(skew_ana))]
-    monkeypatch.setattr(records_mod, "utc_now", real_now)
-    monkeypatch.setattr(store_mod, "utc_now", real_now)
+    for module in clocked:
+        monkeypatch.setattr(module, "utc_now", real_now)
     if skew_ana or skew_budi:
         assert all(r.warnings for r in reports)
     checker = InvariantChecker(server.db_path)

@@ -1,0 +1,301 @@
+"""Applying pulled pages (DESIGN §4 "Client cycle", the pull half), one write transaction each
+or several in a ``PageGroup``.
+
+``apply_pull``: **first** drop outbox ops ``≤ last_op_seq`` (their ack was lost), then overwrite
+each record or lay the pending fields over the server's data, refresh the search index, then
+advance that scope's cursor. ``crash`` is the same named-crash-point hook as in ``sync_store``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlite_utils import Database
+
+from desmig_desktop.domain.fields import COMMON_COLUMNS, ENTITIES, Kind
+from desmig_desktop.domain.ids import utc_now
+from desmig_desktop.store import records
+from desmig_desktop.store.schema import SEARCH_ROWS_SQL
+from desmig_desktop.store.sync_store import (
+    CURSOR_PREFIX, K_SERVER_SEQ_SEEN, Crash, cursor, db_value, immediate, last_acked, move_to_journal, no_crash,
+    put_state, raise_last_acked, state,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ServerRecord(NamedTuple):
+    """One record of a pulled page (a tuple: a 100k-household pull builds 600k of them)."""
+
+    entity: str
+    id: str
+    data: dict[str, Any]
+    version: int
+    deleted: bool
+    server_seq: int
+
+
+@dataclass(frozen=True)
+class PullSummary:
+    dropped: int
+    applied: int
+
+
+@contextmanager
+def _foreign_keys_off(db: Database) -> Iterator[None]:
+    """Pulled pages follow commit order, not parent-before-child: a member may arrive a page
+    before the household it belongs to. The server is the authority on references, so they are
+    not enforced while applying its data (the pragma only works outside a transaction)."""
+    was_on = bool(db.execute("PRAGMA foreign_keys").fetchone()[0])
+    if was_on and not db.conn.in_transaction:
+        db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if was_on and not db.conn.in_transaction:
+            db.execute("PRAGMA foreign_keys=ON")
+
+
+class PageGroup:
+    """Several pulled pages applied in one write transaction (``apply_pull`` nests inside it).
+
+    A first pull of a big scope is hundreds of pages; committed one by one, each commit rewrote
+    the same index pages to the WAL and checkpointed them back, which cost more than applying
+    the rows (11 of 35 s for 100k households). A group commits after ``max_pages`` pages or
+    ``max_seconds``, whichever comes first, so the GUI's own saves never wait long for the
+    lock; a crash or error rolls back only the open group's pages, cursors included, and they
+    are pulled again.
+    """
+
+    def __init__(self, db: Database, *, max_pages: int = 16, max_seconds: float = 0.5) -> None:
+        self.db, self.max_pages, self.max_seconds = db, max_pages, max_seconds
+        self._open: ExitStack | None = None  # the open group: foreign keys off, then the transaction
+        self._pages = 0
+        self._started = 0.0
+
+    def before_page(self) -> None:
+        if self._open is not None or self.db.conn.in_transaction:
+            return
+        stack = ExitStack()
+        stack.enter_context(_foreign_keys_off(self.db))  # before BEGIN: the pragma needs that
+        stack.enter_context(immediate(self.db))
+        self._open, self._pages, self._started = stack, 0, time.monotonic()
+
+    def after_page(self) -> None:
+        """Count an applied page; commit when the group is full or old enough."""
+        self._pages += 1
+        if self._open is not None and (self._pages >= self.max_pages
+                                       or time.monotonic() - self._started >= self.max_seconds):
+            self.close(commit=True)
+
+    def close(self, *, commit: bool) -> None:
+        stack, self._open = self._open, None
+        if stack is None:
+            return
+        if commit:
+            stack.close()
+        else:  # ``immediate`` rolls back when an error leaves it; this one is ours and stops there
+            stack.__exit__(_GroupRolledBack, _GroupRolledBack(), None)
+
+
+class _GroupRolledBack(Exception):
+    """Thrown into an open ``PageGroup``'s contexts to roll it back (never escapes ``close``)."""
+
+
+# -- pull ---------------------------------------------------------------------------------------
+def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], next_cursor: int, watermark: int,
+               *, drop_acked: bool = True, crash: Crash = no_crash) -> PullSummary:
+    """Apply one pulled page in one transaction. ``watermark``: the device's ``last_op_seq`` (local numbering)
+    read in the same server snapshot as the page."""
+    if not page_records and next_cursor == cursor(db, scope) and watermark <= last_acked(db) and (
+            not drop_acked or db.execute("SELECT 1 FROM sync_outbox WHERE op_seq <= ? LIMIT 1", [watermark]).fetchone()
+            is None):
+        return PullSummary(0, 0)  # nothing new: no write transaction (a no-op sync stays cheap)
+    with _foreign_keys_off(db), immediate(db):
+        dropped = move_to_journal(db, watermark, {}) if drop_acked else []
+        raise_last_acked(db, watermark)
+        crash("pull.apply.dropped")
+        conn = db.conn  # plain sqlite3 below: this loop runs once per pulled record
+        waiting = {(r[0], r[1]) for r in conn.execute(
+            "SELECT entity, record_id FROM sync_conflicts WHERE kind = 'conflict' AND status = 'open'"
+            " AND theirs IS NULL")}
+        now = utc_now()
+        known = [rec for rec in page_records if rec.entity in ENTITIES]
+        for rec in page_records:
+            if rec.entity not in ENTITIES:
+                log.warning("pulled a record of unknown entity %s; skipped", rec.entity)
+        pending = _pending_fields(conn, known)
+        current = _current_rows(conn, known)
+        households: set[str] = set()
+        inserts: dict[str, list[tuple[Any, ...]]] = {}
+        for rec in known:
+            households.update(_apply_record(db, rec, now, pending.get((rec.entity, rec.id), ()),
+                                            current.get((rec.entity, rec.id)), inserts))
+            if (rec.entity, rec.id) in waiting:
+                _fill_theirs(db, rec)
+        for entity_name, new_rows in inserts.items():
+            columns = _INSERT_COLUMNS[entity_name]
+            conn.executemany(f"INSERT INTO {entity_name} ({', '.join(columns)}) VALUES"
+                             f" ({', '.join('?' * len(columns))})", new_rows)
+        applied = len(known)
+        crash("pull.apply.records")
+        _refresh_search(conn, sorted(households))
+        put_state(db, CURSOR_PREFIX + scope, next_cursor)
+        if page_records:
+            put_state(db, K_SERVER_SEQ_SEEN, max(int(state(db, K_SERVER_SEQ_SEEN, 0)),
+                                                 max(r.server_seq for r in page_records)))
+    return PullSummary(len(dropped), applied)
+
+
+_IN_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+
+
+def _pending_fields(conn: Any, recs: Sequence[ServerRecord]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """``(kind, fields JSON)`` of the outbox ops still pending on each pulled record, oldest first."""
+    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    if conn.execute("SELECT 1 FROM sync_outbox LIMIT 1").fetchone() is None:
+        return out  # nothing pending at all (a first pull, a quiet device): no lookups
+    for entity_name, ids in _ids_by_entity(recs).items():
+        for i in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[i:i + _IN_CHUNK]
+            for record_id, kind, fields in conn.execute(
+                    f"SELECT record_id, kind, fields FROM sync_outbox WHERE entity = ? AND record_id IN"
+                    f" ({', '.join('?' * len(chunk))}) ORDER BY op_seq", [entity_name, *chunk]):
+                out.setdefault((entity_name, record_id), []).append((kind, fields))
+    return out
+
+
+def _current_rows(conn: Any, recs: Sequence[ServerRecord]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored rows of the pulled records that exist locally, by ``(entity, id)``."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for entity_name, ids in _ids_by_entity(recs).items():
+        ENTITIES[entity_name]  # only known table names reach SQL
+        for i in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[i:i + _IN_CHUNK]
+            cur = conn.execute(f"SELECT * FROM {entity_name} WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+            names = [c[0] for c in cur.description]
+            for found in cur:
+                row = dict(zip(names, found))
+                out[(entity_name, row["id"])] = row
+    return out
+
+
+def _ids_by_entity(recs: Sequence[ServerRecord]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rec in recs:
+        out.setdefault(rec.entity, []).append(rec.id)
+    return out
+
+
+def _refresh_search(conn: Any, household_ids: Sequence[str]) -> None:
+    """``records.refresh_search`` for a whole page at once: same rows, a few statements per chunk.
+    Only households that already have a key can have a full-text row to delete (keys are never
+    removed), so a first pull deletes nothing."""
+    for i in range(0, len(household_ids), _IN_CHUNK):
+        chunk = list(household_ids[i:i + _IN_CHUNK])
+        marks = ", ".join("?" * len(chunk))
+        keys = [k for (k,) in conn.execute(f"SELECT key FROM search_keys WHERE household_id IN ({marks})", chunk)]
+        if keys:
+            conn.execute(f"DELETE FROM household_search WHERE rowid IN ({', '.join('?' * len(keys))})", keys)
+        if len(keys) < len(chunk):
+            conn.executemany("INSERT OR IGNORE INTO search_keys(household_id) VALUES (?)", [(h,) for h in chunk])
+        conn.execute(SEARCH_ROWS_SQL + f" WHERE h.id IN ({marks}) AND h.deleted = 0", chunk)
+
+
+_ROW_PLAN = {name: (spec.keys, tuple(i for i, f in enumerate(spec.fields) if f.kind is Kind.BOOL))
+             for name, spec in ENTITIES.items()}
+_KNOWN_KEYS = {name: frozenset(spec.keys) | frozenset(COMMON_COLUMNS) for name, spec in ENTITIES.items()}
+# The columns of a pulled record's new row, in the order ``_apply_record`` builds its tuple.
+_INSERT_COLUMNS = {name: (*spec.keys, "deleted", "server_version", "updated_at", "extra", "id", "created_at")
+                   for name, spec in ENTITIES.items()}
+
+
+def _apply_record(db: Database, rec: ServerRecord, now: str, pending: Sequence[tuple[str, str]],
+                  before: dict[str, Any] | None, inserts: dict[str, list[tuple[Any, ...]]]) -> set[str]:
+    """Overwrite with the server's copy, then lay the fields of still-pending ops over it.
+
+    ``pending``: the record's outbox ops ``(kind, fields JSON)``; ``before``: its stored row, if
+    any. A new record's row is appended to ``inserts`` (the caller inserts them in bulk).
+    Returns the households whose search entry must be refreshed.
+    """
+    if before is None and not pending:
+        # Nearly every record of a first pull: its row as a tuple in ``_INSERT_COLUMNS`` order.
+        inserts.setdefault(rec.entity, []).append((*_field_values(rec), int(rec.deleted), rec.version, now,
+                                                   _extra_json(rec), rec.id, now))
+        return _households_of(rec, rec.data.get("household_id"), None)
+    spec = ENTITIES[rec.entity]
+    row: dict[str, Any] = dict(zip(spec.keys, _field_values(rec)))
+    deleted = rec.deleted
+    for kind, fields in pending:
+        if kind == "delete":
+            deleted = True
+            continue
+        for key, value in json.loads(fields).items():
+            if spec.has(key):
+                row[key] = db_value(spec.field(key).kind, value)
+    if before is not None and int(before["server_version"]) > rec.version:
+        # An ack already gave us a newer copy than this page (two cycles overlapping): keep it.
+        return set()
+    row.update(deleted=int(deleted), server_version=rec.version, updated_at=now, extra=_extra_json(rec))
+    if before is None:
+        row.update(id=rec.id, created_at=now)
+        inserts.setdefault(rec.entity, []).append(tuple(row.values()))  # ``_INSERT_COLUMNS`` order
+    else:
+        db.conn.execute(f"UPDATE {rec.entity} SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
+                        [*row.values(), rec.id])
+        # What another laptop (or HQ) changed here goes into the local history, like a local edit.
+        changes = {k: (before.get(k), row[k]) for k in spec.keys if before.get(k) != row[k]}
+        if bool(before["deleted"]) != bool(row["deleted"]):
+            changes["deleted"] = (bool(before["deleted"]), bool(row["deleted"]))
+        if changes:
+            records.audit(db, at=now, actor=None, source="server", entity_name=rec.entity, record_id=rec.id,
+                          changes=changes)
+    return _households_of(rec, row.get("household_id"), before)
+
+
+def _field_values(rec: ServerRecord) -> list[Any]:
+    """The record's questionnaire fields as stored, in ``spec.keys`` order, yes/no fields as 0/1
+    (``db_value``; a stray boolean elsewhere is bound as 0/1 by sqlite3 itself). Runs for every
+    field of every pulled record, hence one ``map`` and a loop over the yes/no fields only."""
+    keys, bools = _ROW_PLAN[rec.entity]
+    values = list(map(rec.data.get, keys))
+    for i in bools:
+        value = values[i]
+        if value is not None:
+            values[i] = int(bool(value))
+    return values
+
+
+def _extra_json(rec: ServerRecord) -> str | None:
+    """Fields this app version does not know (a newer questionnaire), kept as JSON."""
+    known = _KNOWN_KEYS[rec.entity]
+    if known.issuperset(rec.data):
+        return None
+    return json.dumps({k: v for k, v in rec.data.items() if k not in known}, ensure_ascii=False)
+
+
+def _households_of(rec: ServerRecord, household_id: Any, before: dict[str, Any] | None) -> set[str]:
+    """The households whose search entry a record's new (and previous) row belongs to."""
+    if rec.entity == "households":
+        return {rec.id}
+    if rec.entity in ("members", "businesses"):
+        return {h for h in (household_id, before and before.get("household_id")) if h}
+    return set()
+
+
+def _fill_theirs(db: Database, rec: ServerRecord) -> None:
+    """Open conflicts on this record learn the winning value from the server's copy; a row whose
+    winning value turns out to be mine (a replayed answer carries no per-field detail) closes."""
+    rows = db.execute("SELECT id, field, mine FROM sync_conflicts WHERE kind = 'conflict' AND status = 'open'"
+                      " AND entity = ? AND record_id = ? AND theirs IS NULL", [rec.entity, rec.id]).fetchall()
+    for conflict_id, key, mine in rows:
+        theirs = ({"deleted": rec.deleted} if key == "*" else rec.data.get(key))
+        same = key != "*" and mine is not None and json.loads(mine) == theirs
+        db.execute("UPDATE sync_conflicts SET theirs = ?, status = ? WHERE id = ?",
+                   [json.dumps(theirs, ensure_ascii=False), "resolved" if same else "open", conflict_id])
