@@ -82,8 +82,14 @@ def _where(flt: HouseholdFilter, *, scan_villages: bool = False, walk_names: boo
         params.extend(flt.villages)
     if flt.text.strip():
         query = _fts_query(flt.text)
-        if query:
-            clauses.append(("+h.id" if walk_names else "h.id") + " IN (SELECT k.household_id FROM household_search s"
+        if query and walk_names:
+            # Tested per household walked: its key against the matching full-text rowids (a list
+            # of integers, no join), e.g. 22,745 matches 27 → 13 ms.
+            clauses.append("(SELECT k.key FROM search_keys k WHERE k.household_id = h.id) IN"
+                           " (SELECT rowid FROM household_search WHERE household_search MATCH ?)")
+            params.append(query)
+        elif query:
+            clauses.append("h.id IN (SELECT k.household_id FROM household_search s"
                            " JOIN search_keys k ON k.key = s.rowid WHERE household_search MATCH ?)")
             params.append(query)
     if flt.migration_status:
@@ -100,6 +106,10 @@ def _where(flt: HouseholdFilter, *, scan_villages: bool = False, walk_names: boo
 # (testing each household against the matches) than by sorting every match (measured at 100k
 # households: 2,238 matches sort in 10 ms vs a 21 ms walk; 5,584 take 20 ms vs 9 ms).
 _MANY_MATCHES = 3_000
+# The same for a text-only search, whose matches are sorted by the head name kept with the search
+# keys (no households row read): measured at 100k households, 4,131 matches 9.1 ms sorted vs
+# 12.1 ms walked, 9,312 matches 13.9 vs 7.9 ms.
+_MANY_TEXT_MATCHES = 6_000
 
 
 def _text_matches(db: Database, flt: HouseholdFilter) -> int | None:
@@ -125,9 +135,13 @@ def _text_matches(db: Database, flt: HouseholdFilter) -> int | None:
 _LAST_MATCHES: weakref.WeakKeyDictionary[Database, tuple[str, tuple[int, int], int]] = weakref.WeakKeyDictionary()
 
 
+def _text_only(flt: HouseholdFilter) -> bool:
+    """Whether the filter is a text search alone (no village, status or business condition)."""
+    return not (flt.villages or flt.migration_status or flt.has_business is not None)
+
+
 def count_households(db: Database, flt: HouseholdFilter) -> int:
-    text_only = not (flt.villages or flt.migration_status or flt.has_business is not None)
-    if text_only and (matches := _text_matches(db, flt)) is not None:
+    if _text_only(flt) and (matches := _text_matches(db, flt)) is not None:
         return matches
     where, params = _where(flt, scan_villages=not _fts_query(flt.text))
     return int(db.execute(f"SELECT count(*) FROM households h WHERE {where}", params).fetchone()[0])
@@ -177,8 +191,17 @@ def search_households(db: Database, flt: HouseholdFilter, *, offset: int = 0, li
     direction = " DESC" if descending else ""
     order = _SORTABLE[order_key] + direction
     matches = _text_matches(db, flt) if order_key == "head_name" else None
-    where, params = _where(flt, scan_villages=matches is None,
-                           walk_names=matches is not None and matches > _MANY_MATCHES)
+    text_only = _text_only(flt)
+    if matches is not None and matches <= _MANY_TEXT_MATCHES and text_only:
+        # A few thousand matches of a text-only search: sorted by the head name kept beside each
+        # household's search key, reading no households row until the page is chosen.
+        chosen = ("SELECT k.household_id FROM household_search s JOIN search_keys k ON k.key = s.rowid"
+                  f" WHERE household_search MATCH ? ORDER BY k.head COLLATE NOCASE{direction}, k.household_id"
+                  " LIMIT ? OFFSET ?")
+        return rows(db, f"SELECT {_PAGE_COLUMNS} FROM households h LEFT JOIN regions r ON r.code = h.village_code"
+                        f" WHERE h.id IN ({chosen}) ORDER BY {order}, h.id", [_fts_query(flt.text), limit, offset])
+    where, params = _where(flt, scan_villages=matches is None, walk_names=matches is not None and matches > (
+        _MANY_TEXT_MATCHES if text_only else _MANY_MATCHES))
     continuations = _CONTINUATIONS.setdefault(db, {})
     cache_key = (flt, descending)
     keyset = None

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from desmig_desktop.domain.fields import ENTITIES, Kind, entity
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import APP_SCHEMA, op_hash
-from desmig_desktop.store.schema import SEARCH_ROWS_SQL
+from desmig_desktop.store.schema import SEARCH_KEYS_SQL, SEARCH_ROWS_SQL
 
 
 @dataclass(frozen=True)
@@ -162,9 +162,11 @@ def _households_of(db: Database, change: Change) -> Iterator[str]:
 def refresh_search(db: Database, household_ids: Iterable[str]) -> None:
     """Rebuild the full-text rows of these households (caller holds the transaction)."""
     for hid in household_ids:
-        db.execute("INSERT OR IGNORE INTO search_keys(household_id) VALUES (?)", [hid])
-        key = db.execute("SELECT key FROM search_keys WHERE household_id = ?", [hid]).fetchone()[0]
-        db.execute("DELETE FROM household_search WHERE rowid = ?", [key])
+        db.execute(SEARCH_KEYS_SQL.format(ids="?"), [hid])
+        found = db.execute("SELECT key FROM search_keys WHERE household_id = ?", [hid]).fetchone()
+        if found is None:  # no such household (a member or business whose household is missing)
+            continue
+        db.execute("DELETE FROM household_search WHERE rowid = ?", [found[0]])
         db.execute(SEARCH_ROWS_SQL + " WHERE h.id = ? AND h.deleted = 0", [hid])
 
 

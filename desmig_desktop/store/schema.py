@@ -21,6 +21,13 @@ SEARCH_ROWS_SQL = (
     " coalesce(m.nik, ''), ' ') FROM members m WHERE m.household_id = h.id AND m.deleted = 0), '')"
     " FROM households h JOIN search_keys k ON k.household_id = h.id"
 )
+# A household's key, created if missing, with the head name the list sorts by (since m005):
+# search_keys.head follows households.head_name wherever the search text is refreshed.
+SEARCH_KEYS_SQL = (
+    "INSERT INTO search_keys(household_id, head) SELECT h.id, h.head_name FROM households h"
+    " WHERE h.id IN ({ids}) ON CONFLICT(household_id) DO UPDATE SET head = excluded.head"
+)
+
 
 _SQL_TYPE = {Kind.INT: "INTEGER", Kind.MONEY: "INTEGER", Kind.BOOL: "INTEGER", Kind.FLOAT: "REAL"}
 _FOREIGN_KEYS = {
@@ -132,10 +139,27 @@ def m004_drafts(db: Database) -> None:
 def m005_search_index_without_positions(db: Database) -> None:
     """The full-text index without token positions (``detail=none``): every search is a set of
     single-word prefixes, which need no positions, and the smaller index is faster to match and
-    to refresh (measured at 100k households: match p95 8.3 → 5.8 ms, refresh −10 %). Rebuilt
-    from the records in this migration's transaction; the keys in ``search_keys`` stay."""
+    to refresh (measured at 100k households: match p95 8.3 → 5.8 ms, refresh −10 %). Beside
+    each key, ``search_keys.head`` keeps the household's head name, so a page of a few thousand
+    matches is sorted without reading the households table (2,729 matches: 14.6 → ~6 ms).
+    Rebuilt from the records in this migration's transaction; the keys themselves stay."""
     db.execute("DROP TABLE household_search")
     db.execute("CREATE VIRTUAL TABLE household_search USING fts5(body,"
                " tokenize = 'unicode61 remove_diacritics 2', detail = none)")
+    db.execute("ALTER TABLE search_keys ADD COLUMN head TEXT")
     db.execute("INSERT OR IGNORE INTO search_keys(household_id) SELECT id FROM households ORDER BY rowid")
+    db.execute("UPDATE search_keys SET head = (SELECT h.head_name FROM households h"
+               " WHERE h.id = search_keys.household_id)")
     db.execute(SEARCH_ROWS_SQL + " WHERE h.deleted = 0")
+
+
+@migrations()
+def m006_live_households_by_name(db: Database) -> None:
+    """The household list's name index holds live households only, with their id: a page in name
+    order (``h.deleted = 0 ORDER BY head_name, id``) walks it without reading table rows or
+    sorting ties, which took most of a name-prefix search with thousands of matches (measured at
+    100k households: a 4,055-match page 19.7 → 6.0 ms). Every list query filters ``deleted = 0``,
+    so the partial index replaces the plain one."""
+    db.execute("DROP INDEX idx_households_head")
+    db.execute("CREATE INDEX idx_households_live_name ON households(head_name COLLATE NOCASE, id)"
+               " WHERE deleted = 0")

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from desmig_desktop.domain.fields import COMMON_COLUMNS, ENTITIES, Kind
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.store import records
-from desmig_desktop.store.schema import SEARCH_ROWS_SQL
+from desmig_desktop.store.schema import SEARCH_KEYS_SQL, SEARCH_ROWS_SQL
 from desmig_desktop.store.sync_store import (
     CURSOR_PREFIX, K_SERVER_SEQ_SEEN, Crash, cursor, db_value, immediate, last_acked, move_to_journal, no_crash,
     put_state, raise_last_acked, state,
@@ -203,8 +203,7 @@ def _refresh_search(conn: Any, household_ids: Sequence[str]) -> None:
         keys = [k for (k,) in conn.execute(f"SELECT key FROM search_keys WHERE household_id IN ({marks})", chunk)]
         if keys:
             conn.execute(f"DELETE FROM household_search WHERE rowid IN ({', '.join('?' * len(keys))})", keys)
-        if len(keys) < len(chunk):
-            conn.executemany("INSERT OR IGNORE INTO search_keys(household_id) VALUES (?)", [(h,) for h in chunk])
+        conn.execute(SEARCH_KEYS_SQL.format(ids=marks), chunk)
         conn.execute(SEARCH_ROWS_SQL + f" WHERE h.id IN ({marks}) AND h.deleted = 0", chunk)
 
 

@@ -19,7 +19,7 @@ from desmig_desktop.services.households import HouseholdGraph, delete_household,
 from desmig_desktop.store import records
 from desmig_desktop.store.db import connect
 from desmig_desktop.store.queries import HouseholdFilter, count_households, search_households
-from desmig_desktop.store.schema import migrations
+from desmig_desktop.store.schema import SEARCH_ROWS_SQL, migrations
 
 VILLAGE = "32.01.05.2003"
 
@@ -184,13 +184,17 @@ def test_search_index_rebuilt_without_positions_keeps_every_household(tmp_path: 
         old["households"].insert({"id": hid, "deleted": 0, "server_version": 0, "created_at": "x", "updated_at": "x",
                                   "village_code": VILLAGE, "head_name": name, "visited_on": "2025-01-01",
                                   "consent": 1})
-    records.refresh_search(old, ["h1", "h2"])  # h3 was never indexed (written by a bulk import, say)
+    # indexed as the releases before m005 did; h3 never was (written by a bulk import, say)
+    old.execute("INSERT INTO search_keys(household_id) VALUES ('h1'), ('h2')")
+    old.execute(SEARCH_ROWS_SQL + " WHERE h.id IN ('h1', 'h2')")
     old.conn.commit()
     old.conn.close()
     db = connect(path)
     sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'household_search'").fetchone()[0]
     assert "detail = none" in sql
     assert db.execute("SELECT count(*) FROM household_search").fetchone()[0] == 3
+    assert db.execute("SELECT household_id, head FROM search_keys ORDER BY household_id").fetchall() == [
+        ("h1", "Siti Aminah"), ("h2", "Budi Santoso"), ("h3", "Siti Rahayu")]
 
     def names(text: str) -> list[str]:
         return sorted(r["head_name"] for r in search_households(db, HouseholdFilter(text=text)))
@@ -211,6 +215,33 @@ def test_any_typed_text_is_a_valid_search(db: Database, text: str) -> None:
             "village_code": VILLAGE, "head_name": "Siti ab_1", "visited_on": "2025-01-01", "consent": True})])
     search_households(db, HouseholdFilter(text=text), limit=5)
     count_households(db, HouseholdFilter(text=text))
+
+
+def test_text_search_pages_equal_the_general_plan_after_renames_and_deletes(db: Database) -> None:
+    """A text-only search sorts its matches by the head name kept beside the search keys; its
+    pages (both directions, every offset) are exactly those of the general plan (the same search
+    narrowed to the one village), also after households were renamed or deleted."""
+    first = ["Siti", "Sri", "Slamet", "Rahmat", "Rina", "Agus"]
+    changes = [records.Change("households", f"h{i:02d}", {
+        "village_code": VILLAGE, "head_name": f"{first[i % 6]} {'Aminah' if i % 4 else 'Santoso'}",
+        "visited_on": "2025-01-01", "consent": True}) for i in range(36)]
+    records.apply_changes(db, changes)
+    records.apply_changes(db, [records.Change("households", "h07", {"head_name": "Zainal Santoso"}),
+                               records.Change("households", "h12", {"head_name": "Aan Aminah"}),
+                               records.Change("households", "h30", delete=True)])
+
+    def pages(flt: HouseholdFilter, descending: bool) -> list[tuple[str, str]]:
+        return [(r["head_name"], r["id"]) for offset in range(0, 40, 7)
+                for r in search_households(db, flt, offset=offset, limit=7, descending=descending)]
+
+    for text in ("san", "s", "aminah", "rin"):
+        for descending in (False, True):
+            fast = pages(HouseholdFilter(text=text), descending)
+            assert fast == pages(HouseholdFilter(text=text, villages=(VILLAGE,)), descending), (text, descending)
+            by_id = sorted(fast, key=lambda r: r[1])  # ties by id, ascending either way
+            assert fast == sorted(by_id, key=lambda r: r[0].lower(), reverse=descending)
+    names = [name for name, _ in pages(HouseholdFilter(text="san"), False)]
+    assert "Zainal Santoso" in names and all(hid != "h30" for _, hid in pages(HouseholdFilter(text="s"), False))
 
 
 def test_pragmas(db: Database) -> None:

@@ -130,6 +130,8 @@ def test_pull_keeps_one_search_row_per_household_across_new_and_updated_pages(db
     # "local" still has its unsent edit, which is laid over the server's copy
     assert (hits("Pertama"), hits("Kedua"), hits("Budi"), hits("Lokal"), hits("Server")) == (0, 1, 1, 1, 0)
     assert db.execute("SELECT count(*) FROM household_search").fetchone()[0] == 3
+    assert dict(db.execute("SELECT household_id, head FROM search_keys").fetchall()) == {
+        "a": "Ani Kedua", "b": "Budi Baru", "local": "Rahmat Lokal"}  # the names the list sorts by
     sp.apply_pull(db, V, [ServerRecord("households", "b", household("b", head_name="Budi Baru"), 5, True, 5)], 5, 0)
     assert hits("Budi") == 0
 
