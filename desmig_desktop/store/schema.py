@@ -141,7 +141,7 @@ def m005_search_index_without_positions(db: Database) -> None:
     single-word prefixes, which need no positions, and the smaller index is faster to match and
     to refresh (measured at 100k households: match p95 8.3 → 5.8 ms, refresh −10 %). Beside
     each key, ``search_keys.head`` keeps the household's head name, so a page of a few thousand
-    matches is sorted without reading the households table (2,729 matches: 14.6 → ~6 ms).
+    matches is sorted without reading the households table (2,729 matches: ~15 → 6 ms a page).
     Rebuilt from the records in this migration's transaction; the keys themselves stay."""
     db.execute("DROP TABLE household_search")
     db.execute("CREATE VIRTUAL TABLE household_search USING fts5(body,"
