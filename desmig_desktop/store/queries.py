@@ -73,8 +73,9 @@ def _where(flt: HouseholdFilter, *, scan_villages: bool = False, walk_names: boo
     """The WHERE clause of a filter. ``scan_villages`` keeps the village condition off the
     village index (unary ``+``): for an officer's own villages — nearly the whole table — walking
     that index costs one table lookup per row, several times a plain scan or an ordered walk of
-    the name index. ``walk_names`` does the same for the text match, so a page in name order
-    walks the name index and tests each household against the matches (see ``_MANY_MATCHES``)."""
+    the name index. ``walk_names`` keeps the text match off any index too: a page in name order
+    walks the name index and tests each household's search key against the matching rowids
+    (see ``_MANY_MATCHES``)."""
     clauses, params = ["h.deleted = 0"], []
     if flt.villages:
         column = "+h.village_code" if scan_villages else "h.village_code"

@@ -1,4 +1,4 @@
-"""JSON text for the push path: what ``json.dumps`` gives, without its per-call cost.
+"""JSON text for the push path, without the per-call cost of ``json.dumps``.
 
 A push of 1,000 ops writes 1,000 records rows (data and field metadata) and 1,000 history rows,
 each holding JSON. ``json.dumps`` with non-default arguments builds a new encoder on every
