@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select, text
 
+from bench.hq import ServeProcess
 from desmig_desktop.domain.ops import op_hash
 from desmig_server.auth.users import add_user
 from desmig_server.context import HqContext
@@ -187,39 +183,8 @@ def reset_data(conn: Any) -> None:
     conn.execute(t.seq_counter.update().values(value=0))
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def serve(db_url: str, log_path: Path) -> Iterator[str]:
     """Run ``desmig-hq serve`` as a real process on a free 127.0.0.1 port; yield its base URL."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "desmig_server.cli", "serve", "--db", db_url, "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert proc.poll() is None, log_path.read_text(errors="replace")
-                try:
-                    if httpx.get(base + "/openapi.json", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "server did not start: " + log_path.read_text(errors="replace")
-                time.sleep(0.1)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with ServeProcess(db_url, log_path, base_env={}, stop_wait=10) as server:
+        yield server.url

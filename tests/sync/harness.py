@@ -14,14 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +26,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from bench import hq as hq_process
+from bench.hq import ServeProcess, free_port, script  # noqa: F401  (free_port: tests import it from here)
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_store as st
@@ -51,27 +49,8 @@ USERS: dict[str, tuple[str, list[str]]] = {
 FAST_ENV = {"DESMIG_HQ_ARGON2_FAST": "1", "DESMIG_SYNC_RETRY_BACKOFF": "0.02"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def script(name: str) -> list[str]:
-    """The installed console script next to this interpreter (the real entry point)."""
-    path = Path(sys.executable).with_name(name)
-    if path.exists():
-        return [str(path)]
-    module = {"desmig": "desmig_desktop.cli", "desmig-hq": "desmig_server.cli"}[name]
-    return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())"]
-
-
 def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESMIG_CRASH", "DESMIG_SYNC_BROKEN"))}
-    env.pop("DESMIG_HOME", None)
-    env.update(FAST_ENV)
-    env.update(extra)
-    return env
+    return hq_process.child_env(FAST_ENV, **extra)
 
 
 # -- the HQ server ------------------------------------------------------------------------------
@@ -99,53 +78,13 @@ def _add_users(ctx: Any) -> None:
                      villages=villages or None)
 
 
-class HqServer:
+class HqServer(ServeProcess):
     """A ``desmig-hq serve`` subprocess on its own SQLite file."""
 
     def __init__(self, db_path: Path, log_path: Path, port: int | None = None,
                  env: dict[str, str] | None = None) -> None:
+        super().__init__(f"sqlite:///{db_path}", log_path, port=port, env=env, base_env=FAST_ENV, stop_wait=10)
         self.db_path = db_path
-        self.log_path = log_path
-        self.port = port or free_port()
-        self.env = env or {}
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def db_url(self) -> str:
-        return f"sqlite:///{self.db_path}"
-
-    def start(self, timeout: float = 30.0) -> HqServer:
-        assert self.proc is None or self.proc.poll() is not None
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [*script("desmig-hq"), "serve", "--db", self.db_url, "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT, env=child_env(**self.env),
-            cwd=self.db_path.parent)
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                if requests.get(self.url + "/v1/sync/hello", timeout=1).status_code == 401:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.proc = None
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, whatever the server was doing."""
