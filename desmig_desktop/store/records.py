@@ -159,15 +159,24 @@ def _households_of(db: Database, change: Change) -> Iterator[str]:
             yield row[0]
 
 
+IN_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+
+
 def refresh_search(db: Database, household_ids: Iterable[str]) -> None:
-    """Rebuild the full-text rows of these households (caller holds the transaction)."""
-    for hid in household_ids:
-        db.execute(SEARCH_KEYS_SQL.format(ids="?"), [hid])
-        found = db.execute("SELECT key FROM search_keys WHERE household_id = ?", [hid]).fetchone()
-        if found is None:  # no such household (a member or business whose household is missing)
-            continue
-        db.execute("DELETE FROM household_search WHERE rowid = ?", [found[0]])
-        db.execute(SEARCH_ROWS_SQL + " WHERE h.id = ? AND h.deleted = 0", [hid])
+    """Rebuild the full-text rows of these households (caller holds the transaction): a few
+    statements per chunk of households, so a pulled page costs what one saved household does.
+    Only households that already have a key can have a full-text row to delete (keys are never
+    removed), so a first pull deletes nothing; a missing household gets neither key nor row."""
+    ids = list(household_ids)
+    conn = db.conn  # plain sqlite3: this runs for every pulled page
+    for i in range(0, len(ids), IN_CHUNK):
+        chunk = ids[i:i + IN_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        keys = [k for (k,) in conn.execute(f"SELECT key FROM search_keys WHERE household_id IN ({marks})", chunk)]
+        if keys:
+            conn.execute(f"DELETE FROM household_search WHERE rowid IN ({', '.join('?' * len(keys))})", keys)
+        conn.execute(SEARCH_KEYS_SQL.format(ids=marks), chunk)
+        conn.execute(SEARCH_ROWS_SQL + f" WHERE h.id IN ({marks}) AND h.deleted = 0", chunk)
 
 
 def pending_ops(db: Database) -> int:

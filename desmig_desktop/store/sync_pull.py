@@ -21,7 +21,6 @@ from sqlite_utils import Database
 from desmig_desktop.domain.fields import COMMON_COLUMNS, ENTITIES, Kind
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.store import records
-from desmig_desktop.store.schema import SEARCH_KEYS_SQL, SEARCH_ROWS_SQL
 from desmig_desktop.store.sync_store import (
     CURSOR_PREFIX, K_SERVER_SEQ_SEEN, Crash, cursor, db_value, immediate, last_acked, move_to_journal, no_crash,
     put_state, raise_last_acked, state,
@@ -145,7 +144,7 @@ def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], n
                              f" ({', '.join('?' * len(columns))})", new_rows)
         applied = len(known)
         crash("pull.apply.records")
-        _refresh_search(conn, sorted(households))
+        records.refresh_search(db, sorted(households))
         put_state(db, CURSOR_PREFIX + scope, next_cursor)
         if page_records:
             put_state(db, K_SERVER_SEQ_SEEN, max(int(state(db, K_SERVER_SEQ_SEEN, 0)),
@@ -153,7 +152,7 @@ def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], n
     return PullSummary(len(dropped), applied)
 
 
-_IN_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+_IN_CHUNK = records.IN_CHUNK
 
 
 def _pending_fields(conn: Any, recs: Sequence[ServerRecord]) -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -191,20 +190,6 @@ def _ids_by_entity(recs: Sequence[ServerRecord]) -> dict[str, list[str]]:
     for rec in recs:
         out.setdefault(rec.entity, []).append(rec.id)
     return out
-
-
-def _refresh_search(conn: Any, household_ids: Sequence[str]) -> None:
-    """``records.refresh_search`` for a whole page at once: same rows, a few statements per chunk.
-    Only households that already have a key can have a full-text row to delete (keys are never
-    removed), so a first pull deletes nothing."""
-    for i in range(0, len(household_ids), _IN_CHUNK):
-        chunk = list(household_ids[i:i + _IN_CHUNK])
-        marks = ", ".join("?" * len(chunk))
-        keys = [k for (k,) in conn.execute(f"SELECT key FROM search_keys WHERE household_id IN ({marks})", chunk)]
-        if keys:
-            conn.execute(f"DELETE FROM household_search WHERE rowid IN ({', '.join('?' * len(keys))})", keys)
-        conn.execute(SEARCH_KEYS_SQL.format(ids=marks), chunk)
-        conn.execute(SEARCH_ROWS_SQL + f" WHERE h.id IN ({marks}) AND h.deleted = 0", chunk)
 
 
 _ROW_PLAN = {name: (spec.keys, tuple(i for i, f in enumerate(spec.fields) if f.kind is Kind.BOOL))
