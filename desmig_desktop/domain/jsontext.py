@@ -50,24 +50,26 @@ def exact(value: Any) -> bool:
     return True
 
 
-def compact(value: Any) -> bytes:
-    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` as UTF-8 bytes."""
+def _orjson_if_exact(value: Any, option: int = 0) -> bytes | None:
+    """orjson's text of ``value`` when it is exactly ``json``'s, else ``None``."""
     if exact(value):
         try:
-            return orjson.dumps(value)
+            return orjson.dumps(value, option=option)
         except orjson.JSONEncodeError:  # a big integer, a lone surrogate, deep nesting
             pass
-    return _COMPACT.encode(value).encode("utf-8")
+    return None
+
+
+def compact(value: Any) -> bytes:
+    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` as UTF-8 bytes."""
+    text = _orjson_if_exact(value)
+    return text if text is not None else _COMPACT.encode(value).encode("utf-8")
 
 
 def compact_sorted(value: Any) -> str:
     """``json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)``."""
-    if exact(value):
-        try:
-            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
-        except orjson.JSONEncodeError:
-            pass
-    return _COMPACT_SORTED.encode(value)
+    text = _orjson_if_exact(value, orjson.OPT_SORT_KEYS)
+    return text.decode("utf-8") if text is not None else _COMPACT_SORTED.encode(value)
 
 
 def stored_sorted(value: Any) -> str:

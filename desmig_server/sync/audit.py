@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from desmig_desktop.domain.jsontext import stored_sorted
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.db.bulk import insert_rows
 from desmig_server.db.engine import Database
 from desmig_server.errors import ApiError, forbidden
-from desmig_server.sync.codec import dumps_sorted_text
 from desmig_server.sync.models import PushOp
 from desmig_server.sync.state import Rec
 
@@ -77,7 +77,7 @@ class AuditTrail:
         a = self.actor
         insert_rows(conn, t.record_history, _COLUMNS, [
             (entity, record_id, scope, version, a.username, a.device_id, a.role, op_seq, self.now, outcome,
-             dumps_sorted_text(changes))
+             stored_sorted(changes))
             for (entity, record_id, scope, version, op_seq, outcome), changes in self._rows.items() if changes])
         self._rows = {}
 

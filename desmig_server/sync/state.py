@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from desmig_desktop.domain.fields import ENTITIES
+from desmig_desktop.domain.jsontext import stored_sorted
 from desmig_server.db import tables as t
 from desmig_server.db.bulk import insert_rows
-from desmig_server.sync.codec import dumps_sorted_text
 
 STATE_KEY = "_state"  # fmeta entry for the last create/delete/revive: [version, device, role]
 _METAS = "~m"  # stored fmeta: the distinct [version, device, role] lists; each field holds an index
@@ -40,7 +40,7 @@ def encode_fmeta(fmeta: dict[str, list[Any]]) -> str:
             metas.append(meta)
         out[key] = i
     out[_METAS] = metas
-    return dumps_sorted_text(out)
+    return stored_sorted(out)
 
 
 def decode_fmeta(text: str) -> dict[str, list[Any]]:
@@ -103,7 +103,7 @@ class Rec:
 
     def row_values(self) -> tuple[Any, ...]:
         """The ``records`` row, in ``ROW_COLUMNS`` order."""
-        return (self.entity, self.id, self.scope, self.prev_scope, self.parent_id, dumps_sorted_text(self.data),
+        return (self.entity, self.id, self.scope, self.prev_scope, self.parent_id, stored_sorted(self.data),
                 encode_fmeta(self.fmeta), self.version, self.deleted, self.version, self.created_at, self.updated_at)
 
 
