@@ -171,9 +171,6 @@ class ServeProcess:
 class HqServer(ServeProcess):
     """The benchmarks' HQ: a migrated SQLite template copy or PostgreSQL, and its CPU time."""
 
-    def __init__(self, db_url: str, log_path: Path, *, workers: int = 1) -> None:
-        super().__init__(db_url, log_path, workers=workers)
-
     @classmethod
     def sqlite(cls, folder: Path, template: Path, name: str = "hq.db") -> HqServer:
         folder.mkdir(parents=True, exist_ok=True)
