@@ -22,6 +22,7 @@ import io
 import json
 import re
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -100,6 +101,13 @@ class _Table:
     body: list[tuple[int, list[Any]]]  # (row number, cells)
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell that carries no result (written by a program, never recalculated by a spreadsheet)."""
+
+    text: str
+
+
 def headers(entity_name: str) -> list[str]:
     spec = ENTITIES[entity_name]
     return ["ID [id]"] + [f"{f.label_id} [{f.key}]" for f in spec.fields]
@@ -145,6 +153,8 @@ def _cell_value(entity_name: str, key: str, cell: Any) -> Any:
     kind = spec.field(key).kind if spec.has(key) else None
     if isinstance(cell, str):
         return sheetcell.restore(cell)
+    if isinstance(cell, Formula):
+        return None
     if isinstance(cell, dt.datetime) and (kind is Kind.DATE or cell.time() == dt.time()):
         return cell.date()
     if isinstance(cell, (int, float)) and not isinstance(cell, bool) and (
@@ -154,6 +164,9 @@ def _cell_value(entity_name: str, key: str, cell: Any) -> Any:
 
 
 def _cell_problem(cell: Any) -> str | None:
+    if isinstance(cell, Formula):
+        return _("Sel berisi rumus tanpa hasil tersimpan ({formula}); ketik nilainya, atau salin lalu "
+                 "Tempel Khusus → Nilai.", formula=cell.text[:60])
     if not isinstance(cell, str):
         return None
     if sheetcell.is_error_value(cell):
@@ -340,27 +353,54 @@ def _csv_tables(path: Path, data: bytes, text: str | None = None) -> list[_Table
     return [_Table(path.name, list(rows[0]), [(i, list(r)) for i, r in enumerate(rows[1:], start=2)])]
 
 
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of the workbook holds a formula (the app's own exports never do)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return any(_FORMULA_TAG.search(zf.read(name)) for name in zf.namelist()
+                   if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+
+
 def _xlsx_tables(path: Path, data: bytes) -> list[_Table]:
-    """Every worksheet's cell values (cached results, not formulas); one error for any unreadable workbook."""
+    """Every worksheet's cell values (cached results, not formulas); one error for any unreadable workbook.
+
+    A formula without a cached result would read as an empty cell ("Wajib diisi"); when the
+    workbook has formulas at all, a second reading finds those and marks them as ``Formula``.
+    """
     from openpyxl import load_workbook
 
     tables: list[_Table] = []
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        formulas = None
         try:
+            if _has_formulas(data):
+                formulas = load_workbook(io.BytesIO(data), read_only=True)
             for ws in wb.worksheets:
-                it = ws.iter_rows(values_only=True)
+                it: Iterator[list[Any]] = (list(r) for r in ws.iter_rows(values_only=True))
+                if formulas is not None:
+                    it = map(_unresolved, it, (list(r) for r in formulas[ws.title].iter_rows(values_only=True)))
                 header = next(it, None)
                 if header is None or all(_empty(c) for c in header):
                     if any(not _empty(c) for r in it for c in r):  # notes below an empty first row
                         tables.append(_Table(ws.title, [], []))
                     continue
-                tables.append(_Table(ws.title, list(header), [(i, list(r)) for i, r in enumerate(it, start=2)]))
+                tables.append(_Table(ws.title, header, list(enumerate(it, start=2))))
         finally:
             wb.close()
+            if formulas is not None:
+                formulas.close()
     except Exception as exc:  # openpyxl, zipfile, zlib and the XML parser raise many unrelated types
         raise KnownError(_("Berkas XLSX tidak bisa dibaca (rusak atau bukan XLSX): {path}", path=path)) from exc
     return tables
+
+
+def _unresolved(values: list[Any], formulas: list[Any]) -> list[Any]:
+    """A row's values, with each formula that has no cached result as a ``Formula``."""
+    return [Formula(f) if v is None and isinstance(f, str) and f.startswith("=") else v
+            for v, f in zip(values, formulas)] + values[len(formulas):]
 
 
 def _jsonl_rows(text: str) -> Iterator[ImportRow]:

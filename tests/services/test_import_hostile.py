@@ -84,6 +84,21 @@ def _mixed_encodings() -> bytes:
             + csv_text([household("B", name="Müller")]).encode("cp1252"))
 
 
+def _formula_with_cached_result() -> bytes:
+    """A workbook as Excel saves it: the formula and its result (openpyxl cannot compute one, so it is patched in)."""
+    xlsx = workbook({"households": [headers("households"), household("A", name="=CONCAT(\"Sum\",\"arni\")")]})
+    source, out = zipfile.ZipFile(io.BytesIO(xlsx)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                content = content.replace(b'<c r="H2"><f>', b'<c r="H2" t="str"><f>').replace(
+                    b"</f><v />", b"</f><v>Sumarni</v>")
+                assert b"<v>Sumarni</v>" in content
+            zf.writestr(item, content)
+    return out.getvalue()
+
+
 def _duplicate_ids() -> bytes:
     return csv_text([headers("households"), household("A"), household("A", name="Dua")]).encode()
 
@@ -100,12 +115,13 @@ HOSTILE: list[tuple[str, str, Callable[[], bytes], int, str]] = [
     ("zip that is not xlsx", "arsip.xlsx", _zip_not_xlsx, 1, "tidak bisa dibaca"),
     ("truncated xlsx", "potong.xlsx", lambda: GOOD_XLSX[: len(GOOD_XLSX) // 2], 1, "tidak bisa dibaca"),
     ("truncated xlsx tail", "ekor.xlsx", lambda: GOOD_XLSX[:-40], 1, "tidak bisa dibaca"),
-    ("old excel", "lama.xls", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, 1, ".xls"),
+    ("old excel", "lama.xls", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, 1, "97-2003"),
     ("xlsx named csv", "salah.csv", lambda: GOOD_XLSX, 0, "1 data diimpor"),
     ("csv named xlsx", "salah.xlsx", lambda: GOOD_CSV.encode(), 0, "1 data diimpor"),
     ("csv named txt", "data.txt", lambda: GOOD_CSV.encode(), 0, "1 data diimpor"),
     ("formula in xlsx", "rumus.xlsx", lambda: workbook({"households": [headers("households"), household(
-        "A", name='=HYPERLINK("http://evil.example","klik")')]}), 1, "Wajib diisi"),
+        "A", name='=HYPERLINK("http://evil.example","klik")')]}), 1, "rumus tanpa hasil tersimpan"),
+    ("formula with a result", "hasil.xlsx", _formula_with_cached_result, 0, "1 data diimpor"),
     ("error value in xlsx", "galat.xlsx", lambda: workbook({"households": [headers("households"), household(
         "A", name="#N/A")]}), 1, "nilai galat"),
     ("huge field", "besar.csv", _huge_field, 1, "terlalu panjang"),
@@ -296,7 +312,8 @@ def test_duplicate_niks_in_the_file_and_in_the_store_are_reported(db: Database, 
 def test_the_same_nik_twice_in_one_household_of_the_file_is_refused(db: Database, tmp_path: Path) -> None:
     path = xlsx_file(tmp_path, "ganda.xlsx", {
         "households": [headers("households"), household("A")],
-        "members": [headers("members"), member("A", nik=NIK_2), member("A", name="Wati", nik=NIK_2, relationship="anak")]})
+        "members": [headers("members"), member("A", nik=NIK_2),
+                    member("A", name="Wati", nik=NIK_2, relationship="anak")]})
     with pytest.raises(ImportFailed) as info:
         import_file(db, path)
     [err] = info.value.errors
