@@ -188,9 +188,10 @@ def _same_nik_in_file(db: Database, row: ImportRow, changes: list[Change], known
     as a NIK already held by a member of another household is.
     """
     change = changes[-1]
-    current = records.get(db, "members", change.id) or {}
-    nik = change.values.get("nik", current.get("nik"))
-    household = change.values.get("household_id", current.get("household_id"))
+    values: dict[str, Any] = change.values
+    if "nik" not in values or "household_id" not in values:  # an update carrying only what changed
+        values = {**(records.get(db, "members", change.id) or {}), **values}
+    nik, household = values.get("nik"), values.get("household_id")
     if not nik:
         return []
     first = niks.setdefault(nik, (change.id, household, row))

@@ -21,7 +21,6 @@ import datetime as dt
 import io
 import json
 import re
-import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,9 +316,12 @@ def _decode(path: Path, data: bytes) -> str:
 
 @contextlib.contextmanager
 def _unlimited_fields() -> Iterator[None]:
-    """csv refuses fields over 131,072 characters by raising mid-file; read them, refuse them per cell."""
+    """csv refuses fields over 131,072 characters by raising mid-file; read them, refuse them per cell.
+
+    The limit is process-wide; it is only ever raised here (to a C long even on Windows) and put back.
+    """
     old = csv.field_size_limit()
-    csv.field_size_limit(sys.maxsize)
+    csv.field_size_limit(2**31 - 1)
     try:
         yield
     finally:
