@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from sqlite_utils import Database
 
+from desmig_desktop.domain import sheetcell
 from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER
 from desmig_desktop.services.exchange import ImportFailed, export, headers, import_file
 from desmig_desktop.store.db import connect
@@ -198,3 +201,34 @@ def test_desktop_dashboard_table_exports_carry_no_formula(name: str, tmp_path: P
     cells = list(xlsx_cells(tmp_path / "t.xlsx"))
     assert not [c.coordinate for c in cells if c.data_type in ("f", "e")]
     assert {name} <= {c.value for c in cells}
+
+
+# Any text a record can hold (no control characters but tab and newline), hostile starts favoured.
+record_texts = st.one_of(st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\t\n")),
+                         st.sampled_from(["=", "+", "-", "@", "\t", "'", "''", "#", "Err:"]).flatmap(
+                             lambda start: st.text(st.characters(blacklist_categories=("Cs", "Cc"))).map(
+                                 lambda rest: start + rest))).filter(lambda t: not sheetcell.is_error_value(t))
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=record_texts)
+def test_any_text_survives_the_csv_and_xlsx_writers_and_the_reader(tmp_path_factory: pytest.TempPathFactory,
+                                                                   text: str) -> None:
+    """The class of the round-trip bug: whatever the text, the file holds no formula and reads back equal."""
+    from desmig_desktop.services.exchange import csv_line, xlsx_line
+    from desmig_desktop.services.import_read import read_rows
+
+    folder = tmp_path_factory.mktemp("prop")
+    row = ["RT-1", VILLAGE, None, None, None, None, None, text, None, None, None, "2024-05-01", 1, None]
+    with open(folder / "households.csv", "w", newline="", encoding="utf-8-sig") as fh:
+        csv.writer(fh).writerows([csv_line(headers("households")), csv_line(row)])
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("households")
+    ws.append(xlsx_line(ws, headers("households")))
+    ws.append(xlsx_line(ws, row))
+    wb.save(folder / "h.xlsx")
+    assert not [c for c in csv_cells(folder) if c.startswith(FORMULA_START)]
+    assert not [c.coordinate for c in xlsx_cells(folder / "h.xlsx") if c.data_type in ("f", "e")]
+    for path in (folder / "households.csv", folder / "h.xlsx"):
+        [got] = read_rows(path).rows
+        assert (got.data["head_name"] or None) == (text or None) and not got.cell_errors  # "" is no value
