@@ -100,6 +100,8 @@ def test_xlsx_export_writes_text_cells_and_imports_back_unchanged(
     assert not [c.coordinate for c in cells if c.data_type in ("f", "e")]
     texts = {c.value for c in cells if c.data_type == "s"}
     assert set(HOSTILE) - {"'Ali", "''Dua kutip"} <= texts and {"''Ali", "'''Dua kutip"} <= texts
+    # quote-prefixed, so editing the cell in Excel (F2, Enter) keeps it text
+    assert all(c.quotePrefix for c in cells if isinstance(c.value, str) and c.value.startswith(FORMULA_START))
     other = fresh(tmp_path, template_db, "other")
     result = import_file(other, tmp_path / "out.xlsx")
     assert (result["invalid"], result["imported"]) == (0, 2 * len(HOSTILE))
