@@ -81,21 +81,32 @@ class PushReply:
         results = body.get("results", [])
         if not isinstance(results, list):
             raise ProtocolError("results must be a list")
+        for r in results:  # the (rare) conflict details are checked here, where a bad reply is a SyncError
+            if isinstance(r, dict) and r.get("conflicts") is not None:
+                _entries(r)
         return cls(_int(body, "last_op_seq"), tuple(results))
 
     def outcomes(self, base: int) -> list[OpOutcome]:
         """The per-op results in local numbering."""
         out = []
         for r in self.results:
-            entries = r.get("conflicts") or []
-            if not isinstance(entries, list) or not all(isinstance(c, dict) for c in entries):
-                raise ProtocolError("conflicts must be a list of objects")
-            clashes = tuple((str(c.get("field")), bool(c.get("won"))) for c in entries)
-            lost = tuple(lost_value(c) for c in entries if not c.get("won") and c.get("id") is not None)
+            clashes: tuple[tuple[str, bool], ...] = ()
+            lost: tuple[LostValue, ...] = ()
+            if r.get("conflicts"):
+                clashes, lost = _entries(r)
             version = r.get("version")
             out.append(OpOutcome(_int(r, "op_seq") + base, str(r.get("status")),
                                  int(version) if isinstance(version, int) else None, r.get("reason"), clashes, lost))
         return out
+
+
+def _entries(result: dict[str, Any]) -> tuple[tuple[tuple[str, bool], ...], tuple[LostValue, ...]]:
+    """A result's ``conflicts``: ``(field, won)`` per clash, and the detail of each lost field."""
+    entries = result.get("conflicts") or []
+    if not isinstance(entries, list) or not all(isinstance(c, dict) for c in entries):
+        raise ProtocolError("conflicts must be a list of objects")
+    clashes = tuple((str(c.get("field")), bool(c.get("won"))) for c in entries)
+    return clashes, tuple(lost_value(c) for c in entries if not c.get("won") and c.get("id") is not None)
 
 
 def _text(value: Any) -> str | None:

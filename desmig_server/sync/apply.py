@@ -16,6 +16,9 @@ Existence rules (the server's answer to DESIGN §4 "a delete racing an edit is a
 * **Touch.** When an op on an existing record loses a clash, is refused as stale, or is
   rejected, the record gets a new version although its data is unchanged, so the author's next
   pull brings the authoritative copy back and the replicas converge.
+* **Lost values are told.** The result of an op that lost carries, per lost field, the
+  conflict's id, the winning value, the winner and the rule (``sync.lost.detail``); a value that
+  loses later, to another device's op, reaches its device through ``sync.lost.feed``.
 """
 
 from __future__ import annotations
