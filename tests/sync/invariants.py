@@ -336,8 +336,8 @@ class InvariantChecker:
         device_id = view.registrations[-1]["device_id"]
         problems = []
         for c in server.conflicts:
-            if c["loser_device"] != device_id:
-                continue
+            if c["loser_device"] != device_id or c["scope"] not in view.scopes:
+                continue  # (a record of a village no longer the device's is no longer told about)
             where = f"{view.name} lost {c['entity']} {c['record_id'][:8]}.{c['field']} (conflict {c['id']})"
             row = view.lost.get((int(c["id"]), c["entity"], c["record_id"], c["field"]))
             if row is None:

@@ -140,16 +140,3 @@ def test_same_role_later_arrival_and_delete_edit_say_why(hq, make_device, checke
     ana.sync()
     checker.check([ana, budi], quiescent=True)
 
-
-def test_invariant_catches_a_device_that_drops_the_detail(hq, make_device, checker):
-    """Negative control: an engine that ignores the server's detail (today's behaviour) is caught."""
-    from desmig_desktop.sync.hooks import BrokenVariant
-    from tests.sync.invariants import InvariantViolation
-
-    ana, pusat, hid = _ana_and_hq(hq, make_device)
-    ana.edit("households", hid, head_name="Ejaan Petugas")
-    pusat.edit("households", hid, head_name="Ejaan HQ")
-    ana.sync(broken=BrokenVariant.DROP_LOST), pusat.sync(), ana.sync(broken=BrokenVariant.DROP_LOST)
-    with pytest.raises(InvariantViolation) as caught:
-        InvariantChecker(hq.db_path).check([ana, pusat], quiescent=True)
-    assert caught.value.kinds() == {"conflict-unseen"}, caught.value
