@@ -79,6 +79,28 @@ class ConflictItem:
     reason: str | None
     status: str
     created_at: str
+    winner: str = ""  # who won, for the officer: "HQ (pusat)"; empty when the server did not say
+    why: str = ""  # why that value won: "peran lebih tinggi", "dikirim lebih akhir", …
+
+
+def winner_text(role: str | None, username: str | None) -> str:
+    """Who won a conflict, as the inbox shows it (role first: what decided it)."""
+    roles = {"hq": _("HQ"), "supervisor": _("Supervisor"), "officer": _("Petugas")}
+    shown = roles.get(role or "", role or "")
+    if username:
+        return f"{shown} ({username})" if shown else username
+    return shown
+
+
+def rule_text(rule: str | None) -> str:
+    """Why the winning value won (DESIGN §4), in words."""
+    if rule == "higher_role":
+        return _("Peran lebih tinggi menang (HQ > supervisor > petugas)")
+    if rule == "later_arrival":
+        return _("Peran sama: perubahan yang tiba belakangan di server menang")
+    if rule == "delete_edit":
+        return _("Penghapusan dan perubahan bersamaan: yang tidak melihat perubahan lain kalah")
+    return ""
 
 
 def _normalise_url(url: str) -> str:
@@ -191,7 +213,8 @@ def _label(entity_name: str, key: str | None) -> str:
 def list_conflicts(db: Database, *, include_closed: bool = False) -> list[ConflictItem]:
     statuses = ("open", "kept_mine", "accepted", "resent", "dismissed") if include_closed else ("open",)
     return [ConflictItem(r.id, r.kind, r.entity, r.record_id, r.field, _label(r.entity, r.field), r.mine, r.theirs,
-                         r.reason, r.status, r.created_at) for r in sc.conflict_rows(db, statuses=statuses)]
+                         r.reason, r.status, r.created_at, winner_text(r.winner_role, r.winner_user),
+                         rule_text(r.rule)) for r in sc.conflict_rows(db, statuses=statuses)]
 
 
 def _open_row(db: Database, conflict_id: int, kind: str) -> sc.ConflictRow:

@@ -162,3 +162,14 @@ def m006_households_by_name_and_id(db: Database) -> None:
     counts and other orders and read every row through it: a count 23 → 207 ms.)"""
     db.execute("DROP INDEX idx_households_head")
     db.execute("CREATE INDEX idx_households_name ON households(head_name COLLATE NOCASE, id)")
+
+
+@migrations()
+def m007_lost_values_from_the_server(db: Database) -> None:
+    """Each lost value as the server decided it (issue 13 §6): the server's conflict id, who won
+    (role, username) and by which rule. A conflict reaches the laptop in a push result, a replayed
+    one, or the server's per-device feed — maybe more than once: the id (with the record and field,
+    which a server restored from a backup cannot give to a different loss) makes the second a no-op."""
+    for column in ("server_id INTEGER", "winner_role TEXT", "winner_user TEXT", "rule TEXT"):
+        db.execute(f"ALTER TABLE sync_conflicts ADD COLUMN {column}")
+    db.execute("CREATE UNIQUE INDEX idx_conflicts_server_id ON sync_conflicts(server_id, entity, record_id, field)")

@@ -29,14 +29,19 @@ class ConflictRow:
     op_seq: int | None
     status: str
     created_at: str
+    # the server's detail of a lost value (None from an older server, and for rejections)
+    winner_role: str | None = None
+    winner_user: str | None = None
+    rule: str | None = None  # higher_role | later_arrival | delete_edit
 
 
 def conflict_rows(db: Database, *, statuses: Sequence[str] = ("open",)) -> list[ConflictRow]:
     marks = ", ".join("?" * len(statuses))
-    cur = db.execute("SELECT id, kind, entity, record_id, field, mine, theirs, reason, op_seq, status, created_at"
-                     f" FROM sync_conflicts WHERE status IN ({marks}) ORDER BY id", list(statuses))
+    cur = db.execute("SELECT id, kind, entity, record_id, field, mine, theirs, reason, op_seq, status, created_at,"
+                     f" winner_role, winner_user, rule FROM sync_conflicts WHERE status IN ({marks}) ORDER BY id",
+                     list(statuses))
     return [ConflictRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] is not None else None,
-                        json.loads(r[6]) if r[6] is not None else None, r[7], r[8], r[9], r[10])
+                        json.loads(r[6]) if r[6] is not None else None, r[7], r[8], r[9], r[10], r[11], r[12], r[13])
             for r in cur.fetchall()]
 
 

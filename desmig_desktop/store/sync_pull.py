@@ -274,8 +274,8 @@ def _households_of(rec: ServerRecord, household_id: Any, before: dict[str, Any] 
 
 
 def _fill_theirs(db: Database, rec: ServerRecord) -> None:
-    """Open conflicts on this record learn the winning value from the server's copy; a row whose
-    winning value turns out to be mine (a replayed answer carries no per-field detail) closes."""
+    """Open conflicts without the server's detail (an older server's answer) learn the winning
+    value from the server's copy; a row whose winning value turns out to be mine closes."""
     rows = db.execute("SELECT id, field, mine FROM sync_conflicts WHERE kind = 'conflict' AND status = 'open'"
                       " AND entity = ? AND record_id = ? AND theirs IS NULL", [rec.entity, rec.id]).fetchall()
     for conflict_id, key, mine in rows:

@@ -29,6 +29,7 @@ from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import op_hash
 from desmig_desktop.store import records, settings
+from desmig_desktop.store.sync_lost import K_CONFLICT_CURSOR, LostValue, record_lost
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +84,15 @@ class OutboxOp:
 
 @dataclass(frozen=True)
 class OpOutcome:
-    """The server's verdict on one op (local numbering). ``clashes``: ``(field, our value won)``."""
+    """The server's verdict on one op (local numbering). ``clashes``: ``(field, our value won)``;
+    ``lost``: the server's detail of the fields we lost (absent from an older server's answer)."""
 
     op_seq: int
     status: str  # ok | merged | conflict | rejected
     version: int | None = None
     reason: str | None = None
     clashes: tuple[tuple[str, bool], ...] = ()
+    lost: tuple[LostValue, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class AckSummary:
     acked: int
     conflicts: int
     rejected: int
+    unanswered: int = 0  # acked by the watermark without a result (an earlier answer was lost)
 
 
 # -- state --------------------------------------------------------------------------------------
@@ -232,7 +236,7 @@ def raise_last_acked(db: Database, watermark: int) -> None:
 def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, crash: Crash = no_crash) -> AckSummary:
     """Apply a push reply in one transaction. ``watermark``: the server's ``last_op_seq`` in local numbering."""
     by_seq = {o.op_seq: o for o in outcomes}
-    conflicts = rejected = 0
+    conflicts = rejected = unanswered = 0
     with immediate(db):
         moved = move_to_journal(db, watermark, by_seq)
         crash("push.ack.in_tx")
@@ -243,7 +247,8 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
             op_seq, entity_name, record_id = row[0], row[1], row[2]
             outcome = by_seq.get(op_seq)
             if outcome is None:
-                continue  # acked by the watermark of an earlier, lost reply: the pull brings its result
+                unanswered += 1  # acked by the watermark of an earlier, lost reply: the server's feed has it
+                continue
             if outcome.status == "ok" and outcome.version:
                 # Nobody else touched the record since our base: the local copy *is* that version.
                 versions.setdefault(entity_name, []).append((outcome.version, record_id, outcome.version))
@@ -263,7 +268,7 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
             db.conn.executemany(f"UPDATE {entity_name} SET server_version = ? WHERE id = ? AND server_version < ?",
                                 rows)
         raise_last_acked(db, watermark)
-    return AckSummary(len(moved), conflicts, rejected)
+    return AckSummary(len(moved), conflicts, rejected, unanswered)
 
 
 def _rebase(db: Database, entity_name: str, record_id: str, version: int, *, after: int) -> None:
@@ -276,15 +281,21 @@ def _rebase(db: Database, entity_name: str, record_id: str, version: int, *, aft
 
 
 def _store_lost_values(db: Database, op: OutboxOp, outcome: OpOutcome, now: str) -> int:
-    """One open row per field where our value lost; ``theirs`` is filled when the pull brings the winner."""
+    """One open row per field where our value lost, with the server's detail (winning value, who
+    won, why) when the answer carries it; else ``theirs`` is filled when the pull brings the winner."""
     lost = [f for f, won in outcome.clashes if not won]
     if not outcome.clashes:
         lost = ["*"] if op.kind == "delete" else list(op.fields)
+    detail = {v.field: v for v in outcome.lost}
     for key in lost:
         if key == "*":
             mine: Any = DELETED_MARK if op.kind == "delete" else op.fields
         else:
             mine = op.fields.get(key)
+        if key in detail:
+            record_lost(db, op.entity, op.record_id, mine, detail[key], op_seq=op.op_seq, reason=outcome.reason,
+                        now=now)
+            continue
         db.execute("INSERT INTO sync_conflicts (kind, entity, record_id, field, mine, theirs, reason, op_seq, status,"
                    " created_at) VALUES ('conflict', ?, ?, ?, ?, NULL, ?, ?, 'open', ?)",
                    [op.entity, op.record_id, key, json.dumps(mine, ensure_ascii=False), outcome.reason, op.op_seq, now])
@@ -331,6 +342,8 @@ def reset_cursors(db: Database) -> None:
     with db.atomic():
         db.execute("DELETE FROM sync_state WHERE key LIKE ?", [CURSOR_PREFIX + "%"])
         db.execute("DELETE FROM sync_state WHERE key = ?", [K_SERVER_SEQ_SEEN])
+        # the feed again from the start too; conflicts already stored are recognised by their id
+        db.execute("DELETE FROM sync_state WHERE key = ?", [K_CONFLICT_CURSOR])
 
 
 def store_token(db: Database, token: str, expires_at: str | None) -> None:

@@ -23,7 +23,7 @@ from desmig_desktop import __version__
 from desmig_desktop.domain import jsontext
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
-from desmig_desktop.sync.protocol import Hello, ProtocolError, PullPage, PushReply, Registration
+from desmig_desktop.sync.protocol import Hello, LostPage, ProtocolError, PullPage, PushReply, Registration
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -149,6 +149,11 @@ class SyncClient:
     def pull(self, scope: str, since: int, limit: int) -> PullPage:
         body = self._call("GET", "v1/sync/pull", params={"scope": scope, "since": since, "limit": limit})
         return self._parse(PullPage.parse, body)
+
+    def lost_values(self, since: int, limit: int, base: int) -> LostPage:
+        """A page of the values this device lost after conflict id ``since`` (``base``: local numbering)."""
+        body = self._call("GET", "v1/sync/conflicts", params={"since": since, "limit": limit})
+        return self._parse(lambda b: LostPage.parse(b, base), body)
 
     # -- plumbing ---------------------------------------------------------------------------
     @staticmethod

@@ -13,6 +13,7 @@ server's newest change → pull again); rotates the token before it expires (ser
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ from sqlite_utils import Database
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import APP_SCHEMA
+from desmig_desktop.store import sync_lost as sl
 from desmig_desktop.store import sync_pull as sp
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.client import SyncClient
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 START_BATCH = 1_000
 MAX_BATCH = 5_000
 PULL_LIMIT = 1_000
+LOST_LIMIT = 500  # conflicts per page of the lost-values feed
 PULL_CACHE_KIB = 32 * 1024  # SQLite page cache while pulling (per connection)
 CLOCK_WARNING_S = 10 * 60
 ROTATE_WITHIN_S = 30 * 86_400  # renew the token this long before it expires (by the server's clock)
@@ -86,6 +89,7 @@ class _Tally:
     cancelled: bool = False
     clock_offset_s: float | None = None
     warnings: list[str] = field(default_factory=list)
+    unanswered: int = 0  # ops acknowledged without their result (answer lost): the feed has them
 
 
 def _parse_time(text: str) -> dt.datetime | None:
@@ -151,6 +155,7 @@ class SyncEngine:
             # since (a push whose answer was lost must be healed by the pull's watermark).
             quiet = tally.pushed == 0 and push_error is None and not st.pending_count(self.db)
             self.pull_all(hello.scopes, tally, latest=hello.scope_seqs if quiet else None)
+            self.fetch_lost(hello, tally)
             if push_error is not None:
                 raise push_error
             if st.pending_count(self.db) and not tally.cancelled:
@@ -199,6 +204,12 @@ class SyncEngine:
         if APP_SCHEMA > hello.max_schema:
             raise SyncError(ErrorKind.SERVER, _("Server belum mendukung versi aplikasi ini."),
                             detail=f"app schema {APP_SCHEMA} > {hello.max_schema}")
+        if hello.conflict_seq is not None and sl.conflict_cursor(self.db) > hello.conflict_seq:
+            # Our feed cursor is beyond the newest conflict the server has for this device: it was
+            # restored from a backup (or this is a new registration). Read the feed again;
+            # conflicts we hold are recognised by their id, record and field.
+            with st.immediate(self.db):
+                sl.set_conflict_cursor(self.db, 0)
         if list(hello.scopes) != st.state(self.db, st.K_SCOPES):
             st.put_state(self.db, st.K_SCOPES, list(hello.scopes))
         if hello.role and hello.role != st.state(self.db, st.K_ROLE):
@@ -314,7 +325,10 @@ class SyncEngine:
         watermark = reply.last_op_seq + base
         if watermark > st.max_op_seq_allocated(self.db):
             raise device_mismatch_error(f"push reply watermark {watermark} beyond our last op")
-        summary = st.apply_ack(self.db, watermark, reply.outcomes(base), crash=self.crash)
+        outcomes = reply.outcomes(base)
+        if self.broken is BrokenVariant.DROP_LOST:  # negative control: the answer's detail ignored
+            outcomes = [dataclasses.replace(o, lost=()) for o in outcomes]
+        summary = st.apply_ack(self.db, watermark, outcomes, crash=self.crash)
         self.crash("push.acked")
         if summary.acked == 0 and watermark < batch[-1].op_seq:
             # (0 is fine when the previous reply's watermark already covered this batch: replays)
@@ -322,6 +336,7 @@ class SyncEngine:
         tally.pushed += summary.acked
         tally.conflicts += summary.conflicts
         tally.rejected += summary.rejected
+        tally.unanswered += summary.unanswered
         done = tally.pushed - pushed_before
         self.progress(Progress("push", done, max(total, done)))
         if len(batch) == self.batch and self.batch < MAX_BATCH:
@@ -336,6 +351,30 @@ class SyncEngine:
         if st.reenqueue_from_journal(self.db, watermark, crash=self.crash) == 0:
             raise SyncError(ErrorKind.SERVER, detail=f"gap: server at {watermark}, outbox starts at {first},"
                                                      " journal has nothing in between", code="gap")
+
+    # -- values of ours that lost --------------------------------------------------------------
+    def fetch_lost(self, hello: Hello, tally: _Tally | None = None) -> None:
+        """Read the server's feed of values this device lost (issue 13 §6) into the inbox.
+
+        Push results already carry the values that lost on arrival; the feed adds those that lost
+        later (a higher role's concurrent edit overwrote ours) and those whose answer was lost.
+        Called after the pulls, so the values the pull just overwrote are explained in the same
+        cycle; skipped when hello says nothing is new and every op of this cycle got its answer,
+        and against a server without the feed (no ``conflict_seq`` in hello).
+        """
+        tally = tally or _Tally()
+        if hello.conflict_seq is None or self.broken is BrokenVariant.DROP_LOST:
+            return
+        since = sl.conflict_cursor(self.db)
+        if hello.conflict_seq <= since and not tally.unanswered:
+            return
+        while not self._cancelled(tally):
+            page = self.client.lost_values(since, LOST_LIMIT, self.base)
+            with st.immediate(self.db):
+                tally.conflicts += sl.record_feed(self.db, page.items, page.next, utc_now())
+            if not page.more or page.next <= since:
+                return
+            since = page.next
 
     # -- pull -------------------------------------------------------------------------------
     def pull_all(self, scopes: tuple[str, ...] | list[str], tally: _Tally | None = None, *,
@@ -387,6 +426,7 @@ class SyncEngine:
                     self.crash("pull.applied")
                     group.after_page()
                     tally.pulled += summary.applied
+                    tally.unanswered += summary.dropped
                     self.progress(Progress("pull", tally.pulled))
                     if not page.more or page.next <= since:
                         break

@@ -5,7 +5,7 @@
   ``os._exit``), ``kill`` (SIGKILL to itself) or ``pause`` (write ``DESMIG_CRASH_FLAG`` and wait
   for the test to SIGKILL us). This is how the fault tests prove that a crash at every step of
   push and pull loses and duplicates nothing.
-* ``DESMIG_SYNC_BROKEN=ack_early|no_watermark`` — deliberately broken variants (negative
+* ``DESMIG_SYNC_BROKEN=ack_early|no_watermark|drop_lost`` — deliberately broken variants (negative
   controls): the invariant suite must catch each. Never set outside tests.
 """
 
@@ -49,6 +49,7 @@ class BrokenVariant(Enum):
 
     ACK_EARLY = "ack_early"  # move ops to the journal before the server answers
     NO_WATERMARK = "no_watermark"  # pull keeps outbox ops the server already acknowledged
+    DROP_LOST = "drop_lost"  # ignore the server's detail of lost values (push results and feed)
 
 
 def broken_variant() -> BrokenVariant | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from desmig_desktop.store.sync_lost import LostValue
 from desmig_desktop.store.sync_pull import ServerRecord
 from desmig_desktop.store.sync_store import OpOutcome
 
@@ -50,6 +51,8 @@ class Hello:
     # say (an older server, or a caller with many scopes): then every scope is pulled.
     scope_seqs: dict[str, int] | None = None
     token_expires_at: str | None = None  # when the token used for this call expires (server clock)
+    # Newest conflict id in which this device's value lost; None: the server has no such feed.
+    conflict_seq: int | None = None
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Hello:
@@ -60,10 +63,12 @@ class Hello:
         if seqs is not None and not (isinstance(seqs, dict) and all(
                 isinstance(v, int) and not isinstance(v, bool) for v in seqs.values())):
             seqs = None  # a malformed hint is ignored: pulling every scope is always correct
+        conflict_seq = body.get("conflict_seq")
         return cls(str(body.get("server_time", "")), _int(body, "min_schema"), _int(body, "max_schema"),
                    _int(body, "last_op_seq"), tuple(scopes), body.get("role"), body.get("username"),
                    dict(seqs) if seqs is not None else None,
-                   body["token_expires_at"] if isinstance(body.get("token_expires_at"), str) else None)
+                   body["token_expires_at"] if isinstance(body.get("token_expires_at"), str) else None,
+                   _int(body, "conflict_seq") if conflict_seq is not None else None)
 
 
 @dataclass(frozen=True)
@@ -76,17 +81,69 @@ class PushReply:
         results = body.get("results", [])
         if not isinstance(results, list):
             raise ProtocolError("results must be a list")
+        for r in results:  # the (rare) conflict details are checked here, where a bad reply is a SyncError
+            if isinstance(r, dict) and r.get("conflicts") is not None:
+                _entries(r)
         return cls(_int(body, "last_op_seq"), tuple(results))
 
     def outcomes(self, base: int) -> list[OpOutcome]:
         """The per-op results in local numbering."""
         out = []
         for r in self.results:
-            clashes = tuple((str(c.get("field")), bool(c.get("won"))) for c in (r.get("conflicts") or []))
+            clashes: tuple[tuple[str, bool], ...] = ()
+            lost: tuple[LostValue, ...] = ()
+            if r.get("conflicts"):
+                clashes, lost = _entries(r)
             version = r.get("version")
             out.append(OpOutcome(_int(r, "op_seq") + base, str(r.get("status")),
-                                 int(version) if isinstance(version, int) else None, r.get("reason"), clashes))
+                                 int(version) if isinstance(version, int) else None, r.get("reason"), clashes, lost))
         return out
+
+
+def _entries(result: dict[str, Any]) -> tuple[tuple[tuple[str, bool], ...], tuple[LostValue, ...]]:
+    """A result's ``conflicts``: ``(field, won)`` per clash, and the detail of each lost field."""
+    entries = result.get("conflicts") or []
+    if not isinstance(entries, list) or not all(isinstance(c, dict) for c in entries):
+        raise ProtocolError("conflicts must be a list of objects")
+    clashes = tuple((str(c.get("field")), bool(c.get("won"))) for c in entries)
+    return clashes, tuple(lost_value(c) for c in entries if not c.get("won") and c.get("id") is not None)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def lost_value(c: dict[str, Any], *, base: int = 0, feed: bool = False) -> LostValue:
+    """One lost field of a push result, or (``feed``) one item of the lost-values feed."""
+    winner = c.get("winner") if isinstance(c.get("winner"), dict) else {}
+    field = c.get("field")
+    if not isinstance(field, str):
+        raise ProtocolError("a lost value needs its field")
+    if not feed:
+        return LostValue(_int(c, "id"), field, c.get("theirs"), _text(winner.get("role")),
+                         _text(winner.get("username")), _text(c.get("rule")))
+    if not isinstance(c.get("entity"), str) or not isinstance(c.get("record_id"), str):
+        raise ProtocolError("a lost value needs its record")
+    op_seq = c.get("op_seq")
+    return LostValue(_int(c, "id"), field, c.get("theirs"), _text(winner.get("role")), _text(winner.get("username")),
+                     _text(c.get("rule")), c["entity"], c["record_id"], c.get("mine"),
+                     _int(c, "op_seq") + base if op_seq is not None else None, c.get("status") == "resolved")
+
+
+@dataclass(frozen=True)
+class LostPage:
+    """A page of ``GET /v1/sync/conflicts``: values of this device that lost (local numbering)."""
+
+    items: tuple[LostValue, ...]
+    next: int
+    more: bool
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], base: int) -> LostPage:
+        raw = body.get("conflicts", [])
+        if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+            raise ProtocolError("conflicts must be a list of objects")
+        return cls(tuple(lost_value(c, base=base, feed=True) for c in raw), _int(body, "next"), bool(body.get("more")))
 
 
 @dataclass(frozen=True)

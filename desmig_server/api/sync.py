@@ -10,9 +10,12 @@ from fastapi.responses import JSONResponse, Response
 from desmig_desktop.domain import jsontext
 from desmig_server.api.deps import Caller, Ctx
 from desmig_server.api.responses import error_responses
+from desmig_server.sync import lost as lost_feed
 from desmig_server.sync import pull as pull_feed
 from desmig_server.sync import push as push_apply
-from desmig_server.sync.models import MAX_INT64, VILLAGE_PATTERN, HelloReply, PullReply, PushReply, PushRequest
+from desmig_server.sync.models import (
+    MAX_INT32, MAX_INT64, VILLAGE_PATTERN, HelloReply, LostValuesReply, PullReply, PushReply, PushRequest,
+)
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])
 
@@ -45,3 +48,14 @@ def pull(
     size = min(limit or ctx.settings.pull_default_limit, ctx.settings.pull_max_limit)
     return Response(pull_feed.pull(ctx.db, caller, scope=scope, since=since, limit=size),
                     media_type="application/json")
+
+
+@router.get("/conflicts", response_model=LostValuesReply)
+def lost_values(
+    caller: Caller,
+    ctx: Ctx,
+    since: Annotated[int, Query(ge=0, le=MAX_INT32, description="conflict id cursor (exclusive)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = 500,
+) -> JSONResponse:
+    """The conflicts in which this device's values lost, oldest first (its conflicts inbox)."""
+    return JSONResponse(lost_feed.feed(ctx.db, caller, since=since, limit=limit))

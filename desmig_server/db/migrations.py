@@ -79,6 +79,30 @@ def _v1_metadata() -> MetaData:
         Column("created_at", String(32), nullable=False),
         Column("last_seen", String(32)),
     )
+    Table(  # altered by step 8
+        "conflicts", v1,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("entity", String(16), nullable=False),
+        Column("record_id", String(64), nullable=False),
+        Column("scope", String(13), nullable=False),
+        Column("field", String(64), nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("winning_value", Text),
+        Column("losing_value", Text),
+        Column("winner_device", String(36)),
+        Column("winner_user", String(64)),
+        Column("winner_role", String(16)),
+        Column("loser_device", String(36)),
+        Column("loser_user", String(64)),
+        Column("loser_role", String(16)),
+        Column("version", BigInteger, nullable=False),
+        Column("status", String(16), nullable=False, default="open"),
+        Column("created_at", String(32), nullable=False),
+        Column("resolved_at", String(32)),
+        Column("resolved_by", String(64)),
+        Column("resolution", String(16)),
+        Index("ix_conflicts_scope_status", "scope", "status"),
+    )
     for name in _V1_TABLES:
         if name not in v1.tables:
             t.metadata.tables[name].to_metadata(v1)
@@ -185,11 +209,21 @@ def _history_per_change(conn: Connection) -> None:
     old.drop(conn)
 
 
+def _lost_values_feed(conn: Connection) -> None:
+    """Each device learns the values it lost (``sync/lost``): the op that lost on arrival, and an
+    index serving hello's newest lost conflict and the per-device feed. Older rows keep a NULL op."""
+    _add_column(conn, t.conflicts, "loser_op_seq")
+    for index in t.conflicts.indexes:
+        if index.name == "ix_conflicts_loser_device":
+            index.create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
     Step(3, "device_token_expiry_and_audit", _token_expiry_and_audit),
     Step(4, "record_history_one_row_per_change", _history_per_change),
+    Step(8, "conflicts_lost_values_feed", _lost_values_feed),
 )
 LATEST = STEPS[-1].version
 

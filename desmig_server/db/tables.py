@@ -158,7 +158,11 @@ conflicts = Table(
     Column("resolved_at", String(32)),
     Column("resolved_by", String(64)),
     Column("resolution", String(16)),
+    # Added by migration 8: the loser's op when its value lost on arrival (NULL when it lost later,
+    # overwritten by another device's op), and the per-device feed of lost values (``sync/lost``).
+    Column("loser_op_seq", BigInteger),
     Index("ix_conflicts_scope_status", "scope", "status"),
+    Index("ix_conflicts_loser_device", "loser_device", "id"),
 )
 
 # Append-only field history (migration 3): one row per field change a push or a conflict

@@ -16,6 +16,9 @@ Existence rules (the server's answer to DESIGN §4 "a delete racing an edit is a
 * **Touch.** When an op on an existing record loses a clash, is refused as stale, or is
   rejected, the record gets a new version although its data is unchanged, so the author's next
   pull brings the authoritative copy back and the replicas converge.
+* **Lost values are told.** The result of an op that lost carries, per lost field, the
+  conflict's id, the winning value, the winner and the rule (``sync.lost.detail``); a value that
+  loses later, to another device's op, reaches its device through ``sync.lost.feed``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from desmig_server.errors import forbidden
 from desmig_server.sync.audit import APPLIED, CASCADE, CONFLICT_LOST, CONFLICT_WON, AuditTrail
 from desmig_server.sync.codec import dumps_text
 from desmig_server.sync.lookup import ServerLookup
+from desmig_server.sync.lost import insert_conflicts
 from desmig_server.sync.merge import Clash, plan_merge
 from desmig_server.sync.models import PushOp
 from desmig_server.sync.seq import SeqAllocator
@@ -144,6 +148,9 @@ class OpApplier:
         self.ws, self.seq, self.actor, self.lookup, self.today = ws, seq, actor, lookup, today
         self.names = DeviceNames(conn)
         self.conflict_rows: list[dict[str, Any]] = []
+        # index in conflict_rows -> the push-result entry of a field this op's device lost (its
+        # detail is filled in by ``insert_conflicts`` once the row has an id)
+        self._lost: dict[int, dict[str, Any]] = {}
         self.audit = AuditTrail(actor, utc_now())
         self.now = self.audit.now
 
@@ -155,7 +162,13 @@ class OpApplier:
         return rec.version
 
     def _conflict(self, rec_entity: str, rec_id: str, scope: str, key: str, kind: str, *, winning: Any,
-                  losing: Any, winner: FieldMeta | None, loser: FieldMeta | None, version: int) -> None:
+                  losing: Any, winner: FieldMeta | None, loser: FieldMeta | None, version: int,
+                  op_seq: int | None = None) -> dict[str, Any]:
+        """Record a losing value; return the push-result entry of the field. ``op_seq``: the op
+        being applied, when it is the loser (its device learns the detail from the result)."""
+        entry: dict[str, Any] = {"field": key, "won": op_seq is None}
+        if op_seq is not None:
+            self._lost[len(self.conflict_rows)] = entry
         self.conflict_rows.append({
             "entity": rec_entity, "record_id": rec_id, "scope": scope, "field": key, "kind": kind,
             "winning_value": dumps_text(winning),
@@ -166,8 +179,14 @@ class OpApplier:
             "loser_device": loser.device if loser else None,
             "loser_user": self.names(loser.device) if loser else None,
             "loser_role": loser.role if loser else None,
-            "version": version, "status": "open", "created_at": self.now,
+            "version": version, "status": "open", "created_at": self.now, "loser_op_seq": op_seq or None,
         })
+        return entry
+
+    def write_conflicts(self, conn: Connection) -> None:
+        """Insert the conflict rows of this transaction and complete the results that report them."""
+        insert_conflicts(conn, self.conflict_rows, self._lost)
+        self.conflict_rows, self._lost = [], {}
 
     def _me(self, version: int) -> FieldMeta:
         return FieldMeta(version, self.actor.device_id, self.actor.role)
@@ -189,11 +208,11 @@ class OpApplier:
         if racing:
             winner = max(racing, key=lambda m: m.version)
             version = self._touch(rec)
-            self._conflict(rec.entity, rec.id, rec.scope, "*", "delete_edit", winning=rec.data, losing=DELETED,
-                           winner=winner, loser=self._me(version), version=version)
+            lost = self._conflict(rec.entity, rec.id, rec.scope, "*", "delete_edit", winning=rec.data,
+                                  losing=DELETED, winner=winner, loser=self._me(version), version=version,
+                                  op_seq=op.op_seq)
             self.audit.deletion(op, rec, version, CONFLICT_LOST)
-            return Outcome("conflict", version, _("Data diubah perangkat lain; penghapusan tidak diterapkan."),
-                           [{"field": "*", "won": False}])
+            return Outcome("conflict", version, _("Data diubah perangkat lain; penghapusan tidak diterapkan."), [lost])
         for r in subtree:
             r.deleted = True
             r.stamp(self.seq.next(), self.now)
@@ -216,12 +235,13 @@ class OpApplier:
             deletion = rec.meta(STATE_KEY)
             if deletion is not None and deletion.version > op.base_version and deletion.device != self.actor.device_id:
                 version = self._touch(rec)
-                self._conflict(rec.entity, rec.id, rec.scope, "*", "delete_edit", winning=DELETED,
-                               losing=fields, winner=deletion, loser=self._me(version), version=version)
+                lost = self._conflict(rec.entity, rec.id, rec.scope, "*", "delete_edit", winning=DELETED,
+                                      losing=fields, winner=deletion, loser=self._me(version), version=version,
+                                      op_seq=op.op_seq)
                 self.audit.lost_fields(op, rec.scope, version, rec.data,
                                        {k: _coerced_or_raw(spec, k, v) for k, v in fields.items()})
                 return Outcome("conflict", version, _("Data sudah dihapus perangkat lain; perubahan tidak diterapkan."),
-                               [{"field": "*", "won": False}])
+                               [lost])
             reviving = True
         plan = plan_merge(rec.data if rec else {}, rec.fmeta if rec else {}, fields,
                           base_version=op.base_version, device_id=self.actor.device_id, role=self.actor.role,
@@ -259,14 +279,15 @@ class OpApplier:
             # The author knew the parent was gone: a plain business-rule failure, not a race.
             return self._rejected(rec, _("Data induk sudah dihapus."))
         version = self._touch(rec)
-        self._conflict(op.entity, op.id, parent.scope, "*", "delete_edit",
-                       winning={"deleted": True, "parent_id": parent.id}, losing=fields,
-                       winner=deletion, loser=self._me(version), version=version or self.seq.current)
+        lost = self._conflict(op.entity, op.id, parent.scope, "*", "delete_edit",
+                              winning={"deleted": True, "parent_id": parent.id}, losing=fields,
+                              winner=deletion, loser=self._me(version), version=version or self.seq.current,
+                              op_seq=op.op_seq)
         spec = ENTITIES[op.entity]
         self.audit.lost_fields(op, parent.scope, version or self.seq.current, rec.data if rec else {},
                                {k: _coerced_or_raw(spec, k, v) for k, v in fields.items()})
         return Outcome("conflict", version, _("Data induk sudah dihapus perangkat lain; perubahan tidak diterapkan."),
-                       [{"field": "*", "won": False}])
+                       [lost])
 
     def _write(self, op: PushOp, spec: EntitySpec, rec: Rec | None, values: dict[str, Any], scope: str,
                parent_id: str | None, clashes: list[Clash], concurrent: bool, reviving: bool) -> Outcome:
@@ -303,17 +324,20 @@ class OpApplier:
             for k in changed:
                 fmeta[k] = me
                 applied[k] = [before.get(k), values.get(k)]
+        entries = []
         for c in clashes:
             if c.incoming_won:
-                self._conflict(rec.entity, rec.id, rec.scope, c.field, "conflict", winning=values.get(c.field),
-                               losing=c.stored_value, winner=self._me(version), loser=c.stored_by, version=version)
+                entries.append(self._conflict(
+                    rec.entity, rec.id, rec.scope, c.field, "conflict", winning=values.get(c.field),
+                    losing=c.stored_value, winner=self._me(version), loser=c.stored_by, version=version))
             else:
                 losing = _coerced_or_raw(spec, c.field, c.incoming_value)
-                self._conflict(rec.entity, rec.id, rec.scope, c.field, "conflict", winning=c.stored_value,
-                               losing=losing, winner=c.stored_by, loser=self._me(version), version=version)
+                entries.append(self._conflict(
+                    rec.entity, rec.id, rec.scope, c.field, "conflict", winning=c.stored_value, losing=losing,
+                    winner=c.stored_by, loser=self._me(version), version=version, op_seq=op.op_seq))
                 self.audit.change(op, rec.scope, version, c.field, c.stored_value, losing, CONFLICT_LOST)
         status = "conflict" if clashes else "merged" if concurrent else "ok"
-        return Outcome(status, version, None, [{"field": c.field, "won": c.incoming_won} for c in clashes])
+        return Outcome(status, version, None, entries)
 
     def _move(self, rec: Rec, scope: str) -> None:
         """Change a record's scope; its descendants follow, each with a new version."""

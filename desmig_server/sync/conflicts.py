@@ -107,8 +107,7 @@ def resolve(db: Database, settings: Settings, actor: Principal, conflict_id: int
                 raise ApiError(422, "rejected", outcome.reason)
             ws.flush()
             version = outcome.version
-            if applier.conflict_rows:
-                conn.execute(t.conflicts.insert(), applier.conflict_rows)
+            applier.write_conflicts(conn)
             applier.audit.write(conn)
         now = utc_now()
         conn.execute(update(t.conflicts).where(t.conflicts.c.id == conflict_id).values(

@@ -83,6 +83,38 @@ class HelloReply(BaseModel):
     scope_seqs: dict[str, int] | None = Field(default=None, description=(
         "newest server_seq a pull of each scope could return (scopes without records left out); a client"
         " whose cursor has reached it may skip that pull. Absent for callers with many scopes"))
+    conflict_seq: int = Field(default=0, description=(
+        "newest conflict id in which this device's value lost (0: none); a client whose"
+        " /v1/sync/conflicts cursor has reached it may skip that call"))
+
+
+class LostWinner(BaseModel):
+    role: str | None
+    username: str | None
+
+
+class LostValue(BaseModel):
+    """A field where the caller device's value lost (``sync/lost``); the push result of the op
+    that lost on arrival carries the same keys but the record's, ``mine``, ``op_seq``, ``status``."""
+
+    id: int = Field(description="conflict id (the feed cursor)")
+    entity: str
+    record_id: str
+    field: str = Field(description='questionnaire field, or "*" for a delete racing an edit')
+    won: Literal[False]
+    kind: Literal["conflict", "delete_edit"]
+    mine: Any = Field(default=None, description="the losing value (this device's)")
+    theirs: Any = Field(default=None, description="the winning value")
+    winner: LostWinner
+    rule: Literal["higher_role", "later_arrival", "delete_edit"]
+    op_seq: int | None = Field(description="the op that lost on arrival; null when the value lost later")
+    status: Literal["open", "resolved"]
+
+
+class LostValuesReply(BaseModel):
+    conflicts: list[LostValue]
+    next: int
+    more: bool
 
 
 class HistoryEntry(BaseModel):

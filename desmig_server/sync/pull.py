@@ -14,6 +14,7 @@ from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
 from desmig_server.errors import forbidden
 from desmig_server.settings import Settings
+from desmig_server.sync.lost import newest as newest_lost
 from desmig_server.sync.push import device_watermark
 
 
@@ -98,6 +99,7 @@ def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
     with db.read() as conn:
         last_op_seq = device_watermark(conn, actor.device_id)
         seqs = latest_seqs(conn, scopes) if len(scopes) <= SCOPE_SEQS_MAX else None
+        conflict_seq = newest_lost(conn, actor.device_id)
     reply = {
         "server_time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "min_schema": settings.min_schema,
@@ -109,6 +111,7 @@ def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
         "device_id": actor.device_id,
         "token_expires_at": None if actor.token_expires_at is None else dt.datetime.fromtimestamp(
             actor.token_expires_at, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "conflict_seq": conflict_seq,
     }
     if seqs is not None:
         reply["scope_seqs"] = seqs

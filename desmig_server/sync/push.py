@@ -15,7 +15,7 @@ import logging
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.ids import utc_now
@@ -172,24 +172,23 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
         _preload(ws, lookup, fresh)
         authorize_scopes(actor, fresh, ws, lookup)
         applier = OpApplier(conn, ws, seq, actor, lookup, server_today(settings))
-        results: list[dict[str, Any]] = []
-        applied_rows: list[tuple[Any, ...]] = []
+        outcomes: list[tuple[PushOp, Outcome]] = []
         for op in req.ops:
             if op.op_seq <= watermark:
                 row = stored[op.op_seq]
                 clashes = json.loads(row.clashes) if row.clashes else []
-                results.append(Outcome(row.result, int(row.version), row.reason, clashes).as_json(op.op_seq))
-                continue
-            outcome = applier.apply(op)
-            results.append(outcome.as_json(op.op_seq))
-            applied_rows.append((
-                actor.device_id, op.op_seq, op.op_hash, op.entity, op.id, op.kind, outcome.status, outcome.version,
-                outcome.reason, json.dumps(outcome.clashes) if outcome.clashes else None, op.captured_at,
-                applier.now))
+                outcomes.append((op, Outcome(row.result, int(row.version), row.reason, clashes)))
+            else:
+                outcomes.append((op, applier.apply(op)))
         ws.flush()
-        insert_rows(conn, t.applied_ops, _APPLIED_COLUMNS, applied_rows)
-        if applier.conflict_rows:
-            conn.execute(insert(t.conflicts), applier.conflict_rows)
+        # Conflict rows first: the results of the ops that lost need their ids (``sync.lost``), and
+        # ``applied_ops`` keeps those complete results so that a replay answers exactly the same.
+        applier.write_conflicts(conn)
+        results = [outcome.as_json(op.op_seq) for op, outcome in outcomes]
+        insert_rows(conn, t.applied_ops, _APPLIED_COLUMNS, [
+            (actor.device_id, op.op_seq, op.op_hash, op.entity, op.id, op.kind, outcome.status, outcome.version,
+             outcome.reason, json.dumps(outcome.clashes) if outcome.clashes else None, op.captured_at, applier.now)
+            for op, outcome in outcomes[len(replays):]])
         applier.audit.write(conn)
         last = fresh[-1].op_seq if fresh else watermark
         conn.execute(update(t.devices).where(t.devices.c.device_id == actor.device_id).values(

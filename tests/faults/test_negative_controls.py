@@ -87,6 +87,18 @@ def plain_op_seq_scenario(hq, make_device, checker: InvariantChecker, broken: bo
     checker.check([ana], quiescent=True)
 
 
+def drop_lost_scenario(hq, make_device, checker: InvariantChecker, broken: BrokenVariant | None) -> None:
+    """ana's value is applied first, then HQ's concurrent edit (older base) overwrites it by role."""
+    ana, pusat = make_device(f"ana-{broken}"), make_device(f"pusat-{broken}")
+    ana.login(hq, "ana"), pusat.login(hq, "pusat")
+    hid = ana.create_household(VILLAGE_1)
+    ana.sync(broken=broken), pusat.sync()
+    ana.edit("households", hid, head_name="Ejaan Petugas")
+    pusat.edit("households", hid, head_name="Ejaan HQ")
+    ana.sync(broken=broken), pusat.sync(), ana.sync(broken=broken)
+    checker.check([ana, pusat], quiescent=True)
+
+
 def test_ack_before_the_server_answers_is_caught(hq, make_device, checker):
     ack_early_scenario(hq, make_device, checker, None)
     hq.reset()
@@ -109,3 +121,11 @@ def test_op_seq_without_autoincrement_is_caught(hq, make_device, checker):
     with pytest.raises(InvariantViolation) as caught:
         plain_op_seq_scenario(hq, make_device, InvariantChecker(hq.db_path), True)
     assert "exactly-once" in caught.value.kinds(), caught.value
+
+
+def test_device_that_ignores_the_servers_lost_values_is_caught(hq, make_device, checker):
+    drop_lost_scenario(hq, make_device, checker, None)
+    hq.reset()
+    with pytest.raises(InvariantViolation) as caught:
+        drop_lost_scenario(hq, make_device, InvariantChecker(hq.db_path), BrokenVariant.DROP_LOST)
+    assert caught.value.kinds() == {"conflict-unseen"}, caught.value

@@ -212,8 +212,9 @@ def test_sync_machine_chaos(hq, template_db, tmp_path, offset, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("broken", [BrokenVariant.ACK_EARLY, BrokenVariant.NO_WATERMARK, "plain_op_seq"],
-                         ids=["ack_early", "no_watermark", "plain_op_seq"])
+@pytest.mark.parametrize("broken", [BrokenVariant.ACK_EARLY, BrokenVariant.NO_WATERMARK, "plain_op_seq",
+                                    BrokenVariant.DROP_LOST],
+                         ids=["ack_early", "no_watermark", "plain_op_seq", "drop_lost"])
 def test_machine_catches_each_broken_variant(hq, template_db, tmp_path, broken, capsys):
     seed = int(os.environ.get("DESMIG_NEG_SEED") or 7)  # fixed: a control must not depend on luck
     with pytest.raises(InvariantViolation) as caught:

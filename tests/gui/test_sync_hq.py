@@ -166,6 +166,40 @@ def test_conflicts_inbox_keep_mine_and_accept(part: SyncWindowPart, qtbot: Any, 
     inbox.close()
 
 
+def test_value_overwritten_later_by_hq_shows_in_the_inbox_with_who_won_and_why(
+        part: SyncWindowPart, qtbot: Any, ctx: Any, hq: HqServer, make_device: Any) -> None:
+    """Ana's correction reached HQ first (no conflict then); HQ's concurrent edit, based on the
+    version before it, overwrote it by role. Her next sync explains what happened to her value."""
+    sync_service.login(ctx.db, hq.url, "ana", PASSWORD, "laptop-ana")
+    controller = part.controller
+    controller.on_logged_in(sync_service.LoginResult(hq.url, "ana", "", "laptop-ana", (VILLAGE_1, VILLAGE_2)))
+    qtbot.waitUntil(lambda: not controller.running, timeout=WAIT_MS)
+    hid = add_household(ctx.db, VILLAGE_1, head="Sri Wahyuni")
+    sync_and_wait(qtbot, controller)
+    pusat = make_device("pusat")
+    pusat.login(hq, "pusat")
+    pusat.engine().pull_all([VILLAGE_1])
+    pusat.edit("households", hid, rw="011")
+
+    records.apply_changes(ctx.db, [Change("households", hid, {"rw": "003"})])
+    assert sync_and_wait(qtbot, controller).conflicts == 0  # applied: nothing lost yet
+    pusat.sync()  # HQ's edit arrives later and wins by role: ana's 003 lost now
+    assert sync_and_wait(qtbot, controller).conflicts == 1
+    assert records.get(ctx.db, "households", hid)["rw"] == "011"
+    assert part.indicator.inbox_button.isVisible() and part.indicator.inbox_button.text() == "1 perlu diperiksa"
+
+    inbox = part.open_inbox()
+    model = inbox.conflicts.model
+    headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(model.columnCount())]
+    assert "Dimenangkan oleh" in headers
+    [row] = model.rows
+    assert (row.field, row.mine, row.theirs) == ("RW", "003", "011")
+    assert row.won_by == "HQ (pusat) — Peran lebih tinggi menang (HQ > supervisor > petugas)"
+    column = headers.index("Dimenangkan oleh")
+    assert model.data(model.index(0, column)) == row.won_by
+    inbox.close()
+
+
 def test_logout_revokes_the_token_at_hq(part: SyncWindowPart, qtbot: Any, ctx: Any, hq: HqServer) -> None:
     controller = part.controller
     with qtbot.waitSignal(controller.cycle_finished, timeout=WAIT_MS):

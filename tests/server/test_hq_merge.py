@@ -83,9 +83,14 @@ def test_same_field_higher_role_wins_whatever_the_order(world: World, first: str
     devs[first].push_ok(devs[first].op("households", "h1", {"head_name": value[first]}, base=w.base))
     [late] = devs[second].push_ok(devs[second].op("households", "h1", {"head_name": value[second]}, base=w.base))
     assert late["status"] == "conflict"
-    assert late["conflicts"] == [{"field": "head_name", "won": second == winner}]
-    assert w.hq.data("households", "h1")["head_name"] == value[winner]
     [row] = conflict_rows(w.hq)
+    if second == winner:
+        assert late["conflicts"] == [{"field": "head_name", "won": True}]
+    else:  # the pusher lost: the result says to what, by whom and why (the device's inbox)
+        assert late["conflicts"] == [{"field": "head_name", "won": False, "id": row["id"], "kind": "conflict",
+                                      "theirs": value[winner], "rule": "higher_role",
+                                      "winner": {"role": row["winner_role"], "username": row["winner_user"]}}]
+    assert w.hq.data("households", "h1")["head_name"] == value[winner]
     loser = second if winner == first else first
     assert (row["winning_value"], row["losing_value"]) == (value[winner], value[loser])
     assert (row["winner_device"], row["loser_device"]) == (devs[winner].device_id, devs[loser].device_id)

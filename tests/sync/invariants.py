@@ -21,7 +21,10 @@ What is checked (the names are the ones used in violation messages):
 * ``stale-outbox`` — right after a pull completed, no op the server had acknowledged (at or
   below the watermark the page carried) is still pending: the pull drops them first.
 * quiescent: ``diverged`` (every device equals the server on its scopes), ``not-drained``
-  (empty outbox), ``watermark`` (local last ack == server watermark).
+  (empty outbox), ``watermark`` (local last ack == server watermark), ``conflict-unseen`` (every
+  row of the server's ``conflicts`` whose loser is a device is in that device's inbox, with the
+  winning value and the winner — whether its value lost on arrival, with the answer lost, or
+  later to someone else's op).
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class DeviceView:
     records: dict[tuple[str, str], dict[str, Any]]
     conflict_ops: set[int]
     rejected_records: set[tuple[str, str]]
+    lost: dict[tuple[int, str, str, str], dict[str, Any]]  # (server id, entity, record, field) -> inbox row
     made: dict[int, tuple[str, str, str, dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
@@ -88,9 +92,14 @@ class DeviceView:
         conflict_ops = {int(r[0]) for r in db.execute(
             "SELECT op_seq FROM sync_conflicts WHERE kind = 'conflict' AND op_seq IS NOT NULL")}
         rejected = {(r[0], r[1]) for r in db.execute("SELECT entity, record_id FROM sync_conflicts WHERE kind = 'rejected'")}
+        cur = db.execute("SELECT server_id, entity, record_id, field, mine, theirs, winner_role, winner_user, rule"
+                         " FROM sync_conflicts WHERE server_id IS NOT NULL")
+        lost = {(int(r[0]), r[1], r[2], r[3]): {"mine": json.loads(r[4]), "theirs": json.loads(r[5]),
+                                                "winner_role": r[6], "winner_user": r[7], "rule": r[8]}
+                for r in cur.fetchall()}
         return cls(device.name, regs, st.op_seq_base(db), st.last_acked(db), list(st.state(db, st.K_SCOPES, [])),
                    st.cursors(db), {op.op_seq: op for op in st.take_batch(db, 10**9)}, journal, status, recs,
-                   conflict_ops, rejected, dict(device.made))
+                   conflict_ops, rejected, lost, dict(device.made))
 
     def op(self, local_seq: int) -> st.OutboxOp | None:
         return self.journal.get(local_seq) or self.outbox.get(local_seq)
@@ -157,6 +166,7 @@ class InvariantChecker:
         if quiescent:
             for view in views:
                 problems += self._converged(server, view)
+                problems += self._lost_seen(server, view)
         if problems:
             raise InvariantViolation(problems)
 
@@ -319,6 +329,29 @@ class InvariantChecker:
         return problems
 
     # -- quiescence --------------------------------------------------------------------------
+    def _lost_seen(self, server: ServerView, view: DeviceView) -> list[str]:
+        """Every conflict the device's current registration lost is in its inbox, as decided."""
+        if not view.registrations:
+            return []
+        device_id = view.registrations[-1]["device_id"]
+        problems = []
+        for c in server.conflicts:
+            if c["loser_device"] != device_id or c["scope"] not in view.scopes:
+                continue  # (a record of a village no longer the device's is no longer told about)
+            where = f"{view.name} lost {c['entity']} {c['record_id'][:8]}.{c['field']} (conflict {c['id']})"
+            row = view.lost.get((int(c["id"]), c["entity"], c["record_id"], c["field"]))
+            if row is None:
+                problems.append(f"conflict-unseen: {where} but it is not in its inbox")
+                continue
+            winning = json.loads(c["winning_value"]) if c["winning_value"] is not None else None
+            if c["kind"] == "delete_edit" and c["losing_value"] and json.loads(c["losing_value"]) == {"deleted": True}:
+                winning = {"deleted": False}  # a delete that lost: "the record is still there"
+            if (row["theirs"], row["winner_role"], row["winner_user"]) != (winning, c["winner_role"], c["winner_user"]):
+                problems.append(f"conflict-unseen: {where}; its inbox says {row['theirs']!r} by {row['winner_role']}")
+            if not row["rule"]:
+                problems.append(f"conflict-unseen: {where}; its inbox does not say why")
+        return problems
+
     def _converged(self, server: ServerView, view: DeviceView) -> list[str]:
         problems = []
         if view.outbox:

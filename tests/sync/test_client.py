@@ -173,6 +173,33 @@ def test_read_timeout_is_flagged_so_the_engine_can_halve_its_batch(fake) -> None
     assert err.value.kind is ErrorKind.NETWORK and err.value.timeout
 
 
+def test_lost_value_detail_is_parsed_and_a_malformed_one_is_a_server_error(fake) -> None:
+    url, script = fake
+    lost = {"field": "rw", "won": False, "id": 9, "kind": "conflict", "theirs": "011", "rule": "higher_role",
+            "winner": {"role": "hq", "username": "pusat"}}
+    script.on("/v1/sync/push", (200, {"last_op_seq": 1, "results": [
+        {"op_seq": 1, "status": "conflict", "version": 8, "conflicts": [lost, {"field": "rt", "won": True}]}]}, {}))
+    [outcome] = client(url).push("dev-1", 1, []).outcomes(base=10)
+    assert outcome.clashes == (("rw", False), ("rt", True))
+    [detail] = outcome.lost
+    assert (detail.server_id, detail.field, detail.theirs, detail.winner_role, detail.winner_user, detail.rule) == (
+        9, "rw", "011", "hq", "pusat", "higher_role")
+    script.on("/v1/sync/conflicts", (200, {"conflicts": [{**lost, "entity": "households", "record_id": "h1",
+                                                         "mine": "003", "op_seq": 4, "status": "open"}],
+                                           "next": 9, "more": False}, {}))
+    page = client(url).lost_values(0, 10, base=10)
+    assert (page.next, page.more, page.items[0].op_seq, page.items[0].mine) == (9, False, 14, "003")
+    for bad in ([{"field": "rw", "won": False, "id": "9"}], "nope", [{"won": False, "id": 9}]):
+        script.on("/v1/sync/push", (200, {"last_op_seq": 1, "results": [
+            {"op_seq": 1, "status": "conflict", "version": 8, "conflicts": bad}]}, {}))
+        with pytest.raises(SyncError) as err:
+            client(url).push("dev-1", 1, [])
+        assert err.value.kind is ErrorKind.SERVER
+    script.on("/v1/sync/conflicts", (200, {"conflicts": [lost], "next": 9, "more": False}, {}))  # no record
+    with pytest.raises(SyncError):
+        client(url).lost_values(0, 10, base=0)
+
+
 def test_a_200_with_the_wrong_shape_is_a_server_error(fake) -> None:
     url, script = fake
     script.on("/v1/sync/pull", (200, {"records": "nope"}, {}), (200, b"<html>", {}))

@@ -37,6 +37,7 @@ class InboxRow:
     theirs: str
     reason: str
     when: str
+    won_by: str = ""  # conflicts: who won and why ("HQ (pusat) — Peran lebih tinggi menang …")
 
 
 def _value(entity: str, key: str, value: Any) -> str:
@@ -116,9 +117,10 @@ def inbox_rows(db: Any, items: Sequence[ConflictItem]) -> list[InboxRow]:
             theirs = _whole(item.entity, item.theirs, mine=False) if item.theirs is not None else EMPTY
             field = item.field_label or _("Seluruh data")
         when = local_time(item.created_at)
+        won_by = " — ".join(part for part in (item.winner, item.why) if part) or EMPTY
         rows.append(InboxRow(item, household_id, where, what, field, mine, theirs,
                              readable_reason(item.entity, item.reason) if item.kind == "rejected" else (item.reason or ""),
-                             clock_text(when) if when else ""))
+                             clock_text(when) if when else "", won_by))
     return rows
 
 
@@ -131,7 +133,8 @@ class InboxModel(QAbstractTableModel):
         self.rows: list[InboxRow] = []
         self.columns: tuple[tuple[str, str], ...] = (
             (("household", _("Rumah tangga")), ("record", _("Data")), ("field", _("Isian")),
-             ("mine", _("Nilai saya")), ("theirs", _("Nilai yang berlaku")), ("when", _("Waktu")))
+             ("mine", _("Nilai saya")), ("theirs", _("Nilai yang berlaku")),
+             ("won_by", _("Dimenangkan oleh")), ("when", _("Waktu")))
             if kind == "conflict" else
             (("household", _("Rumah tangga")), ("record", _("Data")), ("reason", _("Alasan dari server")),
              ("mine", _("Yang dikirim")), ("when", _("Waktu"))))
