@@ -13,20 +13,21 @@ import datetime as dt
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from sqlite_utils import Database
 
 from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, Kind
+from desmig_desktop.domain.household_checks import household_issues
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.privacy import mask_nik
 from desmig_desktop.store import records
-from desmig_desktop.store.queries import StoreLookup
+from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Change
 
 FORMATS = ("jsonl", "csv", "xlsx")
@@ -313,19 +314,54 @@ def import_file(db: Database, path: Path, *, valid_only: bool = False, progress:
     lookup = StoreLookup(db)
     labels = _labels(db, rows)
     errors: list[RowError] = []
+    warnings: list[RowError] = []
     changes: list[Change] = []
+    origin: dict[str, ImportRow] = {}  # record id -> the row that wrote it
     known: set[str] = set()
     for n, row in enumerate(rows, start=1):
-        row_errors = _check_row(db, row, lookup, known, changes, labels)
+        row_errors = _check_row(db, row, lookup, known, changes, labels, warnings)
         errors.extend(row_errors)
+        if not row_errors:
+            origin[changes[-1].id] = row
         if progress is not None and n % 500 == 0 and not progress(n, len(rows)):
             raise KnownError(_("Impor dibatalkan, tidak ada data yang disimpan."))
-    written = _write_report(errors, report)
+    warnings.extend(_household_warnings(db, changes, origin))
+    written = _write_report(errors + [_as_warning(w) for w in warnings], report)
     if errors and not valid_only:
         raise ImportFailed(errors, written)
     seqs = records.apply_changes(db, changes)
     return {"rows": len(rows), "imported": len(changes), "changed": len(seqs), "invalid": len(errors),
-            "report": str(written) if written else None}
+            "warnings": len(warnings), "report": str(written) if written else None}
+
+
+def _as_warning(w: RowError) -> RowError:
+    return replace(w, message=_("Peringatan: {text}", text=w.message))
+
+
+def _household_warnings(db: Database, changes: list[Change], origin: dict[str, ImportRow]) -> list[RowError]:
+    """The household-level soft checks (one head of household) on every household the import
+    touches, over its stored members with the imported ones laid over them. Reported beside the
+    row that wrote the record concerned (or the household's row, or one of its members' rows)."""
+    imported = {c.id: c.values for c in changes if c.entity == "members"}
+    households = {c.id for c in changes if c.entity == "households"}
+    households |= {v["household_id"] for v in imported.values() if v.get("household_id")}
+    by_household: dict[str, dict[str, dict[str, Any]]] = {h: {} for h in households}
+    ordered = sorted(households)
+    for start in range(0, len(ordered), 500):
+        for m in children(db, "members", "household_id", ordered[start:start + 500]):
+            by_household[m["household_id"]][m["id"]] = m
+    for mid, values in imported.items():
+        if values.get("household_id") in by_household:
+            by_household[values["household_id"]].setdefault(mid, {}).update({**values, "id": mid})
+    out: list[RowError] = []
+    for hid in ordered:
+        members = by_household[hid]
+        for issue in household_issues(hid, list(members.values())):
+            row = origin.get(issue.record_id) or origin.get(hid) or next(
+                (origin[m] for m in members if m in origin), None)
+            if row is not None:
+                out.append(row.error(issue.field if row.entity == issue.entity else "-", issue.message))
+    return out
 
 
 def _is_uuid(text: str) -> bool:
@@ -356,7 +392,8 @@ def _number_hint(row: ImportRow, key: str) -> str:
 
 
 def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str],
-               changes: list[Change], labels: dict[tuple[str, str], str]) -> list[RowError]:
+               changes: list[Change], labels: dict[tuple[str, str], str],
+               warnings: list[RowError] | None = None) -> list[RowError]:
     spec = ENTITIES[row.entity]
     data = dict(row.data)
     for f in spec.fields:  # references to a label of this file follow the label's new id
@@ -377,6 +414,8 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
             errors.append(row.error(f.key, _("Merujuk data yang tidak ada.")))
     if errors:
         return errors
+    if warnings is not None:  # soft warnings are reported, never silently dropped
+        warnings.extend(row.error(i.field, i.message) for i in result.warnings)
     known.add(record_id)
     changes.append(Change(row.entity, record_id, result.values))
     return []
