@@ -359,8 +359,9 @@ def _household_warnings(db: Database, changes: list[Change], origin: dict[str, I
         for issue in household_issues(hid, list(members.values())):
             row = origin.get(issue.record_id) or origin.get(hid) or next(
                 (origin[m] for m in members if m in origin), None)
-            if row is not None:
-                out.append(row.error(issue.field if row.entity == issue.entity else "-", issue.message))
+            found = row.error(issue.field if row.entity == issue.entity else "-", issue.message) if row else None
+            if found is not None and found not in out:  # a stored head and an imported one: one line
+                out.append(found)
     return out
 
 
