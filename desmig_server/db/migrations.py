@@ -46,6 +46,7 @@ from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.reference import REGIONS_CSV, iter_regions
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
+from desmig_server.db.json_sql import live_members, member_nik
 from desmig_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -185,11 +186,28 @@ def _history_per_change(conn: Connection) -> None:
     old.drop(conn)
 
 
+def _index_member_nik(conn: Connection) -> None:
+    """An index on the NIK inside live member records, for the HQ duplicates list (issue 14 §4).
+
+    Partial (live members only: other entities have no NIK) and built on exactly the expression
+    ``json_sql.member_nik`` queries; ``parent_id`` (the household) is the second column so the
+    grouping "NIK held in two households" reads the index alone. Built on a frozen copy of
+    ``records`` so the index is not declared in ``tables.py``, whose tables step 1 creates.
+    """
+    records = Table("records", MetaData(), Column("entity", String(16)), Column("data", Text),
+                    Column("parent_id", String(64)), Column("deleted", Boolean))
+    dialect = conn.dialect.name
+    where = live_members(records)
+    Index("ix_records_member_nik", member_nik(dialect, records), records.c.parent_id,
+          sqlite_where=where, postgresql_where=where).create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
     Step(3, "device_token_expiry_and_audit", _token_expiry_and_audit),
     Step(4, "record_history_one_row_per_change", _history_per_change),
+    Step(9, "index_member_nik", _index_member_nik),
 )
 LATEST = STEPS[-1].version
 
