@@ -42,9 +42,13 @@ def data_hq(module_db_url: str) -> Iterator[Hq]:
         ofc1 = hq.user_device("ofc1", "officer", villages=[V1, V2])
         ofc2 = hq.user_device("ofc2", "officer", villages=[V3])
         ofc3 = hq.user_device("ofc3", "officer", villages=[V_OTHER])
+        hq.add_user("pusat", "hq")
+        hq.add_user("sup", "supervisor", regency="32.01")
+        hq.add_user("sup2", "supervisor", regency="33.02")
+        hq.add_user("sup3", "supervisor", regency="35.07")
         ofc1.push_ok(
             ofc1.op("households", "h1", household(V1)), ofc1.op("households", "h1b", household(V1)),
-            ofc1.op("households", "h2", household(V2)),
+            ofc1.op("households", "h2", household(V2, head_name="Kepala Dua")),
             ofc1.op("members", "m1", member("h1", nik=N_VILLAGES, name="Ani Satu")),
             ofc1.op("members", "m2", member("h2", nik=N_REGENCIES)),
             ofc1.op("members", "m3", member("h1", nik=N_SAME)), ofc1.op("members", "m3b", member("h1b", nik=N_SAME)),
@@ -151,6 +155,75 @@ def test_lookups_by_nik_use_the_nik_index(db_url: str) -> None:
                 assert "ix_records_member_nik" in plan, plan
     finally:
         db.dispose()
+
+
+# -- the web page ------------------------------------------------------------------------------------
+@pytest.fixture
+def browser(data_hq: Hq, module_db_url: str) -> Iterator[Any]:
+    """A fresh client (own cookies) on the module's database."""
+    from desmig_server.app import create_app
+
+    from .conftest import TestClient
+
+    with TestClient(create_app(module_db_url), base_url="http://testserver") as client:
+        yield client
+
+
+def signed_in(client: Any, username: str) -> Any:
+    from tests.web.conftest import login
+
+    assert login(client, username).status_code == 303
+    return client
+
+
+def test_the_page_needs_a_dashboard_sign_in(browser: Any) -> None:
+    response = browser.get("/duplikat", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    from tests.web.conftest import login
+
+    assert login(browser, "ofc1").status_code == 403  # officers use the laptop app, not the dashboard
+    assert browser.get("/duplikat", follow_redirects=False).status_code == 303
+
+
+def test_hq_page_lists_every_duplicate_masked(browser: Any) -> None:
+    page = signed_in(browser, "pusat").get("/duplikat")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in page.headers["content-security-policy"] and "<script" not in page.text
+    assert 'data-total="3"' in page.text and page.text.count('class="dup-group"') == 3
+    for nik in (N_VILLAGES, N_REGENCIES, N_SAME):
+        assert masked(nik) in page.text
+    assert not any(nik in page.text for nik in ALL_NIKS)
+    assert "Rahasia Lain" in page.text and "Ani Tiga" in page.text and "outside" not in page.text
+    assert 'data-villages-differ="1" data-officers-differ="1"' in page.text
+    assert 'id="nav-duplicates" href="/duplikat"' in page.text
+
+
+@pytest.mark.parametrize("username, groups, shown, hidden", [
+    ("sup", 3, ["Ani Satu", "Ani Tiga", V2, "Kepala Dua"], ["Rahasia Lain", V_OTHER, "ofc3", "hx", "m8"]),
+    ("sup2", 1, ["Rahasia Lain", V_OTHER], ["Siti Aminah", "Ani Satu", V2, V1, "ofc1", "Kepala Dua"]),
+])
+def test_a_supervisor_page_shows_its_side_only(browser: Any, username: str, groups: int, shown: list[str],
+                                              hidden: list[str]) -> None:
+    page = signed_in(browser, username).get("/duplikat")
+    assert page.status_code == 200 and page.text.count('class="dup-group"') == groups
+    assert "Rumah tangga di luar wilayah Anda" in page.text
+    for text_ in shown:
+        assert text_ in page.text, text_
+    for text_ in hidden:
+        assert text_ not in page.text, text_
+    assert not any(nik in page.text for nik in ALL_NIKS)
+
+
+def test_a_supervisor_of_another_regency_sees_nothing(browser: Any) -> None:
+    page = signed_in(browser, "sup3").get("/duplikat")
+    assert page.status_code == 200 and 'id="no-duplicates"' in page.text and 'class="dup-group"' not in page.text
+    assert not any(name in page.text for name in ("Ani Satu", "Rahasia Lain", "Ani Tiga"))
+
+
+@pytest.mark.parametrize("query", ["halaman=0", "halaman=2", "halaman=x", "halaman=-1", "halaman=%EF%BC%91"])
+def test_bad_page_numbers_are_a_404_page(browser: Any, query: str) -> None:
+    page = signed_in(browser, "pusat").get(f"/duplikat?{query}")
+    assert page.status_code == 404 and "Nomor halaman tidak valid" in page.text
 
 
 # -- the CLI -----------------------------------------------------------------------------------------
