@@ -63,8 +63,9 @@ def education_issue(education: str | None, birth_date: str | None, today: dt.dat
     if age >= minimum:
         return None
     label = next(pick(c.label_id, c.label_en) for c in EDUCATION if c.value == education)
-    return "education_age", _("Pendidikan {education} tidak mungkin untuk usia {age} tahun (paling muda {minimum} tahun).",
-                              education=label, age=max(age, 0), minimum=minimum)
+    message = _("Pendidikan {education} tidak mungkin untuk usia {age} tahun (paling muda {minimum} tahun).",
+                education=label, age=max(age, 0), minimum=minimum)
+    return "education_age", message
 
 
 def household_issues(household_id: str, members: Sequence[Mapping[str, Any]]) -> list[GraphIssue]:

@@ -17,9 +17,11 @@ reports"), the CLI does only with ``--full-nik`` (its user already holds the dat
 officer of a holder is the user whose device last set the member's NIK (``fmeta``), i.e. who
 entered it.
 
-**Cost.** One grouped query over the partial index ``ix_records_member_nik`` (migration 9) finds
-the duplicated NIKs — for a supervisor, only among NIKs of members in their regency — and one
-indexed lookup reads the holders of the page shown.
+**Cost.** A supervisor's list reads the NIKs of its regency's members, then looks them up in the
+partial index ``ix_records_member_nik`` (migration 9); the holders of the page shown are one more
+index lookup. HQ's list is about every member, so it is one pass over them that takes each NIK out
+of its JSON once (about 2 µs a member on PostgreSQL here); a list for a whole country's millions of
+members belongs in a maintained table (see the issue note), not in this page.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, distinct, func, select
+from sqlalchemy import Connection, Select, and_, func, select
 
 from desmig_desktop.domain.privacy import mask_identifiers
 from desmig_server.auth.principal import Principal
@@ -68,22 +70,38 @@ def find_duplicates(db: Database, actor: Principal, *, limit: int = DEFAULT_LIMI
     return DuplicatePage(entries, len(niks), limit, offset)
 
 
-def duplicated_niks_query(dialect: str, actor: Principal) -> Select[Any]:
-    """Every NIK held by live members of two or more households, in NIK order, among the NIKs a
-    member in ``actor``'s scope holds (HQ: all).
+_CHUNK = 500
 
-    HQ's question is about every member, so it is one pass over them; a supervisor's starts from
-    the members of its regency and looks each of their NIKs up in the NIK index.
+
+def duplicated_niks_query(dialect: str, actor: Principal, niks: list[str] | None = None) -> Select[Any]:
+    """The NIKs held by live members of two or more households, in NIK order.
+
+    HQ (``niks`` None) asks about every member: one pass, with the NIK taken out of each record's
+    JSON once (a subquery behind ``OFFSET 0``, which neither database flattens) and households
+    compared with ``min <> max`` rather than ``count(DISTINCT) > 1`` so PostgreSQL may hash
+    instead of sorting every member. A supervisor asks about ``niks`` — the NIKs its members hold —
+    and each is looked up in the NIK index.
     """
     r = t.records
+    if niks is None:
+        inner = (select(member_nik(dialect, r).label("nik"), r.c.parent_id)
+                 .where(live_members(r)).offset(0).subquery("m"))
+        nik, household = inner.c.nik, inner.c.parent_id
+        query = select(nik)
+    else:
+        nik, household = member_nik(dialect, r), r.c.parent_id
+        query = select(nik).where(live_members(r, by_nik_on=dialect), nik.in_(niks))
+    return (query.group_by(nik).having(and_(nik.is_not(None), func.min(household) != func.max(household)))
+            .order_by(nik))
+
+
+def scope_niks_query(dialect: str, actor: Principal) -> Select[Any]:
+    """The distinct NIKs of the live members in ``actor``'s scope (not for HQ)."""
+    r = t.records
+    mine = actor.scope_condition(r.c.scope)
+    assert mine is not None, "HQ has no scope to start from"
     nik = member_nik(dialect, r)
-    live = live_members(r, by_nik_on=dialect)
-    s = r.alias("s")
-    mine = actor.scope_condition(s.c.scope)
-    query = select(nik).where(live, nik.is_not(None))
-    if mine is not None:  # a supervisor: only NIKs that one of its members holds
-        query = query.where(nik.in_(select(member_nik(dialect, s)).where(live_members(s), mine).distinct()))
-    return query.group_by(nik).having(func.count(distinct(r.c.parent_id)) > 1).order_by(nik)
+    return select(nik).where(live_members(r), mine, nik.is_not(None)).distinct()
 
 
 def holders_query(dialect: str, niks: list[str]) -> Select[Any]:
@@ -95,7 +113,16 @@ def holders_query(dialect: str, niks: list[str]) -> Select[Any]:
 
 
 def _duplicated_niks(conn: Connection, actor: Principal) -> list[str]:
-    return [row[0] for row in conn.execute(duplicated_niks_query(conn.dialect.name, actor))]
+    dialect = conn.dialect.name
+    if actor.scope_condition(t.records.c.scope) is None:
+        return [row[0] for row in conn.execute(duplicated_niks_query(dialect, actor))]
+    # Two steps rather than one join: with one, PostgreSQL's estimate of how many members share a
+    # NIK makes it hash every member's NIK instead of looking the regency's few up in the index.
+    mine = sorted(conn.execute(scope_niks_query(dialect, actor)).scalars())
+    found: list[str] = []
+    for start in range(0, len(mine), _CHUNK):
+        found.extend(conn.execute(duplicated_niks_query(dialect, actor, mine[start:start + _CHUNK])).scalars())
+    return sorted(found)
 
 
 def _holders(conn: Connection, niks: list[str]) -> dict[str, list[Any]]:

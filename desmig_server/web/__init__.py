@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 
 def install_web(app: FastAPI) -> None:
-    """Add the dashboard's routes (``/``, ``/duplikat``, ``/login``, ``/logout``, ``/download/...``, ``/static/...``)."""
+    """Add the dashboard's routes (``/``, ``/duplikat``, ``/login``, ``/logout``, ``/download/...``,
+    ``/static/...``)."""
     from desmig_server.web.duplicates import router as duplicates_router
     from desmig_server.web.views import router
 

@@ -44,7 +44,8 @@ def _rows(entries: list[dict[str, Any]], first_number: int) -> list[dict[str, An
     for number, entry in enumerate(entries, start=first_number):
         holders = [{"outside": True} if h["outside_scope"] else {
             "outside": False, "village": h["village_name"] or h["village_code"], "village_code": h["village_code"],
-            "head_name": h["head_name"] or "", "name": h["name"] or "", "relationship": _relationship(h["relationship"]),
+            "head_name": h["head_name"] or "", "name": h["name"] or "",
+            "relationship": _relationship(h["relationship"]),
             "officer": h["officer"] or "—", "updated": (h["updated_at"] or "")[:10]} for h in entry["holders"]]
         out.append({"number": number, "nik": entry["nik"], "households": entry["households"],
                     "villages_differ": entry["villages_differ"], "officers_differ": entry["officers_differ"],
@@ -92,7 +93,8 @@ def duplicates_page(request: Request, halaman: str | None = None) -> Response:
     if number > last:
         return _error(request, 404, _("Nomor halaman tidak valid."), user)
     return _page(
-        "duplicates.html", title=_("NIK ganda"), d=_texts(found.total, number, last), user=user, role_label=_role_label(request, user),
+        "duplicates.html", title=_("NIK ganda"), d=_texts(found.total, number, last), user=user,
+        role_label=_role_label(request, user),
         csrf=session.form_csrf(_key(request), user), rows=_rows(found.entries, found.offset + 1), total=found.total,
         supervisor=user.role == "supervisor", page=number, last_page=last,
         prev_url=f"/duplikat?halaman={number - 1}" if number > 1 else None,
