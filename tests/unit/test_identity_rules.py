@@ -217,3 +217,27 @@ def test_no_education_warning_without_a_birth_date() -> None:
     member = _member("s2_s3", TODAY)
     del member["birth_date"]
     assert validate("members", member, today=TODAY).issues == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=16, max_size=16))
+def test_any_16_digit_kk_is_saved_with_exactly_the_warnings_its_parts_deserve(kk: str) -> None:
+    result = validate("households", household(kk_number=kk), lookup=FakeLookup(), today=TODAY)
+    assert result.ok  # a No. KK is never refused for its structure
+    day, month, yy = int(kk[6:8]), int(kk[8:10]), int(kk[10:12])
+    real = 1 <= month <= 12 and 1 <= day <= calendar.monthrange(2000 + yy, month)[1]
+    expected = set()
+    if kk[:2] not in ISSUED_PROVINCES:
+        expected.add("kk_province")
+    if not real:
+        expected.add("kk_date")
+    elif dt.date(2000 + yy, month, day) > TODAY:
+        expected.add("kk_date_future")
+    if kk[12:] == "0000":
+        expected.add("kk_serial")
+    if kk[:2] in ISSUED_PROVINCES:
+        if f"{kk[0:2]}.{kk[2:4]}.{kk[4:6]}" not in ("32.01.05", "32.04.01"):
+            expected.add("kk_district")
+        if kk[:4] != "3201":
+            expected.add("kk_regency")
+    assert {i.code for i in result.warnings} == expected
