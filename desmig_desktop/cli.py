@@ -125,6 +125,8 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     result = import_file(open_store(paths), path, valid_only=args.valid_only, report=report)
     print(_("{count} data diimpor ({invalid} baris tidak valid dilewati).",
             count=result["imported"], invalid=result["invalid"]))
+    if result["warnings"]:
+        print(_("{count} peringatan (data tetap diimpor; periksa datanya).", count=result["warnings"]))
     if result["report"]:
         print(_("Daftar lengkap {count} kesalahan dan {warnings} peringatan (baris, kolom, pesan): {path}",
                 count=result["errors"], warnings=result["warnings"], path=result["report"]))

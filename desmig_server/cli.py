@@ -1,4 +1,4 @@
-"""``desmig-hq``: serve, user add, report, conflicts (DESIGN §6).
+"""``desmig-hq``: serve, user add, report, conflicts, duplicates (DESIGN §6).
 
 Exit codes: 0 success; 1 failure, with a one-line reason on stderr; 2 bad usage (argparse).
 """
@@ -63,7 +63,32 @@ def _parser() -> argparse.ArgumentParser:
     conflicts = sub.add_parser("conflicts", parents=[common], help="list conflicts")
     conflicts.add_argument("--status", default="open", choices=["open", "resolved", "all"])
     conflicts.add_argument("--json", action="store_true")
+
+    duplicates = sub.add_parser("duplicates", parents=[common], help="NIKs held in more than one household")
+    duplicates.add_argument("--regency", default=None, metavar="PP.KK",
+                            help="only what this regency's supervisor sees (default: everything, as HQ)")
+    duplicates.add_argument("--limit", type=_positive, default=1000, help="entries per page (default 1000)")
+    duplicates.add_argument("--offset", type=_non_negative, default=0)
+    duplicates.add_argument("--full-nik", action="store_true", help="show whole NIKs (masked by default)")
+    duplicates.add_argument("--json", action="store_true")
     return parser
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"must be 1-100000: {value}")
+    return value
 
 
 def _open(db_url: str) -> HqContext:
@@ -158,6 +183,38 @@ def _conflicts(args: argparse.Namespace, out: TextIO) -> None:
     out.write(f"{len(result['conflicts'])} conflict(s)\n")
 
 
+def _duplicates(args: argparse.Namespace, out: TextIO) -> None:
+    from desmig_server.auth.principal import Principal
+    from desmig_server.checks.duplicates import find_duplicates
+    from desmig_server.db import tables as t
+
+    ctx = _open(args.db)
+    try:
+        actor = Principal(username="desmig-hq", role="hq", device_id="cli")
+        if args.regency is not None:
+            with ctx.db.read() as conn:
+                known = conn.execute(t.regions.select().where(t.regions.c.code == args.regency,
+                                                              t.regions.c.level == 2)).first()
+            if known is None:
+                raise CliError(f"unknown regency code: {args.regency[:20]!r} (expected a Kemendagri code PP.KK)")
+            actor = Principal(username="desmig-hq", role="supervisor", device_id="cli", regency=args.regency)
+        page = find_duplicates(ctx.db, actor, limit=args.limit, offset=args.offset, full_nik=args.full_nik)
+    finally:
+        ctx.db.dispose()
+    if args.json:
+        out.write(json.dumps(page.as_json(), ensure_ascii=False) + "\n")
+        return
+    for entry in page.entries:
+        flags = [f for f, on in (("villages differ", entry["villages_differ"]),
+                                 ("officers differ", entry["officers_differ"])) if on]
+        out.write(f"{entry['nik']} households={entry['households']} {' '.join(flags)}\n")
+        for h in entry["holders"]:
+            out.write("  (outside the regency)\n" if h["outside_scope"] else
+                      f"  {h['village_code']} {h['village_name'] or ''} household={h['household_id']} "
+                      f"member={h['member_id']} officer={h['officer'] or '-'}\n")
+    out.write(f"{len(page.entries)} of {page.total} duplicated NIK(s)\n")
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Run one subcommand; return the exit code (argparse exits with 2 on bad usage)."""
     args = _parser().parse_args(argv)
@@ -171,6 +228,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
             _report(args, out)
         elif args.command == "conflicts":
             _conflicts(args, out)
+        elif args.command == "duplicates":
+            _duplicates(args, out)
     except CliError as exc:
         sys.stderr.write(f"desmig-hq: {exc}\n")
         return 1

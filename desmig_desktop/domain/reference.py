@@ -92,6 +92,17 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
 
 
 @functools.cache
+def province_codes(path: Path | str | None = None) -> frozenset[str]:
+    """The two-digit codes of every province in the region table (``11`` Aceh … ``96``).
+
+    Read with one regular expression over the file (~20 ms) rather than ``iter_regions`` (~0.5 s),
+    because NIK validation asks for it on the first record it checks, on the laptop and at HQ.
+    """
+    with open(path or REGIONS_CSV, encoding="utf-8", newline="") as fh:
+        return frozenset(re.findall(r"(?m)^(\d\d),", fh.read()))
+
+
+@functools.cache
 def load_countries() -> tuple[Country, ...]:
     """Return all countries, sorted by ISO code."""
     return tuple(Country(r["code"], r["name_id"], r["name_en"]) for r in _read_rows(COUNTRIES_CSV))

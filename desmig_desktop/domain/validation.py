@@ -16,7 +16,8 @@ from typing import Any, Mapping, Protocol
 from desmig_desktop.domain import umkm
 from desmig_desktop.domain.fields import ENTITIES, EntitySpec, FieldSpec, Kind, entity
 from desmig_desktop.domain.i18n import _
-from desmig_desktop.domain.nik import parse_nik
+from desmig_desktop.domain.household_checks import education_issue
+from desmig_desktop.domain.nik import kk_district, kk_findings, parse_nik
 from desmig_desktop.domain.reference import is_kemendagri_code, load_countries
 
 _KBLI_DIVISIONS = {
@@ -25,6 +26,7 @@ _KBLI_DIVISIONS = {
     "M": (69, 75), "N": (77, 82), "O": (84, 84), "P": (85, 85), "Q": (86, 88), "R": (90, 93),
     "S": (94, 96), "T": (97, 98), "U": (99, 99),
 }
+HOME_COUNTRY = "ID"  # a placement is work abroad (UU 18/2017), so never in Indonesia
 _PHONE_RE = re.compile(r"^(\+62|62|0)\d{7,13}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _TRUE = {"1", "true", "ya", "y", "yes", "benar"}
@@ -334,20 +336,27 @@ def validate(
                 v.hard(fs.key, "required", _("Wajib diisi."))
             continue
         _check_kind(v, fs, value, today, lookup)
-    _CROSS_CHECKS.get(entity_name, lambda *a: None)(v, spec, record_id, lookup, parent)
+    _CROSS_CHECKS.get(entity_name, lambda *a: None)(v, spec, record_id, lookup, parent, today)
     return v
 
 
 def _check_member(v: Validation, spec: EntitySpec, record_id: str | None, lookup: Lookup | None,
-                  parent: Mapping[str, Any] | None) -> None:
+                  parent: Mapping[str, Any] | None, today: dt.date) -> None:
+    if not any(i.field in ("birth_date", "education") for i in v.errors):
+        found = education_issue(v.values.get("education"), v.values.get("birth_date"), today)
+        if found is not None:
+            v.soft("education", *found)
     nik = v.values.get("nik")
     if not nik or any(i.field == "nik" for i in v.errors):
         return
     parts, _err = parse_nik(nik)
     assert parts is not None
     if lookup is not None and not lookup.district_exists(parts.district):
+        # the province is known (parse_nik refuses the others): most likely a district that was
+        # split or renumbered after this NIK was issued, since a NIK keeps its first district
         v.soft("nik", "nik_district", _(
-            "6 digit pertama NIK bukan kode kecamatan yang dikenal (NIK memakai kecamatan pendaftaran pertama)."))
+            "6 digit pertama NIK bukan kode kecamatan yang dikenal saat ini. NIK memakai kecamatan pendaftaran "
+            "pertama, jadi NIK ini mungkin terbit sebelum pemekaran wilayah; periksa lagi dengan KTP."))
     if v.values.get("sex") in ("L", "P") and v.values["sex"] != parts.sex:
         v.soft("nik", "nik_sex", _("Jenis kelamin tidak sesuai dengan NIK (tanggal lahir perempuan +40)."))
     birth = v.values.get("birth_date")
@@ -361,7 +370,10 @@ def _check_member(v: Validation, spec: EntitySpec, record_id: str | None, lookup
 
 
 def _check_placement(v: Validation, spec: EntitySpec, record_id: str | None, lookup: Lookup | None,
-                     parent: Mapping[str, Any] | None) -> None:
+                     parent: Mapping[str, Any] | None, today: dt.date) -> None:
+    if v.values.get("country") == HOME_COUNTRY:
+        v.hard("country", "country_home", _("Penempatan adalah kerja di luar negeri: negara tujuan tidak boleh "
+                                            "Indonesia."))
     departed, returned = v.values.get("departed_on"), v.values.get("returned_on")
     if departed and returned and returned < departed:
         v.hard("returned_on", "return_before_departure", _("Tanggal kembali harus sesudah tanggal berangkat."))
@@ -374,7 +386,7 @@ def _check_placement(v: Validation, spec: EntitySpec, record_id: str | None, loo
 
 
 def _check_business(v: Validation, spec: EntitySpec, record_id: str | None, lookup: Lookup | None,
-                    parent: Mapping[str, Any] | None) -> None:
+                    parent: Mapping[str, Any] | None, today: dt.date) -> None:
     code, category = v.values.get("kbli_code"), v.values.get("kbli_category")
     if code and category in _KBLI_DIVISIONS and not any(i.field == "kbli_code" for i in v.errors):
         low, high = _KBLI_DIVISIONS[category]
@@ -391,9 +403,30 @@ def _check_business(v: Validation, spec: EntitySpec, record_id: str | None, look
 
 
 def _check_household(v: Validation, spec: EntitySpec, record_id: str | None, lookup: Lookup | None,
-                     parent: Mapping[str, Any] | None) -> None:
+                     parent: Mapping[str, Any] | None, today: dt.date) -> None:
     if v.values.get("consent") is False:
         v.hard("consent", "consent", _("Data hanya boleh disimpan bila responden sudah memberi persetujuan."))
+    kk = v.values.get("kk_number")
+    if kk and not any(i.field == "kk_number" for i in v.errors):
+        _check_kk_structure(v, kk, lookup, today)
+
+
+def _check_kk_structure(v: Validation, kk: str, lookup: Lookup | None, today: dt.date) -> None:
+    """Soft: the No. KK's region prefix, issue date and serial, and its regency against the village's."""
+    findings = kk_findings(kk, today)
+    for finding in findings:
+        v.soft("kk_number", finding.code, finding.message)
+    if any(f.code == "kk_province" for f in findings):
+        return  # an unknown province says enough about the prefix
+    if lookup is not None and not lookup.district_exists(kk_district(kk)):
+        v.soft("kk_number", "kk_district", _(
+            "6 digit pertama No. KK bukan kode kecamatan yang dikenal saat ini (mungkin terbit sebelum pemekaran "
+            "wilayah); periksa lagi dengan kartu keluarga."))
+    village = v.values.get("village_code")
+    if village and not any(i.field == "village_code" for i in v.errors) and kk_district(kk)[:5] != village[:5]:
+        v.soft("kk_number", "kk_regency", _(
+            "No. KK diterbitkan di kabupaten/kota lain daripada desa rumah tangga ini; bila keluarga sudah pindah, "
+            "periksa apakah ada KK baru."))
 
 
 _CROSS_CHECKS = {

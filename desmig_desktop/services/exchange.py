@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain import sheetcell
 from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, Kind
+from desmig_desktop.domain.household_checks import household_issues
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.validation import validate
@@ -27,7 +28,7 @@ from desmig_desktop.errors import KnownError
 from desmig_desktop.services.import_read import ImportFailed, ImportRow, RowError, headers, read_rows
 from desmig_desktop.services.privacy import mask_nik
 from desmig_desktop.store import records
-from desmig_desktop.store.queries import StoreLookup
+from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Change
 
 __all__ = ["FORMATS", "ImportFailed", "RowError", "default_report_path", "export", "headers", "import_file",
@@ -161,6 +162,7 @@ def import_file(db: Database, path: Path, *, valid_only: bool = False, progress:
     errors = [p for p in parsed.problems if not p.warning]
     warnings = [p for p in parsed.problems if p.warning]
     changes: list[Change] = []
+    origin: dict[str, ImportRow] = {}  # record id -> the row that wrote it
     known: set[str] = set()
     niks: dict[str, tuple[str, str | None, ImportRow]] = {}
     skipped = 0
@@ -170,8 +172,11 @@ def import_file(db: Database, path: Path, *, valid_only: bool = False, progress:
             row_errors = _same_nik_in_file(db, row, changes, known, niks, warnings)
         errors.extend(row_errors)
         skipped += bool(row_errors)
+        if not row_errors:
+            origin[changes[-1].id] = row
         if progress is not None and n % 500 == 0 and not progress(n, len(rows)):
             raise KnownError(_("Impor dibatalkan, tidak ada data yang disimpan."))
+    warnings.extend(_household_warnings(db, changes, origin))
     written = _write_report([*errors, *warnings], report)
     if errors and not valid_only:
         raise ImportFailed(errors, written)
@@ -205,6 +210,33 @@ def _same_nik_in_file(db: Database, row: ImportRow, changes: list[Change], known
     warnings.append(row.error("nik", _("NIK ini juga dipakai anggota rumah tangga lain dalam berkas ini ({where}).",
                                        where=first[2].where), warning=True))
     return []
+
+
+def _household_warnings(db: Database, changes: list[Change], origin: dict[str, ImportRow]) -> list[RowError]:
+    """The household-level soft checks (one head of household) on every household the import
+    touches, over its stored members with the imported ones laid over them. Reported beside the
+    row that wrote the record concerned (or the household's row, or one of its members' rows)."""
+    imported = {c.id: c.values for c in changes if c.entity == "members"}
+    households = {c.id for c in changes if c.entity == "households"}
+    households |= {v["household_id"] for v in imported.values() if v.get("household_id")}
+    by_household: dict[str, dict[str, dict[str, Any]]] = {h: {} for h in households}
+    ordered = sorted(households)
+    for start in range(0, len(ordered), 500):
+        for m in children(db, "members", "household_id", ordered[start:start + 500]):
+            by_household[m["household_id"]][m["id"]] = m
+    for mid, values in imported.items():
+        if values.get("household_id") in by_household:
+            by_household[values["household_id"]].setdefault(mid, {}).update({**values, "id": mid})
+    out: list[RowError] = []
+    for hid in ordered:
+        members = by_household[hid]
+        for issue in household_issues(hid, list(members.values())):
+            row = origin.get(issue.record_id) or origin.get(hid) or next(
+                (origin[m] for m in members if m in origin), None)
+            found = row.error(issue.field if row.entity == issue.entity else "-", issue.message, warning=True) if row else None
+            if found is not None and found not in out:  # a stored head and an imported one: one line
+                out.append(found)
+    return out
 
 
 def _is_uuid(text: str) -> bool:

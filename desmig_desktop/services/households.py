@@ -6,12 +6,13 @@ path applies the same rules and writes the same outbox ops.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlite_utils import Database
 
 from desmig_desktop.domain.fields import ENTITIES, PLACEMENT_STATUSES
+from desmig_desktop.domain.household_checks import household_issues
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.validation import Issue, validate
@@ -90,6 +91,9 @@ def validate_graph(db: Database, graph: HouseholdGraph) -> tuple[list[tuple[str,
 
     check("households", graph.household)
     members = {m["id"]: check("members", m) for m in graph.members}
+    issues[:] = _explain_stored_niks(db, members, issues)
+    issues.extend(RecordIssue(g.entity, g.record_id, Issue(g.field, g.code, g.message, False))
+                  for g in household_issues(graph.household["id"], list(members.values())))
     niks: dict[str, str] = {}
     for m in members.values():
         if m.get("nik"):
@@ -112,6 +116,26 @@ def validate_graph(db: Database, graph: HouseholdGraph) -> tuple[list[tuple[str,
                 "owner_member_id", "owner", _("Pemilik usaha harus anggota rumah tangga ini."), True)))
         check("businesses", b)
     return out, issues
+
+
+def _explain_stored_niks(db: Database, members: dict[str, Values], issues: list[RecordIssue]) -> list[RecordIssue]:
+    """A NIK refused although it is stored unchanged (saved or pulled before a rule was added) gets
+    a sentence saying so: the officer did not just mistype it, and must check the KTP or KK before
+    the household can be saved again. The value itself is never put in the message."""
+    refused = {ri.record_id for ri in issues if _is_nik_error(ri)}
+    if not refused:
+        return issues
+    marks = ", ".join("?" * len(refused))
+    stored = dict(db.execute(f"SELECT id, nik FROM members WHERE id IN ({marks}) AND deleted = 0",
+                             sorted(refused)).fetchall())
+    unchanged = {mid for mid in refused if stored.get(mid) and stored[mid] == members[mid].get("nik")}
+    hint = _("NIK ini sudah tersimpan sebelum aturan pemeriksaan ini berlaku; cocokkan dengan KTP/KK lalu perbaiki.")
+    return [RecordIssue(ri.entity, ri.record_id, replace(ri.issue, message=f"{ri.issue.message} {hint}"))
+            if _is_nik_error(ri) and ri.record_id in unchanged else ri for ri in issues]
+
+
+def _is_nik_error(ri: RecordIssue) -> bool:
+    return ri.entity == "members" and ri.issue.field == "nik" and ri.issue.hard
 
 
 def _undo_for(db: Database, change: Change) -> Change | None:

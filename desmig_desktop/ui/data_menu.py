@@ -64,7 +64,11 @@ def start_import(window: "MainWindow") -> bool:
 def run_import(window: "MainWindow", path: Path) -> bool:
     def done(result: dict[str, int]) -> None:
         window.on_data_changed()
-        window.statusBar().showMessage(_("{count} data diimpor.", count=result["imported"]), 8000)
+        if result.get("warnings"):
+            window.statusBar().showMessage(_("{count} data diimpor, {warnings} peringatan perlu diperiksa.",
+                                             count=result["imported"], warnings=result["warnings"]), 8000)
+        else:
+            window.statusBar().showMessage(_("{count} data diimpor.", count=result["imported"]), 8000)
 
     return window.ctx.tasks.run(import_job(path), label=_("Mengimpor {name}…", name=path.name), parent=window,
                                 on_done=done, on_cancelled=lambda: _cancelled(window))

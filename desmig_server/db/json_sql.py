@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, func, literal_column
+from sqlalchemy import ColumnElement, String, and_, cast, false, func, literal_column
 from sqlalchemy.dialects.postgresql import JSONB
 
 _KEY_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -34,3 +34,24 @@ def json_true(dialect: str, column: ColumnElement[Any], key: str) -> ColumnEleme
     if dialect == "postgresql":
         return json_text(dialect, column, key) == "true"
     return func.json_type(column, literal_column(f"'$.{_key(key)}'")) == "true"
+
+
+def member_nik(dialect: str, records: Any) -> ColumnElement[Any]:
+    """A member record's NIK as text: the expression the partial index ``ix_records_member_nik``
+    (migration 9) is built on, so a query that also says :func:`live_members` can use it."""
+    return json_text(dialect, records.c.data, "nik")
+
+
+def live_members(records: Any, *, by_nik_on: str | None = None) -> ColumnElement[bool]:
+    """``entity = 'members' AND deleted = false`` with both values inlined: the partial index's
+    condition, which SQLite matches only against literals, never against bound parameters.
+
+    ``by_nik_on="sqlite"`` marks a query that looks members up by NIK: SQLite is told (with
+    ``likelihood``, which it strips before matching the partial index) that most records are
+    members, else without ``ANALYZE`` statistics it rates ``entity = 'members'`` on
+    ``ix_records_entity_scope`` as selective as the NIK and reads every member.
+    """
+    is_member: ColumnElement[bool] = records.c.entity == literal_column("'members'")
+    if by_nik_on == "sqlite":
+        is_member = func.likelihood(is_member, literal_column("0.9"))  # untyped: rendered bare, never "= 1"
+    return and_(is_member, records.c.deleted == false())

@@ -218,12 +218,36 @@ def _lost_values_feed(conn: Connection) -> None:
             index.create(conn)
 
 
+def _index_member_nik(conn: Connection) -> None:
+    """An index on the NIK inside live member records, for the HQ duplicates list (issue 14 §4).
+
+    Partial (live members only: other entities have no NIK), on exactly the expression
+    ``json_sql.member_nik`` compiles to, with ``parent_id`` (the household) second. The DDL is
+    written out, not built from ``json_sql``, so this step stays what it was if that code changes
+    (``test_hq_duplicates`` checks the queries still use the index). The index is not declared in
+    ``tables.py``: step 1 creates the tables declared there. PostgreSQL ignores the statistics of a
+    partial index's expression, and without any it guesses that a NIK matches 0.5 % of the rows
+    (then reads every member for a few hundred NIKs), hence the expression statistics.
+    """
+    if conn.dialect.name == "postgresql":
+        nik = "jsonb_extract_path_text(CAST(data AS JSONB), 'nik')"
+        conn.execute(text(f"CREATE INDEX ix_records_member_nik ON records ({nik}, parent_id) "
+                          "WHERE entity = 'members' AND deleted = false"))
+        conn.execute(text(f"CREATE STATISTICS st_records_member_nik ON ({nik}) FROM records"))
+        conn.execute(text("ANALYZE records"))
+    else:
+        conn.execute(text("CREATE INDEX ix_records_member_nik ON records "
+                          "(CAST(json_extract(data, '$.nik') AS VARCHAR), parent_id) "
+                          "WHERE entity = 'members' AND deleted = 0"))
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
     Step(3, "device_token_expiry_and_audit", _token_expiry_and_audit),
     Step(4, "record_history_one_row_per_change", _history_per_change),
     Step(8, "conflicts_lost_values_feed", _lost_values_feed),
+    Step(9, "index_member_nik", _index_member_nik),
 )
 LATEST = STEPS[-1].version
 

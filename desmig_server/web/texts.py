@@ -30,4 +30,7 @@ def texts() -> dict[str, str]:
         "no_data": _("Belum ada data untuk wilayah ini."),
         "back": _("Kembali ke dasbor"),
         "footer": _("Angka dihitung langsung dari data yang sudah tersinkron ke server HQ."),
+        "nav": _("Menu"),
+        "nav_report": _("Rekap"),
+        "nav_duplicates": _("NIK ganda"),
     }
