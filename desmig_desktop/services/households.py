@@ -363,3 +363,17 @@ def loaded_from_json(items: Any) -> dict[tuple[str, str], Base]:
             raise ValueError("unreadable loaded copy")
         out[(str(name), str(record_id))] = Base(int(version), values)
     return out
+
+
+def loaded_of_old_draft(db: Database, graph: HouseholdGraph) -> dict[tuple[str, str], Base]:
+    """``loaded`` for a draft written before drafts kept it: its records carry the version they
+    were read at, not the values. Taken as loaded: the stored values with that version, so every
+    field the draft holds otherwise is sent as an edit — and with the old version as base, the
+    server records a conflict, instead of taking it as an ordinary edit, where someone else
+    changed that field since. (Only such old drafts; new ones keep exactly what was loaded.)"""
+    stored = _stored_graph(db, str(graph.household.get("id")))
+    if stored is None:
+        return {}
+    drafted = {(name, str(v.get("id"))): v for name, v in graph.records()}
+    return {key: Base(int(drafted[key].get("server_version") or 0) if key in drafted else base.version, base.values)
+            for key, base in stored.loaded.items()}

@@ -302,6 +302,8 @@ class MainWindow(QMainWindow):
         live = household is not None and not household["deleted"]
         if editor is not None and not editor.dirty:
             editor.reload() if live else self.close_editor(editor, ask=False)
+        elif editor is not None:
+            editor.check_underneath()
         self.statusBar().showMessage(_("Diurungkan: {what}.", what=entry.label), 5000)
         self.list_page.refresh(select_id=entry.household_id if live else None)
         self._update_actions()
@@ -315,8 +317,11 @@ class MainWindow(QMainWindow):
         self.list_page.focus_search()
 
     def on_data_changed(self) -> None:
-        """Records changed outside this window (background job, sync): refresh lists, counts and figures."""
+        """Records changed outside this window (background job, sync): refresh lists, counts and figures,
+        and tell each open form whether its household changed underneath it."""
         self.list_page.refresh()
+        for editor in self.editors():
+            editor.check_underneath()
         self.data_changed.emit()
 
     def refresh_counts(self) -> None:
