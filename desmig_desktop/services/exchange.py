@@ -1,9 +1,19 @@
 """Export to JSON lines / CSV / XLSX and import them back, all-or-nothing.
 
-Layout: one record per JSON line (``{"entity", "id", "data"}``); CSV: a folder with one file per
-entity; XLSX: one sheet per entity. Spreadsheet headers are ``"<Indonesian label> [<key>]"`` so
-officers can read them and the importer can map them back. Rows with a known ``id`` update that
-record with the changed fields only; rows without one create records.
+Layout: one record per JSON line (``{"entity", "id", "data", "version", "updated_at"}``); CSV: a
+folder with one file per entity; XLSX: one sheet per entity. Spreadsheet headers are
+``"<Indonesian label> [<key>]"`` so officers can read them and the importer can map them back.
+Rows without an ``id`` create records. Rows with a known ``id`` update that record with the
+changed fields only:
+
+* An exported row carries the record's ``version`` (``server_version``) and ``updated_at``: the
+  file is a copy of the record at that moment. Changed means changed relative to that copy (the
+  stored values then are the current ones with the local history since ``updated_at`` rolled
+  back), sent with that version as base — so a correction a sync pulled after the export is
+  neither overwritten by the file's stale value nor re-sent (see ``households``).
+* A row without a version (typed by hand, an export from before versions were written) states
+  the record as it should be now: the fields that differ from the stored record are changed,
+  on its current version.
 """
 
 from __future__ import annotations
@@ -24,19 +34,24 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError
+from desmig_desktop.services.households import changed_values, on_current_row
 from desmig_desktop.services.privacy import mask_nik
 from desmig_desktop.store import records
 from desmig_desktop.store.queries import StoreLookup
-from desmig_desktop.store.records import Change
+from desmig_desktop.store.records import Base, Change
 
 FORMATS = ("jsonl", "csv", "xlsx")
 _HEADER_KEY = re.compile(r"\[([a-z_]+)\]\s*$")
 Progress = Callable[[int, int], bool]
 
 
+# Columns after the questionnaire's: which copy of the record a row is (see the module docstring).
+COPY_COLUMNS = (("Versi server", "server_version"), ("Diubah pada", "updated_at"))
+
+
 def headers(entity_name: str) -> list[str]:
     spec = ENTITIES[entity_name]
-    return ["ID [id]"] + [f"{f.label_id} [{f.key}]" for f in spec.fields]
+    return ["ID [id]"] + [f"{f.label_id} [{f.key}]" for f in spec.fields] + [f"{t} [{k}]" for t, k in COPY_COLUMNS]
 
 
 def _live_rows(db: Database, entity_name: str) -> Iterator[dict[str, Any]]:
@@ -81,14 +96,16 @@ def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Pr
                     keys = ENTITIES[name].keys
                     for row in rows_of(name):
                         data = {k: row[k] for k in keys if row.get(k) is not None}
-                        fh.write(json.dumps({"entity": name, "id": row["id"], "data": data}, ensure_ascii=False) + "\n")
+                        fh.write(json.dumps({"entity": name, "id": row["id"], "data": data,
+                                             "version": row["server_version"], "updated_at": row["updated_at"]},
+                                            ensure_ascii=False) + "\n")
         elif fmt == "csv":
             tmp.mkdir(parents=True, exist_ok=True)
             for name in ENTITY_ORDER:
                 with open(tmp / f"{name}.csv", "w", newline="", encoding="utf-8-sig") as fh:
                     writer = csv.writer(fh)
                     writer.writerow(headers(name))
-                    keys = ("id", *ENTITIES[name].keys)
+                    keys = ("id", *ENTITIES[name].keys, *(k for _t, k in COPY_COLUMNS))
                     writer.writerows([_cell(row.get(k)) for k in keys] for row in rows_of(name))
         else:
             from openpyxl import Workbook
@@ -97,7 +114,7 @@ def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Pr
             for name in ENTITY_ORDER:
                 ws = wb.create_sheet(name)
                 ws.append(headers(name))
-                keys = ("id", *ENTITIES[name].keys)
+                keys = ("id", *ENTITIES[name].keys, *(k for _t, k in COPY_COLUMNS))
                 for row in rows_of(name):
                     ws.append([_cell(row.get(k)) for k in keys])
             wb.save(tmp)
@@ -159,6 +176,8 @@ class ImportRow:
     row: int | None = None
     columns: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (letter, heading)
     typed_as_number: frozenset[str] = frozenset()  # keys whose cell was a number in the sheet
+    version: Any = None  # the exported record's server_version, if the file has it
+    updated_at: Any = None  # ... and its updated_at (which local changes came after the export)
 
     def error(self, key: str, message: str) -> RowError:
         letter, header = self.columns.get(key, ("", ""))
@@ -223,8 +242,9 @@ def _table_rows(label: str, header: list[Any], body: Iterable[tuple[int, list[An
         numbers = frozenset(k for k, c in zip(keys, cells)
                             if k and isinstance(c, (int, float)) and not isinstance(c, bool))
         record_id = data.pop("id", None)
+        copy = [data.pop(k, None) for _t, k in COPY_COLUMNS]
         yield ImportRow(_where(label, number), entity_name, str(record_id).strip() if record_id else None, data,
-                        label, number, columns, numbers)
+                        label, number, columns, numbers, *(None if c in (None, "") else c for c in copy))
 
 
 def read_rows(path: Path) -> list[ImportRow]:
@@ -290,7 +310,8 @@ def _jsonl_rows(path: Path) -> Iterator[ImportRow]:
             rid = obj.get("id")
             if rid is not None and not isinstance(rid, str):
                 raise ImportFailed([RowError(where, "id", _("id harus teks."), row=number)])
-            yield ImportRow(where, obj["entity"], rid, obj["data"], row=number)
+            yield ImportRow(where, obj["entity"], rid, obj["data"], row=number, version=obj.get("version"),
+                            updated_at=obj.get("updated_at"))
 
 
 def import_file(db: Database, path: Path, *, valid_only: bool = False, progress: Progress | None = None,
@@ -367,8 +388,17 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
     if record_id in known:
         return [row.error("id", _("ID {id} muncul lebih dari sekali dalam berkas.", id=row.id))]
     current = records.get(db, row.entity, record_id) if row.id else None
-    base = {k: current[k] for k in spec.keys if current is not None and current["deleted"] == 0}
-    merged = {**base, **data}
+    live = current is not None and current["deleted"] == 0
+    copy: Base | None = None
+    if live and row.version is not None:
+        try:
+            copy = _exported_copy(db, row, current or {}, int(row.version))
+        except (TypeError, ValueError):
+            return [row.error("server_version", _("Versi server harus bilangan bulat."))]
+    if copy is not None and current is not None:
+        merged, keys = on_current_row(row.entity, data, copy, current)
+    else:
+        merged = {**{k: current[k] for k in spec.keys if live and current is not None}, **data}
     result = validate(row.entity, merged, record_id=record_id, lookup=lookup)
     errors = [row.error(i.field, i.message + _number_hint(row, i.field)) for i in result.errors]
     for f in spec.fields:
@@ -378,8 +408,25 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
     if errors:
         return errors
     known.add(record_id)
-    changes.append(Change(row.entity, record_id, result.values))
+    if copy is not None and current is not None:
+        changes.append(Change(row.entity, record_id, changed_values(result.values, keys, current), base=copy))
+    else:
+        changes.append(Change(row.entity, record_id, result.values))
     return []
+
+
+def _exported_copy(db: Database, row: ImportRow, current: dict[str, Any], version: int) -> Base:
+    """The record as it was when the row was exported: its version, and its current values with
+    every local change since the row's ``updated_at`` (local edits and pulled ones alike, all in
+    the history with that same clock) undone, newest first."""
+    spec = ENTITIES[row.entity]
+    values = {k: current.get(k) for k in spec.keys}
+    if row.updated_at:
+        since = str(row.updated_at)
+        for change in reversed(records.history(db, row.entity, str(current["id"]))):
+            if change["at"] > since and change["field"] in values:
+                values[change["field"]] = change["old"]
+    return Base(min(version, int(current["server_version"])), values)
 
 
 # -- the error report ---------------------------------------------------------------------------

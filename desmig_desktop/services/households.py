@@ -151,6 +151,20 @@ def _edits(entity_name: str, values: Values, base: Base) -> set[str]:
             and _differs(entity_name, f.key, values[f.key], base.values.get(f.key))}
 
 
+def on_current_row(entity_name: str, values: Values, base: Base, current: Values) -> tuple[Values, set[str]]:
+    """A record edited on a copy (``base``) as it will be stored: the current row with the
+    fields changed relative to the copy on top. Returns it (not yet validated) and those keys."""
+    keys = _edits(entity_name, values, base)
+    return {**{k: current.get(k) for k in ENTITIES[entity_name].keys}, **{k: values[k] for k in keys}}, keys
+
+
+def changed_values(normalised: Values, keys: set[str], current: Values) -> Values:
+    """What to write of a validated record edited on a copy: the officer's edits and what they
+    imply (a derived class, an answer that no longer applies) — never an untouched field,
+    whatever the row now holds."""
+    return {k: v for k, v in normalised.items() if k != "id" and (k in keys or current.get(k) != v)}
+
+
 def _on_current(db: Database, graph: HouseholdGraph) -> tuple[HouseholdGraph, dict[tuple[str, str], tuple[set[str], Values]]]:
     """The graph as it will be stored: each loaded record is its current row with the officer's
     edits on top. Also returns, per loaded record, ``(edited keys, current row)``."""
@@ -162,10 +176,9 @@ def _on_current(db: Database, graph: HouseholdGraph) -> tuple[HouseholdGraph, di
         current = records.get(db, entity_name, values["id"]) if base is not None else None
         if base is None or current is None:
             return values
-        keys = _edits(entity_name, values, base)
+        merged, keys = on_current_row(entity_name, values, base, current)
         plan[(entity_name, values["id"])] = (keys, current)
-        spec = ENTITIES[entity_name]
-        return {**{k: current.get(k) for k in spec.keys}, **{k: values[k] for k in keys}, "id": values["id"]}
+        return {**merged, "id": values["id"]}
 
     stored = HouseholdGraph(on_current("households", graph.household),
                             [on_current("members", v) for v in graph.members],
@@ -211,11 +224,8 @@ def save_household(db: Database, graph: HouseholdGraph, *, confirm_warnings: boo
     for name, values in normalised:
         key = (name, values["id"])
         if key in plan:
-            # The officer's edits, and what they imply (a derived class, an answer that no longer
-            # applies) — never an untouched field, whatever the row now holds.
             keys, current = plan[key]
-            picked = {k: v for k, v in values.items() if k != "id" and (k in keys or current.get(k) != v)}
-            changes.append(Change(name, values["id"], picked, base=graph.loaded[key]))
+            changes.append(Change(name, values["id"], changed_values(values, keys, current), base=graph.loaded[key]))
         else:
             changes.append(Change(name, values["id"], {k: v for k, v in values.items() if k != "id"}))
     changes.extend(_removed_children(db, graph))
