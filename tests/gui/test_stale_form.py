@@ -10,18 +10,21 @@ from typing import Any, Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame
 
-from desmig_desktop.services import sync_service
-from desmig_desktop.services.households import HouseholdGraph, save_household
+from desmig_desktop.services import drafts, sync_service
 from desmig_desktop.domain.ids import new_id
+from desmig_desktop.services.households import HouseholdGraph, save_household
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_store as st
+from desmig_desktop.store.sync_pull import ServerRecord, apply_pull
+from desmig_desktop.ui.main_window import MainWindow
 from desmig_desktop.ui.sync.controller import SyncController
 from desmig_desktop.ui.sync.extension import SyncWindowPart, extend_window
 from tests.sync.fixtures import hq, hq_module, hq_template, make_device  # noqa: F401
 from tests.sync.harness import PASSWORD, VILLAGE_1, VILLAGE_2, HqServer
 
-from gui_helpers import click, press_ctrl, show_active
+from gui_helpers import VILLAGE, click, press_ctrl, show_active
 from sync_helpers import WAIT_MS
 
 pytestmark = pytest.mark.e2e
@@ -150,3 +153,75 @@ def test_reload_untouched_fields_takes_the_correction_and_keeps_the_edit(
     assert not editor.underneath.isVisible()
     assert editor.form.editors["rw"].value() == "011" and editor.form.editors["notes"].value() == NOTE
     assert editor.dirty
+
+
+# -- without a server: a pull applied to the store directly -------------------------------------------
+def synced(db: Any, version: int = 5) -> str:
+    """A household this laptop pulled from HQ at ``version`` (nothing pending)."""
+    hid = new_id()
+    pulled(db, hid, {}, version)
+    return hid
+
+
+def pulled(db: Any, hid: str, change: dict[str, Any], version: int) -> None:
+    data = {"village_code": VILLAGE, "head_name": "Sri Wahyuni", "visited_on": "2025-03-01", "consent": True,
+            "rt": "002", "rw": "003", **change}
+    apply_pull(db, VILLAGE, [ServerRecord("households", hid, data, version, False, version)], version,
+               st.last_acked(db))
+
+
+def restart_with_drafts(qtbot: Any, ctx: Any, old: Any) -> Any:
+    old.close()  # keeps the open forms as drafts
+    again = MainWindow(ctx, autosave_ms=60_000)
+    qtbot.addWidget(again)
+    show_active(qtbot, again)
+    assert again.offer_drafts() == 1
+    return again
+
+
+@pytest.mark.parametrize("old_layout", [False, True], ids=["draft", "draft-from-before"])
+def test_a_draft_restored_days_later_sends_only_its_edits_on_the_version_it_loaded(
+        qtbot: Any, ctx: Any, window: Any, old_layout: bool) -> None:
+    hid = synced(ctx.db)
+    editor = window.open_household(hid)
+    notes = editor.form.editors["notes"].edit
+    notes.setFocus()
+    qtbot.keyClicks(notes, NOTE)
+    if old_layout:  # a draft written before drafts kept the loaded copy
+        data = editor.snapshot()
+        del data["loaded"]
+        drafts.save_draft(ctx.db, hid, data)
+        editor.dirty = False
+    window.close()  # the form is kept as a draft
+    pulled(ctx.db, hid, {"rw": "011"}, 6)  # days later a sync (run from the CLI) brought HQ's correction
+    again = restart_with_drafts(qtbot, ctx, window)
+    restored = again.current_editor()
+    assert restored.form.editors["rw"].value() == "003"
+    notice = restored.findChild(QFrame, "changed_underneath")
+    told = notice is not None and notice.isVisible()
+    press_ctrl(qtbot, restored.form.editors["notes"].edit, Qt.Key.Key_S)
+    assert not restored.dirty
+    [op] = st.take_batch(ctx.db, 10)
+    if old_layout:  # it cannot tell its edits from stale values: all go, on the old version (a conflict at HQ)
+        assert (op.fields, op.base_version) == ({"rw": "003", "notes": NOTE}, 5)
+    else:
+        assert (op.fields, op.base_version) == ({"notes": NOTE}, 5)
+        assert records.get(ctx.db, "households", hid)["rw"] == "011"
+    assert told is not old_layout  # the restored form said the household changed (an old draft cannot tell)
+
+
+def test_ctrl_z_after_a_pull_undoes_only_the_save(qtbot: Any, window: Any, ctx: Any, answers: Any) -> None:
+    hid = synced(ctx.db)
+    editor = window.open_household(hid)
+    notes = editor.form.editors["notes"].edit
+    notes.setFocus()
+    qtbot.keyClicks(notes, NOTE)
+    press_ctrl(qtbot, notes, Qt.Key.Key_S)
+    assert not editor.dirty
+    pulled(ctx.db, hid, {"rw": "011", "notes": NOTE}, 6)  # our save went out; HQ corrected RW
+    window.on_data_changed()
+    press_ctrl(qtbot, window.list_page, Qt.Key.Key_Z)  # the window's undo shortcut
+    stored = records.get(ctx.db, "households", hid)
+    assert (stored["rw"], stored["notes"]) == ("011", None)
+    undo_op = st.take_batch(ctx.db, 10)[-1]
+    assert (undo_op.fields, undo_op.base_version) == ({"notes": None}, 5)
