@@ -250,13 +250,19 @@ def _removed_children(db: Database, graph: HouseholdGraph) -> list[Change]:
     return [Change(name, row["id"], delete=True) for name, row in stored if row["id"] not in kept]
 
 
-def delete_household(db: Database, household_id: str) -> list[Change]:
-    """Soft-delete the household and everything under it; return the changes that undo it."""
+def delete_household(db: Database, household_id: str, *,
+                     loaded: dict[tuple[str, str], Base] | None = None) -> list[Change]:
+    """Soft-delete the household and everything under it; return the changes that undo it.
+
+    ``loaded``: the copy the officer decided on (an open form's); each delete then has the
+    version that copy loaded as base, so an edit a sync brought in since makes it a conflict.
+    """
     graph = load_household(db, household_id)
-    changes = [Change("placements", p["id"], delete=True) for p in graph.placements]
-    changes += [Change("members", m["id"], delete=True) for m in graph.members]
-    changes += [Change("businesses", b["id"], delete=True) for b in graph.businesses]
-    changes.append(Change("households", household_id, delete=True))
+    seen = {**graph.loaded, **(loaded or {})}
+    changes = [Change("placements", p["id"], delete=True, base=seen[("placements", p["id"])]) for p in graph.placements]
+    changes += [Change("members", m["id"], delete=True, base=seen[("members", m["id"])]) for m in graph.members]
+    changes += [Change("businesses", b["id"], delete=True, base=seen[("businesses", b["id"])]) for b in graph.businesses]
+    changes.append(Change("households", household_id, delete=True, base=seen[("households", household_id)]))
     undo = [Change(c.entity, c.id, undelete=True, base=Base(graph.loaded[(c.entity, c.id)].version))
             for c in reversed(changes)]
     records.apply_changes(db, changes)

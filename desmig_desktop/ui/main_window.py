@@ -255,11 +255,12 @@ class MainWindow(QMainWindow):
             if editor.is_new:
                 self.close_editor(editor)
                 return
-            self.delete_household(editor.household_id)
+            self.delete_household(editor.household_id, loaded=editor.loaded)
         elif (household_id := self.list_page.current_household_id()) is not None:
             self.delete_household(household_id)
 
-    def delete_household(self, household_id: str) -> bool:
+    def delete_household(self, household_id: str, *, loaded: dict[Any, Any] | None = None) -> bool:
+        """Delete after asking; ``loaded``: the copy an open form shows (the deletes are made on it)."""
         household = record_store.get(self.db, "households", household_id)
         if household is None or household["deleted"]:
             return False
@@ -270,7 +271,7 @@ class MainWindow(QMainWindow):
                                detail=_("Masih bisa diurungkan dengan Ctrl+Z selama aplikasi belum ditutup.")):
             return False
         try:
-            changes = delete_household(self.db, household_id)
+            changes = delete_household(self.db, household_id, loaded=loaded)
         except KnownError as exc:
             dialogs.show_error(self, exc)
             return False

@@ -21,8 +21,8 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.services import exchange, sync_service
-from desmig_desktop.services.households import (HouseholdGraph, load_household, loaded_from_json, loaded_to_json,
-                                                 save_household, undo)
+from desmig_desktop.services.households import (HouseholdGraph, delete_household, load_household, loaded_from_json,
+                                                 loaded_to_json, save_household, undo)
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.sync_pull import ServerRecord, apply_pull
@@ -225,3 +225,15 @@ def test_an_ack_does_not_rebase_an_op_made_on_an_older_copy(db: Database) -> Non
     later.household["notes"] = "n"
     save_household(db, later, confirm_warnings=True)
     assert [o.base_version for o in st.take_batch(db, 10)] == [5, 7]
+
+
+def test_deleting_from_an_open_form_is_made_on_the_version_it_shows(db: Database) -> None:
+    hid = synced_household(db)
+    shown = load_household(db, hid)
+    pull(db, hid, {**INITIAL, "rw": "011"}, 6)
+    delete_household(db, hid, loaded=shown.loaded)
+    op = last_op(db)
+    assert (op.kind, op.base_version) == ("delete", 5)  # HQ sees the RW change it never showed: a conflict
+    plain = synced_household(db)
+    delete_household(db, plain)  # from the list: decided on the record as it is now
+    assert last_op(db).base_version == 5
