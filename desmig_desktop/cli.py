@@ -126,8 +126,11 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     print(_("{count} data diimpor ({invalid} baris tidak valid dilewati).",
             count=result["imported"], invalid=result["invalid"]))
     if result["report"]:
-        print(_("Daftar lengkap {count} kesalahan (baris, kolom, pesan): {path}", count=result["invalid"],
-                path=result["report"]))
+        print(_("Daftar lengkap {count} kesalahan dan {warnings} peringatan (baris, kolom, pesan): {path}",
+                count=result["errors"], warnings=result["warnings"], path=result["report"]))
+    elif result["warnings"]:
+        print(_("{count} peringatan (misalnya NIK yang sudah dipakai rumah tangga lain); tulis daftarnya dengan "
+                "--report.", count=result["warnings"]))
     return 0
 
 

@@ -60,6 +60,7 @@ class FieldSpec:
     maximum: float | None = None
     max_length: int | None = None
     length: int | None = None  # exact length, for DIGITS
+    zero_pad: int | None = None  # DIGITS stored left-padded with zeros to this width (RT "6" is "006")
     relevant: Relevance | None = None
     ref_entity: str | None = None
     list_column: bool = False
@@ -223,8 +224,8 @@ HOUSEHOLDS = EntitySpec(
     (
         F("village_code", "Desa/kelurahan", "Village", K.REGION, required=True, list_column=True),
         F("hamlet", "Dusun", "Hamlet", K.TEXT, max_length=100),
-        F("rt", "RT", "RT", K.DIGITS, max_length=3),
-        F("rw", "RW", "RW", K.DIGITS, max_length=3),
+        F("rt", "RT", "RT", K.DIGITS, max_length=3, zero_pad=3),
+        F("rw", "RW", "RW", K.DIGITS, max_length=3, zero_pad=3),
         F("address", "Alamat", "Address", K.TEXT, max_length=300),
         F("kk_number", "No. KK", "Family card no.", K.KK, list_column=True),
         F("head_name", "Nama kepala keluarga", "Head of household", K.TEXT, required=True,

@@ -81,7 +81,9 @@ class CoerceError(ValueError):
 
 
 def parse_date(raw: Any) -> dt.date:
-    """Accept ISO ``YYYY-MM-DD`` or the displayed ``dd/mm/yyyy``."""
+    """Accept ISO ``YYYY-MM-DD`` or the displayed ``dd/mm/yyyy``; a datetime gives its date."""
+    if isinstance(raw, dt.datetime):  # a date cell with a time: a datetime is also a dt.date
+        return raw.date()
     if isinstance(raw, dt.date):
         return raw
     text = str(raw).strip()
@@ -159,8 +161,14 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
         if kind in _TEXT_KINDS:  # nearly every value validated: one strip and one regex scan
             if _CONTROL_RE.search(text):
                 raise CoerceError(_("Berisi karakter kontrol yang tidak diizinkan."))
-            return text
+            return text if spec.zero_pad is None else zero_padded(spec, text)
     return _coerce_slow(spec, kind, raw)
+
+
+def zero_padded(spec: FieldSpec, text: str) -> str:
+    """RT and RW as written on the KTP (``006``), whether typed ``6`` in the form or in a spreadsheet."""
+    width = spec.zero_pad or 0
+    return text.zfill(width) if len(text) < width and text.isascii() and text.isdigit() else text
 
 
 def _coerce_slow(spec: FieldSpec, kind: Kind, raw: Any) -> Any:
@@ -198,6 +206,8 @@ def _coerce_slow(spec: FieldSpec, kind: Kind, raw: Any) -> Any:
         raise CoerceError(_("Berisi karakter kontrol yang tidak diizinkan."))
     if kind is Kind.PHONE:
         text = re.sub(r"[\s\-()]", "", text)
+    if spec.zero_pad is not None:
+        text = zero_padded(spec, text)
     if kind is Kind.COUNTRY:
         text = text.upper()
     return text

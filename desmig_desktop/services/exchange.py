@@ -3,8 +3,9 @@
 Layout: one record per JSON line (``{"entity", "id", "data", "version", "updated_at"}``); CSV: a
 folder with one file per entity; XLSX: one sheet per entity. Spreadsheet headers are
 ``"<Indonesian label> [<key>]"`` so officers can read them and the importer can map them back.
-Rows without an ``id`` create records. Rows with a known ``id`` update that record with the
-changed fields only:
+Spreadsheet text goes through ``domain.sheetcell`` (never a formula when opened; read back
+unchanged); reading a file is ``import_read``'s. Rows without an ``id`` create records. Rows with
+a known ``id`` update that record with the changed fields only:
 
 * An exported row carries the record's ``version`` (``server_version``) and ``updated_at``: the
   file is a copy of the record at that moment. Changed means changed relative to that copy (the
@@ -19,39 +20,31 @@ changed fields only:
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
-import re
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlite_utils import Database
 
+from desmig_desktop.domain import sheetcell
 from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, Kind
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.households import changed_values, on_current_row
+from desmig_desktop.services.import_read import (COPY_COLUMNS, COPY_HEADERS, ImportFailed, ImportRow, RowError,
+                                                  headers, read_rows)
 from desmig_desktop.services.privacy import mask_nik
 from desmig_desktop.store import records
 from desmig_desktop.store.queries import StoreLookup
 from desmig_desktop.store.records import Base, Change
 
+__all__ = ["FORMATS", "ImportFailed", "RowError", "default_report_path", "export", "headers", "import_file",
+           "write_error_report"]
 FORMATS = ("jsonl", "csv", "xlsx")
-_HEADER_KEY = re.compile(r"\[([a-z_]+)\]\s*$")
 Progress = Callable[[int, int], bool]
-
-
-# Columns after the questionnaire's: which copy of the record a row is (see the module docstring).
-COPY_COLUMNS = (("Versi server", "server_version"), ("Diubah pada", "updated_at"))
-
-
-def headers(entity_name: str) -> list[str]:
-    spec = ENTITIES[entity_name]
-    return ["ID [id]"] + [f"{f.label_id} [{f.key}]" for f in spec.fields] + [f"{t} [{k}]" for t, k in COPY_COLUMNS]
 
 
 def _live_rows(db: Database, entity_name: str) -> Iterator[dict[str, Any]]:
@@ -63,6 +56,25 @@ def _live_rows(db: Database, entity_name: str) -> Iterator[dict[str, Any]]:
 
 def _cell(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
+
+
+def csv_line(values: Iterable[Any]) -> list[Any]:
+    """One CSV line whose text cells cannot run as formulas when the file is opened."""
+    return [sheetcell.csv_text(v) for v in values]
+
+
+def xlsx_line(ws: Any, values: Iterable[Any]) -> list[Any]:
+    """One row for a write-only sheet: every text a text cell (never a formula or an error value)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, str):
+            value = sheetcell.xlsx_text(value)
+            if sheetcell.runs_as_formula(value):
+                value = sheetcell.keep_as_text(WriteOnlyCell(ws, value=value))
+        out.append(value)
+    return out
 
 
 def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Progress | None = None) -> int:
@@ -104,19 +116,19 @@ def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Pr
             for name in ENTITY_ORDER:
                 with open(tmp / f"{name}.csv", "w", newline="", encoding="utf-8-sig") as fh:
                     writer = csv.writer(fh)
-                    writer.writerow(headers(name))
+                    writer.writerow(csv_line([*headers(name), *COPY_HEADERS]))
                     keys = ("id", *ENTITIES[name].keys, *(k for _t, k in COPY_COLUMNS))
-                    writer.writerows([_cell(row.get(k)) for k in keys] for row in rows_of(name))
+                    writer.writerows(csv_line(_cell(row.get(k)) for k in keys) for row in rows_of(name))
         else:
             from openpyxl import Workbook
 
             wb = Workbook(write_only=True)
             for name in ENTITY_ORDER:
                 ws = wb.create_sheet(name)
-                ws.append(headers(name))
+                ws.append(xlsx_line(ws, [*headers(name), *COPY_HEADERS]))
                 keys = ("id", *ENTITIES[name].keys, *(k for _t, k in COPY_COLUMNS))
                 for row in rows_of(name):
-                    ws.append([_cell(row.get(k)) for k in keys])
+                    ws.append(xlsx_line(ws, (_cell(row.get(k)) for k in keys)))
             wb.save(tmp)
         if out.is_dir() and fmt == "csv":
             for child in out.iterdir():
@@ -139,214 +151,73 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One problem of one row, located the way an officer finds it again in the file."""
-
-    where: str  # "households baris 12" / "households.csv baris 3" / "baris 7" (JSON lines)
-    column: str  # the field key, "-" when the row as a whole is wrong
-    message: str
-    source: str = ""  # sheet or CSV file name ("" for JSON lines)
-    row: int | None = None  # 1-based row (line) number in that sheet or file
-    header: str = ""  # the column's heading as written in the file
-    letter: str = ""  # spreadsheet column letter (A, B, ...), when the column is in the file
-
-    def __str__(self) -> str:
-        return _("{where}, kolom {column}: {message}", where=self.where, column=self.column, message=self.message)
-
-
-class ImportFailed(KnownError):
-    def __init__(self, errors: list[RowError], report: Path | None = None) -> None:
-        shown = "; ".join(str(e) for e in errors[:5])
-        more = _(" (dan {count} kesalahan lain)", count=len(errors) - 5) if len(errors) > 5 else ""
-        where = _(" Daftar lengkap kesalahan: {path}", path=report) if report is not None else ""
-        super().__init__(_("Impor dibatalkan, tidak ada data yang disimpan. {errors}{more}", errors=shown, more=more)
-                         + where)
-        self.errors = errors
-        self.report = report  # where the full list was written, if it was
-
-
-@dataclass(frozen=True)
-class ImportRow:
-    where: str
-    entity: str
-    id: str | None
-    data: dict[str, Any]
-    source: str = ""
-    row: int | None = None
-    columns: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (letter, heading)
-    typed_as_number: frozenset[str] = frozenset()  # keys whose cell was a number in the sheet
-    version: Any = None  # the exported record's server_version, if the file has it
-    updated_at: Any = None  # ... and its updated_at (which local changes came after the export)
-
-    def error(self, key: str, message: str) -> RowError:
-        letter, header = self.columns.get(key, ("", ""))
-        if not header and key in ENTITIES[self.entity].keys:
-            header = ENTITIES[self.entity].field(key).label_id
-        return RowError(self.where, key, message, self.source, self.row, header, letter)
-
-
-def _where(source: str, row: int) -> str:
-    return _("{source} baris {row}", source=source, row=row) if source else _("baris {number}", number=row)
-
-
-def _entity_for_headers(keys: list[str]) -> str | None:
-    markers = {"head_name": "households", "relationship": "members", "country": "placements",
-               "kbli_category": "businesses"}
-    return next((markers[k] for k in keys if k in markers), None)
-
-
-def _key_of(header: Any) -> str:
-    text = str(header or "").strip()
-    match = _HEADER_KEY.search(text)
-    return match.group(1) if match else text
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-_ID_KINDS = (Kind.REF,)
-
-
-def _cell_value(entity_name: str, key: str, cell: Any) -> Any:
-    """What a spreadsheet cell means for the questionnaire.
-
-    Excel turns a typed date into a datetime and an id or code into a number; both are undone
-    here (a midnight datetime becomes a date; a whole number in an id column becomes its digits).
-    """
-    if isinstance(cell, dt.datetime) and cell.time() == dt.time():
-        return cell.date()
-    spec = ENTITIES[entity_name]
-    if isinstance(cell, (int, float)) and not isinstance(cell, bool) and (
-            key == "id" or (spec.has(key) and spec.field(key).kind in _ID_KINDS)) and float(cell).is_integer():
-        return str(int(cell))
-    return cell
-
-
-def _table_rows(label: str, header: list[Any], body: Iterable[tuple[int, list[Any]]]) -> Iterator[ImportRow]:
-    keys = [_key_of(h) for h in header]
-    entity_name = _entity_for_headers(keys)
-    if entity_name is None:
-        raise ImportFailed([RowError(_where(label, 1), "-", _("Judul kolom tidak dikenali."), label, 1)])
-    columns = {k: (_column_letter(i), str(h or "").strip()) for i, (k, h) in enumerate(zip(keys, header)) if k}
-    for number, cells in body:
-        if all(c is None or str(c).strip() == "" for c in cells):
-            continue
-        data = {k: _cell_value(entity_name, k, c) for k, c in zip(keys, cells) if k}
-        numbers = frozenset(k for k, c in zip(keys, cells)
-                            if k and isinstance(c, (int, float)) and not isinstance(c, bool))
-        record_id = data.pop("id", None)
-        copy = [data.pop(k, None) for _t, k in COPY_COLUMNS]
-        yield ImportRow(_where(label, number), entity_name, str(record_id).strip() if record_id else None, data,
-                        label, number, columns, numbers, *(None if c in (None, "") else c for c in copy))
-
-
-def read_rows(path: Path) -> list[ImportRow]:
-    """Parse an import file (or CSV folder) into rows; ``KnownError`` if it cannot be read."""
-    if not path.exists():
-        raise KnownError(_("Berkas tidak ditemukan: {path}", path=path))
-    try:
-        if path.is_dir():
-            files = sorted(path.glob("*.csv"), key=lambda p: ENTITY_ORDER.index(p.stem) if p.stem in ENTITY_ORDER else 9)
-            if not files:
-                raise KnownError(_("Folder tidak berisi berkas CSV: {path}", path=path))
-            return [row for f in files for row in _csv_rows(f)]
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            return list(_csv_rows(path))
-        if suffix == ".xlsx":
-            return _xlsx_rows(path)
-        return list(_jsonl_rows(path))
-    except UnicodeDecodeError as exc:
-        raise KnownError(_("Berkas bukan teks UTF-8: {path}", path=path)) from exc
-
-
-def _csv_rows(path: Path) -> Iterator[ImportRow]:
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            return
-        yield from _table_rows(path.name, header, ((i, row) for i, row in enumerate(reader, start=2)))
-
-
-def _xlsx_rows(path: Path) -> list[ImportRow]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for a corrupt file
-        raise KnownError(_("Berkas XLSX tidak bisa dibaca: {path}", path=path)) from exc
-    out: list[ImportRow] = []
-    for ws in wb.worksheets:
-        it = ws.iter_rows(values_only=True)
-        header = next(it, None)
-        if header is None:
-            continue
-        body = ((i, list(r)) for i, r in enumerate(it, start=2))
-        out.extend(_table_rows(ws.title, list(header), body))
-    wb.close()
-    return out
-
-
-def _jsonl_rows(path: Path) -> Iterator[ImportRow]:
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = _where("", number)
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                raise ImportFailed([RowError(where, "-", _("Bukan JSON yang valid."), row=number)]) from None
-            if not isinstance(obj, dict) or obj.get("entity") not in ENTITIES or not isinstance(obj.get("data"), dict):
-                raise ImportFailed([RowError(where, "entity", _("Baris harus berisi entity, id dan data."), row=number)])
-            rid = obj.get("id")
-            if rid is not None and not isinstance(rid, str):
-                raise ImportFailed([RowError(where, "id", _("id harus teks."), row=number)])
-            yield ImportRow(where, obj["entity"], rid, obj["data"], row=number, version=obj.get("version"),
-                            updated_at=obj.get("updated_at"))
-
-
 def import_file(db: Database, path: Path, *, valid_only: bool = False, progress: Progress | None = None,
                 report: Path | None = None) -> dict[str, Any]:
     """Validate every row, then write all of them in one transaction (or none).
 
-    With ``valid_only`` the invalid rows are skipped (and counted in ``invalid``) instead of
-    cancelling the whole import. With ``report``, every row error is also written there (CSV,
-    or XLSX for a ``.xlsx`` name) when there is any; the result's ``report`` says where.
+    With ``valid_only`` the invalid rows are skipped (their number is ``invalid``) instead of
+    cancelling the whole import. With ``report``, every error and warning (a NIK another household
+    already uses, an ignored sheet) is also written there (CSV, or XLSX for a ``.xlsx`` name) when
+    there is any; the result's ``report`` says where.
 
     An ``id`` that is neither a record of this laptop nor a UUID is a label local to the file
     (``RT-1``): the record gets a new id, and the file's references to that label (a member's
     ``household_id``) follow it. So new households and their members can be typed in Excel.
     """
     try:
-        rows = read_rows(path)
+        parsed = read_rows(path)
     except ImportFailed as exc:
         raise ImportFailed(exc.errors, _write_report(exc.errors, report)) from None
-    rows.sort(key=lambda r: ENTITY_ORDER.index(r.entity))
+    rows = sorted(parsed.rows, key=lambda r: ENTITY_ORDER.index(r.entity))
     lookup = StoreLookup(db)
     labels = _labels(db, rows)
-    errors: list[RowError] = []
+    errors = [p for p in parsed.problems if not p.warning]
+    warnings = [p for p in parsed.problems if p.warning]
     changes: list[Change] = []
     known: set[str] = set()
+    niks: dict[str, tuple[str, str | None, ImportRow]] = {}
+    skipped = 0
     for n, row in enumerate(rows, start=1):
-        row_errors = _check_row(db, row, lookup, known, changes, labels)
+        row_errors = list(row.cell_errors) or _check_row(db, row, lookup, known, changes, labels, warnings)
+        if not row_errors and row.entity == "members":
+            row_errors = _same_nik_in_file(db, row, changes, known, niks, warnings)
         errors.extend(row_errors)
+        skipped += bool(row_errors)
         if progress is not None and n % 500 == 0 and not progress(n, len(rows)):
             raise KnownError(_("Impor dibatalkan, tidak ada data yang disimpan."))
-    written = _write_report(errors, report)
+    written = _write_report([*errors, *warnings], report)
     if errors and not valid_only:
         raise ImportFailed(errors, written)
     seqs = records.apply_changes(db, changes)
-    return {"rows": len(rows), "imported": len(changes), "changed": len(seqs), "invalid": len(errors),
-            "report": str(written) if written else None}
+    return {"rows": len(rows), "imported": len(changes), "changed": len(seqs), "invalid": skipped,
+            "errors": len(errors), "warnings": len(warnings), "report": str(written) if written else None}
+
+
+def _same_nik_in_file(db: Database, row: ImportRow, changes: list[Change], known: set[str],
+                      niks: dict[str, tuple[str, str | None, ImportRow]], warnings: list[RowError]) -> list[RowError]:
+    """The member just accepted (``changes[-1]``) against the NIKs of the members before it in the file.
+
+    Twice in one household is refused, as the form refuses it; in two households it is a warning,
+    as a NIK already held by a member of another household is.
+    """
+    change = changes[-1]
+    values: dict[str, Any] = change.values
+    if "nik" not in values or "household_id" not in values:  # an update carrying only what changed
+        values = {**(records.get(db, "members", change.id) or {}), **values}
+    nik, household = values.get("nik"), values.get("household_id")
+    if not nik:
+        return []
+    first = niks.setdefault(nik, (change.id, household, row))
+    if first[0] == change.id:
+        return []
+    if first[1] == household:
+        changes.pop()
+        known.discard(change.id)
+        return [row.error("nik", _("NIK yang sama dipakai dua kali dalam rumah tangga ini ({where}).",
+                                   where=first[2].where))]
+    warnings.append(row.error("nik", _("NIK ini juga dipakai anggota rumah tangga lain dalam berkas ini ({where}).",
+                                       where=first[2].where), warning=True))
+    return []
 
 
 def _is_uuid(text: str) -> bool:
@@ -377,7 +248,8 @@ def _number_hint(row: ImportRow, key: str) -> str:
 
 
 def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str],
-               changes: list[Change], labels: dict[tuple[str, str], str]) -> list[RowError]:
+               changes: list[Change], labels: dict[tuple[str, str], str],
+               warnings: list[RowError]) -> list[RowError]:
     spec = ENTITIES[row.entity]
     data = dict(row.data)
     for f in spec.fields:  # references to a label of this file follow the label's new id
@@ -395,6 +267,7 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
             copy = _exported_copy(db, row, current or {}, int(row.version))
         except (TypeError, ValueError):
             return [row.error("server_version", _("Versi server harus bilangan bulat."))]
+    keys: set[str] = set()
     if copy is not None and current is not None:
         merged, keys = on_current_row(row.entity, data, copy, current)
     else:
@@ -407,6 +280,7 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
             errors.append(row.error(f.key, _("Merujuk data yang tidak ada.")))
     if errors:
         return errors
+    warnings.extend(row.error(i.field, i.message, warning=True) for i in result.warnings)
     known.add(record_id)
     if copy is not None and current is not None:
         changes.append(Change(row.entity, record_id, changed_values(result.values, keys, current), base=copy))
@@ -435,37 +309,45 @@ def default_report_path(path: Path) -> Path:
     return path.parent / f"{path.stem if path.is_file() else path.name}-kesalahan.csv"
 
 
-def _write_report(errors: list[RowError], report: Path | None) -> Path | None:
-    if not errors or report is None:
+def _write_report(problems: list[RowError], report: Path | None) -> Path | None:
+    if not problems or report is None:
         return None
-    write_error_report(errors, report)
+    write_error_report(problems, report)
     return report
 
 
-def write_error_report(errors: list[RowError], out: Path) -> None:
-    """Every row error, one per line: sheet/file, row, column letter and heading, field, message.
+def write_error_report(errors: Sequence[RowError], out: Path) -> None:
+    """Every row error (and warning), one per line: sheet/file, row, column letter and heading, field, message.
 
-    CSV (UTF-8 with BOM, for Excel) or, for a ``.xlsx`` name, a workbook.
+    CSV (UTF-8 with BOM, for Excel) or, for a ``.xlsx`` name, a workbook. Text from the imported
+    file (a heading, a sheet name) is written like any exported text: never as a formula.
 
     Raises:
         KnownError: the file cannot be written.
     """
     head = [_("Lembar/berkas"), _("Baris"), _("Kolom"), _("Judul kolom"), _("Isian"), _("Pesan")]
-    lines = [[e.source, e.row, e.letter, e.header, e.column, e.message] for e in errors]
+    lines = [[_printable(e.source), e.row, e.letter, _printable(e.header), _printable(e.column), _printable(
+        _("Peringatan: {message}", message=e.message) if e.warning else e.message)] for e in errors]
     try:
         if out.suffix.lower() == ".xlsx":
             from openpyxl import Workbook
 
             wb = Workbook(write_only=True)
             ws = wb.create_sheet(_("Kesalahan"))
-            ws.append(head)
+            ws.append(xlsx_line(ws, head))
             for line in lines:
-                ws.append(line)
+                ws.append(xlsx_line(ws, line))
             wb.save(out)
         else:
             with open(out, "w", newline="", encoding="utf-8-sig") as fh:
                 writer = csv.writer(fh)
-                writer.writerow(head)
-                writer.writerows(["" if v is None else v for v in line] for line in lines)
+                writer.writerow(csv_line(head))
+                writer.writerows(csv_line("" if v is None else v for v in line) for line in lines)
     except OSError as exc:
         raise KnownError(_("Laporan kesalahan tidak bisa ditulis: {reason}", reason=exc.strerror or exc)) from exc
+
+
+def _printable(text: str) -> str:
+    """Text from the file (a heading, a value quoted in a message) without the control characters an XLSX
+    cell cannot hold."""
+    return "".join(c if c >= " " or c in "\t\n" else "\ufffd" for c in text)

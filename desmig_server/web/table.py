@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from desmig_desktop.domain import sheetcell
 from desmig_desktop.domain.fields import KBLI_CATEGORY, UMKM_CLASS
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.report_spec import LEVEL_LABELS, METRIC, UMKM_UNKNOWN
@@ -70,12 +71,19 @@ def _lines(report: dict[str, Any], columns: list[Column]) -> list[list[Any]]:
 
 
 def to_csv(report: dict[str, Any]) -> bytes:
-    """UTF-8 with BOM (Excel detects the encoding), like ``desmig export``."""
+    """UTF-8 with BOM (Excel detects the encoding), text neutralised against formulas, like ``desmig export``."""
     out = io.StringIO()
     writer = csv.writer(out)
     for line in _lines(report, download_columns()):
-        writer.writerow(["" if v is None else v for v in line])
+        writer.writerow([sheetcell.csv_text("" if v is None else v) for v in line])
     return out.getvalue().encode("utf-8-sig")
+
+
+def _append_text_safe(ws: Any, line: list[Any]) -> None:
+    """Append a row whose text cells stay text (a name or title is never a formula when opened)."""
+    ws.append(line)
+    for cell in ws[ws.max_row]:
+        sheetcell.keep_as_text(cell)
 
 
 def to_xlsx(report: dict[str, Any], *, title: str, user: str) -> bytes:
@@ -89,7 +97,7 @@ def to_xlsx(report: dict[str, Any], *, title: str, user: str) -> bytes:
     ws = wb.active
     ws.title = _("Rekap")
     for line in _lines(report, columns):
-        ws.append(line)
+        _append_text_safe(ws, line)
     bold = Font(bold=True)
     for cell in (*ws[1], *ws[ws.max_row]):
         cell.font = bold
@@ -101,13 +109,13 @@ def to_xlsx(report: dict[str, Any], *, title: str, user: str) -> bytes:
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 15, 32
     ws.freeze_panes = "C2"
     notes = wb.create_sheet(_("Keterangan"))
-    notes.append([_("Wilayah"), title])
-    notes.append([_("Dibuat"), dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")])
-    notes.append([_("Oleh"), user])
+    _append_text_safe(notes, [_("Wilayah"), title])
+    _append_text_safe(notes, [_("Dibuat"), dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")])
+    _append_text_safe(notes, [_("Oleh"), user])
     notes.append([])
-    notes.append([_("Kolom"), _("Cara menghitung")])
+    _append_text_safe(notes, [_("Kolom"), _("Cara menghitung")])
     for key in ("households", *TABLE_KEYS[1:], "remittance_placements", "businesses_by_umkm", "businesses_by_kbli"):
-        notes.append([METRIC[key].label, METRIC[key].counted])
+        _append_text_safe(notes, [METRIC[key].label, METRIC[key].counted])
     notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 34, 100
     out = io.BytesIO()
     wb.save(out)

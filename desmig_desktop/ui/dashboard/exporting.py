@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from desmig_desktop.domain import sheetcell
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
 
@@ -29,11 +30,11 @@ class TableExport:
 
 
 def write_csv(table: TableExport, out: Path) -> int:
-    """Comma-separated, UTF-8 with a BOM (Excel then reads the accents); numbers unformatted."""
+    """Comma-separated, UTF-8 with a BOM (Excel then reads the accents); numbers unformatted, text never a formula."""
     with open(out, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
-        writer.writerow(table.headers)
-        writer.writerows([["" if v is None else v for v in row] for row in _all_rows(table)])
+        writer.writerow([sheetcell.csv_text(h) for h in table.headers])
+        writer.writerows([[sheetcell.csv_text("" if v is None else v) for v in row] for row in _all_rows(table)])
     return len(table.rows)
 
 
@@ -54,6 +55,9 @@ def write_xlsx(table: TableExport, out: Path) -> int:
     ws.freeze_panes = "C3"
     for row in _all_rows(table):
         ws.append(row)
+    for line in ws.iter_rows():
+        for cell in line:  # a region name or title is text, never a formula
+            sheetcell.keep_as_text(cell)
     if table.total_row is not None:
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
