@@ -165,11 +165,14 @@ def changed_values(normalised: Values, keys: set[str], current: Values) -> Value
     return {k: v for k, v in normalised.items() if k != "id" and (k in keys or current.get(k) != v)}
 
 
-def _on_current(db: Database, graph: HouseholdGraph) -> tuple[HouseholdGraph, dict[tuple[str, str], tuple[set[str], Values]]]:
+Plan = dict[tuple[str, str], tuple[set[str], Values]]  # per loaded record: (edited keys, current row)
+
+
+def _on_current(db: Database, graph: HouseholdGraph) -> tuple[HouseholdGraph, Plan]:
     """The graph as it will be stored: each loaded record is its current row with the officer's
     edits on top. Also returns, per loaded record, ``(edited keys, current row)``."""
     graph.ensure_ids()
-    plan: dict[tuple[str, str], tuple[set[str], Values]] = {}
+    plan: Plan = {}
 
     def on_current(entity_name: str, values: Values) -> Values:
         base = graph.loaded.get((entity_name, values["id"]))
@@ -259,10 +262,9 @@ def delete_household(db: Database, household_id: str, *,
     """
     graph = load_household(db, household_id)
     seen = {**graph.loaded, **(loaded or {})}
-    changes = [Change("placements", p["id"], delete=True, base=seen[("placements", p["id"])]) for p in graph.placements]
-    changes += [Change("members", m["id"], delete=True, base=seen[("members", m["id"])]) for m in graph.members]
-    changes += [Change("businesses", b["id"], delete=True, base=seen[("businesses", b["id"])]) for b in graph.businesses]
-    changes.append(Change("households", household_id, delete=True, base=seen[("households", household_id)]))
+    order = [("placements", graph.placements), ("members", graph.members), ("businesses", graph.businesses),
+             ("households", [graph.household])]
+    changes = [Change(name, v["id"], delete=True, base=seen[(name, v["id"])]) for name, rows in order for v in rows]
     undo = [Change(c.entity, c.id, undelete=True, base=Base(graph.loaded[(c.entity, c.id)].version))
             for c in reversed(changes)]
     records.apply_changes(db, changes)

@@ -50,7 +50,8 @@ def set_conflict_status(db: Database, conflict_id: int, status: str) -> None:
 
 def set_theirs(db: Database, conflict_id: int, theirs: Any) -> None:
     """The value that now holds where mine lost (the record changed again since the row was filled)."""
-    db.execute("UPDATE sync_conflicts SET theirs = ? WHERE id = ?", [json.dumps(theirs, ensure_ascii=False), conflict_id])
+    db.execute("UPDATE sync_conflicts SET theirs = ? WHERE id = ?",
+               [json.dumps(theirs, ensure_ascii=False), conflict_id])
 
 
 def force_edit(db: Database, entity_name: str, record_id: str, fields: dict[str, Any], *, base: records.Base,
