@@ -1,11 +1,20 @@
 """Export to JSON lines / CSV / XLSX and import them back, all-or-nothing.
 
-Layout: one record per JSON line (``{"entity", "id", "data"}``); CSV: a folder with one file per
-entity; XLSX: one sheet per entity. Spreadsheet headers are ``"<Indonesian label> [<key>]"`` so
-officers can read them and the importer can map them back. Rows with a known ``id`` update that
-record with the changed fields only; rows without one create records. Spreadsheet text goes
-through ``domain.sheetcell`` (never a formula when opened; read back unchanged); reading a file
-is ``import_read``'s.
+Layout: one record per JSON line (``{"entity", "id", "data", "version", "updated_at"}``); CSV: a
+folder with one file per entity; XLSX: one sheet per entity. Spreadsheet headers are
+``"<Indonesian label> [<key>]"`` so officers can read them and the importer can map them back.
+Spreadsheet text goes through ``domain.sheetcell`` (never a formula when opened; read back
+unchanged); reading a file is ``import_read``'s. Rows without an ``id`` create records. Rows with
+a known ``id`` update that record with the changed fields only:
+
+* An exported row carries the record's ``version`` (``server_version``) and ``updated_at``: the
+  file is a copy of the record at that moment. Changed means changed relative to that copy (the
+  stored values then are the current ones with the local history since ``updated_at`` rolled
+  back), sent with that version as base — so a correction a sync pulled after the export is
+  neither overwritten by the file's stale value nor re-sent (see ``households``).
+* A row without a version (typed by hand, an export from before versions were written) states
+  the record as it should be now: the fields that differ from the stored record are changed,
+  on its current version.
 """
 
 from __future__ import annotations
@@ -25,11 +34,13 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError
-from desmig_desktop.services.import_read import ImportFailed, ImportRow, RowError, headers, read_rows
+from desmig_desktop.services.households import changed_values, on_current_row
+from desmig_desktop.services.import_read import (COPY_COLUMNS, COPY_HEADERS, ImportFailed, ImportRow, RowError,
+                                                  headers, read_rows)
 from desmig_desktop.services.privacy import mask_nik
 from desmig_desktop.store import records
 from desmig_desktop.store.queries import StoreLookup, children
-from desmig_desktop.store.records import Change
+from desmig_desktop.store.records import Base, Change
 
 __all__ = ["FORMATS", "ImportFailed", "RowError", "default_report_path", "export", "headers", "import_file",
            "write_error_report"]
@@ -98,14 +109,16 @@ def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Pr
                     keys = ENTITIES[name].keys
                     for row in rows_of(name):
                         data = {k: row[k] for k in keys if row.get(k) is not None}
-                        fh.write(json.dumps({"entity": name, "id": row["id"], "data": data}, ensure_ascii=False) + "\n")
+                        fh.write(json.dumps({"entity": name, "id": row["id"], "data": data,
+                                             "version": row["server_version"], "updated_at": row["updated_at"]},
+                                            ensure_ascii=False) + "\n")
         elif fmt == "csv":
             tmp.mkdir(parents=True, exist_ok=True)
             for name in ENTITY_ORDER:
                 with open(tmp / f"{name}.csv", "w", newline="", encoding="utf-8-sig") as fh:
                     writer = csv.writer(fh)
-                    writer.writerow(csv_line(headers(name)))
-                    keys = ("id", *ENTITIES[name].keys)
+                    writer.writerow(csv_line([*headers(name), *COPY_HEADERS]))
+                    keys = ("id", *ENTITIES[name].keys, *(k for _t, k in COPY_COLUMNS))
                     writer.writerows(csv_line(_cell(row.get(k)) for k in keys) for row in rows_of(name))
         else:
             from openpyxl import Workbook
@@ -113,8 +126,8 @@ def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Pr
             wb = Workbook(write_only=True)
             for name in ENTITY_ORDER:
                 ws = wb.create_sheet(name)
-                ws.append(xlsx_line(ws, headers(name)))
-                keys = ("id", *ENTITIES[name].keys)
+                ws.append(xlsx_line(ws, [*headers(name), *COPY_HEADERS]))
+                keys = ("id", *ENTITIES[name].keys, *(k for _t, k in COPY_COLUMNS))
                 for row in rows_of(name):
                     ws.append(xlsx_line(ws, (_cell(row.get(k)) for k in keys)))
             wb.save(tmp)
@@ -279,8 +292,18 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
     if record_id in known:
         return [row.error("id", _("ID {id} muncul lebih dari sekali dalam berkas.", id=row.id))]
     current = records.get(db, row.entity, record_id) if row.id else None
-    base = {k: current[k] for k in spec.keys if current is not None and current["deleted"] == 0}
-    merged = {**base, **data}
+    live = current is not None and current["deleted"] == 0
+    copy: Base | None = None
+    if live and row.version is not None:
+        try:
+            copy = _exported_copy(db, row, current or {}, int(row.version))
+        except (TypeError, ValueError):
+            return [row.error("server_version", _("Versi server harus bilangan bulat."))]
+    keys: set[str] = set()
+    if copy is not None and current is not None:
+        merged, keys = on_current_row(row.entity, data, copy, current)
+    else:
+        merged = {**{k: current[k] for k in spec.keys if live and current is not None}, **data}
     result = validate(row.entity, merged, record_id=record_id, lookup=lookup)
     errors = [row.error(i.field, i.message + _number_hint(row, i.field)) for i in result.errors]
     for f in spec.fields:
@@ -291,8 +314,25 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
         return errors
     warnings.extend(row.error(i.field, i.message, warning=True) for i in result.warnings)
     known.add(record_id)
-    changes.append(Change(row.entity, record_id, result.values))
+    if copy is not None and current is not None:
+        changes.append(Change(row.entity, record_id, changed_values(result.values, keys, current), base=copy))
+    else:
+        changes.append(Change(row.entity, record_id, result.values))
     return []
+
+
+def _exported_copy(db: Database, row: ImportRow, current: dict[str, Any], version: int) -> Base:
+    """The record as it was when the row was exported: its version, and its current values with
+    every local change since the row's ``updated_at`` (local edits and pulled ones alike, all in
+    the history with that same clock) undone, newest first."""
+    spec = ENTITIES[row.entity]
+    values = {k: current.get(k) for k in spec.keys}
+    if row.updated_at:
+        since = str(row.updated_at)
+        for change in reversed(records.history(db, row.entity, str(current["id"]))):
+            if change["at"] > since and change["field"] in values:
+                values[change["field"]] = change["old"]
+    return Base(min(version, int(current["server_version"])), values)
 
 
 # -- the error report ---------------------------------------------------------------------------

@@ -2,6 +2,15 @@
 
 The form, the importer and the demo generator all save through ``save_household`` so every
 path applies the same rules and writes the same outbox ops.
+
+**A graph is a copy.** ``load_household`` records in ``HouseholdGraph.loaded`` the version and
+values each record had when it was read (``records.Base``). A save sends, per record, only the
+fields the officer changed relative to that copy, with the copy's version as base — never the
+copy's stale values of fields someone else changed meanwhile (a sync may pull a correction
+while a form stays open for hours, or a draft waits for days). The record is validated as it
+will be stored: the current row with the officer's changes on top. ``changed_underneath`` and
+``refresh_untouched`` let a form tell the officer and take the new values in; correctness does
+not depend on them.
 """
 
 from __future__ import annotations
@@ -11,15 +20,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desmig_desktop.domain.fields import ENTITIES, PLACEMENT_STATUSES
+from desmig_desktop.domain.fields import ENTITIES, PLACEMENT_STATUSES, Kind
 from desmig_desktop.domain.household_checks import household_issues
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
-from desmig_desktop.domain.validation import Issue, validate
+from desmig_desktop.domain.validation import CoerceError, Issue, coerce, validate
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.store import records
 from desmig_desktop.store.queries import StoreLookup, children
-from desmig_desktop.store.records import Change
+from desmig_desktop.store.records import Base, Change
 
 Values = dict[str, Any]
 
@@ -28,14 +37,21 @@ Values = dict[str, Any]
 class HouseholdGraph:
     """A household with its members, their placements and its businesses, as plain value dicts.
 
-    Every dict carries an ``id`` (made here when missing). Children stored under the household
-    but absent from the graph are soft-deleted on save.
+    Every dict carries an ``id`` (made here when missing). ``loaded``: what each stored record
+    was when this copy was read, by ``(entity, id)`` (empty for a graph made from scratch, which
+    is taken as the whole household as it should be now). On save, a loaded child absent from
+    the graph is soft-deleted; without ``loaded``, every stored child absent from it is.
     """
 
     household: Values
     members: list[Values] = field(default_factory=list)
     placements: list[Values] = field(default_factory=list)
     businesses: list[Values] = field(default_factory=list)
+    loaded: dict[tuple[str, str], Base] = field(default_factory=dict)
+
+    def records(self) -> list[tuple[str, Values]]:
+        return [("households", self.household), *(("members", v) for v in self.members),
+                *(("placements", v) for v in self.placements), *(("businesses", v) for v in self.businesses)]
 
     def ensure_ids(self) -> None:
         for values in (self.household, *self.members, *self.placements, *self.businesses):
@@ -71,7 +87,9 @@ def load_household(db: Database, household_id: str) -> HouseholdGraph:
     members = children(db, "members", "household_id", [household_id])
     placements = children(db, "placements", "member_id", [m["id"] for m in members])
     businesses = children(db, "businesses", "household_id", [household_id])
-    return HouseholdGraph(household, members, placements, businesses)
+    graph = HouseholdGraph(household, members, placements, businesses)
+    graph.loaded = {(name, str(v["id"])): records.base_of(v) for name, v in graph.records()}
+    return graph
 
 
 def validate_graph(db: Database, graph: HouseholdGraph) -> tuple[list[tuple[str, Values]], list[RecordIssue]]:
@@ -138,32 +156,105 @@ def _is_nik_error(ri: RecordIssue) -> bool:
     return ri.entity == "members" and ri.issue.field == "nik" and ri.issue.hard
 
 
+def _differs(entity_name: str, key: str, value: Any, seen: Any) -> bool:
+    """Whether a form value differs from the loaded one once both are normalised (a form gives
+    text where the row held a number, an empty string where it held nothing)."""
+    if value == seen:
+        return False
+    spec = ENTITIES[entity_name].field(key)
+    try:
+        return bool(coerce(spec, value) != coerce(spec, seen))
+    except CoerceError:
+        return True
+
+
+def _edits(entity_name: str, values: Values, base: Base) -> set[str]:
+    """The fields of one record the officer changed relative to the copy they were shown."""
+    spec = ENTITIES[entity_name]
+    return {f.key for f in spec.fields if f.kind is not Kind.DERIVED and f.key in values
+            and _differs(entity_name, f.key, values[f.key], base.values.get(f.key))}
+
+
+def on_current_row(entity_name: str, values: Values, base: Base, current: Values) -> tuple[Values, set[str]]:
+    """A record edited on a copy (``base``) as it will be stored: the current row with the
+    fields changed relative to the copy on top. Returns it (not yet validated) and those keys."""
+    keys = _edits(entity_name, values, base)
+    return {**{k: current.get(k) for k in ENTITIES[entity_name].keys}, **{k: values[k] for k in keys}}, keys
+
+
+def changed_values(normalised: Values, keys: set[str], current: Values) -> Values:
+    """What to write of a validated record edited on a copy: the officer's edits and what they
+    imply (a derived class, an answer that no longer applies) — never an untouched field,
+    whatever the row now holds."""
+    return {k: v for k, v in normalised.items() if k != "id" and (k in keys or current.get(k) != v)}
+
+
+Plan = dict[tuple[str, str], tuple[set[str], Values]]  # per loaded record: (edited keys, current row)
+
+
+def _on_current(db: Database, graph: HouseholdGraph) -> tuple[HouseholdGraph, Plan]:
+    """The graph as it will be stored: each loaded record is its current row with the officer's
+    edits on top. Also returns, per loaded record, ``(edited keys, current row)``."""
+    graph.ensure_ids()
+    plan: Plan = {}
+
+    def on_current(entity_name: str, values: Values) -> Values:
+        base = graph.loaded.get((entity_name, values["id"]))
+        current = records.get(db, entity_name, values["id"]) if base is not None else None
+        if base is None or current is None:
+            return values
+        merged, keys = on_current_row(entity_name, values, base, current)
+        plan[(entity_name, values["id"])] = (keys, current)
+        return {**merged, "id": values["id"]}
+
+    stored = HouseholdGraph(on_current("households", graph.household),
+                            [on_current("members", v) for v in graph.members],
+                            [on_current("placements", v) for v in graph.placements],
+                            [on_current("businesses", v) for v in graph.businesses], dict(graph.loaded))
+    return stored, plan
+
+
 def _undo_for(db: Database, change: Change) -> Change | None:
+    """The change that restores the state before ``change``, as an edit made on the state after
+    it (so undoing later sends only these fields, with this version as base)."""
     current = records.get(db, change.entity, change.id)
     if current is None:
-        return Change(change.entity, change.id, delete=True)
+        return Change(change.entity, change.id, delete=True, base=Base(0))
+    version = int(current["server_version"])
     if change.delete:
-        return None if current["deleted"] else Change(change.entity, change.id, undelete=True)
+        return None if current["deleted"] else Change(change.entity, change.id, undelete=True, base=Base(version))
     if current["deleted"]:
         return None  # saving never revives a deleted record, so there is nothing to undo
-    return Change(change.entity, change.id, {k: current.get(k) for k in change.values})
+    keys = records.edited(change)
+    return Change(change.entity, change.id, {k: current.get(k) for k in keys},
+                  base=Base(version, {k: change.values[k] for k in keys}))
 
 
 def save_household(db: Database, graph: HouseholdGraph, *, confirm_warnings: bool = False) -> SaveResult:
     """Validate and save the whole graph in one transaction, with its outbox ops.
 
+    A record the graph loaded gets only the fields changed relative to what was loaded, on top
+    of its current row, with the loaded version as base (see the module docstring).
+
     Raises ``ValidationFailed`` on any hard error and ``NeedsConfirmation`` when only soft
     warnings remain and ``confirm_warnings`` is false; nothing is written in either case.
     """
-    normalised, issues = validate_graph(db, graph)
+    stored, plan = _on_current(db, graph)
+    normalised, issues = validate_graph(db, stored)
     errors = [i for i in issues if i.issue.hard]
     if errors:
         raise ValidationFailed(_("Data belum bisa disimpan: {count} kesalahan.", count=len(errors)), errors)
     warnings = [i for i in issues if not i.issue.hard]
     if warnings and not confirm_warnings:
         raise NeedsConfirmation(_("Ada {count} peringatan yang perlu dikonfirmasi.", count=len(warnings)), warnings)
-    changes = [Change(name, values["id"], {k: v for k, v in values.items() if k != "id"})
-               for name, values in normalised]
+    changes: list[Change] = []
+    for name, values in normalised:
+        key = (name, values["id"])
+        if key in plan:
+            keys, current = plan[key]
+            changes.append(Change(name, values["id"], changed_values(values, keys, current), base=graph.loaded[key]))
+        else:
+            changes.append(Change(name, values["id"], {k: v for k, v in values.items() if k != "id"}))
     changes.extend(_removed_children(db, graph))
     undo = [u for u in (_undo_for(db, c) for c in changes) if u is not None]
     seqs = records.apply_changes(db, changes)
@@ -171,8 +262,14 @@ def save_household(db: Database, graph: HouseholdGraph, *, confirm_warnings: boo
 
 
 def _removed_children(db: Database, graph: HouseholdGraph) -> list[Change]:
-    hid = graph.household["id"]
+    """Deletes of the children the officer removed: loaded but no longer in the graph (a child a
+    sync added meanwhile was never shown, so it stays); without ``loaded``, every stored child
+    absent from the graph."""
     kept = {v["id"] for v in (*graph.members, *graph.placements, *graph.businesses)}
+    if graph.loaded:
+        return [Change(name, record_id, delete=True, base=base) for (name, record_id), base in graph.loaded.items()
+                if name != "households" and record_id not in kept]
+    hid = graph.household["id"]
     stored_members = children(db, "members", "household_id", [hid])
     stored = [("placements", p) for p in children(db, "placements", "member_id", [m["id"] for m in stored_members])]
     stored += [("members", m) for m in stored_members]
@@ -180,18 +277,145 @@ def _removed_children(db: Database, graph: HouseholdGraph) -> list[Change]:
     return [Change(name, row["id"], delete=True) for name, row in stored if row["id"] not in kept]
 
 
-def delete_household(db: Database, household_id: str) -> list[Change]:
-    """Soft-delete the household and everything under it; return the changes that undo it."""
+def delete_household(db: Database, household_id: str, *,
+                     loaded: dict[tuple[str, str], Base] | None = None) -> list[Change]:
+    """Soft-delete the household and everything under it; return the changes that undo it.
+
+    ``loaded``: the copy the officer decided on (an open form's); each delete then has the
+    version that copy loaded as base, so an edit a sync brought in since makes it a conflict.
+    """
     graph = load_household(db, household_id)
-    changes = [Change("placements", p["id"], delete=True) for p in graph.placements]
-    changes += [Change("members", m["id"], delete=True) for m in graph.members]
-    changes += [Change("businesses", b["id"], delete=True) for b in graph.businesses]
-    changes.append(Change("households", household_id, delete=True))
-    undo = [Change(c.entity, c.id, undelete=True) for c in reversed(changes)]
+    seen = {**graph.loaded, **(loaded or {})}
+    order = [("placements", graph.placements), ("members", graph.members), ("businesses", graph.businesses),
+             ("households", [graph.household])]
+    changes = [Change(name, v["id"], delete=True, base=seen[(name, v["id"])]) for name, rows in order for v in rows]
+    undo = [Change(c.entity, c.id, undelete=True, base=Base(graph.loaded[(c.entity, c.id)].version))
+            for c in reversed(changes)]
     records.apply_changes(db, changes)
     return undo
 
 
 def undo(db: Database, changes: list[Change]) -> list[int]:
-    """Apply the inverse changes of an earlier save or delete (a new edit, synced like any other)."""
+    """Apply the inverse changes of an earlier save or delete (a new edit, synced like any other).
+
+    Each carries the state it undoes as its base, so a field a sync changed since is not touched
+    unless the save being undone changed it too (then the server sees both and merges them).
+    """
     return records.apply_changes(db, changes)
+
+
+# -- the copy and the stored record --------------------------------------------------------------
+def changed_underneath(db: Database, graph: HouseholdGraph) -> bool:
+    """Whether the database now holds something this copy shows otherwise in a part the officer
+    did not change (a sync pulled a correction, deleted an untouched child, added a child) —
+    what ``refresh_untouched`` would take in. A field the officer changed is not compared: if
+    someone else changed it too, the server's merge decides and records the losing value."""
+    if not graph.loaded:
+        return False
+    now = _stored_graph(db, graph.household["id"])
+    if now is None:
+        return ("households", graph.household["id"]) in graph.loaded
+    current = {(name, v["id"]): v for name, v in now.records()}
+    if any(key not in graph.loaded for key in current):
+        return True
+    for name, values in graph.records():
+        base = graph.loaded.get((name, values["id"]))
+        if base is None:
+            continue
+        keys = _edits(name, values, base)
+        row = current.get((name, values["id"]))
+        if row is None:
+            if not keys:
+                return True
+            continue
+        if any(row.get(k) != base.values.get(k) for k in ENTITIES[name].keys if k not in keys):
+            return True
+    return False
+
+
+def refresh_untouched(db: Database, graph: HouseholdGraph) -> HouseholdGraph:
+    """The copy with the current values of every field the officer did not change.
+
+    Edited fields keep the officer's value and the loaded value as base (the server must still
+    see that someone else may have changed them); a record with no edit becomes the current one,
+    version included. Children added meanwhile appear; untouched children deleted meanwhile go;
+    children the officer removed stay removed.
+    """
+    now = _stored_graph(db, graph.household["id"])
+    if now is None:
+        return graph
+    current = {(name, v["id"]): v for name, v in now.records()}
+    out = HouseholdGraph({}, loaded={})
+
+    def refreshed(name: str, values: Values) -> Values | None:
+        key = (name, values["id"])
+        base = graph.loaded.get(key)
+        row = current.get(key)
+        if base is None:
+            return values  # new in this copy
+        keys = _edits(name, values, base)
+        if row is None:  # deleted meanwhile: gone from the copy unless the officer changed it
+            if not keys:
+                return None
+            out.loaded[key] = base
+            return values
+        if not keys:
+            out.loaded[key] = records.base_of(row)
+            return dict(row)
+        seen = {**records.base_of(row).values, **{k: base.values.get(k) for k in keys}}
+        out.loaded[key] = Base(base.version, seen)
+        return {**row, **{k: values[k] for k in keys}}
+
+    def merge_list(name: str, mine: list[Values], theirs: list[Values]) -> list[Values]:
+        result = [r for r in (refreshed(name, v) for v in mine) if r is not None]
+        have = {v["id"] for v in mine} | {rid for (n, rid) in graph.loaded if n == name}
+        for row in theirs:
+            if row["id"] not in have:
+                result.append(dict(row))
+                out.loaded[(name, row["id"])] = records.base_of(row)
+        return result
+
+    out.household = refreshed("households", graph.household) or graph.household
+    out.members = merge_list("members", graph.members, now.members)
+    out.placements = merge_list("placements", graph.placements, now.placements)
+    out.businesses = merge_list("businesses", graph.businesses, now.businesses)
+    for key, base in graph.loaded.items():  # removed by the officer: still removed, deleted on save
+        if key in current and key not in out.loaded:
+            out.loaded[key] = base
+    return out
+
+
+def _stored_graph(db: Database, household_id: str) -> HouseholdGraph | None:
+    try:
+        return load_household(db, household_id)
+    except KnownError:
+        return None
+
+
+def loaded_to_json(loaded: dict[tuple[str, str], Base]) -> list[list[Any]]:
+    """``HouseholdGraph.loaded`` as JSON-safe lists (a draft keeps it, so a save days later still
+    knows what the officer was shown)."""
+    return [[name, record_id, base.version, dict(base.values)] for (name, record_id), base in loaded.items()]
+
+
+def loaded_from_json(items: Any) -> dict[tuple[str, str], Base]:
+    out: dict[tuple[str, str], Base] = {}
+    for name, record_id, version, values in items:
+        if name not in ENTITIES or not isinstance(values, dict):
+            raise ValueError("unreadable loaded copy")
+        out[(str(name), str(record_id))] = Base(int(version), values)
+    return out
+
+
+def loaded_of_old_draft(db: Database, graph: HouseholdGraph) -> dict[tuple[str, str], Base]:
+    """``loaded`` for a draft written before drafts kept it: its records carry the version they
+    were read at, not the values. Taken as loaded: the stored values with that version, so every
+    field the draft holds otherwise is sent as an edit — and with the old version as base, the
+    server records a conflict, instead of taking it as an ordinary edit, where someone else
+    changed that field since. (Only such old drafts; new ones keep exactly what was loaded.)"""
+    stored = _stored_graph(db, str(graph.household.get("id")))
+    if stored is None:
+        return {}
+    drafted = {(name, str(v.get("id"))): v for name, v in graph.records()}
+    return {key: Base(int(drafted[key].get("server_version") or 0) if key in drafted else base.version, base.values)
+            for key, base in stored.loaded.items()}

@@ -77,6 +77,8 @@ class ImportRow:
     columns: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (letter, heading)
     typed_as_number: frozenset[str] = frozenset()  # keys whose cell was a number in the sheet
     cell_errors: tuple[RowError, ...] = ()  # cells refused before validation (error values, overlong)
+    version: Any = None  # the exported record's server_version, if the file has it
+    updated_at: Any = None  # ... and its updated_at (which local changes came after the export)
 
     def error(self, key: str, message: str, *, warning: bool = False) -> RowError:
         letter, header = self.columns.get(key, ("", ""))
@@ -105,6 +107,13 @@ class Formula:
     """A formula cell that carries no result (written by a program, never recalculated by a spreadsheet)."""
 
     text: str
+
+
+# Columns an export writes after the questionnaire's: which copy of the record a row is (see
+# ``exchange``). Optional on import: a file without them is read as before.
+COPY_COLUMNS = (("Versi server", "server_version"), ("Diubah pada", "updated_at"))
+COPY_HEADERS = [f"{t} [{k}]" for t, k in COPY_COLUMNS]
+_COPY_KEYS = tuple(k for _t, k in COPY_COLUMNS)
 
 
 def headers(entity_name: str) -> list[str]:
@@ -188,7 +197,7 @@ def _table_rows(table: _Table) -> tuple[str, list[ImportRow], list[RowError]] | 
     columns = {k: (_column_letter(i), str(h or "").strip()) for i, (k, h) in enumerate(zip(keys, header)) if k}
     problems: list[RowError] = []
     for index, key in enumerate(keys):
-        if not key or key == "id" or spec.has(key):
+        if not key or key == "id" or spec.has(key) or key in _COPY_KEYS:
             continue
         letter, heading = _column_letter(index), str(header[index]).strip()
         empty = all(_empty(cells[index]) for _n, cells in table.body if index < len(cells))
@@ -208,8 +217,9 @@ def _table_rows(table: _Table) -> tuple[str, list[ImportRow], list[RowError]] | 
         numbers = frozenset(k for k, c in zip(keys, cells)
                             if k and isinstance(c, (int, float)) and not isinstance(c, bool))
         record_id = data.pop("id", None)
+        copy = [data.pop(k, None) for k in _COPY_KEYS]
         rows.append(ImportRow(at, entity_name, str(record_id).strip() if record_id else None, data,
-                              label, number, columns, numbers, bad))
+                              label, number, columns, numbers, bad, *(None if _empty(c) else c for c in copy)))
     return entity_name, rows, problems
 
 
@@ -420,4 +430,5 @@ def _jsonl_rows(text: str) -> Iterator[ImportRow]:
         rid = obj.get("id")
         if rid is not None and not isinstance(rid, str):
             raise ImportFailed([RowError(at, "id", _("id harus teks."), row=number)])
-        yield ImportRow(at, obj["entity"], rid, obj["data"], row=number)
+        yield ImportRow(at, obj["entity"], rid, obj["data"], row=number, version=obj.get("version"),
+                        updated_at=obj.get("updated_at"))

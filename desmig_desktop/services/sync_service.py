@@ -225,16 +225,32 @@ def _open_row(db: Database, conflict_id: int, kind: str) -> sc.ConflictRow:
 
 
 def keep_mine(db: Database, conflict_id: int) -> int:
-    """Write my losing value again, as a new edit on top of the winner (returns its op_seq)."""
+    """Write my losing value again, as a new edit on top of the winner the officer saw (returns its op_seq).
+
+    The edit is made on the inbox's copy: the winning value it shows. If the record no longer
+    holds that value (a later sync changed the field again), the officer would overrule a value
+    they have not seen: refused, and the row shows the value that now holds instead.
+    """
     row = _open_row(db, conflict_id, "conflict")
     close = (row.id, "kept_mine")
+    current = records.get(db, row.entity, row.record_id)
+    version = int(current["server_version"]) if current else 0
     if row.field == "*":
         if row.mine == st.DELETED_MARK:
-            return sc.force_edit(db, row.entity, row.record_id, {}, delete=True, close_conflict=close)
+            return sc.force_edit(db, row.entity, row.record_id, {}, delete=True, base=records.Base(version),
+                                 close_conflict=close)
         fields = {k: v for k, v in (row.mine or {}).items() if ENTITIES[row.entity].has(k)}
-        return sc.force_edit(db, row.entity, row.record_id, fields, revive=True, close_conflict=close)
+        return sc.force_edit(db, row.entity, row.record_id, fields, revive=True, base=records.Base(version),
+                             close_conflict=close)
     assert row.field is not None
-    return sc.force_edit(db, row.entity, row.record_id, {row.field: row.mine}, close_conflict=close)
+    if current is not None and row.theirs is not None and current.get(row.field) != row.theirs \
+            and current.get(row.field) != row.mine:
+        with st.immediate(db):
+            sc.set_theirs(db, row.id, current.get(row.field))
+        raise KnownError(_("Nilai yang berlaku sudah berubah lagi sejak ditampilkan. Periksa nilai barunya, "
+                           "lalu pilih lagi."))
+    seen = records.Base(version, {row.field: row.theirs})
+    return sc.force_edit(db, row.entity, row.record_id, {row.field: row.mine}, base=seen, close_conflict=close)
 
 
 def accept_theirs(db: Database, conflict_id: int) -> None:
@@ -260,7 +276,9 @@ def resend_rejected(db: Database, conflict_id: int, fixes: dict[str, Any] | None
     row = _open_row(db, conflict_id, "rejected")
     close = (row.id, "resent")
     if row.mine == st.DELETED_MARK:
-        return sc.force_edit(db, row.entity, row.record_id, {}, delete=True, close_conflict=close)
+        current = records.get(db, row.entity, row.record_id) or {}
+        return sc.force_edit(db, row.entity, row.record_id, {}, delete=True,
+                             base=records.Base(_captured_on(db, row.op_seq, current)), close_conflict=close)
     spec = ENTITIES[row.entity]
     fields = {k: v for k, v in {**(row.mine or {}), **(fixes or {})}.items() if spec.has(k)}
     current = records.get(db, row.entity, row.record_id) or {}
@@ -274,5 +292,14 @@ def resend_rejected(db: Database, conflict_id: int, fixes: dict[str, Any] | None
         issues = [RecordIssue(row.entity, row.record_id, i) for i in result.errors]
         raise ValidationFailed(_("Data belum bisa dikirim ulang: {count} kesalahan.", count=len(issues)), issues)
     normalised = {k: result.values.get(k) for k in fields}
+    # The server never stored the refused op: all of it is the officer's edit, made on the copy
+    # the op was captured on (its base_version), so a change another device made since is seen.
     return sc.force_edit(db, row.entity, row.record_id, normalised, revive=bool(current.get("deleted")),
-                         close_conflict=close)
+                         base=records.Base(_captured_on(db, row.op_seq, current)), close_conflict=close)
+
+
+def _captured_on(db: Database, op_seq: int | None, current: dict[str, Any]) -> int:
+    """The base_version of a journaled op (the version its author had seen); else the record's own."""
+    found = db.execute("SELECT base_version FROM sync_journal WHERE op_seq = ?", [op_seq]).fetchone() \
+        if op_seq is not None else None
+    return int(found[0]) if found else int(current.get("server_version") or 0)

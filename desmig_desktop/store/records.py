@@ -3,31 +3,68 @@
 Values reaching this module are already validated and normalised by the domain. Each change
 produces one outbox op carrying only the fields that changed, so a crash can never leave a
 record change without its op (or the reverse).
+
+**Edits made on a copy** (a form, a draft, an exported file, an undo entry, the conflicts inbox)
+carry a ``Base``: the version and values the copy was made from. "Changed" then means changed
+*relative to that copy*, not to the row as it is now — a sync may have brought a correction in
+the meantime. Only those fields are written (on top of the current row, so the correction
+stays) and sent, with the copy's version as ``base_version``, so the server's three-way merge
+sees the concurrent change and merges it or records a conflict instead of taking stale values
+as a new edit. A change without a base is made on the current row (the caller just read it).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from sqlite_utils import Database
 
-from desmig_desktop.domain.fields import ENTITIES, Kind, entity
+from desmig_desktop.domain.fields import COMMON_COLUMNS, ENTITIES, Kind, entity
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import APP_SCHEMA, op_hash
 from desmig_desktop.store.schema import SEARCH_KEYS_SQL, SEARCH_ROWS_SQL
 
 
 @dataclass(frozen=True)
+class Base:
+    """What an edit was made on: the record's ``server_version`` and field values when its copy was
+    read. ``values`` may hold only the fields the change touches."""
+
+    version: int
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Change:
-    """One record change: ``values`` are spec fields (full or partial); ``delete`` soft-deletes."""
+    """One record change: ``values`` are spec fields (full or partial); ``delete`` soft-deletes.
+
+    With ``base``, ``values`` are compared with ``base.values`` (not with the current row): only
+    the fields that differ are written and sent — sent even where the row already holds the
+    value — and the op's ``base_version`` is ``base.version``.
+    """
 
     entity: str
     id: str
     values: dict[str, Any] = field(default_factory=dict)
     delete: bool = False
     undelete: bool = False
+    base: Base | None = None
+
+
+def edited(change: Change) -> dict[str, Any]:
+    """The fields ``change`` sets. With a base, only those whose value differs from the base's (a
+    value still equal to what the copy was made from is no edit, whatever the row holds now)."""
+    if change.base is None:
+        return dict(change.values)
+    seen = change.base.values
+    return {k: v for k, v in change.values.items() if k not in seen or seen[k] != v}
+
+
+def base_of(row: Mapping[str, Any]) -> Base:
+    """The base of an edit about to be made on ``row`` (a stored row as ``get`` returns it)."""
+    return Base(int(row.get("server_version") or 0), {k: v for k, v in row.items() if k not in COMMON_COLUMNS})
 
 
 def from_db(entity_name: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -96,11 +133,14 @@ def _apply_one(db: Database, change: Change, now: str) -> tuple[int, dict[str, t
     """Write one change and its op; return the op_seq and the field changes ``{field: (old, new)}``."""
     spec = ENTITIES[change.entity]
     current = get(db, change.entity, change.id)
+    base_version = change.base.version if change.base is not None else current["server_version"] if current else 0
     if change.delete:
-        if current is None or current["deleted"]:
+        if current is None or (current["deleted"] and change.base is None):
             return None
+        if current["deleted"]:  # a copy that saw the record live deletes it again (a refused delete resent)
+            return enqueue(db, spec.name, change.id, "delete", base_version, {}), {}
         db.execute(f"UPDATE {spec.name} SET deleted = 1, updated_at = ? WHERE id = ?", [now, change.id])
-        seq = enqueue(db, spec.name, change.id, "delete", current["server_version"], {})
+        seq = enqueue(db, spec.name, change.id, "delete", base_version, {})
         return seq, {"deleted": (False, True)}
     unknown = [k for k in change.values if not spec.has(k)]
     if unknown:
@@ -113,12 +153,15 @@ def _apply_one(db: Database, change: Change, now: str) -> tuple[int, dict[str, t
         db.execute(f"INSERT INTO {spec.name} ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
         seq = enqueue(db, spec.name, change.id, "upsert", 0, fields)
         return seq, {k: (None, v) for k, v in fields.items()}
-    fields = {k: v for k, v in change.values.items() if current.get(k) != v}
+    fields = edited(change)
+    written = {k: v for k, v in fields.items() if current.get(k) != v}
+    if change.base is None:
+        fields = written
     revive = bool(current["deleted"]) and change.undelete
     if not fields and not revive:
         return None
-    history = {k: (current.get(k), v) for k, v in fields.items()}
-    sets = {k: _to_db(v) for k, v in fields.items()}
+    history = {k: (current.get(k), v) for k, v in written.items()}
+    sets = {k: _to_db(v) for k, v in written.items()}
     sets["updated_at"] = now
     if revive:
         sets["deleted"] = 0
@@ -127,7 +170,7 @@ def _apply_one(db: Database, change: Change, now: str) -> tuple[int, dict[str, t
         fields = {k: v for k, v in {**current, **change.values}.items() if spec.has(k) and v is not None}
     assignments = ", ".join(f"{k} = ?" for k in sets)
     db.execute(f"UPDATE {spec.name} SET {assignments} WHERE id = ?", [*sets.values(), change.id])
-    seq = enqueue(db, spec.name, change.id, "upsert", current["server_version"], fields)
+    seq = enqueue(db, spec.name, change.id, "upsert", base_version, fields)
     return seq, history
 
 

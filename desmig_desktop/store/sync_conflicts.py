@@ -10,10 +10,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desmig_desktop.domain.fields import ENTITIES
-from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.store import records
-from desmig_desktop.store.sync_store import db_value, immediate
+from desmig_desktop.store.sync_store import immediate
 
 
 @dataclass(frozen=True)
@@ -55,44 +53,22 @@ def set_conflict_status(db: Database, conflict_id: int, status: str) -> None:
     db.execute("UPDATE sync_conflicts SET status = ? WHERE id = ?", [status, conflict_id])
 
 
-def force_edit(db: Database, entity_name: str, record_id: str, fields: dict[str, Any], *, delete: bool = False,
-               revive: bool = False, close_conflict: tuple[int, str] | None = None) -> int:
-    """Write ``fields`` (or a delete) to the record and enqueue them as one op, even when the local
-    copy already holds these values: resolving a conflict or resending a rejection must reach the
-    server. Optionally closes a conflict row in the same transaction. Returns the new op_seq."""
-    spec = ENTITIES[entity_name]
-    unknown = [k for k in fields if not spec.has(k)]
-    if unknown:
-        raise KeyError(f"unknown fields for {entity_name}: {unknown}")
+def set_theirs(db: Database, conflict_id: int, theirs: Any) -> None:
+    """The value that now holds where mine lost (the record changed again since the row was filled)."""
+    db.execute("UPDATE sync_conflicts SET theirs = ? WHERE id = ?",
+               [json.dumps(theirs, ensure_ascii=False), conflict_id])
+
+
+def force_edit(db: Database, entity_name: str, record_id: str, fields: dict[str, Any], *, base: records.Base,
+               delete: bool = False, revive: bool = False, close_conflict: tuple[int, str] | None = None) -> int:
+    """Write ``fields`` (or a delete) to the record and enqueue them as one op, as an edit made on
+    ``base`` (what the officer saw in the inbox): every field whose value differs from the base's
+    is sent, even when the local copy already holds it — resolving a conflict or resending a
+    rejection must reach the server — and ``base.version`` lets the server see a change made
+    since. Optionally closes a conflict row in the same transaction. Returns the new op_seq."""
+    change = records.Change(entity_name, record_id, fields, delete=delete, undelete=revive, base=base)
     with immediate(db):
-        current = records.get(db, entity_name, record_id)
-        base = int(current["server_version"]) if current else 0
-        now = utc_now()
-        if current is None and not delete:
-            row = {k: db_value(spec.field(k).kind, v) for k, v in fields.items()}
-            row.update(id=record_id, deleted=0, server_version=0, created_at=now, updated_at=now)
-            db.execute(f"INSERT INTO {entity_name} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                       list(row.values()))
-        elif current is not None:
-            sets = {k: db_value(spec.field(k).kind, v) for k, v in fields.items()}
-            sets["updated_at"] = now
-            if delete:
-                sets["deleted"] = 1
-            elif revive:
-                sets["deleted"] = 0
-            db.execute(f"UPDATE {entity_name} SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
-                       [*sets.values(), record_id])
-        seq = records.enqueue(db, entity_name, record_id, "delete" if delete else "upsert", base,
-                              {} if delete else fields)
-        changes = {k: ((current or {}).get(k), v) for k, v in fields.items()}
-        if delete or (revive and current is not None and current["deleted"]):
-            changes["deleted"] = (not delete, delete)
-        actor = db.execute("SELECT json_extract(value, '$') FROM settings WHERE key = 'officer_name'").fetchone()
-        records.audit(db, at=now, actor=actor[0] if actor else None, source="local", entity_name=entity_name,
-                      record_id=record_id, changes=changes, op_seq=seq)
+        seqs = records.apply_changes(db, [change])
         if close_conflict is not None:
             set_conflict_status(db, *close_conflict)
-        household = record_id if entity_name == "households" else (current or fields).get("household_id")
-        if household:
-            records.refresh_search(db, [household])
-    return seq
+    return seqs[0] if seqs else 0

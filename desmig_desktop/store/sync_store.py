@@ -252,7 +252,7 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
             if outcome.status == "ok" and outcome.version:
                 # Nobody else touched the record since our base: the local copy *is* that version.
                 versions.setdefault(entity_name, []).append((outcome.version, record_id, outcome.version))
-                _rebase(db, entity_name, record_id, outcome.version, after=max(op_seq, max_sent))
+                _rebase(db, entity_name, record_id, outcome.version, after=max(op_seq, max_sent), acked_base=row[4])
             elif outcome.status == "conflict":
                 conflicts += _store_lost_values(db, _op(row), outcome, now)
             elif outcome.status == "rejected":
@@ -271,10 +271,18 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
     return AckSummary(len(moved), conflicts, rejected, unanswered)
 
 
-def _rebase(db: Database, entity_name: str, record_id: str, version: int, *, after: int) -> None:
-    """Later, never-sent ops on this record were captured on top of the acked one: base them on its version."""
+def _rebase(db: Database, entity_name: str, record_id: str, version: int, *, after: int, acked_base: int) -> None:
+    """Later, never-sent ops on this record were captured on top of the acked one: base them on its version.
+
+    "ok" means no other device changed the record between the acked op's base and ``version``,
+    so an op whose base is at least the acked op's has seen everything up to ``version`` but its
+    author's own changes. An op with an older base was made on a copy from before (a form left
+    open, a draft, an exported file): other devices' changes may lie between its base and the
+    acked op's, and raising its base would hide them from the server's merge — it keeps its base.
+    """
     rows = db.conn.execute("SELECT op_seq, kind, fields FROM sync_outbox WHERE entity = ? AND record_id = ?"
-                           " AND op_seq > ? AND base_version < ?", [entity_name, record_id, after, version]).fetchall()
+                           " AND op_seq > ? AND base_version < ? AND base_version >= ?",
+                           [entity_name, record_id, after, version, acked_base]).fetchall()
     for seq, kind, fields in rows:
         db.conn.execute("UPDATE sync_outbox SET base_version = ?, op_hash = ? WHERE op_seq = ?",
                         [version, op_hash(entity_name, record_id, kind, version, json.loads(fields)), seq])

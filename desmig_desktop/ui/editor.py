@@ -6,6 +6,11 @@ what the draft file holds. Hard errors are shown beside their fields and in a su
 save is refused; warnings are shown and need one explicit confirmation. A second tab,
 "Riwayat", shows the saved field changes of the household or of the member, placement or
 business last worked on.
+
+The editor keeps what it loaded (``HouseholdGraph.loaded``, also in its draft): a save sends
+only what the officer changed relative to it. When a sync changes the household underneath,
+``check_underneath`` shows a notice offering to take in the new values of untouched fields;
+the save is right whether or not the officer does.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.services import drafts
-from desmig_desktop.services.households import HouseholdGraph, load_household, save_household
+from desmig_desktop.services.households import (HouseholdGraph, changed_underneath, load_household, loaded_from_json,
+                                                 loaded_of_old_draft, loaded_to_json, refresh_untouched,
+                                                 save_household)
 from desmig_desktop.store import records as record_store
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.editor_sections import BusinessesSection, HouseholdRecords, MembersSection
@@ -55,6 +62,7 @@ class HouseholdEditor(QWidget):
             household = {"id": new_id(), "visited_on": dt.date.today().isoformat(), **(defaults or {})}
             graph = HouseholdGraph(household)
         self.records = HouseholdRecords(graph.household, graph.members, graph.placements, graph.businesses)
+        self.loaded = dict(graph.loaded)  # what each stored record was when this form read it
         self.dirty = False
         self._draft_text = ""
         self._last_focus: QWidget | None = None  # where the officer last was in the form (for Riwayat)
@@ -78,6 +86,20 @@ class HouseholdEditor(QWidget):
         layout.addWidget(self.heading)
         self.issues = IssuesPanel(body)
         layout.addWidget(self.issues)
+        self.underneath = QFrame(body)
+        self.underneath.setObjectName("changed_underneath")
+        self.underneath.setFrameShape(QFrame.Shape.StyledPanel)
+        notice = QHBoxLayout(self.underneath)
+        self.underneath_text = QLabel(_(
+            "Data rumah tangga ini sudah diubah di tempat lain (sinkronisasi) sejak formulir ini dibuka. "
+            "Isian yang Anda ubah tetap milik Anda; isian lain bisa dimuat ulang."), self.underneath)
+        self.underneath_text.setWordWrap(True)
+        notice.addWidget(self.underneath_text, 1)
+        self.reload_untouched_button = QPushButton(_("Muat ulang isian yang tidak saya ubah"), self.underneath)
+        self.reload_untouched_button.setObjectName("reload_untouched")
+        notice.addWidget(self.reload_untouched_button)
+        self.underneath.hide()
+        layout.addWidget(self.underneath)
         layout.addWidget(self._section_title(pick(HOUSEHOLDS.label_id, HOUSEHOLDS.label_en)))
         self.form = SpecForm(HOUSEHOLDS, self._db, parent=body)
         layout.addWidget(self.form)
@@ -114,6 +136,7 @@ class HouseholdEditor(QWidget):
         self.form.changed.connect(self._on_household_changed)
         self.members.changed.connect(self._on_members_changed)
         self.businesses.changed.connect(self._mark_dirty)
+        self.reload_untouched_button.clicked.connect(self.reload_untouched)
         self.issues.confirm_requested.connect(lambda: self.save(confirm_warnings=True))
         self.issues.open_household_requested.connect(self.open_household_requested)
         self.issues.item_activated.connect(self._go_to_issue)
@@ -206,7 +229,32 @@ class HouseholdEditor(QWidget):
     def graph(self) -> HouseholdGraph:
         """A deep copy of what is on screen, as the households service expects it."""
         r = copy.deepcopy(self.records)
-        return HouseholdGraph(r.household, r.members, r.placements, r.businesses)
+        return HouseholdGraph(r.household, r.members, r.placements, r.businesses, dict(self.loaded))
+
+    # the stored household changing underneath ---------------------------------------------
+
+    def check_underneath(self) -> bool:
+        """Show the notice if the stored household changed in a part this form shows unchanged."""
+        changed = not self.is_new and changed_underneath(self._db, self.graph())
+        self.underneath.setVisible(changed)
+        return changed
+
+    def reload_untouched(self) -> None:
+        """Take in the stored values of every field the officer did not change (their edits stay)."""
+        graph = refresh_untouched(self._db, self.graph())
+        self._set_graph(graph)
+        self.underneath.hide()
+        self._mark_dirty()
+        self.status.setText(_("Isian yang tidak Anda ubah sudah dimuat ulang; perubahan Anda belum disimpan."))
+
+    def _set_graph(self, graph: HouseholdGraph) -> None:
+        self.records.household.clear()
+        self.records.household.update(graph.household)
+        self.records.members[:] = graph.members
+        self.records.placements[:] = graph.placements
+        self.records.businesses[:] = graph.businesses
+        self.loaded = dict(graph.loaded)
+        self._show_records()
 
     # saving ------------------------------------------------------------------------------
 
@@ -235,18 +283,14 @@ class HouseholdEditor(QWidget):
     def reload(self) -> None:
         """Show the stored household again (after a save or an undo); forgets unsaved edits and the draft."""
         graph = load_household(self._db, self.household_id)
-        self.records.household.clear()
-        self.records.household.update(graph.household)
-        self.records.members[:] = graph.members
-        self.records.placements[:] = graph.placements
-        self.records.businesses[:] = graph.businesses
         self.is_new = False
         self.dirty = False
         self.issues.clear()
+        self.underneath.hide()
         self.members.members.set_issues({})
         self.members.placements.set_issues({})
         self.businesses.set_issues({})
-        self._show_records()
+        self._set_graph(graph)
         self.discard_draft()
         if self.pages.currentWidget() is self.history:
             self.history.show_record()
@@ -320,17 +364,20 @@ class HouseholdEditor(QWidget):
         """Everything needed to rebuild this editor (JSON-safe; saved as the draft)."""
         graph = self.graph()
         return {"is_new": self.is_new, "title": self.title(), "household": graph.household,
-                "members": graph.members, "placements": graph.placements, "businesses": graph.businesses}
+                "members": graph.members, "placements": graph.placements, "businesses": graph.businesses,
+                "loaded": loaded_to_json(graph.loaded)}
 
     @classmethod
     def from_snapshot(cls, db: Any, data: dict[str, Any]) -> "HouseholdEditor":
         graph = HouseholdGraph(data["household"], data.get("members", []), data.get("placements", []),
                                data.get("businesses", []))
+        graph.loaded = loaded_from_json(data["loaded"]) if "loaded" in data else loaded_of_old_draft(db, graph)
         editor = cls(db, graph)
         editor.is_new = bool(data.get("is_new")) or record_store.get(db, "households", editor.household_id) is None
         editor.dirty = True
         editor.status.setText(_("Dipulihkan dari isian tersimpan otomatis; belum disimpan."))
         editor._update_title()
+        editor.check_underneath()
         return editor
 
     def write_draft(self) -> None:
@@ -362,3 +409,4 @@ class HouseholdEditor(QWidget):
         self.discard_draft()
         self.dirty = False
         return True
+

@@ -255,11 +255,12 @@ class MainWindow(QMainWindow):
             if editor.is_new:
                 self.close_editor(editor)
                 return
-            self.delete_household(editor.household_id)
+            self.delete_household(editor.household_id, loaded=editor.loaded)
         elif (household_id := self.list_page.current_household_id()) is not None:
             self.delete_household(household_id)
 
-    def delete_household(self, household_id: str) -> bool:
+    def delete_household(self, household_id: str, *, loaded: dict[Any, Any] | None = None) -> bool:
+        """Delete after asking; ``loaded``: the copy an open form shows (the deletes are made on it)."""
         household = record_store.get(self.db, "households", household_id)
         if household is None or household["deleted"]:
             return False
@@ -270,7 +271,7 @@ class MainWindow(QMainWindow):
                                detail=_("Masih bisa diurungkan dengan Ctrl+Z selama aplikasi belum ditutup.")):
             return False
         try:
-            changes = delete_household(self.db, household_id)
+            changes = delete_household(self.db, household_id, loaded=loaded)
         except KnownError as exc:
             dialogs.show_error(self, exc)
             return False
@@ -302,6 +303,8 @@ class MainWindow(QMainWindow):
         live = household is not None and not household["deleted"]
         if editor is not None and not editor.dirty:
             editor.reload() if live else self.close_editor(editor, ask=False)
+        elif editor is not None:
+            editor.check_underneath()
         self.statusBar().showMessage(_("Diurungkan: {what}.", what=entry.label), 5000)
         self.list_page.refresh(select_id=entry.household_id if live else None)
         self._update_actions()
@@ -315,8 +318,11 @@ class MainWindow(QMainWindow):
         self.list_page.focus_search()
 
     def on_data_changed(self) -> None:
-        """Records changed outside this window (background job, sync): refresh lists, counts and figures."""
+        """Records changed outside this window (background job, sync): refresh lists, counts and figures,
+        and tell each open form whether its household changed underneath it."""
         self.list_page.refresh()
+        for editor in self.editors():
+            editor.check_underneath()
         self.data_changed.emit()
 
     def refresh_counts(self) -> None:

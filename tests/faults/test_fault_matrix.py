@@ -268,12 +268,11 @@ def _clock_scenario(server: HqServer, make_device, prefix: str, skew_ana: float,
     """The same edits with given laptop clock offsets (days); returns the server's data by id."""
     import desmig_desktop.domain.ids as ids
     import desmig_desktop.store.records as records_mod
-    import desmig_desktop.store.sync_conflicts as conflicts_mod
     import desmig_desktop.store.sync_pull as pull_mod
     import desmig_desktop.store.sync_store as store_mod
 
     real_now = ids.utc_now
-    clocked = (records_mod, store_mod, pull_mod, conflicts_mod)  # every module stamping local rows
+    clocked = (records_mod, store_mod, pull_mod)  # every module stamping local rows (force_edit writes through records)
 
     def with_clock(days: float):
         def stamp() -> str:

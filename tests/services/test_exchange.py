@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER
 from desmig_desktop.services.demo import generate_demo
 from desmig_desktop.services.exchange import ImportFailed, export, headers, import_file
+from desmig_desktop.services.import_read import COPY_HEADERS
 from desmig_desktop.store.db import connect
 
 VILLAGES = ("32.01.05.2003", "35.02.01.2001")
@@ -57,13 +58,13 @@ def test_csv_and_xlsx_headers_open_with_stdlib_and_openpyxl(demo_db: Database, t
     export(demo_db, "csv", tmp_path / "csv")
     with open(tmp_path / "csv" / "members.csv", newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == headers("members") and rows[0][:3] == ["ID [id]", "Rumah tangga [household_id]", "NIK [nik]"]
+    assert rows[0] == [*headers("members"), *COPY_HEADERS] and rows[0][:3] == ["ID [id]", "Rumah tangga [household_id]", "NIK [nik]"]
     assert len(rows) - 1 == demo_db.execute("SELECT count(*) FROM members").fetchone()[0]
     export(demo_db, "xlsx", tmp_path / "x.xlsx")
     wb = load_workbook(tmp_path / "x.xlsx", read_only=True)
     assert wb.sheetnames == list(ENTITY_ORDER)
     first = next(wb["businesses"].iter_rows(max_row=1, values_only=True))
-    assert list(first) == headers("businesses")
+    assert list(first) == [*headers("businesses"), *COPY_HEADERS]  # then which copy of the record each row is
 
 
 def test_reimport_updates_only_changed_fields(demo_db: Database, tmp_path: Path) -> None:
