@@ -2,9 +2,10 @@
 
 Order inside the transaction: take the seq_counter row lock (serialises pushers); re-read the
 device (revoked → 401); replays must match their stored hash (else 409 ``replay_mismatch``);
-fresh ops must continue the watermark without a hole (else 409 ``gap``); every op's scope must
-be the caller's (else 403). Only then is anything applied, so a refused request stores nothing.
-Business-rule failures are per-op ``rejected`` results and still advance the watermark.
+fresh ops must continue the watermark without a hole (else 409 ``gap``). Only then is anything
+applied, so a refused request stores nothing. Business-rule failures — an invalid value, and an
+op outside the caller's scopes (DESIGN §4: one record never blocks the queue) — are per-op
+``rejected`` results and still advance the watermark; ``OpApplier`` checks the scope first.
 """
 
 from __future__ import annotations
@@ -68,51 +69,6 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def authorize_scopes(actor: Principal, ops: list[PushOp], ws: WorkingSet, lookup: ServerLookup) -> None:
-    """403 unless every op touches only the caller's scopes, following scope changes in the batch.
-
-    A village code that does not exist is left to validation (a per-op rejection), so one typo
-    never blocks the queue; an existing village outside the caller's scopes refuses the request.
-    """
-    scopes: dict[tuple[str, str], str | None] = {}
-    parents: dict[tuple[str, str], str | None] = {}
-
-    def scope_of(entity: str, record_id: str) -> str | None:
-        if (entity, record_id) not in scopes:
-            rec = ws.get(entity, record_id)
-            scopes[(entity, record_id)] = rec.scope if rec else None
-        return scopes[(entity, record_id)]
-
-    def check(op: PushOp, scope: str | None) -> None:
-        # The scope is not echoed: it may come from a stored record the caller must not learn about.
-        if scope is not None and not actor.can_access(scope):
-            raise forbidden({"op_seq": op.op_seq})
-
-    for op in ops:
-        key = (op.entity, op.id)
-        current = scope_of(*key)
-        check(op, current)
-        if op.kind == "delete":
-            continue
-        spec = ENTITIES[op.entity]
-        new = current
-        if spec.parent_key is None:
-            code = _text(op.fields.get("village_code"))
-            if code is not None and lookup.village_exists(code):
-                new = code
-        else:
-            assert spec.parent_entity is not None
-            if key not in parents:
-                rec = ws.get(*key)
-                parents[key] = rec.parent_id if rec else None
-            if spec.parent_key in op.fields:
-                parents[key] = _text(op.fields[spec.parent_key])
-            pid = parents[key]
-            new = scope_of(spec.parent_entity, pid) if pid else current
-        check(op, new)
-        scopes[key] = new
-
-
 def _preload(ws: WorkingSet, lookup: ServerLookup, ops: list[PushOp]) -> None:
     keys: list[tuple[str, str]] = []
     villages: list[str] = []
@@ -170,7 +126,6 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
                 raise ApiError(409, "gap", {"last_op_seq": watermark})
         ws, lookup = WorkingSet(conn), ServerLookup(conn)
         _preload(ws, lookup, fresh)
-        authorize_scopes(actor, fresh, ws, lookup)
         applier = OpApplier(conn, ws, seq, actor, lookup, server_today(settings))
         results: list[dict[str, Any]] = []
         applied_rows: list[tuple[Any, ...]] = []
