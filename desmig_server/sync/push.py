@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections import Counter
 from typing import Any
 
@@ -29,7 +30,7 @@ from desmig_server.errors import ApiError, forbidden, unauthorized
 from desmig_server.settings import Settings
 from desmig_server.sync.apply import OpApplier, Outcome
 from desmig_server.sync.lookup import ServerLookup
-from desmig_server.sync.models import PushOp, PushRequest
+from desmig_server.sync.models import ID_PATTERN, VILLAGE_PATTERN, PushOp, PushRequest
 from desmig_server.sync.seq import SeqAllocator
 from desmig_server.sync.state import WorkingSet
 
@@ -65,8 +66,17 @@ def check_request(req: PushRequest, actor: Principal, settings: Settings) -> Non
             raise ApiError(400, "hash_mismatch", {"op_seq": op.op_seq})
 
 
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+_ID = re.compile(ID_PATTERN)
+_VILLAGE = re.compile(VILLAGE_PATTERN)
+
+
+def _matching(value: Any, pattern: re.Pattern[str]) -> str | None:
+    """``value`` stripped when it has ``pattern``'s shape, else ``None``: only such text is sent to
+    the database to preload. Anything else (a lone surrogate, NUL, a megabyte) cannot name a
+    stored record or village, and as a query parameter it would fail the driver, not the op."""
+    if isinstance(value, str) and (text := value.strip()) and pattern.match(text):
+        return text
+    return None
 
 
 def _preload(ws: WorkingSet, lookup: ServerLookup, ops: list[PushOp]) -> None:
@@ -75,11 +85,11 @@ def _preload(ws: WorkingSet, lookup: ServerLookup, ops: list[PushOp]) -> None:
     for op in ops:
         keys.append((op.entity, op.id))
         spec = ENTITIES[op.entity]
-        if spec.parent_key and spec.parent_entity and (pid := _text(op.fields.get(spec.parent_key))):
+        if spec.parent_key and spec.parent_entity and (pid := _matching(op.fields.get(spec.parent_key), _ID)):
             keys.append((spec.parent_entity, pid))
-        if owner := _text(op.fields.get("owner_member_id")):
+        if owner := _matching(op.fields.get("owner_member_id"), _ID):
             keys.append(("members", owner))
-        if code := _text(op.fields.get("village_code")):
+        if code := _matching(op.fields.get("village_code"), _VILLAGE):
             villages.append(code)
     ws.preload(keys)
     lookup.preload(villages)
