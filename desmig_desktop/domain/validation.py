@@ -43,6 +43,12 @@ class Lookup(Protocol):
 
     def village_exists(self, code: str) -> bool: ...
 
+    def village_assigned(self, code: str) -> bool:
+        """Whether the user may record households in village ``code``: on the desktop, one of the
+        officer's villages (``store.queries.assigned_villages``). The HQ checks each op against
+        the caller's scopes itself (a per-op rejection), so its lookup says yes."""
+        ...
+
     def district_exists(self, code: str) -> bool: ...
 
     def nik_holder(self, nik: str, exclude_member_id: str | None) -> tuple[str, str] | None:
@@ -237,6 +243,9 @@ def _check_region(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lo
             "Kode desa harus format Kemendagri PP.KK.CC.DDDD (contoh 32.01.05.2003), bukan kode BPS."))
     elif lookup is not None and not lookup.village_exists(value):
         v.hard(spec.key, "region_unknown", _("Kode desa tidak ada dalam daftar wilayah Kemendagri."))
+    elif lookup is not None and not lookup.village_assigned(value):
+        # the HQ would reject the op per op; refusing it here keeps it out of the queue
+        v.hard(spec.key, "region_scope", _("Di luar desa tugas Anda."))
 
 
 def _check_country(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:

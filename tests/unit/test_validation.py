@@ -18,6 +18,7 @@ TODAY = dt.date(2026, 6, 15)
 class FakeLookup:
     villages = {"32.01.05.2003"}
     districts = {"32.01.05"}
+    assigned: set[str] | None = None
 
     def __init__(self, holder: tuple[str, str] | None = None) -> None:
         self.holder = holder
@@ -27,6 +28,9 @@ class FakeLookup:
 
     def district_exists(self, code: str) -> bool:
         return code in self.districts
+
+    def village_assigned(self, code: str) -> bool:
+        return self.assigned is None or code in self.assigned
 
     def nik_holder(self, nik: str, exclude_member_id: str | None) -> tuple[str, str] | None:
         return self.holder
