@@ -16,6 +16,11 @@ Existence rules (the server's answer to DESIGN §4 "a delete racing an edit is a
 * **Touch.** When an op on an existing record loses a clash, is refused as stale, or is
   rejected, the record gets a new version although its data is unchanged, so the author's next
   pull brings the authoritative copy back and the replicas converge.
+* **Scope.** An op outside the caller's scopes is rejected per op (DESIGN §4: one record never
+  blocks the queue), checked on the stored record first (before anything of it is read or
+  touched), then on the parent, then on the household's new village. A record of another scope
+  is never written, touched, nor named in a conflict; only the caller's own record is touched
+  when its move or re-parent out of scope is refused.
 """
 
 from __future__ import annotations
@@ -94,8 +99,8 @@ def _unstorable(fields: dict[str, Any]) -> bool:
     cannot store NUL; none belongs in a questionnaire answer, and it would break spreadsheets and
     logs), or a NaN/infinite number (it passes range checks, since every comparison with NaN is
     false, and no JSON reply can carry it: one such record would make a village's pull fail).
-    Keys are checked too: an unknown key is echoed in the rejection reason. Iterative, so deep
-    nesting cannot exhaust the stack."""
+    Keys are checked too (a lone surrogate in one cannot even be encoded for a reply or a
+    query). Iterative, so deep nesting cannot exhaust the stack."""
     stack: list[Any] = [fields]
     while stack:
         value = stack.pop()
