@@ -122,6 +122,22 @@ def test_region_codes(code: str, error: str | None) -> None:
     assert ({i.code for i in result.errors} == ({error} if error else set()))
 
 
+@pytest.mark.parametrize("assigned, error", [
+    (None, None),  # nothing restricts (HQ, or no villages set up)
+    ({"32.01.05.2003"}, None),
+    ({"32.01.05.2004", "33.01.01.2001"}, "region_scope"),  # a real village, not the officer's
+    (set(), "region_scope"),
+])
+def test_village_outside_the_officers_villages(assigned: set[str] | None, error: str | None) -> None:
+    lookup = FakeLookup()
+    lookup.assigned = assigned
+    result = validate("households", {"village_code": "32.01.05.2003", "head_name": "Budi",
+                                     "visited_on": "2026-01-02", "consent": True}, lookup=lookup, today=TODAY)
+    assert [(i.field, i.code) for i in result.errors] == ([("village_code", error)] if error else [])
+    if error:
+        assert result.errors[0].message == "Di luar desa tugas Anda."  # names the rule, not the code
+
+
 def test_dates_not_in_future_and_return_after_departure() -> None:
     future = validate("households", {"village_code": "32.01.05.2003", "head_name": "B", "visited_on": "2026-06-16",
                                      "consent": True}, today=TODAY)
