@@ -125,11 +125,11 @@ def bounded(reason: str) -> str:
 
 def rejection_reason(spec: EntitySpec, errors: list[Issue]) -> str:
     """``field: rule text; …`` for hard validation errors. Only a known field key of ``spec`` is
-    named (another key is client text: counted instead); rule texts carry no value (SECURITY.md)."""
+    named (another key is client text: reported generically); rule texts carry no value
+    (SECURITY.md). Each part is a catalog text, so the laptop shows it in the officer's language."""
     named = [f"{i.field}: {i.message}" for i in errors if spec.has(i.field)]
-    unknown = len(errors) - len(named)
-    if unknown:
-        named.append(_("{count} isian tidak dikenal.", count=unknown))
+    if len(named) < len(errors):
+        named.append(_("Ada isian yang tidak dikenal."))
     return bounded("; ".join(named))
 
 
@@ -244,9 +244,8 @@ class OpApplier:
             return self._outside(rec)  # first: nothing of another scope's record is read or touched
         if unstorable(op.fields):
             return self._rejected(rec, _("Data berisi karakter kendali atau angka tak hingga yang tidak diizinkan."))
-        unknown = sum(1 for k in op.fields if not spec.has(k))
-        if unknown:  # counted, never named: the keys are client text (SECURITY.md)
-            return self._rejected(rec, _("{count} isian tidak dikenal.", count=unknown))
+        if not all(spec.has(k) for k in op.fields):  # never named: the keys are client text (SECURITY.md)
+            return self._rejected(rec, _("Ada isian yang tidak dikenal."))
         # Derived fields (UMKM class) are recomputed by validate(), never taken from a client.
         fields = {k: v for k, v in op.fields.items() if spec.field(k).kind is not Kind.DERIVED}
         reviving = False

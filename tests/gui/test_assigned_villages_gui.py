@@ -6,14 +6,23 @@ scopes (``sync_state``) replace that choice.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
-from gui_helpers import OTHER_VILLAGE, VILLAGE, fill, press_ctrl
+import pytest
+from gui_helpers import OTHER_VILLAGE, VILLAGE, click, fill, press_ctrl
 from PySide6.QtCore import Qt
+from sync_helpers import FakeSync, add_household, pretend_logged_in
 
+from desmig_desktop.domain.i18n import set_language
+from desmig_desktop.services import sync_service
 from desmig_desktop.services.households import HouseholdGraph, save_household
+from desmig_desktop.store import settings
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.queries import entity_counts
+from desmig_desktop.sync.scheduler import BackoffPolicy
+from desmig_desktop.ui.sync.controller import SyncController
+from desmig_desktop.ui.sync.extension import SyncWindowPart, extend_window
+from desmig_desktop.ui.sync.inbox_model import readable_reason
 
 SECOND = "32.01.05.2002"  # same district as VILLAGE
 VALID = {"head_name": "Budi Santoso", "consent": True}
@@ -82,3 +91,57 @@ def test_saving_a_household_of_another_village_shows_why(qtbot: Any, window: Any
     fill(qtbot, editor.form, {"village_code": VILLAGE})  # moved into one of the officer's villages
     press_ctrl(qtbot, editor.form.editors["notes"].focus_widget, Qt.Key.Key_S)
     assert not editor.dirty and entity_counts(db)["households"] == 1
+
+
+@pytest.fixture
+def part(window: Any, ctx: Any) -> Iterator[SyncWindowPart]:
+    pretend_logged_in(ctx.db)
+    quiet = BackoffPolicy(interval_s=3600, after_edit_s=3600)
+    controller = SyncController(ctx, run_cycle=FakeSync("ok"), policy=quiet)
+    controller.scheduler.succeeded(controller._clock())  # as if just synced: no cycle during the test
+    extend_window(window, ctx)
+    found = window.findChild(SyncWindowPart)
+    assert found is not None
+    yield found
+    controller.stop()
+
+
+def test_an_op_rejected_as_outside_is_moved_to_an_own_village_from_the_inbox(part: SyncWindowPart, qtbot: Any,
+                                                                              ctx: Any) -> None:
+    """HQ took SECOND away while a new household there was queued: the server rejected it per
+    op; the inbox shows why, and its fix form offers only the officer's villages."""
+    settings.put(ctx.db, "villages", [VILLAGE, SECOND])
+    hid = add_household(ctx.db, SECOND)
+    settings.put(ctx.db, "villages", [VILLAGE])  # the assignment the server now gives
+    ops = st.take_batch(ctx.db, 10)
+    st.apply_ack(ctx.db, ops[-1].op_seq, [st.OpOutcome(ops[0].op_seq, "rejected", reason="Di luar desa tugas Anda.")])
+    part.controller.refresh()
+    inbox = part.open_inbox()
+    row = inbox.rejected.model.rows[0]
+    assert row.reason == "Di luar desa tugas Anda." and row.item.record_id == hid
+    dialog = inbox.fix()
+    assert dialog is not None and dialog.form is not None
+    picker = dialog.form.editors["village_code"].picker
+    assert picker.code() == SECOND  # the refused value, shown as sent
+    picker.set_code(None)
+    assert [r.code for r in picker.levels[0].filter("")] == ["32"]
+    assert not dialog.submit()  # no village chosen: nothing is sent
+    fill(qtbot, dialog.form, {"village_code": VILLAGE})
+    with qtbot.waitSignal(inbox.changed):
+        click(qtbot, dialog.send_button)
+    [op] = st.take_batch(ctx.db, 10)
+    assert (op.record_id, op.fields["village_code"]) == (hid, VILLAGE)
+    assert [c.status for c in sync_service.list_conflicts(ctx.db, include_closed=True)] == ["resent"]
+    inbox.close()
+
+
+def test_server_reasons_are_shown_in_the_officers_language() -> None:
+    set_language("en")
+    try:
+        assert readable_reason("households", "Di luar desa tugas Anda.") == "Outside your assigned villages."
+        assert readable_reason("households", "village_code: Kode desa tidak ada dalam daftar wilayah Kemendagri.; "
+                                             "Ada isian yang tidak dikenal.") == (
+            "Village: The village code is not in the Kemendagri region list.; Unknown fields.")
+        assert readable_reason("households", "something new") == "something new"
+    finally:
+        set_language("id")
