@@ -18,6 +18,11 @@ def canonical_json(value: Any) -> str:
 
 
 def op_hash(entity: str, record_id: str, kind: str, base_version: int, fields: dict[str, Any]) -> str:
-    """Hex SHA-256 of ``[entity, id, kind, base_version, fields]`` (DESIGN §4)."""
+    """Hex SHA-256 of ``[entity, id, kind, base_version, fields]`` (DESIGN §4).
+
+    A lone UTF-16 surrogate (``"\\ud800"``, valid in JSON text, not in UTF-8) is hashed as its
+    ``surrogatepass`` bytes rather than failing: any text a client can send gets a checkable hash,
+    so the server can consume such an op as a rejection instead of failing the request. Text
+    without lone surrogates hashes exactly as UTF-8, so no existing hash changes."""
     payload = canonical_json([entity, record_id, kind, base_version, fields])
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()

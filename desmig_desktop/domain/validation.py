@@ -1,5 +1,9 @@
 """Validation of one record against the questionnaire: hard errors refuse, soft warnings ask.
 
+A message names the rule, never the value checked (SECURITY.md): the HQ returns these messages
+to the pushing client and stores them, so a value in one would reflect client text; the form
+shows the value next to its message anyway.
+
 Used identically by the desktop (forms, import, demo) and by the HQ server (push). Input values
 may be raw (strings from a form or a CSV cell); the result carries the normalised values.
 """
@@ -31,12 +35,21 @@ _PHONE_RE = re.compile(r"^(\+62|62|0)\d{7,13}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _TRUE = {"1", "true", "ya", "y", "yes", "benar"}
 _FALSE = {"0", "false", "tidak", "t", "no", "n", "salah"}
+# Longer digit strings are no questionnaire answer, and ``int()`` refuses beyond 4,300 digits
+# with a plain ValueError (Python's int_max_str_digits).
+_MAX_DIGITS = 40
 
 
 class Lookup(Protocol):
     """What validation needs to know beyond the record itself (the local DB or the HQ DB)."""
 
     def village_exists(self, code: str) -> bool: ...
+
+    def village_assigned(self, code: str) -> bool:
+        """Whether the user may record households in village ``code``: on the desktop, one of the
+        officer's villages (``store.queries.assigned_villages``). The HQ checks each op against
+        the caller's scopes itself (a per-op rejection), so its lookup says yes."""
+        ...
 
     def district_exists(self, code: str) -> bool: ...
 
@@ -113,7 +126,7 @@ def parse_money(raw: Any) -> int:
         value = int(raw)
     else:
         text = str(raw).strip().replace("Rp", "").replace(" ", "").replace(".", "")
-        if not text.lstrip("-").isdigit():
+        if not text.lstrip("-").isdigit() or len(text) > _MAX_DIGITS:
             raise CoerceError(_("Jumlah uang harus bilangan bulat rupiah."))
         value = int(text)
     if value < 0:
@@ -129,7 +142,7 @@ def _coerce_int(raw: Any) -> int:
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
     text = str(raw).strip()
-    if not re.fullmatch(r"-?\d+", text):
+    if not re.fullmatch(r"-?\d+", text) or len(text) > _MAX_DIGITS:
         raise CoerceError(_("Harus bilangan bulat."))
     return int(text)
 
@@ -182,7 +195,7 @@ def _coerce_slow(spec: FieldSpec, kind: Kind, raw: Any) -> Any:
     if kind is Kind.FLOAT:
         try:
             value = float(str(raw).replace(",", ".")) if not isinstance(raw, (int, float)) else float(raw)
-        except ValueError:
+        except (ValueError, OverflowError):  # an integer beyond a float's range overflows
             raise CoerceError(_("Harus angka desimal.")) from None
         if not math.isfinite(value):  # NaN passes every bound check, then poisons every report
             raise CoerceError(_("Harus angka desimal."))
@@ -196,7 +209,7 @@ def _coerce_slow(spec: FieldSpec, kind: Kind, raw: Any) -> Any:
         items = sorted({str(p).strip() for p in parts if str(p).strip()})
         unknown = [p for p in items if p not in spec.choice_values]
         if unknown:
-            raise CoerceError(_("Pilihan tidak dikenal: {value}", value=", ".join(unknown)))
+            raise CoerceError(_("Pilihan tidak dikenal."))
         return ",".join(items) or None
     if not isinstance(raw, str):
         if isinstance(raw, (int, float)) and kind in (Kind.DIGITS, Kind.TEXT, Kind.PHONE, Kind.CHOICE):
@@ -222,7 +235,7 @@ def _country_codes() -> frozenset[str]:
 
 def _check_choice(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
     if value not in spec.choice_values:
-        v.hard(spec.key, "choice", _("Pilihan tidak dikenal: {value}", value=value))
+        v.hard(spec.key, "choice", _("Pilihan tidak dikenal."))
 
 
 def _check_nik(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
@@ -241,13 +254,15 @@ def _check_region(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lo
         v.hard(spec.key, "region_format", _(
             "Kode desa harus format Kemendagri PP.KK.CC.DDDD (contoh 32.01.05.2003), bukan kode BPS."))
     elif lookup is not None and not lookup.village_exists(value):
-        v.hard(spec.key, "region_unknown", _("Kode desa {code} tidak ada dalam daftar wilayah Kemendagri.",
-                                             code=value))
+        v.hard(spec.key, "region_unknown", _("Kode desa tidak ada dalam daftar wilayah Kemendagri."))
+    elif lookup is not None and not lookup.village_assigned(value):
+        # the HQ would reject the op per op; refusing it here keeps it out of the queue
+        v.hard(spec.key, "region_scope", _("Di luar desa tugas Anda."))
 
 
 def _check_country(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
     if value not in _country_codes():
-        v.hard(spec.key, "country", _("Kode negara tidak dikenal: {value}", value=value))
+        v.hard(spec.key, "country", _("Kode negara tidak dikenal."))
 
 
 def _check_phone(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
@@ -391,8 +406,8 @@ def _check_business(v: Validation, spec: EntitySpec, record_id: str | None, look
     if code and category in _KBLI_DIVISIONS and not any(i.field == "kbli_code" for i in v.errors):
         low, high = _KBLI_DIVISIONS[category]
         if not low <= int(code[:2]) <= high:
-            v.hard("kbli_code", "kbli_mismatch", _("Kode KBLI {code} bukan bagian dari kategori {category}.",
-                                                   code=code, category=category))
+            v.hard("kbli_code", "kbli_mismatch", _("Kode KBLI bukan bagian dari kategori {category}.",
+                                                   category=category))
     year = v.values.get("started_year")
     if year is not None and year > dt.date.today().year:
         v.hard("started_year", "future", _("Tahun mulai tidak boleh di masa depan."))

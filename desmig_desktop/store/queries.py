@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from dataclasses import dataclass
@@ -9,7 +10,26 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from desmig_desktop.store import settings, sync_store
 from desmig_desktop.store.records import from_db
+
+
+def assigned_villages(db: Database) -> frozenset[str] | None:
+    """The villages this laptop may record households in; ``None``: no restriction known.
+
+    Once the device is registered, the server's assignment (the scopes of the last ``hello``,
+    kept in ``sync_state``); an HQ account is not restricted (its scopes are only where data
+    lies). Before registration, the villages chosen in the setup wizard. With neither (nothing
+    set up yet) nothing is refused here; the HQ still rejects an op outside the scopes per op.
+    """
+    if sync_store.state(db, sync_store.K_DEVICE_ID):
+        if sync_store.state(db, sync_store.K_ROLE) == "hq":
+            return None
+        scopes = sync_store.state(db, sync_store.K_SCOPES) or []
+        if scopes:
+            return frozenset(scopes)
+    villages = settings.get(db, "villages") or []
+    return frozenset(villages) if villages else None
 
 
 class StoreLookup:
@@ -20,6 +40,13 @@ class StoreLookup:
 
     def village_exists(self, code: str) -> bool:
         return self.db.execute("SELECT 1 FROM regions WHERE code = ? AND level = 4", [code]).fetchone() is not None
+
+    @functools.cached_property
+    def _assigned(self) -> frozenset[str] | None:
+        return assigned_villages(self.db)
+
+    def village_assigned(self, code: str) -> bool:
+        return self._assigned is None or code in self._assigned
 
     def district_exists(self, code: str) -> bool:
         return self.db.execute("SELECT 1 FROM regions WHERE code = ? AND level = 3", [code]).fetchone() is not None

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QLabel, QLineEd
 from desmig_desktop.domain.fields import FieldSpec, Kind
 from desmig_desktop.domain.i18n import _, get_language
 from desmig_desktop.domain.reference import load_countries
+from desmig_desktop.services import villages
 from desmig_desktop.ui.formatting import format_date, format_money, money_digits, normalise_typed_date
 from desmig_desktop.ui.region_picker import RegionPicker
 
@@ -220,7 +221,8 @@ class MultiEditor(FieldEditor):
 
 class RegionEditor(FieldEditor):
     def __init__(self, spec: FieldSpec, db: Any) -> None:
-        self.picker = RegionPicker(db, columns=4)
+        # only the officer's villages are offered (validation refuses a save elsewhere anyway)
+        self.picker = RegionPicker(db, columns=4, allowed=villages.assigned_villages(db))
         super().__init__(spec, self.picker, self.picker.levels[0])
 
     def value(self) -> Any:

@@ -3,12 +3,15 @@
 Each level is a line edit whose completer lists only the children of the level above, filtered
 in SQL as the officer types (``store.regions``); the 83,762 villages are never loaded at once.
 Enter takes the highlighted (or first) match and moves on; a full dotted Kemendagri village code
-typed anywhere selects the whole chain.
+typed anywhere selects the whole chain. With ``allowed`` villages (the editor: the officer's
+assigned villages) each level lists only the regions leading to one of them, and a typed code
+of another village is not taken.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -24,20 +27,34 @@ CODE_ROLE = Qt.ItemDataRole.UserRole
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class RegionListModel(QAbstractListModel):
-    """The children of one parent region, filtered by typed text (rows come from SQL)."""
+def region_prefixes(villages: Collection[str] | None) -> frozenset[str] | None:
+    """Every region code on the way to one of ``villages`` (province, regency, district, village)."""
+    if villages is None:
+        return None
+    out: set[str] = set()
+    for code in villages:
+        parts = code.split(".")
+        out.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
+    return frozenset(out)
 
-    def __init__(self, db: Any, parent: Any = None) -> None:
+
+class RegionListModel(QAbstractListModel):
+    """The children of one parent region, filtered by typed text (rows come from SQL) and, when
+    ``allowed`` is set (see ``region_prefixes``), to the regions leading to an allowed village."""
+
+    def __init__(self, db: Any, parent: Any = None, allowed: frozenset[str] | None = None) -> None:
         super().__init__(parent)
         self._db = db
         self._rows: list[Region] = []
         self.parent_code: str | None = None
         self.text = ""
+        self.allowed = allowed
 
     def load(self, parent_code: str | None, text: str = "") -> None:
         self.beginResetModel()
         self.parent_code, self.text = parent_code, text
-        self._rows = region_store.children(self._db, parent_code, text)
+        rows = region_store.children(self._db, parent_code, text)
+        self._rows = rows if self.allowed is None else [r for r in rows if r.code in self.allowed]
         self.endResetModel()
 
     def clear(self) -> None:
@@ -73,12 +90,13 @@ class RegionLevelEdit(QLineEdit):
     chosen = Signal(object)  # Region | None, after the officer (or set_region) changed the choice
     code_typed = Signal(str)  # a full village code was typed
 
-    def __init__(self, db: Any, placeholder: str, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Any, placeholder: str, parent: QWidget | None = None, *,
+                 allowed: frozenset[str] | None = None) -> None:
         super().__init__(parent)
         self.setProperty("handles_enter", True)
         self.setPlaceholderText(placeholder)
         self.setClearButtonEnabled(True)
-        self.model = RegionListModel(db, self)
+        self.model = RegionListModel(db, self, allowed)
         self.completer_ = QCompleter(self.model, self)
         self.completer_.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer_.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -175,13 +193,20 @@ class RegionLevelEdit(QLineEdit):
 
 
 class RegionPicker(QWidget):
-    """Four cascading levels; ``code()`` is the chosen village code (or ``None``)."""
+    """Four cascading levels; ``code()`` is the chosen village code (or ``None``).
+
+    ``allowed``: the only villages offered (``None``: every village). A value set from a record
+    (``set_code``) is shown whatever it is, so an existing record outside them is visible and
+    validation says why it cannot be saved there."""
 
     changed = Signal()
 
-    def __init__(self, db: Any, parent: QWidget | None = None, *, columns: int = 2) -> None:
+    def __init__(self, db: Any, parent: QWidget | None = None, *, columns: int = 2,
+                 allowed: Collection[str] | None = None) -> None:
         super().__init__(parent)
         self._db = db
+        self.allowed = None if allowed is None else frozenset(allowed)
+        prefixes = region_prefixes(self.allowed)
         titles = (_("Provinsi"), _("Kabupaten/kota"), _("Kecamatan"), _("Desa/kelurahan"))
         hints = (_("ketik nama provinsi"), _("ketik nama kabupaten/kota"), _("ketik nama kecamatan"),
                  _("ketik nama desa/kelurahan"))
@@ -191,7 +216,7 @@ class RegionPicker(QWidget):
         layout.setVerticalSpacing(4)
         self.levels: list[RegionLevelEdit] = []
         for n, (title, hint) in enumerate(zip(titles, hints)):
-            edit = RegionLevelEdit(db, hint, self)
+            edit = RegionLevelEdit(db, hint, self, allowed=prefixes)
             edit.setObjectName(f"region_level_{n + 1}")
             label = QLabel(title, self)
             label.setBuddy(edit)
@@ -199,7 +224,7 @@ class RegionPicker(QWidget):
             layout.addWidget(label, row * 2, col)
             layout.addWidget(edit, row * 2 + 1, col)
             edit.chosen.connect(lambda region, level=n: self._on_level_chosen(level, region))
-            edit.code_typed.connect(self.set_code)
+            edit.code_typed.connect(self._on_code_typed)
             self.levels.append(edit)
         for col in range(columns):
             layout.setColumnStretch(col, 1)
@@ -224,6 +249,10 @@ class RegionPicker(QWidget):
                 self.levels[n].set_region(chain[n], notify=False)
         if self.code() != before:
             self.changed.emit()
+
+    def _on_code_typed(self, code: str) -> None:
+        if self.allowed is None or code in self.allowed:
+            self.set_code(code)
 
     def _on_level_chosen(self, level: int, region: Region | None) -> None:
         before_child = self.levels[level + 1].parent_code if level < 3 else None

@@ -27,7 +27,8 @@ def hello(caller: Caller, ctx: Ctx) -> JSONResponse:
 
 
 @router.post("/push", response_model=PushReply, responses=error_responses(403, 409, 413, 426, descriptions={
-    403: "an op outside the caller's scopes, or another device's id; nothing applied",
+    403: "the body's device_id is another device's; nothing applied (an op outside the caller's scopes is"
+         " rejected per op in the 200 reply)",
     409: "replay_mismatch or gap (with last_op_seq); nothing applied",
     413: "body or batch too large", 426: "app schema too old"}))
 def push(body: PushRequest, caller: Caller, ctx: Ctx) -> Response:

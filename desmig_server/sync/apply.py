@@ -19,6 +19,11 @@ Existence rules (the server's answer to DESIGN §4 "a delete racing an edit is a
 * **Lost values are told.** The result of an op that lost carries, per lost field, the
   conflict's id, the winning value, the winner and the rule (``sync.lost.detail``); a value that
   loses later, to another device's op, reaches its device through ``sync.lost.feed``.
+* **Scope.** An op outside the caller's scopes is rejected per op (DESIGN §4: one record never
+  blocks the queue), checked on the stored record first (before anything of it is read or
+  touched), then on the parent, then on the household's new village. A record of another scope
+  is never written, touched, nor named in a conflict; only the caller's own record is touched
+  when its move or re-parent out of scope is refused.
 """
 
 from __future__ import annotations
@@ -34,10 +39,9 @@ from sqlalchemy import Connection, select
 from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
-from desmig_desktop.domain.validation import CoerceError, coerce, validate
+from desmig_desktop.domain.validation import CoerceError, Issue, coerce, validate
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
-from desmig_server.errors import forbidden
 from desmig_server.sync.audit import APPLIED, CASCADE, CONFLICT_LOST, CONFLICT_WON, AuditTrail
 from desmig_server.sync.codec import dumps_text
 from desmig_server.sync.lookup import ServerLookup
@@ -66,7 +70,13 @@ class Outcome:
         return out
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, line feed and carriage return are text
+# Tab, line feed and carriage return are text; a lone UTF-16 surrogate (JSON text may carry
+# ``"\\ud800"``) is not: UTF-8 cannot encode it, so no database, reply or export could hold it.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Longest rejection reason stored and returned. A reason is built from known field keys and the
+# rules' fixed texts only (never from client text), so this bound is only reached by a record
+# failing nearly every rule at once; it still holds whatever a client sends.
+REASON_MAX = 1000
 
 
 def unstorable(fields: dict[str, Any]) -> bool:
@@ -93,8 +103,8 @@ def _unstorable(fields: dict[str, Any]) -> bool:
     cannot store NUL; none belongs in a questionnaire answer, and it would break spreadsheets and
     logs), or a NaN/infinite number (it passes range checks, since every comparison with NaN is
     false, and no JSON reply can carry it: one such record would make a village's pull fail).
-    Keys are checked too: an unknown key is echoed in the rejection reason. Iterative, so deep
-    nesting cannot exhaust the stack."""
+    Keys are checked too (a lone surrogate in one cannot even be encoded for a reply or a
+    query). Iterative, so deep nesting cannot exhaust the stack."""
     stack: list[Any] = [fields]
     while stack:
         value = stack.pop()
@@ -110,6 +120,21 @@ def _unstorable(fields: dict[str, Any]) -> bool:
         elif isinstance(value, list):
             stack.extend(value)
     return False
+
+
+def bounded(reason: str) -> str:
+    """``reason`` cut to ``REASON_MAX`` characters."""
+    return reason if len(reason) <= REASON_MAX else reason[:REASON_MAX - 1] + "…"
+
+
+def rejection_reason(spec: EntitySpec, errors: list[Issue]) -> str:
+    """``field: rule text; …`` for hard validation errors. Only a known field key of ``spec`` is
+    named (another key is client text: reported generically); rule texts carry no value
+    (SECURITY.md). Each part is a catalog text, so the laptop shows it in the officer's language."""
+    named = [f"{i.field}: {i.message}" for i in errors if spec.has(i.field)]
+    if len(named) < len(errors):
+        named.append(_("Ada isian yang tidak dikenal."))
+    return bounded("; ".join(named))
 
 
 class DeviceNames:
@@ -192,7 +217,16 @@ class OpApplier:
         return FieldMeta(version, self.actor.device_id, self.actor.role)
 
     def _rejected(self, rec: Rec | None, reason: str) -> Outcome:
-        return Outcome("rejected", self._touch(rec), reason)
+        return Outcome("rejected", self._touch(rec), bounded(reason))
+
+    def _outside(self, rec: Rec | None) -> Outcome:
+        """Reject an op outside the caller's scopes, like any invalid op (DESIGN §4: one record never
+        blocks the queue). ``rec`` is touched only when it is the caller's own record (a move or
+        re-parent refused): a record of another scope is never written, and its version never told."""
+        reason = _("Di luar desa tugas Anda.")
+        if rec is not None and self.actor.can_access(rec.scope):
+            return self._rejected(rec, reason)
+        return Outcome("rejected", 0, reason)
 
     # -- ops -------------------------------------------------------------------------------
     def apply(self, op: PushOp) -> Outcome:
@@ -200,6 +234,8 @@ class OpApplier:
 
     def _delete(self, op: PushOp) -> Outcome:
         rec = self.ws.get(op.entity, op.id)
+        if rec is not None and not self.actor.can_access(rec.scope):
+            return self._outside(rec)
         if rec is None or rec.deleted:
             return Outcome("ok", rec.version if rec else 0)
         subtree = [rec] + [r for r in self.ws.descendants(rec) if not r.deleted]
@@ -223,11 +259,12 @@ class OpApplier:
     def _upsert(self, op: PushOp) -> Outcome:
         spec = ENTITIES[op.entity]
         rec = self.ws.get(op.entity, op.id)
+        if rec is not None and not self.actor.can_access(rec.scope):
+            return self._outside(rec)  # first: nothing of another scope's record is read or touched
         if unstorable(op.fields):
             return self._rejected(rec, _("Data berisi karakter kendali atau angka tak hingga yang tidak diizinkan."))
-        unknown = sorted(k for k in op.fields if not spec.has(k))
-        if unknown:
-            return self._rejected(rec, _("Isian tidak dikenal: {field}", field=", ".join(unknown)))
+        if not all(spec.has(k) for k in op.fields):  # never named: the keys are client text (SECURITY.md)
+            return self._rejected(rec, _("Ada isian yang tidak dikenal."))
         # Derived fields (UMKM class) are recomputed by validate(), never taken from a client.
         fields = {k: v for k, v in op.fields.items() if spec.field(k).kind is not Kind.DERIVED}
         reviving = False
@@ -255,12 +292,14 @@ class OpApplier:
                 parent = self.ws.get(spec.parent_entity, parent_id)
                 if parent is None:
                     return self._rejected(rec, _("Data induk ({entity}) tidak ditemukan.", entity=spec.parent_entity))
+                if not self.actor.can_access(parent.scope):
+                    return self._outside(rec)
                 if parent.deleted:
                     return self._child_of_deleted(op, rec, parent, fields)
         result = validate(op.entity, raw, record_id=op.id, lookup=self.lookup,
                           parent=parent.data if parent else None, today=self.today)
         if not result.ok:
-            return self._rejected(rec, "; ".join(f"{i.field}: {i.message}" for i in result.errors))
+            return self._rejected(rec, rejection_reason(spec, result.errors))
         values = result.values
         owner = values.get("owner_member_id")
         if owner is not None:
@@ -269,8 +308,7 @@ class OpApplier:
                 return self._rejected(rec, _("Pemilik usaha bukan anggota rumah tangga ini."))
         scope = values["village_code"] if op.entity == "households" else parent.scope if parent else None
         if scope is None or not self.actor.can_access(scope):
-            # The pre-pass in push refuses the whole request first; this is defence in depth.
-            raise forbidden({"op_seq": op.op_seq})
+            return self._outside(rec)
         return self._write(op, spec, rec, values, scope, parent_id, plan.clashes, plan.concurrent, reviving)
 
     def _child_of_deleted(self, op: PushOp, rec: Rec | None, parent: Rec, fields: dict[str, Any]) -> Outcome:

@@ -36,6 +36,9 @@ class ServerLookup:
             self.preload([code])
         return self._villages[code]
 
+    def village_assigned(self, code: str) -> bool:
+        return True  # ``OpApplier`` checks every op against the caller's scopes (per-op rejection)
+
     def district_exists(self, code: str) -> bool:
         return True
 

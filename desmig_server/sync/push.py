@@ -2,9 +2,10 @@
 
 Order inside the transaction: take the seq_counter row lock (serialises pushers); re-read the
 device (revoked → 401); replays must match their stored hash (else 409 ``replay_mismatch``);
-fresh ops must continue the watermark without a hole (else 409 ``gap``); every op's scope must
-be the caller's (else 403). Only then is anything applied, so a refused request stores nothing.
-Business-rule failures are per-op ``rejected`` results and still advance the watermark.
+fresh ops must continue the watermark without a hole (else 409 ``gap``). Only then is anything
+applied, so a refused request stores nothing. Business-rule failures — an invalid value, and an
+op outside the caller's scopes (DESIGN §4: one record never blocks the queue) — are per-op
+``rejected`` results and still advance the watermark; ``OpApplier`` checks the scope first.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections import Counter
 from typing import Any
 
@@ -28,7 +30,7 @@ from desmig_server.errors import ApiError, forbidden, unauthorized
 from desmig_server.settings import Settings
 from desmig_server.sync.apply import OpApplier, Outcome
 from desmig_server.sync.lookup import ServerLookup
-from desmig_server.sync.models import PushOp, PushRequest
+from desmig_server.sync.models import ID_PATTERN, VILLAGE_PATTERN, PushOp, PushRequest
 from desmig_server.sync.seq import SeqAllocator
 from desmig_server.sync.state import WorkingSet
 
@@ -64,53 +66,17 @@ def check_request(req: PushRequest, actor: Principal, settings: Settings) -> Non
             raise ApiError(400, "hash_mismatch", {"op_seq": op.op_seq})
 
 
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+_ID = re.compile(ID_PATTERN)
+_VILLAGE = re.compile(VILLAGE_PATTERN)
 
 
-def authorize_scopes(actor: Principal, ops: list[PushOp], ws: WorkingSet, lookup: ServerLookup) -> None:
-    """403 unless every op touches only the caller's scopes, following scope changes in the batch.
-
-    A village code that does not exist is left to validation (a per-op rejection), so one typo
-    never blocks the queue; an existing village outside the caller's scopes refuses the request.
-    """
-    scopes: dict[tuple[str, str], str | None] = {}
-    parents: dict[tuple[str, str], str | None] = {}
-
-    def scope_of(entity: str, record_id: str) -> str | None:
-        if (entity, record_id) not in scopes:
-            rec = ws.get(entity, record_id)
-            scopes[(entity, record_id)] = rec.scope if rec else None
-        return scopes[(entity, record_id)]
-
-    def check(op: PushOp, scope: str | None) -> None:
-        # The scope is not echoed: it may come from a stored record the caller must not learn about.
-        if scope is not None and not actor.can_access(scope):
-            raise forbidden({"op_seq": op.op_seq})
-
-    for op in ops:
-        key = (op.entity, op.id)
-        current = scope_of(*key)
-        check(op, current)
-        if op.kind == "delete":
-            continue
-        spec = ENTITIES[op.entity]
-        new = current
-        if spec.parent_key is None:
-            code = _text(op.fields.get("village_code"))
-            if code is not None and lookup.village_exists(code):
-                new = code
-        else:
-            assert spec.parent_entity is not None
-            if key not in parents:
-                rec = ws.get(*key)
-                parents[key] = rec.parent_id if rec else None
-            if spec.parent_key in op.fields:
-                parents[key] = _text(op.fields[spec.parent_key])
-            pid = parents[key]
-            new = scope_of(spec.parent_entity, pid) if pid else current
-        check(op, new)
-        scopes[key] = new
+def _matching(value: Any, pattern: re.Pattern[str]) -> str | None:
+    """``value`` stripped when it has ``pattern``'s shape, else ``None``: only such text is sent to
+    the database to preload. Anything else (a lone surrogate, NUL, a megabyte) cannot name a
+    stored record or village, and as a query parameter it would fail the driver, not the op."""
+    if isinstance(value, str) and (text := value.strip()) and pattern.match(text):
+        return text
+    return None
 
 
 def _preload(ws: WorkingSet, lookup: ServerLookup, ops: list[PushOp]) -> None:
@@ -119,11 +85,11 @@ def _preload(ws: WorkingSet, lookup: ServerLookup, ops: list[PushOp]) -> None:
     for op in ops:
         keys.append((op.entity, op.id))
         spec = ENTITIES[op.entity]
-        if spec.parent_key and spec.parent_entity and (pid := _text(op.fields.get(spec.parent_key))):
+        if spec.parent_key and spec.parent_entity and (pid := _matching(op.fields.get(spec.parent_key), _ID)):
             keys.append((spec.parent_entity, pid))
-        if owner := _text(op.fields.get("owner_member_id")):
+        if owner := _matching(op.fields.get("owner_member_id"), _ID):
             keys.append(("members", owner))
-        if code := _text(op.fields.get("village_code")):
+        if code := _matching(op.fields.get("village_code"), _VILLAGE):
             villages.append(code)
     ws.preload(keys)
     lookup.preload(villages)
@@ -170,7 +136,6 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
                 raise ApiError(409, "gap", {"last_op_seq": watermark})
         ws, lookup = WorkingSet(conn), ServerLookup(conn)
         _preload(ws, lookup, fresh)
-        authorize_scopes(actor, fresh, ws, lookup)
         applier = OpApplier(conn, ws, seq, actor, lookup, server_today(settings))
         outcomes: list[tuple[PushOp, Outcome]] = []
         for op in req.ops:

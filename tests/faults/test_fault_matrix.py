@@ -345,26 +345,34 @@ def test_server_restored_between_hello_and_push_answers_gap_and_is_refilled(own_
     settle(checker, [ana])
 
 
-def test_village_taken_away_with_pending_work_blocks_but_loses_nothing(hq, make_device, checker):
-    """DESIGN: officers write only their scopes (403). The server refuses the *whole* push, so the
-    queue waits (nothing lost, the officer is told why) until the village is assigned back."""
+def test_village_taken_away_turns_pending_work_into_rejections(hq, make_device, checker):
+    """DESIGN §4: an op outside the officer's villages is rejected per op, never a 403 for the
+    whole batch. HQ takes VILLAGE_2 from ana while she has work queued for it: the sync goes
+    through, her VILLAGE_1 work is applied, her VILLAGE_2 ops come back as rejections she can fix
+    (move the new household to one of her villages) or dismiss; the queue is never stuck."""
+    from desmig_desktop.services import sync_service
+
     ana = make_device("ana")
     ana.login(hq, "ana")
-    ana.create_household(VILLAGE_2)
+    kept = ana.create_household(VILLAGE_2)
     ana.sync()
-    ana.edit("households", ana.live()[0], notes="diubah sebelum desa dipindahkan")
+    ana.edit("households", kept, notes="diubah sebelum desa dipindahkan")
+    moved = ana.create_household(VILLAGE_2, members=0)
     ana.create_household(VILLAGE_1)
     with hq.connect() as conn:
         conn.execute("DELETE FROM user_scopes WHERE username = 'ana' AND village_code = ?", (VILLAGE_2,))
-    with pytest.raises(SyncError) as err:
-        ana.sync()
-    assert err.value.kind is ErrorKind.AUTH and err.value.status == 403 and "desa" in str(err.value)
-    assert ana.pending() == 3  # the edit, the new household and its member: all waiting
+    report = ana.sync()
+    assert ana.pending() == 0 and report.rejected == 2  # the edit and the new household
+    rejected = {item.record_id: item for item in sync_service.list_conflicts(ana.db) if item.kind == "rejected"}
+    assert set(rejected) == {kept, moved}
+    assert all(item.reason == "Di luar desa tugas Anda." for item in rejected.values())
+    assert not hq.query("SELECT 1 FROM records WHERE id = ?", (moved,))
+    sync_service.resend_rejected(ana.db, rejected[moved].id, {"village_code": VILLAGE_1})  # fixed: moved
+    sync_service.dismiss(ana.db, rejected[kept].id)  # given up: the server's copy stays
+    ana.remember()
+    assert ana.sync().rejected == 0 and ana.pending() == 0
+    assert [r["scope"] for r in hq.query("SELECT scope FROM records WHERE id = ?", (moved,))] == [VILLAGE_1]
     checker.check([ana])
-    with hq.connect() as conn:
-        conn.execute("INSERT INTO user_scopes (username, village_code) VALUES ('ana', ?)", (VILLAGE_2,))
-    ana.sync()
-    checker.check([ana], quiescent=True)
 
 
 def test_server_restored_while_a_laptop_only_pulled_since_the_backup(own_hq, make_device, tmp_path):

@@ -17,6 +17,7 @@ from desmig_desktop.errors import KnownError
 from desmig_desktop.services.demo import generate_demo
 from desmig_desktop.services.households import HouseholdGraph, save_household
 from desmig_desktop.services.reports import build_report
+from desmig_desktop.store import settings
 from desmig_desktop.ui.dashboard import page as page_module
 from desmig_desktop.ui.dashboard.model import ReportTableModel
 
@@ -54,7 +55,12 @@ def hand_households() -> list[HouseholdGraph]:
 def dataset(db: Any) -> Any:
     for graph in hand_households():
         save_household(db, graph, confirm_warnings=True)
+    # The officer records only in their villages (the wizard chose HAND_VILLAGE); the demo
+    # villages are data from before that choice, as on a laptop whose villages were reassigned.
+    chosen = settings.get(db, "villages")
+    settings.put(db, "villages", [])
     generate_demo(db, 40, villages=DEMO_VILLAGES, seed=11)
+    settings.put(db, "villages", chosen)
     return db
 
 

@@ -70,7 +70,7 @@ CHILD_ERRORS = [
      "returned_on", "Tanggal kembali harus sesudah tanggal berangkat."),
     ("placements", {"job": "pabrik"}, "country", "Wajib diisi."),
     ("businesses", {"name": "Toko", "kbli_category": "A", "kbli_code": "47111"}, "kbli_code",
-     "Kode KBLI 47111 bukan bagian dari kategori A."),
+     "Kode KBLI bukan bagian dari kategori A."),
 ]
 
 

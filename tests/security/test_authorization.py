@@ -3,7 +3,10 @@
 Villages: V1 (the officer's), V3 (same regency 32.01, another officer's), V_OTHER (regency 33.02).
 A village code is public, so asking for another village's feed or report is 403; a record or a
 conflict is addressed by its id, and one outside the caller's scopes is 404 exactly like a
-missing one, so a refusal never tells that it exists elsewhere.
+missing one, so a refusal never tells that it exists elsewhere. A pushed op outside the caller's
+scopes is rejected per op (DESIGN §4: one record never blocks the queue): the push answers 200,
+the op is consumed as ``rejected`` ("Di luar desa tugas Anda."), and nothing outside the caller's
+scopes is written.
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ class World:
 
     def push(self, caller: str, *ops: dict[str, Any]) -> httpx.Response:
         dev = self.devices[caller]
-        return dev.push(*ops)
+        response = dev.push(*ops)
+        if response.status_code == 200:  # its ops were consumed (applied or rejected)
+            dev.next_seq += len(ops)
+        return response
 
     def op(self, caller: str, entity: str, rid: str, fields: dict[str, Any], base: int = 0) -> dict[str, Any]:
         # Refused pushes do not advance the device's watermark, so every attempt reuses the next seq.
@@ -118,16 +124,18 @@ def push_move_into(village: str) -> Request:
 
 OK, FORBIDDEN, NOT_FOUND, UNAUTHORIZED, EXPIRED = (200, "-"), (403, "forbidden"), (404, "not_found"), \
     (401, "unauthorized"), (401, "token_expired")
+OUTSIDE = (200, "rejected: outside the caller's villages")
+OUTSIDE_REASON = "Di luar desa tugas Anda."
 
 CASES: list[tuple[str, str, Request, tuple[int, str]]] = [
     # an officer: own village only — reads, writes, reports; histories are for supervisors and HQ
     ("ofc", "pull own village", pull(V1), OK),
     ("ofc", "pull same-regency village", pull(V3), FORBIDDEN),
     ("ofc", "pull other-province village", pull(V_OTHER), FORBIDDEN),
-    ("ofc", "push new household elsewhere", push_new(V_OTHER), FORBIDDEN),
-    ("ofc", "push edit of a household elsewhere", push_edit(V3), FORBIDDEN),
-    ("ofc", "push member under a household elsewhere", push_child(V_OTHER), FORBIDDEN),
-    ("ofc", "push move own household elsewhere", push_move_into(V3), FORBIDDEN),
+    ("ofc", "push new household elsewhere", push_new(V_OTHER), OUTSIDE),
+    ("ofc", "push edit of a household elsewhere", push_edit(V3), OUTSIDE),
+    ("ofc", "push member under a household elsewhere", push_child(V_OTHER), OUTSIDE),
+    ("ofc", "push move own household elsewhere", push_move_into(V3), OUTSIDE),
     ("ofc", "report own village", report(V1), OK),
     ("ofc", "report other village", report(V_OTHER), FORBIDDEN),
     ("ofc", "report other regency", report(OTHER_REGENCY), FORBIDDEN),
@@ -140,7 +148,7 @@ CASES: list[tuple[str, str, Request, tuple[int, str]]] = [
     ("sup", "pull own village", pull(V1), OK),
     ("sup", "pull another village of the regency", pull(V3), OK),
     ("sup", "pull other regency", pull(V_OTHER), FORBIDDEN),
-    ("sup", "push edit in other regency", push_edit(V_OTHER), FORBIDDEN),
+    ("sup", "push edit in other regency", push_edit(V_OTHER), OUTSIDE),
     ("sup", "report own regency", report(REGENCY), OK),
     ("sup", "report other regency", report(OTHER_REGENCY), FORBIDDEN),
     ("sup", "history in regency", history(RIDS[V3]), OK),
@@ -178,6 +186,27 @@ def test_authorization_table(world: World, caller: str, what: str, request_: Req
     if status != 200:
         assert response.json()["error"] == error
         assert world.hq.snapshot() == before, "a refused request stored something"
+    elif expected == OUTSIDE:
+        [result] = response.json()["results"]
+        assert (result["status"], result["reason"]) == ("rejected", OUTSIDE_REASON)
+        assert _written(before, world.hq.snapshot()) <= {RIDS[V1]}, "an op outside the caller's scopes wrote"
+
+
+def _written(before: dict[str, list[Any]], after: dict[str, list[Any]]) -> set[str]:
+    """Ids of records whose row changed, asserting nothing else but the op's bookkeeping changed.
+
+    Only a record of the caller's own scopes may change (a refused move touches it: a new
+    version, the same data, so the author's next pull restores it); history and conflicts never."""
+    for name in before:
+        if name not in ("records", "applied_ops", "devices", "seq_counter"):
+            assert before[name] == after[name], name
+    old = {(r[0], r[1]): r for r in before["records"]}
+    new = {(r[0], r[1]): r for r in after["records"]}
+    assert old.keys() == new.keys()
+    changed = {key[1] for key in old if old[key] != new[key]}
+    for key in old:  # entity, id, scope, prev_scope, parent_id, data: never changed
+        assert old[key][:6] == new[key][:6]
+    return changed
 
 
 def test_not_found_outside_the_scope_is_indistinguishable_from_missing(world: World) -> None:
@@ -191,7 +220,9 @@ def test_not_found_outside_the_scope_is_indistinguishable_from_missing(world: Wo
 
 def test_a_refused_push_does_not_tell_where_a_record_lives(world: World) -> None:
     response = push_edit(V_OTHER)(world, "ofc")
-    assert response.status_code == 403
+    assert response.status_code == 200
+    [result] = response.json()["results"]
+    assert (result["status"], result["reason"], result["version"]) == ("rejected", OUTSIDE_REASON, 0)
     assert V_OTHER not in response.text and OTHER_REGENCY not in response.text
 
 

@@ -26,7 +26,8 @@ UNSCOPED = ("hello", "reference", "revoke")
 # village of another province (only HQ covers it).
 EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("push", "own"): {"officer": 200, "supervisor": 200, "hq": 200},
-    ("push", "other"): {"officer": 403, "supervisor": 403, "hq": 200},
+    # an op outside the caller's scopes is rejected per op, never the whole push (DESIGN §4)
+    ("push", "other"): {"officer": 200, "supervisor": 200, "hq": 200},
     ("pull", "own"): {"officer": 200, "supervisor": 200, "hq": 200},
     ("pull", "other"): {"officer": 403, "supervisor": 403, "hq": 200},
     ("reports", "own"): {"officer": 200, "supervisor": 200, "hq": 200},
@@ -139,6 +140,12 @@ def test_authorization_matrix(matrix: Matrix, role: str, endpoint: str, scope: s
             assert response.headers["www-authenticate"] == "Bearer"
     elif endpoint == "revoke":
         assert m.hq.client.get("/v1/sync/hello", headers=device.headers).status_code == 401
+    elif endpoint == "push":
+        [result] = response.json()["results"]
+        outside = scope == "other" and role != "hq"
+        assert result["status"] == ("rejected" if outside else "ok"), result
+        if outside:
+            assert result["reason"] == "Di luar desa tugas Anda." and result["version"] == 0
 
 
 def test_officer_pull_and_conflicts_only_show_own_scopes(hq: Hq) -> None:

@@ -14,7 +14,7 @@ import pytest
 from desmig_server.settings import Settings
 
 from .conftest import open_hq
-from .support import V1, V_OTHER, Device, Hq, household, make_op, member
+from .support import V1, V_OTHER, Device, Hq, household, make_op
 
 SETTINGS = dataclasses.replace(Settings.from_env(), max_body_bytes=64 * 1024, max_decompressed_bytes=256 * 1024,
                                max_ops_per_push=50)
@@ -93,14 +93,6 @@ CASES: list[Any] = [
     ("app_schema as string", push_json(lambda w: push_body(w, good_op(), app_schema="1")), 422, "invalid_request"),
     ("too many ops", push_json(lambda w: push_body(w, *[make_op(2 + i, "households", f"n{i}", household())
                                                          for i in range(51)])), 413, "too_many_ops"),
-    ("second op out of scope", push_json(lambda w: push_body(
-        w, good_op(), make_op(3, "households", "h9", household(V_OTHER)))), 403, "forbidden"),
-    ("child of an out-of-scope household", push_json(lambda w: push_body(
-        w, good_op(), make_op(3, "members", "m9", member("hz")))), 403, "forbidden"),
-    ("edit of an out-of-scope record", push_json(lambda w: push_body(
-        w, make_op(2, "households", "hz", {"head_name": "X"}, base=1))), 403, "forbidden"),
-    ("move a household out of scope", push_json(lambda w: push_body(
-        w, make_op(2, "households", "h0", {"village_code": V_OTHER}, base=1))), 403, "forbidden"),
     ("regions bad parent", get("/v1/reference/regions", parent="32-01"), 422, "invalid_request"),
     ("oversized body", push_raw(lambda w: json.dumps(push_body(w, good_op(), pad="x" * 70_000)).encode()),
      413, "body_too_large"),

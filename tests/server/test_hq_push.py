@@ -92,8 +92,8 @@ def test_rejection_is_consumed_and_the_queue_moves_on(hq: Hq) -> None:
     )
     assert [r["status"] for r in results] == ["rejected"] * 4 + ["ok"]
     assert "persetujuan" in results[0]["reason"]
-    assert "32.01.01.9999" in results[1]["reason"]
-    assert "nosuch" in results[2]["reason"]
+    assert results[1]["reason"].startswith("village_code: ") and "9999" not in results[1]["reason"]
+    assert results[2]["reason"] == "Ada isian yang tidak dikenal." and "nosuch" not in results[2]["reason"]
     assert "tidak ditemukan" in results[3]["reason"]
     assert hq.record("households", "h1") is None and hq.record("households", "h4") is not None
     assert dev.push(dev.op("households", "h5", household())).json()["last_op_seq"] == 6

@@ -18,6 +18,7 @@ TODAY = dt.date(2026, 6, 15)
 class FakeLookup:
     villages = {"32.01.05.2003"}
     districts = {"32.01.05"}
+    assigned: set[str] | None = None
 
     def __init__(self, holder: tuple[str, str] | None = None) -> None:
         self.holder = holder
@@ -27,6 +28,9 @@ class FakeLookup:
 
     def district_exists(self, code: str) -> bool:
         return code in self.districts
+
+    def village_assigned(self, code: str) -> bool:
+        return self.assigned is None or code in self.assigned
 
     def nik_holder(self, nik: str, exclude_member_id: str | None) -> tuple[str, str] | None:
         return self.holder
@@ -116,6 +120,22 @@ def test_region_codes(code: str, error: str | None) -> None:
     result = validate("households", {"village_code": code, "head_name": "Budi", "visited_on": "2026-01-02",
                                      "consent": True}, lookup=FakeLookup(), today=TODAY)
     assert ({i.code for i in result.errors} == ({error} if error else set()))
+
+
+@pytest.mark.parametrize("assigned, error", [
+    (None, None),  # nothing restricts (HQ, or no villages set up)
+    ({"32.01.05.2003"}, None),
+    ({"32.01.05.2004", "33.01.01.2001"}, "region_scope"),  # a real village, not the officer's
+    (set(), "region_scope"),
+])
+def test_village_outside_the_officers_villages(assigned: set[str] | None, error: str | None) -> None:
+    lookup = FakeLookup()
+    lookup.assigned = assigned
+    result = validate("households", {"village_code": "32.01.05.2003", "head_name": "Budi",
+                                     "visited_on": "2026-01-02", "consent": True}, lookup=lookup, today=TODAY)
+    assert [(i.field, i.code) for i in result.errors] == ([("village_code", error)] if error else [])
+    if error:
+        assert result.errors[0].message == "Di luar desa tugas Anda."  # names the rule, not the code
 
 
 def test_dates_not_in_future_and_return_after_departure() -> None:

@@ -62,7 +62,8 @@ def _whole(entity: str, value: Any, *, mine: bool) -> str:
 
 
 def readable_reason(entity: str, reason: str | None) -> str:
-    """The server's reason with field keys turned into labels (``nik: …`` → ``NIK: …``)."""
+    """The server's reason with field keys turned into labels (``nik: …`` → ``NIK: …``) and each
+    rule text the app knows in the officer's language (the server writes Bahasa Indonesia)."""
     if not reason:
         return _("Server tidak menyebutkan alasannya.")
     spec = ENTITIES.get(entity)
@@ -70,7 +71,9 @@ def readable_reason(entity: str, reason: str | None) -> str:
     for part in reason.split("; "):
         key, sep, rest = part.partition(": ")
         if sep and spec is not None and spec.has(key):
-            part = f"{pick(spec.field(key).label_id, spec.field(key).label_en)}: {rest}"
+            part = f"{pick(spec.field(key).label_id, spec.field(key).label_en)}: {_(rest)}"
+        else:
+            part = _(part)  # a text without a known msgid stays as sent
         parts.append(part)
     return "; ".join(parts)
 

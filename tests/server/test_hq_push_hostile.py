@@ -1,0 +1,199 @@
+"""Properties of push under hostile bodies (issue 13 §2, §4).
+
+§2: any JSON value (any type, nesting, huge numbers, lone surrogates, very long strings) in any
+field of any entity, or as a field key, gets a clean answer: 2xx or 4xx, never 5xx; the server
+keeps answering; a refused op (rejected, or a 4xx request) changes no row count.
+
+§4: a rejection reason names only known field keys and the rules' fixed texts, never client
+text, and is bounded in length (``apply.REASON_MAX``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from desmig_desktop.domain.fields import ENTITIES
+from desmig_server.db import tables as t
+from desmig_server.sync.apply import REASON_MAX
+
+from .support import V1, Device, Hq, business, household, make_op, member, placement
+
+CATALOGS = Path(__file__).resolve().parents[2] / "resources" / "i18n"
+BASES = {
+    "households": lambda: household(),
+    "members": lambda: member("h0"),
+    "placements": lambda: placement("m0"),
+    "businesses": lambda: business("h0"),
+}
+ALL_KEYS = sorted({k for spec in ENTITIES.values() for k in spec.keys})
+
+# Any Unicode code point, lone surrogates included (Hypothesis leaves category Cs out by default).
+any_char = st.characters(blacklist_categories=())
+hostile_text = st.one_of(
+    st.text(any_char, max_size=40),
+    st.sampled_from(["\ud800", "a\udfffb", "\x00", "x" * 100_000, "9" * 5000, "１２３", "1e400", "NaN", "-0",
+                     "33.02.01.2001", "32.01.01.1001\n", "ZZ", "  "]),
+)
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(),
+    st.integers(min_value=-10**4000, max_value=10**4000),  # json.dumps writes at most 4,300 digits
+    st.floats(),  # NaN and infinities too: the standard JSON reader accepts them
+    hostile_text,
+)
+json_values = st.one_of(
+    st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                 | st.dictionaries(hostile_text, inner, max_size=4), max_leaves=10),
+    st.integers(1, 400).map(lambda depth: json.loads("[" * depth + "1" + "]" * depth)),  # deep nesting
+)
+
+
+def _counts(hq: Hq) -> tuple[int, ...]:
+    with hq.ctx.db.read() as conn:
+        return tuple(conn.execute(select(func.count()).select_from(table)).scalar_one()
+                     for table in (t.records, t.record_history, t.conflicts))
+
+
+def _send(dev: Device, op: dict[str, Any]) -> Any:
+    # json.dumps escapes lone surrogates (ensure_ascii) and writes NaN/Infinity, as a client could
+    body = json.dumps({"device_id": dev.device_id, "app_schema": 1, "ops": [op]}).encode()
+    return dev.client.post("/v1/sync/push", content=body,
+                           headers={**dev.headers, "Content-Type": "application/json"})
+
+
+def _world(hq: Hq) -> Device:
+    dev = hq.user_device("ofc", "officer", villages=[V1])
+    dev.push_ok(dev.op("households", "h0", household()), dev.op("members", "m0", member("h0")),
+                dev.op("households", "he", household()))
+    return dev
+
+
+def _push_one(hq: Hq, dev: Device, op: dict[str, Any]) -> dict[str, Any] | None:
+    """Push ``op``; check the §2 properties; the op's result when the request was accepted."""
+    before = _counts(hq)
+    response = _send(dev, op)
+    assert response.status_code < 500, response.text
+    assert hq.client.get("/v1/sync/hello", headers=dev.headers).status_code == 200  # still answering
+    if response.status_code >= 400:
+        assert _counts(hq) == before  # a refused request stores nothing
+        return None
+    assert response.status_code == 200, response.text
+    dev.next_seq += 1
+    [result] = response.json()["results"]
+    assert result["status"] in ("ok", "merged", "conflict", "rejected")
+    if result["status"] == "rejected":
+        assert _counts(hq) == before  # consumed, nothing stored
+    elif result["version"]:
+        dev.versions[(op["entity"], op["id"])] = result["version"]
+    return dict(result)
+
+
+def test_any_json_value_in_any_field_gets_a_clean_answer(hq: Hq) -> None:
+    dev = _world(hq)
+    ids = itertools.count()
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(entity=st.sampled_from(sorted(BASES)), key=st.one_of(st.sampled_from(ALL_KEYS), hostile_text),
+           value=json_values, edit=st.booleans())
+    def run(entity: str, key: str, value: Any, edit: bool) -> None:
+        if edit:  # an edit of an existing household (a rejection touches it but adds no row)
+            entity, record_id, fields = "households", "he", {key: value}
+        else:
+            record_id, fields = f"f{next(ids)}", {**BASES[entity](), key: value}
+        op = make_op(dev.next_seq, entity, record_id, fields, base=dev.versions.get((entity, record_id), 0))
+        _push_one(hq, dev, op)
+
+    run()
+
+
+def test_lone_surrogates_and_huge_numbers_are_rejected_per_op(hq: Hq) -> None:
+    """The two 500s of the report, by name: each op consumed as a rejection, the batch applied."""
+    dev = _world(hq)
+    cases = [household(head_name="\ud800"), {**household(), "\udfff": "x"}, household(latitude=10**400),
+             household(longitude=-(10**309)), household(notes="a" * 10 + "\ud83d")]
+    ops = [dev.op("households", f"s{n}", fields) for n, fields in enumerate(cases)]
+    ops.append(dev.op("households", "fine", household()))
+    body = json.dumps({"device_id": dev.device_id, "app_schema": 1, "ops": ops}).encode()
+    response = hq.client.post("/v1/sync/push", content=body, headers={**dev.headers, "Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    statuses = [r["status"] for r in response.json()["results"]]
+    assert statuses == ["rejected"] * len(cases) + ["ok"]
+    assert response.json()["last_op_seq"] == ops[-1]["op_seq"]
+    assert hq.record("households", "fine") is not None and hq.record("households", "s0") is None
+
+
+def _known_texts() -> str:
+    """Every text a reason may legitimately hold: field keys, catalog messages, rule bounds."""
+    parts: list[str] = list(ALL_KEYS)
+    for path in CATALOGS.glob("*.json"):
+        for msgid, text in json.loads(path.read_text(encoding="utf-8")).items():
+            parts += [msgid, text]
+    for spec in ENTITIES.values():
+        for f in spec.fields:
+            parts += [str(v) for v in (f.minimum, f.maximum, f.max_length, f.length) if v is not None]
+            parts += [str(int(v)) for v in (f.minimum, f.maximum) if isinstance(v, float) and v.is_integer()]
+            parts += list(f.choice_values)
+    return "\n".join(parts)
+
+
+def _client_texts(fields: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    stack: list[Any] = [fields]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack += list(value.keys()) + list(value.values())
+        elif isinstance(value, list):
+            stack += value
+        elif isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**4000:
+            out.append(str(value))
+        elif isinstance(value, float) and math.isfinite(value):
+            out.append(repr(value))
+    return out
+
+
+def test_rejection_reasons_never_echo_client_text(hq: Hq) -> None:
+    dev = _world(hq)
+    known = _known_texts()
+    ids = itertools.count()
+    text_values = st.one_of(hostile_text, st.integers(), st.floats(allow_nan=False),
+                            st.lists(hostile_text, max_size=3))
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(entity=st.sampled_from(sorted(BASES)),
+           hostile=st.dictionaries(st.one_of(st.sampled_from(ALL_KEYS), hostile_text), text_values,
+                                   min_size=1, max_size=4))
+    def run(entity: str, hostile: dict[str, Any]) -> None:
+        fields = {**BASES[entity](), **hostile}
+        op = make_op(dev.next_seq, entity, f"r{next(ids)}", fields)
+        result = _push_one(hq, dev, op)
+        if result is None or result["status"] != "rejected":
+            return
+        reason = result["reason"]
+        assert isinstance(reason, str) and 0 < len(reason) <= REASON_MAX
+        for text in _client_texts(hostile):
+            probe = text.strip()
+            if len(probe) >= 4 and probe not in known:
+                assert probe not in reason, (probe[:40], reason[:200])
+
+    run()
+
+
+def test_a_huge_unknown_key_gives_a_short_reason(hq: Hq) -> None:
+    dev = _world(hq)
+    [result] = dev.push_ok(dev.op("households", "big", {**household(), "k" * 1_000_000: "v",
+                                                          "country": "ZZ-<script>"}))
+    assert result["status"] == "rejected"
+    assert len(result["reason"]) <= 100 and "kkkk" not in result["reason"]
+    [result] = dev.push_ok(dev.op("placements", "p1", placement("m0", country="ZZ-<script>")))
+    assert result["status"] == "rejected" and "script" not in result["reason"]
+    assert result["reason"].startswith("country: ")  # a known key is named
