@@ -31,6 +31,9 @@ class FakeLookup:
     def district_exists(self, code: str) -> bool:
         return code in ("32.01.05", "32.04.01")
 
+    def village_assigned(self, code: str) -> bool:
+        return True
+
     def nik_holder(self, nik: str, exclude_member_id: str | None) -> tuple[str, str] | None:
         return None
 
