@@ -12,7 +12,8 @@ Existence rules (the server's answer to DESIGN §4 "a delete racing an edit is a
 * **Revive.** An upsert on a deleted record with ``base_version >=`` the deletion version (the
   author saw the deletion) — or by the deleting device itself — revives it.
 * **Cascade.** Deleting a household deletes its members, their placements and its businesses;
-  moving a household (or re-parenting a child) moves its descendants' scope.
+  moving a household (or re-parenting a child) moves its descendants' scope, and the scope they
+  left gets one move-out notice per record (``WorkingSet.moved``), nothing more afterwards.
 * **Touch.** When an op on an existing record loses a clash, is refused as stale, or is
   rejected, the record gets a new version although its data is unchanged, so the author's next
   pull brings the authoritative copy back and the replicas converge.
@@ -316,9 +317,17 @@ class OpApplier:
         return Outcome(status, version, None, [{"field": c.field, "won": c.incoming_won} for c in clashes])
 
     def _move(self, rec: Rec, scope: str) -> None:
-        """Change a record's scope; its descendants follow, each with a new version."""
-        old = rec.scope
-        rec.prev_scope, rec.scope = old, scope
+        """Change a record's scope; its descendants follow, each with a new version. The working
+        set writes the move-out notices; conflicts recorded earlier in this transaction follow
+        the records here (the stored ones are re-scoped by the flush)."""
+        rec.scope = scope
+        self.ws.moved(rec)
+        keys = {(rec.entity, rec.id)}
         for child in self.ws.descendants(rec):
-            child.prev_scope, child.scope = child.scope, scope
+            child.scope = scope
             child.stamp(self.seq.next(), self.now)
+            self.ws.moved(child)
+            keys.add((child.entity, child.id))
+        for row in self.conflict_rows:
+            if (row["entity"], row["record_id"]) in keys:
+                row["scope"] = scope
