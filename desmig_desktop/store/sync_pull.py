@@ -140,6 +140,7 @@ def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], n
             if rec.entity not in ENTITIES:
                 log.warning("pulled a record of unknown entity %s; skipped", rec.entity)
         households: set[str] = set()
+        applied = len(known)  # notices included: they change what the lists show
         if any(rec.moved_out for rec in known):
             known = _apply_notices(db, known, households)
         pending = _pending_fields(conn, known)
@@ -154,7 +155,6 @@ def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], n
             columns = _INSERT_COLUMNS[entity_name]
             conn.executemany(f"INSERT INTO {entity_name} ({', '.join(columns)}) VALUES"
                              f" ({', '.join('?' * len(columns))})", new_rows)
-        applied = len(known)
         crash("pull.apply.records")
         records.refresh_search(db, sorted(households))
         put_state(db, CURSOR_PREFIX + scope, next_cursor)

@@ -49,8 +49,9 @@ def pulled(db):
 def test_a_notice_drops_the_household_its_children_and_its_search_entry(pulled) -> None:
     db = pulled
     # the server moves h1 (v10) and stamps each child (v11-v13); each gets its own notice
-    sp.apply_pull(db, V, [notice("households", "h1", 10)], 10, 0)
+    summary = sp.apply_pull(db, V, [notice("households", "h1", 10)], 10, 0)
     assert held(db) == {"h2"}  # the children went with it at once, before their own notices
+    assert summary.applied == 1  # counted as pulled, so the open lists refresh
     assert hits(db, "Pindah") == 0 and hits(db, "3501014101900001") == 0
     assert db.execute("SELECT count(*) FROM search_keys WHERE household_id = 'h1'").fetchone()[0] == 0
     sp.apply_pull(db, V, [notice("members", "m1", 11), notice("placements", "p1", 12),
