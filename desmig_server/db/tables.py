@@ -188,9 +188,8 @@ record_history = Table(
 # Move-out notices (migration 5): a record that left ``scope`` (its household's village changed,
 # or it was re-parented into another village) at ``server_seq``. The old scope's pull merges
 # these with its records in server_seq order, so its devices learn of the move exactly once,
-# as a notice carrying no data, and nothing of the record afterwards. ``server_seq`` is the
-# record's version at the move (a migration's notices took fresh numbers); within one scope it
-# never equals a record row's seq, since that version belongs to the record in its new scope.
+# as a notice carrying no data, and nothing of the record afterwards. ``server_seq`` is a number
+# of its own, taken just before the version of the move (``sync.state``): no record row has it.
 scope_exits = Table(
     "scope_exits", metadata,
     Column("scope", String(13), nullable=False),

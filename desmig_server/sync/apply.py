@@ -281,11 +281,14 @@ class OpApplier:
             self.ws.add(rec)
             rec.fmeta[STATE_KEY] = self._me(version).as_json()
         elif changed or reviving or lost or scope != rec.scope or parent_id != rec.parent_id:
+            moving = scope != rec.scope
+            if moving:
+                self.ws.leaving(rec, self.seq.next())
             rec.stamp(self.seq.next(), self.now)
             if reviving:
                 rec.deleted = False
                 rec.fmeta[STATE_KEY] = self._me(rec.version).as_json()
-            if scope != rec.scope:
+            if moving:
                 self._move(rec, scope)
             rec.data, rec.parent_id = values, parent_id
         version = rec.version
@@ -317,16 +320,16 @@ class OpApplier:
         return Outcome(status, version, None, [{"field": c.field, "won": c.incoming_won} for c in clashes])
 
     def _move(self, rec: Rec, scope: str) -> None:
-        """Change a record's scope; its descendants follow, each with a new version. The working
-        set writes the move-out notices; conflicts recorded earlier in this transaction follow
-        the records here (the stored ones are re-scoped by the flush)."""
+        """Change a record's scope (its notice number already taken, then its new version); its
+        descendants follow, each with a notice number and a new version. The working set writes
+        the move-out notices; conflicts recorded earlier in this transaction follow the records
+        here (the stored ones are re-scoped by the flush)."""
         rec.scope = scope
-        self.ws.moved(rec)
         keys = {(rec.entity, rec.id)}
         for child in self.ws.descendants(rec):
+            self.ws.leaving(child, self.seq.next())
             child.scope = scope
             child.stamp(self.seq.next(), self.now)
-            self.ws.moved(child)
             keys.add((child.entity, child.id))
         for row in self.conflict_rows:
             if (row["entity"], row["record_id"]) in keys:

@@ -34,8 +34,9 @@ def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) 
 
     A record that left the scope appears once, at the seq of its move, as a move-out notice:
     ``moved_out: true``, no data, ``deleted: true`` (so a client that predates notices blanks
-    and hides its copy), ``version`` = that seq (a client drops a copy older than it, and keeps
-    one a pull of the record's new scope already brought). Nothing of it follows afterwards.
+    and hides its copy), ``version`` = that seq, which lies above any copy the scope's devices
+    hold and below every version of the record in its new scope: a client drops a copy older
+    than it and keeps one a pull of the new scope already brought. Nothing of it follows.
 
     Each record's ``data`` is spliced in as the JSON text the push stored (``json.dumps`` of a
     dict, so a valid JSON object) rather than decoded and encoded again, which was half the
@@ -46,8 +47,8 @@ def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) 
     params = {"scope": scope, "since": since, "limit": limit + 1}
     with db.read() as conn:
         # Records in the scope and notices of records that left it, each read in server_seq order
-        # from its own index and merged here (one seq never appears in both: it is the version of
-        # one record, which is in the scope or left it at that seq). Plain SQL and ``fetchall``:
+        # from its own index and merged here (a notice's seq is a number of its own, never a
+        # record's version, so no seq appears twice). Plain SQL and ``fetchall``:
         # rows are spliced as they are, and Core's per-row processing was a fifth of a page's cost.
         rows = conn.execute(_PAGE_BY_SCOPE, params).all()
         exits = conn.execute(_EXITS_BY_SCOPE, params).all()

@@ -3,10 +3,13 @@
 Loading every record a batch names in a few ``IN`` queries and writing changes with
 ``executemany`` keeps a 1,000-op push at a handful of round trips instead of thousands.
 
-A record whose scope changed in the transaction (``moved``) leaves a move-out notice in
-``scope_exits`` for the scope it had when the transaction began, numbered with its final
-version: readers never saw the scopes it passed through in between, and a device holding a
-copy older than that number knows the copy is stale. Its conflicts follow it to its village.
+A record whose scope changes (``leaving``) takes a notice number just before the version of
+its move; if its scope at commit differs from the one it had when the transaction began, that
+scope gets a move-out notice in ``scope_exits`` with the number of its first move (readers never
+saw the scopes it passed through in between; a move back notifies no one). The number lies
+above every copy a device of the old scope can hold and below every version of the record in
+its new scope, so a device drops exactly the stale copies — an older client too, which treats
+the notice as a deletion and keeps a newer copy. Its conflicts follow it to its village.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ class Rec:
     in_db: bool = True
     dirty: bool = False
     stored_scope: str | None = None  # the scope committed before this transaction (None: new record)
+    left_seq: int | None = None  # the notice number of its first move in this transaction
 
     def meta(self, key: str) -> FieldMeta | None:
         return FieldMeta.of(self.fmeta.get(key))
@@ -163,19 +167,23 @@ class WorkingSet:
         rec.in_db, rec.dirty = False, True
         self._recs[(rec.entity, rec.id)] = rec
 
-    def moved(self, rec: Rec) -> None:
-        """Note that ``rec``'s scope changed (``flush`` writes its move-out notice)."""
+    def leaving(self, rec: Rec, notice_seq: int) -> None:
+        """``rec`` is about to change scope; ``notice_seq``: a number taken just before its new version."""
+        if rec.left_seq is None:
+            rec.left_seq = notice_seq
         self._moved[(rec.entity, rec.id)] = rec
 
     def _write_exits(self) -> None:
         left = [r for r in self._moved.values() if r.stored_scope is not None and r.stored_scope != r.scope]
         insert_rows(self._conn, t.scope_exits, ("scope", "server_seq", "entity", "record_id"),
-                    [(r.stored_scope, r.version, r.entity, r.id) for r in left])
+                    [(r.stored_scope, r.left_seq, r.entity, r.id) for r in left])
         if left:
             self._conn.execute(update(t.conflicts).where(
                 t.conflicts.c.entity == bindparam("k_entity"), t.conflicts.c.record_id == bindparam("k_id"))
                 .values(scope=bindparam("v_scope")),
                 [{"k_entity": r.entity, "k_id": r.id, "v_scope": r.scope} for r in left])
+        for r in self._moved.values():
+            r.left_seq = None
         self._moved = {}
 
     def children(self, rec: Rec) -> list[Rec]:
