@@ -10,8 +10,8 @@ Rules: never edit a released step; add a new one. Steps that create tables take 
 from ``tables.py`` only while no later step has altered that table; once one does, the creating
 step gets a frozen copy of the definition it created (step 1 keeps v1 ``devices`` in
 ``_v1_metadata`` because step 3 added columns, and v1 ``records`` and ``conflicts`` because step 5
-changed them; step 3's ``audit``, replaced by step 4, is frozen in ``_v3_audit``). The drift test, which migrates a fresh DB and compares it with
-``tables.metadata``, fails until you do. Concurrent starters (several workers) serialise on a PostgreSQL advisory
+changed them; step 3's ``audit``, replaced by step 4, is frozen in ``_v3_audit``). The drift
+test, which migrates a fresh DB and compares it with ``tables.metadata``, fails until you do. Concurrent starters (several workers) serialise on a PostgreSQL advisory
 lock or SQLite's ``BEGIN IMMEDIATE`` and re-check the applied version inside the lock.
 """
 

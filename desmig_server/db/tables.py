@@ -206,4 +206,5 @@ seq_counter = Table(
 )
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
-DATA_TABLES = (record_history, applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts, users)
+DATA_TABLES = (record_history, applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts,
+               users)
