@@ -13,7 +13,7 @@ Existence rules (the server's answer to DESIGN §4 "a delete racing an edit is a
   author saw the deletion) — or by the deleting device itself — revives it.
 * **Cascade.** Deleting a household deletes its members, their placements and its businesses;
   moving a household (or re-parenting a child) moves its descendants' scope, and the scope they
-  left gets one move-out notice per record (``WorkingSet.moved``), nothing more afterwards.
+  left gets one move-out notice per record (``WorkingSet.leaving``), nothing more afterwards.
 * **Touch.** When an op on an existing record loses a clash, is refused as stale, or is
   rejected, the record gets a new version although its data is unchanged, so the author's next
   pull brings the authoritative copy back and the replicas converge.
