@@ -4,10 +4,17 @@ the new village get all of it; a laptop syncing both villages keeps it. Real ser
 
 from __future__ import annotations
 
+import shutil
+from itertools import count
+from typing import Any
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from desmig_desktop.domain.ids import new_id
 from tests.sync.harness import VILLAGE_1, VILLAGE_2, VILLAGE_3, Device
+from tests.sync.invariants import InvariantChecker
 
 pytestmark = pytest.mark.e2e
 
@@ -60,3 +67,55 @@ def test_a_moved_household_leaves_the_old_villages_laptops_whole(hq, make_device
     assert budi.sync().pulled == 0
     assert receiver.sync().pulled == 1 and receiver.row("households", hid)["head_name"] == "Kepala Baru"
     checker.check([ana, budi, citra, pusat], quiescent=True)
+
+
+MOVES = st.lists(st.one_of(
+    st.tuples(st.just("move"), st.sampled_from((VILLAGE_1, VILLAGE_2, VILLAGE_3))),
+    st.tuples(st.just("edit"), st.integers(0, 2)),
+    st.tuples(st.just("sync"), st.sampled_from(("ana", "budi", "citra", "pusat"))),
+), min_size=1, max_size=12)
+
+
+def test_laptops_hold_exactly_their_villages_whatever_the_moves_and_sync_order(hq, template_db, tmp_path):
+    """HQ moves a household around three villages (two of ana's, one of citra's) and edits it;
+    the laptops sync in any order, pulling pages of two records. Whenever they have all synced,
+    each holds exactly the records of its villages, at the server's versions (the invariants'
+    quiescence check), whichever village's pull reached it first."""
+    examples = count()
+
+    @settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(steps=MOVES)
+    def run(steps: list[tuple[str, Any]]) -> None:
+        hq.reset()
+        root = tmp_path / f"ex{next(examples)}"
+        devices = {name: Device(root / name, name, template_db) for name in ("ana", "budi", "citra", "pusat")}
+        try:
+            for name, device in devices.items():
+                device.login(hq, name)
+            hid, tree = household_tree(devices["budi"], VILLAGE_1)
+            members = sorted(rid for entity, rid in tree if entity == "members")
+            for name in ("budi", "pusat"):
+                devices[name].sync()
+
+            def sync(name: str) -> None:
+                devices[name].engine(pull_limit=2).run_cycle()
+
+            for kind, arg in steps:
+                boss = devices["pusat"]
+                if kind == "move":
+                    boss.edit("households", hid, village_code=arg)
+                elif kind == "edit":
+                    boss.edit("members", members[arg], name=f"Nama {len(boss.made)}")
+                else:
+                    sync(arg)
+            for _round in range(2):
+                for name in ("pusat", "ana", "budi", "citra"):
+                    sync(name)
+            InvariantChecker(hq.db_path).check(list(devices.values()), quiescent=True)
+        finally:
+            for device in devices.values():
+                device.close()
+                device.session.close()
+            shutil.rmtree(root, ignore_errors=True)
+
+    run()
