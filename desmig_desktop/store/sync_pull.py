@@ -4,6 +4,15 @@ or several in a ``PageGroup``.
 ``apply_pull``: **first** drop outbox ops ``≤ last_op_seq`` (their ack was lost), then overwrite
 each record or lay the pending fields over the server's data, refresh the search index, then
 advance that scope's cursor. ``crash`` is the same named-crash-point hook as in ``sync_store``.
+
+A move-out notice (``moved_out``: the record left the scope pulled, e.g. HQ moved the household
+to a village this laptop does not sync) removes the local copy and its children — members,
+their placements, businesses — when they are older than the notice's version; a newer copy came
+from another of this laptop's villages (the household moved between two of them) and stays.
+Pending outbox ops on removed records stay queued: the server answers them like any op, so a
+change the officer made still arrives as a rejection in the inbox (village outside theirs), or
+merges when the record is in another of their villages (whose pull then brings it back with
+the pending fields laid over it). Nothing typed is discarded here.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ class ServerRecord(NamedTuple):
     version: int
     deleted: bool
     server_seq: int
+    moved_out: bool = False  # a move-out notice: no data; drop copies older than ``version``
 
 
 @dataclass(frozen=True)
@@ -129,9 +139,12 @@ def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], n
         for rec in page_records:
             if rec.entity not in ENTITIES:
                 log.warning("pulled a record of unknown entity %s; skipped", rec.entity)
+        households: set[str] = set()
+        applied = len(known)  # notices included: they change what the lists show
+        if any(rec.moved_out for rec in known):
+            known = _apply_notices(db, known, households)
         pending = _pending_fields(conn, known)
         current = _current_rows(conn, known)
-        households: set[str] = set()
         inserts: dict[str, list[tuple[Any, ...]]] = {}
         for rec in known:
             households.update(_apply_record(db, rec, now, pending.get((rec.entity, rec.id), ()),
@@ -142,7 +155,6 @@ def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], n
             columns = _INSERT_COLUMNS[entity_name]
             conn.executemany(f"INSERT INTO {entity_name} ({', '.join(columns)}) VALUES"
                              f" ({', '.join('?' * len(columns))})", new_rows)
-        applied = len(known)
         crash("pull.apply.records")
         records.refresh_search(db, sorted(households))
         put_state(db, CURSOR_PREFIX + scope, next_cursor)
@@ -153,6 +165,54 @@ def apply_pull(db: Database, scope: str, page_records: Sequence[ServerRecord], n
 
 
 _IN_CHUNK = records.IN_CHUNK
+# entity -> (child entity, its parent key) for each kind of child (members -> placements, ...)
+_CHILDREN = {name: tuple((c.name, c.parent_key) for c in ENTITIES.values() if c.parent_entity == name and c.parent_key)
+             for name in ENTITIES}
+
+
+def _apply_notices(db: Database, page: Sequence[ServerRecord], households: set[str]) -> list[ServerRecord]:
+    """Apply the page's move-out notices (page order) and return its other records still to apply.
+
+    A record the page also carries *before* its notice is skipped (it left the scope after that
+    version); one carried *after* it (it came back) is applied after the drop.
+    """
+    left: dict[tuple[str, str], int] = {}
+    for rec in page:
+        if rec.moved_out:
+            left[(rec.entity, rec.id)] = max(left.get((rec.entity, rec.id), 0), rec.server_seq)
+            households.update(_drop_moved_out(db, rec.entity, rec.id, rec.version))
+    return [rec for rec in page if not rec.moved_out and rec.server_seq > left.get((rec.entity, rec.id), 0)]
+
+
+def _drop_moved_out(db: Database, entity_name: str, record_id: str, version: int) -> set[str]:
+    """Delete the local copy of a record that left this laptop's scope at ``version``, and its
+    local descendants, each only if older than ``version`` (never-synced ones included: 0).
+    Returns the households whose search entry must be refreshed (a dropped one loses it)."""
+    conn = db.conn
+    found = conn.execute(f"SELECT server_version FROM {entity_name} WHERE id = ?", [record_id]).fetchone()
+    if found is None or int(found[0]) >= version:
+        return set()  # not held, or a copy from after the move (another of this laptop's villages)
+    touched: set[str] = set()
+    stack = [(entity_name, record_id)]
+    while stack:
+        name, rid = stack.pop()
+        if name == "households":
+            touched.add(rid)
+        elif name in ("members", "businesses"):
+            parent = conn.execute(f"SELECT household_id FROM {name} WHERE id = ?", [rid]).fetchone()
+            if parent and parent[0]:
+                touched.add(parent[0])
+        for child, key in _CHILDREN[name]:
+            stack.extend((child, cid) for (cid,) in conn.execute(
+                f"SELECT id FROM {child} WHERE {key} = ? AND server_version < ?", [rid, version]))
+        conn.execute(f"DELETE FROM {name} WHERE id = ?", [rid])
+    dropped = [h for h in touched if conn.execute("SELECT 1 FROM households WHERE id = ?", [h]).fetchone() is None]
+    for household_id in dropped:  # no search text (names, NIKs) of a household no longer held
+        key = conn.execute("SELECT key FROM search_keys WHERE household_id = ?", [household_id]).fetchone()
+        if key is not None:
+            conn.execute("DELETE FROM household_search WHERE rowid = ?", [key[0]])
+            conn.execute("DELETE FROM search_keys WHERE key = ?", [key[0]])
+    return touched - set(dropped)
 
 
 def _pending_fields(conn: Any, recs: Sequence[ServerRecord]) -> dict[tuple[str, str], list[tuple[str, str]]]:

@@ -9,9 +9,9 @@ branches — we would not use).
 Rules: never edit a released step; add a new one. Steps that create tables take the definition
 from ``tables.py`` only while no later step has altered that table; once one does, the creating
 step gets a frozen copy of the definition it created (step 1 keeps v1 ``devices`` in
-``_v1_metadata`` because step 3 added columns; step 3's ``audit``, replaced by step 4, is
-frozen in ``_v3_audit``). The drift test, which migrates a fresh DB and compares it with
-``tables.metadata``, fails until you do. Concurrent starters (several workers) serialise on a PostgreSQL advisory
+``_v1_metadata`` because step 3 added columns, and v1 ``records`` and ``conflicts`` because step 5
+changed them; step 3's ``audit``, replaced by step 4, is frozen in ``_v3_audit``). The drift
+test, which migrates a fresh DB and compares it with ``tables.metadata``, fails until you do. Concurrent starters (several workers) serialise on a PostgreSQL advisory
 lock or SQLite's ``BEGIN IMMEDIATE`` and re-check the applied version inside the lock.
 """
 
@@ -33,6 +33,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -79,7 +80,27 @@ def _v1_metadata() -> MetaData:
         Column("created_at", String(32), nullable=False),
         Column("last_seen", String(32)),
     )
-    Table(  # altered by step 8
+    Table(  # altered by step 5 (prev_scope and its index dropped)
+        "records", v1,
+        Column("entity", String(16), nullable=False),
+        Column("id", String(64), nullable=False),
+        Column("scope", String(13), nullable=False),
+        Column("prev_scope", String(13)),
+        Column("parent_id", String(64)),
+        Column("data", Text, nullable=False),
+        Column("fmeta", Text, nullable=False),
+        Column("version", BigInteger, nullable=False),
+        Column("deleted", Boolean, nullable=False, default=False),
+        Column("server_seq", BigInteger, nullable=False, unique=True),
+        Column("created_at", String(32), nullable=False),
+        Column("updated_at", String(32), nullable=False),
+        PrimaryKeyConstraint("entity", "id"),
+        Index("ix_records_scope_seq", "scope", "server_seq"),
+        Index("ix_records_prev_scope_seq", "prev_scope", "server_seq"),
+        Index("ix_records_parent", "parent_id"),
+        Index("ix_records_entity_scope", "entity", "scope"),
+    )
+    Table(  # altered by steps 5 (index ix_conflicts_record) and 8 (loser_op_seq)
         "conflicts", v1,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("entity", String(16), nullable=False),
@@ -241,11 +262,68 @@ def _index_member_nik(conn: Connection) -> None:
                           "WHERE entity = 'members' AND deleted = 0"))
 
 
+def _v5_scope_exits() -> Table:
+    """``scope_exits`` as step 5 created it."""
+    return Table(
+        "scope_exits", MetaData(),
+        Column("scope", String(13), nullable=False),
+        Column("server_seq", BigInteger, nullable=False),
+        Column("entity", String(16), nullable=False),
+        Column("record_id", String(64), nullable=False),
+        PrimaryKeyConstraint("scope", "server_seq"),
+    )
+
+
+# Every scope a record was ever in besides its current one: where its history was written, and
+# the ``prev_scope`` steps 1-4 kept (only the last one). Devices of those scopes may hold it.
+_PAST_SCOPES = text(
+    "SELECT h.entity, h.record_id, h.scope FROM record_history h JOIN records r"
+    " ON r.entity = h.entity AND r.id = h.record_id WHERE h.scope <> r.scope"
+    " UNION SELECT entity, id, prev_scope FROM records WHERE prev_scope IS NOT NULL AND prev_scope <> scope")
+
+
+def _scope_exits(conn: Connection) -> None:
+    """Move-out notices replace ``records.prev_scope`` (issue 13 §1).
+
+    Until now a moved record kept ``prev_scope`` forever and every later change of it went to
+    its old scope too. Its old scopes' devices may still hold a copy (even one with the new
+    village, delivered through that leak), so each old scope gets a notice now, with a fresh
+    number beyond every cursor; and the record itself gets a fresh version after its notices,
+    so a device that syncs both scopes and drops the copy on the notice gets it back from the
+    current scope (a device drops a copy older than the notice only). Conflicts follow their
+    record's current village.
+    """
+    exits = _v5_scope_exits()
+    exits.create(conn)
+    past = sorted({(str(e), str(i), str(s)) for e, i, s in conn.execute(_PAST_SCOPES)})
+    if past:
+        moved = sorted({(e, i) for e, i, _s in past})
+        # the row lock every writer takes first (``sync.seq``): numbers stay in commit order
+        top = int(conn.execute(update(t.seq_counter).where(t.seq_counter.c.id == 1).values(
+            value=t.seq_counter.c.value + len(past) + len(moved)).returning(t.seq_counter.c.value)).scalar_one())
+        first = top - len(past) - len(moved) + 1
+        conn.execute(insert(exits), [{"scope": s, "server_seq": first + n, "entity": e, "record_id": i}
+                                     for n, (e, i, s) in enumerate(past)])
+        now = utc_now()
+        r = t.records.c
+        for n, (entity, record_id) in enumerate(moved, start=first + len(past)):
+            conn.execute(update(t.records).where(r.entity == entity, r.id == record_id).values(
+                version=n, server_seq=n, updated_at=now))
+    conn.execute(text(
+        "UPDATE conflicts SET scope = (SELECT r.scope FROM records r WHERE r.entity = conflicts.entity"
+        " AND r.id = conflicts.record_id) WHERE EXISTS (SELECT 1 FROM records r WHERE r.entity = conflicts.entity"
+        " AND r.id = conflicts.record_id AND r.scope <> conflicts.scope)"))
+    conn.execute(text("CREATE INDEX ix_conflicts_record ON conflicts (entity, record_id)"))
+    conn.execute(text("DROP INDEX ix_records_prev_scope_seq"))
+    conn.execute(text("ALTER TABLE records DROP COLUMN prev_scope"))
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
     Step(3, "device_token_expiry_and_audit", _token_expiry_and_audit),
     Step(4, "record_history_one_row_per_change", _history_per_change),
+    Step(5, "scope_exits_replace_prev_scope", _scope_exits),
     Step(8, "conflicts_lost_values_feed", _lost_values_feed),
     Step(9, "index_member_nik", _index_member_nik),
 )

@@ -100,10 +100,7 @@ records = Table(
     "records", metadata,
     Column("entity", String(16), nullable=False),
     Column("id", String(64), nullable=False),
-    Column("scope", String(13), nullable=False),  # village code of the household
-    # The scope the record left when its household moved village: the old scope's feed still
-    # carries it so devices of that scope learn it left instead of keeping a stale copy.
-    Column("prev_scope", String(13)),
+    Column("scope", String(13), nullable=False),  # village code of the household (its current one)
     Column("parent_id", String(64)),  # household_id / member_id, for cascades and reports
     Column("data", Text, nullable=False),  # JSON: every field, normalised
     Column("fmeta", Text, nullable=False),  # JSON: {field: [version, device_id, role]}, see state.encode_fmeta
@@ -114,7 +111,6 @@ records = Table(
     Column("updated_at", String(32), nullable=False),
     PrimaryKeyConstraint("entity", "id"),
     Index("ix_records_scope_seq", "scope", "server_seq"),
-    Index("ix_records_prev_scope_seq", "prev_scope", "server_seq"),
     Index("ix_records_parent", "parent_id"),
     Index("ix_records_entity_scope", "entity", "scope"),
 )
@@ -163,6 +159,8 @@ conflicts = Table(
     Column("loser_op_seq", BigInteger),
     Index("ix_conflicts_scope_status", "scope", "status"),
     Index("ix_conflicts_loser_device", "loser_device", "id"),
+    # migration 5: a move re-scopes the record's conflicts (``scope`` is the record's current village)
+    Index("ix_conflicts_record", "entity", "record_id"),
 )
 
 # Append-only field history (migration 3): one row per field change a push or a conflict
@@ -191,6 +189,20 @@ record_history = Table(
     Index("ix_record_history_record", "entity", "record_id", "id"),
 )
 
+# Move-out notices (migration 5): a record that left ``scope`` (its household's village changed,
+# or it was re-parented into another village) at ``server_seq``. The old scope's pull merges
+# these with its records in server_seq order, so its devices learn of the move exactly once,
+# as a notice carrying no data, and nothing of the record afterwards. ``server_seq`` is a number
+# of its own, taken just before the version of the move (``sync.state``): no record row has it.
+scope_exits = Table(
+    "scope_exits", metadata,
+    Column("scope", String(13), nullable=False),
+    Column("server_seq", BigInteger, nullable=False),
+    Column("entity", String(16), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    PrimaryKeyConstraint("scope", "server_seq"),
+)
+
 seq_counter = Table(
     "seq_counter", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
@@ -198,4 +210,5 @@ seq_counter = Table(
 )
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
-DATA_TABLES = (record_history, applied_ops, conflicts, records, devices, user_scopes, login_attempts, users)
+DATA_TABLES = (record_history, applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts,
+               users)

@@ -12,7 +12,8 @@ Existence rules (the server's answer to DESIGN §4 "a delete racing an edit is a
 * **Revive.** An upsert on a deleted record with ``base_version >=`` the deletion version (the
   author saw the deletion) — or by the deleting device itself — revives it.
 * **Cascade.** Deleting a household deletes its members, their placements and its businesses;
-  moving a household (or re-parenting a child) moves its descendants' scope.
+  moving a household (or re-parenting a child) moves its descendants' scope, and the scope they
+  left gets one move-out notice per record (``WorkingSet.leaving``), nothing more afterwards.
 * **Touch.** When an op on an existing record loses a clash, is refused as stale, or is
   rejected, the record gets a new version although its data is unchanged, so the author's next
   pull brings the authoritative copy back and the replicas converge.
@@ -339,11 +340,14 @@ class OpApplier:
             self.ws.add(rec)
             rec.fmeta[STATE_KEY] = self._me(version).as_json()
         elif changed or reviving or lost or scope != rec.scope or parent_id != rec.parent_id:
+            moving = scope != rec.scope
+            if moving:
+                self.ws.leaving(rec, self.seq.next())
             rec.stamp(self.seq.next(), self.now)
             if reviving:
                 rec.deleted = False
                 rec.fmeta[STATE_KEY] = self._me(rec.version).as_json()
-            if scope != rec.scope:
+            if moving:
                 self._move(rec, scope)
             rec.data, rec.parent_id = values, parent_id
         version = rec.version
@@ -378,9 +382,17 @@ class OpApplier:
         return Outcome(status, version, None, entries)
 
     def _move(self, rec: Rec, scope: str) -> None:
-        """Change a record's scope; its descendants follow, each with a new version."""
-        old = rec.scope
-        rec.prev_scope, rec.scope = old, scope
+        """Change a record's scope (its notice number already taken, then its new version); its
+        descendants follow, each with a notice number and a new version. The working set writes
+        the move-out notices; conflicts recorded earlier in this transaction follow the records
+        here (the stored ones are re-scoped by the flush)."""
+        rec.scope = scope
+        keys = {(rec.entity, rec.id)}
         for child in self.ws.descendants(rec):
-            child.prev_scope, child.scope = child.scope, scope
+            self.ws.leaving(child, self.seq.next())
+            child.scope = scope
             child.stamp(self.seq.next(), self.now)
+            keys.add((child.entity, child.id))
+        for row in self.conflict_rows:
+            if (row["entity"], row["record_id"]) in keys:
+                row["scope"] = scope

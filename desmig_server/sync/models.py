@@ -60,6 +60,9 @@ class PulledRecord(BaseModel):
     version: int
     deleted: bool
     server_seq: int
+    moved_out: bool = Field(default=False, description=(
+        "a move-out notice: the record left this scope at `server_seq` (= `version`); `data` is empty and"
+        " `deleted` true. Drop a local copy older than `version`, with its children; nothing of it follows"))
 
 
 class PullReply(BaseModel):

@@ -21,8 +21,8 @@ from desmig_server.sync.push import device_watermark
 _PAGE_COLUMNS = "entity, id, data, version, deleted, server_seq"  # the order ``pull`` unpacks
 _PAGE_BY_SCOPE = text(f"SELECT {_PAGE_COLUMNS} FROM {t.records.name} WHERE scope = :scope AND server_seq > :since"
                       " ORDER BY server_seq LIMIT :limit")
-_PAGE_BY_PREV_SCOPE = text(f"SELECT {_PAGE_COLUMNS} FROM {t.records.name} WHERE prev_scope = :scope"
-                           " AND server_seq > :since ORDER BY server_seq LIMIT :limit")
+_EXITS_BY_SCOPE = text(f"SELECT entity, record_id, server_seq FROM {t.scope_exits.name} WHERE scope = :scope"
+                       " AND server_seq > :since ORDER BY server_seq LIMIT :limit")
 
 
 def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) -> bytes:
@@ -33,29 +33,37 @@ def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) 
     committing in between would let the client drop an op from its outbox as acknowledged
     while the page still shows the record without that op, and overwrite the local edit.
 
+    A record that left the scope appears once, at the seq of its move, as a move-out notice:
+    ``moved_out: true``, no data, ``deleted: true`` (so a client that predates notices blanks
+    and hides its copy), ``version`` = that seq, which lies above any copy the scope's devices
+    hold and below every version of the record in its new scope: a client drops a copy older
+    than it and keeps one a pull of the new scope already brought. Nothing of it follows.
+
     Each record's ``data`` is spliced in as the JSON text the push stored (``json.dumps`` of a
     dict, so a valid JSON object) rather than decoded and encoded again, which was half the
     cost of a page.
     """
     if not actor.can_access(scope):
         raise forbidden({"scope": scope})
+    params = {"scope": scope, "since": since, "limit": limit + 1}
     with db.read() as conn:
-        # Records in the scope and records that left it, each read in server_seq order from its
-        # own index and merged here: one ``scope = ? OR prev_scope = ?`` query collects and sorts
-        # *every* later row of the scope before the LIMIT, so each page of a first pull cost as
-        # much as all the pages after it. Plain SQL and ``fetchall``: rows are spliced as they
-        # are, and Core's per-row processing was a fifth of a page's cost.
-        found: dict[tuple[str, str], Any] = {}
-        for query in (_PAGE_BY_SCOPE, _PAGE_BY_PREV_SCOPE):
-            for row in conn.execute(query, {"scope": scope, "since": since, "limit": limit + 1}).all():
-                found[(row[0], row[1])] = row
-        rows = sorted(found.values(), key=lambda row: int(row[5]))[:limit + 1]
+        # Records in the scope and notices of records that left it, each read in server_seq order
+        # from its own index and merged here (a notice's seq is a number of its own, never a
+        # record's version, so no seq appears twice). Plain SQL and ``fetchall``:
+        # rows are spliced as they are, and Core's per-row processing was a fifth of a page's cost.
+        rows = conn.execute(_PAGE_BY_SCOPE, params).all()
+        exits = conn.execute(_EXITS_BY_SCOPE, params).all()
         last_op_seq = device_watermark(conn, actor.device_id)
+    if exits:
+        rows = sorted([*rows, *((e, i, None, seq, True, seq) for e, i, seq in exits)], key=lambda row: int(row[5]))
     more = len(rows) > limit
     rows = rows[:limit]
     records = ",".join(
         f'{{"entity":{encode_basestring(entity)},"id":{encode_basestring(record_id)},"data":{data},'
         f'"version":{int(version)},"deleted":{"true" if deleted else "false"},"server_seq":{int(seq)}}}'
+        if data is not None else
+        f'{{"entity":{encode_basestring(entity)},"id":{encode_basestring(record_id)},"data":{{}},'
+        f'"version":{int(version)},"deleted":true,"server_seq":{int(seq)},"moved_out":true}}'
         for entity, record_id, data, version, deleted, seq in rows)
     tail = json.dumps({"next": int(rows[-1][5]) if rows else since, "more": more, "last_op_seq": last_op_seq})
     return ('{"records":[' + records + "]," + tail[1:]).encode("utf-8")
@@ -80,13 +88,13 @@ SCOPE_SEQS_MAX = 64
 
 
 def latest_seqs(conn: Any, scopes: list[str]) -> dict[str, int]:
-    """The newest ``server_seq`` a pull of each scope could return (records now in it or that
-    left it), for scopes that have any; two index seeks per scope."""
-    r = t.records.c
+    """The newest ``server_seq`` a pull of each scope could return (records in it, notices of
+    records that left it), for scopes that have any; two index seeks per scope."""
+    r, x = t.records.c, t.scope_exits.c
     out: dict[str, int] = {}
     for scope in scopes:
         newest = max(conn.execute(select(func.max(r.server_seq)).where(r.scope == scope)).scalar() or 0,
-                     conn.execute(select(func.max(r.server_seq)).where(r.prev_scope == scope)).scalar() or 0)
+                     conn.execute(select(func.max(x.server_seq)).where(x.scope == scope)).scalar() or 0)
         if newest:
             out[scope] = int(newest)
     return out

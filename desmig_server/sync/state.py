@@ -2,6 +2,14 @@
 
 Loading every record a batch names in a few ``IN`` queries and writing changes with
 ``executemany`` keeps a 1,000-op push at a handful of round trips instead of thousands.
+
+A record whose scope changes (``leaving``) takes a notice number just before the version of
+its move; if its scope at commit differs from the one it had when the transaction began, that
+scope gets a move-out notice in ``scope_exits`` with the number of its first move (readers never
+saw the scopes it passed through in between; a move back notifies no one). The number lies
+above every copy a device of the old scope can hold and below every version of the record in
+its new scope, so a device drops exactly the stale copies — an older client too, which treats
+the notice as a deletion and keeps a newer copy. Its conflicts follow it to its village.
 """
 
 from __future__ import annotations
@@ -88,9 +96,10 @@ class Rec:
     deleted: bool
     created_at: str
     updated_at: str
-    prev_scope: str | None = None
     in_db: bool = True
     dirty: bool = False
+    stored_scope: str | None = None  # the scope committed before this transaction (None: new record)
+    left_seq: int | None = None  # the notice number of its first move in this transaction
 
     def meta(self, key: str) -> FieldMeta | None:
         return FieldMeta.of(self.fmeta.get(key))
@@ -103,11 +112,11 @@ class Rec:
 
     def row_values(self) -> tuple[Any, ...]:
         """The ``records`` row, in ``ROW_COLUMNS`` order."""
-        return (self.entity, self.id, self.scope, self.prev_scope, self.parent_id, stored_sorted(self.data),
+        return (self.entity, self.id, self.scope, self.parent_id, stored_sorted(self.data),
                 encode_fmeta(self.fmeta), self.version, self.deleted, self.version, self.created_at, self.updated_at)
 
 
-ROW_COLUMNS = ("entity", "id", "scope", "prev_scope", "parent_id", "data", "fmeta", "version", "deleted", "server_seq",
+ROW_COLUMNS = ("entity", "id", "scope", "parent_id", "data", "fmeta", "version", "deleted", "server_seq",
                "created_at", "updated_at")
 assert set(ROW_COLUMNS) == set(t.records.c.keys()), "records columns changed"
 # What an update of an existing record writes (its key and creation time never change).
@@ -119,7 +128,7 @@ def _from_row(row: Any) -> Rec:
     return Rec(entity=row.entity, id=row.id, scope=row.scope, parent_id=row.parent_id,
                data=json.loads(row.data), fmeta=decode_fmeta(row.fmeta), version=int(row.version),
                deleted=bool(row.deleted), created_at=row.created_at, updated_at=row.updated_at,
-               prev_scope=row.prev_scope)
+               stored_scope=row.scope)
 
 
 class WorkingSet:
@@ -128,6 +137,7 @@ class WorkingSet:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._recs: dict[tuple[str, str], Rec | None] = {}
+        self._moved: dict[tuple[str, str], Rec] = {}
 
     def preload(self, keys: Iterable[tuple[str, str]]) -> None:
         wanted = sorted({k for k in keys if k not in self._recs})
@@ -156,6 +166,25 @@ class WorkingSet:
     def add(self, rec: Rec) -> None:
         rec.in_db, rec.dirty = False, True
         self._recs[(rec.entity, rec.id)] = rec
+
+    def leaving(self, rec: Rec, notice_seq: int) -> None:
+        """``rec`` is about to change scope; ``notice_seq``: a number taken just before its new version."""
+        if rec.left_seq is None:
+            rec.left_seq = notice_seq
+        self._moved[(rec.entity, rec.id)] = rec
+
+    def _write_exits(self) -> None:
+        left = [r for r in self._moved.values() if r.stored_scope is not None and r.stored_scope != r.scope]
+        insert_rows(self._conn, t.scope_exits, ("scope", "server_seq", "entity", "record_id"),
+                    [(r.stored_scope, r.left_seq, r.entity, r.id) for r in left])
+        if left:
+            self._conn.execute(update(t.conflicts).where(
+                t.conflicts.c.entity == bindparam("k_entity"), t.conflicts.c.record_id == bindparam("k_id"))
+                .values(scope=bindparam("v_scope")),
+                [{"k_entity": r.entity, "k_id": r.id, "v_scope": r.scope} for r in left])
+        for r in self._moved.values():
+            r.left_seq = None
+        self._moved = {}
 
     def children(self, rec: Rec) -> list[Rec]:
         """Direct children of ``rec`` as this transaction sees them (DB rows overlaid by changes)."""
@@ -193,7 +222,9 @@ class WorkingSet:
             self._conn.execute(stmt, [
                 {"k_entity": r[0], "k_id": r[1], **{f"v_{c}": r[i] for c, i in zip(_UPDATE_COLUMNS, _UPDATE_INDEXES)}}
                 for r in changed])
+        if self._moved:
+            self._write_exits()
         for r in self._recs.values():
             if r is not None:
-                r.in_db, r.dirty = True, False
+                r.in_db, r.dirty, r.stored_scope = True, False, r.scope
         return len(new) + len(changed)

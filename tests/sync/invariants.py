@@ -379,7 +379,10 @@ class InvariantChecker:
         for key, mine in view.records.items():
             if key in theirs or key in view.rejected_records:
                 continue
+            # Not on the server, or in a village that is not the laptop's (it moved away: the
+            # move-out notice must have removed it, issue 13 §1).
             rec = server.records.get(key)
-            if rec is None or rec["scope"] in scopes:
-                problems.append(f"diverged: {view.name} has {key[0]} {key[1][:8]} the server does not have in its scopes")
+            where = "nowhere" if rec is None else f"in {rec['scope']}"
+            problems.append(f"diverged: {view.name} has {key[0]} {key[1][:8]}, which the server has {where},"
+                            " outside its villages")
         return problems
