@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from desmig_desktop.domain.cli_output import run_with_closable_stdout
 from desmig_desktop.domain.privacy import MaskingFilter
 from desmig_server.auth.users import UserError, add_user
 from desmig_server.context import HqContext
@@ -159,7 +160,14 @@ def _conflicts(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """Run one subcommand; return the exit code (argparse exits with 2 on bad usage)."""
+    """Run one subcommand; return the exit code (argparse exits with 2 on bad usage).
+
+    A stdout closed by its reader (``desmig-hq report --json | head``) ends it quietly.
+    """
+    return run_with_closable_stdout(lambda: _run(argv, stdin, stdout))
+
+
+def _run(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO | None) -> int:
     args = _parser().parse_args(argv)
     out = stdout or sys.stdout
     try:
