@@ -68,7 +68,15 @@ _V1_TABLES = ("meta", "regions", "users", "user_scopes", "login_attempts", "devi
 def _v1_metadata() -> MetaData:
     """The schema step 1 created: frozen copies of tables later steps altered, the rest from ``tables``."""
     v1 = MetaData()
-    Table(  # altered by step 3
+    Table(  # altered by step 6
+        "users", v1,
+        Column("username", String(64), primary_key=True),
+        Column("password_hash", String(255), nullable=False),
+        Column("role", String(16), nullable=False),
+        Column("regency", String(5)),
+        Column("created_at", String(32), nullable=False),
+    )
+    Table(  # altered by steps 3 and 6
         "devices", v1,
         Column("device_id", String(36), primary_key=True),
         Column("username", String(64), ForeignKey("users.username"), nullable=False),
@@ -185,11 +193,27 @@ def _history_per_change(conn: Connection) -> None:
     old.drop(conn)
 
 
+def _add_flag(conn: Connection, table: Table, name: str, default: str) -> None:
+    """A NOT NULL column with a constant default, so existing rows get it (``default`` is SQL)."""
+    column = table.c[name]
+    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(conn.dialect)}"
+                      f" NOT NULL DEFAULT {default}"))
+
+
+def _user_admin_and_retention(conn: Connection) -> None:
+    """Users can be disabled; dashboard sessions are rows, so logging out kills a copied cookie;
+    devices remember up to which op their ``applied_ops`` rows were pruned (``sync/retention``)."""
+    _add_flag(conn, t.users, "disabled", "FALSE" if conn.dialect.name == "postgresql" else "0")
+    _add_flag(conn, t.devices, "applied_pruned_through", "0")
+    t.web_sessions.create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
     Step(3, "device_token_expiry_and_audit", _token_expiry_and_audit),
     Step(4, "record_history_one_row_per_change", _history_per_change),
+    Step(6, "user_disable_web_sessions_op_retention", _user_admin_and_retention),
 )
 LATEST = STEPS[-1].version
 

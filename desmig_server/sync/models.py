@@ -42,7 +42,8 @@ class PushRequest(BaseModel):
 
 class OpResult(BaseModel):
     op_seq: int
-    status: Literal["ok", "merged", "conflict", "rejected"]
+    # pruned: a replay of an op applied so long ago that its result is no longer kept (never re-applied)
+    status: Literal["ok", "merged", "conflict", "rejected", "pruned"]
     version: int
     reason: str | None = None
     conflicts: list[dict[str, Any]] | None = None
