@@ -61,9 +61,11 @@ def prune(db: Database, settings: Settings, now: float | None = None) -> Pruned:
     ops = 0
     for device_id in candidates:
         with db.write() as conn:
-            conn.execute(select(d.device_id).where(d.device_id == device_id).with_for_update()).first()
+            done = conn.execute(select(d.applied_pruned_through).where(d.device_id == device_id)
+                                .with_for_update()).scalar_one()
+            # only the rows not pruned yet are read (a range of the primary key)
             through = conn.execute(select(func.max(a.op_seq)).where(
-                a.device_id == device_id, a.applied_at < cutoff)).scalar()
+                a.device_id == device_id, a.op_seq > done, a.applied_at < cutoff)).scalar()
             if through is None:
                 continue
             ops += conn.execute(delete(t.applied_ops).where(a.device_id == device_id, a.op_seq <= through)).rowcount
