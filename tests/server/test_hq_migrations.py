@@ -171,3 +171,44 @@ def test_step4_folds_the_per_field_audit_into_one_history_row_per_change_postgre
         monkeypatch: pytest.MonkeyPatch) -> None:
     with empty_pg_schema("desmig_step4_test") as url:
         _step4_keeps_history(url, monkeypatch)
+
+
+def _step6_keeps_users_and_devices(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step 6 on a database with users and devices: nobody is disabled, nothing counts as pruned,
+    and a registered device keeps working."""
+    import time
+
+    from desmig_server.auth.principal import authenticate
+    from desmig_server.auth.tokens import token_hash
+    from desmig_server.db import migrations
+
+    db = Database(url)
+    try:
+        before = [s for s in migrations.STEPS if s.version < 6]
+        with monkeypatch.context() as patch:
+            patch.setattr(migrations, "STEPS", tuple(before))
+            assert migrate(db) == len(before)
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO users (username, password_hash, role, created_at) "
+                              "VALUES ('pusat', 'x', 'hq', '2025-01-01T00:00:00Z')"))
+            conn.execute(text("INSERT INTO devices (device_id, username, device_name, token_hash, last_op_seq, "
+                              "revoked, created_at, token_expires_at) VALUES ('d1', 'pusat', 'laptop', :h, 7, "
+                              ":f, '2025-01-01', :exp)"), {"h": token_hash("tok"), "f": False, "exp": time.time() + 60})
+        assert migrate(db) == len(STEPS) - len(before)
+        with db.read() as conn:
+            assert conn.execute(select(t.users.c.disabled)).scalar_one() is False
+            assert conn.execute(select(t.devices.c.applied_pruned_through)).scalar_one() == 0
+            assert conn.execute(select(func.count()).select_from(t.web_sessions)).scalar_one() == 0
+        assert authenticate(db, "tok", time.time()).device_id == "d1"
+    finally:
+        db.dispose()
+
+
+def test_step6_on_existing_users_and_devices_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _step6_keeps_users_and_devices(f"sqlite:///{tmp_path / 'old.db'}", monkeypatch)
+
+
+@pytest.mark.postgres
+def test_step6_on_existing_users_and_devices_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
+    with empty_pg_schema("desmig_step6_test") as url:
+        _step6_keeps_users_and_devices(url, monkeypatch)
