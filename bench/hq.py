@@ -118,8 +118,9 @@ class ServeProcess:
 
     def __init__(self, db_url: str, log_path: Path, *, port: int | None = None, workers: int = 1,
                  env: Mapping[str, str] | None = None, base_env: Mapping[str, str] = BENCH_ENV,
-                 stop_wait: float = 30.0) -> None:
+                 stop_wait: float = 30.0, log_level: str = "warning") -> None:
         self.db_url = db_url
+        self.log_level = log_level
         self.log_path = log_path
         self.port = port or free_port()
         self.workers = workers
@@ -137,7 +138,7 @@ class ServeProcess:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [*script("desmig-hq"), "serve", "--db", self.db_url, "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning", "--workers", str(self.workers)],
+             "--log-level", self.log_level, "--workers", str(self.workers)],
             stdout=log, stderr=subprocess.STDOUT, env=child_env(self.base_env, **self.env), cwd=self.log_path.parent)
         log.close()
         deadline = time.monotonic() + timeout

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from desmig_desktop.domain.cli_output import OutputClosed, run_with_closable_stdout
 from desmig_desktop.domain.i18n import _, set_language
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.paths import Paths, setup_logging
@@ -184,6 +185,11 @@ EXTENSIONS: list[Callable[[Any], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command (the GUI without one); a stdout closed by its reader ends it quietly."""
+    return run_with_closable_stdout(lambda: _run(argv))
+
+
+def _run(argv: Sequence[str] | None) -> int:
     _load_extensions()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -200,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(_("desmig: dibatalkan."), file=sys.stderr)
         return 1
+    except OutputClosed:
+        raise  # not a failure of the command: handled quietly by run_with_closable_stdout
     except Exception:
         log.exception("unexpected error in command %s", args.command)
         print(_("desmig: kesalahan tak terduga; rinciannya ada di {path}", path=paths.logs / "desmig.log"),

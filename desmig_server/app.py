@@ -19,6 +19,7 @@ from desmig_desktop.domain.i18n import set_language
 from desmig_server.api import conflicts, devices, records, reference, reports, sync
 from desmig_server.api.body import RequestBodyMiddleware
 from desmig_server.api.headers import SecurityHeadersMiddleware, headers_for
+from desmig_server.api.openapi import install_openapi
 from desmig_server.api.responses import SHARED as SHARED_ERRORS
 from desmig_server.context import HqContext
 from desmig_server.db.migrations import migrate
@@ -88,6 +89,7 @@ def create_app(db_url: str, settings: Settings | None = None, *, run_migrations:
     for module in (devices, sync, reference, reports, conflicts, records):
         app.include_router(module.router, responses=SHARED_ERRORS)
     install_web(app)  # the HQ dashboard at / (issue 6)
+    install_openapi(app, ctx.settings)
     _install_error_handlers(app)
     app.add_middleware(RequestBodyMiddleware, max_body_bytes=ctx.settings.max_body_bytes,
                        max_decompressed_bytes=ctx.settings.max_decompressed_bytes)

@@ -1,4 +1,4 @@
-"""``desmig-hq``: serve, user add, report, conflicts, duplicates (DESIGN §6).
+"""``desmig-hq``: serve, user add|passwd|disable|enable, report, conflicts, duplicates, prune (DESIGN §6).
 
 Exit codes: 0 success; 1 failure, with a one-line reason on stderr; 2 bad usage (argparse).
 """
@@ -15,8 +15,9 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from desmig_desktop.domain.cli_output import run_with_closable_stdout
 from desmig_desktop.domain.privacy import MaskingFilter
-from desmig_server.auth.users import UserError, add_user
+from desmig_server.auth.users import UserError, add_user, set_disabled, set_password
 from desmig_server.context import HqContext
 from desmig_server.db.migrations import migrate
 from desmig_server.errors import ApiError
@@ -54,6 +55,21 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--regency", default=None, help="regency code PP.KK (supervisors)")
     add.add_argument("--password-stdin", action="store_true", required=True,
                      help="read the password from the first line of stdin")
+
+    passwd = user_sub.add_parser("passwd", parents=[common], help="change or reset a user's password")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true", required=True,
+                        help="read the new password from the first line of stdin")
+    passwd.add_argument("--revoke-devices", action="store_true",
+                        help="also revoke every device of the user (after a suspected compromise)")
+    for name, what in (("disable", "refuse the user's devices and dashboard sessions from their next request"),
+                       ("enable", "let a disabled user (and its devices) in again")):
+        toggle = user_sub.add_parser(name, parents=[common], help=what)
+        toggle.add_argument("name")
+
+    prune = sub.add_parser("prune", parents=[common],
+                           help="delete bookkeeping rows past their retention (applied_ops, lockout, sessions)")
+    prune.add_argument("--json", action="store_true")
 
     report = sub.add_parser("report", parents=[common], help="counts per region")
     report.add_argument("--level", default="province", choices=list(LEVELS))
@@ -102,6 +118,7 @@ def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from desmig_server.app import DB_URL_ENV, create_app, tune_gc_for_serving
+    from desmig_server.sync.retention import prune
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
@@ -109,12 +126,15 @@ def _serve(args: argparse.Namespace) -> None:
     log_config = _masked_uvicorn_logging()
     if args.workers > 1:
         # Each worker process builds its own app from the environment; migrate once up front.
-        _open(args.db).db.dispose()
+        ctx = _open(args.db)
+        prune(ctx.db, ctx.settings)
+        ctx.db.dispose()
         os.environ[DB_URL_ENV] = args.db
         uvicorn.run("desmig_server.app:serving_app_from_env", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level=args.log_level, log_config=log_config)
         return
     app = create_app(args.db)
+    prune(app.state.hq.db, app.state.hq.settings)  # also daily from cron: see desmig_server/README.md
     tune_gc_for_serving()
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=log_config)
 
@@ -133,7 +153,7 @@ def _masked_uvicorn_logging() -> dict[str, Any]:
 
 
 def _user_add(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
-    password = stdin.readline().rstrip("\r\n")
+    password = _read_password(stdin)
     villages = [v.strip() for v in args.villages.split(",") if v.strip()]
     ctx = _open(args.db)
     try:
@@ -145,6 +165,45 @@ def _user_add(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
     finally:
         ctx.db.dispose()
     out.write(f"user {args.name} added ({args.role})\n")
+
+
+def _read_password(stdin: TextIO) -> str:
+    return stdin.readline().rstrip("\r\n")
+
+
+def _user_admin(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
+    """``user passwd|disable|enable``: effective on the next request of every device of the user."""
+    password = _read_password(stdin) if args.user_command == "passwd" else ""
+    ctx = _open(args.db)
+    try:
+        with ctx.db.write() as conn:
+            if args.user_command == "passwd":
+                revoked = set_password(conn, ctx.passwords, ctx.settings, username=args.name, password=password,
+                                       revoke_devices=args.revoke_devices)
+                done = f"password of {args.name} changed" + (f"; {revoked} device(s) revoked" if args.revoke_devices
+                                                              else "; its devices stay logged in")
+            else:
+                set_disabled(conn, username=args.name, disabled=args.user_command == "disable")
+                done = f"user {args.name} {args.user_command}d"
+    except UserError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        ctx.db.dispose()
+    out.write(done + "\n")
+
+
+def _prune(args: argparse.Namespace, out: TextIO) -> None:
+    from desmig_server.sync.retention import prune
+
+    ctx = _open(args.db)
+    try:
+        done = prune(ctx.db, ctx.settings)
+    finally:
+        ctx.db.dispose()
+    counts = {"applied_ops": done.applied_ops, "login_attempts": done.login_attempts,
+              "web_sessions": done.web_sessions}
+    out.write(json.dumps(counts) + "\n" if args.json else
+              " ".join(f"{k}={v}" for k, v in counts.items()) + " pruned\n")
 
 
 def _fmt_table(report: dict[str, Any]) -> str:
@@ -216,14 +275,25 @@ def _duplicates(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """Run one subcommand; return the exit code (argparse exits with 2 on bad usage)."""
+    """Run one subcommand; return the exit code (argparse exits with 2 on bad usage).
+
+    A stdout closed by its reader (``desmig-hq report --json | head``) ends it quietly.
+    """
+    return run_with_closable_stdout(lambda: _run(argv, stdin, stdout))
+
+
+def _run(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO | None) -> int:
     args = _parser().parse_args(argv)
     out = stdout or sys.stdout
     try:
         if args.command == "serve":
             _serve(args)
-        elif args.command == "user":
+        elif args.command == "user" and args.user_command == "add":
             _user_add(args, stdin or sys.stdin, out)
+        elif args.command == "user":
+            _user_admin(args, stdin or sys.stdin, out)
+        elif args.command == "prune":
+            _prune(args, out)
         elif args.command == "report":
             _report(args, out)
         elif args.command == "conflicts":

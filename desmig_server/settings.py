@@ -13,6 +13,7 @@ DAY = 24 * 60 * 60.0
 FAST_ARGON2_ENV = "DESMIG_HQ_ARGON2_FAST"
 TOKEN_TTL_ENV = "DESMIG_HQ_TOKEN_TTL_DAYS"
 TOKEN_GRACE_ENV = "DESMIG_HQ_TOKEN_GRACE_SECONDS"
+APPLIED_OPS_RETENTION_ENV = "DESMIG_HQ_APPLIED_OPS_RETENTION_DAYS"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class Settings:
     # How long a token replaced by a rotation keeps working if the new one is never used (a lost
     # rotation reply on a field laptop's link). The first call with the new token ends it at once.
     token_rotation_grace_s: float = 1 * DAY
+    # How long a pushed op's result is kept to answer a replay of it with the original result
+    # (``sync/retention``); older replays are answered ``pruned``, never applied again.
+    applied_ops_retention_s: float = 90 * DAY
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,7 +58,8 @@ class Settings:
             ValueError: an override that is not a positive number.
         """
         overrides: dict[str, Any] = {}
-        for env, key, unit in ((TOKEN_TTL_ENV, "token_ttl_s", DAY), (TOKEN_GRACE_ENV, "token_rotation_grace_s", 1.0)):
+        for env, key, unit in ((TOKEN_TTL_ENV, "token_ttl_s", DAY), (TOKEN_GRACE_ENV, "token_rotation_grace_s", 1.0),
+                               (APPLIED_OPS_RETENTION_ENV, "applied_ops_retention_s", DAY)):
             raw = os.environ.get(env, "").strip()
             if raw:
                 value = float(raw)

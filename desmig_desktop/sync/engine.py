@@ -26,6 +26,7 @@ from sqlite_utils import Database
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import APP_SCHEMA
+from desmig_desktop.store import journal_retention
 from desmig_desktop.store import sync_lost as sl
 from desmig_desktop.store import sync_pull as sp
 from desmig_desktop.store import sync_store as st
@@ -165,6 +166,7 @@ class SyncEngine:
                 with st.immediate(self.db):  # one commit (one fsync) for both
                     st.put_state(self.db, st.K_LAST_SUCCESS, utc_now())
                     st.put_state(self.db, st.K_LAST_ERROR, None)
+                journal_retention.prune_journal(self.db)  # at most once a day
         except SyncError as exc:
             exc.partial = self._report(tally)
             st.put_state(self.db, st.K_LAST_ERROR, {"kind": exc.kind.value, "message": str(exc), "at": utc_now(),
@@ -218,6 +220,13 @@ class SyncEngine:
         if watermark > st.max_op_seq_allocated(self.db):
             raise device_mismatch_error(f"server watermark {watermark} beyond our last op")
         if watermark < st.last_acked(self.db):
+            missing = journal_retention.missing_for_refill(self.db, watermark)
+            if missing is not None:  # checked before anything changes here: HQ can restore a younger backup
+                raise SyncError(ErrorKind.SERVER, _(
+                    "Server HQ dipulihkan dari cadangan yang lebih lama dari riwayat kiriman yang disimpan laptop"
+                    " ini ({days} hari). Hubungi admin HQ.", days=journal_retention.KEEP_DAYS),
+                    detail=f"server at {watermark}; journal no longer holds ops {missing[0]}..{missing[1]}",
+                    code="journal_pruned")
             st.reenqueue_from_journal(self.db, watermark, crash=self.crash)
         elif hello.scope_seqs is not None:
             # A laptop that only pulled since the server's backup cannot tell by its watermark; a

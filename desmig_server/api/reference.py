@@ -47,7 +47,7 @@ def regions(
     request: Request,
     caller: Caller,
     ctx: Ctx,
-    parent: Annotated[str | None, Query(pattern=r"^\d{2}(\.\d{2}){0,2}$",
+    parent: Annotated[str | None, Query(pattern=r"^[0-9]{2}(\.[0-9]{2}){0,2}$",
                                         description="parent code; omitted = provinces")] = None,
 ) -> Response:
     """The children of ``parent`` (Kemendagri codes), or the provinces."""

@@ -18,7 +18,8 @@ token*, and at most ``Settings.token_rotation_grace_s`` (and never past its own 
   fresh token *in place of the unused one* (which dies) and keeps the same grace deadline;
 * a replaced token presented after the new one was used is unknown (401 ``unauthorized``).
 
-Revocation (``revoked``) ends both tokens at once.
+Revocation (``revoked``) ends both tokens at once; so does disabling the device's user
+(``users.disabled``, ``desmig-hq user disable``) for as long as it stays disabled.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class TokenMatch:
     role: str
     regency: str | None
     revoked: bool
+    disabled: bool  # the device's user is disabled
     current: bool  # the device's current token (False: the one a rotation replaced)
     pending_previous: bool  # a replaced token is still accepted (the current one not yet used)
     expires_at: float | None  # of the token presented
@@ -69,7 +71,7 @@ class TokenMatch:
 
 _COLUMNS = (t.devices.c.device_id, t.devices.c.username, t.devices.c.revoked, t.devices.c.token_hash,
             t.devices.c.token_expires_at, t.devices.c.prev_token_hash, t.devices.c.prev_token_valid_until,
-            t.users.c.role, t.users.c.regency)
+            t.users.c.role, t.users.c.regency, t.users.c.disabled)
 
 
 def find_token(conn: Connection, token: str, *, for_update: bool = False) -> TokenMatch | None:
@@ -86,7 +88,7 @@ def find_token(conn: Connection, token: str, *, for_update: bool = False) -> Tok
     prev_until = None if row.prev_token_valid_until is None else float(row.prev_token_valid_until)
     expires = None if row.token_expires_at is None else float(row.token_expires_at)
     return TokenMatch(device_id=row.device_id, username=row.username, role=row.role, regency=row.regency,
-                      revoked=bool(row.revoked), current=current,
+                      revoked=bool(row.revoked), disabled=bool(row.disabled), current=current,
                       pending_previous=row.prev_token_hash is not None,
                       expires_at=expires if current else prev_until, expires_at_current=expires,
                       prev_valid_until=prev_until)
@@ -96,12 +98,14 @@ def check_token(match: TokenMatch | None, now: float) -> TokenMatch:
     """``match`` if its token may be used at ``now``.
 
     Raises:
-        ApiError: 401 ``unauthorized`` (unknown or revoked) or ``token_expired``.
+        ApiError: 401 ``unauthorized`` (unknown, revoked, or its user disabled) or ``token_expired``.
     """
     if match is None:
         raise unauthorized()
     if match.revoked:
         raise unauthorized("token revoked")
+    if match.disabled:
+        raise unauthorized("account disabled")
     # A missing expiry fails closed: migration 3 gave every existing device one.
     if match.expires_at is None or now >= match.expires_at:
         raise token_expired()

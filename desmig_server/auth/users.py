@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from desmig_desktop.domain.ids import utc_now
 from desmig_server.auth import lockout, tokens
@@ -98,7 +98,7 @@ def register_device(db: Database, passwords: Passwords, settings: Settings, *, u
         raise ApiError(429, "locked_out", {"retry_after": int(wait) + 1},
                        headers={"Retry-After": str(int(wait) + 1)})
     with db.read() as conn:
-        user = conn.execute(select(t.users.c.password_hash, t.users.c.role).where(
+        user = conn.execute(select(t.users.c.password_hash, t.users.c.role, t.users.c.disabled).where(
             t.users.c.username == username)).first()
     # Verify outside any transaction: argon2 is deliberately slow and must not hold DB locks.
     if not passwords.verify(user.password_hash if user else None, password):
@@ -110,6 +110,9 @@ def register_device(db: Database, passwords: Passwords, settings: Settings, *, u
         log.warning("failed login for %s%s", shown, " (now locked)" if locked else "")
         raise unauthorized("wrong username or password")
     assert user is not None
+    if user.disabled:  # told only to someone who knows the password
+        log.warning("login refused for disabled user %s", username)
+        raise unauthorized("account disabled")
     issued: tokens.IssuedToken | None = None
     with db.write() as conn:
         lockout.reset(conn, username)  # committed even when the device_id below is refused
@@ -163,3 +166,59 @@ def list_devices(conn: Connection, *, actor_username: str, actor_role: str, user
     if username is not None:
         query = query.where(d.username == username)
     return list(conn.execute(query))
+
+
+def _existing(conn: Connection, username: str) -> None:
+    if conn.execute(select(t.users.c.username).where(t.users.c.username == username).with_for_update()).first() is None:
+        raise UserError(f"no user {username}")
+
+
+def end_web_sessions(conn: Connection, username: str) -> int:
+    """Sign ``username`` out of the dashboard everywhere (its session rows go)."""
+    return int(conn.execute(delete(t.web_sessions).where(t.web_sessions.c.username == username)).rowcount)
+
+
+def revoke_user_devices(conn: Connection, username: str) -> int:
+    """Revoke every unrevoked device of ``username``; return how many."""
+    return int(conn.execute(update(t.devices).where(
+        t.devices.c.username == username, t.devices.c.revoked.is_(False)).values(
+        revoked=True, prev_token_hash=None, prev_token_valid_until=None)).rowcount)
+
+
+def set_password(conn: Connection, passwords: Passwords, settings: Settings, *, username: str, password: str,
+                 revoke_devices: bool = False) -> int:
+    """Change ``username``'s password; return the number of devices revoked.
+
+    Dashboard sessions end at once. Device tokens survive by default: a laptop keeps syncing (and
+    keeps its op sequence) after a routine change or a forgotten-password reset; the new password
+    is needed only to log in again. After a suspected compromise pass ``revoke_devices``: every
+    device of the user is refused from its next request and the officer logs in again as a new
+    device (pending edits of a revoked laptop stay on it; see SECURITY.md).
+
+    Raises:
+        UserError: unknown user or a password too short.
+    """
+    if len(password) < settings.min_password_length:
+        raise UserError(f"password must have at least {settings.min_password_length} characters")
+    _existing(conn, username)
+    conn.execute(update(t.users).where(t.users.c.username == username).values(password_hash=passwords.hash(password)))
+    lockout.reset(conn, username)
+    end_web_sessions(conn, username)
+    revoked = revoke_user_devices(conn, username) if revoke_devices else 0
+    log.info("password changed for %s (%d device(s) revoked)", username, revoked)
+    return revoked
+
+
+def set_disabled(conn: Connection, *, username: str, disabled: bool) -> None:
+    """Disable (or enable again) ``username``: while disabled, its device tokens and dashboard
+    sessions are refused on their next request and it cannot log in. Devices are not revoked, so
+    enabling the user again lets its laptops carry on with their op sequences.
+
+    Raises:
+        UserError: unknown user.
+    """
+    _existing(conn, username)
+    conn.execute(update(t.users).where(t.users.c.username == username).values(disabled=disabled))
+    if disabled:
+        end_web_sessions(conn, username)
+    log.info("user %s: %s", "disabled" if disabled else "enabled", username)

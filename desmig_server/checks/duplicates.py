@@ -18,7 +18,7 @@ officer of a holder is the user whose device last set the member's NIK (``fmeta`
 entered it.
 
 **Cost.** A supervisor's list reads the NIKs of its regency's members, then looks them up in the
-partial index ``ix_records_member_nik`` (migration 9); the holders of the page shown are one more
+partial index ``ix_records_member_nik`` (migration 8); the holders of the page shown are one more
 index lookup. HQ's list is about every member, so it is one pass over them that takes each NIK out
 of its JSON once: measured ~1 s per 200,000 members on PostgreSQL on a shared 2-core machine (a
 regency's supervisor list: ~0.2 s on the same data). For a country's millions of members a NIK

@@ -38,7 +38,7 @@ def json_true(dialect: str, column: ColumnElement[Any], key: str) -> ColumnEleme
 
 def member_nik(dialect: str, records: Any) -> ColumnElement[Any]:
     """A member record's NIK as text: the expression the partial index ``ix_records_member_nik``
-    (migration 9) is built on, so a query that also says :func:`live_members` can use it."""
+    (migration 8) is built on, so a query that also says :func:`live_members` can use it."""
     return json_text(dialect, records.c.data, "nik")
 
 

@@ -69,7 +69,15 @@ _V1_TABLES = ("meta", "regions", "users", "user_scopes", "login_attempts", "devi
 def _v1_metadata() -> MetaData:
     """The schema step 1 created: frozen copies of tables later steps altered, the rest from ``tables``."""
     v1 = MetaData()
-    Table(  # altered by step 3
+    Table(  # altered by step 6
+        "users", v1,
+        Column("username", String(64), primary_key=True),
+        Column("password_hash", String(255), nullable=False),
+        Column("role", String(16), nullable=False),
+        Column("regency", String(5)),
+        Column("created_at", String(32), nullable=False),
+    )
+    Table(  # altered by steps 3 and 6
         "devices", v1,
         Column("device_id", String(36), primary_key=True),
         Column("username", String(64), ForeignKey("users.username"), nullable=False),
@@ -100,7 +108,7 @@ def _v1_metadata() -> MetaData:
         Index("ix_records_parent", "parent_id"),
         Index("ix_records_entity_scope", "entity", "scope"),
     )
-    Table(  # altered by steps 5 (index ix_conflicts_record) and 8 (loser_op_seq)
+    Table(  # altered by steps 5 (index ix_conflicts_record) and 7 (loser_op_seq)
         "conflicts", v1,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("entity", String(16), nullable=False),
@@ -230,38 +238,6 @@ def _history_per_change(conn: Connection) -> None:
     old.drop(conn)
 
 
-def _lost_values_feed(conn: Connection) -> None:
-    """Each device learns the values it lost (``sync/lost``): the op that lost on arrival, and an
-    index serving hello's newest lost conflict and the per-device feed. Older rows keep a NULL op."""
-    _add_column(conn, t.conflicts, "loser_op_seq")
-    for index in t.conflicts.indexes:
-        if index.name == "ix_conflicts_loser_device":
-            index.create(conn)
-
-
-def _index_member_nik(conn: Connection) -> None:
-    """An index on the NIK inside live member records, for the HQ duplicates list (issue 14 §4).
-
-    Partial (live members only: other entities have no NIK), on exactly the expression
-    ``json_sql.member_nik`` compiles to, with ``parent_id`` (the household) second. The DDL is
-    written out, not built from ``json_sql``, so this step stays what it was if that code changes
-    (``test_hq_duplicates`` checks the queries still use the index). The index is not declared in
-    ``tables.py``: step 1 creates the tables declared there. PostgreSQL ignores the statistics of a
-    partial index's expression, and without any it guesses that a NIK matches 0.5 % of the rows
-    (then reads every member for a few hundred NIKs), hence the expression statistics.
-    """
-    if conn.dialect.name == "postgresql":
-        nik = "jsonb_extract_path_text(CAST(data AS JSONB), 'nik')"
-        conn.execute(text(f"CREATE INDEX ix_records_member_nik ON records ({nik}, parent_id) "
-                          "WHERE entity = 'members' AND deleted = false"))
-        conn.execute(text(f"CREATE STATISTICS st_records_member_nik ON ({nik}) FROM records"))
-        conn.execute(text("ANALYZE records"))
-    else:
-        conn.execute(text("CREATE INDEX ix_records_member_nik ON records "
-                          "(CAST(json_extract(data, '$.nik') AS VARCHAR), parent_id) "
-                          "WHERE entity = 'members' AND deleted = 0"))
-
-
 def _v5_scope_exits() -> Table:
     """``scope_exits`` as step 5 created it."""
     return Table(
@@ -318,14 +294,62 @@ def _scope_exits(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE records DROP COLUMN prev_scope"))
 
 
+def _add_flag(conn: Connection, table: Table, name: str, default: str) -> None:
+    """A NOT NULL column with a constant default, so existing rows get it (``default`` is SQL)."""
+    column = table.c[name]
+    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(conn.dialect)}"
+                      f" NOT NULL DEFAULT {default}"))
+
+
+def _user_admin_and_retention(conn: Connection) -> None:
+    """Users can be disabled; dashboard sessions are rows, so logging out kills a copied cookie;
+    devices remember up to which op their ``applied_ops`` rows were pruned (``sync/retention``)."""
+    _add_flag(conn, t.users, "disabled", "FALSE" if conn.dialect.name == "postgresql" else "0")
+    _add_flag(conn, t.devices, "applied_pruned_through", "0")
+    t.web_sessions.create(conn)
+
+
+def _lost_values_feed(conn: Connection) -> None:
+    """Each device learns the values it lost (``sync/lost``): the op that lost on arrival, and an
+    index serving hello's newest lost conflict and the per-device feed. Older rows keep a NULL op."""
+    _add_column(conn, t.conflicts, "loser_op_seq")
+    for index in t.conflicts.indexes:
+        if index.name == "ix_conflicts_loser_device":
+            index.create(conn)
+
+
+def _index_member_nik(conn: Connection) -> None:
+    """An index on the NIK inside live member records, for the HQ duplicates list (issue 14 §4).
+
+    Partial (live members only: other entities have no NIK), on exactly the expression
+    ``json_sql.member_nik`` compiles to, with ``parent_id`` (the household) second. The DDL is
+    written out, not built from ``json_sql``, so this step stays what it was if that code changes
+    (``test_hq_duplicates`` checks the queries still use the index). The index is not declared in
+    ``tables.py``: step 1 creates the tables declared there. PostgreSQL ignores the statistics of a
+    partial index's expression, and without any it guesses that a NIK matches 0.5 % of the rows
+    (then reads every member for a few hundred NIKs), hence the expression statistics.
+    """
+    if conn.dialect.name == "postgresql":
+        nik = "jsonb_extract_path_text(CAST(data AS JSONB), 'nik')"
+        conn.execute(text(f"CREATE INDEX ix_records_member_nik ON records ({nik}, parent_id) "
+                          "WHERE entity = 'members' AND deleted = false"))
+        conn.execute(text(f"CREATE STATISTICS st_records_member_nik ON ({nik}) FROM records"))
+        conn.execute(text("ANALYZE records"))
+    else:
+        conn.execute(text("CREATE INDEX ix_records_member_nik ON records "
+                          "(CAST(json_extract(data, '$.nik') AS VARCHAR), parent_id) "
+                          "WHERE entity = 'members' AND deleted = 0"))
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
     Step(3, "device_token_expiry_and_audit", _token_expiry_and_audit),
     Step(4, "record_history_one_row_per_change", _history_per_change),
     Step(5, "scope_exits_replace_prev_scope", _scope_exits),
-    Step(8, "conflicts_lost_values_feed", _lost_values_feed),
-    Step(9, "index_member_nik", _index_member_nik),
+    Step(6, "user_disable_web_sessions_op_retention", _user_admin_and_retention),
+    Step(7, "conflicts_lost_values_feed", _lost_values_feed),
+    Step(8, "index_member_nik", _index_member_nik),
 )
 LATEST = STEPS[-1].version
 

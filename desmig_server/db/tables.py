@@ -57,6 +57,9 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("regency", String(5)),  # supervisors: the Kemendagri regency code PP.KK
     Column("created_at", String(32), nullable=False),
+    # Added by migration 6: a disabled user's device tokens and dashboard sessions are refused
+    # and it cannot log in (``desmig-hq user disable``); its data and history stay.
+    Column("disabled", Boolean, nullable=False, default=False),
 )
 
 user_scopes = Table(
@@ -93,7 +96,22 @@ devices = Table(
     # ``prev_token_valid_until`` passes, so a rotation whose reply was lost costs nothing.
     Column("prev_token_hash", String(64)),
     Column("prev_token_valid_until", Float),
+    # Added by migration 6: ``applied_ops`` rows of this device with ``op_seq`` at or below this
+    # were pruned (``sync/retention``); a replay of such an op is answered ``pruned``, never applied.
+    Column("applied_pruned_through", BigInteger, nullable=False, default=0),
     Index("ix_devices_prev_token_hash", "prev_token_hash"),
+)
+
+# Dashboard sign-ins (migration 6), so that logging out kills a copied cookie: the cookie names a
+# random session id kept here only as its SHA-256; every request checks the row (workers keep
+# nothing in memory). Expired rows are deleted at the next sign-in and by ``desmig-hq prune``.
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("username", String(64), ForeignKey("users.username", ondelete="CASCADE"), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Index("ix_web_sessions_username", "username"),
 )
 
 records = Table(
@@ -154,7 +172,7 @@ conflicts = Table(
     Column("resolved_at", String(32)),
     Column("resolved_by", String(64)),
     Column("resolution", String(16)),
-    # Added by migration 8: the loser's op when its value lost on arrival (NULL when it lost later,
+    # Added by migration 7: the loser's op when its value lost on arrival (NULL when it lost later,
     # overwritten by another device's op), and the per-device feed of lost values (``sync/lost``).
     Column("loser_op_seq", BigInteger),
     Index("ix_conflicts_scope_status", "scope", "status"),
@@ -211,4 +229,5 @@ seq_counter = Table(
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
 DATA_TABLES = (record_history, applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts,
+               web_sessions,
                users)

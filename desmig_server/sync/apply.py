@@ -58,7 +58,7 @@ _KEYS = {name: spec.keys for name, spec in ENTITIES.items()}  # ``EntitySpec.key
 
 @dataclass
 class Outcome:
-    status: str  # ok | merged | conflict | rejected
+    status: str  # ok | merged | conflict | rejected (| pruned: a replay answered without its row)
     version: int
     reason: str | None = None
     clashes: list[dict[str, Any]] = field(default_factory=list)

@@ -6,26 +6,43 @@ ignored so a newer client may add keys (DESIGN §6: keys may be added, never ren
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from desmig_desktop.domain.fields import ENTITIES
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-VILLAGE_PATTERN = r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$"
+# ``[0-9]``, not ``\d``: the request validator's ``\d`` also matches other scripts' digits ("٣٢"),
+# which no Kemendagri code holds.
+VILLAGE_PATTERN = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
+# "" or a whole Kemendagri code of any level (province PP, regency PP.KK, district PP.KK.CC, village)
+REGION_PREFIX_PATTERN = r"^([0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?)?$"
 # Largest value of a BIGINT column: a bigger cursor or sequence number is refused as invalid
 # input rather than failing inside the database driver.
 MAX_INT64 = 2**63 - 1
 MAX_INT32 = 2**31 - 1  # conflicts.id is an INTEGER
 
 
+def _integral(value: Any) -> Any:
+    """``7.0`` is the integer 7 in JSON (RFC 8259 has one number type; JSON Schema counts it as an
+    integer), so it is taken as 7; a fraction or a string is still refused by the strict check."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# An integer as JSON defines it (see ``_integral``); strict otherwise.
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+
+
 class PushOp(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
-    op_seq: int = Field(ge=1, le=MAX_INT64)
-    entity: str = Field(max_length=32)
+    op_seq: JsonInt = Field(ge=1, le=MAX_INT64)
+    # Published as the list of tables; any other name is answered 422 ``unknown_entity``.
+    entity: str = Field(max_length=32, json_schema_extra={"enum": sorted(ENTITIES)})
     id: str = Field(pattern=ID_PATTERN)
     kind: Literal["upsert", "delete"]
-    base_version: int = Field(ge=0, le=MAX_INT64)
+    base_version: JsonInt = Field(ge=0, le=MAX_INT64)
     fields: dict[str, Any]
     op_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     # informational device time; no control characters (PostgreSQL text cannot hold NUL)
@@ -36,13 +53,14 @@ class PushRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
     device_id: str = Field(max_length=36)
-    app_schema: int = Field(ge=-MAX_INT64, le=MAX_INT64)
+    app_schema: JsonInt = Field(ge=-MAX_INT64, le=MAX_INT64)  # published with the server's window (api/openapi)
     ops: list[PushOp]
 
 
 class OpResult(BaseModel):
     op_seq: int
-    status: Literal["ok", "merged", "conflict", "rejected"]
+    # pruned: a replay of an op applied so long ago that its result is no longer kept (never re-applied)
+    status: Literal["ok", "merged", "conflict", "rejected", "pruned"]
     version: int
     reason: str | None = None
     conflicts: list[dict[str, Any]] | None = None

@@ -107,6 +107,10 @@ _APPLIED_COLUMNS = ("device_id", "op_seq", "op_hash", "entity", "record_id", "ki
                     "clashes", "captured_at", "applied_at")
 
 
+# The answer to a replay whose applied_ops row was pruned: applied once, its result no longer kept.
+PRUNED = Outcome("pruned", 0)
+
+
 def device_watermark(conn: Connection, device_id: str) -> int:
     return int(conn.execute(select(t.devices.c.last_op_seq).where(t.devices.c.device_id == device_id)).scalar_one())
 
@@ -119,16 +123,20 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
             return {"last_op_seq": device_watermark(conn, actor.device_id), "results": []}
     with db.write() as conn:
         seq = SeqAllocator(conn)  # first statement: the row lock that orders all writers
-        device = conn.execute(select(t.devices.c.last_op_seq, t.devices.c.revoked).where(
-            t.devices.c.device_id == actor.device_id).with_for_update()).one()
-        if device.revoked:
-            raise unauthorized("device revoked")
+        device = conn.execute(select(t.devices.c.last_op_seq, t.devices.c.revoked, t.devices.c.applied_pruned_through,
+                                     t.users.c.disabled).join(t.users, t.users.c.username == t.devices.c.username)
+                              .where(t.devices.c.device_id == actor.device_id).with_for_update(of=t.devices)).one()
+        if device.revoked or device.disabled:
+            raise unauthorized("device revoked" if device.revoked else "account disabled")
         watermark = int(device.last_op_seq)
         replays = [op for op in req.ops if op.op_seq <= watermark]
         fresh = [op for op in req.ops if op.op_seq > watermark]
         stored = _stored_results(conn, actor.device_id, replays)
+        pruned_through = int(device.applied_pruned_through)
         for op in replays:
             row = stored.get(op.op_seq)
+            if row is None and op.op_seq <= pruned_through:
+                continue  # its row was pruned (sync/retention): answered "pruned", never applied again
             if row is None or row.op_hash != op.op_hash:
                 raise ApiError(409, "replay_mismatch", {"op_seq": op.op_seq, "last_op_seq": watermark})
         for expected, op in enumerate(fresh, start=watermark + 1):
@@ -140,7 +148,10 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
         outcomes: list[tuple[PushOp, Outcome]] = []
         for op in req.ops:
             if op.op_seq <= watermark:
-                row = stored[op.op_seq]
+                row = stored.get(op.op_seq)
+                if row is None:
+                    results.append(PRUNED.as_json(op.op_seq))
+                    continue
                 clashes = json.loads(row.clashes) if row.clashes else []
                 outcomes.append((op, Outcome(row.result, int(row.version), row.reason, clashes)))
             else:

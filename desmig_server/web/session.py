@@ -2,10 +2,11 @@
 
 Workers are stateless (DESIGN §5), so the session is a cookie signed with HMAC-SHA256 under a
 key kept in the database (``meta.web_session_key``, made once by whichever worker needs it
-first). The cookie names the user and its expiry; every request re-reads the user, so deleting
-a user, changing its role or its password (the cookie carries a keyed fingerprint of the
-password hash) ends its sessions at once. Logging out clears the cookie; a copied cookie stays
-valid until it expires (``SESSION_TTL_S``).
+first). The cookie names the user, its expiry and a random session id; the id is kept in the
+database (``web_sessions``, as its SHA-256) until logout or expiry. Every request re-reads the
+user and the session row, so logging out kills the cookie everywhere — a copy of it is dead too —
+and deleting or disabling a user, changing its role or its password (the cookie also carries a
+keyed fingerprint of the password hash) ends its sessions at once.
 
 CSRF: the login form carries ``HMAC(key, "login:" + <random cookie>)`` (double submit: a forged
 cross-site form cannot read or set that cookie); forms of a signed-in user carry
@@ -23,10 +24,11 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.ids import utc_now
 from desmig_server.auth import lockout
 from desmig_server.auth.principal import Principal
 from desmig_server.auth.users import USERNAME_RE
@@ -108,7 +110,7 @@ def authenticate(ctx: HqContext, username: str, password: str, now: float | None
         raise LoginRefused(_("Terlalu banyak percobaan gagal. Coba lagi dalam {minutes} menit.", minutes=minutes),
                            429, int(wait) + 1)
     with ctx.db.read() as conn:
-        user = conn.execute(select(t.users.c.password_hash, t.users.c.role).where(
+        user = conn.execute(select(t.users.c.password_hash, t.users.c.role, t.users.c.disabled).where(
             t.users.c.username == username)).first()
     # Verified outside any transaction: argon2 is slow on purpose and must not hold DB locks.
     if not username or not ctx.passwords.verify(user.password_hash if user else None, password):
@@ -119,6 +121,8 @@ def authenticate(ctx: HqContext, username: str, password: str, now: float | None
         log.warning("failed dashboard login for %s%s", shown, " (now locked)" if locked else "")
         raise LoginRefused(_("Nama pengguna atau kata sandi salah."))
     assert user is not None
+    if user.disabled:  # told only to someone who knows the password
+        raise LoginRefused(_("Akun ini dinonaktifkan. Hubungi admin HQ."), 403)
     with ctx.db.write() as conn:
         lockout.reset(conn, username)
     if user.role not in DASHBOARD_ROLES:
@@ -128,16 +132,27 @@ def authenticate(ctx: HqContext, username: str, password: str, now: float | None
     return str(user.role), str(user.password_hash)
 
 
-def make_session(key: bytes, username: str, password_hash: str, now: float | None = None) -> str:
-    """The session cookie value: ``<payload>.<signature>``."""
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("ascii")).hexdigest()
+
+
+def make_session(ctx: HqContext, key: bytes, username: str, password_hash: str, now: float | None = None) -> str:
+    """Start a session (its row; expired rows of anyone go) and return the cookie value
+    ``<payload>.<signature>``."""
     now = time.time() if now is None else now
-    payload = _b64(json.dumps({"u": username, "exp": int(now + SESSION_TTL_S),
-                               "pw": _password_mark(key, password_hash)}, separators=(",", ":")).encode())
+    session_id = secrets.token_urlsafe(24)
+    expires = int(now + SESSION_TTL_S)
+    with ctx.db.write() as conn:
+        conn.execute(delete(t.web_sessions).where(t.web_sessions.c.expires_at <= now))
+        conn.execute(insert(t.web_sessions).values(session_hash=_session_hash(session_id), username=username,
+                                                   expires_at=expires, created_at=utc_now()))
+    payload = _b64(json.dumps({"u": username, "exp": expires, "pw": _password_mark(key, password_hash),
+                               "sid": session_id}, separators=(",", ":")).encode())
     return f"{payload}.{_mac(key, 'session', payload)}"
 
 
-def read_session(ctx: HqContext, key: bytes, cookie: str | None, now: float | None = None) -> WebUser | None:
-    """The signed-in dashboard user behind ``cookie``; ``None`` when absent, forged, expired or stale."""
+def _verified_payload(key: bytes, cookie: str | None) -> tuple[dict[str, str | float], str] | None:
+    """The cookie's fields and signature if the signature is ours, else ``None``."""
     if not cookie or cookie.count(".") != 1:
         return None
     payload, signature = cookie.split(".")
@@ -145,18 +160,44 @@ def read_session(ctx: HqContext, key: bytes, cookie: str | None, now: float | No
         return None
     try:
         data = json.loads(_unb64(payload))
-        username, expires, mark = str(data["u"]), float(data["exp"]), str(data["pw"])
-    except (ValueError, KeyError, TypeError):
+        fields: dict[str, str | float] = {"u": str(data["u"]), "exp": float(data["exp"]), "pw": str(data["pw"]),
+                                          "sid": str(data["sid"])}
+        fields["sid"].encode("ascii")  # type: ignore[union-attr]
+    except (ValueError, KeyError, TypeError, UnicodeError):
         return None
-    if expires <= (time.time() if now is None else now):
+    return fields, signature
+
+
+def read_session(ctx: HqContext, key: bytes, cookie: str | None, now: float | None = None) -> WebUser | None:
+    """The signed-in dashboard user behind ``cookie``; ``None`` when absent, forged, expired,
+    logged out or stale."""
+    verified = _verified_payload(key, cookie)
+    if verified is None:
         return None
+    fields, signature = verified
+    now = time.time() if now is None else now
+    username, mark = str(fields["u"]), str(fields["pw"])
+    if float(fields["exp"]) <= now:
+        return None
+    u, s = t.users.c, t.web_sessions.c
     with ctx.db.read() as conn:
-        user = conn.execute(select(t.users.c.password_hash, t.users.c.role, t.users.c.regency).where(
-            t.users.c.username == username)).first()
-    if user is None or user.role not in DASHBOARD_ROLES or \
+        user = conn.execute(select(u.password_hash, u.role, u.regency, u.disabled)
+                            .join(t.web_sessions, s.username == u.username)
+                            .where(u.username == username, s.session_hash == _session_hash(str(fields["sid"])),
+                                   s.expires_at > now)).first()
+    if user is None or user.disabled or user.role not in DASHBOARD_ROLES or \
             not hmac.compare_digest(mark, _password_mark(key, user.password_hash)):
         return None
     return WebUser(username=username, role=user.role, regency=user.regency, signature=signature)
+
+
+def end_session(ctx: HqContext, key: bytes, cookie: str | None) -> None:
+    """Log out: the session's row goes, so this cookie — and every copy of it — is dead."""
+    verified = _verified_payload(key, cookie)
+    if verified is not None:
+        with ctx.db.write() as conn:
+            conn.execute(delete(t.web_sessions).where(
+                t.web_sessions.c.session_hash == _session_hash(str(verified[0]["sid"]))))
 
 
 def new_login_nonce() -> str:

@@ -171,8 +171,8 @@ async def login_submit(request: Request) -> Response:
             response.headers["Retry-After"] = str(refused.retry_after)
         return response
     response = harden(RedirectResponse("/", status_code=303))
-    _set_cookie(request, response, SESSION_COOKIE, session.make_session(key, username.strip(), password_hash),
-                SESSION_TTL_S)
+    cookie = await run_in_threadpool(session.make_session, _ctx(request), key, username.strip(), password_hash)
+    _set_cookie(request, response, SESSION_COOKIE, cookie, SESSION_TTL_S)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
@@ -184,6 +184,7 @@ async def logout(request: Request) -> Response:
     if user is not None and _same_origin(request) and \
             session.token_ok(session.form_csrf(_key(request), user), form.get("csrf")):
         log.info("dashboard logout: %s", user.username)
+        await run_in_threadpool(session.end_session, _ctx(request), _key(request), request.cookies.get(SESSION_COOKIE))
         response = _to_login()
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return response

@@ -184,7 +184,7 @@ def reset_data(conn: Any) -> None:
 
 
 @contextmanager
-def serve(db_url: str, log_path: Path) -> Iterator[str]:
+def serve(db_url: str, log_path: Path, log_level: str = "warning") -> Iterator[str]:
     """Run ``desmig-hq serve`` as a real process on a free 127.0.0.1 port; yield its base URL."""
-    with ServeProcess(db_url, log_path, base_env={}, stop_wait=10) as server:
+    with ServeProcess(db_url, log_path, base_env={}, stop_wait=10, log_level=log_level) as server:
         yield server.url

@@ -135,7 +135,7 @@ def _many_members(db: Any, count: int) -> None:
 def test_lookups_by_nik_use_the_nik_index(db_url: str) -> None:
     """On SQLite without statistics and on PostgreSQL with them, the supervisor's list and the
     holders of a page look NIKs up in the NIK index instead of reading every member (PostgreSQL
-    needs step 9's expression statistics for that: a partial index's own are ignored). HQ's list is
+    needs step 8's expression statistics for that: a partial index's own are ignored). HQ's list is
     about every member: one pass over them whatever the plan."""
     from desmig_server.db.engine import Database
 
@@ -148,7 +148,7 @@ def test_lookups_by_nik_use_the_nik_index(db_url: str) -> None:
             assert len(mine) == 100  # the supervisor's members: one in fifty
             for query in (duplicated_niks_query(dialect, SUP, mine), holders_query(dialect, mine[:50])):
                 sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
-                if db.is_postgres:  # no planner settings: the expression statistics of step 9 decide
+                if db.is_postgres:  # no planner settings: the expression statistics of step 8 decide
                     plan = " ".join(r[0] for r in conn.execute(text("EXPLAIN " + sql)))
                 else:
                     plan = " ".join(r[-1] for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))

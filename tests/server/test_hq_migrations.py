@@ -26,13 +26,13 @@ def test_migrated_schema_matches_the_table_definitions(db_url: str) -> None:
             reflected = {c["name"] for c in inspector.get_columns(table.name)}
             assert reflected == set(table.c.keys()), table.name
             # our named indexes, exactly (constraint-backed ones carry the dialect's own names);
-            # step 9's NIK expression index is not declared in tables.py (checked below)
+            # step 8's NIK expression index is not declared in tables.py (checked below)
             with warnings.catch_warnings():  # SQLite's inspector skips expression indexes, with a warning
                 warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
                 indexes = {i["name"] for i in inspector.get_indexes(table.name)
                            if str(i["name"]).startswith("ix_") and i["name"] != "ix_records_member_nik"}
             assert indexes == {i.name for i in table.indexes}, table.name
-        with db.read() as conn:  # the NIK expression index of step 9 (not in tables.py: see the step)
+        with db.read() as conn:  # the NIK expression index of step 8 (not in tables.py: see the step)
             listed = (text("SELECT indexname FROM pg_indexes WHERE tablename = 'records' "
                            "AND schemaname = current_schema()") if db.is_postgres
                       else text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'"))
@@ -232,6 +232,37 @@ def _step5_turns_prev_scope_into_notices(url: str, monkeypatch: pytest.MonkeyPat
         db.dispose()
 
 
+def _step6_keeps_users_and_devices(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step 6 on a database with users and devices: nobody is disabled, nothing counts as pruned,
+    and a registered device keeps working."""
+    import time
+
+    from desmig_server.auth.principal import authenticate
+    from desmig_server.auth.tokens import token_hash
+    from desmig_server.db import migrations
+
+    db = Database(url)
+    try:
+        before = [s for s in migrations.STEPS if s.version < 6]
+        with monkeypatch.context() as patch:
+            patch.setattr(migrations, "STEPS", tuple(before))
+            assert migrate(db) == len(before)
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO users (username, password_hash, role, created_at) "
+                              "VALUES ('pusat', 'x', 'hq', '2025-01-01T00:00:00Z')"))
+            conn.execute(text("INSERT INTO devices (device_id, username, device_name, token_hash, last_op_seq, "
+                              "revoked, created_at, token_expires_at) VALUES ('d1', 'pusat', 'laptop', :h, 7, "
+                              ":f, '2025-01-01', :exp)"), {"h": token_hash("tok"), "f": False, "exp": time.time() + 60})
+        assert migrate(db) == len(STEPS) - len(before)
+        with db.read() as conn:
+            assert conn.execute(select(t.users.c.disabled)).scalar_one() is False
+            assert conn.execute(select(t.devices.c.applied_pruned_through)).scalar_one() == 0
+            assert conn.execute(select(func.count()).select_from(t.web_sessions)).scalar_one() == 0
+        assert authenticate(db, "tok", time.time()).device_id == "d1"
+    finally:
+        db.dispose()
+
+
 def test_step5_turns_prev_scope_into_notices_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _step5_turns_prev_scope_into_notices(f"sqlite:///{tmp_path / 'old.db'}", monkeypatch)
 
@@ -240,3 +271,13 @@ def test_step5_turns_prev_scope_into_notices_sqlite(tmp_path: Path, monkeypatch:
 def test_step5_turns_prev_scope_into_notices_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
     with empty_pg_schema("desmig_step5_test") as url:
         _step5_turns_prev_scope_into_notices(url, monkeypatch)
+
+
+def test_step6_on_existing_users_and_devices_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _step6_keeps_users_and_devices(f"sqlite:///{tmp_path / 'old.db'}", monkeypatch)
+
+
+@pytest.mark.postgres
+def test_step6_on_existing_users_and_devices_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
+    with empty_pg_schema("desmig_step6_test") as url:
+        _step6_keeps_users_and_devices(url, monkeypatch)

@@ -122,13 +122,14 @@ def test_forged_expired_or_stale_sessions_are_ignored(client: Any) -> None:
         client.cookies.set(SESSION_COOKIE, cookie)
         return int(client.get("/", follow_redirects=False).status_code)
 
-    good = session.make_session(key, "pusat", password_hash)
+    good = session.make_session(ctx, key, "pusat", password_hash)
     assert visit(good) == 200
     payload, signature = good.split(".")
     assert visit(f"{payload}.{signature[:-2]}AA") == 303  # bad signature
-    assert visit(session.make_session(b"k" * 32, "pusat", password_hash)) == 303  # other key
-    assert visit(session.make_session(key, "pusat", password_hash, now=time.time() - session.SESSION_TTL_S - 1)) == 303
-    assert visit(session.make_session(key, "ofc", password_hash)) == 303  # an officer never has a session
+    assert visit(session.make_session(ctx, b"k" * 32, "pusat", password_hash)) == 303  # other key
+    assert visit(session.make_session(ctx, key, "pusat", password_hash,
+                                      now=time.time() - session.SESSION_TTL_S - 1)) == 303
+    assert visit(session.make_session(ctx, key, "ofc", password_hash)) == 303  # an officer never has a session
     assert visit(good) == 200
     with ctx.db.write() as conn:  # a password change ends every session of that user
         conn.execute(update(t.users).where(t.users.c.username == "pusat").values(password_hash=password_hash + "x"))
@@ -148,6 +149,52 @@ def test_logout_needs_the_form_token_and_clears_the_session(client: Any) -> None
     assert response.status_code == 303 and response.headers["location"] == "/login"
     assert f'{SESSION_COOKIE}=""' in response.headers["set-cookie"]
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def _copy_of_session(client: Any) -> Any:
+    """A second browser (another client on the same app) holding a copy of ``client``'s cookie."""
+    from fastapi.testclient import TestClient
+
+    thief = TestClient(client.app, base_url="http://testserver")
+    thief.cookies.set(SESSION_COOKIE, client.cookies.get(SESSION_COOKIE))
+    return thief
+
+
+@pytest.mark.parametrize("then", ["nothing", "log in again"])
+def test_a_copied_session_cookie_is_dead_after_logout(client: Any, then: str) -> None:
+    signed_in(client)
+    thief = _copy_of_session(client)
+    assert thief.get("/", follow_redirects=False).status_code == 200  # the copy works while signed in
+    page = client.get("/")
+    assert client.post("/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False).status_code == 303
+    if then == "log in again":  # a new session for the user does not revive the old cookie
+        signed_in(client)
+        assert client.get("/", follow_redirects=False).status_code == 200
+    for path in ("/", "/?kode=32", "/download/rekap.csv"):
+        assert thief.get(path, follow_redirects=False).status_code == 303, path
+    assert thief.post("/logout", data={"csrf": "x"}, follow_redirects=False).status_code == 303
+
+
+def test_disabling_a_user_ends_its_sessions_and_refuses_its_sign_in(client: Any) -> None:
+    from desmig_server.auth.users import set_disabled
+
+    ctx = client.app.state.hq
+    with ctx.db.write() as conn:
+        add_user(conn, ctx.passwords, ctx.settings, username="sup-off", role="supervisor", password=PASSWORD,
+                 regency="32.01")
+    signed_in(client, "sup-off")
+    thief = _copy_of_session(client)
+    with ctx.db.write() as conn:
+        set_disabled(conn, username="sup-off", disabled=True)
+    assert client.get("/", follow_redirects=False).status_code == 303
+    assert thief.get("/", follow_redirects=False).status_code == 303
+    refused = login(client, "sup-off")
+    assert refused.status_code == 403 and "Akun ini dinonaktifkan" in refused.text
+    assert SESSION_COOKIE not in refused.headers.get("set-cookie", "")
+    assert login(client, "sup-off", password="salah-sekali").status_code == 401  # nothing told without it
+    with ctx.db.write() as conn:
+        set_disabled(conn, username="sup-off", disabled=False)
+    signed_in(client, "sup-off")
 
 
 # -- figures and drill-down ---------------------------------------------------------------------
