@@ -149,8 +149,8 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
         for op in req.ops:
             if op.op_seq <= watermark:
                 row = stored.get(op.op_seq)
-                if row is None:
-                    results.append(PRUNED.as_json(op.op_seq))
+                if row is None:  # pruned (checked above): answered "pruned", never applied again
+                    outcomes.append((op, PRUNED))
                     continue
                 clashes = json.loads(row.clashes) if row.clashes else []
                 outcomes.append((op, Outcome(row.result, int(row.version), row.reason, clashes)))
