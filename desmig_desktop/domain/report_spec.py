@@ -30,7 +30,7 @@ from enum import Enum
 from typing import Any
 
 from desmig_desktop.domain.fields import ENTITIES, KBLI_CATEGORY, UMKM_CLASS
-from desmig_desktop.domain.i18n import pick
+from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.reference import is_kemendagri_code
 
 # report level -> length of the Kemendagri code prefix that groups it
@@ -213,6 +213,27 @@ SCALAR_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if not m.is_map and 
 COUNT_KEYS: tuple[str, ...] = tuple(k for k in SCALAR_KEYS if METRIC[k].aggregate is not Aggregate.MEDIAN)
 # The areas holding data, from the largest level down ("4 provinsi · 9 kabupaten/kota · …").
 AREA_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if m.aggregate is Aggregate.AREAS)
+
+
+def areas_held(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, int]]:
+    """``(key, count)`` of the areas finer than ``prefix`` ("" = Indonesia) that hold data, largest
+    level first; keys a report does not carry are left out."""
+    return [(k, int(figures[k] or 0)) for k in AREA_KEYS
+            if k in figures and LEVELS[METRIC[k].level or ""] > len(prefix)]
+
+
+def area_phrase(key: str, count: int) -> str:
+    """``"4 provinsi"``: one part of the line "4 provinsi · 9 kabupaten/kota · …"."""
+    n = f"{count:,}".replace(",", ".")
+    phrases = {"provinces": _("{count} provinsi", count=n), "regencies": _("{count} kabupaten/kota", count=n),
+               "districts": _("{count} kecamatan", count=n), "villages": _("{count} desa/kelurahan", count=n)}
+    return phrases[key]
+
+
+def areas_line(figures: dict[str, Any], prefix: str = "") -> str:
+    """The areas holding data as one line, e.g. ``"4 provinsi · 9 kabupaten/kota · 12 kecamatan · 23
+    desa/kelurahan"`` ("" when none is finer than ``prefix``)."""
+    return " · ".join(area_phrase(k, n) for k, n in areas_held(figures, prefix))
 
 
 def ancestors(entity_name: str) -> tuple[tuple[str, str], ...]:
