@@ -210,7 +210,8 @@ DESIGN_KEYS: tuple[str, ...] = ("households", "members", "pmi_active", "pmi_retu
                                 "households_with_business", "businesses", "businesses_by_kbli", "export_ready")
 # Whole-number figures (one value per row): the columns of a plain table.
 SCALAR_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if not m.is_map and m.aggregate is not Aggregate.TOP)
-COUNT_KEYS: tuple[str, ...] = tuple(k for k in SCALAR_KEYS if METRIC[k].aggregate is not Aggregate.MEDIAN)
+# The additive ones among them: a region's figure is the sum of its parts' (no median, no area count).
+COUNT_KEYS: tuple[str, ...] = tuple(k for k in SCALAR_KEYS if METRIC[k].additive)
 # The areas holding data, from the largest level down ("4 provinsi · 9 kabupaten/kota · …").
 AREA_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if m.aggregate is Aggregate.AREAS)
 

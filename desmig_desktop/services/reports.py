@@ -23,6 +23,7 @@ from desmig_desktop.store.queries import rows as fetch
 
 LEVELS = spec.LEVELS
 COUNT_KEYS = spec.COUNT_KEYS
+AREA_KEYS = spec.AREA_KEYS
 Agg = spec.Aggregate
 
 
