@@ -21,7 +21,7 @@ TABLE_KEYS: tuple[str, ...] = (
 # The summary cards above the table.
 CARD_KEYS: tuple[str, ...] = (
     "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
-    "businesses", "businesses_closed", "export_ready", "exporting", "remittance_median",
+    "businesses", "businesses_closed", "export_ready", "remittance_median",
 )
 LEVEL_ORDER: tuple[str, ...] = tuple(LEVELS)
 
