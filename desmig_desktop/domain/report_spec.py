@@ -12,9 +12,10 @@ Rules every metric follows:
   server's ``scope``); a row of the report groups the code prefix of the requested level.
 * **Totals.** Regions of one level never overlap and every record lies in exactly one, so the
   additive figures of ``totals`` (counts, per-key maps) are the sums of the rows
-  (``add_rows``). A median is not, nor is a count of areas holding data (two villages of one
-  district are two villages but one district): the SQL computes those again over every
-  matching record (``recounted``). Top lists are ranked again from the summed map.
+  (``add_rows``). A median is not: the SQL computes it again over every matching record
+  (``recounted``). Nor is a count of areas holding data at the rows' level or above (two
+  villages of one district are one district): ``count_areas`` takes those from the rows' codes.
+  Top lists are ranked again from the summed map.
 * **Now, not ever.** Businesses count when their status is *aktif* (closed ones have their own
   figure); remittances are the current ones: the open placement (no return date) of a member
   who is PMI aktif now. What was ever recorded has its own, differently named figure.
@@ -102,8 +103,8 @@ class Metric:
 
     @property
     def recounted(self) -> bool:
-        """Whether ``totals`` computes this figure again over all records (not a sum of the rows)."""
-        return self.aggregate in (Aggregate.MEDIAN, Aggregate.AREAS)
+        """Whether ``totals`` computes this figure again over all records (not from the rows)."""
+        return self.aggregate is Aggregate.MEDIAN
 
     @property
     def label(self) -> str:
@@ -296,9 +297,9 @@ def add_count_by(row: dict[str, Any], metric: Metric, value: Any, n: int) -> Non
 
 
 def add_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The additive figures of a union of disjoint regions; recounted figures stay as in an empty
-    row (compute them over all records), top lists empty (``finish_row`` ranks them from the
-    summed maps)."""
+    """The additive figures of a union of disjoint regions; medians stay ``None`` (compute them
+    over all records), area counts 0 (``count_areas``), top lists empty (``finish_row`` ranks
+    them from the summed maps)."""
     total = empty_row()
     for row in rows:
         for m in METRICS:
@@ -308,6 +309,21 @@ def add_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
             elif m.additive:
                 total[m.key] += row[m.key]
     return total
+
+
+def count_areas(by_code: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """The areas holding data in the union of the regions ``by_code`` (rows of one level).
+
+    An area finer than the regions lies in exactly one of them, so the rows' counts add up; a
+    region or a larger area is counted once, from the regions' codes (no query needed).
+    """
+    out: dict[str, int] = {}
+    for m in METRICS:
+        if m.aggregate is Aggregate.AREAS:
+            n = LEVELS[m.level or ""]
+            finer = any(len(code) < n for code in by_code)
+            out[m.key] = sum(row[m.key] for row in by_code.values()) if finer else len({c[:n] for c in by_code})
+    return out
 
 
 def finish_row(row: dict[str, Any]) -> dict[str, Any]:

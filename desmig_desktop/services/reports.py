@@ -3,10 +3,10 @@
 Shape (DESIGN §6, extended by issue 6): ``{"level", "prefix", "rows": [{"code", "name",
 <every key of report_spec.METRICS>}], "totals": {<same keys>}}``. The database does the
 counting: one grouped query per entity for the plain figures, one per breakdown, one window
-query per median. ``totals`` adds the rows' additive figures (regions never overlap) and runs
-the queries of the recounted figures (medians, areas holding data) again with an empty grouping
-prefix (``substr(code, 1, 0)``): a median of the whole is not a sum of the parts, and two
-villages of one district are one district.
+query per median. ``totals`` adds the rows' additive figures (regions never overlap), counts
+the areas holding data from the rows (``report_spec.count_areas``) and runs the median queries
+again with an empty grouping prefix (``substr(code, 1, 0)``): a median of the whole is not a sum
+of the parts.
 """
 
 from __future__ import annotations
@@ -79,8 +79,9 @@ def _plain(entity_name: str, metrics: tuple[spec.Metric, ...], out: dict[str, di
     for m in metrics:
         cond = _condition(m, params)
         if m.aggregate is Agg.AREAS:
-            cols.append(f"count(DISTINCT CASE WHEN {cond} THEN substr({village}, 1, {int(LEVELS[m.level or ''])})"
-                        f" END) AS {m.key}")
+            length = int(LEVELS[m.level or ""])
+            cols.append(f"1 AS {m.key}" if length <= params["n"] else  # the row's own area, or one above it
+                        f"count(DISTINCT CASE WHEN {cond} THEN substr({village}, 1, {length}) END) AS {m.key}")
         elif m.aggregate is Agg.COUNT:
             cols.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {m.key}")
         elif m.aggregate is Agg.COUNT_DISTINCT:
@@ -122,13 +123,12 @@ def _median(metric: spec.Metric, out: dict[str, dict[str, Any]], params: dict[st
 
 
 def _aggregate(db: Database, length: int, prefix: str, *, recount_only: bool = False) -> dict[str, dict[str, Any]]:
-    """Every metric per code prefix of ``length`` (0: one row keyed ""); only the recounted ones
-    (medians, areas) if asked."""
+    """Every metric per code prefix of ``length`` (0: one row keyed ""); only the medians if asked."""
     params: dict[str, Any] = {"n": length, "prefix": prefix}
     out: dict[str, dict[str, Any]] = {}
-    plain = (Agg.AREAS,) if recount_only else (Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS)
-    for entity_name in spec.entities():
-        _plain(entity_name, spec.metrics_of(entity_name, *plain), out, params, db)
+    for entity_name in () if recount_only else spec.entities():
+        _plain(entity_name, spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS), out,
+               params, db)
     for metric in spec.METRICS:
         if metric.is_map and not recount_only:
             _breakdowns(metric, out, params, db)
@@ -152,6 +152,7 @@ def build_report(db: Database, level: str = "province", prefix: str = "") -> dic
         raise KnownError(_("Kode wilayah {code} tidak bisa dipakai pada tingkat {level}.", code=prefix, level=level))
     by_code = _aggregate(db, LEVELS[level], prefix)
     totals = spec.add_rows(list(by_code.values()))
+    totals.update(spec.count_areas(by_code))
     again = _aggregate(db, 0, prefix, recount_only=True).get("", totals)
     totals.update({m.key: again[m.key] for m in spec.METRICS if m.recounted})
     spec.finish_row(totals)

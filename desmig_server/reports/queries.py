@@ -3,10 +3,10 @@
 The same declarations as the desktop's ``services.reports``, over JSON data instead of typed
 columns: one grouped query per entity for the plain figures, one per breakdown, one window query
 per median (``row_number()``/``count()`` over the region, then the middle one or two values).
-``totals`` adds the rows' additive figures (regions never overlap) and runs the queries of the
-recounted figures (medians, areas holding data) again grouped by an empty code prefix: a median
-of the whole is not a sum of the parts, and two villages of one district are one district. The
-database does the counting; Python only assembles at most one dict per region.
+``totals`` adds the rows' additive figures (regions never overlap), counts the areas holding
+data from the rows (``report_spec.count_areas``) and runs the median queries again grouped by an
+empty code prefix: a median of the whole is not a sum of the parts. The database does the
+counting; Python only assembles at most one dict per region.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy import (
     distinct,
     false,
     func,
+    literal_column,
     select,
     true,
 )
@@ -127,11 +128,14 @@ def _source(dialect: str, length: int, filters: list[Any], *metrics: spec.Metric
                    with_scope=any(m.aggregate is Agg.AREAS for m in metrics))
 
 
-def _plain(conn: Connection, src: _Source, metrics: tuple[spec.Metric, ...], out: dict[str, dict[str, Any]]) -> None:
+def _plain(conn: Connection, src: _Source, metrics: tuple[spec.Metric, ...], length: int,
+           out: dict[str, dict[str, Any]]) -> None:
     cols: list[ColumnElement[Any]] = []
     for m in metrics:
         cond = src.condition(m)
-        if m.aggregate is Agg.AREAS:
+        if m.aggregate is Agg.AREAS and spec.LEVELS[m.level or ""] <= length:
+            cols.append(literal_column("1").label(m.key))  # the row's own area, or one above it
+        elif m.aggregate is Agg.AREAS:
             area = func.substr(src.rows.c.scope, 1, spec.LEVELS[m.level or ""])
             cols.append(func.count(distinct(case((cond, area)))).label(m.key))
         elif m.aggregate is Agg.COUNT:
@@ -168,14 +172,12 @@ def _median(conn: Connection, src: _Source, metric: spec.Metric, out: dict[str, 
 
 def _aggregate(conn: Connection, dialect: str, length: int, filters: list[Any], *,
                recount_only: bool = False) -> dict[str, dict[str, Any]]:
-    """Every metric per scope prefix of ``length`` (0: one row keyed ""); only the recounted ones
-    (medians, areas) if asked."""
+    """Every metric per scope prefix of ``length`` (0: one row keyed ""); only the medians if asked."""
     out: dict[str, dict[str, Any]] = {}
-    plain = (Agg.AREAS,) if recount_only else (Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS)
-    for entity_name in spec.entities():
-        metrics = spec.metrics_of(entity_name, *plain)
+    for entity_name in () if recount_only else spec.entities():
+        metrics = spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS)
         if metrics:
-            _plain(conn, _source(dialect, length, filters, *metrics), metrics, out)
+            _plain(conn, _source(dialect, length, filters, *metrics), metrics, length, out)
     for metric in spec.METRICS:
         if metric.is_map and not recount_only:
             _breakdowns(conn, _source(dialect, length, filters, metric), metric, out)
@@ -211,10 +213,11 @@ def build_report(db: Database, *, level: str = "province", prefix: str = "",
         filters.append(actor.scope_condition)
     with db.read() as conn:
         by_code = _aggregate(conn, db.dialect, spec.LEVELS[level], filters)
-        again = _aggregate(conn, db.dialect, 0, filters, recount_only=True).get("", None)
+        again = _aggregate(conn, db.dialect, 0, filters, recount_only=True).get("")
         names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
             t.regions.c.code.in_(sorted(by_code)))).all()) if by_code else {}
     totals = spec.add_rows(list(by_code.values()))
+    totals.update(spec.count_areas(by_code))
     totals.update({m.key: (again or totals)[m.key] for m in spec.METRICS if m.recounted})
     rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]
     return {"level": level, "prefix": prefix or None, "rows": rows, "totals": spec.finish_row(totals)}
