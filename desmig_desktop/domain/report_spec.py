@@ -12,10 +12,10 @@ Rules every metric follows:
   server's ``scope``); a row of the report groups the code prefix of the requested level.
 * **Totals.** Regions of one level never overlap and every record lies in exactly one, so the
   additive figures of ``totals`` (counts, per-key maps) are the sums of the rows
-  (``add_rows``). A median is not: the SQL computes it again over every matching record
-  (``recounted``). Nor is a count of areas holding data at the rows' level or above (two
-  villages of one district are one district): ``count_areas`` takes those from the rows' codes.
-  Top lists are ranked again from the summed map.
+  (``add_rows``). A median is not: the SQL computes it again over every matching record. Nor
+  is a count of areas holding data at the rows' level or above (two villages of one district
+  are one district): ``count_areas`` takes those from the rows' codes. Top lists are ranked
+  again from the summed map.
 * **Now, not ever.** Businesses count when their status is *aktif* (closed ones have their own
   figure); remittances are the current ones: the open placement (no return date) of a member
   who is PMI aktif now. What was ever recorded has its own, differently named figure.
@@ -100,11 +100,6 @@ class Metric:
     def additive(self) -> bool:
         """Whether a region's figure is the sum of its sub-regions' (areas never overlap)."""
         return self.aggregate not in (Aggregate.MEDIAN, Aggregate.TOP, Aggregate.AREAS)
-
-    @property
-    def recounted(self) -> bool:
-        """Whether ``totals`` computes this figure again over all records (not from the rows)."""
-        return self.aggregate is Aggregate.MEDIAN
 
     @property
     def label(self) -> str:

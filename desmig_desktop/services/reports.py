@@ -122,19 +122,19 @@ def _median(metric: spec.Metric, out: dict[str, dict[str, Any]], params: dict[st
         out.setdefault(r["code"], spec.empty_row())[metric.key] = int(r["median"])
 
 
-def _aggregate(db: Database, length: int, prefix: str, *, recount_only: bool = False) -> dict[str, dict[str, Any]]:
+def _aggregate(db: Database, length: int, prefix: str, *, medians_only: bool = False) -> dict[str, dict[str, Any]]:
     """Every metric per code prefix of ``length`` (0: one row keyed ""); only the medians if asked."""
     params: dict[str, Any] = {"n": length, "prefix": prefix}
     out: dict[str, dict[str, Any]] = {}
-    for entity_name in () if recount_only else spec.entities():
+    for entity_name in () if medians_only else spec.entities():
         _plain(entity_name, spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS), out,
                params, db)
     for metric in spec.METRICS:
-        if metric.is_map and not recount_only:
+        if metric.is_map and not medians_only:
             _breakdowns(metric, out, params, db)
         elif metric.aggregate is Agg.MEDIAN:
             _median(metric, out, params, db)
-    if recount_only:
+    if medians_only:
         return out
     # A region exists in the report only if it has a live household.
     return {code: spec.finish_row(row) for code, row in out.items() if row["households"]}
@@ -153,8 +153,8 @@ def build_report(db: Database, level: str = "province", prefix: str = "") -> dic
     by_code = _aggregate(db, LEVELS[level], prefix)
     totals = spec.add_rows(list(by_code.values()))
     totals.update(spec.count_areas(by_code))
-    again = _aggregate(db, 0, prefix, recount_only=True).get("", totals)
-    totals.update({m.key: again[m.key] for m in spec.METRICS if m.recounted})
+    medians = _aggregate(db, 0, prefix, medians_only=True).get("", {})
+    totals.update({m.key: medians.get(m.key) for m in spec.METRICS if m.aggregate is Agg.MEDIAN})
     spec.finish_row(totals)
     names = _names(db, sorted(by_code))
     report_rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]

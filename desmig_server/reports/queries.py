@@ -79,7 +79,7 @@ class _Source:
             if how == NUMBER:
                 value = cast(value, BigInteger)
             elif how == TRUE:
-                value = case((json_true(dialect, e.c.data, key), 1), else_=0)
+                value = case((json_true(dialect, data[owner], key), 1), else_=0)
             cols.append(value.label(_label(entity_name, owner, key, how)))
         self.rows = (select(*cols).select_from(joined)
                      .where(e.c.entity == entity_name, e.c.deleted == false(), *(f(scope) for f in filters))
@@ -171,19 +171,19 @@ def _median(conn: Connection, src: _Source, metric: spec.Metric, out: dict[str, 
 
 
 def _aggregate(conn: Connection, dialect: str, length: int, filters: list[Any], *,
-               recount_only: bool = False) -> dict[str, dict[str, Any]]:
+               medians_only: bool = False) -> dict[str, dict[str, Any]]:
     """Every metric per scope prefix of ``length`` (0: one row keyed ""); only the medians if asked."""
     out: dict[str, dict[str, Any]] = {}
-    for entity_name in () if recount_only else spec.entities():
+    for entity_name in () if medians_only else spec.entities():
         metrics = spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS)
         if metrics:
             _plain(conn, _source(dialect, length, filters, *metrics), metrics, length, out)
     for metric in spec.METRICS:
-        if metric.is_map and not recount_only:
+        if metric.is_map and not medians_only:
             _breakdowns(conn, _source(dialect, length, filters, metric), metric, out)
         elif metric.aggregate is Agg.MEDIAN:
             _median(conn, _source(dialect, length, filters, metric), metric, out)
-    if recount_only:
+    if medians_only:
         return out
     # A region exists in the report only if it has a live household.
     return {code: spec.finish_row(row) for code, row in out.items() if row["households"]}
@@ -213,11 +213,11 @@ def build_report(db: Database, *, level: str = "province", prefix: str = "",
         filters.append(actor.scope_condition)
     with db.read() as conn:
         by_code = _aggregate(conn, db.dialect, spec.LEVELS[level], filters)
-        again = _aggregate(conn, db.dialect, 0, filters, recount_only=True).get("")
+        medians = _aggregate(conn, db.dialect, 0, filters, medians_only=True).get("", {})
         names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
             t.regions.c.code.in_(sorted(by_code)))).all()) if by_code else {}
     totals = spec.add_rows(list(by_code.values()))
     totals.update(spec.count_areas(by_code))
-    totals.update({m.key: (again or totals)[m.key] for m in spec.METRICS if m.recounted})
+    totals.update({m.key: medians.get(m.key) for m in spec.METRICS if m.aggregate is Agg.MEDIAN})
     rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]
     return {"level": level, "prefix": prefix or None, "rows": rows, "totals": spec.finish_row(totals)}
