@@ -92,15 +92,16 @@ def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
 
 @command("report")
 def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
-    from desmig_desktop.services.reports import COUNT_KEYS, build_report
+    from desmig_desktop.services.reports import AREA_KEYS, COUNT_KEYS, build_report
 
     result = build_report(open_store(paths), args.level, args.prefix or "")
     if args.json:
         _print_json(result)
         return 0
-    print("\t".join(("code", "name", *COUNT_KEYS)))
+    keys = ("code", "name", *COUNT_KEYS, *AREA_KEYS)
+    print("\t".join(keys))
     for row in [*result["rows"], {"code": "", "name": _("Jumlah"), **result["totals"]}]:
-        print("\t".join(str(row[k]) for k in ("code", "name", *COUNT_KEYS)))
+        print("\t".join(str(row[k]) for k in keys))
     return 0
 
 

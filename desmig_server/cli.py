@@ -208,7 +208,7 @@ def _prune(args: argparse.Namespace, out: TextIO) -> None:
 
 def _fmt_table(report: dict[str, Any]) -> str:
     cols = ["households", "members", "pmi_active", "pmi_returned", "pmi_prospective",
-            "households_with_business", "businesses", "export_ready"]
+            "households_with_business", "businesses", "businesses_closed", "export_ready", "villages"]
     head = ["code", "name", *cols]
     lines = [head] + [[r["code"], r["name"], *(str(r[c]) for c in cols)] for r in report["rows"]]
     lines.append(["TOTAL", "", *(str(report["totals"][c]) for c in cols)])

@@ -12,10 +12,16 @@ Rules every metric follows:
   server's ``scope``); a row of the report groups the code prefix of the requested level.
 * **Totals.** Regions of one level never overlap and every record lies in exactly one, so the
   additive figures of ``totals`` (counts, per-key maps) are the sums of the rows
-  (``add_rows``). A median is not: the SQL computes it again over every matching record. Top
-  lists are ranked again from the summed map.
+  (``add_rows``). A median is not: the SQL computes it again over every matching record. Nor
+  is a count of areas holding data at the rows' level or above (two villages of one district
+  are one district): ``count_areas`` takes those from the rows' codes. Top lists are ranked
+  again from the summed map.
+* **Now, not ever.** Businesses count when their status is *aktif* (closed ones have their own
+  figure); remittances are the current ones: the open placement (no return date) of a member
+  who is PMI aktif now. What was ever recorded has its own, differently named figure.
 
-The first keys are those of DESIGN §6 (stable); later keys were added by issue 6, none renamed.
+The first keys are those of DESIGN §6 (stable); later keys were added by issues 6 and 14, none
+renamed. Issue 14 narrowed what some keys count (businesses and remittances: see above).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from enum import Enum
 from typing import Any
 
 from desmig_desktop.domain.fields import ENTITIES, KBLI_CATEGORY, UMKM_CLASS
-from desmig_desktop.domain.i18n import pick
+from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.reference import is_kemendagri_code
 
 # report level -> length of the Kemendagri code prefix that groups it
@@ -50,15 +56,20 @@ class Aggregate(Enum):
     COUNT_BY = "count_by"  # {value of ``field``: matching records}
     COUNT_DISTINCT_BY = "count_distinct_by"  # {value of ``field``: distinct values of ``distinct``}
     TOP = "top"  # the ``top_n`` largest entries of the map metric ``source``
+    AREAS = "areas"  # distinct areas of ``level`` (code prefixes) holding a matching record
 
 
 @dataclass(frozen=True)
 class Where:
     """Keep records whose ``field`` equals ``value`` (a yes/no field: ``True`` only, so a missing
-    answer never counts as "no"); with ``value=None``, whose ``field`` has any value."""
+    answer never counts as "no"); with ``value=None``, whose ``field`` has any value; with
+    ``absent=True``, whose ``field`` has no value. ``of`` names the ancestor entity whose field
+    it is (a placement's member); ``None``: the metric's own entity."""
 
     field: str
     value: str | bool | None = None
+    of: str | None = None
+    absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,7 @@ class Metric:
     top_n: int = 0
     top_item: tuple[str, str] = ("key", "value")  # TOP: names of an entry's two members
     money: bool = False
+    level: str | None = None  # AREAS: the level whose areas are counted
 
     @property
     def is_map(self) -> bool:
@@ -87,7 +99,7 @@ class Metric:
     @property
     def additive(self) -> bool:
         """Whether a region's figure is the sum of its sub-regions' (areas never overlap)."""
-        return self.aggregate not in (Aggregate.MEDIAN, Aggregate.TOP)
+        return self.aggregate not in (Aggregate.MEDIAN, Aggregate.TOP, Aggregate.AREAS)
 
     @property
     def label(self) -> str:
@@ -101,6 +113,18 @@ class Metric:
 M, A, W = Metric, Aggregate, Where
 _LIVE_ID = "Rumah tangga yang tercatat dan tidak dihapus."
 _LIVE_EN = "Households recorded and not deleted."
+_ACTIVE = W("status", "aktif")  # a business counts while it runs; closed ones: ``businesses_closed``
+# A current remittance: the open placement (no return date yet) of a member who is abroad now.
+_CURRENT = (W("returned_on", absent=True), W("migration_status", "pmi_aktif", of="members"))
+_CURRENT_ID = "penempatan yang sedang berjalan (belum ada tanggal kembali) dari anggota berstatus PMI aktif"
+_CURRENT_EN = "open placements (no return date) of members who are abroad now"
+
+
+def _areas(key: str, level: str, label_id: str, label_en: str) -> Metric:
+    return Metric(key, f"{label_id} dengan data", f"{label_en} with data", "households", Aggregate.AREAS,
+                  f"{label_id} yang memiliki sedikitnya satu rumah tangga tercatat.",
+                  f"{label_en} holding at least one recorded household.", level=level)
+
 
 METRICS: tuple[Metric, ...] = (
     # -- DESIGN §6 keys -----------------------------------------------------------------------
@@ -116,25 +140,30 @@ METRICS: tuple[Metric, ...] = (
     M("pmi_prospective", "Calon PMI", "Prospective migrant workers", "members", A.COUNT,
       "Anggota berstatus calon PMI.", "Members whose status is 'prospective'.",
       where=(W("migration_status", "calon_pmi"),)),
-    M("households_with_business", "Rumah tangga dengan usaha", "Households with a business", "businesses",
-      A.COUNT_DISTINCT, "Rumah tangga yang punya sedikitnya satu unit usaha (aktif atau tutup).",
-      "Households with at least one business (active or closed).", distinct="household_id"),
-    M("businesses", "Unit usaha", "Businesses", "businesses", A.COUNT,
-      "Semua unit usaha (aktif atau tutup).", "Every business (active or closed)."),
-    M("businesses_by_kbli", "Unit usaha per kategori KBLI", "Businesses by KBLI category", "businesses",
-      A.COUNT_BY, "Unit usaha per kategori KBLI 2020 (A–U; selalu 21 kategori).",
-      "Businesses per KBLI 2020 category (A–U; always all 21).", field="kbli_category", keys=KBLI_CODES),
-    M("export_ready", "Usaha layak ekspor", "Export-ready businesses", "businesses", A.COUNT,
-      "Unit usaha yang dinyatakan layak ekspor.", "Businesses marked export-ready.",
-      where=(W("export_ready", True),)),
+    M("households_with_business", "Rumah tangga dengan usaha aktif", "Households with an active business",
+      "businesses", A.COUNT_DISTINCT,
+      "Rumah tangga yang punya sedikitnya satu unit usaha berstatus aktif (usaha yang tutup tidak dihitung).",
+      "Households with at least one business whose status is active (closed businesses do not count).",
+      distinct="household_id", where=(_ACTIVE,)),
+    M("businesses", "Unit usaha aktif", "Active businesses", "businesses", A.COUNT,
+      "Unit usaha berstatus aktif; usaha yang tutup dihitung terpisah (Unit usaha tutup).",
+      "Businesses whose status is active; closed ones are counted separately (Closed businesses).",
+      where=(_ACTIVE,)),
+    M("businesses_by_kbli", "Unit usaha aktif per kategori KBLI", "Active businesses by KBLI category",
+      "businesses", A.COUNT_BY, "Unit usaha aktif per kategori KBLI 2020 (A–U; selalu 21 kategori).",
+      "Active businesses per KBLI 2020 category (A–U; always all 21).", field="kbli_category",
+      keys=KBLI_CODES, where=(_ACTIVE,)),
+    M("export_ready", "Usaha aktif layak ekspor", "Active export-ready businesses", "businesses", A.COUNT,
+      "Unit usaha aktif yang dinyatakan layak ekspor.", "Active businesses marked export-ready.",
+      where=(_ACTIVE, W("export_ready", True))),
     # -- added by issue 6 ---------------------------------------------------------------------
-    M("exporting", "Usaha sudah ekspor", "Exporting businesses", "businesses", A.COUNT,
-      "Unit usaha yang sudah mengekspor.", "Businesses marked as already exporting.",
-      where=(W("exporting", True),)),
-    M("businesses_by_umkm", "Unit usaha per kelas UMKM", "Businesses by MSME class", "businesses", A.COUNT_BY,
-      "Unit usaha per kelas UMKM (PP 7/2021); 'unknown' bila modal dan omzet tidak diisi.",
-      "Businesses per MSME class (PP 7/2021); 'unknown' when capital and sales are both missing.",
-      field="umkm_class", keys=tuple(c.value for c in UMKM_CLASS), other_key=UMKM_UNKNOWN),
+    M("exporting", "Usaha aktif sudah ekspor", "Active exporting businesses", "businesses", A.COUNT,
+      "Unit usaha aktif yang sudah mengekspor.", "Active businesses marked as already exporting.",
+      where=(_ACTIVE, W("exporting", True))),
+    M("businesses_by_umkm", "Unit usaha aktif per kelas UMKM", "Active businesses by MSME class", "businesses",
+      A.COUNT_BY, "Unit usaha aktif per kelas UMKM (PP 7/2021); 'unknown' bila modal dan omzet tidak diisi.",
+      "Active businesses per MSME class (PP 7/2021); 'unknown' when capital and sales are both missing.",
+      field="umkm_class", keys=tuple(c.value for c in UMKM_CLASS), other_key=UMKM_UNKNOWN, where=(_ACTIVE,)),
     M("pmi_by_country", "PMI per negara tujuan", "Migrant workers by destination country", "placements",
       A.COUNT_DISTINCT_BY, "Anggota dengan sedikitnya satu penempatan di negara itu (dihitung sekali per negara).",
       "Members with at least one placement in that country (counted once per country).",
@@ -142,17 +171,32 @@ METRICS: tuple[Metric, ...] = (
     M("top_countries", "Negara tujuan teratas", "Top destination countries", "placements", A.TOP,
       "Lima negara dengan PMI terbanyak (seri: kode negara).", "The five countries with most workers "
       "(ties: by country code).", source="pmi_by_country", top_n=TOP_COUNTRIES, top_item=("country", "pmi")),
-    M("remittance_total", "Remitansi per bulan (jumlah)", "Monthly remittances (total)", "placements", A.SUM,
-      "Jumlah remitansi per bulan dari semua penempatan yang mengisinya (Rp).",
-      "Sum of the monthly remittance of every placement that reports one (IDR).",
+    M("remittance_total", "Remitansi per bulan saat ini (jumlah)", "Current monthly remittances (total)",
+      "placements", A.SUM, f"Jumlah remitansi per bulan dari {_CURRENT_ID} (Rp); penempatan yang sudah "
+      "selesai tidak dihitung.", f"Sum of the monthly remittance of {_CURRENT_EN} (IDR); finished placements "
+      "do not count.", field="monthly_remittance", where=_CURRENT, money=True),
+    M("remittance_median", "Remitansi per bulan saat ini (median)", "Current monthly remittance (median)",
+      "placements", A.MEDIAN, f"Median remitansi per bulan atas {_CURRENT_ID} yang mengisinya; dibulatkan ke "
+      "rupiah (setengah ke atas).", f"Median monthly remittance over {_CURRENT_EN} that report one; rounded to "
+      "the rupiah (half up).", field="monthly_remittance", where=_CURRENT, money=True),
+    M("remittance_placements", "Penempatan berjalan dengan data remitansi", "Open placements with remittance data",
+      "placements", A.COUNT, f"Jumlah {_CURRENT_ID} yang mengisi remitansi per bulan (dasar median).",
+      f"Number of {_CURRENT_EN} that report a monthly remittance (the median's base).",
+      where=(W("monthly_remittance"), *_CURRENT)),
+    # -- added by issue 14 --------------------------------------------------------------------
+    M("businesses_closed", "Unit usaha tutup", "Closed businesses", "businesses", A.COUNT,
+      "Unit usaha berstatus tutup (tidak termasuk dalam Unit usaha aktif).",
+      "Businesses whose status is closed (not included in Active businesses).", where=(W("status", "tutup"),)),
+    M("remittance_total_all_placements", "Remitansi per bulan, semua penempatan tercatat (jumlah)",
+      "Monthly remittances of every recorded placement (total)", "placements", A.SUM,
+      "Jumlah remitansi per bulan dari semua penempatan yang pernah dicatat, termasuk yang sudah selesai dan "
+      "milik PMI purna (Rp). Bukan remitansi saat ini.", "Sum of the monthly remittance of every placement ever "
+      "recorded, finished ones and those of returned workers included (IDR). Not the current remittance.",
       field="monthly_remittance", money=True),
-    M("remittance_median", "Remitansi per bulan (median)", "Monthly remittance (median)", "placements", A.MEDIAN,
-      "Median remitansi per bulan atas penempatan yang mengisinya; dibulatkan ke rupiah (setengah ke atas).",
-      "Median monthly remittance over placements that report one; rounded to the rupiah (half up).",
-      field="monthly_remittance", money=True),
-    M("remittance_placements", "Penempatan dengan data remitansi", "Placements with remittance data",
-      "placements", A.COUNT, "Penempatan yang mengisi remitansi per bulan (dasar median).",
-      "Placements that report a monthly remittance (the median's base).", where=(W("monthly_remittance"),)),
+    _areas("provinces", "province", "Provinsi", "Provinces"),
+    _areas("regencies", "regency", "Kabupaten/kota", "Regencies/cities"),
+    _areas("districts", "district", "Kecamatan", "Districts"),
+    _areas("villages", "village", "Desa/kelurahan", "Villages"),
 )
 del M, A, W
 
@@ -162,7 +206,31 @@ DESIGN_KEYS: tuple[str, ...] = ("households", "members", "pmi_active", "pmi_retu
                                 "households_with_business", "businesses", "businesses_by_kbli", "export_ready")
 # Whole-number figures (one value per row): the columns of a plain table.
 SCALAR_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if not m.is_map and m.aggregate is not Aggregate.TOP)
-COUNT_KEYS: tuple[str, ...] = tuple(k for k in SCALAR_KEYS if METRIC[k].aggregate is not Aggregate.MEDIAN)
+# The additive ones among them: a region's figure is the sum of its parts' (no median, no area count).
+COUNT_KEYS: tuple[str, ...] = tuple(k for k in SCALAR_KEYS if METRIC[k].additive)
+# The areas holding data, from the largest level down ("4 provinsi · 9 kabupaten/kota · …").
+AREA_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if m.aggregate is Aggregate.AREAS)
+
+
+def areas_held(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, int]]:
+    """``(key, count)`` of the areas finer than ``prefix`` ("" = Indonesia) that hold data, largest
+    level first; keys a report does not carry are left out."""
+    return [(k, int(figures[k] or 0)) for k in AREA_KEYS
+            if k in figures and LEVELS[METRIC[k].level or ""] > len(prefix)]
+
+
+def area_phrase(key: str, count: int) -> str:
+    """``"4 provinsi"``: one part of the line "4 provinsi · 9 kabupaten/kota · …"."""
+    n = f"{count:,}".replace(",", ".")
+    phrases = {"provinces": _("{count} provinsi", count=n), "regencies": _("{count} kabupaten/kota", count=n),
+               "districts": _("{count} kecamatan", count=n), "villages": _("{count} desa/kelurahan", count=n)}
+    return phrases[key]
+
+
+def areas_line(figures: dict[str, Any], prefix: str = "") -> str:
+    """The areas holding data as one line, e.g. ``"4 provinsi · 9 kabupaten/kota · 12 kecamatan · 23
+    desa/kelurahan"`` ("" when none is finer than ``prefix``)."""
+    return " · ".join(area_phrase(k, n) for k, n in areas_held(figures, prefix))
 
 
 def ancestors(entity_name: str) -> tuple[tuple[str, str], ...]:
@@ -183,6 +251,16 @@ def entities() -> tuple[str, ...]:
 
 def metrics_of(entity_name: str, *aggregates: Aggregate) -> tuple[Metric, ...]:
     return tuple(m for m in METRICS if m.entity == entity_name and m.aggregate in aggregates)
+
+
+def condition_entities(metric: Metric) -> tuple[str, ...]:
+    """The ancestors whose fields ``metric``'s conditions read (checked against the entity tree)."""
+    parents = {parent for _key, parent in ancestors(metric.entity)}
+    owners = tuple(dict.fromkeys(w.of for w in metric.where if w.of is not None))
+    for owner in owners:
+        if owner not in parents:
+            raise ValueError(f"{metric.key}: {owner} is not an ancestor of {metric.entity}")
+    return owners
 
 
 def empty_row() -> dict[str, Any]:
@@ -215,7 +293,8 @@ def add_count_by(row: dict[str, Any], metric: Metric, value: Any, n: int) -> Non
 
 def add_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The additive figures of a union of disjoint regions; medians stay ``None`` (compute them
-    over all records), top lists empty (``finish_row`` ranks them from the summed maps)."""
+    over all records), area counts 0 (``count_areas``), top lists empty (``finish_row`` ranks
+    them from the summed maps)."""
     total = empty_row()
     for row in rows:
         for m in METRICS:
@@ -225,6 +304,21 @@ def add_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
             elif m.additive:
                 total[m.key] += row[m.key]
     return total
+
+
+def count_areas(by_code: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """The areas holding data in the union of the regions ``by_code`` (rows of one level).
+
+    An area finer than the regions lies in exactly one of them, so the rows' counts add up; a
+    region or a larger area is counted once, from the regions' codes (no query needed).
+    """
+    out: dict[str, int] = {}
+    for m in METRICS:
+        if m.aggregate is Aggregate.AREAS:
+            n = LEVELS[m.level or ""]
+            finer = any(len(code) < n for code in by_code)
+            out[m.key] = sum(row[m.key] for row in by_code.values()) if finer else len({c[:n] for c in by_code})
+    return out
 
 
 def finish_row(row: dict[str, Any]) -> dict[str, Any]:

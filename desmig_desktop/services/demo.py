@@ -1,7 +1,13 @@
 """Realistic synthetic households, saved through the same service as the form.
 
-Everything here is invented (Faker ``id_ID``): NIKs are structurally valid and consistent with
-the village's district, the member's sex and birth date, but belong to nobody.
+Everything here is invented (Faker ``id_ID``), but plausible enough that the form's soft checks
+stay quiet: exactly one head per household, children younger than their parents, education
+(the highest level completed, as on the KK) possible for the age, NIKs consistent with the
+village's district, the member's sex and birth date (a real calendar date), KK numbers whose
+region prefix is the household's district (so its regency), with a real issue date not in the
+future and a sequence other than 0000, placements one after another (only a PMI aktif's last
+one still open), and coordinates on land in the village's province, on the right island
+(``demo_places``). The numbers belong to nobody.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.nik import make_nik
 from desmig_desktop.errors import KnownError
+from desmig_desktop.services.demo_places import box_of
 from desmig_desktop.services.households import HouseholdGraph, save_household
 
 # Destinations of PMI placements, weighted roughly by BP2MI placement statistics.
@@ -37,6 +44,11 @@ PRODUCTS = {"G": "Warung kelontong", "C": "Keripik dan kue kering", "A": "Ternak
             "S": "Salon dan jahit", "H": "Angkutan barang", "F": "Jasa tukang", "M": "Desain dan sablon"}
 # Provinces that send most PMI, for the default spread of demo villages.
 SENDING_PROVINCES = ("35", "33", "32", "52", "53", "18", "12", "36")
+# Education (highest level completed) -> the youngest age at which it is usually completed, and
+# how common it is among adults of PMI households. Younger than 12: not (yet) completed primary.
+EDUCATION_BY_AGE = (("tidak_sekolah", 0, 4), ("sd", 12, 26), ("smp", 15, 26), ("sma", 18, 32), ("diploma", 20, 6),
+                    ("s1", 22, 5), ("s2_s3", 24, 1))
+PARENT_MIN_AGE = 17  # at a child's birth
 
 
 def _weighted(rng: random.Random, pairs: Sequence[tuple[str, int]]) -> str:
@@ -72,6 +84,26 @@ class DemoFactory:
         return self._date_between(self._years_ago(max_age),
                                   self._years_ago(min_age))
 
+    def _age(self, birth: dt.date) -> int:
+        return self.today.year - birth.year - ((self.today.month, self.today.day) < (birth.month, birth.day))
+
+    def _education(self, birth: dt.date) -> str:
+        age = self._age(birth)
+        allowed = [(level, weight) for level, min_age, weight in EDUCATION_BY_AGE if age >= min_age]
+        return _weighted(self.rng, allowed)
+
+    def _occupation(self, birth: dt.date) -> str | None:
+        age = self._age(birth)
+        if age < 6:
+            return None
+        if age < 18:
+            return "Pelajar"
+        return self.rng.choice(("Petani", "Buruh", "Pedagang", "Ibu rumah tangga", "Wiraswasta"))
+
+    def _point(self, village: str) -> tuple[float, float]:
+        south, north, west, east = box_of(village)
+        return round(self.rng.uniform(south, north), 6), round(self.rng.uniform(west, east), 6)
+
     def _nik(self, district: str, sex: str, birth: dt.date) -> str:
         while True:
             nik = make_nik(district, sex, birth, self.rng.randint(1, 9999))
@@ -87,24 +119,33 @@ class DemoFactory:
     def _member(self, district: str, sex: str, birth: dt.date, relationship: str, status: str) -> dict:
         return {"id": new_id(), "nik": self._nik(district, sex, birth), "name": self._name(sex), "sex": sex,
                 "birth_place": self.fake.city_name(), "birth_date": birth.isoformat(), "relationship": relationship,
-                "education": self.rng.choice(("sd", "smp", "smp", "sma", "sma", "diploma")),
+                "education": self._education(birth),
                 "marital_status": "kawin" if relationship in ("kepala", "suami_istri") else "belum_kawin",
-                "occupation": self.rng.choice(("Petani", "Buruh", "Pedagang", "Ibu rumah tangga", "Wiraswasta")),
+                "occupation": self._occupation(birth),
                 "migration_status": status,
                 "phone": f"08{self.rng.randint(11, 99)}{self.rng.randint(10_000_000, 99_999_999)}"}
 
     def _placements(self, member: dict) -> list[dict]:
+        """One or two placements, one after the other; only a PMI aktif's last one is still open."""
         birth = dt.date.fromisoformat(member["birth_date"])
-        earliest = dt.date(birth.year + 19, birth.month, 1)
+        earliest = max(dt.date(birth.year + 19, birth.month, 1), self._years_ago(15))
+        count = self.rng.choice((1, 1, 1, 2))
+        abroad_now = member["migration_status"] == "pmi_aktif"
+        # Split the years since ``earliest`` so each placement ends before the next departs.
+        latest = self.today - dt.timedelta(days=400 if abroad_now else 60)
+        span = max(0, (latest - earliest).days)
         out = []
-        for n in range(self.rng.choice((1, 1, 1, 2))):
-            country = _weighted(self.rng, COUNTRIES)
-            departed = self._date_between(max(earliest, self._years_ago(15)),
-                                          self.today - dt.timedelta(days=400))
-            last = n == 0
+        start = earliest
+        for n in range(count):
+            last = n == count - 1
+            departed = self._date_between(start, earliest + dt.timedelta(days=span * (n + 1) // count))
             returned = None
-            if member["migration_status"] == "pmi_purna" or not last:
-                returned = min(self.today, departed + dt.timedelta(days=self.rng.randint(365, 365 * 4)))
+            if not (abroad_now and last):
+                stay = dt.timedelta(days=self.rng.randint(365, 365 * 4))
+                limit = earliest + dt.timedelta(days=span * (n + 1) // count) if not last else self.today
+                returned = max(departed, min(departed + stay, limit))
+                start = returned + dt.timedelta(days=30)
+            country = _weighted(self.rng, COUNTRIES)
             scheme = self.rng.choices(("p3mi", "g2g", "mandiri", "non_prosedural"), weights=(75, 8, 10, 7))[0]
             out.append({
                 "id": new_id(), "member_id": member["id"], "country": country,
@@ -140,12 +181,14 @@ class DemoFactory:
         hid = new_id()
         head_sex = "L" if rng.random() < 0.8 else "P"
         head = self._member(district, head_sex, self._birth(28, 62), "kepala", "bukan")
-        members = [head]
+        members = [head]  # the one head of the household
         if head_sex == "L" or rng.random() < 0.5:
             spouse_sex = "P" if head_sex == "L" else "L"
             members.append(self._member(district, spouse_sex, self._birth(24, 58), "suami_istri", "bukan"))
-        for _ in range(rng.choice((0, 1, 2, 2, 3))):
-            members.append(self._member(district, rng.choice("LP"), self._birth(1, 22), "anak", "bukan"))
+        youngest_parent = min(self._age(dt.date.fromisoformat(m["birth_date"])) for m in members)
+        oldest_child = min(22, youngest_parent - PARENT_MIN_AGE - 1)
+        for _ in range(rng.choice((0, 1, 2, 2, 3)) if oldest_child >= 1 else 0):
+            members.append(self._member(district, rng.choice("LP"), self._birth(1, oldest_child), "anak", "bukan"))
         adults = [m for m in members if m["birth_date"] <= self._years_ago(21).isoformat()]
         for m in rng.sample(adults, 2 if len(adults) > 1 and rng.random() < 0.15 else 1):
             m["migration_status"] = rng.choices(("pmi_aktif", "pmi_purna", "calon_pmi"), weights=(42, 43, 15))[0]
@@ -154,13 +197,14 @@ class DemoFactory:
         owners = [m for m in adults if m["migration_status"] != "pmi_aktif"] or [head]
         businesses = [self._business(hid, rng.choice(owners)) for _ in range(
             rng.choices((0, 1, 2), weights=(62, 33, 5))[0])]
-        issued = self._date_between(dt.date(2010, 1, 1), self.today)
+        issued = self._date_between(dt.date(2010, 1, 1), self.today)  # a real date, not in the future
+        latitude, longitude = self._point(village)
         household = {
             "id": hid, "village_code": village, "hamlet": f"Dusun {self.fake.last_name()}",
             "rt": f"{rng.randint(1, 12):03d}", "rw": f"{rng.randint(1, 6):03d}", "address": self.fake.street_address(),
             "kk_number": f"{district.replace('.', '')}{issued:%d%m%y}{rng.randint(1, 9999):04d}",
             "head_name": head["name"], "phone": head["phone"],
-            "latitude": round(rng.uniform(-8.9, -6.1), 6), "longitude": round(rng.uniform(105.5, 116.5), 6),
+            "latitude": latitude, "longitude": longitude,
             "visited_on": self._date_between(self.today - dt.timedelta(days=365), self.today).isoformat(),
             "consent": True, "notes": None,
         }

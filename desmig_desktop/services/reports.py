@@ -3,9 +3,10 @@
 Shape (DESIGN §6, extended by issue 6): ``{"level", "prefix", "rows": [{"code", "name",
 <every key of report_spec.METRICS>}], "totals": {<same keys>}}``. The database does the
 counting: one grouped query per entity for the plain figures, one per breakdown, one window
-query per median. ``totals`` adds the rows' additive figures (regions never overlap) and runs
-the median queries again with an empty grouping prefix (``substr(code, 1, 0)``): a median of
-the whole is not a sum of the parts.
+query per median. ``totals`` adds the rows' additive figures (regions never overlap), counts
+the areas holding data from the rows (``report_spec.count_areas``) and runs the median queries
+again with an empty grouping prefix (``substr(code, 1, 0)``): a median of the whole is not a sum
+of the parts.
 """
 
 from __future__ import annotations
@@ -22,13 +23,19 @@ from desmig_desktop.store.queries import rows as fetch
 
 LEVELS = spec.LEVELS
 COUNT_KEYS = spec.COUNT_KEYS
+AREA_KEYS = spec.AREA_KEYS
 Agg = spec.Aggregate
 
 
-def _column(entity_name: str, key: str) -> str:
-    if not ENTITIES[entity_name].has(key):  # keys come from the spec, never from input
-        raise ValueError(f"{entity_name} has no field {key!r}")
-    return f"e.{key}"
+def _column(entity_name: str, key: str, of: str | None = None) -> str:
+    """``key`` of the record (alias ``e``) or of its ancestor ``of`` (alias ``a<depth>`` of ``_source``)."""
+    owner = of or entity_name
+    if not ENTITIES[owner].has(key):  # keys come from the spec, never from input
+        raise ValueError(f"{owner} has no field {key!r}")
+    if of is None:
+        return f"e.{key}"
+    depth = [parent for _key, parent in spec.ancestors(entity_name)].index(of)
+    return f"a{depth}.{key}"
 
 
 def _source(entity_name: str) -> tuple[str, str]:
@@ -45,9 +52,12 @@ def _source(entity_name: str) -> tuple[str, str]:
 
 def _condition(metric: spec.Metric, params: dict[str, Any]) -> str:
     parts = []
+    spec.condition_entities(metric)  # only ancestors joined by ``_source``
     for i, where in enumerate(metric.where):
-        column = _column(metric.entity, where.field)
-        if where.value is None:
+        column = _column(metric.entity, where.field, where.of)
+        if where.absent:
+            parts.append(f"{column} IS NULL")
+        elif where.value is None:
             parts.append(f"{column} IS NOT NULL")
         elif where.value is True:
             parts.append(f"{column} = 1")  # BOOL columns hold 0/1
@@ -60,15 +70,19 @@ def _condition(metric: spec.Metric, params: dict[str, Any]) -> str:
     return " AND ".join(parts) or "1"
 
 
-def _plain(entity_name: str, out: dict[str, dict[str, Any]], params: dict[str, Any], db: Database) -> None:
-    metrics = spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM)
+def _plain(entity_name: str, metrics: tuple[spec.Metric, ...], out: dict[str, dict[str, Any]],
+           params: dict[str, Any], db: Database) -> None:
     if not metrics:
         return
     source, village = _source(entity_name)
     cols = []
     for m in metrics:
         cond = _condition(m, params)
-        if m.aggregate is Agg.COUNT:
+        if m.aggregate is Agg.AREAS:
+            length = int(LEVELS[m.level or ""])
+            cols.append(f"1 AS {m.key}" if length <= params["n"] else  # the row's own area, or one above it
+                        f"count(DISTINCT CASE WHEN {cond} THEN substr({village}, 1, {length}) END) AS {m.key}")
+        elif m.aggregate is Agg.COUNT:
             cols.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {m.key}")
         elif m.aggregate is Agg.COUNT_DISTINCT:
             cols.append(f"count(DISTINCT CASE WHEN {cond} THEN {_column(entity_name, m.distinct or '')} END)"
@@ -113,7 +127,8 @@ def _aggregate(db: Database, length: int, prefix: str, *, medians_only: bool = F
     params: dict[str, Any] = {"n": length, "prefix": prefix}
     out: dict[str, dict[str, Any]] = {}
     for entity_name in () if medians_only else spec.entities():
-        _plain(entity_name, out, params, db)
+        _plain(entity_name, spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS), out,
+               params, db)
     for metric in spec.METRICS:
         if metric.is_map and not medians_only:
             _breakdowns(metric, out, params, db)
@@ -137,6 +152,7 @@ def build_report(db: Database, level: str = "province", prefix: str = "") -> dic
         raise KnownError(_("Kode wilayah {code} tidak bisa dipakai pada tingkat {level}.", code=prefix, level=level))
     by_code = _aggregate(db, LEVELS[level], prefix)
     totals = spec.add_rows(list(by_code.values()))
+    totals.update(spec.count_areas(by_code))
     medians = _aggregate(db, 0, prefix, medians_only=True).get("", {})
     totals.update({m.key: medians.get(m.key) for m in spec.METRICS if m.aggregate is Agg.MEDIAN})
     spec.finish_row(totals)

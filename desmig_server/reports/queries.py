@@ -3,9 +3,10 @@
 The same declarations as the desktop's ``services.reports``, over JSON data instead of typed
 columns: one grouped query per entity for the plain figures, one per breakdown, one window query
 per median (``row_number()``/``count()`` over the region, then the middle one or two values).
-``totals`` adds the rows' additive figures (regions never overlap) and runs the median queries
-again grouped by an empty code prefix: a median of the whole is not a sum of the parts. The
-database does the counting; Python only assembles at most one dict per region.
+``totals`` adds the rows' additive figures (regions never overlap), counts the areas holding
+data from the rows (``report_spec.count_areas``) and runs the median queries again grouped by an
+empty code prefix: a median of the whole is not a sum of the parts. The database does the
+counting; Python only assembles at most one dict per region.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import (
     distinct,
     false,
     func,
+    literal_column,
     select,
     true,
 )
@@ -44,8 +46,9 @@ TEXT, NUMBER, TRUE = "text", "number", "true"
 
 
 class _Source:
-    """One row per live record of an entity (with live ancestors): its household's code prefix and
-    the fields a query needs, each taken out of the JSON once.
+    """One row per live record of an entity (with live ancestors): its household's code prefix, its
+    household's village (``scope``, when an area count needs it) and the fields a query needs
+    (its own or an ancestor's), each taken out of the JSON once.
 
     The extraction sits in a subquery behind ``OFFSET 0``, which neither SQLite nor PostgreSQL
     flattens into the aggregate above it, so a field used by three figures is parsed once per row,
@@ -53,71 +56,89 @@ class _Source:
     """
 
     def __init__(self, dialect: str, entity_name: str, length: int, filters: list[Any],
-                 fields: set[tuple[str, str]]) -> None:
+                 fields: set[tuple[str, str, str]], *, with_scope: bool = False) -> None:
         self.entity = entity_name
         e = t.records.alias("e")
         joined: FromClause = e
         child = e
+        data = {entity_name: e.c.data}
         for depth, (_key, parent) in enumerate(spec.ancestors(entity_name)):
             alias = t.records.alias(f"a{depth}")
             joined = joined.join(alias, and_(alias.c.entity == parent, alias.c.id == child.c.parent_id,
                                              alias.c.deleted == false()))
             child = alias
+            data[parent] = alias.c.data
         scope = child.c.scope
         cols: list[ColumnElement[Any]] = [func.substr(scope, 1, length).label("code")]
-        for key, how in sorted(fields):
-            if not ENTITIES[entity_name].has(key):  # keys come from the spec, never from input
-                raise ValueError(f"{entity_name} has no field {key!r}")
-            value: ColumnElement[Any] = json_text(dialect, e.c.data, key)
+        if with_scope:
+            cols.append(scope.label("scope"))
+        for owner, key, how in sorted(fields):
+            if owner not in data or not ENTITIES[owner].has(key):  # keys come from the spec, never from input
+                raise ValueError(f"{entity_name} reads no field {key!r} of {owner}")
+            value: ColumnElement[Any] = json_text(dialect, data[owner], key)
             if how == NUMBER:
                 value = cast(value, BigInteger)
             elif how == TRUE:
-                value = case((json_true(dialect, e.c.data, key), 1), else_=0)
-            cols.append(value.label(f"{how}_{key}"))
+                value = case((json_true(dialect, data[owner], key), 1), else_=0)
+            cols.append(value.label(_label(entity_name, owner, key, how)))
         self.rows = (select(*cols).select_from(joined)
                      .where(e.c.entity == entity_name, e.c.deleted == false(), *(f(scope) for f in filters))
                      .offset(0).subquery("s"))
         self.code = self.rows.c.code
 
-    def col(self, key: str, how: str = TEXT) -> ColumnElement[Any]:
-        return self.rows.c[f"{how}_{key}"]
+    def col(self, key: str, how: str = TEXT, of: str | None = None) -> ColumnElement[Any]:
+        return self.rows.c[_label(self.entity, of or self.entity, key, how)]
 
     def condition(self, metric: spec.Metric) -> ColumnElement[bool]:
         parts: list[ColumnElement[bool]] = []
         for where in metric.where:
-            if where.value is None:
-                parts.append(self.col(where.field).is_not(None))
+            if where.absent:
+                parts.append(self.col(where.field, of=where.of).is_(None))
+            elif where.value is None:
+                parts.append(self.col(where.field, of=where.of).is_not(None))
             elif where.value is True:
-                parts.append(self.col(where.field, TRUE) == 1)
+                parts.append(self.col(where.field, TRUE, where.of) == 1)
             else:
-                parts.append(self.col(where.field) == where.value)
+                parts.append(self.col(where.field, of=where.of) == where.value)
         return and_(true(), *parts)
 
 
-def _fields(metrics: tuple[spec.Metric, ...]) -> set[tuple[str, str]]:
-    """The (field, how) pairs some of ``metrics`` read."""
-    out: set[tuple[str, str]] = set()
+def _label(entity_name: str, owner: str, key: str, how: str) -> str:
+    return f"{how}_{key}" if owner == entity_name else f"{how}_{owner}__{key}"
+
+
+def _fields(metrics: tuple[spec.Metric, ...]) -> set[tuple[str, str, str]]:
+    """The (entity, field, how) triples some of ``metrics`` read."""
+    out: set[tuple[str, str, str]] = set()
     for m in metrics:
+        spec.condition_entities(m)  # only ancestors, which ``_Source`` joins
         for where in m.where:
             if isinstance(where.value, bool) and where.value is not True:
                 raise ValueError("a report condition on a yes/no field must be True")
-            out.add((where.field, TRUE if where.value is True else TEXT))
+            out.add((where.of or m.entity, where.field, TRUE if where.value is True else TEXT))
         if m.distinct:
-            out.add((m.distinct, TEXT))
+            out.add((m.entity, m.distinct, TEXT))
         if m.field:
-            out.add((m.field, NUMBER if m.aggregate in (Agg.SUM, Agg.MEDIAN) else TEXT))
+            out.add((m.entity, m.field, NUMBER if m.aggregate in (Agg.SUM, Agg.MEDIAN) else TEXT))
     return out
 
 
 def _source(dialect: str, length: int, filters: list[Any], *metrics: spec.Metric) -> _Source:
-    return _Source(dialect, metrics[0].entity, length, filters, _fields(metrics))
+    return _Source(dialect, metrics[0].entity, length, filters, _fields(metrics),
+                   with_scope=any(m.aggregate is Agg.AREAS for m in metrics))
 
 
-def _plain(conn: Connection, src: _Source, metrics: tuple[spec.Metric, ...], out: dict[str, dict[str, Any]]) -> None:
+def _plain(conn: Connection, src: _Source, metrics: tuple[spec.Metric, ...], length: int,
+           out: dict[str, dict[str, Any]]) -> None:
     cols: list[ColumnElement[Any]] = []
     for m in metrics:
         cond = src.condition(m)
-        if m.aggregate is Agg.COUNT:
+        if m.aggregate is Agg.AREAS and spec.LEVELS[m.level or ""] <= length:
+            cols.append(literal_column("1").label(m.key))  # the row's own area, or one above it
+        elif m.aggregate is Agg.AREAS:
+            area = func.substr(src.rows.c.scope, 1, spec.LEVELS[m.level or ""])
+            cols.append(func.count(distinct(case((cond, area)))).label(m.key))
+        elif m.aggregate is Agg.COUNT:
             cols.append(func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(m.key))
         elif m.aggregate is Agg.COUNT_DISTINCT:
             cols.append(func.count(distinct(case((cond, src.col(m.distinct or ""))))).label(m.key))
@@ -154,9 +175,9 @@ def _aggregate(conn: Connection, dialect: str, length: int, filters: list[Any], 
     """Every metric per scope prefix of ``length`` (0: one row keyed ""); only the medians if asked."""
     out: dict[str, dict[str, Any]] = {}
     for entity_name in () if medians_only else spec.entities():
-        metrics = spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM)
+        metrics = spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS)
         if metrics:
-            _plain(conn, _source(dialect, length, filters, *metrics), metrics, out)
+            _plain(conn, _source(dialect, length, filters, *metrics), metrics, length, out)
     for metric in spec.METRICS:
         if metric.is_map and not medians_only:
             _breakdowns(conn, _source(dialect, length, filters, metric), metric, out)
@@ -196,6 +217,7 @@ def build_report(db: Database, *, level: str = "province", prefix: str = "",
         names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
             t.regions.c.code.in_(sorted(by_code)))).all()) if by_code else {}
     totals = spec.add_rows(list(by_code.values()))
+    totals.update(spec.count_areas(by_code))
     totals.update({m.key: medians.get(m.key) for m in spec.METRICS if m.aggregate is Agg.MEDIAN})
     rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]
     return {"level": level, "prefix": prefix or None, "rows": rows, "totals": spec.finish_row(totals)}

@@ -18,6 +18,7 @@ def texts() -> dict[str, str]:
         "logout": _("Keluar"),
         "breadcrumb": _("Lokasi"),
         "summary": _("Ringkasan"),
+        "coverage": _("Wilayah yang memiliki sedikitnya satu rumah tangga tercatat."),
         "charts": _("Grafik"),
         "chart_sector": _("Unit usaha per sektor (KBLI)"),
         "chart_country": _("PMI per negara tujuan (10 teratas)"),

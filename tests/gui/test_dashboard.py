@@ -23,10 +23,12 @@ from desmig_desktop.ui.dashboard.model import ReportTableModel
 
 HAND_VILLAGE = VILLAGE  # 32.01.05.2001 Cijayanti, Babakan Madang, Kabupaten Bogor, Jawa Barat
 DEMO_VILLAGES = ["32.01.05.2002", "32.01.06.2001", "33.01.01.2001"]
-# Figures of HAND_VILLAGE, counted by hand from the two households below.
+# Figures of HAND_VILLAGE, counted by hand from the two households below: Siti came back (her
+# placement's remittance is not a current one) and her tailoring business is closed.
 HAND = {"households": 2, "members": 5, "pmi_active": 2, "pmi_returned": 1, "pmi_prospective": 1,
-        "households_with_business": 2, "businesses": 3, "export_ready": 2, "exporting": 1,
-        "remittance_total": 13_500_000, "remittance_median": 4_000_000}
+        "households_with_business": 2, "businesses": 3, "businesses_closed": 1, "export_ready": 2, "exporting": 1,
+        "remittance_total": 7_000_000, "remittance_median": 3_500_000, "remittance_total_all_placements": 13_500_000,
+        "provinces": 1, "regencies": 1, "districts": 1, "villages": 1}
 
 
 def hand_households() -> list[HouseholdGraph]:
@@ -37,7 +39,8 @@ def hand_households() -> list[HouseholdGraph]:
          {"id": "m-andi", "name": "Andi", "sex": "L", "relationship": "anak", "migration_status": "bukan"}],
         [{"id": "p-siti", "member_id": "m-siti", "country": "HK", "job": "prt", "monthly_remittance": 6_500_000}],
         [{"id": "b-keripik", "name": "Keripik Siti", "kbli_category": "C", "capital": 40_000_000, "status": "aktif",
-          "export_ready": True, "exporting": False}])
+          "export_ready": True, "exporting": False},
+         {"id": "b-jahit", "name": "Jahit Siti", "kbli_category": "S", "status": "tutup"}])
     budi = HouseholdGraph(
         {**visit, "head_name": "Budi Santoso"},
         [{"id": "m-budi", "name": "Budi Santoso", "sex": "L", "relationship": "kepala", "migration_status": "pmi_aktif"},
@@ -113,12 +116,16 @@ def test_drill_down_equals_build_report_at_every_level(qtbot: Any, dashboard: An
         assert page.report is not None and page.report["totals"] == expected["totals"]
         for key, label in page.cards.values.items():
             assert label.text() == page_module.figures.format_figure(key, expected["totals"][key])
+        areas = [f"{expected['totals'][k]} {word}" for k, word in
+                 (("provinces", "provinsi"), ("regencies", "kabupaten/kota"), ("districts", "kecamatan"),
+                  ("villages", "desa/kelurahan"))][len(prefix.split(".")) if prefix else 0:]
+        assert page.coverage.text() == " · ".join(areas) and page.coverage.isVisible() == bool(areas)
     assert "Babakan Madang" in page.breadcrumb.text() and "Kabupaten Bogor" in page.breadcrumb.text()
     hand = page.model.row_data(page.model.row_of(HAND_VILLAGE))
     assert {k: hand[k] for k in HAND} == HAND
     assert hand["businesses_by_kbli"]["A"] == hand["businesses_by_kbli"]["C"] == hand["businesses_by_kbli"]["G"] == 1
     assert page.model.data(page.model.index(page.model.row_of(HAND_VILLAGE), 2 + page.model.keys.index(
-        "remittance_total"))) == "Rp 13,5 jt"  # abbreviated on screen; the tooltip and exports are exact
+        "remittance_total"))) == "Rp 7,00 jt"  # abbreviated on screen; the tooltip and exports are exact
     with qtbot.waitSignal(page.report_shown, timeout=10_000):
         qtbot.keyClick(page.table, Qt.Key.Key_Backspace)  # back up: the district we came from is selected
     assert (page.prefix, page.level) == ("32.01", "district") and page.selected_code() == "32.01.05"
@@ -193,7 +200,8 @@ def test_shown_table_exports_to_xlsx_and_csv(qtbot: Any, dashboard: Any, ctx: An
     keys = page.model.keys
     by_code = {r[0]: r for r in rows[2:-1]}
     hand = by_code[HAND_VILLAGE]
-    assert hand[1] == "Cijayanti" and {k: hand[2 + n] for n, k in enumerate(keys) if k in HAND} == HAND
+    assert hand[1] == "Cijayanti"
+    assert {k: hand[2 + n] for n, k in enumerate(keys) if k in HAND} == {k: HAND[k] for k in keys if k in HAND}
     assert rows[-1][1] == "Jumlah" and rows[-1][2] == page.report["totals"]["households"]
     assert sheet.cell(row=3, column=2 + keys.index("remittance_total") + 1).number_format == '"Rp" #,##0'
 
@@ -229,9 +237,9 @@ def test_village_summary_pdf_has_the_name_and_totals(qtbot: Any, dashboard: Any,
     assert "Ringkasan Data PMI Desa Cijayanti" in text and HAND_VILLAGE in text
     assert "Babakan Madang" in text and "Kabupaten Bogor" in text and "Siti Petugas" in text
     for label, value in [("Rumah tangga", "2"), ("Anggota rumah tangga", "5"), ("PMI aktif", "2"),
-                         ("PMI purna", "1"), ("Calon PMI", "1"), ("Unit usaha", "3"), ("Usaha layak ekspor", "2"),
-                         ("Remitansi per bulan (jumlah)", "Rp 13.500.000"),
-                         ("Remitansi per bulan (median)", "Rp 4.000.000")]:
+                         ("PMI purna", "1"), ("Calon PMI", "1"), ("Unit usaha aktif", "3"), ("Unit usaha tutup", "1"),
+                         ("Usaha aktif layak ekspor", "2"), ("Remitansi per bulan saat ini (jumlah)", "Rp 7.000.000"),
+                         ("Remitansi per bulan saat ini (median)", "Rp 3.500.000")]:
         assert f"{label} {value}" in text, label
     assert "Hong Kong" in text and "Industri pengolahan" in text
 

@@ -10,7 +10,8 @@ from desmig_desktop.domain.report_spec import DESIGN_KEYS, REPORT_KEYS
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.reports import build_report
 
-from .fixture import DISTRICT_CIBINONG, EXPECTED, REGENCY_BOGOR, TOTALS, V1, V2, as_triples, figures, load_desktop
+from .fixture import (DIFFERENCES, DISTRICT_CIBINONG, EXPECTED, REGENCY_BOGOR, TOTALS, V1, V2, as_triples, figure,
+                      figures, load_desktop)
 
 
 @pytest.fixture
@@ -25,6 +26,13 @@ def test_every_figure_at_every_level(loaded: Any, level: str) -> None:
     assert report["level"] == level and report["prefix"] is None
     assert as_triples(report) == EXPECTED[level]
     assert report["totals"] == TOTALS
+
+
+@pytest.mark.parametrize(("level", "code", "key", "old", "new"), DIFFERENCES)
+def test_figures_count_what_their_labels_say(loaded: Any, level: str, code: str, key: str, old: Any, new: Any) -> None:
+    """Active businesses, current remittances, areas counted once (issue 14), one figure at a time."""
+    assert old != new
+    assert figure(build_report(loaded, level), code, key) == new
 
 
 def test_keys_keep_the_design_order_and_only_add(loaded: Any) -> None:

@@ -17,6 +17,7 @@ from desmig_server.app import create_app
 from tests.server.support import Device, Hq
 
 from .fixture import (
+    DIFFERENCES,
     DISTRICT_CIBINONG,
     EXPECTED,
     REGENCY_BOGOR,
@@ -26,6 +27,7 @@ from .fixture import (
     V3,
     VILLAGE_V1,
     as_triples,
+    figure,
     figures,
     server_create_ops,
     server_delete_ops,
@@ -68,6 +70,14 @@ def test_every_figure_at_every_level(hq: Hq, boss: Device, level: str) -> None:
     report = api(hq, boss, level=level)
     assert as_triples(report) == EXPECTED[level]
     assert report["totals"] == TOTALS
+
+
+@pytest.mark.parametrize(("level", "code", "key", "old", "new"), DIFFERENCES)
+def test_figures_count_what_their_labels_say(hq: Hq, boss: Device, level: str, code: str, key: str, old: Any,
+                                             new: Any) -> None:
+    """Active businesses, current remittances, areas counted once (issue 14), one figure at a time."""
+    assert old != new
+    assert figure(api(hq, boss, level=level), code, key) == new
 
 
 def test_prefix_restricts_rows_and_totals(hq: Hq, boss: Device) -> None:

@@ -10,7 +10,9 @@ from desmig_server.web.table import TABLE_KEYS, number
 
 _ROW = re.compile(r'<tr data-code="([^"]+)">(.*?)</tr>', re.S)
 _CELL = re.compile(r'<t[dh] class="num" data-key="([a-z_]+)" data-value="([^"]*)">([^<]*)</t[dh]>')
-_TILE = re.compile(r'<div class="tile" data-key="([a-z_]+)" data-value="([^"]*)">\s*<div class="tile-value">([^<]*)<')
+_TILE = re.compile(r'<div class="tile" data-key="([a-z_]+)" data-value="([^"]*)"[^>]*>\s*<div class="tile-value">([^<]*)<')
+_COVERAGE = re.compile(r'<p class="coverage" id="coverage"[^>]*>(.*?)</p>', re.S)
+_AREA = re.compile(r'<span data-key="([a-z_]+)" data-value="(\d+)">([^<]*)</span>')
 
 
 def _raw(text: str) -> int | None:
@@ -31,6 +33,15 @@ def table_figures(html: str) -> dict[str, dict[str, Any]]:
 
 def tile_figures(html: str) -> dict[str, Any]:
     return {key: _raw(raw) for key, raw, _text in _TILE.findall(html)}
+
+
+def coverage(html: str) -> tuple[str, dict[str, int]] | None:
+    """The line of areas holding data at the top of the page, as read, and its figures."""
+    found = _COVERAGE.search(html)
+    if found is None:
+        return None
+    text = " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
+    return text, {key: int(raw) for key, raw, _text in _AREA.findall(found.group(1))}
 
 
 def report_figures(report: dict[str, Any]) -> dict[str, dict[str, Any]]:

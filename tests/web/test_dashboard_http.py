@@ -22,7 +22,7 @@ from desmig_server.web.table import TABLE_KEYS, download_columns
 from tests.server.support import PASSWORD
 
 from .conftest import csrf_of, login
-from .pages import report_figures, table_figures, tile_figures
+from .pages import coverage, report_figures, table_figures, tile_figures
 
 V1, V2, V3 = "32.01.01.1001", "32.01.01.1002", "32.01.02.2001"
 
@@ -217,6 +217,33 @@ def test_every_level_shows_the_json_reports_figures(client: Any, kode: str, leve
         assert (f'href="/?kode={code}"' in page.text) == (kode != V1)
 
 
+@pytest.mark.parametrize(("kode", "line"), [
+    ("", "2 provinsi · 2 kabupaten/kota · 3 kecamatan · 4 desa/kelurahan"),  # V5 holds only a deleted household
+    ("32", "1 kabupaten/kota · 2 kecamatan · 3 desa/kelurahan"),
+    ("32.01.01", "2 desa/kelurahan"),
+    (V1, None),  # a village: nothing finer to count
+])
+def test_the_page_says_at_the_top_how_many_areas_hold_data(client: Any, kode: str, line: str | None) -> None:
+    signed_in(client)
+    page = client.get("/", params={"kode": kode}).text
+    found = coverage(page)
+    assert (found[0] if found else None) == line
+    if found is not None:
+        totals = report(client, "village", kode)["totals"]
+        assert found[1] == {k: totals[k] for k in found[1]}
+        assert page.index('id="coverage"') < page.index('class="tiles"')  # at the top, before the figures
+
+
+def test_tiles_say_what_they_count(client: Any) -> None:
+    signed_in(client)
+    page = client.get("/").text
+    tiles = tile_figures(page)
+    assert tiles["businesses"] == 4 and tiles["businesses_closed"] == 2  # bA2, bB1 apart from the active ones
+    assert tiles["remittance_total"] == 16_000_001  # open placements of PMI aktif only
+    assert 'data-key="businesses" data-value="4" title="Unit usaha berstatus aktif' in page
+    assert ">Unit usaha aktif<" in page and ">Remitansi per bulan saat ini (jumlah)<" in page
+
+
 def test_charts_draw_the_totals(client: Any) -> None:
     signed_in(client)
     page = client.get("/", params={"kode": "32.01"}).text
@@ -262,11 +289,14 @@ def test_xlsx_download_has_the_shown_columns_then_the_breakdowns(client: Any) ->
     assert rows[1][:4] == ["32.01.01", "Cibinong", 3, 5] and rows[2][:2] == ["32.01.02", "Gunungputri"]
     for line, source in zip(rows[1:], [*expected["rows"], expected["totals"]]):
         assert line[2:] == [c.value(source) for c in download_columns()]
-    assert rows[-1][:2] == [None, "Jumlah"] and rows[-1][headers.index("Remitansi per bulan (median)")] == 3_500_000
+    assert rows[-1][:2] == [None, "Jumlah"]
+    assert rows[-1][headers.index("Remitansi per bulan saat ini (median)")] == 4_500_000  # 1.000001, 4, 5, 6
+    assert rows[-1][headers.index("Unit usaha tutup")] == 2 and rows[-1][headers.index("Kecamatan dengan data")] == 2
     assert rows[-1][headers.index("Usaha KBLI I")] == 1 and rows[-1][headers.index("UMKM tidak diketahui")] == 1
     notes = {r[0]: r[1] for r in workbook["Keterangan"].iter_rows(values_only=True) if r and r[0]}
     assert notes["Wilayah"] == "Nasional › Jawa Barat › Kabupaten Bogor" and notes["Oleh"] == "pusat"
     assert notes["PMI aktif"] == METRIC["pmi_active"].counted_id
+    assert notes["Unit usaha aktif"] == METRIC["businesses"].counted_id
 
 
 def test_csv_download_matches_the_xlsx(client: Any) -> None:

@@ -10,18 +10,18 @@ from typing import Any, Mapping
 
 from desmig_desktop.domain.fields import KBLI_CATEGORY, MIGRATION_STATUS, UMKM_CLASS
 from desmig_desktop.domain.i18n import _, pick
-from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, UMKM_UNKNOWN
+from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, UMKM_UNKNOWN, areas_line
 from desmig_desktop.ui.formatting import country_name, format_money
 
 # The table's figure columns, in reading order: people first, then businesses, then money.
 TABLE_KEYS: tuple[str, ...] = (
     "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
-    "businesses", "export_ready", "exporting", "remittance_total", "remittance_median",
+    "businesses", "businesses_closed", "export_ready", "exporting", "remittance_total", "remittance_median",
 )
 # The summary cards above the table.
 CARD_KEYS: tuple[str, ...] = (
     "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
-    "businesses", "export_ready", "exporting", "remittance_median",
+    "businesses", "businesses_closed", "export_ready", "remittance_median",
 )
 LEVEL_ORDER: tuple[str, ...] = tuple(LEVELS)
 
@@ -83,6 +83,11 @@ def format_figure_short(key: str, value: Any) -> str:
     scaled = amount / size
     text = f"{scaled:.{0 if scaled >= 100 else 1 if scaled >= 10 else 2}f}"  # zeros kept: a column lines up
     return f"Rp {text.replace('.', ',')} {unit}"
+
+
+def coverage(totals: Mapping[str, Any], prefix: str) -> str:
+    """The areas under ``prefix`` holding data: "4 provinsi · 9 kabupaten/kota · …" ("" for a village)."""
+    return areas_line(dict(totals), prefix)
 
 
 def columns(report: Mapping[str, Any]) -> tuple[str, ...]:

@@ -160,6 +160,11 @@ class DashboardPage(QWidget):
         top.addWidget(self.level_box)
         top.addWidget(self.refresh_button)
         layout.addLayout(top)
+        self.coverage = QLabel(self)
+        self.coverage.setObjectName("coverage")
+        self.coverage.setStyleSheet("font-size: 11pt; color: #1d3d5f;")
+        self.coverage.setToolTip(_("Wilayah yang memiliki sedikitnya satu rumah tangga tercatat."))
+        layout.addWidget(self.coverage)
         self.cards = FigureCards(self)
         layout.addWidget(self.cards)
         self.model = ReportTableModel(self)
@@ -324,6 +329,8 @@ class DashboardPage(QWidget):
         header = self.table.horizontalHeader()
         for column in (0, 1):  # code and name as wide as they need
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.coverage.setText(figures.coverage(report["totals"], str(report.get("prefix") or "")))
+        self.coverage.setVisible(bool(self.coverage.text()))
         self.cards.set_figures(report["totals"])
         self.charts.show_figures(report["totals"])
         if keep:
