@@ -119,7 +119,7 @@ def _prepare(work: Path, households: int) -> Path:
     return data
 
 
-def run(households: int = 200, repeat: int = 3) -> list[Row]:
+def run(households: int = 200, repeat: int = 5) -> list[Row]:
     if not EXE.is_file():
         print(f"no bundle at {EXE}: build it with `make bundle`; bundle rows skipped", flush=True)
         return []

@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         group("sync", run_sync)
         group("memory", run_memory)
         group("load", run_load)
-        group("bundle", lambda: bundle.run(repeat=1 if args.smoke else 3))
+        group("bundle", lambda: bundle.run(repeat=1 if args.smoke else 5))
     except Exception:
         traceback.print_exc()
         failures.append("setup crashed")
