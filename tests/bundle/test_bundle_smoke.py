@@ -12,6 +12,7 @@ macOS runners of ``.github/workflows/bundle.yml``.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,37 @@ def officer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+@pytest.fixture(scope="module")
+def set_up_officer(officer: Path) -> Path:
+    """The same HOME after the first-run wizard (an officer's name), so the GUI opens on the list."""
+    from desmig_desktop.services.database import open_local
+    from desmig_desktop.services.paths import Paths
+    from desmig_desktop.store import settings
+
+    db = open_local(Paths.resolve(data_dir(officer)), PASSPHRASE)
+    try:
+        settings.put(db, "officer_name", "Petugas Uji")
+    finally:
+        db.conn.close()
+    return officer
+
+
+def run_gui(home: Path, env: dict[str, str]) -> None:
+    """``gui --smoke-exit``: the list paints with every demo household, then the app closes the
+    way an officer's close does, logging no error."""
+    log_path = data_dir(home) / "logs" / "desmig.log"
+    before = log_path.stat().st_size if log_path.exists() else 0
+    proc = subprocess.run([str(EXE), *data_args(home), "gui", "--smoke-exit"], env=env, cwd=home,
+                          capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=120)
+    assert proc.returncode == 0, f"gui exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+    assert f"list painted: {HOUSEHOLDS} rows" in proc.stdout
+    with open(log_path, encoding="utf-8") as fh:
+        fh.seek(before)
+        log = fh.read()
+    assert "GUI closed" in log  # the shell's own shutdown ran: tasks stopped, database closed
+    assert " ERROR " not in log and " CRITICAL " not in log, log[-3000:]
+
+
 def test_demo_creates_an_encrypted_database(officer: Path) -> None:
     database = data_dir(officer) / "desmig.db"
     assert database.is_file()
@@ -103,21 +135,28 @@ def test_xlsx_export_imports_into_a_new_laptop(officer: Path, tmp_path: Path) ->
         assert after[key] == before[key], key
 
 
-def test_gui_paints_the_household_list_and_quits_cleanly(officer: Path) -> None:
-    from desmig_desktop.services.database import open_local
-    from desmig_desktop.services.paths import Paths
-    from desmig_desktop.store import settings
+def test_gui_paints_the_household_list_and_quits_cleanly(set_up_officer: Path) -> None:
+    run_gui(set_up_officer, clean_env(set_up_officer))
 
-    db = open_local(Paths.resolve(data_dir(officer)), PASSPHRASE)  # an officer who finished the wizard
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("Xvfb") is None,
+                    reason="needs Linux and Xvfb (make test installs it)")
+def test_gui_on_an_x_display_uses_the_bundled_xcb_plugin(set_up_officer: Path) -> None:
+    """What an Ubuntu laptop does: DISPLAY instead of QT_QPA_PLATFORM, so Qt loads the bundled xcb
+    platform plugin and its libraries."""
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        settings.put(db, "officer_name", "Petugas Uji")
+        assert xvfb.stdout is not None
+        display = xvfb.stdout.readline().strip()
+        assert display.isdigit(), "Xvfb did not start"
+        env = clean_env(set_up_officer)
+        del env["QT_QPA_PLATFORM"]
+        env["DISPLAY"] = f":{display}"
+        run_gui(set_up_officer, env)
     finally:
-        db.conn.close()
-    proc = run(officer, "gui", "--smoke-exit", timeout=120)
-    assert f"list painted: {HOUSEHOLDS} rows" in proc.stdout
-    log = (data_dir(officer) / "logs" / "desmig.log").read_text(encoding="utf-8")
-    assert "GUI closed" in log  # the shell's own shutdown ran: tasks stopped, database closed
-    assert " ERROR " not in log and " CRITICAL " not in log, log[-3000:]
+        xvfb.terminate()
+        xvfb.wait(timeout=30)
 
 
 def test_translations_and_subcommands_are_bundled(tmp_path: Path) -> None:
