@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-
 def _resources_dir() -> Path:
     """Where ``resources/`` is: beside the packages in a checkout or wheel install, and at the
     root of a PyInstaller bundle (``sys._MEIPASS``, its ``_internal`` folder; see
