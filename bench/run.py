@@ -3,8 +3,10 @@
 Writes ``bench/results/<date>.json`` and ``.md`` (``-smoke`` suffixed for ``--smoke``, which git
 ignores). Groups, in order: ``local`` (search, save), ``ui`` (app start, scrolling RSS, region
 picker), ``sync`` (push, pull, no-op and incremental sync against a real ``desmig-hq serve``),
-``memory`` (peak RSS of push, pull and export at a tenth of the size vs full size) and ``load``
-(concurrent devices on SQLite and PostgreSQL, audited for errors, lost and duplicated records).
+``memory`` (peak RSS of push, pull and export at a tenth of the size vs full size), ``load``
+(concurrent devices on SQLite and PostgreSQL, audited for errors, lost and duplicated records) and
+``bundle`` (size and cold/warm start of the officer's app bundle ``dist/desmig`` beside the same
+app from the venv; skipped when no bundle is built: ``make bundle``).
 
 ``--smoke`` (CI): ~2k households, HQ load 10 devices × 200 ops; the full run (100k households,
 50 × 2,000) is manual: ``make bench``. The exit status is 0 even when a target is missed (the
@@ -25,11 +27,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import hq, load, local, memory, sync, ui
+from bench import bundle, hq, load, local, memory, sync, ui
 from bench.common import Row, build_local_db, write_report
 from desmig_desktop.store.db import connect
 
-GROUPS = ("local", "ui", "sync", "memory", "load")
+GROUPS = ("local", "ui", "sync", "memory", "load", "bundle")
 
 
 def demo_db(path: Path, households: int, rows: list[Row] | None = None) -> Path:
@@ -135,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         group("sync", run_sync)
         group("memory", run_memory)
         group("load", run_load)
+        group("bundle", lambda: bundle.run(repeat=1 if args.smoke else 5))
     except Exception:
         traceback.print_exc()
         failures.append("setup crashed")

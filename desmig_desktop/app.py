@@ -35,11 +35,14 @@ def database_factory(paths: Paths, passphrase: str | None = None) -> Callable[[]
     return open_db
 
 
-def run_gui(paths: Paths, qt_args: list[str]) -> int:
-    """Open the officer's app (``desmig`` / ``desmig gui``); returns the exit code."""
+def run_gui(paths: Paths, qt_args: list[str], *, on_list_painted: Callable[[int], None] | None = None) -> int:
+    """Open the officer's app (``desmig`` / ``desmig gui``); returns the exit code.
+
+    ``on_list_painted``: see ``ui.shell.run`` (the bundle smoke test's ``--smoke-exit``).
+    """
     from desmig_desktop.ui.shell import run
     import desmig_desktop.ui.sync.register  # noqa: F401  (sync menu, status and conflicts inbox in the window)
 
     paths.ensure()
     return run(paths, lambda passphrase: database_factory(paths, passphrase), qt_args,
-               passphrase=os.environ.get("DESMIG_PASSPHRASE") or None)
+               passphrase=os.environ.get("DESMIG_PASSPHRASE") or None, on_list_painted=on_list_painted)

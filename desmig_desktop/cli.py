@@ -64,7 +64,13 @@ def cmd_gui(args: argparse.Namespace, paths: Paths) -> int:
     except ImportError as exc:
         raise KnownError(_("Antarmuka grafis belum terpasang (pip install 'desmig[desktop]'): {reason}",
                            reason=exc)) from exc
-    return run_gui(paths, list(getattr(args, "qt_args", []) or []))
+    # --smoke-exit: the bundle's smoke test (tests/bundle) — start, paint the list, say so, quit.
+    painted = _print_list_painted if getattr(args, "smoke_exit", False) else None
+    return run_gui(paths, list(getattr(args, "qt_args", []) or []), on_list_painted=painted)
+
+
+def _print_list_painted(rows: int) -> None:
+    print(f"list painted: {rows} rows", flush=True)
 
 
 @command("demo")
@@ -154,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=("id", "en"), help=_("bahasa pesan"))
     parser.add_argument("-v", "--verbose", action="store_true", help=_("log rinci (DEBUG)"))
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("gui", help=_("buka aplikasi (bawaan)"))
+    gui = sub.add_parser("gui", help=_("buka aplikasi (bawaan)"))
+    # Hidden, for the bundle's smoke test: close the window once the household list has painted.
+    gui.add_argument("--smoke-exit", action="store_true", help=argparse.SUPPRESS)
     demo = sub.add_parser("demo", help=_("buat data contoh sintetis"))
     demo.add_argument("--households", type=_non_negative, required=True)
     demo.add_argument("--villages", help=_("kode desa Kemendagri, dipisah koma"))

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
+from desmig_desktop.domain.reference import RESOURCES_DIR
+
 LANGUAGES = ("id", "en")
-_CATALOG_DIR = Path(__file__).resolve().parents[2] / "resources" / "i18n"
+_CATALOG_DIR = RESOURCES_DIR / "i18n"
 _state = {"lang": "id"}
 
 

@@ -10,11 +10,21 @@ from __future__ import annotations
 import csv
 import functools
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-RESOURCES_DIR = Path(__file__).resolve().parent.parent.parent / "resources"
+
+def _resources_dir() -> Path:
+    """Where ``resources/`` is: beside the packages in a checkout or wheel install, and at the
+    root of a PyInstaller bundle (``sys._MEIPASS``, its ``_internal`` folder; see
+    ``packaging/desmig.spec``). The one place that knows; i18n and the schema read it from here."""
+    bundle = getattr(sys, "_MEIPASS", None) if getattr(sys, "frozen", False) else None
+    return Path(bundle) / "resources" if bundle else Path(__file__).resolve().parent.parent.parent / "resources"
+
+
+RESOURCES_DIR = _resources_dir()
 REGIONS_CSV = RESOURCES_DIR / "regions.csv"
 COUNTRIES_CSV = RESOURCES_DIR / "countries.csv"
 KBLI_CATEGORIES_CSV = RESOURCES_DIR / "kbli_categories.csv"

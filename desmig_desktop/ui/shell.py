@@ -12,7 +12,7 @@ import sys
 from types import TracebackType
 from typing import Any, Callable
 
-from PySide6.QtCore import QLocale, QObject, Qt, QtMsgType, QTimer, qInstallMessageHandler
+from PySide6.QtCore import QEvent, QLocale, QObject, Qt, QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -151,12 +151,38 @@ def first_run(paths: Paths, make_opener: MakeOpener) -> tuple[Any, DatabaseOpene
     return None
 
 
+class _ListPaintedWatch(QObject):
+    """Closes the window once the household list has painted (``desmig gui --smoke-exit``).
+
+    The bundle's smoke test (``tests/bundle``) needs the real start path to run to a painted list
+    and then end the way an officer's close does (drafts, background tasks, database closed).
+    """
+
+    def __init__(self, window: MainWindow, on_painted: Callable[[int], None]) -> None:
+        super().__init__(window)
+        self._window, self._on_painted, self._done = window, on_painted, False
+        window.list_page.table.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        model = self._window.list_page.model
+        if event.type() == QEvent.Type.Paint and not self._done and (model.rowCount() > 0 or model.total == 0):
+            self._done = True
+            QTimer.singleShot(0, self._finish)  # once this paint has finished
+        return False
+
+    def _finish(self) -> None:
+        self._on_painted(self._window.list_page.model.rowCount())
+        self._window.close()
+
+
 def run(paths: Paths, make_opener: MakeOpener, qt_args: list[str], *,
-        passphrase: str | None = None) -> int:
+        passphrase: str | None = None, on_list_painted: Callable[[int], None] | None = None) -> int:
     """Run the app until the main window closes; returns the process exit code.
 
     ``make_opener(passphrase)`` returns the function that opens a database connection (used by
-    the GUI thread now and by every background job later).
+    the GUI thread now and by every background job later). With ``on_list_painted`` (the smoke
+    test's hook) the window closes itself once the household list has painted, after calling it
+    with the number of rows shown.
     """
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "desmig", *qt_args])
     assert isinstance(app, QApplication)
@@ -188,7 +214,9 @@ def run(paths: Paths, make_opener: MakeOpener, qt_args: list[str], *,
     previous_hook = sys.excepthook
     sys.excepthook = shell.excepthook
     try:
-        shell.show_main()
+        window = shell.show_main()
+        if on_list_painted is not None:
+            _ListPaintedWatch(window, on_list_painted)
         return int(app.exec())
     finally:
         sys.excepthook = previous_hook

@@ -29,6 +29,16 @@ def test_resources_dir_is_repo_resources() -> None:
     assert (RESOURCES_DIR / "LICENSES.md").is_file()
 
 
+def test_resources_dir_in_a_frozen_bundle_is_at_its_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A PyInstaller bundle (packaging/desmig.spec) puts resources/ at ``sys._MEIPASS``; i18n reads it from here."""
+    from desmig_desktop.domain import i18n, reference
+
+    monkeypatch.setattr("sys.frozen", True, raising=False)
+    monkeypatch.setattr("sys._MEIPASS", str(tmp_path), raising=False)
+    assert reference._resources_dir() == tmp_path / "resources"
+    assert i18n._CATALOG_DIR == RESOURCES_DIR / "i18n"
+
+
 def test_kepmendagri_2025_counts(regions: list[Region]) -> None:
     counts = Counter(r.level for r in regions)
     assert counts == {1: 38, 2: 514, 3: 7285, 4: 83762}
