@@ -21,9 +21,9 @@ import json
 import logging
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QTabWidget,
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QApplication, QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QTabWidget,
                                QVBoxLayout, QWidget)
 from shiboken6 import isValid
 
@@ -169,10 +169,10 @@ class HouseholdEditor(QWidget):
 
     def _on_escape(self) -> None:
         """Esc closes the form, unless a drop-down list is open: then Esc is that list's (it closes)."""
-        popup = QApplication.activePopupWidget()
+        popup = QApplication.activePopupWidget()  # the shortcut sees Esc before the open list does
         if popup is not None:
-            QApplication.sendEvent(popup, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Escape,
-                                                    Qt.KeyboardModifier.NoModifier))
+            owner = popup.parentWidget()
+            owner.hidePopup() if isinstance(owner, QComboBox) else popup.hide()
             return
         self.close_requested.emit()
 
