@@ -88,12 +88,14 @@ class HouseholdListPage(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)  # sorts once, by the indicator
-        layout.addWidget(self.table)
-        self.empty_hint = QLabel(self)
+        self.empty_hint = QLabel(self)  # above the (empty) table, where the eye goes first
         self.empty_hint.setObjectName("empty_hint")
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setWordWrap(True)
+        self.empty_hint.setStyleSheet("font-size: 12pt; color: #1d3d5f; background: #f3f6fa; "
+                                      "border: 1px solid #d5dde8; border-radius: 4px; padding: 16px;")
         layout.addWidget(self.empty_hint)
+        layout.addWidget(self.table)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
