@@ -169,9 +169,11 @@ class HouseholdListPage(QWidget):
         active = [_("pencarian \"{text}\"", text=flt.text)] if flt.text else []
         if self.village.currentData() != ALL:
             active.append(self.village.currentText())
-        active += [combo.currentText() for combo in (self.status_filter, self.business_filter) if combo.currentIndex() > 0]
-        return _("Tidak ada yang cocok: {count} rumah tangga tersembunyi oleh saringan ({filters}). Kosongkan pencarian "
-                 "atau pilih \"Semua wilayah\" untuk melihatnya.", count=hidden, filters="; ".join(active))
+        active += [combo.currentText() for combo in (self.status_filter, self.business_filter)
+                   if combo.currentIndex() > 0]
+        return _("Tidak ada yang cocok: {count} rumah tangga tersembunyi oleh saringan ({filters}). "
+                 "Kosongkan pencarian atau pilih \"Semua wilayah\" untuk melihatnya.",
+                 count=f"{hidden:,}".replace(",", "."), filters="; ".join(active))
 
     def select(self, household_id: str | None) -> None:
         row = self.model.row_of(household_id) if household_id else None

@@ -53,7 +53,8 @@ def test_the_chooser_opens_discards_and_keeps_drafts_by_keyboard(qtbot: Any, ctx
 def _stored_graph(db: Any) -> HouseholdGraph:
     graph = HouseholdGraph({"village_code": VILLAGE, "head_name": "Sri Tersimpan", "visited_on": "2025-03-04",
                             "consent": True, "rt": "7"},
-                           [{"name": "Sri Tersimpan", "sex": "P", "relationship": "kepala", "migration_status": "bukan"},
+                           [{"name": "Sri Tersimpan", "sex": "P", "relationship": "kepala",
+                             "migration_status": "bukan"},
                             {"name": "Anak", "sex": "L", "relationship": "anak", "migration_status": "bukan"}])
     return load_household(db, save_household(db, graph).household_id)
 

@@ -335,7 +335,8 @@ EMPTY_LISTS = [  # (households stored where, search typed, words the hint must h
 ]
 
 
-@pytest.mark.parametrize(("village", "search", "says", "not_says"), EMPTY_LISTS, ids=["first-run", "elsewhere", "search"])
+@pytest.mark.parametrize(("village", "search", "says", "not_says"), EMPTY_LISTS,
+                         ids=["first-run", "elsewhere", "search"])
 def test_the_empty_list_says_why_it_is_empty(qtbot: Any, window: Any, db: Any, village: str | None, search: str,
                                              says: list[str], not_says: list[str]) -> None:
     if village:
