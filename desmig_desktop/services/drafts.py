@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desmig_desktop.domain.ids import utc_now
+from desmig_desktop.services.households import HouseholdGraph, has_unsaved, loaded_from_json, loaded_of_old_draft
 
 log = logging.getLogger(__name__)
 DRAFT_VERSION = 1
@@ -53,3 +54,35 @@ def load_drafts(db: Any) -> list[Draft]:
         except ValueError as exc:
             log.warning("a draft could not be read: %s", exc)
     return found
+
+
+def graph_of(db: Any, data: dict[str, Any]) -> HouseholdGraph:
+    """The household a form's draft holds, with the copy it was loaded from (``loaded``; a draft
+    from before drafts kept it gets the one it implies). ``KeyError``/``ValueError`` if unreadable."""
+    graph = HouseholdGraph(data["household"], data.get("members", []), data.get("placements", []),
+                           data.get("businesses", []))
+    graph.loaded = loaded_from_json(data["loaded"]) if "loaded" in data else loaded_of_old_draft(db, graph)
+    return graph
+
+
+def drop_saved(db: Any, *, skip: set[str] | frozenset[str] = frozenset()) -> list[Draft]:
+    """Forget the drafts that hold nothing unsaved (their household was saved anyway, e.g. the app
+    was killed between the save and forgetting the draft); returns the drafts that remain, but
+    those in ``skip`` (forms open now, which keep their own drafts)."""
+    remaining: list[Draft] = []
+    dropped = 0
+    for draft in load_drafts(db):
+        if draft.key in skip:
+            continue
+        try:
+            unsaved = has_unsaved(db, graph_of(db, draft.data))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            unsaved = True  # unreadable: kept (the chooser offers to discard it)
+        if unsaved:
+            remaining.append(draft)
+        else:
+            discard_draft(db, draft.key)
+            dropped += 1
+    if dropped:
+        log.info("%d drafts of households saved meanwhile were forgotten", dropped)
+    return remaining

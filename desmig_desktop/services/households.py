@@ -385,6 +385,27 @@ def refresh_untouched(db: Database, graph: HouseholdGraph) -> HouseholdGraph:
     return out
 
 
+def has_unsaved(db: Database, graph: HouseholdGraph) -> bool:
+    """Whether this copy holds anything the database does not: a record not stored, an edited
+    field whose stored value differs, a removed child still stored. A draft written just before
+    its household's save committed (the app killed in between) holds nothing unsaved."""
+    now = _stored_graph(db, str(graph.household.get("id")))
+    if now is None:
+        return True
+    stored = {(name, v["id"]): v for name, v in now.records()}
+    mine = graph.records()
+    for name, values in mine:
+        row = stored.get((name, str(values.get("id"))))
+        if row is None:
+            return True
+        base = graph.loaded.get((name, row["id"])) or records.base_of(row)
+        if any(_differs(name, k, values[k], row.get(k)) for k in _edits(name, values, base)):
+            return True
+    kept = {(name, str(v.get("id"))) for name, v in mine}
+    removable = graph.loaded if graph.loaded else stored
+    return any(key in stored and key not in kept for key in removable)
+
+
 def _stored_graph(db: Database, household_id: str) -> HouseholdGraph | None:
     try:
         return load_household(db, household_id)

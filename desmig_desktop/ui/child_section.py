@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desmig_desktop.domain.fields import EntitySpec
 from desmig_desktop.domain.i18n import _
@@ -19,24 +17,9 @@ from desmig_desktop.domain.validation import Issue
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.form import SpecForm
 from desmig_desktop.ui.models import RecordListModel
+from desmig_desktop.ui.tables import ENTER, KeyTable
 
 Record = dict[str, Any]
-
-
-class RecordTable(QTableView):
-    """Enter opens the selected record's form; Delete removes it."""
-
-    open_requested = Signal()
-    remove_requested = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.open_requested.emit()
-            return
-        if event.key() == Qt.Key.Key_Delete:
-            self.remove_requested.emit()
-            return
-        super().keyPressEvent(event)
 
 
 class ChildSection(QWidget):
@@ -62,7 +45,7 @@ class ChildSection(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel(f"<b>{title}</b>", self)
         layout.addWidget(self.title)
-        self.table = RecordTable(self)
+        self.table = KeyTable(self)
         self.table.setObjectName(f"table_{spec.name}")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -89,8 +72,8 @@ class ChildSection(QWidget):
         layout.addLayout(self.extra)
         self.add_button.clicked.connect(self.add)
         self.remove_button.clicked.connect(self.remove_current)
-        self.table.open_requested.connect(lambda: self.form.first_field().setFocus())
-        self.table.remove_requested.connect(self.remove_current)
+        self.table.bind(ENTER, lambda: self.form.first_field().setFocus(Qt.FocusReason.OtherFocusReason))
+        self.table.bind(Qt.Key.Key_Delete, self.remove_current)
         self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._show_current())
         self.form.changed.connect(self._on_form_changed)
         self._show_current()

@@ -21,19 +21,19 @@ import json
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QTabWidget, QVBoxLayout, QWidget)
+from shiboken6 import isValid
 
 from desmig_desktop.domain.fields import ENTITIES, HOUSEHOLDS
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.services import drafts
-from desmig_desktop.services.households import (HouseholdGraph, changed_underneath, load_household, loaded_from_json,
-                                                 loaded_of_old_draft, loaded_to_json, refresh_untouched,
-                                                 save_household)
+from desmig_desktop.services.households import (HouseholdGraph, changed_underneath, load_household, loaded_to_json,
+                                                 refresh_untouched, save_household)
 from desmig_desktop.store import records as record_store
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.editor_sections import BusinessesSection, HouseholdRecords, MembersSection
@@ -43,6 +43,7 @@ from desmig_desktop.ui.issues_panel import IssuesPanel, PanelItem
 
 log = logging.getLogger(__name__)
 _META = ("deleted", "server_version", "created_at", "updated_at", "extra")
+DRAFT_DELAY_MS = 400  # the draft is written this long after the last keystroke (and on leaving a field)
 
 
 class HouseholdEditor(QWidget):
@@ -53,8 +54,8 @@ class HouseholdEditor(QWidget):
     title_changed = Signal(str)
     close_requested = Signal()
 
-    def __init__(self, db: Any, graph: HouseholdGraph | None = None, *,
-                 defaults: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Any, graph: HouseholdGraph | None = None, *, defaults: dict[str, Any] | None = None,
+                 draft_delay_ms: int = DRAFT_DELAY_MS, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._db = db
         self.is_new = graph is None
@@ -66,6 +67,11 @@ class HouseholdEditor(QWidget):
         self.dirty = False
         self._draft_text = ""
         self._last_focus: QWidget | None = None  # where the officer last was in the form (for Riwayat)
+        self.came_from: QWidget | None = None  # the tab this form was opened from (closing returns there)
+        self.draft_timer = QTimer(self)
+        self.draft_timer.setSingleShot(True)
+        self.draft_timer.setInterval(draft_delay_ms)
+        self.draft_timer.timeout.connect(self.write_draft)
         self._build()
         self._show_records()
 
@@ -132,7 +138,7 @@ class HouseholdEditor(QWidget):
         self.close_button.clicked.connect(self.close_requested)
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        escape.activated.connect(self.close_requested)
+        escape.activated.connect(self._on_escape)
         self.form.changed.connect(self._on_household_changed)
         self.members.changed.connect(self._on_members_changed)
         self.businesses.changed.connect(self._mark_dirty)
@@ -144,10 +150,31 @@ class HouseholdEditor(QWidget):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._on_focus_changed)
+        for button in self.findChildren(QPushButton):  # Enter presses a focused button, as Space does
+            button.setAutoDefault(True)
 
-    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        if old is not None and self.isAncestorOf(old) and self.draft_timer.isActive():
+            self.write_draft()  # leaving a field: what was typed in it is kept now, not 400 ms later
         if new is not None and self.scroll.isAncestorOf(new):
             self._last_focus = new
+            # Focus set by a shortcut or an error line does not scroll by itself (only Tab does);
+            # after the layout settled (a new row's form was just shown) the field is brought into view.
+            QTimer.singleShot(0, self, self._show_focused)
+
+    def _show_focused(self) -> None:
+        widget = self._last_focus
+        if widget is not None and isValid(widget) and widget.hasFocus():
+            self.scroll.ensureWidgetVisible(widget, 50, 50)
+
+    def _on_escape(self) -> None:
+        """Esc closes the form, unless a drop-down list is open: then Esc is that list's (it closes)."""
+        popup = QApplication.activePopupWidget()  # the shortcut sees Esc before the open list does
+        if popup is not None:
+            owner = popup.parentWidget()
+            owner.hidePopup() if isinstance(owner, QComboBox) else popup.hide()
+            return
+        self.close_requested.emit()
 
     def _section_title(self, text: str) -> QLabel:
         return QLabel(f"<b>{text}</b>", self)
@@ -181,6 +208,7 @@ class HouseholdEditor(QWidget):
         self.title_changed.emit(title + (" *" if self.dirty else ""))
 
     def _mark_dirty(self) -> None:
+        self.draft_timer.start()  # every change: the draft follows 400 ms after the last keystroke
         self.issues.withdraw_confirmation()
         if not self.dirty:
             self.dirty = True
@@ -217,6 +245,33 @@ class HouseholdEditor(QWidget):
             if focus is not None and record is not None and section.isAncestorOf(focus):
                 return entity_name, str(record["id"])
         return "households", self.household_id
+
+    # adding child records (Ctrl+Shift+A / P / U) ----------------------------------------------
+
+    def add_member(self) -> bool:
+        self.show_form()
+        return self.members.members.add() is not None
+
+    def add_placement(self) -> bool:
+        """A placement for the selected member, who must be PMI aktif or purna (said in the status line if not)."""
+        self.show_form()
+        if not self.members.placements.isVisibleTo(self):
+            self.status.setText(_("Riwayat penempatan hanya untuk anggota berstatus PMI aktif atau PMI purna: "
+                                  "pilih atau isi anggota itu dulu."))
+            return False
+        return self.members.placements.add() is not None
+
+    def add_business(self) -> bool:
+        self.show_form()
+        return self.businesses.add() is not None
+
+    def restore_focus(self) -> None:
+        """Back to this form (another tab closed): the cursor where it was, else in the first field."""
+        if self._last_focus is not None and isValid(self._last_focus) and self._last_focus.isVisibleTo(self):
+            self.show_form()
+            self._last_focus.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.focus_first_field()
 
     def focus_first_field(self) -> None:
         """The province box, or (when the village is already known) the first field after it."""
@@ -265,11 +320,12 @@ class HouseholdEditor(QWidget):
         except ValidationFailed as exc:
             self.show_issues(exc.issues)
             self.status.setText(_("Belum tersimpan: ada {count} kesalahan.", count=len(exc.issues)))
+            self.issues.focus_list()
             return False
         except NeedsConfirmation as exc:
             self.show_issues(exc.issues)
             self.status.setText(_("Belum tersimpan: periksa peringatan di atas."))
-            self.issues.confirm_button.setFocus()
+            self.issues.focus_list()  # read first; Tab reaches "Simpan tetap"
             return False
         except KnownError as exc:
             dialogs.show_error(self, exc)
@@ -343,6 +399,7 @@ class HouseholdEditor(QWidget):
         return next((r for r in rows if r.get("id") == record_id), None)
 
     def _go_to_issue(self, item: PanelItem) -> None:
+        """Select the record the line is about and put the cursor in its field (scrolled into view)."""
         self.show_form()
         if item.entity == "households":
             self.form.focus_field(item.field)
@@ -368,11 +425,8 @@ class HouseholdEditor(QWidget):
                 "loaded": loaded_to_json(graph.loaded)}
 
     @classmethod
-    def from_snapshot(cls, db: Any, data: dict[str, Any]) -> "HouseholdEditor":
-        graph = HouseholdGraph(data["household"], data.get("members", []), data.get("placements", []),
-                               data.get("businesses", []))
-        graph.loaded = loaded_from_json(data["loaded"]) if "loaded" in data else loaded_of_old_draft(db, graph)
-        editor = cls(db, graph)
+    def from_snapshot(cls, db: Any, data: dict[str, Any], *, draft_delay_ms: int = DRAFT_DELAY_MS) -> "HouseholdEditor":
+        editor = cls(db, drafts.graph_of(db, data), draft_delay_ms=draft_delay_ms)
         editor.is_new = bool(data.get("is_new")) or record_store.get(db, "households", editor.household_id) is None
         editor.dirty = True
         editor.status.setText(_("Dipulihkan dari isian tersimpan otomatis; belum disimpan."))
@@ -381,7 +435,8 @@ class HouseholdEditor(QWidget):
         return editor
 
     def write_draft(self) -> None:
-        """Save unsaved edits as a draft (called by the autosave timer and on close)."""
+        """Save unsaved edits as a draft (400 ms after the last change, on leaving a field, on close)."""
+        self.draft_timer.stop()
         if not self.dirty:
             return
         data = self.snapshot()
@@ -395,6 +450,7 @@ class HouseholdEditor(QWidget):
             log.warning("draft could not be written: %s", type(exc).__name__)
 
     def discard_draft(self) -> None:
+        self.draft_timer.stop()
         drafts.discard_draft(self._db, self.household_id)
         self._draft_text = ""
 

@@ -20,6 +20,9 @@ from desmig_desktop.ui.child_section import ChildSection, Record
 from desmig_desktop.ui.field_widgets import ComboEditor, DerivedEditor
 from desmig_desktop.ui.formatting import country_name
 
+# Adding a child record, from anywhere in the form (shown on the buttons and in the Ubah menu).
+ADD_MEMBER_KEY, ADD_PLACEMENT_KEY, ADD_BUSINESS_KEY = "Ctrl+Shift+A", "Ctrl+Shift+P", "Ctrl+Shift+U"
+
 
 @dataclass
 class HouseholdRecords:
@@ -54,13 +57,15 @@ class MembersSection(QWidget):
         self.members = ChildSection(
             MEMBERS, db, title=_("Anggota rumah tangga"), columns=("name", "nik", "relationship", "migration_status"),
             rows=lambda: self.records.members, add_record=self._add_member, remove_record=self._remove_member,
-            add_text=_("Tambah anggota"), remove_text=_("Hapus anggota"), describe=records.member_label, parent=self)
+            add_text=_("Tambah anggota ({key})", key=ADD_MEMBER_KEY), remove_text=_("Hapus anggota"),
+            describe=records.member_label, parent=self)
         layout.addWidget(self.members)
         self.placements = ChildSection(
             PLACEMENTS, db, title=_("Riwayat penempatan anggota ini"),
             columns=("country", "job", "departed_on", "returned_on"),
             rows=self._member_placements, add_record=self._add_placement, remove_record=self._remove_placement,
-            add_text=_("Tambah penempatan"), remove_text=_("Hapus penempatan"), describe=records.placement_label,
+            add_text=_("Tambah penempatan ({key})", key=ADD_PLACEMENT_KEY), remove_text=_("Hapus penempatan"),
+            describe=records.placement_label,
             visible_rows=2, parent=self)
         self.placements.setObjectName("placements_section")
         self.members.extra.addWidget(self.placements)
@@ -127,7 +132,8 @@ class BusinessesSection(ChildSection):
         super().__init__(
             BUSINESSES, db, title=_("Unit usaha"), columns=("name", "kbli_category", "umkm_class", "export_ready"),
             rows=lambda: self.records.businesses, add_record=self._add_business,
-            remove_record=self.records.businesses.remove, add_text=_("Tambah usaha"), remove_text=_("Hapus usaha"),
+            remove_record=self.records.businesses.remove, add_text=_("Tambah usaha ({key})", key=ADD_BUSINESS_KEY),
+            remove_text=_("Hapus usaha"),
             describe=records.business_label, form_keys=keys, visible_rows=3, parent=parent)
         self.form.changed.connect(self._on_business_field_changed)
         self.current_changed.connect(lambda _b: self._show_umkm())

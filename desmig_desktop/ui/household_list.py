@@ -7,30 +7,17 @@ from typing import Any, Sequence
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPushButton, QTableView, QVBoxLayout, QWidget)
+                               QPushButton, QVBoxLayout, QWidget)
 
 from desmig_desktop.domain.fields import MIGRATION_STATUS
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.store import regions as region_store
 from desmig_desktop.store.queries import HouseholdFilter
 from desmig_desktop.ui.models import HouseholdTableModel
+from desmig_desktop.ui.tables import ENTER, KeyTable
 
 SEARCH_DELAY_MS = 250
 MINE, ALL = "__mine__", "__all__"
-
-
-class HouseholdTable(QTableView):
-    open_requested = Signal()
-    delete_requested = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.open_requested.emit()
-            return
-        if event.key() == Qt.Key.Key_Delete:
-            self.delete_requested.emit()
-            return
-        super().keyPressEvent(event)
 
 
 class SearchEdit(QLineEdit):
@@ -85,7 +72,7 @@ class HouseholdListPage(QWidget):
             bar.addWidget(combo)
         layout.addLayout(bar)
         self.model = HouseholdTableModel(db, page_size=page_size, parent=self)
-        self.table = HouseholdTable(self)
+        self.table = KeyTable(self)
         self.table.setObjectName("household_table")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -101,12 +88,14 @@ class HouseholdListPage(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)  # sorts once, by the indicator
-        layout.addWidget(self.table)
-        self.empty_hint = QLabel(self)
+        self.empty_hint = QLabel(self)  # above the (empty) table, where the eye goes first
         self.empty_hint.setObjectName("empty_hint")
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setWordWrap(True)
+        self.empty_hint.setStyleSheet("font-size: 12pt; color: #1d3d5f; background: #f3f6fa; "
+                                      "border: 1px solid #d5dde8; border-radius: 4px; padding: 16px;")
         layout.addWidget(self.empty_hint)
+        layout.addWidget(self.table)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
@@ -116,9 +105,9 @@ class HouseholdListPage(QWidget):
         self.search.down_pressed.connect(self._apply_now_and_focus_table)
         for combo in (self.village, self.status_filter, self.business_filter):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
-        self.table.open_requested.connect(self._open_current)
+        self.table.bind(ENTER, self._open_current)
         self.table.doubleClicked.connect(lambda index: self.open_requested.emit(self.model.household_id(index.row())))
-        self.table.delete_requested.connect(self._delete_current)
+        self.table.bind(Qt.Key.Key_Delete, self._delete_current)
         self.set_villages(self._villages)
 
     def set_villages(self, villages: Sequence[str]) -> None:
@@ -163,15 +152,28 @@ class HouseholdListPage(QWidget):
         self._after_query()
 
     def _after_query(self) -> None:
-        flt = self.model.filter
         if self.model.total:
             self.empty_hint.hide()
         else:
-            narrowed = flt.text or flt.migration_status or flt.has_business is not None or flt.villages
-            self.empty_hint.setText(_("Tidak ada rumah tangga yang cocok dengan pencarian atau saringan ini.") if narrowed
-                                    else _("Belum ada rumah tangga. Tekan Ctrl+N untuk mulai mendata."))
+            self.empty_hint.setText(self._empty_text())
             self.empty_hint.show()
         self.counts_changed.emit()
+
+    def _empty_text(self) -> str:
+        """Why the list is empty: nothing recorded yet (how to start), or which filters hide how many."""
+        hidden = self.model.count_all()
+        if not hidden:
+            return _("Belum ada rumah tangga yang didata. Tekan Ctrl+N (atau tombol \"Rumah tangga baru\") "
+                     "untuk mendata rumah tangga pertama.")
+        flt = self.model.filter
+        active = [_("pencarian \"{text}\"", text=flt.text)] if flt.text else []
+        if self.village.currentData() != ALL:
+            active.append(self.village.currentText())
+        active += [combo.currentText() for combo in (self.status_filter, self.business_filter)
+                   if combo.currentIndex() > 0]
+        return _("Tidak ada yang cocok: {count} rumah tangga tersembunyi oleh saringan ({filters}). "
+                 "Kosongkan pencarian atau pilih \"Semua wilayah\" untuk melihatnya.",
+                 count=f"{hidden:,}".replace(",", "."), filters="; ".join(active))
 
     def select(self, household_id: str | None) -> None:
         row = self.model.row_of(household_id) if household_id else None

@@ -42,11 +42,15 @@ class IssuesPanel(QFrame):
         self.list.setObjectName("issues_list")
         self.list.setWordWrap(True)
         layout.addWidget(self.list)
+        self.hint = QLabel(_("Pilih baris dengan ↑/↓ lalu tekan Enter untuk menuju isiannya."), self)
+        self.hint.setStyleSheet("color: #44515f;")
+        layout.addWidget(self.hint)
         self.links = QVBoxLayout()
         layout.addLayout(self.links)
         row = QHBoxLayout()
         self.confirm_button = QPushButton(_("Simpan tetap, peringatan sudah diperiksa"), self)
         self.confirm_button.setObjectName("confirm_save")
+        self.confirm_button.setAutoDefault(True)
         row.addWidget(self.confirm_button)
         row.addStretch(1)
         layout.addLayout(row)
@@ -78,6 +82,7 @@ class IssuesPanel(QFrame):
         for household_id, text in duplicates:
             button = QPushButton(text, self)
             button.setObjectName("open_duplicate")
+            button.setAutoDefault(True)
             button.clicked.connect(lambda _c=False, hid=household_id: self.open_household_requested.emit(hid))
             self.links.addWidget(button)
             self.link_buttons.append(button)
@@ -85,6 +90,12 @@ class IssuesPanel(QFrame):
         self.list.setFixedHeight(self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth() + 4 if rows else 0)
         self.confirm_button.setVisible(not errors and bool(items))
         self.show()
+
+    def focus_list(self) -> None:
+        """The cursor on the first line: ↑/↓ choose a line, Enter goes to its field."""
+        if self.list.count():
+            self.list.setCurrentRow(0)
+            self.list.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def withdraw_confirmation(self) -> None:
         """Something changed since the warnings were shown: they must be checked again."""

@@ -13,9 +13,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
@@ -28,12 +29,13 @@ from desmig_desktop.store.records import Change
 from desmig_desktop.ui import data_menu, dialogs
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.dashboard import DashboardPage
-from desmig_desktop.ui.editor import HouseholdEditor
+from desmig_desktop.ui.drafts_dialog import DraftsDialog
+from desmig_desktop.ui.editor import DRAFT_DELAY_MS, HouseholdEditor
+from desmig_desktop.ui.editor_sections import ADD_BUSINESS_KEY, ADD_MEMBER_KEY, ADD_PLACEMENT_KEY
 from desmig_desktop.ui.household_list import HouseholdListPage
 from desmig_desktop.ui.passphrase import DatabaseOpener
 
 log = logging.getLogger(__name__)
-AUTOSAVE_MS = 3000
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,11 @@ class MainWindow(QMainWindow):
     restart_requested = Signal()  # the language changed: the composition root rebuilds the window
     data_changed = Signal()  # records were saved, deleted, undone, imported or synced
 
-    def __init__(self, ctx: AppContext, *, autosave_ms: int = AUTOSAVE_MS, parent: QWidget | None = None,
+    def __init__(self, ctx: AppContext, *, autosave_ms: int = DRAFT_DELAY_MS, parent: QWidget | None = None,
                  database_opener: DatabaseOpener | None = None) -> None:
+        """``autosave_ms``: how long after the last change a form writes its draft."""
         super().__init__(parent)
+        self.autosave_ms = autosave_ms
         self.ctx = ctx
         self.db = ctx.db
         self.database_opener = database_opener  # for the passphrase change in the settings
@@ -87,10 +91,6 @@ class MainWindow(QMainWindow):
         self.list_page.counts_changed.connect(self.refresh_counts)
         self.data_changed.connect(self.dashboard.mark_stale)
         self.dashboard.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
-        self.autosave = QTimer(self)
-        self.autosave.setInterval(autosave_ms)
-        self.autosave.timeout.connect(self.write_drafts)
-        self.autosave.start()
         self.refresh_counts()
         self._update_actions()
 
@@ -118,12 +118,19 @@ class MainWindow(QMainWindow):
         self.undo_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.delete_action = self._action(_("&Hapus rumah tangga…"), self.delete_current)
         self.find_action = self._action(_("&Cari"), self.focus_search, QKeySequence.StandardKey.Find)
+        self.add_member_action = self._action(_("Tambah &anggota"), lambda: self._in_editor("add_member"),
+                                              ADD_MEMBER_KEY)
+        self.add_placement_action = self._action(_("Tambah &penempatan"), lambda: self._in_editor("add_placement"),
+                                                 ADD_PLACEMENT_KEY)
+        self.add_business_action = self._action(_("Tambah u&saha"), lambda: self._in_editor("add_business"),
+                                                ADD_BUSINESS_KEY)
         self.file_menu = bar.addMenu(_("&Berkas"))
         for action in (self.new_action, self.save_action, self.close_action, None, self.import_action,
                        self.export_action, self.demo_action, None, self.settings_action, None, self.quit_action):
             self.file_menu.addSeparator() if action is None else self.file_menu.addAction(action)
         self.edit_menu = bar.addMenu(_("&Ubah"))
-        for action in (self.undo_action, self.delete_action, None, self.find_action):
+        for action in (self.undo_action, self.delete_action, None, self.add_member_action, self.add_placement_action,
+                       self.add_business_action, None, self.find_action):
             self.edit_menu.addSeparator() if action is None else self.edit_menu.addAction(action)
         self.sync_menu = bar.addMenu(_("Si&nkronisasi"))
         self.sync_menu.setObjectName("sync_menu")
@@ -172,11 +179,17 @@ class MainWindow(QMainWindow):
     def editor_for(self, household_id: str) -> HouseholdEditor | None:
         return next((e for e in self.editors() if e.household_id == household_id), None)
 
+    def _in_editor(self, method: str) -> None:
+        editor = self.current_editor()
+        if editor is not None:
+            getattr(editor, method)()
+
     def _add_editor(self, editor: HouseholdEditor, replace: HouseholdEditor | None = None) -> HouseholdEditor:
         editor.title_changed.connect(lambda title, e=editor: self._set_tab_title(e, title))
         editor.saved.connect(self._on_saved)
         editor.close_requested.connect(lambda e=editor: self.close_editor(e))
         editor.open_household_requested.connect(self.open_household)
+        editor.came_from = replace.came_from if replace is not None else self.tabs.currentWidget()
         if replace is not None:
             index = self.tabs.indexOf(replace)
             self.tabs.removeTab(index)
@@ -195,7 +208,8 @@ class MainWindow(QMainWindow):
 
     def new_household(self) -> HouseholdEditor:
         village = self._last_village or self.list_page.selected_village() or next(iter(self.villages()), None)
-        editor = HouseholdEditor(self.db, defaults={"village_code": village} if village else {})
+        editor = HouseholdEditor(self.db, defaults={"village_code": village} if village else {},
+                                 draft_delay_ms=self.autosave_ms)
         current = self.current_editor()
         reuse = current if current is not None and not current.dirty and not current.is_new else None
         self._add_editor(editor, replace=reuse)
@@ -212,7 +226,7 @@ class MainWindow(QMainWindow):
         except KnownError as exc:
             dialogs.show_error(self, exc)
             return None
-        editor = self._add_editor(HouseholdEditor(self.db, graph))
+        editor = self._add_editor(HouseholdEditor(self.db, graph, draft_delay_ms=self.autosave_ms))
         editor.focus_first_field()
         return editor
 
@@ -232,10 +246,20 @@ class MainWindow(QMainWindow):
         if ask and not widget.ask_discard():
             return False
         widget.discard_draft()
+        was_current, back = self.tabs.currentWidget() is widget, widget.came_from
         self.tabs.removeTab(self.tabs.indexOf(widget))
         widget.deleteLater()
-        if self.tabs.currentWidget() is self.list_page:
+        if not was_current:
+            return True
+        if back is not None and isValid(back) and self.tabs.indexOf(back) >= 0:
+            self.tabs.setCurrentWidget(back)  # back where the form was opened from, filter and selection kept
+        current = self.tabs.currentWidget()
+        if current is self.list_page:
+            if not widget.is_new:
+                self.list_page.select(widget.household_id)
             self.list_page.table.setFocus()
+        elif isinstance(current, HouseholdEditor):
+            current.restore_focus()
         return True
 
     def _on_saved(self, household_id: str, changes: list[Change], title: str) -> None:
@@ -335,8 +359,9 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         editor = self.current_editor()
-        self.save_action.setEnabled(editor is not None)
-        self.close_action.setEnabled(editor is not None)
+        for action in (self.save_action, self.close_action, self.add_member_action, self.add_placement_action,
+                       self.add_business_action):
+            action.setEnabled(editor is not None)
         self.undo_action.setEnabled(self.last_undo is not None)
         self.undo_action.setText(_("&Urungkan {what}", what=self.last_undo.label) if self.last_undo else _("&Urungkan"))
 
@@ -344,41 +369,44 @@ class MainWindow(QMainWindow):
         for editor in self.editors():
             editor.write_draft()
 
-    def offer_drafts(self) -> int:
-        """Offer back drafts left by an earlier session (closed or crashed); returns how many were restored."""
-        open_ids = {e.household_id for e in self.editors()}
-        found = [d for d in draft_store.load_drafts(self.db) if d.key not in open_ids]
+    def offer_drafts(self) -> DraftsDialog | None:
+        """Offer back drafts left by an earlier session (closed or crashed) in a chooser (opened, not
+        waited for); drafts holding nothing unsaved (their household was saved anyway) are dropped."""
+        found = draft_store.drop_saved(self.db, skip={e.household_id for e in self.editors()})
         if not found:
-            return 0
-        if not dialogs.confirm(self, _("Pulihkan isian?"),
-                               _("Ada {count} isian yang belum disimpan dari sesi sebelumnya. Pulihkan sekarang?",
-                                 count=len(found)),
-                               _("Pulihkan"), _("Nanti saja"),
-                               detail=_("Bila memilih nanti, isian tetap disimpan dan ditawarkan lagi.")):
-            return 0
-        return self.restore_drafts(found)
+            return None
+        dialog = DraftsDialog(found, restore=self.restore_drafts, discard=self.discard_drafts, parent=self)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def discard_drafts(self, chosen: list[draft_store.Draft]) -> None:
+        for draft in chosen:
+            draft_store.discard_draft(self.db, draft.key)
 
     def restore_drafts(self, found: list[draft_store.Draft]) -> int:
         restored = 0
         for draft in found:
             try:
-                editor = HouseholdEditor.from_snapshot(self.db, draft.data)
+                editor = HouseholdEditor.from_snapshot(self.db, draft.data, draft_delay_ms=self.autosave_ms)
             except (KeyError, TypeError, ValueError) as exc:
                 log.warning("draft %s could not be restored: %s", draft.key, exc)
                 continue
             self._add_editor(editor)
+            editor.came_from = self.list_page
             restored += 1
         return restored
 
     def show_shortcuts(self) -> None:
         dialogs.inform(self, _("Pintasan keyboard"), _(
-            "Ctrl+N  rumah tangga baru\nCtrl+S  simpan\nEnter  pindah ke isian berikutnya\n"
+            "Ctrl+N  rumah tangga baru\nCtrl+S  simpan\nEnter  pindah ke isian berikutnya, atau tekan tombol\n"
+            "Tab / Shift+Tab  isian berikutnya / sebelumnya (juga keluar dari tabel; Ctrl+Tab antarsel)\n"
+            "Ctrl+Shift+A / P / U  tambah anggota / penempatan / usaha\n"
             "Esc  tutup isian (ditanya dulu bila ada perubahan)\nCtrl+F  cari nama, NIK atau No. KK\n"
             "Ctrl+Z  urungkan simpan/hapus terakhir\nCtrl+W  tutup isian\n↓  buka daftar pilihan wilayah"))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing never asks and never loses: unsaved editors are kept as drafts for the next start."""
-        self.autosave.stop()
         self.write_drafts()
         event.accept()
 

@@ -66,6 +66,10 @@ class HouseholdTableModel(QAbstractTableModel):
         if self.canFetchMore(QModelIndex()):
             self.fetchMore(QModelIndex())
 
+    def count_all(self) -> int:
+        """How many households there are with no filter at all (to tell "none yet" from "filtered out")."""
+        return count_households(self._db, HouseholdFilter())
+
     def household_id(self, row: int) -> str:
         return str(self._rows[row][0])
 

@@ -6,6 +6,11 @@ Enter takes the highlighted (or first) match and moves on; a full dotted Kemenda
 typed anywhere selects the whole chain. With ``allowed`` villages (the editor: the officer's
 assigned villages) each level lists only the regions leading to one of them, and a typed code
 of another village is not taken.
+
+Typing only filters: the chosen region (and the levels under it) stays until another region is
+taken (Enter, a click in the list, or leaving a level whose text names exactly one region). A
+stray key in a filled-in province is undone on leaving it, and when taking another province did
+empty the levels under it, Ctrl+Z brings the previous village back.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Collection
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QFocusEvent, QKeyEvent
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QCompleter, QGridLayout, QLabel, QLineEdit, QWidget
 
 from desmig_desktop.domain.i18n import _
@@ -89,6 +94,7 @@ class RegionLevelEdit(QLineEdit):
 
     chosen = Signal(object)  # Region | None, after the officer (or set_region) changed the choice
     code_typed = Signal(str)  # a full village code was typed
+    undo_requested = Signal()  # Ctrl+Z with no typing of its own to undo
 
     def __init__(self, db: Any, placeholder: str, parent: QWidget | None = None, *,
                  allowed: frozenset[str] | None = None) -> None:
@@ -153,10 +159,7 @@ class RegionLevelEdit(QLineEdit):
         if _VILLAGE_CODE.match(text.strip()):
             self.code_typed.emit(text.strip())
             return
-        if self.region is not None and text != self.region.name:
-            self.region = None
-            self.chosen.emit(None)
-        self.filter(text)
+        self.filter(text)  # the choice itself stays until another region is taken
         if self.model.rowCount():
             self.completer_.complete()
         else:
@@ -178,16 +181,23 @@ class RegionLevelEdit(QLineEdit):
             if self.choose_best():
                 self.focusNextChild()
             return
+        if event.matches(QKeySequence.StandardKey.Undo) and not self.isUndoAvailable():
+            self.undo_requested.emit()
+            return
         super().keyPressEvent(event)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         if event.reason() != Qt.FocusReason.PopupFocusReason:
             text = self.text().strip()
-            if self.region is None and text:
+            if (self.region is None or text != self.region.name) and text:
                 matches = self.filter(text)
-                if len(matches) == 1:
-                    self.set_region(matches[0])
-            elif self.region is not None and text != self.region.name:
+                exact = [r for r in matches if r.name.casefold() == text.casefold()]
+                # Nothing chosen yet: the one match is meant. A choice already made changes only to
+                # a region named in full (one stray key must not empty the levels under it).
+                match = (exact or (matches if self.region is None else []))
+                if len(match) == 1:
+                    self.set_region(match[0])
+            if self.region is not None and self.text() != self.region.name:
                 self.setText(self.region.name)
         super().focusOutEvent(event)
 
@@ -215,6 +225,8 @@ class RegionPicker(QWidget):
         layout.setHorizontalSpacing(8)
         layout.setVerticalSpacing(4)
         self.levels: list[RegionLevelEdit] = []
+        self._titles = titles
+        self._undo_code: str | None = None  # the village before an upper level's change emptied the levels under it
         for n, (title, hint) in enumerate(zip(titles, hints)):
             edit = RegionLevelEdit(db, hint, self, allowed=prefixes)
             edit.setObjectName(f"region_level_{n + 1}")
@@ -225,7 +237,14 @@ class RegionPicker(QWidget):
             layout.addWidget(edit, row * 2 + 1, col)
             edit.chosen.connect(lambda region, level=n: self._on_level_chosen(level, region))
             edit.code_typed.connect(self._on_code_typed)
+            edit.undo_requested.connect(self.undo)
             self.levels.append(edit)
+        self.note = QLabel(self)
+        self.note.setObjectName("region_note")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #8a5a00;")
+        self.note.hide()
+        layout.addWidget(self.note, (len(titles) - 1) // columns * 2 + 2, 0, 1, columns)
         for col in range(columns):
             layout.setColumnStretch(col, 1)
         self.levels[0].set_parent_code(None)
@@ -241,6 +260,8 @@ class RegionPicker(QWidget):
         """Select the whole chain of ``code`` (any level); unknown or empty clears the picker."""
         chain = region_store.lineage(self._db, code) if code else []
         before = self.code()
+        self._undo_code = None
+        self.note.hide()
         self.levels[0].set_region(chain[0] if chain else None, notify=False)
         for n in range(1, 4):
             parent = chain[n - 1] if len(chain) >= n else None
@@ -254,10 +275,28 @@ class RegionPicker(QWidget):
         if self.allowed is None or code in self.allowed:
             self.set_code(code)
 
+    def undo(self) -> None:
+        """Ctrl+Z after another province/regency/district emptied the levels under it: the previous village back."""
+        if self._undo_code is None:
+            return
+        code, self._undo_code = self._undo_code, None
+        self.set_code(code)
+        self.note.hide()
+
     def _on_level_chosen(self, level: int, region: Region | None) -> None:
         before_child = self.levels[level + 1].parent_code if level < 3 else None
         if level < 3 and (region is None or region.code != before_child):
+            emptied = self.levels[level + 1].region is not None
+            if emptied and self.code() is not None:
+                self._undo_code = self.code()
+                self.note.setText(_("{levels} dikosongkan karena {level} diganti. Ctrl+Z mengembalikan {village}.",
+                                    levels=", ".join(self._titles[level + 1:]), level=self._titles[level],
+                                    village=self.levels[3].region.name if self.levels[3].region else ""))
+                self.note.show()
             self.levels[level + 1].set_parent_code(region.code if region else None, enabled=region is not None)
             for lower in self.levels[level + 2:]:
                 lower.set_parent_code(None, enabled=False)
+        elif level == 3 and region is not None:
+            self._undo_code = None
+            self.note.hide()
         self.changed.emit()

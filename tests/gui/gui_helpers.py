@@ -55,3 +55,17 @@ def click(qtbot: Any, button: Any) -> None:
 
 def press_ctrl(qtbot: Any, widget: Any, key: Qt.Key) -> None:
     qtbot.keyClick(widget, key, Qt.KeyboardModifier.ControlModifier)
+
+
+def restore_all_drafts(qtbot: Any, window: Any) -> int:
+    """In the drafts chooser: Ctrl+A (every line), Enter (open them); returns how many forms opened."""
+    dialog = window.offer_drafts()
+    if dialog is None:
+        return 0
+    qtbot.waitUntil(dialog.list.hasFocus)
+    qtbot.keyClick(dialog.list, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Return)
+    restored = int(dialog.restored)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    show_active(qtbot, window)  # a window manager gives the focus back to the window; offscreen Qt does not
+    return restored

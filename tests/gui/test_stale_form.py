@@ -24,7 +24,7 @@ from desmig_desktop.ui.sync.extension import SyncWindowPart, extend_window
 from tests.sync.fixtures import hq, hq_module, hq_template, make_device  # noqa: F401
 from tests.sync.harness import PASSWORD, VILLAGE_1, VILLAGE_2, HqServer
 
-from gui_helpers import VILLAGE, click, press_ctrl, show_active
+from gui_helpers import VILLAGE, click, press_ctrl, restore_all_drafts, show_active
 from sync_helpers import WAIT_MS
 
 pytestmark = pytest.mark.e2e
@@ -175,7 +175,7 @@ def restart_with_drafts(qtbot: Any, ctx: Any, old: Any) -> Any:
     again = MainWindow(ctx, autosave_ms=60_000)
     qtbot.addWidget(again)
     show_active(qtbot, again)
-    assert again.offer_drafts() == 1
+    assert restore_all_drafts(qtbot, again) == 1
     return again
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QSplitter, QVBoxLayout, QWidget)
 from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
@@ -38,6 +38,7 @@ from desmig_desktop.ui.dashboard.model import CODE_ROLE, SORT_ROLE, ReportTableM
 from desmig_desktop.ui.dashboard.village_pdf import VillageSummary, write_pdf
 from desmig_desktop.ui.data_menu import file_dialog
 from desmig_desktop.ui.sync.runner import run_quietly
+from desmig_desktop.ui.tables import ENTER, KeyTable
 
 log = logging.getLogger(__name__)
 Report = Mapping[str, Any]
@@ -67,22 +68,6 @@ def home_prefix(villages: list[str]) -> str:
             break
         prefix = heads.pop()
     return prefix
-
-
-class RegionTable(QTableView):
-    """Enter drills into the current region; Backspace goes up one level."""
-
-    drill_requested = Signal()
-    up_requested = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.drill_requested.emit()
-            return
-        if event.key() == Qt.Key.Key_Backspace:
-            self.up_requested.emit()
-            return
-        super().keyPressEvent(event)
 
 
 class FigureCards(QWidget):
@@ -173,7 +158,7 @@ class DashboardPage(QWidget):
         self.proxy.setSortRole(SORT_ROLE)
         self.proxy.setFilterKeyColumn(1)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.table = RegionTable(self)
+        self.table = KeyTable(self)
         self.table.setObjectName("report_table")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -215,8 +200,8 @@ class DashboardPage(QWidget):
         self.level_box.activated.connect(lambda _i: self.set_level(self.level_box.currentData()))
         self.refresh_button.clicked.connect(self.reload)
         self.table.doubleClicked.connect(lambda _index: self.drill())
-        self.table.drill_requested.connect(self.drill)
-        self.table.up_requested.connect(self.go_up)
+        self.table.bind(ENTER, self.drill)  # Enter drills into the current region, Backspace goes up
+        self.table.bind(Qt.Key.Key_Backspace, self.go_up)
         self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._update_actions())
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
         self.xlsx_button.clicked.connect(lambda: self.start_export("xlsx"))

@@ -46,7 +46,7 @@ class SyncWindowPart(QObject):
                                         [QKeySequence(k) for k in SYNC_NOW_SHORTCUTS])
         self.inbox_action = self._action(_("&Konflik dan data ditolak…"), self.open_inbox)
         self.login_action = self._action(_("&Masuk ke server…"), lambda: self.open_login(""))
-        self.logout_action = self._action(_("&Keluar dari server…"), self.logout)
+        self.logout_action = self._action(_("Keluar &dari server…"), self.logout)
         for action in (self.sync_action, self.inbox_action, None, self.login_action, self.logout_action):
             menu.addSeparator() if action is None else menu.addAction(action)
         self.indicator = SyncIndicator(controller, window)
