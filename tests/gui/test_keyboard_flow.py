@@ -20,6 +20,7 @@ from sync_helpers import FakeSync
 
 from desmig_desktop.domain.i18n import set_language
 from desmig_desktop.services.households import HouseholdGraph, save_household
+from desmig_desktop.store import settings
 from desmig_desktop.ui.main_window import MainWindow
 from desmig_desktop.ui.sync.controller import SyncController
 from desmig_desktop.ui.sync.extension import extend_window
@@ -38,10 +39,17 @@ def household(name: str = "Budi Santoso", village: str = VILLAGE) -> HouseholdGr
 
 
 def stored(db: Any, name: str = "Budi Santoso", village: str = VILLAGE) -> str:
+    """A saved household; one outside the officer's villages stands for one a sync brought in
+    (a save refuses villages outside the assignment, so the assignment is widened meanwhile)."""
     graph = household(name, village)
     graph.ensure_ids()
     graph.placements[0]["member_id"] = graph.members[0]["id"]
-    return save_household(db, graph, confirm_warnings=True).household_id
+    assigned = settings.get(db, "villages")
+    settings.put(db, "villages", sorted({*assigned, village}))
+    try:
+        return save_household(db, graph, confirm_warnings=True).household_id
+    finally:
+        settings.put(db, "villages", assigned)
 
 
 def focused() -> QWidget | None:
@@ -262,7 +270,9 @@ def test_a_stray_key_in_a_region_level_empties_nothing(qtbot: Any, window: Any, 
     assert editor.records.household["village_code"] == VILLAGE
 
 
-def test_another_province_empties_the_levels_below_and_ctrl_z_brings_them_back(qtbot: Any, window: Any) -> None:
+def test_another_province_empties_the_levels_below_and_ctrl_z_brings_them_back(qtbot: Any, window: Any,
+                                                                              db: Any) -> None:
+    settings.put(db, "villages", [VILLAGE, "51.01.01.2001"])  # the officer also serves a village in Bali
     editor = window.new_household()
     picker = editor.form.editors["village_code"].picker
     province = picker.levels[0]
