@@ -16,8 +16,9 @@ from typing import Any, Mapping, Protocol
 from desmig_desktop.domain import umkm
 from desmig_desktop.domain.fields import ENTITIES, EntitySpec, FieldSpec, Kind, entity
 from desmig_desktop.domain.i18n import _
-from desmig_desktop.domain.household_checks import education_issue
+from desmig_desktop.domain.household_checks import education_issue, marital_issue
 from desmig_desktop.domain.nik import kk_district, kk_findings, parse_nik
+from desmig_desktop.domain.phone import check_phone, tidy
 from desmig_desktop.domain.reference import is_kemendagri_code, load_countries
 
 _KBLI_DIVISIONS = {
@@ -27,7 +28,6 @@ _KBLI_DIVISIONS = {
     "S": (94, 96), "T": (97, 98), "U": (99, 99),
 }
 HOME_COUNTRY = "ID"  # a placement is work abroad (UU 18/2017), so never in Indonesia
-_PHONE_RE = re.compile(r"^(\+62|62|0)\d{7,13}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _TRUE = {"1", "true", "ya", "y", "yes", "benar"}
 _FALSE = {"0", "false", "tidak", "t", "no", "n", "salah"}
@@ -207,7 +207,7 @@ def _coerce_slow(spec: FieldSpec, kind: Kind, raw: Any) -> Any:
     if _CONTROL_RE.search(text.replace("\n", "").replace("\t", "") if kind is Kind.LONG_TEXT else text):
         raise CoerceError(_("Berisi karakter kontrol yang tidak diizinkan."))
     if kind is Kind.PHONE:
-        text = re.sub(r"[\s\-()]", "", text)
+        text = check_phone(tidy(text)).value  # a foreign number in E.164, an Indonesian one as typed
     if spec.zero_pad is not None:
         text = zero_padded(spec, text)
     if kind is Kind.COUNTRY:
@@ -251,8 +251,9 @@ def _check_country(v: Validation, spec: FieldSpec, value: Any, today: dt.date, l
 
 
 def _check_phone(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
-    if not _PHONE_RE.match(value):
-        v.hard(spec.key, "phone", _("No. HP harus diawali 0, 62 atau +62 dan berisi 8–15 digit."))
+    found = check_phone(value)
+    if found.code is not None and found.message is not None:
+        (v.hard if found.hard else v.soft)(spec.key, found.code, found.message)
 
 
 def _check_digits(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
@@ -346,6 +347,10 @@ def _check_member(v: Validation, spec: EntitySpec, record_id: str | None, lookup
         found = education_issue(v.values.get("education"), v.values.get("birth_date"), today)
         if found is not None:
             v.soft("education", *found)
+    if not any(i.field in ("birth_date", "marital_status") for i in v.errors):
+        found = marital_issue(v.values.get("marital_status"), v.values.get("birth_date"), today)
+        if found is not None:
+            v.soft("marital_status", *found)
     nik = v.values.get("nik")
     if not nik or any(i.field == "nik" for i in v.errors):
         return
