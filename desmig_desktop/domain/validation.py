@@ -16,6 +16,7 @@ from typing import Any, Mapping, Protocol
 from desmig_desktop.domain import umkm
 from desmig_desktop.domain.fields import ENTITIES, EntitySpec, FieldSpec, Kind, entity
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.geo import FAR_KM, km_outside_province
 from desmig_desktop.domain.household_checks import education_issue, marital_issue
 from desmig_desktop.domain.nik import kk_district, kk_findings, parse_nik
 from desmig_desktop.domain.phone import check_phone, tidy
@@ -100,6 +101,26 @@ def parse_date(raw: Any) -> dt.date:
         except ValueError:
             continue
     raise CoerceError(_("Tanggal tidak valid; gunakan format hh/bb/tttt."))
+
+
+def parse_instant(raw: Any) -> str:
+    """A moment as stored: UTC ``YYYY-MM-DDTHH:MM:SSZ``. ISO text with an offset (or ``Z``), or a
+    datetime; one without an offset is taken as UTC (the app writes UTC); a date is its midnight."""
+    if isinstance(raw, dt.datetime):
+        moment = raw
+    elif isinstance(raw, dt.date):
+        moment = dt.datetime(raw.year, raw.month, raw.day)
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(raw).strip())
+        except ValueError:
+            raise CoerceError(_("Waktu tidak valid; gunakan format ISO 8601, misalnya 2026-03-01T08:30:00Z.")) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    try:
+        return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError):  # year 1 with a positive offset, year 9999 with a negative one
+        raise CoerceError(_("Waktu tidak valid; gunakan format ISO 8601, misalnya 2026-03-01T08:30:00Z.")) from None
 
 
 def parse_money(raw: Any) -> int:
@@ -189,6 +210,8 @@ def _coerce_slow(spec: FieldSpec, kind: Kind, raw: Any) -> Any:
         return value
     if kind is Kind.DATE:
         return parse_date(raw).isoformat()
+    if kind is Kind.DATETIME:
+        return parse_instant(raw)
     if kind is Kind.BOOL:
         return _coerce_bool(raw)
     if kind is Kind.MULTI:
@@ -414,6 +437,20 @@ def _check_household(v: Validation, spec: EntitySpec, record_id: str | None, loo
     kk = v.values.get("kk_number")
     if kk and not any(i.field == "kk_number" for i in v.errors):
         _check_kk_structure(v, kk, lookup, today)
+    _check_location(v)
+
+
+def _check_location(v: Validation) -> None:
+    """Soft: the point lies far outside the village's province (see ``domain.geo``)."""
+    lat, lon, village = v.values.get("latitude"), v.values.get("longitude"), v.values.get("village_code")
+    if lat is None or lon is None or not village or any(
+            i.field in ("latitude", "longitude", "village_code") for i in v.errors):
+        return
+    km = km_outside_province(village, lat, lon)
+    if km is not None and km > FAR_KM:
+        v.soft("latitude", "location_far", _(
+            "Titik lokasi sekitar {km} km di luar provinsi desa ini; periksa lintang dan bujur (tertukar, atau "
+            "tanda minus lintang selatan hilang?).", km=int(round(km))))
 
 
 def _check_kk_structure(v: Validation, kk: str, lookup: Lookup | None, today: dt.date) -> None:

@@ -223,7 +223,7 @@ def test_extra_sheets_and_empty_unknown_columns_are_ignored_with_a_warning(db: D
         lines = list(csv.reader(fh))[1:]
     about_file = [r for r in lines if "belum punya anggota" not in r[5]]
     assert sorted((r[0], r[2], r[3]) for r in about_file) == [
-        ("Catatan", "", ""), ("Ringkasan", "", ""), ("households", "O", "Keterangan")]
+        ("Catatan", "", ""), ("Ringkasan", "", ""), ("households", "S", "Keterangan")]
     assert sorted((r[0], r[1]) for r in lines if r not in about_file) == [("households", "2"), ("households", "3")]
     assert all(r[5].startswith("Peringatan: ") for r in lines) and "diabaikan" in about_file[0][5]
 
@@ -235,7 +235,7 @@ def test_an_unknown_column_with_data_is_one_error_not_one_per_row(db: Database, 
     with pytest.raises(ImportFailed) as info:
         import_file(db, path)
     [err] = info.value.errors
-    assert (err.row, err.letter, err.header) == (1, "O", "Nama ibu [nama_ibu]") and "tidak dikenal" in err.message
+    assert (err.row, err.letter, err.header) == (1, "S", "Nama ibu [nama_ibu]") and "tidak dikenal" in err.message
 
 
 def test_an_empty_file_says_so(db: Database, tmp_path: Path) -> None:
