@@ -449,8 +449,8 @@ def _check_location(v: Validation) -> None:
     km = km_outside_province(village, lat, lon)
     if km is not None and km > FAR_KM:
         v.soft("latitude", "location_far", _(
-            "Titik lokasi sekitar {km} km di luar provinsi desa ini; periksa lintang dan bujur (tertukar, atau "
-            "tanda minus lintang selatan hilang?).", km=int(round(km))))
+            "Titik lokasi sekitar {km} km di luar provinsi desa ini; periksa lintang dan bujur (tanda minus lintang "
+            "selatan hilang, atau lokasi diambil di tempat lain?).", km=int(round(km))))
 
 
 def _check_kk_structure(v: Validation, kk: str, lookup: Lookup | None, today: dt.date) -> None:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -102,6 +103,26 @@ def _v1_metadata() -> MetaData:
         Column("resolved_by", String(64)),
         Column("resolution", String(16)),
         Index("ix_conflicts_scope_status", "scope", "status"),
+    )
+    Table(  # altered by step 10
+        "records", v1,
+        Column("entity", String(16), nullable=False),
+        Column("id", String(64), nullable=False),
+        Column("scope", String(13), nullable=False),
+        Column("prev_scope", String(13)),
+        Column("parent_id", String(64)),
+        Column("data", Text, nullable=False),
+        Column("fmeta", Text, nullable=False),
+        Column("version", BigInteger, nullable=False),
+        Column("deleted", Boolean, nullable=False, default=False),
+        Column("server_seq", BigInteger, nullable=False, unique=True),
+        Column("created_at", String(32), nullable=False),
+        Column("updated_at", String(32), nullable=False),
+        PrimaryKeyConstraint("entity", "id"),
+        Index("ix_records_scope_seq", "scope", "server_seq"),
+        Index("ix_records_prev_scope_seq", "prev_scope", "server_seq"),
+        Index("ix_records_parent", "parent_id"),
+        Index("ix_records_entity_scope", "entity", "scope"),
     )
     for name in _V1_TABLES:
         if name not in v1.tables:
@@ -241,6 +262,13 @@ def _index_member_nik(conn: Connection) -> None:
                           "WHERE entity = 'members' AND deleted = 0"))
 
 
+def _record_author(conn: Connection) -> None:
+    """Who last changed each record (issue 20 §14): pulled records carry the username, so a
+    laptop's history names the author of a change it pulled instead of "(tanpa nama)". Records
+    written before this step keep NULL until their next change (their history is on the server)."""
+    _add_column(conn, t.records, "updated_by")
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -248,6 +276,7 @@ STEPS: tuple[Step, ...] = (
     Step(4, "record_history_one_row_per_change", _history_per_change),
     Step(8, "conflicts_lost_values_feed", _lost_values_feed),
     Step(9, "index_member_nik", _index_member_nik),
+    Step(10, "records_updated_by", _record_author),
 )
 LATEST = STEPS[-1].version
 

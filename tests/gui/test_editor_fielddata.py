@@ -220,3 +220,34 @@ def test_interview_start_and_end_are_recorded_invisibly(qtbot: Any, window: Any,
     last = rows(db, "SELECT fields FROM sync_outbox ORDER BY op_seq DESC LIMIT 1")[0]
     assert json.loads(last["fields"]) == {"address": "Jl. Kenanga 9"}
     assert rows(db, "SELECT count(*) AS n FROM sync_outbox")[0]["n"] == ops_before + 1
+
+
+# -- §14 who made a pulled change -----------------------------------------------------------------------
+@pytest.mark.parametrize("by, who", [("pusat", "pusat (dari server)"), (None, "(tanpa nama) (dari server)")])
+def test_a_change_pulled_from_hq_shows_who_made_it_in_the_history_tab(qtbot: Any, window: Any, db: Any,
+                                                                      by: str | None, who: str) -> None:
+    from desmig_desktop.domain.fields import HOUSEHOLDS
+    from desmig_desktop.store import records, sync_store
+    from desmig_desktop.store.sync_pull import ServerRecord, apply_pull
+
+    editor = new_editor(qtbot, window)
+    save_by_keyboard(qtbot, editor)
+    assert not editor.dirty, issue_texts(editor)
+    stored = records.get(db, "households", editor.household_id)
+    data = {k: stored[k] for k in HOUSEHOLDS.keys if stored.get(k) is not None}
+    # HQ corrected the hamlet (an older server sends no "by": the history says so)
+    apply_pull(db, stored["village_code"], [ServerRecord("households", editor.household_id,
+                                                         {**data, "hamlet": "Dusun Krajan"}, 7, False, 7, by)],
+               7, sync_store.last_acked(db))
+    tabs = editor.pages.tabBar()
+    tabs.setFocus()
+    qtbot.keyClick(tabs, Qt.Key.Key_Right)  # Formulir → Riwayat
+    assert editor.pages.currentWidget() is editor.history
+    picker = editor.history.picker  # it shows the member last worked on; the household is the first entry
+    picker.setFocus()
+    qtbot.keyClick(picker, Qt.Key.Key_Home)
+    assert editor.history.current_record() == ("households", editor.household_id)
+    model = editor.history.model
+    newest = model.row(0)
+    assert (newest.field, newest.new, newest.who) == ("Dusun", "Dusun Krajan", who)
+    assert model.row(model.rowCount() - 1).who == "Siti Petugas"  # the officer's own save
