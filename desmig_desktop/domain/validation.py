@@ -111,8 +111,11 @@ def parse_instant(raw: Any) -> str:
     elif isinstance(raw, dt.date):
         moment = dt.datetime(raw.year, raw.month, raw.day)
     else:
+        text = str(raw).strip()
+        if _CONTROL_RE.search(text):
+            raise CoerceError(_("Berisi karakter kontrol yang tidak diizinkan."))
         try:
-            moment = dt.datetime.fromisoformat(str(raw).strip())
+            moment = dt.datetime.fromisoformat(text)
         except ValueError:
             raise CoerceError(_("Waktu tidak valid; gunakan format ISO 8601, misalnya 2026-03-01T08:30:00Z.")) from None
     if moment.tzinfo is None:
