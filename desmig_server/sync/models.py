@@ -60,6 +60,8 @@ class PulledRecord(BaseModel):
     version: int
     deleted: bool
     server_seq: int
+    by: str | None = Field(default=None, description=(
+        "username whose op last changed the record; absent for records not changed since the server learned it"))
 
 
 class PullReply(BaseModel):
