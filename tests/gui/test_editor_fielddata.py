@@ -251,3 +251,13 @@ def test_a_change_pulled_from_hq_shows_who_made_it_in_the_history_tab(qtbot: Any
     newest = model.row(0)
     assert (newest.field, newest.new, newest.who) == ("Dusun", "Dusun Krajan", who)
     assert model.row(model.rowCount() - 1).who == "Siti Petugas"  # the officer's own save
+
+
+def test_alt_l_takes_the_location_from_anywhere_in_the_form(qtbot: Any, window: Any) -> None:
+    editor = new_editor(qtbot, window)
+    editor.location.make_source = lambda parent: FakeSource(parent, fix=FIX)
+    head = editor.form.editors["head_name"].edit
+    head.setFocus()
+    with qtbot.waitSignal(editor.location.fix_taken, timeout=5_000):
+        qtbot.keyClick(head, Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)  # the button's mnemonic
+    assert editor.form.editors["latitude"].edit.text() == "-6.597123"
