@@ -45,6 +45,7 @@ assert set(EDUCATION_MIN_AGE) == {c.value for c in EDUCATION}, "every education 
 # case to record, not a slip. Below 16 is flagged: most likely a wrong birth date or status.
 MARRIED_MIN_AGE = 16
 NEVER_MARRIED = "belum_kawin"
+_MARITAL_VALUES = frozenset(c.value for c in MARITAL)
 # A head of household younger than this is flagged (a child-headed household is possible but
 # rare; far more often the head's birth date, or who is marked head, is mistyped).
 HEAD_MIN_AGE = 15
@@ -82,9 +83,7 @@ def education_issue(education: str | None, birth_date: str | None, today: dt.dat
 
 def marital_issue(marital_status: str | None, birth_date: str | None, today: dt.date) -> tuple[str, str] | None:
     """``(code, message)`` when a member born on ``birth_date`` (ISO) is too young to have ever married."""
-    if not marital_status or marital_status == NEVER_MARRIED or not birth_date:
-        return None
-    if marital_status not in {c.value for c in MARITAL}:
+    if not marital_status or marital_status == NEVER_MARRIED or not birth_date or marital_status not in _MARITAL_VALUES:
         return None
     age = age_on(dt.date.fromisoformat(birth_date), today)
     if age >= MARRIED_MIN_AGE:

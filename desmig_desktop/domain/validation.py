@@ -373,8 +373,9 @@ def _check_member(v: Validation, spec: EntitySpec, record_id: str | None, lookup
         found = education_issue(v.values.get("education"), v.values.get("birth_date"), today)
         if found is not None:
             v.soft("education", *found)
-    if not any(i.field in ("birth_date", "marital_status") for i in v.errors):
-        found = marital_issue(v.values.get("marital_status"), v.values.get("birth_date"), today)
+    marital = v.values.get("marital_status")
+    if marital and not any(i.hard and i.field in ("birth_date", "marital_status") for i in v.issues):
+        found = marital_issue(marital, v.values.get("birth_date"), today)
         if found is not None:
             v.soft("marital_status", *found)
     nik = v.values.get("nik")
@@ -447,7 +448,7 @@ def _check_location(v: Validation) -> None:
     """Soft: the point lies far outside the village's province (see ``domain.geo``)."""
     lat, lon, village = v.values.get("latitude"), v.values.get("longitude"), v.values.get("village_code")
     if lat is None or lon is None or not village or any(
-            i.field in ("latitude", "longitude", "village_code") for i in v.errors):
+            i.hard and i.field in ("latitude", "longitude", "village_code") for i in v.issues):
         return
     km = km_outside_province(village, lat, lon)
     if km is not None and km > FAR_KM:
