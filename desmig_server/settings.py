@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from desmig_desktop.domain.ops import APP_SCHEMA
+from desmig_desktop.domain.ops import APP_SCHEMA, MIN_APP_SCHEMA
 
 MIB = 1024 * 1024
 DAY = 24 * 60 * 60.0
@@ -20,7 +20,7 @@ APPLIED_OPS_RETENTION_ENV = "DESMIG_HQ_APPLIED_OPS_RETENTION_DAYS"
 class Settings:
     """Everything tunable about one server instance; immutable and shared by all requests."""
 
-    min_schema: int = APP_SCHEMA
+    min_schema: int = MIN_APP_SCHEMA
     max_schema: int = APP_SCHEMA
     # Caps on the request body as received and after gzip decompression (a small gzip body can
     # inflate a thousandfold, so both are needed).

@@ -19,6 +19,7 @@ class Kind(Enum):
     MONEY = "money"  # non-negative rupiah, integer
     FLOAT = "float"
     DATE = "date"  # ISO YYYY-MM-DD
+    DATETIME = "datetime"  # a UTC instant, ISO YYYY-MM-DDTHH:MM:SSZ (laptop clock: informational only)
     BOOL = "bool"
     CHOICE = "choice"
     MULTI = "multi"  # sorted, comma-joined choice values
@@ -65,6 +66,9 @@ class FieldSpec:
     ref_entity: str | None = None
     list_column: bool = False
     help_id: str = ""
+    # Recorded by the app, never typed (GPS accuracy, interview times): not a form input, but
+    # stored, validated, synced and exported like any other field.
+    hidden: bool = False
 
     @functools.cached_property
     def choice_values(self) -> frozenset[str]:
@@ -236,6 +240,15 @@ HOUSEHOLDS = EntitySpec(
         F("visited_on", "Tanggal kunjungan", "Visit date", K.DATE, required=True, list_column=True),
         F("consent", "Persetujuan responden", "Respondent consent", K.BOOL, required=True),
         F("notes", "Catatan", "Notes", K.LONG_TEXT, max_length=2000),
+        # Recorded by the app, after the typed fields (spreadsheet columns keep their places).
+        # Where latitude/longitude came from the laptop's location service ("Ambil lokasi"): its
+        # accuracy radius and when the fix was taken; both empty for typed coordinates.
+        F("location_accuracy_m", "Akurasi lokasi (m)", "Location accuracy (m)", K.FLOAT, minimum=0,
+          maximum=100_000, hidden=True),
+        F("location_at", "Waktu lokasi diambil", "Location taken at", K.DATETIME, hidden=True),
+        # Set by the editor: the first edit of a new household, and its first save.
+        F("interview_started_at", "Wawancara dimulai", "Interview started", K.DATETIME, hidden=True),
+        F("interview_ended_at", "Wawancara selesai", "Interview ended", K.DATETIME, hidden=True),
     ),
 )
 

@@ -1,12 +1,14 @@
-"""Checks that need more than one record: the head of household, and a member's age.
+"""Implausible households (issue 20 §6): checks over a household and its members, and a member's age.
 
-``validate`` checks one record at a time; these read a household together with its members and
-so run where a whole household is at hand: the form's save and the import (both through
-``services``). They are soft warnings: the officer confirms them, nothing is refused. The HQ
-server validates one op at a time and does not run them (it ignores soft warnings anyway).
+``validate`` checks one record at a time; ``household_issues`` reads a household together with
+its members and so runs where a whole household is at hand: the form's save and the import
+(both through ``services``). Everything here is a soft warning: the officer confirms it,
+nothing is refused. The HQ server validates one op at a time and does not run
+``household_issues`` (it ignores soft warnings anyway).
 
-Education for age (``education_issue``) needs only the member's own record and runs inside
-``validate`` too, so every path that validates a member sees it.
+Education and marital status for age (``education_issue``, ``marital_issue``) need only the
+member's own record and run inside ``validate`` too, so every path that validates a member
+sees them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from desmig_desktop.domain.fields import EDUCATION
+from desmig_desktop.domain.fields import EDUCATION, MARITAL
 from desmig_desktop.domain.i18n import _, pick
 
 HEAD = "kepala"
@@ -36,6 +38,17 @@ EDUCATION_MIN_AGE: dict[str, int] = {
     "s2_s3": 20,
 }
 assert set(EDUCATION_MIN_AGE) == {c.value for c in EDUCATION}, "every education level needs a minimum age"
+
+
+# Marriage: UU 16/2019 raised the minimum age to 19 for both sexes (before, 16 for women), but
+# courts grant tens of thousands of dispensations a year, so a married 16–18-year-old is a real
+# case to record, not a slip. Below 16 is flagged: most likely a wrong birth date or status.
+MARRIED_MIN_AGE = 16
+NEVER_MARRIED = "belum_kawin"
+_MARITAL_VALUES = frozenset(c.value for c in MARITAL)
+# A head of household younger than this is flagged (a child-headed household is possible but
+# rare; far more often the head's birth date, or who is marked head, is mistyped).
+HEAD_MIN_AGE = 15
 
 
 @dataclass(frozen=True)
@@ -68,15 +81,39 @@ def education_issue(education: str | None, birth_date: str | None, today: dt.dat
     return "education_age", message
 
 
-def household_issues(household_id: str, members: Sequence[Mapping[str, Any]]) -> list[GraphIssue]:
+def marital_issue(marital_status: str | None, birth_date: str | None, today: dt.date) -> tuple[str, str] | None:
+    """``(code, message)`` when a member born on ``birth_date`` (ISO) is too young to have ever married."""
+    if not marital_status or marital_status == NEVER_MARRIED or not birth_date or marital_status not in _MARITAL_VALUES:
+        return None
+    age = age_on(dt.date.fromisoformat(birth_date), today)
+    if age >= MARRIED_MIN_AGE:
+        return None
+    label = next(pick(c.label_id, c.label_en) for c in MARITAL if c.value == marital_status)
+    return "marital_age", _(
+        "Status perkawinan {status} tidak masuk akal untuk usia {age} tahun (batas usia perkawinan 19 tahun, "
+        "UU 16/2019); periksa tanggal lahir dan status perkawinan.", status=label, age=max(age, 0))
+
+
+def _birth(member: Mapping[str, Any]) -> dt.date | None:
+    raw = member.get("birth_date")
+    try:
+        return dt.date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None  # a malformed date is the member's own hard error
+
+
+def household_issues(household_id: str, members: Sequence[Mapping[str, Any]],
+                     today: dt.date | None = None) -> list[GraphIssue]:
     """Soft warnings about a household as a whole, given its live members (each with an ``id``).
 
-    Exactly one member should be the head (``relationship`` = kepala). A household whose member
-    list is still empty gets no warning: the officer may save the household first and list the
-    members later, and ``head_name`` (required) already names the head.
+    A household should list at least one member (a household of nobody is a half-entered form,
+    or its members were put in another household); exactly one member should be the head
+    (``relationship`` = kepala), and the head should be at least ``HEAD_MIN_AGE``.
     """
     if not members:
-        return []
+        return [GraphIssue("households", household_id, "head_name", "no_members", _(
+            "Rumah tangga ini belum punya anggota; tambahkan paling sedikit kepala keluarga sebagai anggota."))]
+    today = today or dt.date.today()
     heads = [m for m in members if m.get("relationship") == HEAD]
     if not heads:
         return [GraphIssue("households", household_id, "head_name", "no_head", _(
@@ -85,4 +122,9 @@ def household_issues(household_id: str, members: Sequence[Mapping[str, Any]]) ->
         message = _("Ada {count} anggota yang tercatat sebagai kepala keluarga; seharusnya tepat satu.",
                     count=len(heads))
         return [GraphIssue("members", str(m["id"]), "relationship", "several_heads", message) for m in heads]
+    birth = _birth(heads[0])
+    if birth is not None and birth <= today and (age := age_on(birth, today)) < HEAD_MIN_AGE:
+        return [GraphIssue("members", str(heads[0]["id"]), "birth_date", "young_head", _(
+            "Kepala keluarga berusia {age} tahun, di bawah {minimum} tahun; periksa tanggal lahir dan siapa "
+            "kepala keluarganya.", age=age, minimum=HEAD_MIN_AGE))]
     return []

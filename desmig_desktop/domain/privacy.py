@@ -13,12 +13,14 @@ from typing import Any
 
 _LONG_DIGITS = re.compile(r"(?<!\d)(\d{4})\d{8}(\d{4})(?!\d)")  # NIK / KK: 16 digits
 _PHONE = re.compile(r"(?<![\d.])(\+?62|0)8\d{6,11}(?!\d)")
+_FOREIGN_PHONE = re.compile(r"(?<![\d.])(\+\d{2})\d{5,13}(?!\d)")  # E.164 of any country (PMI abroad)
 
 
 def mask_identifiers(text: str) -> str:
-    """``3201050101900001`` → ``3201********0001``; phone numbers → ``08**********``."""
+    """``3201050101900001`` → ``3201********0001``; phone numbers → ``08**********``, ``+60*********``."""
     text = _LONG_DIGITS.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
-    return _PHONE.sub(lambda m: m.group(1) + "*" * (len(m.group(0)) - len(m.group(1))), text)
+    text = _PHONE.sub(lambda m: m.group(1) + "*" * (len(m.group(0)) - len(m.group(1))), text)
+    return _FOREIGN_PHONE.sub(lambda m: m.group(1) + "*" * (len(m.group(0)) - len(m.group(1))), text)
 
 
 class MaskingFormatter(logging.Formatter):

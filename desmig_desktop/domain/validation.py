@@ -20,8 +20,10 @@ from typing import Any, Mapping, Protocol
 from desmig_desktop.domain import umkm
 from desmig_desktop.domain.fields import ENTITIES, EntitySpec, FieldSpec, Kind, entity
 from desmig_desktop.domain.i18n import _
-from desmig_desktop.domain.household_checks import education_issue
+from desmig_desktop.domain.geo import FAR_KM, km_outside_province
+from desmig_desktop.domain.household_checks import education_issue, marital_issue
 from desmig_desktop.domain.nik import kk_district, kk_findings, parse_nik
+from desmig_desktop.domain.phone import check_phone, tidy
 from desmig_desktop.domain.reference import is_kemendagri_code, load_countries
 
 _KBLI_DIVISIONS = {
@@ -31,7 +33,6 @@ _KBLI_DIVISIONS = {
     "S": (94, 96), "T": (97, 98), "U": (99, 99),
 }
 HOME_COUNTRY = "ID"  # a placement is work abroad (UU 18/2017), so never in Indonesia
-_PHONE_RE = re.compile(r"^(\+62|62|0)\d{7,13}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _TRUE = {"1", "true", "ya", "y", "yes", "benar"}
 _FALSE = {"0", "false", "tidak", "t", "no", "n", "salah"}
@@ -113,6 +114,29 @@ def parse_date(raw: Any) -> dt.date:
         except ValueError:
             continue
     raise CoerceError(_("Tanggal tidak valid; gunakan format hh/bb/tttt."))
+
+
+def parse_instant(raw: Any) -> str:
+    """A moment as stored: UTC ``YYYY-MM-DDTHH:MM:SSZ``. ISO text with an offset (or ``Z``), or a
+    datetime; one without an offset is taken as UTC (the app writes UTC); a date is its midnight."""
+    if isinstance(raw, dt.datetime):
+        moment = raw
+    elif isinstance(raw, dt.date):
+        moment = dt.datetime(raw.year, raw.month, raw.day)
+    else:
+        text = str(raw).strip()
+        if _CONTROL_RE.search(text):
+            raise CoerceError(_("Berisi karakter kontrol yang tidak diizinkan."))
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise CoerceError(_("Waktu tidak valid; gunakan format ISO 8601, misalnya 2026-03-01T08:30:00Z.")) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    try:
+        return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError):  # year 1 with a positive offset, year 9999 with a negative one
+        raise CoerceError(_("Waktu tidak valid; gunakan format ISO 8601, misalnya 2026-03-01T08:30:00Z.")) from None
 
 
 def parse_money(raw: Any) -> int:
@@ -202,6 +226,8 @@ def _coerce_slow(spec: FieldSpec, kind: Kind, raw: Any) -> Any:
         return value
     if kind is Kind.DATE:
         return parse_date(raw).isoformat()
+    if kind is Kind.DATETIME:
+        return parse_instant(raw)
     if kind is Kind.BOOL:
         return _coerce_bool(raw)
     if kind is Kind.MULTI:
@@ -220,7 +246,7 @@ def _coerce_slow(spec: FieldSpec, kind: Kind, raw: Any) -> Any:
     if _CONTROL_RE.search(text.replace("\n", "").replace("\t", "") if kind is Kind.LONG_TEXT else text):
         raise CoerceError(_("Berisi karakter kontrol yang tidak diizinkan."))
     if kind is Kind.PHONE:
-        text = re.sub(r"[\s\-()]", "", text)
+        text = check_phone(tidy(text)).value  # a foreign number in E.164, an Indonesian one as typed
     if spec.zero_pad is not None:
         text = zero_padded(spec, text)
     if kind is Kind.COUNTRY:
@@ -266,8 +292,9 @@ def _check_country(v: Validation, spec: FieldSpec, value: Any, today: dt.date, l
 
 
 def _check_phone(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
-    if not _PHONE_RE.match(value):
-        v.hard(spec.key, "phone", _("No. HP harus diawali 0, 62 atau +62 dan berisi 8–15 digit."))
+    found = check_phone(value)
+    if found.code is not None and found.message is not None:
+        (v.hard if found.hard else v.soft)(spec.key, found.code, found.message)
 
 
 def _check_digits(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
@@ -361,6 +388,11 @@ def _check_member(v: Validation, spec: EntitySpec, record_id: str | None, lookup
         found = education_issue(v.values.get("education"), v.values.get("birth_date"), today)
         if found is not None:
             v.soft("education", *found)
+    marital = v.values.get("marital_status")
+    if marital and not any(i.hard and i.field in ("birth_date", "marital_status") for i in v.issues):
+        found = marital_issue(marital, v.values.get("birth_date"), today)
+        if found is not None:
+            v.soft("marital_status", *found)
     nik = v.values.get("nik")
     if not nik or any(i.field == "nik" for i in v.errors):
         return
@@ -424,6 +456,20 @@ def _check_household(v: Validation, spec: EntitySpec, record_id: str | None, loo
     kk = v.values.get("kk_number")
     if kk and not any(i.field == "kk_number" for i in v.errors):
         _check_kk_structure(v, kk, lookup, today)
+    _check_location(v)
+
+
+def _check_location(v: Validation) -> None:
+    """Soft: the point lies far outside the village's province (see ``domain.geo``)."""
+    lat, lon, village = v.values.get("latitude"), v.values.get("longitude"), v.values.get("village_code")
+    if lat is None or lon is None or not village or any(
+            i.hard and i.field in ("latitude", "longitude", "village_code") for i in v.issues):
+        return
+    km = km_outside_province(village, lat, lon)
+    if km is not None and km > FAR_KM:
+        v.soft("latitude", "location_far", _(
+            "Titik lokasi sekitar {km} km di luar provinsi desa ini; periksa lintang dan bujur (tanda minus lintang "
+            "selatan hilang, atau lokasi diambil di tempat lain?).", km=int(round(km))))
 
 
 def _check_kk_structure(v: Validation, kk: str, lookup: Lookup | None, today: dt.date) -> None:

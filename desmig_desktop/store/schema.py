@@ -173,3 +173,18 @@ def m007_lost_values_from_the_server(db: Database) -> None:
     for column in ("server_id INTEGER", "winner_role TEXT", "winner_user TEXT", "rule TEXT"):
         db.execute(f"ALTER TABLE sync_conflicts ADD COLUMN {column}")
     db.execute("CREATE UNIQUE INDEX idx_conflicts_server_id ON sync_conflicts(server_id, entity, record_id, field)")
+
+
+@migrations()
+def m012_location_fix_and_interview_times(db: Database) -> None:
+    """Households record where their coordinates came from and when the interview took place
+    (issue 20 §7): the location service's accuracy radius and the time of its fix (both empty
+    for typed coordinates), and the interview's start and end (set by the editor, never typed).
+    Columns written out here, not read from the specs: this step stays what it is. m001 builds the
+    entity tables from the live specs, so a database created by this release already has them:
+    only missing ones are added."""
+    have = {column.name for column in db["households"].columns}
+    for name, sql_type in (("location_accuracy_m", "REAL"), ("location_at", "TEXT"), ("interview_started_at", "TEXT"),
+                           ("interview_ended_at", "TEXT")):
+        if name not in have:
+            db.execute(f"ALTER TABLE households ADD COLUMN {name} {sql_type}")

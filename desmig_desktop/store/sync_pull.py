@@ -48,6 +48,7 @@ class ServerRecord(NamedTuple):
     deleted: bool
     server_seq: int
     moved_out: bool = False  # a move-out notice: no data; drop copies older than ``version``
+    by: str | None = None  # the username whose op last changed it on the server, when the server says
 
 
 @dataclass(frozen=True)
@@ -298,7 +299,7 @@ def _apply_record(db: Database, rec: ServerRecord, now: str, pending: Sequence[t
         if bool(before["deleted"]) != bool(row["deleted"]):
             changes["deleted"] = (bool(before["deleted"]), bool(row["deleted"]))
         if changes:
-            records.audit(db, at=now, actor=None, source="server", entity_name=rec.entity, record_id=rec.id,
+            records.audit(db, at=now, actor=rec.by, source="server", entity_name=rec.entity, record_id=rec.id,
                           changes=changes)
     return _households_of(rec, row.get("household_id"), before)
 

@@ -167,6 +167,7 @@ class PullPage:
                 raise ProtocolError("a pulled record needs a data object")
             if type(version) is not int or type(seq) is not int:
                 _int(r, "version"), _int(r, "server_seq")  # raises, naming the bad key
+            by = r.get("by")
             recs.append(ServerRecord(str(r["entity"]), str(r["id"]), data, version, bool(r.get("deleted")), seq,
-                                     r.get("moved_out") is True))
+                                     r.get("moved_out") is True, by[:64] if isinstance(by, str) and by else None))
         return cls(tuple(recs), _int(body, "next"), bool(body.get("more")), _int(body, "last_op_seq"))

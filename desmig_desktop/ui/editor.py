@@ -40,6 +40,7 @@ from desmig_desktop.ui.editor_sections import BusinessesSection, HouseholdRecord
 from desmig_desktop.ui.form import SpecForm
 from desmig_desktop.ui.history import HistoryPanel
 from desmig_desktop.ui.issues_panel import IssuesPanel, PanelItem
+from desmig_desktop.ui.location import Fix, LocationBar, utc_stamp
 
 log = logging.getLogger(__name__)
 _META = ("deleted", "server_version", "created_at", "updated_at", "extra")
@@ -109,6 +110,11 @@ class HouseholdEditor(QWidget):
         layout.addWidget(self._section_title(pick(HOUSEHOLDS.label_id, HOUSEHOLDS.label_en)))
         self.form = SpecForm(HOUSEHOLDS, self._db, parent=body)
         layout.addWidget(self.form)
+        self.location = LocationBar(body)
+        layout.addWidget(self.location)
+        # Tab: … Lintang, Bujur, "Ambil lokasi", Tanggal kunjungan …
+        QWidget.setTabOrder(self.form.editors["longitude"].focus_widget, self.location.button)
+        QWidget.setTabOrder(self.location.button, self.form.editors["visited_on"].focus_widget)
         layout.addWidget(self._rule())
         self.members = MembersSection(self.records, self._db, body)
         layout.addWidget(self.members)
@@ -140,6 +146,7 @@ class HouseholdEditor(QWidget):
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self._on_escape)
         self.form.changed.connect(self._on_household_changed)
+        self.location.fix_taken.connect(self._on_fix_taken)
         self.members.changed.connect(self._on_members_changed)
         self.businesses.changed.connect(self._mark_dirty)
         self.reload_untouched_button.clicked.connect(self.reload_untouched)
@@ -187,6 +194,8 @@ class HouseholdEditor(QWidget):
 
     def _show_records(self) -> None:
         self.form.set_values(self.records.household)
+        self.location.show_fix(self.records.household.get("location_accuracy_m"),
+                               self.records.household.get("location_at"))
         self.members.members.reload()
         self.businesses.refresh_owners()
         self.businesses.reload()
@@ -209,6 +218,10 @@ class HouseholdEditor(QWidget):
 
     def _mark_dirty(self) -> None:
         self.draft_timer.start()  # every change: the draft follows 400 ms after the last keystroke
+        if self.is_new and not self.records.household.get("interview_started_at"):
+            # the interview starts with the first thing typed into a new household (not with
+            # opening the form, which may then sit idle); recorded, never shown as an input
+            self.records.household["interview_started_at"] = utc_stamp()
         self.issues.withdraw_confirmation()
         if not self.dirty:
             self.dirty = True
@@ -217,6 +230,20 @@ class HouseholdEditor(QWidget):
 
     def _on_household_changed(self, key: str) -> None:
         self.records.household.update(self.form.values())
+        if key in ("latitude", "longitude") and self.records.household.get("location_at"):
+            # typed coordinates: the accuracy and time of an earlier fix no longer describe them
+            self.records.household.update(location_accuracy_m=None, location_at=None)
+            self.location.show_fix(None, None)
+        self._mark_dirty()
+
+    def _on_fix_taken(self, fix: Fix) -> None:
+        """The location service answered: its coordinates replace whatever was typed."""
+        latitude, longitude = round(fix.latitude, 6), round(fix.longitude, 6)
+        self.form.set_value("latitude", latitude)
+        self.form.set_value("longitude", longitude)
+        self.records.household.update(latitude=latitude, longitude=longitude, location_at=fix.at,
+                                      location_accuracy_m=None if fix.accuracy_m is None
+                                      else round(fix.accuracy_m, 1))
         self._mark_dirty()
 
     def _on_members_changed(self) -> None:
@@ -315,8 +342,11 @@ class HouseholdEditor(QWidget):
 
     def save(self, *, confirm_warnings: bool = False) -> bool:
         """Validate and save; False (with the reasons shown) if refused or waiting for confirmation."""
+        graph = self.graph()
+        if graph.household.get("interview_started_at") and not graph.household.get("interview_ended_at"):
+            graph.household["interview_ended_at"] = utc_stamp()  # the save that completes the interview
         try:
-            result = save_household(self._db, self.graph(), confirm_warnings=confirm_warnings)
+            result = save_household(self._db, graph, confirm_warnings=confirm_warnings)
         except ValidationFailed as exc:
             self.show_issues(exc.issues)
             self.status.setText(_("Belum tersimpan: ada {count} kesalahan.", count=len(exc.issues)))

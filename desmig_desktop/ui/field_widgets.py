@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QLabel, QLineEd
 
 from desmig_desktop.domain.fields import FieldSpec, Kind
 from desmig_desktop.domain.i18n import _, get_language
+from desmig_desktop.domain.phone import allowed_formats
 from desmig_desktop.domain.reference import load_countries
 from desmig_desktop.services import villages
 from desmig_desktop.ui.formatting import format_date, format_money, money_digits, normalise_typed_date
@@ -64,8 +65,9 @@ class LineEditor(FieldEditor):
         if spec.kind in (Kind.NIK, Kind.KK):
             edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
             edit.setPlaceholderText(_("16 digit"))
-        if spec.kind is Kind.PHONE:
-            edit.setPlaceholderText(_("08…"))
+        if spec.kind is Kind.PHONE:  # a PMI abroad has a foreign number (issue 20 §5)
+            edit.setPlaceholderText(_("0812… atau +60 12…"))
+            edit.setToolTip(allowed_formats())
 
     def value(self) -> Any:
         text = self.edit.text().strip()

@@ -41,7 +41,8 @@ class EnterMovesOn(QObject):
 
 
 class SpecForm(QWidget):
-    """A form for ``spec``'s fields (all but the parent link, unless ``keys`` says otherwise)."""
+    """A form for ``spec``'s fields (all but the parent link and the hidden ones the app records
+    itself, unless ``keys`` says otherwise)."""
 
     changed = Signal(str)  # the key of the field the officer changed
 
@@ -51,7 +52,7 @@ class SpecForm(QWidget):
         self.spec = spec
         self._loading = False
         self._enter = EnterMovesOn(self)
-        wanted = keys or [f.key for f in spec.fields if f.key != spec.parent_key]
+        wanted = keys or [f.key for f in spec.fields if f.key != spec.parent_key and not f.hidden]
         self.editors: dict[str, FieldEditor] = {}
         self.labels: dict[str, QLabel] = {}
         self.messages: dict[str, QLabel] = {}

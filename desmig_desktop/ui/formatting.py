@@ -63,6 +63,17 @@ def country_name(code: str) -> str:
     return code
 
 
+def format_instant(at: str) -> str:
+    """A stored UTC instant (``2026-06-01T02:03:04Z``) as ``01/06/2026 09:03`` in the laptop's time zone."""
+    try:
+        moment = dt.datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return str(at)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone().strftime("%d/%m/%Y %H:%M")
+
+
 def display_value(spec: FieldSpec, value: Any) -> str:
     """The text a table cell shows for ``value`` of field ``spec`` (raw form input or stored value)."""
     if value is None or value == "" or value == []:
@@ -73,6 +84,8 @@ def display_value(spec: FieldSpec, value: Any) -> str:
         return format_money(int(digits)) if digits else str(value)
     if kind is Kind.DATE:
         return format_date(value)
+    if kind is Kind.DATETIME:
+        return format_instant(str(value))
     if kind is Kind.BOOL:
         return yes_no(value)
     if kind in (Kind.CHOICE, Kind.DERIVED) and spec.choices:

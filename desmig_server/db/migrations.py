@@ -88,7 +88,7 @@ def _v1_metadata() -> MetaData:
         Column("created_at", String(32), nullable=False),
         Column("last_seen", String(32)),
     )
-    Table(  # altered by step 5 (prev_scope and its index dropped)
+    Table(  # altered by steps 5 (prev_scope and its index dropped) and 9 (updated_by)
         "records", v1,
         Column("entity", String(16), nullable=False),
         Column("id", String(64), nullable=False),
@@ -341,6 +341,13 @@ def _index_member_nik(conn: Connection) -> None:
                           "WHERE entity = 'members' AND deleted = 0"))
 
 
+def _record_author(conn: Connection) -> None:
+    """Who last changed each record (issue 20 §14): pulled records carry the username, so a
+    laptop's history names the author of a change it pulled instead of "(tanpa nama)". Records
+    written before this step keep NULL until their next change (their history is on the server)."""
+    _add_column(conn, t.records, "updated_by")
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -350,6 +357,7 @@ STEPS: tuple[Step, ...] = (
     Step(6, "user_disable_web_sessions_op_retention", _user_admin_and_retention),
     Step(7, "conflicts_lost_values_feed", _lost_values_feed),
     Step(8, "index_member_nik", _index_member_nik),
+    Step(9, "records_updated_by", _record_author),
 )
 LATEST = STEPS[-1].version
 

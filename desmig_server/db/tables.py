@@ -127,6 +127,9 @@ records = Table(
     Column("server_seq", BigInteger, nullable=False, unique=True),
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
+    # Added by migration 9: the username whose op last changed the data (or deleted the record),
+    # sent with each pulled record so a laptop's history names who made a change it pulled.
+    Column("updated_by", String(64)),
     PrimaryKeyConstraint("entity", "id"),
     Index("ix_records_scope_seq", "scope", "server_seq"),
     Index("ix_records_parent", "parent_id"),

@@ -252,6 +252,7 @@ class OpApplier:
             return Outcome("conflict", version, _("Data diubah perangkat lain; penghapusan tidak diterapkan."), [lost])
         for r in subtree:
             r.deleted = True
+            r.updated_by = self.actor.username
             r.stamp(self.seq.next(), self.now)
             r.fmeta[STATE_KEY] = self._me(r.version).as_json()
             self.audit.deletion(op, r, r.version, APPLIED if r is rec else CASCADE)
@@ -336,7 +337,8 @@ class OpApplier:
         if rec is None:
             version = self.seq.next()
             rec = Rec(entity=op.entity, id=op.id, scope=scope, parent_id=parent_id, data=values, fmeta={},
-                      version=version, deleted=False, created_at=self.now, updated_at=self.now)
+                      version=version, deleted=False, created_at=self.now, updated_at=self.now,
+                      updated_by=self.actor.username)
             self.ws.add(rec)
             rec.fmeta[STATE_KEY] = self._me(version).as_json()
         elif changed or reviving or lost or scope != rec.scope or parent_id != rec.parent_id:
@@ -344,6 +346,8 @@ class OpApplier:
             if moving:
                 self.ws.leaving(rec, self.seq.next())
             rec.stamp(self.seq.next(), self.now)
+            if changed or reviving:  # a touch (lost clash) leaves the data, so its author, as they were
+                rec.updated_by = self.actor.username
             if reviving:
                 rec.deleted = False
                 rec.fmeta[STATE_KEY] = self._me(rec.version).as_json()

@@ -81,6 +81,8 @@ class PulledRecord(BaseModel):
     moved_out: bool = Field(default=False, description=(
         "a move-out notice: the record left this scope at `server_seq` (= `version`); `data` is empty and"
         " `deleted` true. Drop a local copy older than `version`, with its children; nothing of it follows"))
+    by: str | None = Field(default=None, description=(
+        "username whose op last changed the record; absent for records not changed since the server learned it"))
 
 
 class PullReply(BaseModel):

@@ -18,7 +18,8 @@ from desmig_server.sync.lost import newest as newest_lost
 from desmig_server.sync.push import device_watermark
 
 
-_PAGE_COLUMNS = "entity, id, data, version, deleted, server_seq"  # the order ``pull`` unpacks
+_PAGE_COLUMNS = "entity, id, data, version, deleted, server_seq, updated_by"  # the order ``pull`` unpacks
+_BY = ',"by":'
 _PAGE_BY_SCOPE = text(f"SELECT {_PAGE_COLUMNS} FROM {t.records.name} WHERE scope = :scope AND server_seq > :since"
                       " ORDER BY server_seq LIMIT :limit")
 _EXITS_BY_SCOPE = text(f"SELECT entity, record_id, server_seq FROM {t.scope_exits.name} WHERE scope = :scope"
@@ -41,7 +42,10 @@ def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) 
 
     Each record's ``data`` is spliced in as the JSON text the push stored (``json.dumps`` of a
     dict, so a valid JSON object) rather than decoded and encoded again, which was half the
-    cost of a page.
+    cost of a page. ``by``: the username whose op last changed the record (left out when not
+    known), so the laptop's history names the author of a change it pulls; a username is not
+    personal data of the household, and officers of one village see each other's names already
+    in conflicts.
     """
     if not actor.can_access(scope):
         raise forbidden({"scope": scope})
@@ -55,16 +59,17 @@ def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) 
         exits = conn.execute(_EXITS_BY_SCOPE, params).all()
         last_op_seq = device_watermark(conn, actor.device_id)
     if exits:
-        rows = sorted([*rows, *((e, i, None, seq, True, seq) for e, i, seq in exits)], key=lambda row: int(row[5]))
+        rows = sorted([*rows, *((e, i, None, seq, True, seq, None) for e, i, seq in exits)], key=lambda row: int(row[5]))
     more = len(rows) > limit
     rows = rows[:limit]
     records = ",".join(
         f'{{"entity":{encode_basestring(entity)},"id":{encode_basestring(record_id)},"data":{data},'
-        f'"version":{int(version)},"deleted":{"true" if deleted else "false"},"server_seq":{int(seq)}}}'
+        f'"version":{int(version)},"deleted":{"true" if deleted else "false"},"server_seq":{int(seq)}'
+        f'{"" if by is None else _BY + encode_basestring(by)}}}'
         if data is not None else
         f'{{"entity":{encode_basestring(entity)},"id":{encode_basestring(record_id)},"data":{{}},'
         f'"version":{int(version)},"deleted":true,"server_seq":{int(seq)},"moved_out":true}}'
-        for entity, record_id, data, version, deleted, seq in rows)
+        for entity, record_id, data, version, deleted, seq, by in rows)
     tail = json.dumps({"next": int(rows[-1][5]) if rows else since, "more": more, "last_op_seq": last_op_seq})
     return ('{"records":[' + records + "]," + tail[1:]).encode("utf-8")
 

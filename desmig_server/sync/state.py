@@ -96,6 +96,7 @@ class Rec:
     deleted: bool
     created_at: str
     updated_at: str
+    updated_by: str | None = None  # username of the op that last changed the data (or deleted it)
     in_db: bool = True
     dirty: bool = False
     stored_scope: str | None = None  # the scope committed before this transaction (None: new record)
@@ -113,11 +114,12 @@ class Rec:
     def row_values(self) -> tuple[Any, ...]:
         """The ``records`` row, in ``ROW_COLUMNS`` order."""
         return (self.entity, self.id, self.scope, self.parent_id, stored_sorted(self.data),
-                encode_fmeta(self.fmeta), self.version, self.deleted, self.version, self.created_at, self.updated_at)
+                encode_fmeta(self.fmeta), self.version, self.deleted, self.version, self.created_at, self.updated_at,
+                self.updated_by)
 
 
 ROW_COLUMNS = ("entity", "id", "scope", "parent_id", "data", "fmeta", "version", "deleted", "server_seq",
-               "created_at", "updated_at")
+               "created_at", "updated_at", "updated_by")
 assert set(ROW_COLUMNS) == set(t.records.c.keys()), "records columns changed"
 # What an update of an existing record writes (its key and creation time never change).
 _UPDATE_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in ("entity", "id", "created_at"))
@@ -128,7 +130,7 @@ def _from_row(row: Any) -> Rec:
     return Rec(entity=row.entity, id=row.id, scope=row.scope, parent_id=row.parent_id,
                data=json.loads(row.data), fmeta=decode_fmeta(row.fmeta), version=int(row.version),
                deleted=bool(row.deleted), created_at=row.created_at, updated_at=row.updated_at,
-               stored_scope=row.scope)
+               stored_scope=row.scope, updated_by=row.updated_by)
 
 
 class WorkingSet:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from desmig_desktop.domain.ops import APP_SCHEMA
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.client import SyncClient, make_retry, make_session
 from desmig_desktop.sync.errors import ErrorKind, SyncError
@@ -336,7 +337,7 @@ def test_server_restored_between_hello_and_push_answers_gap_and_is_refilled(own_
     own_hq.stop()
     own_hq.restore_from(tmp_path / "backup.db")
     own_hq.start()
-    stale = {"server_time": "2026-01-01T00:00:00Z", "min_schema": 1, "max_schema": 1,
+    stale = {"server_time": "2026-01-01T00:00:00Z", "min_schema": 1, "max_schema": APP_SCHEMA,
              "last_op_seq": st.last_acked(ana.db) - st.op_seq_base(ana.db), "scopes": [VILLAGE_1, VILLAGE_2]}
     ana.adapter.plan = only("/v1/sync/hello", "reply:200:" + json.dumps(stale))
     report = ana.sync()

@@ -67,7 +67,8 @@ def test_closing_the_window_keeps_unsaved_forms_and_saving_forgets_the_draft(qtb
     assert again.editors() == [] and len(drafts.load_drafts(ctx.db)) == 1
     assert restore_all_drafts(qtbot, again) == 1
     restored = again.current_editor()
-    assert restored.household_id == draft.key and restored.save()
+    # confirm_warnings: a household with no member listed is a warning (issue 20 §6)
+    assert restored.household_id == draft.key and restored.save(confirm_warnings=True)
     assert drafts.load_drafts(ctx.db) == []
     assert entity_counts(ctx.db)["households"] == 1
 
@@ -75,7 +76,7 @@ def test_closing_the_window_keeps_unsaved_forms_and_saving_forgets_the_draft(qtb
 def test_undo_after_save_of_a_new_household(qtbot: Any, window: Any, db: Any) -> None:
     editor = window.new_household()
     fill(qtbot, editor.form, {"head_name": "Baru Sekali", "consent": True})
-    assert editor.save()
+    assert editor.save(confirm_warnings=True)  # no member yet: a warning, confirmed
     household_id = editor.household_id
     assert window.undo_action.isEnabled() and "Baru Sekali" in window.undo_action.text()
     window.tabs.setCurrentWidget(window.list_page)
@@ -136,7 +137,7 @@ def test_keyboard_flow(qtbot: Any, window: Any, answers: Any) -> None:
 def test_ctrl_n_replaces_a_saved_form_and_keeps_an_unsaved_one(qtbot: Any, window: Any) -> None:
     editor = window.new_household()
     fill(qtbot, editor.form, {"head_name": "Pertama", "consent": True})
-    assert editor.save()
+    assert editor.save(confirm_warnings=True)  # no member yet: a warning, confirmed
     second = window.new_household()  # the saved, unchanged form is replaced: one tab for a data-entry run
     assert window.editors() == [second]
     assert second.form.editors["village_code"].value() == VILLAGE  # same village as the last save

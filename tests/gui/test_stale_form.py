@@ -60,6 +60,9 @@ def hq_data(hq: HqServer, hid: str) -> dict[str, Any]:
     return dict(json.loads(hq.query("SELECT data FROM records WHERE id = ?", (hid,))[0]["data"]))
 
 
+HEAD = {"name": "Sri Wahyuni", "sex": "P", "relationship": "kepala", "migration_status": "bukan"}
+
+
 def logged_in_with_household(qtbot: Any, part: SyncWindowPart, ctx: Any, hq: HqServer, make_device: Any
                              ) -> tuple[str, Any]:
     """Ana's laptop (this window) with one synced household at RW 003, and HQ's device that saw it."""
@@ -69,8 +72,8 @@ def logged_in_with_household(qtbot: Any, part: SyncWindowPart, ctx: Any, hq: HqS
     qtbot.waitUntil(lambda: not controller.running, timeout=WAIT_MS)
     hid = new_id()
     save_household(ctx.db, HouseholdGraph({"id": hid, "village_code": VILLAGE_1, "head_name": "Sri Wahyuni",
-                                           "visited_on": "2025-03-01", "consent": True, "rt": "002", "rw": "003"}),
-                   confirm_warnings=True)
+                                           "visited_on": "2025-03-01", "consent": True, "rt": "002", "rw": "003"},
+                                          [HEAD]), confirm_warnings=True)
     sync_and_wait(qtbot, controller)
     pusat = make_device("pusat")
     pusat.login(hq, "pusat")
@@ -157,9 +160,11 @@ def test_reload_untouched_fields_takes_the_correction_and_keeps_the_edit(
 
 # -- without a server: a pull applied to the store directly -------------------------------------------
 def synced(db: Any, version: int = 5) -> str:
-    """A household this laptop pulled from HQ at ``version`` (nothing pending)."""
+    """A household this laptop pulled from HQ at ``version`` (nothing pending), with its head."""
     hid = new_id()
     pulled(db, hid, {}, version)
+    apply_pull(db, VILLAGE, [ServerRecord("members", new_id(), {**HEAD, "household_id": hid}, version, False,
+                                          version)], version, st.last_acked(db))
     return hid
 
 

@@ -37,7 +37,9 @@ def test_records_carry_all_fields_versions_and_tombstones(hq: Hq) -> None:
     assert records["h2"]["deleted"] is False
     assert set(records["h2"]["data"]) == {"village_code", "hamlet", "rt", "rw", "address", "kk_number",
                                           "head_name", "phone", "latitude", "longitude", "visited_on", "consent",
-                                          "notes"}
+                                          "notes", "location_accuracy_m", "location_at", "interview_started_at",
+                                          "interview_ended_at"}
+    assert records["h1"]["by"] == records["h2"]["by"] == "ani"  # who last changed it (issue 20 §14)
     assert records["h2"]["version"] == records["h2"]["server_seq"]
     assert [r["id"] for r in dev.pull(V1)["records"]] == ["h2", "h1"]  # h1 changed last
 

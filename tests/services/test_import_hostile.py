@@ -217,12 +217,15 @@ def test_extra_sheets_and_empty_unknown_columns_are_ignored_with_a_warning(db: D
         "Ringkasan": [[None], [None, "jumlah: 2"]],
     })
     result = import_file(db, path, report=tmp_path / "laporan.csv")
-    assert (result["imported"], result["invalid"], result["errors"], result["warnings"]) == (2, 0, 0, 3)
+    # 3 about the file, and one per household imported without any member (issue 20 §6)
+    assert (result["imported"], result["invalid"], result["errors"], result["warnings"]) == (2, 0, 0, 5)
     with open(tmp_path / "laporan.csv", newline="", encoding="utf-8-sig") as fh:
         lines = list(csv.reader(fh))[1:]
-    assert sorted((r[0], r[2], r[3]) for r in lines) == [
-        ("Catatan", "", ""), ("Ringkasan", "", ""), ("households", "O", "Keterangan")]
-    assert all(r[5].startswith("Peringatan: ") for r in lines) and "diabaikan" in lines[0][5]
+    about_file = [r for r in lines if "belum punya anggota" not in r[5]]
+    assert sorted((r[0], r[2], r[3]) for r in about_file) == [
+        ("Catatan", "", ""), ("Ringkasan", "", ""), ("households", "S", "Keterangan")]
+    assert sorted((r[0], r[1]) for r in lines if r not in about_file) == [("households", "2"), ("households", "3")]
+    assert all(r[5].startswith("Peringatan: ") for r in lines) and "diabaikan" in about_file[0][5]
 
 
 def test_an_unknown_column_with_data_is_one_error_not_one_per_row(db: Database, tmp_path: Path) -> None:
@@ -232,7 +235,7 @@ def test_an_unknown_column_with_data_is_one_error_not_one_per_row(db: Database, 
     with pytest.raises(ImportFailed) as info:
         import_file(db, path)
     [err] = info.value.errors
-    assert (err.row, err.letter, err.header) == (1, "O", "Nama ibu [nama_ibu]") and "tidak dikenal" in err.message
+    assert (err.row, err.letter, err.header) == (1, "S", "Nama ibu [nama_ibu]") and "tidak dikenal" in err.message
 
 
 def test_an_empty_file_says_so(db: Database, tmp_path: Path) -> None:

@@ -130,7 +130,8 @@ def test_a_csv_saved_again_as_xlsx_by_excel_keeps_its_quotes_and_still_imports(
 @pytest.mark.parametrize("value", ["#VALUE!", "#REF!", "#N/A", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "Err:509"])
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_error_values_in_a_text_field_are_refused(db: Database, tmp_path: Path, value: str, fmt: str) -> None:
-    line = ["RT-1", VILLAGE, None, None, None, None, None, value, None, None, None, "2024-05-01", 1, None]
+    line = ["RT-1", VILLAGE, None, None, None, None, None, value, None, None, None, "2024-05-01", 1, None,
+            None, None, None, None]
     assert len(line) == len(headers("households"))
     if fmt == "csv":
         path = tmp_path / "households.csv"
@@ -156,7 +157,8 @@ def test_the_error_report_neutralises_text_from_the_file(db: Database, tmp_path:
     ws = wb.active
     ws.append([*headers("households"), '=HYPERLINK("http://evil.example","klik") [evil]'])
     ws.cell(row=1, column=ws.max_column).data_type = "s"  # typed as text (as the officer's Excel may)
-    ws.append(["RT-1", VILLAGE, None, None, None, None, None, "Budi", None, None, None, "2024-05-01", 1, None, "isi"])
+    ws.append(["RT-1", VILLAGE, None, None, None, None, None, "Budi", None, None, None, "2024-05-01", 1, None,
+               None, None, None, None, "isi"])
     wb.save(tmp_path / "in.xlsx")
     for report in (tmp_path / "r.csv", tmp_path / "r.xlsx"):
         with pytest.raises(ImportFailed):

@@ -29,7 +29,9 @@ def full_graph() -> HouseholdGraph:
     household = {"village_code": VILLAGE, "hamlet": "Dusun Kaler", "rt": "003", "rw": "001",
                  "address": "Jl. Melati No. 5", "kk_number": "3201050101200001", "head_name": "Siti Aminah",
                  "phone": "081234567890", "latitude": -6.55, "longitude": 106.8, "visited_on": "2026-01-02",
-                 "consent": True, "notes": "Catatan — dengan é dan 漢字"}
+                 "consent": True, "notes": "Catatan — dengan é dan 漢字", "location_accuracy_m": 12.5,
+                 "location_at": "2026-01-02T03:04:05Z", "interview_started_at": "2026-01-02T02:30:00Z",
+                 "interview_ended_at": "2026-01-02T03:15:00Z"}
     head = {"id": "m-head", "nik": "3201054512900001", "name": "Siti Aminah", "sex": "P", "birth_place": "Bogor",
             "birth_date": "1990-12-05", "relationship": "kepala", "education": "sma", "marital_status": "kawin",
             "occupation": "Wiraswasta", "migration_status": "pmi_purna", "phone": "+6281234567891"}

@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
+from desmig_desktop.domain.ops import APP_SCHEMA
 from desmig_desktop.sync.client import SyncClient, make_retry, make_session
 from desmig_desktop.sync.errors import ErrorKind, SyncError
 from tests.sync.harness import free_port
 
-HELLO = {"server_time": "2026-01-01T00:00:00Z", "min_schema": 1, "max_schema": 1, "last_op_seq": 0,
+HELLO = {"server_time": "2026-01-01T00:00:00Z", "min_schema": 1, "max_schema": APP_SCHEMA, "last_op_seq": 0,
          "scopes": ["35.01.01.2001"]}
 
 

@@ -166,7 +166,7 @@ def test_a_placement_abroad_cannot_be_in_indonesia(country: str, ok: bool) -> No
 
 # -- heads of household ------------------------------------------------------------------------------
 @pytest.mark.parametrize("relationships, expected", [
-    ([], []),  # no member listed yet: nothing to say
+    ([], [("households", "h1", "head_name", "no_members")]),  # a household of nobody (issue 20 §6)
     (["anak"], [("households", "h1", "head_name", "no_head")]),
     (["suami_istri", "anak", "cucu"], [("households", "h1", "head_name", "no_head")]),
     (["kepala"], []),

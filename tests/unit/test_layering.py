@@ -47,10 +47,14 @@ def test_ui_does_not_import_storage_or_http() -> None:
         assert not _imports(path) & {"sqlite_utils", "sqlite3", "requests", "urllib3"}, path
 
 
-# The one departure from "domain is stdlib only": JSON text for op hashes, push bodies, stored
-# records and pull pages goes through orjson (10x the standard encoder on the sync path), in one
-# module that falls back to ``json`` wherever the two would differ (see jsontext's docstring).
-_DOMAIN_EXTRA = {"jsontext.py": {"orjson"}}
+# The departures from "domain is stdlib only", one module each:
+# - JSON text for op hashes, push bodies, stored records and pull pages goes through orjson (10x
+#   the standard encoder on the sync path), in one module that falls back to ``json`` wherever
+#   the two would differ (see jsontext's docstring).
+# - Foreign phone numbers (PMI abroad, issue 20 §5) are checked with ``phonenumbers``, Google's
+#   maintained numbering-plan metadata for every country; the server validates pushed records
+#   with the same domain code, so it must live here, not in services (see phone's docstring).
+_DOMAIN_EXTRA = {"jsontext.py": {"orjson"}, "phone.py": {"phonenumbers"}}
 
 
 def test_domain_is_stdlib_only() -> None:
