@@ -69,7 +69,7 @@ def cmd_gui(args: argparse.Namespace, paths: Paths) -> int:
     # With --data-dir the app opens exactly that folder (no profiles); otherwise the home's profiles,
     # with a chooser at start unless --profile named one.
     home = None if args.data_dir else ProfileHome(data_home())
-    return run_gui(paths, list(getattr(args, "qt_args", []) or []), profiles=home, chosen=bool(args.profile))
+    return run_gui(paths, list(getattr(args, "qt_args", []) or []), profiles=home, chosen=args.profile is not None)
 
 
 @command("profiles")
@@ -278,10 +278,10 @@ def resolve_paths(args: argparse.Namespace) -> Paths:
     from desmig_desktop.services.profiles import ProfileHome
 
     if args.data_dir:
-        if args.profile and args.command not in HOME_COMMANDS:
+        if args.profile is not None and args.command not in HOME_COMMANDS:
             print(_("desmig: --profile diabaikan karena --data-dir diberikan."), file=sys.stderr)
         return Paths.resolve(args.data_dir)
-    if args.profile and args.command not in HOME_COMMANDS:
+    if args.profile is not None and args.command not in HOME_COMMANDS:
         return ProfileHome(data_home()).select(args.profile)
     return Paths(data_home())
 
