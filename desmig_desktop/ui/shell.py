@@ -12,7 +12,7 @@ import sys
 from types import TracebackType
 from typing import Any, Callable
 
-from PySide6.QtCore import QLocale, QObject, Qt, QtMsgType, QTimer, Signal, qInstallMessageHandler
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QObject, Qt, QtMsgType, QTimer, Signal, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -84,8 +84,8 @@ class Shell(QObject):
             window.resize(min(1400, screen.width() - 80), min(900, screen.height() - 80))
             window.show()
         self.window = window
-        if offer_drafts:
-            QTimer.singleShot(0, window.offer_drafts)
+        if offer_drafts:  # not if the profile was closed (switched) before the timer fired
+            QTimer.singleShot(0, lambda: self.window is window and window.offer_drafts())
         return window
 
     def rebuild(self) -> None:
@@ -151,6 +151,8 @@ class Shell(QObject):
             window.close()  # closeEvent: autosave stopped, every open form written as a draft
             window.deleteLater()
             self.window = None
+            # Gone before the database closes: none of its timers or queued slots may touch it afterwards.
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         if ctx is None:
             return
         ctx.tasks.shutdown()  # "closing" stops the sync timer; a running cycle is cancelled and waited for
@@ -275,6 +277,20 @@ def first_run(paths: Paths, make_opener: MakeOpener) -> tuple[Any, DatabaseOpene
     return None
 
 
+def start_profile(paths: Paths, profiles: ProfileHome | None, *, chosen: bool = False) -> Paths | None:
+    """The data dir to open at start, or None when the officer must choose among several profiles.
+
+    ``--data-dir`` (no ``profiles``) and ``--profile`` (``chosen``) open ``paths``; a single profile
+    opens straight away, as before profiles existed.
+    """
+    if profiles is None or chosen:
+        return paths
+    names = profiles.names()
+    if len(names) > 1:
+        return None
+    return profiles.paths_of(names[0]) if names else paths
+
+
 def run(paths: Paths, make_opener_for: MakeOpenerFor, qt_args: list[str], *,
         passphrase: str | None = None, profiles: ProfileHome | None = None, chosen: bool = False) -> int:
     """Run the app until the officer closes it; returns the process exit code.
@@ -294,14 +310,12 @@ def run(paths: Paths, make_opener_for: MakeOpenerFor, qt_args: list[str], *,
     qInstallMessageHandler(_qt_message)
     shell = Shell(None, profiles=profiles, make_opener_for=make_opener_for)
     shell.left.connect(app.quit)
-    names = profiles.names() if profiles is not None else []
-    if profiles is not None and not chosen and len(names) > 1:
+    start = start_profile(paths, profiles, chosen=chosen)
+    if start is None:
         code = shell.choose_and_open()
     else:
-        if profiles is not None and not chosen and names:
-            paths = profiles.paths_of(names[0])  # the only profile, wherever it lives
-        shell.profile_name = paths.root.name if profiles is not None else None
-        code = shell.open_profile(paths, passphrase)
+        shell.profile_name = start.root.name if profiles is not None else None
+        code = shell.open_profile(start, passphrase)
     if code is not None:
         return code
     previous_hook = sys.excepthook
