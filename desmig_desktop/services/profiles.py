@@ -178,7 +178,9 @@ def remember(paths: Paths, db: Any) -> None:
     is logged, never raised.
     """
     try:
-        codes = [str(c) for c in settings.get(db, "villages", []) or []]
+        # The server's assignment when logged in (as the GUI's villages follow it), else the officer's choice.
+        scopes = settings.get(db, "scopes", [], table="sync_state") or settings.get(db, "villages", []) or []
+        codes = [str(c) for c in scopes]
         names = region_store.names(db, codes)
         info = {"officer_name": settings.get(db, "officer_name", "") or "",
                 "villages": [{"code": c, "name": names.get(c, c)} for c in codes],
