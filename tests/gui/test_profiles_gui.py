@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 import shiboken6
@@ -61,6 +62,18 @@ def home(tmp_path: Path, encrypted_templates: dict[str, Path]) -> ProfileHome:
         remember(paths, db)
         db.close()
     return profiles
+
+
+@pytest.fixture(autouse=True)
+def own_log_handlers() -> Iterator[None]:
+    """Opening a profile points the root logger at that profile's log file: undo it after the test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers, root.level = handlers, level
 
 
 def make_shell(home: ProfileHome) -> Shell:
