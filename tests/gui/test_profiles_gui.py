@@ -278,3 +278,18 @@ def test_the_chooser_comes_only_when_there_is_a_choice(home: ProfileHome, tmp_pa
     assert start_profile(default, home) == home.paths_of("ana")  # one profile: straight to its passphrase
     shutil.rmtree(home.folder / "ana")
     assert start_profile(default, home) == default  # a new laptop: the default profile, first-run wizard
+
+
+def test_with_a_data_dir_there_is_no_profile_switching(qtbot: Any, template_db: Path, tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "only").ensure()
+    shutil.copyfile(template_db, paths.database)
+    db = connect(paths.database)
+    settings.put(db, "officer_name", "Siti Petugas")
+    db.close()
+    shell = Shell(None, make_opener_for=lambda where: (lambda pw: database_factory(where, pw)))
+    assert shell.open_profile(paths) is None and shell.window is not None
+    try:
+        assert not shell.window.switch_profile_action.isVisible()  # --data-dir: one data dir, no chooser
+        assert not (paths.root / "profile.json").exists()
+    finally:
+        shell.close_profile()
