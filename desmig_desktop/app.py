@@ -13,6 +13,7 @@ from typing import Any, Callable
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.paths import Paths
+from desmig_desktop.services.profiles import ProfileHome
 
 
 def database_factory(paths: Paths, passphrase: str | None = None) -> Callable[[], Any]:
@@ -35,14 +36,19 @@ def database_factory(paths: Paths, passphrase: str | None = None) -> Callable[[]
     return open_db
 
 
-def run_gui(paths: Paths, qt_args: list[str], *, on_list_painted: Callable[[int], None] | None = None) -> int:
+def run_gui(paths: Paths, qt_args: list[str], *, profiles: ProfileHome | None = None, chosen: bool = False,
+            on_list_painted: Callable[[int], None] | None = None) -> int:
     """Open the officer's app (``desmig`` / ``desmig gui``); returns the exit code.
 
+    ``paths`` is the data dir to open (``--data-dir``, ``--profile`` or the home's default profile).
+    ``profiles`` (None with ``--data-dir``) lets the officer choose and switch between the laptop's
+    profiles, each opened with its own database factory; ``chosen``: ``--profile`` named one.
     ``on_list_painted``: see ``ui.shell.run`` (the bundle smoke test's ``--smoke-exit``).
     """
     from desmig_desktop.ui.shell import run
     import desmig_desktop.ui.sync.register  # noqa: F401  (sync menu, status and conflicts inbox in the window)
 
     paths.ensure()
-    return run(paths, lambda passphrase: database_factory(paths, passphrase), qt_args,
-               passphrase=os.environ.get("DESMIG_PASSPHRASE") or None, on_list_painted=on_list_painted)
+    return run(paths, lambda where: (lambda passphrase: database_factory(where, passphrase)), qt_args,
+               passphrase=os.environ.get("DESMIG_PASSPHRASE") or None, profiles=profiles, chosen=chosen,
+               on_list_painted=on_list_painted)

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 from desmig_desktop.domain.cli_output import OutputClosed, run_with_closable_stdout
 from desmig_desktop.domain.i18n import _, set_language
 from desmig_desktop.errors import KnownError
-from desmig_desktop.services.paths import Paths, setup_logging
+from desmig_desktop.services.paths import Paths, data_home, setup_logging
 
 log = logging.getLogger(__name__)
 Handler = Callable[[argparse.Namespace, Paths], int]
@@ -64,13 +64,54 @@ def cmd_gui(args: argparse.Namespace, paths: Paths) -> int:
     except ImportError as exc:
         raise KnownError(_("Antarmuka grafis belum terpasang (pip install 'desmig[desktop]'): {reason}",
                            reason=exc)) from exc
+    from desmig_desktop.services.profiles import ProfileHome
+
+    # With --data-dir the app opens exactly that folder (no profiles); otherwise the home's profiles,
+    # with a chooser at start unless --profile named one.
+    home = None if args.data_dir else ProfileHome(data_home())
     # --smoke-exit: the bundle's smoke test (tests/bundle) — start, paint the list, say so, quit.
     painted = _print_list_painted if getattr(args, "smoke_exit", False) else None
-    return run_gui(paths, list(getattr(args, "qt_args", []) or []), on_list_painted=painted)
+    return run_gui(paths, list(getattr(args, "qt_args", []) or []), profiles=home, chosen=args.profile is not None,
+                   on_list_painted=painted)
 
 
 def _print_list_painted(rows: int) -> None:
     print(f"list painted: {rows} rows", flush=True)
+
+
+@command("profiles")
+def cmd_profiles(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.profiles import ProfileHome
+
+    found = ProfileHome(paths.root).profiles()
+    if args.json:
+        _print_json({"home": str(paths.root), "profiles": [p.as_json() for p in found]})
+        return 0
+    for p in found:
+        villages = ", ".join(v.name for v in p.villages) or "-"
+        print("\t".join((p.name, p.officer_name or "-", villages, p.last_sync_at or _("belum pernah sinkron"))))
+    return 0
+
+
+@command("profile")
+def cmd_profile(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.profiles import ProfileHome, remember
+    from desmig_desktop.store import settings
+
+    home = ProfileHome(paths.root)
+    created = home.create(args.name)
+    try:
+        db = open_store(created)  # the new profile's own database and passphrase
+        if args.officer and args.officer.strip():
+            settings.put(db, "officer_name", args.officer.strip()[:150])
+        remember(created, db)
+        db.close()
+    except BaseException:
+        home.discard_unfinished(created)  # no half-made profile left behind
+        raise
+    print(_("Profil {name} dibuat di {path}. Pakai dengan: desmig --profile {name} …",
+            name=created.root.name, path=created.root))
+    return 0
 
 
 @command("demo")
@@ -157,6 +198,9 @@ def _non_negative(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="desmig", description=_("Pendataan Desmigratif (luring)."))
     parser.add_argument("--data-dir", help=_("folder data (bawaan: DESMIG_HOME atau folder pengguna)"))
+    parser.add_argument("--profile", metavar="NAME",
+                        help=_("profil petugas di laptop ini (lihat: desmig profiles); diabaikan bila --data-dir "
+                               "diberikan"))
     parser.add_argument("--lang", choices=("id", "en"), help=_("bahasa pesan"))
     parser.add_argument("-v", "--verbose", action="store_true", help=_("log rinci (DEBUG)"))
     sub = parser.add_subparsers(dest="command")
@@ -184,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--report", metavar="PATH",
                      help=_("tulis daftar kesalahan per baris ke berkas ini (.csv atau .xlsx; bawaan: "
                             "<nama berkas>-kesalahan.csv di sebelah berkas impor)"))
+    profiles = sub.add_parser("profiles", help=_("daftar profil petugas di laptop ini"))
+    profiles.add_argument("--json", action="store_true")
+    profile = sub.add_parser("profile", help=_("kelola profil petugas"))
+    actions = profile.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help=_("buat profil baru dengan basis data dan kata sandinya sendiri"))
+    add.add_argument("name", help=_("nama profil: huruf a–z, angka, - dan _ (paling banyak 32)"))
+    add.add_argument("--officer", help=_("nama petugas yang ditampilkan"))
     for extend in EXTENSIONS:
         extend(sub)
     return parser
@@ -204,8 +255,9 @@ def _run(argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.lang:
         set_language(args.lang)
-    paths = Paths.resolve(args.data_dir)
+    paths = Paths.resolve(args.data_dir)  # until the profile is known: where an early failure is logged
     try:
+        paths = resolve_paths(args)
         paths.ensure()
         setup_logging(paths, logging.DEBUG if args.verbose else logging.INFO)
         return COMMANDS[args.command or "gui"](args, paths)
@@ -222,6 +274,26 @@ def _run(argv: Sequence[str] | None) -> int:
         print(_("desmig: kesalahan tak terduga; rinciannya ada di {path}", path=paths.logs / "desmig.log"),
               file=sys.stderr)
         return 1
+
+
+HOME_COMMANDS = ("profiles", "profile")  # act on the data home itself, whatever --profile says
+
+
+def resolve_paths(args: argparse.Namespace) -> Paths:
+    """The data dir of this command: ``--data-dir`` exactly, else the ``--profile`` in the data home.
+
+    Without either, the home itself (the "default" profile, where every earlier version kept its
+    data). ``KnownError`` for a bad or unknown profile name.
+    """
+    from desmig_desktop.services.profiles import ProfileHome
+
+    if args.data_dir:
+        if args.profile is not None and args.command not in HOME_COMMANDS:
+            print(_("desmig: --profile diabaikan karena --data-dir diberikan."), file=sys.stderr)
+        return Paths.resolve(args.data_dir)
+    if args.profile is not None and args.command not in HOME_COMMANDS:
+        return ProfileHome(data_home()).select(args.profile)
+    return Paths(data_home())
 
 
 def _load_extensions() -> None:

@@ -13,14 +13,19 @@ import platformdirs
 from desmig_desktop.services.privacy import MaskingFormatter
 
 
+def data_home() -> Path:
+    """The data home: ``DESMIG_HOME``, else the platform's user data folder (also the "default" profile)."""
+    chosen = os.environ.get("DESMIG_HOME") or platformdirs.user_data_dir("desmig", "kemnaker")
+    return Path(chosen).expanduser().resolve()
+
+
 @dataclass(frozen=True)
 class Paths:
     root: Path
 
     @classmethod
     def resolve(cls, data_dir: str | os.PathLike[str] | None = None) -> "Paths":
-        chosen = data_dir or os.environ.get("DESMIG_HOME") or platformdirs.user_data_dir("desmig", "kemnaker")
-        return cls(Path(chosen).expanduser().resolve())
+        return cls(Path(data_dir).expanduser().resolve() if data_dir else data_home())
 
     @property
     def database(self) -> Path:

@@ -38,8 +38,12 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_login(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.sync_service import login
 
+    from desmig_desktop.services.profiles import remember
+
     password = _read_password(args)
-    result = login(cli.open_store(paths), args.server, args.username, password, args.device_name)
+    db = cli.open_store(paths)
+    result = login(db, args.server, args.username, password, args.device_name)
+    remember(paths, db)  # the profile chooser shows the villages the server assigned
     print(_("Masuk sebagai {username} di {server}; perangkat {device} terdaftar. Desa: {villages}.",
             username=result.username, server=result.server_url, device=result.device_name,
             villages=", ".join(result.scopes) or "-"))
@@ -47,18 +51,21 @@ def cmd_login(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.profiles import remember
     from desmig_desktop.services.sync_service import SyncError, run_cycle
 
     db = cli.open_store(paths)
     try:
         report = run_cycle(db)
     except SyncError as exc:
+        remember(paths, db)
         if args.json:
             partial: dict[str, Any] = exc.partial.as_json() if exc.partial else {}
             partial.update(error=exc.kind.value, message=str(exc))
             partial.setdefault("pending_ops", int(db.execute("SELECT count(*) FROM sync_outbox").fetchone()[0]))
             print(json.dumps(partial, ensure_ascii=False, indent=2))
         raise
+    remember(paths, db)  # last sync time and villages, for the profile chooser
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:

@@ -57,6 +57,7 @@ class _ShowWhenFilled(QObject):
 class MainWindow(QMainWindow):
     restart_requested = Signal()  # the language changed: the composition root rebuilds the window
     data_changed = Signal()  # records were saved, deleted, undone, imported or synced
+    switch_profile_requested = Signal()  # "Ganti profil…": the composition root closes this profile
 
     def __init__(self, ctx: AppContext, *, autosave_ms: int = DRAFT_DELAY_MS, parent: QWidget | None = None,
                  database_opener: DatabaseOpener | None = None) -> None:
@@ -113,6 +114,8 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(_("&Ekspor data…"), lambda: data_menu.start_export(self))
         self.demo_action = self._action(_("Buat data &contoh…"), lambda: data_menu.start_demo(self))
         self.settings_action = self._action(_("&Pengaturan…"), self.open_settings)
+        self.switch_profile_action = self._action(_("Ganti pro&fil…"), self.switch_profile_requested.emit)
+        self.switch_profile_action.setVisible(False)  # shown when the laptop has profiles (not with --data-dir)
         self.quit_action = self._action(_("&Keluar"), self.close, "Ctrl+Q")
         self.undo_action = self._action(_("&Urungkan"), self.undo_last, QKeySequence.StandardKey.Undo)
         self.undo_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -126,7 +129,8 @@ class MainWindow(QMainWindow):
                                                 ADD_BUSINESS_KEY)
         self.file_menu = bar.addMenu(_("&Berkas"))
         for action in (self.new_action, self.save_action, self.close_action, None, self.import_action,
-                       self.export_action, self.demo_action, None, self.settings_action, None, self.quit_action):
+                       self.export_action, self.demo_action, None, self.settings_action, None, self.switch_profile_action,
+                       self.quit_action):
             self.file_menu.addSeparator() if action is None else self.file_menu.addAction(action)
         self.edit_menu = bar.addMenu(_("&Ubah"))
         for action in (self.undo_action, self.delete_action, None, self.add_member_action, self.add_placement_action,

@@ -371,10 +371,15 @@ class ChoosePassphraseDialog(QDialog):
 class UnlockDialog(QDialog):
     """At start: the passphrase of the encrypted database, with why the last try failed."""
 
-    def __init__(self, problem: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, problem: str = "", parent: QWidget | None = None, *, profile: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Desmigratif — buka data"))
         layout = QVBoxLayout(self)
+        if profile:  # several officers share the laptop: say whose data this passphrase opens
+            who = QLabel(_("Profil: {name}", name=profile), self)
+            who.setObjectName("profile_label")
+            who.setStyleSheet("font-weight: bold;")
+            layout.addWidget(who)
         intro = QLabel(_("Data di laptop ini dienkripsi. Ketik kata sandi untuk membukanya."), self)
         intro.setWordWrap(True)
         layout.addWidget(intro)

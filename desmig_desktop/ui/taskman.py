@@ -30,6 +30,7 @@ class TaskManager(QObject):
 
     progressed = Signal(int, int)  # done, total (GUI thread)
     finished = Signal(str)  # "done", "cancelled" or "failed"
+    closing = Signal()  # shutdown began: stop starting jobs (the sync timer); the database is about to close
     _deliver = Signal(object)  # a closure to run on the GUI thread
 
     def __init__(self, open_db: Callable[[], Any], parent: QObject | None = None) -> None:
@@ -39,6 +40,7 @@ class TaskManager(QObject):
         self._cancel = threading.Event()
         self._busy = False
         self._dialog: QProgressDialog | None = None
+        self._closed = False
         self._deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
 
     @property
@@ -53,6 +55,9 @@ class TaskManager(QObject):
     def run(self, job: Job, *, label: str, parent: QWidget | None, on_done: Callable[[Any], None],
             on_cancelled: Callable[[], None] | None = None) -> bool:
         """Start ``job``; ``on_done(result)`` runs on the GUI thread. False if another job is running."""
+        if self._closed:
+            log.info("background job not started: the task manager was shut down")
+            return False
         if self._busy:
             dialogs.show_error(parent, _("Masih ada pekerjaan yang berjalan. Tunggu sampai selesai."))
             return False
@@ -79,7 +84,13 @@ class TaskManager(QObject):
             self._cancel.set()
 
     def shutdown(self) -> None:
-        """Cancel any running job and wait for the worker (called when the app closes)."""
+        """Cancel any running job and wait for the worker (the app closes, or the profile is switched).
+
+        A result the worker delivers afterwards is dropped: its database is being closed.
+        """
+        if not self._closed:
+            self._closed = True
+            self.closing.emit()
         self._cancel.set()
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._close_dialog()
@@ -106,6 +117,9 @@ class TaskManager(QObject):
     # GUI thread ---------------------------------------------------------------------------
 
     def _on_deliver(self, fn: Callable[[], None]) -> None:
+        if self._closed:
+            log.debug("background job result dropped: the task manager was shut down")
+            return
         fn()
 
     def _progress(self, done: int, total: int) -> None:

@@ -130,6 +130,7 @@ class SyncController(QObject):
         if not self.status.logged_in:
             self.scheduler.failed(ErrorKind.AUTH, clock())  # nothing to do until a login
         ctx.tasks.progressed.connect(self._on_progress)
+        ctx.tasks.closing.connect(self.stop)  # the profile is closed (switched) or the app quits
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.stop)
