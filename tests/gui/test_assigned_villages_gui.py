@@ -80,7 +80,9 @@ def test_saving_a_household_of_another_village_shows_why(qtbot: Any, window: Any
     st.put_state(db, st.K_ROLE, "officer")
     st.put_state(db, st.K_SCOPES, [OTHER_VILLAGE])
     save_household(db, HouseholdGraph({"id": "h-away", "village_code": OTHER_VILLAGE, "head_name": "Budi",
-                                       "visited_on": "2025-03-01", "consent": True}, []), confirm_warnings=True)
+                                       "visited_on": "2025-03-01", "consent": True},
+                                      [{"name": "Budi", "sex": "L", "relationship": "kepala",
+                                        "migration_status": "bukan"}]), confirm_warnings=True)
     st.put_state(db, st.K_SCOPES, [VILLAGE])
     editor = window.open_household("h-away")
     assert editor.form.editors["village_code"].picker.code() == OTHER_VILLAGE  # shown as stored
