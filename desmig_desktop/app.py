@@ -35,11 +35,11 @@ def database_factory(paths: Paths, passphrase: str | None = None) -> Callable[[]
     return open_db
 
 
-def run_gui(paths: Paths, qt_args: list[str]) -> int:
-    """Open the officer's app (``desmig`` / ``desmig gui``); returns the exit code."""
+def run_gui(paths: Paths, qt_args: list[str], *, training: bool = False) -> int:
+    """Open the officer's app (``desmig`` / ``desmig gui [--training]``); returns the exit code."""
     from desmig_desktop.ui.shell import run
     import desmig_desktop.ui.sync.register  # noqa: F401  (sync menu, status and conflicts inbox in the window)
 
     paths.ensure()
     return run(paths, lambda passphrase: database_factory(paths, passphrase), qt_args,
-               passphrase=os.environ.get("DESMIG_PASSPHRASE") or None)
+               passphrase=os.environ.get("DESMIG_PASSPHRASE") or None, training=training)

@@ -63,7 +63,7 @@ def cmd_gui(args: argparse.Namespace, paths: Paths) -> int:
     except ImportError as exc:
         raise KnownError(_("Antarmuka grafis belum terpasang (pip install 'desmig[desktop]'): {reason}",
                            reason=exc)) from exc
-    return run_gui(paths, list(getattr(args, "qt_args", []) or []))
+    return run_gui(paths, list(getattr(args, "qt_args", []) or []), training=bool(getattr(args, "training", False)))
 
 
 @command("demo")
@@ -152,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=("id", "en"), help=_("bahasa pesan"))
     parser.add_argument("-v", "--verbose", action="store_true", help=_("log rinci (DEBUG)"))
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("gui", help=_("buka aplikasi (bawaan)"))
+    gui = sub.add_parser("gui", help=_("buka aplikasi (bawaan)"))
+    gui.add_argument("--training", action="store_true",
+                     help=_("mode latihan: menu data contoh tanpa konfirmasi ketik (jangan di laptop lapangan)"))
     demo = sub.add_parser("demo", help=_("buat data contoh sintetis"))
     demo.add_argument("--households", type=_non_negative, required=True)
     demo.add_argument("--villages", help=_("kode desa Kemendagri, dipisah koma"))

@@ -25,7 +25,7 @@ from desmig_desktop.store import records as record_store
 from desmig_desktop.store import settings
 from desmig_desktop.store.queries import entity_counts
 from desmig_desktop.store.records import Change
-from desmig_desktop.ui import data_menu, dialogs
+from desmig_desktop.ui import data_menu, dialogs, print_menu
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.dashboard import DashboardPage
 from desmig_desktop.ui.editor import HouseholdEditor
@@ -64,7 +64,8 @@ class MainWindow(QMainWindow):
         self.database_opener = database_opener  # for the passphrase change in the settings
         self.last_undo: UndoEntry | None = None
         self._last_village: str | None = None
-        self.setWindowTitle(_("Desmigratif — Pendataan Rumah Tangga PMI"))
+        title = _("Desmigratif — Pendataan Rumah Tangga PMI")
+        self.setWindowTitle(_("{title} — MODE LATIHAN", title=title) if ctx.training else title)
         self.resize(1280, 800)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -109,6 +110,8 @@ class MainWindow(QMainWindow):
         self.new_action = self._action(_("Rumah tangga &baru"), self.new_household, QKeySequence.StandardKey.New)
         self.save_action = self._action(_("&Simpan"), self.save_current, QKeySequence.StandardKey.Save)
         self.close_action = self._action(_("&Tutup isian"), self.close_current, "Ctrl+W")
+        self.print_action = self._action(_("Cetak data rumah tangga (P&DF)…"), lambda: print_menu.start_print(self),
+                                         QKeySequence.StandardKey.Print)
         self.import_action = self._action(_("&Impor data…"), lambda: data_menu.start_import(self))
         self.export_action = self._action(_("&Ekspor data…"), lambda: data_menu.start_export(self))
         self.demo_action = self._action(_("Buat data &contoh…"), lambda: data_menu.start_demo(self))
@@ -119,8 +122,9 @@ class MainWindow(QMainWindow):
         self.delete_action = self._action(_("&Hapus rumah tangga…"), self.delete_current)
         self.find_action = self._action(_("&Cari"), self.focus_search, QKeySequence.StandardKey.Find)
         self.file_menu = bar.addMenu(_("&Berkas"))
-        for action in (self.new_action, self.save_action, self.close_action, None, self.import_action,
-                       self.export_action, self.demo_action, None, self.settings_action, None, self.quit_action):
+        for action in (self.new_action, self.save_action, self.close_action, self.print_action, None,
+                       self.import_action, self.export_action, self.demo_action, None, self.settings_action, None,
+                       self.quit_action):
             self.file_menu.addSeparator() if action is None else self.file_menu.addAction(action)
         self.edit_menu = bar.addMenu(_("&Ubah"))
         for action in (self.undo_action, self.delete_action, None, self.find_action):
@@ -337,6 +341,7 @@ class MainWindow(QMainWindow):
         editor = self.current_editor()
         self.save_action.setEnabled(editor is not None)
         self.close_action.setEnabled(editor is not None)
+        self.print_action.setEnabled(editor is not None)
         self.undo_action.setEnabled(self.last_undo is not None)
         self.undo_action.setText(_("&Urungkan {what}", what=self.last_undo.label) if self.last_undo else _("&Urungkan"))
 

@@ -152,7 +152,7 @@ def first_run(paths: Paths, make_opener: MakeOpener) -> tuple[Any, DatabaseOpene
 
 
 def run(paths: Paths, make_opener: MakeOpener, qt_args: list[str], *,
-        passphrase: str | None = None) -> int:
+        passphrase: str | None = None, training: bool = False) -> int:
     """Run the app until the main window closes; returns the process exit code.
 
     ``make_opener(passphrase)`` returns the function that opens a database connection (used by
@@ -184,7 +184,7 @@ def run(paths: Paths, make_opener: MakeOpener, qt_args: list[str], *,
         db.close()
         return 0
     tasks = TaskManager(opener)
-    shell = Shell(AppContext(db, paths, tasks), opener)
+    shell = Shell(AppContext(db, paths, tasks, training), opener)
     previous_hook = sys.excepthook
     sys.excepthook = shell.excepthook
     try:
