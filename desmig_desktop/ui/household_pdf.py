@@ -57,16 +57,26 @@ def _record_pairs(spec: EntitySpec, record: dict[str, Any], skip: frozenset[str]
     return [(field_label(f), _value(f, record)) for f in _shown_fields(spec) if f.key not in skip and _asked(f, record)]
 
 
+_MEMBER_COMBINED = ("name", "nik", "sex", "birth_place", "birth_date")  # printed together in the first columns
+
+
 def _members_table(members: Sequence[dict[str, Any]]) -> str:
-    fields = _shown_fields(MEMBERS)
-    head = "".join(f"<th>{escape(field_label(f))}</th>" for f in fields)
-    rows = "".join(
-        f"<tr><td align='right'>{n}</td>" + "".join(f"<td>{escape(_value(f, m))}</td>" for f in fields) + "</tr>"
-        for n, m in enumerate(members, 1))
+    """One row per member as a family card lists them: name with NIK, sex, place and date of birth,
+    then every other member field of the questionnaire."""
+    rest = [f for f in _shown_fields(MEMBERS) if f.key not in _MEMBER_COMBINED]
+    head = "".join(f"<th>{escape(field_label(f))}</th>" for f in rest)
+    rows = []
+    for n, m in enumerate(members, 1):
+        born = ", ".join(p for p in (str(m.get("birth_place") or ""), format_date(m.get("birth_date"))) if p) or _NONE
+        rows.append(f"<tr><td align='right'>{n}</td><td><b>{escape(_value(MEMBERS.field('name'), m))}</b><br/>"
+                    f"<span style='white-space: pre'>{escape(_value(MEMBERS.field('nik'), m))}</span></td>"
+                    f"<td align='center'>{escape(str(m.get('sex') or _NONE))}</td><td>{escape(born)}</td>"
+                    + "".join(f"<td>{escape(_value(f, m))}</td>" for f in rest) + "</tr>")
     if not members:
-        rows = f"<tr><td colspan='{len(fields) + 1}'><i>{escape(_('Belum ada anggota tercatat.'))}</i></td></tr>"
+        rows = [f"<tr><td colspan='{len(rest) + 4}'><i>{escape(_('Belum ada anggota tercatat.'))}</i></td></tr>"]
     return (f"<table class='grid members' width='100%' cellspacing='0' cellpadding='2'>"
-            f"<tr><th>{escape(_('No.'))}</th>{head}</tr>{rows}</table>")
+            f"<tr><th>{escape(_('No.'))}</th><th width='19%'>{escape(_('Nama / NIK'))}</th><th>{escape(_('L/P'))}</th>"
+            f"<th>{escape(_('Tempat, tanggal lahir'))}</th>{head}</tr>{''.join(rows)}</table>")
 
 
 def _member_name(members: Sequence[dict[str, Any]], member_id: Any) -> str:
@@ -99,9 +109,9 @@ def household_html(printable: PrintableHousehold, *, masked: bool = True) -> str
     printed = _("{date}, oleh {officer}", date=format_date(printable.printed_on), officer=printable.officer or _NONE)
     return f"""<html><head><style>
 body {{ font-family: 'DejaVu Sans', 'Noto Sans', sans-serif; font-size: 8pt; }}
-h1 {{ font-size: 13pt; margin-top: 2px; margin-bottom: 2px; }}
-h2 {{ font-size: 9.5pt; margin-top: 8px; margin-bottom: 3px; }}
-h3 {{ font-size: 8.5pt; margin-top: 5px; margin-bottom: 2px; }}
+h1 {{ font-size: 12pt; margin-top: 2px; margin-bottom: 2px; }}
+h2 {{ font-size: 9pt; margin-top: 6px; margin-bottom: 3px; }}
+h3 {{ font-size: 8pt; margin-top: 4px; margin-bottom: 2px; }}
 .muted {{ color: #555555; font-size: 7pt; }}
 table.grid {{ border-collapse: collapse; border: 1px solid #999999; }}
 table.grid td, table.grid th {{ border: 1px solid #999999; }}
