@@ -9,6 +9,7 @@ officer can keep it beside the spreadsheet while fixing the rows.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -21,6 +22,7 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.services.import_read import RowError
 
 COLUMNS = ("kind", "source", "row", "letter", "header", "message")
+_KEY_SUFFIX = re.compile(r"\s*\[[a-z_]+\]\s*$")  # an export's heading is "<title> [<key>]": the title is enough
 
 
 def column_titles() -> list[str]:
@@ -29,7 +31,9 @@ def column_titles() -> list[str]:
 
 def cells(problem: RowError) -> list[str]:
     """One problem as the table shows it: the column's title from the file, never its key."""
-    header = problem.header or (_("(seluruh baris)") if problem.column == "-" else "")
+    header = _KEY_SUFFIX.sub("", problem.header) or problem.header
+    if not header and problem.column == "-":
+        header = _("(seluruh baris)")
     return [_("Peringatan") if problem.warning else _("Kesalahan"), problem.source,
             "" if problem.row is None else str(problem.row), problem.letter, header, problem.message]
 
