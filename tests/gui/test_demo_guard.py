@@ -49,18 +49,19 @@ def training_window(qtbot: Any, ctx: Any) -> Any:
 
 
 @pytest.mark.parametrize("mode", ["field", "training"])
-def test_enter_in_the_demo_dialog_never_creates_data(qtbot: Any, window: Any, training_window: Any, db: Any,
-                                                     mode: str) -> None:
-    win = training_window if mode == "training" else window
+def test_enter_in_the_demo_dialog_never_creates_data(qtbot: Any, window: Any, db: Any, mode: str,
+                                                     request: pytest.FixtureRequest) -> None:
+    win = request.getfixturevalue("training_window") if mode == "training" else window
     assert ("LATIHAN" in win.windowTitle()) is (mode == "training")
 
     def drive(dialog: DemoDialog) -> None:
-        assert not dialog.create_button.isDefault() and dialog.cancel_button.isDefault()
         small_count(qtbot, dialog)
         qtbot.keyClick(dialog.count, Qt.Key.Key_Return)  # the reflex Enter
 
-    assert not run_with(qtbot, win, drive)
-    assert households(db) == 0 and not win.ctx.tasks.busy
+    started = run_with(qtbot, win, drive)
+    if started:  # (the bug) let the job end before failing
+        qtbot.waitUntil(lambda: not win.ctx.tasks.busy, timeout=30_000)
+    assert not started and households(db) == 0
 
 
 @pytest.mark.parametrize("typed, accepted", [

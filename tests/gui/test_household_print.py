@@ -13,12 +13,10 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 
 from gui_helpers import VILLAGE
 from desmig_desktop.services.households import HouseholdGraph, load_household, save_household
-from desmig_desktop.services.printing import printable_household
-from desmig_desktop.ui.print_menu import PrintDialog
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
 
@@ -73,7 +71,7 @@ def print_by_keyboard(qtbot: Any, window: Any, household_id: str, out: Path, *, 
     editor = window.open_household(household_id)
     focus = QApplication.focusWidget() or editor
     qtbot.keyClick(focus, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
-    dialog = window.findChild(PrintDialog)
+    dialog: Any = window.findChild(QDialog, "print_dialog")
     assert dialog is not None and dialog.isVisible()
     assert dialog.mask.isChecked()  # masked unless the officer chooses otherwise
     dialog.windowHandle().requestActivate()
@@ -130,7 +128,7 @@ def test_unsaved_changes_are_saved_before_printing(qtbot: Any, window: Any, hous
     qtbot.keyClick(address, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     assert any("Simpan dulu" in q for q in answers.questions)
     if editor.dirty:  # the save waits for the household's warnings to be confirmed: no print yet
-        assert window.findChild(PrintDialog) is None
+        assert window.findChild(QDialog, "print_dialog") is None
         qtbot.keyClick(editor.issues.confirm_button, Qt.Key.Key_Space)
     assert not editor.dirty
     out = tmp_path / "baru.pdf"
@@ -144,11 +142,13 @@ def test_no_print_when_the_officer_declines_to_save(qtbot: Any, window: Any, hou
     qtbot.keyClicks(editor.form.editors["address"].focus_widget, " lagi")
     answers.next = [False]
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
-    assert window.findChild(PrintDialog) is None and editor.dirty
+    assert window.findChild(QDialog, "print_dialog") is None and editor.dirty
 
 
 @pytest.mark.parametrize("mask", [True, False])
 def test_printable_household_masks_every_identity_number_only_when_asked(db: Any, household: str, mask: bool) -> None:
+    from desmig_desktop.services.printing import printable_household
+
     printable = printable_household(db, household, mask=mask)
     numbers = [printable.graph.household["kk_number"], *(m["nik"] for m in printable.graph.members)]
     assert all(("********" in n) is mask for n in numbers)
