@@ -60,6 +60,12 @@ def _record_pairs(spec: EntitySpec, record: dict[str, Any], skip: frozenset[str]
 _MEMBER_COMBINED = ("name", "nik", "sex", "birth_place", "birth_date")  # printed together in the first columns
 
 
+def _cell(spec: FieldSpec, record: dict[str, Any]) -> str:
+    """A table cell's text; a phone number or date kept on one line (a broken number misreads)."""
+    text = escape(_value(spec, record))
+    return f"<span style='white-space: pre'>{text}</span>" if spec.kind in (Kind.PHONE, Kind.DATE) else text
+
+
 def _members_table(members: Sequence[dict[str, Any]]) -> str:
     """One row per member as a family card lists them: name with NIK, sex, place and date of birth,
     then every other member field of the questionnaire."""
@@ -71,7 +77,7 @@ def _members_table(members: Sequence[dict[str, Any]]) -> str:
         rows.append(f"<tr><td align='right'>{n}</td><td><b>{escape(_value(MEMBERS.field('name'), m))}</b><br/>"
                     f"<span style='white-space: pre'>{escape(_value(MEMBERS.field('nik'), m))}</span></td>"
                     f"<td align='center'>{escape(str(m.get('sex') or _NONE))}</td><td>{escape(born)}</td>"
-                    + "".join(f"<td>{escape(_value(f, m))}</td>" for f in rest) + "</tr>")
+                    + "".join(f"<td>{_cell(f, m)}</td>" for f in rest) + "</tr>")
     if not members:
         rows = [f"<tr><td colspan='{len(rest) + 4}'><i>{escape(_('Belum ada anggota tercatat.'))}</i></td></tr>"]
     return (f"<table class='grid members' width='100%' cellspacing='0' cellpadding='2'>"
