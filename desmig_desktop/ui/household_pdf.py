@@ -57,6 +57,7 @@ def _record_pairs(spec: EntitySpec, record: dict[str, Any], skip: frozenset[str]
     return [(field_label(f), _value(f, record)) for f in _shown_fields(spec) if f.key not in skip and _asked(f, record)]
 
 
+_WIDTHS = {Kind.PHONE: " width='15%'"}  # room for a whole number: a number broken over two lines misreads
 _MEMBER_COMBINED = ("name", "nik", "sex", "birth_place", "birth_date")  # printed together in the first columns
 
 
@@ -70,7 +71,7 @@ def _members_table(members: Sequence[dict[str, Any]]) -> str:
     """One row per member as a family card lists them: name with NIK, sex, place and date of birth,
     then every other member field of the questionnaire."""
     rest = [f for f in _shown_fields(MEMBERS) if f.key not in _MEMBER_COMBINED]
-    head = "".join(f"<th>{escape(field_label(f))}</th>" for f in rest)
+    head = "".join(f"<th{_WIDTHS.get(f.kind, '')}>{escape(field_label(f))}</th>" for f in rest)
     rows = []
     for n, m in enumerate(members, 1):
         born = ", ".join(p for p in (str(m.get("birth_place") or ""), format_date(m.get("birth_date"))) if p) or _NONE
@@ -122,6 +123,7 @@ h3 {{ font-size: 8pt; margin-top: 4px; margin-bottom: 2px; }}
 table.grid {{ border-collapse: collapse; border: 1px solid #999999; }}
 table.grid td, table.grid th {{ border: 1px solid #999999; }}
 table.members {{ font-size: 7pt; }}
+table.members th {{ font-size: 6.5pt; }}
 td.k {{ color: #333333; background-color: #f3f6fa; }}
 th {{ background-color: #e8eef5; }}
 </style></head><body>

@@ -36,8 +36,8 @@ def five_member_household() -> HouseholdGraph:
         {"village_code": VILLAGE, "head_name": "Siti Aminah", "kk_number": KK, "address": "Jl. Melati 7",
          "hamlet": "Dusun Krajan", "rt": "004", "rw": "002", "visited_on": "2025-05-02", "consent": True},
         [{"id": mid, "name": name, "nik": nik, "sex": sex, "birth_date": born, "relationship": rel,
-          "migration_status": status, "birth_place": "Bogor"}
-         for mid, name, nik, sex, born, rel, status in MEMBERS],
+          "migration_status": status, "birth_place": "Bogor", "phone": f"08123456789{n}"}
+         for n, (mid, name, nik, sex, born, rel, status) in enumerate(MEMBERS)],
         [{"id": "p1", "member_id": "m1", "country": "HK", "job": "prt", "scheme": "p3mi", "agency_name": "PT Maju",
           "departed_on": "2010-02-01", "returned_on": "2016-03-01", "monthly_remittance": 6_500_000},
          {"id": "p2", "member_id": "m2", "country": "MY", "job": "perkebunan", "departed_on": "2019-06-01",
@@ -100,6 +100,8 @@ def test_ctrl_p_prints_the_household_with_nik_and_kk_masked(qtbot: Any, window: 
         assert f"{nik[:4]}********{nik[-4:]}" in text
         assert " ".join(name.split()) in flat  # the name as typed, HTML shown as text
     assert KK not in text and f"{KK[:4]}********{KK[-4:]}" in text
+    for n in range(len(MEMBERS)):
+        assert f"08123456789{n}" in text  # each phone number whole, on one line
     for expected in ("Data Rumah Tangga PMI", "Cijayanti", "Jl. Melati 7", "Dusun Krajan", "Hong Kong", "Malaysia",
                      "PT Maju", "Rp 6.500.000", "Keripik Siti", "C — Industri pengolahan", "Anggota rumah tangga (5 orang)",
                      "Siti Petugas", "disamarkan"):
