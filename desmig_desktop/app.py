@@ -37,8 +37,8 @@ def database_factory(paths: Paths, passphrase: str | None = None) -> Callable[[]
 
 
 def run_gui(paths: Paths, qt_args: list[str], *, profiles: ProfileHome | None = None, chosen: bool = False,
-            on_list_painted: Callable[[int], None] | None = None) -> int:
-    """Open the officer's app (``desmig`` / ``desmig gui``); returns the exit code.
+            on_list_painted: Callable[[int], None] | None = None, training: bool = False) -> int:
+    """Open the officer's app (``desmig`` / ``desmig gui [--training]``); returns the exit code.
 
     ``paths`` is the data dir to open (``--data-dir``, ``--profile`` or the home's default profile).
     ``profiles`` (None with ``--data-dir``) lets the officer choose and switch between the laptop's
@@ -51,4 +51,4 @@ def run_gui(paths: Paths, qt_args: list[str], *, profiles: ProfileHome | None = 
     paths.ensure()
     return run(paths, lambda where: (lambda passphrase: database_factory(where, passphrase)), qt_args,
                passphrase=os.environ.get("DESMIG_PASSPHRASE") or None, profiles=profiles, chosen=chosen,
-               on_list_painted=on_list_painted)
+               on_list_painted=on_list_painted, training=training)

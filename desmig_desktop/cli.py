@@ -72,7 +72,7 @@ def cmd_gui(args: argparse.Namespace, paths: Paths) -> int:
     # --smoke-exit: the bundle's smoke test (tests/bundle) — start, paint the list, say so, quit.
     painted = _print_list_painted if getattr(args, "smoke_exit", False) else None
     return run_gui(paths, list(getattr(args, "qt_args", []) or []), profiles=home, chosen=args.profile is not None,
-                   on_list_painted=painted)
+                   on_list_painted=painted, training=bool(getattr(args, "training", False)))
 
 
 def _print_list_painted(rows: int) -> None:
@@ -207,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help=_("buka aplikasi (bawaan)"))
     # Hidden, for the bundle's smoke test: close the window once the household list has painted.
     gui.add_argument("--smoke-exit", action="store_true", help=argparse.SUPPRESS)
+    gui.add_argument("--training", action="store_true",
+                     help=_("mode latihan: menu data contoh tanpa konfirmasi ketik (jangan di laptop lapangan)"))
     demo = sub.add_parser("demo", help=_("buat data contoh sintetis"))
     demo.add_argument("--households", type=_non_negative, required=True)
     demo.add_argument("--villages", help=_("kode desa Kemendagri, dipisah koma"))

@@ -152,14 +152,20 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def mask_option_label() -> str:
+    """The export option (the GUI's checkbox) that masks NIK and No. KK; the import's hints name it."""
+    return _("Samarkan NIK dan No. KK (untuk dibagikan)")
+
+
 def import_file(db: Database, path: Path, *, valid_only: bool = False, progress: Progress | None = None,
-                report: Path | None = None) -> dict[str, Any]:
+                report: Path | None = None, gui: bool = False) -> dict[str, Any]:
     """Validate every row, then write all of them in one transaction (or none).
 
     With ``valid_only`` the invalid rows are skipped (their number is ``invalid``) instead of
     cancelling the whole import. With ``report``, every error and warning (a NIK another household
     already uses, an ignored sheet) is also written there (CSV, or XLSX for a ``.xlsx`` name) when
-    there is any; the result's ``report`` says where.
+    there is any; the result's ``report`` says where, its ``problems`` lists them. ``gui``: hints
+    name the app's options (the export's masking checkbox), not the command line's flags.
 
     An ``id`` that is neither a record of this laptop nor a UUID is a label local to the file
     (``RT-1``): the record gets a new id, and the file's references to that label (a member's
@@ -180,7 +186,7 @@ def import_file(db: Database, path: Path, *, valid_only: bool = False, progress:
     niks: dict[str, tuple[str, str | None, ImportRow]] = {}
     skipped = 0
     for n, row in enumerate(rows, start=1):
-        row_errors = list(row.cell_errors) or _check_row(db, row, lookup, known, changes, labels, warnings)
+        row_errors = list(row.cell_errors) or _check_row(db, row, lookup, known, changes, labels, warnings, gui)
         if not row_errors and row.entity == "members":
             row_errors = _same_nik_in_file(db, row, changes, known, niks, warnings)
         errors.extend(row_errors)
@@ -192,10 +198,11 @@ def import_file(db: Database, path: Path, *, valid_only: bool = False, progress:
     warnings.extend(_household_warnings(db, changes, origin))
     written = _write_report([*errors, *warnings], report)
     if errors and not valid_only:
-        raise ImportFailed(errors, written)
+        raise ImportFailed(errors, written, warnings)
     seqs = records.apply_changes(db, changes)
     return {"rows": len(rows), "imported": len(changes), "changed": len(seqs), "invalid": skipped,
-            "errors": len(errors), "warnings": len(warnings), "report": str(written) if written else None}
+            "errors": len(errors), "warnings": len(warnings), "report": str(written) if written else None,
+            "problems": [*errors, *warnings]}
 
 
 def _same_nik_in_file(db: Database, row: ImportRow, changes: list[Change], known: set[str],
@@ -269,7 +276,10 @@ def _labels(db: Database, rows: list[ImportRow]) -> dict[tuple[str, str], str]:
     return out
 
 
-def _number_hint(row: ImportRow, key: str) -> str:
+def _number_hint(row: ImportRow, key: str, gui: bool = False) -> str:
+    if "********" in str(row.data.get(key) or "") and gui:
+        return " " + _("Nilai ini disamarkan oleh ekspor; ekspor ulang tanpa centang \u201c{option}\u201d untuk "
+                       "impor.", option=mask_option_label())
     if "********" in str(row.data.get(key) or ""):
         return " " + _("Nilai ini disamarkan oleh ekspor; ekspor ulang dengan NIK lengkap (--full-nik) untuk impor.")
     if key in row.typed_as_number and ENTITIES[row.entity].has(key) and \
@@ -281,7 +291,7 @@ def _number_hint(row: ImportRow, key: str) -> str:
 
 def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str],
                changes: list[Change], labels: dict[tuple[str, str], str],
-               warnings: list[RowError]) -> list[RowError]:
+               warnings: list[RowError], gui: bool = False) -> list[RowError]:
     spec = ENTITIES[row.entity]
     data = dict(row.data)
     for f in spec.fields:  # references to a label of this file follow the label's new id
@@ -305,7 +315,7 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
     else:
         merged = {**{k: current[k] for k in spec.keys if live and current is not None}, **data}
     result = validate(row.entity, merged, record_id=record_id, lookup=lookup)
-    errors = [row.error(i.field, i.message + _number_hint(row, i.field)) for i in result.errors]
+    errors = [row.error(i.field, i.message + _number_hint(row, i.field, gui)) for i in result.errors]
     for f in spec.fields:
         target = result.values.get(f.key) if f.kind is Kind.REF else None
         if target and target not in known and records.get(db, f.ref_entity or "", target) is None:

@@ -56,7 +56,8 @@ class RowError:
 
 
 class ImportFailed(KnownError):
-    def __init__(self, errors: list[RowError], report: Path | None = None) -> None:
+    def __init__(self, errors: list[RowError], report: Path | None = None,
+                 warnings: list[RowError] | None = None) -> None:
         shown = "; ".join(str(e) for e in errors[:5])
         more = _(" (dan {count} kesalahan lain)", count=len(errors) - 5) if len(errors) > 5 else ""
         where = _(" Daftar lengkap kesalahan: {path}", path=report) if report is not None else ""
@@ -64,6 +65,7 @@ class ImportFailed(KnownError):
                          + where)
         self.errors = errors
         self.report = report  # where the full list was written, if it was
+        self.warnings = list(warnings or [])  # noticed before the import stopped (also in the report)
 
 
 @dataclass(frozen=True)

@@ -40,13 +40,16 @@ def demo_job(households: int, villages: Sequence[str] = (), seed: int = 1, batch
     return run
 
 
-def import_job(path: Path, valid_only: bool = False) -> Job:
-    """Import a file all-or-nothing; a cancel at any point (even during the write) changes nothing."""
+def import_job(path: Path, valid_only: bool = False, *, report: Path | None = None, gui: bool = False) -> Job:
+    """Import a file all-or-nothing; a cancel at any point (even during the write) changes nothing.
 
-    def run(db: Any, progress: Progress) -> dict[str, int]:
+    ``report``: where the list of errors and warnings is written when there is any (see ``import_file``).
+    """
+
+    def run(db: Any, progress: Progress) -> dict[str, Any]:
         with db.atomic():
             try:
-                result = import_file(db, path, valid_only=valid_only, progress=progress)
+                result = import_file(db, path, valid_only=valid_only, progress=progress, report=report, gui=gui)
             except KnownError:
                 if not progress(0, 0):
                     raise Cancelled() from None

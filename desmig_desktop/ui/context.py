@@ -14,3 +14,4 @@ class AppContext:
     db: Any  # the GUI thread's store connection (quick reads and single-household saves)
     paths: Paths
     tasks: TaskManager
+    training: bool = False  # ``desmig gui --training``: a training laptop, where demo data is offered freely

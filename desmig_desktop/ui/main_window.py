@@ -26,7 +26,7 @@ from desmig_desktop.store import records as record_store
 from desmig_desktop.store import settings
 from desmig_desktop.store.queries import entity_counts
 from desmig_desktop.store.records import Change
-from desmig_desktop.ui import data_menu, dialogs
+from desmig_desktop.ui import data_menu, dialogs, print_menu
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.dashboard import DashboardPage
 from desmig_desktop.ui.drafts_dialog import DraftsDialog
@@ -69,7 +69,8 @@ class MainWindow(QMainWindow):
         self.database_opener = database_opener  # for the passphrase change in the settings
         self.last_undo: UndoEntry | None = None
         self._last_village: str | None = None
-        self.setWindowTitle(_("Desmigratif — Pendataan Rumah Tangga PMI"))
+        title = _("Desmigratif — Pendataan Rumah Tangga PMI")
+        self.setWindowTitle(_("{title} — MODE LATIHAN", title=title) if ctx.training else title)
         self.resize(1280, 800)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -110,6 +111,8 @@ class MainWindow(QMainWindow):
         self.new_action = self._action(_("Rumah tangga &baru"), self.new_household, QKeySequence.StandardKey.New)
         self.save_action = self._action(_("&Simpan"), self.save_current, QKeySequence.StandardKey.Save)
         self.close_action = self._action(_("&Tutup isian"), self.close_current, "Ctrl+W")
+        self.print_action = self._action(_("Cetak data rumah tangga (P&DF)…"), lambda: print_menu.start_print(self),
+                                         QKeySequence.StandardKey.Print)
         self.import_action = self._action(_("&Impor data…"), lambda: data_menu.start_import(self))
         self.export_action = self._action(_("&Ekspor data…"), lambda: data_menu.start_export(self))
         self.demo_action = self._action(_("Buat data &contoh…"), lambda: data_menu.start_demo(self))
@@ -128,8 +131,9 @@ class MainWindow(QMainWindow):
         self.add_business_action = self._action(_("Tambah u&saha"), lambda: self._in_editor("add_business"),
                                                 ADD_BUSINESS_KEY)
         self.file_menu = bar.addMenu(_("&Berkas"))
-        for action in (self.new_action, self.save_action, self.close_action, None, self.import_action,
-                       self.export_action, self.demo_action, None, self.settings_action, None, self.switch_profile_action,
+        for action in (self.new_action, self.save_action, self.close_action, self.print_action, None,
+                       self.import_action, self.export_action, self.demo_action, None, self.settings_action, None,
+                       self.switch_profile_action,
                        self.quit_action):
             self.file_menu.addSeparator() if action is None else self.file_menu.addAction(action)
         self.edit_menu = bar.addMenu(_("&Ubah"))
@@ -363,8 +367,8 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         editor = self.current_editor()
-        for action in (self.save_action, self.close_action, self.add_member_action, self.add_placement_action,
-                       self.add_business_action):
+        for action in (self.save_action, self.close_action, self.print_action, self.add_member_action,
+                       self.add_placement_action, self.add_business_action):
             action.setEnabled(editor is not None)
         self.undo_action.setEnabled(self.last_undo is not None)
         self.undo_action.setText(_("&Urungkan {what}", what=self.last_undo.label) if self.last_undo else _("&Urungkan"))

@@ -67,6 +67,7 @@ class Shell(QObject):
         self.make_opener_for = make_opener_for
         self.profile_name: str | None = None
         self.on_list_painted: Callable[[int], None] | None = None  # ``desmig gui --smoke-exit``
+        self.training = False  # ``desmig gui --training``
 
     def show_main(self, *, offer_drafts: bool = True) -> MainWindow:
         assert self.ctx is not None
@@ -140,7 +141,7 @@ class Shell(QObject):
         if needs_setup(db) and not FirstRunWizard(db).exec():
             db.close()
             return 0
-        self.ctx = AppContext(db, paths, TaskManager(opener))
+        self.ctx = AppContext(db, paths, TaskManager(opener), self.training)
         self.opener = opener
         if self.profiles is not None:
             remember_profile(paths, db)
@@ -320,14 +321,15 @@ def start_profile(paths: Paths, profiles: ProfileHome | None, *, chosen: bool = 
 
 def run(paths: Paths, make_opener_for: MakeOpenerFor, qt_args: list[str], *,
         passphrase: str | None = None, profiles: ProfileHome | None = None, chosen: bool = False,
-        on_list_painted: Callable[[int], None] | None = None) -> int:
+        on_list_painted: Callable[[int], None] | None = None, training: bool = False) -> int:
     """Run the app until the officer closes it; returns the process exit code.
 
     ``make_opener_for(paths)(passphrase)`` returns the function that opens that data dir's database
     (used by the GUI thread now and by every background job later). With ``profiles`` and more than
     one profile (and none ``chosen`` on the command line) the profile chooser comes first. With
     ``on_list_painted`` (the bundle smoke test's hook) the window closes itself once the household list
-    has painted, after calling it with the number of rows shown.
+    has painted, after calling it with the number of rows shown. ``training``: a training profile
+    (``desmig gui --training``), where demo data needs no typed confirmation.
     """
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "desmig", *qt_args])
     assert isinstance(app, QApplication)
@@ -340,6 +342,7 @@ def run(paths: Paths, make_opener_for: MakeOpenerFor, qt_args: list[str], *,
     qInstallMessageHandler(_qt_message)
     shell = Shell(None, profiles=profiles, make_opener_for=make_opener_for)
     shell.on_list_painted = on_list_painted
+    shell.training = training
     shell.left.connect(app.quit)
     start = start_profile(paths, profiles, chosen=chosen)
     if start is None:

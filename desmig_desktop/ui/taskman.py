@@ -53,8 +53,12 @@ class TaskManager(QObject):
         return self._dialog
 
     def run(self, job: Job, *, label: str, parent: QWidget | None, on_done: Callable[[Any], None],
-            on_cancelled: Callable[[], None] | None = None) -> bool:
-        """Start ``job``; ``on_done(result)`` runs on the GUI thread. False if another job is running."""
+            on_cancelled: Callable[[], None] | None = None,
+            on_failed: Callable[[BaseException], bool] | None = None) -> bool:
+        """Start ``job``; ``on_done(result)`` runs on the GUI thread. False if another job is running.
+
+        ``on_failed(error)`` may show a failure its own way (returning True); otherwise ``show_error`` does.
+        """
         if self._closed:
             log.info("background job not started: the task manager was shut down")
             return False
@@ -74,7 +78,7 @@ class TaskManager(QObject):
         dialog.show()
         self._dialog = dialog
         log.info("background job started: %s", label)
-        self._executor.submit(self._work, job, on_done, on_cancelled, parent)
+        self._executor.submit(self._work, job, on_done, on_cancelled, parent, on_failed)
         return True
 
     def cancel(self) -> None:
@@ -98,7 +102,7 @@ class TaskManager(QObject):
     # worker thread ------------------------------------------------------------------------
 
     def _work(self, job: Job, on_done: Callable[[Any], None], on_cancelled: Callable[[], None] | None,
-              parent: QWidget | None) -> None:
+              parent: QWidget | None, on_failed: Callable[[BaseException], bool] | None = None) -> None:
         try:
             db = self._open_db()
             try:
@@ -106,7 +110,7 @@ class TaskManager(QObject):
             finally:
                 db.close()
         except BaseException as exc:  # handed to the GUI thread; nothing is swallowed
-            self._deliver.emit(partial(self._failed, exc, on_cancelled, parent))
+            self._deliver.emit(partial(self._failed, exc, on_cancelled, parent, on_failed))
         else:
             self._deliver.emit(partial(self._done, result, on_done, parent))
 
@@ -144,7 +148,8 @@ class TaskManager(QObject):
             dialogs.show_error(parent, exc)
         self.finished.emit("done")
 
-    def _failed(self, exc: BaseException, on_cancelled: Callable[[], None] | None, parent: QWidget | None) -> None:
+    def _failed(self, exc: BaseException, on_cancelled: Callable[[], None] | None, parent: QWidget | None,
+                on_failed: Callable[[BaseException], bool] | None = None) -> None:
         self._close_dialog()
         self._busy = False
         if self._cancel.is_set():
@@ -153,5 +158,11 @@ class TaskManager(QObject):
                 on_cancelled()
             self.finished.emit("cancelled")
             return
-        dialogs.show_error(parent, exc)
+        try:
+            shown = on_failed is not None and on_failed(exc)
+        except Exception:  # a bug in the handler: the officer still learns that the job failed
+            log.exception("failure handler raised")
+            shown = False
+        if not shown:
+            dialogs.show_error(parent, exc)
         self.finished.emit("failed")

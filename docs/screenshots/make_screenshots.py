@@ -1,6 +1,10 @@
-"""Re-make the screenshots in this folder (run under a 1366×768 X server, e.g. Xvfb).
+"""Re-make the screenshots in this folder (run under a 1366×768 or 1024×600 X server, e.g. Xvfb).
 
     xvfb-run -s "-screen 0 1366x768x24" .venv/bin/python docs/screenshots/make_screenshots.py [DATA_DIR]
+    xvfb-run -s "-screen 0 1024x600x24" .venv/bin/python docs/screenshots/make_screenshots.py [DATA_DIR]
+
+The main window fills the X screen (less a title bar); pictures taken on any screen but 1366×768
+are named ``<name>_<width>x<height>.png`` (the wizard's, a fixed-size dialog, only at 1366×768).
 
 Uses a throwaway data dir with synthetic demo data (``desmig demo``); the whole screen is grabbed
 so open popups (the region picker's list) are in the picture.
@@ -38,8 +42,22 @@ def settle(ms: int = 300) -> None:
     QTest.qWait(ms)
 
 
+def screen_size() -> tuple[int, int]:
+    size = QGuiApplication.primaryScreen().size()
+    return size.width(), size.height()
+
+
+def suffix() -> str:
+    width, height = screen_size()
+    return "" if (width, height) == (1366, 768) else f"_{width}x{height}"
+
+
 def shot(name: str, widget: QWidget | None = None) -> None:
     settle()
+    if widget is None or not name.startswith("wizard"):
+        name += suffix()
+    elif suffix():
+        return  # the wizard looks the same on every screen
     screen = QGuiApplication.primaryScreen()
     if widget is None:
         image = screen.grabWindow(0)
@@ -89,7 +107,8 @@ def main(data_dir: Path) -> None:
     set_language("id")
     tasks = TaskManager(open_db)
     window = MainWindow(AppContext(db, paths, tasks))
-    window.setGeometry(0, 0, 1366, 740)
+    width, height = screen_size()
+    window.setGeometry(0, 0, width, height - 28)
     window.show()
     settle(600)
     shot("household_list")

@@ -10,6 +10,7 @@ from gui_helpers import VILLAGE, click
 
 from desmig_desktop.services.status import status
 from desmig_desktop.ui import data_menu
+from desmig_desktop.ui.import_report import COLUMNS, ImportReportDialog
 
 
 def snapshot(db: Any) -> dict[str, Any]:
@@ -76,7 +77,20 @@ def test_a_failed_import_is_shown_once_in_plain_words(qtbot: Any, window: Any, d
     with qtbot.waitSignal(window.ctx.tasks.finished, timeout=30_000) as finished:
         data_menu.run_import(window, bad)
     assert finished.args == ["failed"]
-    assert len(shown_errors) == 1 and "tidak ada data yang disimpan" in shown_errors[0]
-    assert "Traceback" not in shown_errors[0]
-    shown_errors.clear()
+    dialog = window.findChild(ImportReportDialog)  # the rows at fault in a table, not a message box
+    assert dialog is not None and "tidak ada data yang disimpan" in dialog.summary.text()
+    assert dialog.table.rowCount() == 1 and dialog.table.item(0, COLUMNS.index("row")).text() == "2"
+    assert "Traceback" not in dialog.table.item(0, COLUMNS.index("message")).text()
+    assert shown_errors == []
     assert snapshot(db) == before
+
+
+def test_an_unreadable_file_is_shown_once_in_plain_words(qtbot: Any, window: Any, db: Any, tmp_path: Path,
+                                                         shown_errors: list[str]) -> None:
+    empty = tmp_path / "kosong.csv"
+    empty.write_bytes(b"")
+    with qtbot.waitSignal(window.ctx.tasks.finished, timeout=30_000) as finished:
+        data_menu.run_import(window, empty)
+    assert finished.args == ["failed"] and window.findChild(ImportReportDialog) is None
+    assert len(shown_errors) == 1 and "kosong" in shown_errors[0] and "Traceback" not in shown_errors[0]
+    shown_errors.clear()

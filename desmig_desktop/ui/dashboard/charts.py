@@ -9,11 +9,12 @@ from typing import Any, Mapping
 from PySide6.QtCharts import (QBarCategoryAxis, QBarSet, QChart, QChartView, QHorizontalBarSeries, QPieSeries,
                               QValueAxis)
 from PySide6.QtCore import QMargins, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.ui.dashboard import figures
+from desmig_desktop.ui.dashboard.fitting import shorten
 
 BAR_COLOR = QColor("#2e6da4")
 LABEL_COLOR = QColor("#1d2733")
@@ -33,7 +34,16 @@ def _chart(title: str) -> QChart:
 
 
 class BarChart(QChartView):
-    """A horizontal bar per ``(label, value)``, largest at the top, each bar labelled with its value."""
+    """A horizontal bar per ``(label, value)``, largest at the top, each bar labelled with its value.
+
+    QtCharts gives the labels at most 40 % of the chart's width and cuts longer ones down to "…" alone
+    (at 1024 pixels every label was "…"). So each label is fitted to that room here, by whole words
+    where possible; when one is shortened the chart's tooltip lists every full label with its count.
+    """
+
+    LABEL_SHARE = 0.4  # QtCharts' cap on a vertical axis' width (cartesianchartlayout.cpp: maxAxisPortion)
+    AXIS_PADDING = 26  # the axis' ticks, padding and the chart margin, measured: 20-23 pixels
+    LABEL_SLOT_PADDING = 14  # a category's slot must exceed the label's line by this much (13 measured)
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(_chart(title), parent)
@@ -41,15 +51,55 @@ class BarChart(QChartView):
         self.chart().legend().hide()
         self.setMinimumHeight(220)
         self.items: list[tuple[str, int]] = []
+        self._shown: list[str] = []  # the labels as drawn (fitted), in the order of ``items``
+        self._label_font: QFont | None = None  # the axis' label font, as the chart's theme set it
+
+    def label_room(self) -> int:
+        """How wide a label may be at the chart's current width."""
+        return int(self.LABEL_SHARE * self.width()) - self.AXIS_PADDING
+
+    def _metrics(self) -> QFontMetrics:
+        return QFontMetrics(self._label_font or QBarCategoryAxis().labelsFont())
+
+    def bar_room(self) -> int:
+        """How many bars get room for their label at the chart's current height: QtCharts draws a label
+        whose slot is less than about a line plus 13 pixels (its padding) as "…" alone (measured)."""
+        plot = self.chart().plotArea().height()
+        height = plot if plot > 0 else self.height() - 44
+        return max(3, int(height // (self._metrics().height() + self.LABEL_SLOT_PADDING)))
+
+    def shown_items(self) -> list[tuple[str, int]]:
+        """``items``, the smallest summed into "Lainnya" when the bars would not have room for their labels."""
+        room = self.bar_room()
+        if len(self.items) <= room:
+            return list(self.items)
+        return [*self.items[:room - 1], (_("Lainnya"), sum(n for _label, n in self.items[room - 1:]))]
+
+    def fitted_labels(self) -> list[str]:
+        metrics, room = self._metrics(), self.label_room()
+        return [shorten(label, metrics, room) for label, _n in self.shown_items()]
 
     def set_items(self, items: list[tuple[str, int]]) -> None:
         self.items = list(items)
+        self._draw()
+
+    def _draw(self) -> None:
+        items = self.shown_items()
         chart = self.chart()
         chart.removeAllSeries()
         for axis in chart.axes():
             chart.removeAxis(axis)
         if not items:
+            self._shown = []
+            self.setToolTip("")
             return
+        categories = QBarCategoryAxis()
+        chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)  # first: the theme sets its font
+        self._label_font = categories.labelsFont()
+        items = self.shown_items()
+        self._shown = self.fitted_labels()
+        shortened = len(items) < len(self.items) or any(s != label for s, (label, _n) in zip(self._shown, items))
+        self.setToolTip("\n".join(f"{label}: {figures.thousands(n)}" for label, n in self.items) if shortened else "")
         shown = list(reversed(items))  # a horizontal bar chart draws its first category at the bottom
         bars = QBarSet("")
         bars.setColor(BAR_COLOR)
@@ -61,9 +111,7 @@ class BarChart(QChartView):
         series.setLabelsFormat("@value")
         series.setLabelsPosition(QHorizontalBarSeries.LabelsPosition.LabelsOutsideEnd)
         chart.addSeries(series)
-        categories = QBarCategoryAxis()
-        categories.append([label for label, _n in shown])
-        chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
+        categories.append(list(reversed(self._shown)))
         series.attachAxis(categories)
         values = QValueAxis()  # hidden: every bar carries its own number
         values.setRange(0, max(1, max(n for _label, n in items)) * 1.18)  # room for the numbers
@@ -71,15 +119,24 @@ class BarChart(QChartView):
         chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
         series.attachAxis(values)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.items and self.fitted_labels() != self._shown:  # wider, narrower, more or fewer bars
+            self._draw()
+
+    def shown_labels(self) -> list[str]:
+        """The labels as the axis draws them, top bar first."""
+        axis = next((a for a in self.chart().axes() if isinstance(a, QBarCategoryAxis)), None)
+        return list(reversed([axis.at(i) for i in range(axis.count())])) if axis is not None else []
+
     def values(self) -> list[tuple[str, float]]:
-        """What the chart draws, top bar first (tests)."""
+        """What the chart draws, top bar first, by full label (tests)."""
         series = self.chart().series()
         if not series:
             return []
         bars = series[0].barSets()[0]
-        axis = next(a for a in self.chart().axes() if isinstance(a, QBarCategoryAxis))
-        drawn = [(axis.at(i), bars.at(i)) for i in range(bars.count())]
-        return list(reversed(drawn))
+        drawn = [bars.at(i) for i in range(bars.count())]
+        return [(label, value) for (label, _n), value in zip(self.shown_items(), reversed(drawn))]
 
 
 class PieChart(QFrame):

@@ -148,3 +148,12 @@ def businesses_by_class(figures: Mapping[str, Any]) -> list[tuple[str, int]]:
     names = {c.value: pick(c.label_id, c.label_en) for c in UMKM_CLASS}
     names[UMKM_UNKNOWN] = _("Belum diketahui")
     return [(names.get(k, k), int(n)) for k, n in by_class.items() if n]
+
+
+def short_label(key: str) -> str:
+    """The figure's name abbreviated the way BPS tables do (*ruta* = rumah tangga), for narrow columns;
+    the full name stays in the tooltip. A figure without an abbreviation keeps its name."""
+    short = {"households": _("Ruta"), "members": _("Anggota ruta"), "households_with_business": _("Ruta usaha"),
+             "export_ready": _("Layak ekspor"), "exporting": _("Sudah ekspor"),
+             "remittance_total": _("Remit. jumlah"), "remittance_median": _("Remit. median")}
+    return short.get(key) or label(key)

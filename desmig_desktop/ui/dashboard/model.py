@@ -31,6 +31,7 @@ class ReportTableModel(QAbstractTableModel):
         self._keys: tuple[str, ...] = ()
         self._level = "province"
         self._has_report = False  # no columns at all until the first report arrives
+        self._shown_titles: dict[int, str] = {}  # section -> the title fitted to its width (``FittingHeader``)
 
     # data --------------------------------------------------------------------------------
 
@@ -40,6 +41,7 @@ class ReportTableModel(QAbstractTableModel):
         self._keys = figures.columns(report) if report else ()
         self._level = str(report["level"]) if report else "province"
         self._has_report = report is not None
+        self._shown_titles = {}  # other columns: fitted again by the header
         self.endResetModel()
 
     @property
@@ -54,6 +56,18 @@ class ReportTableModel(QAbstractTableModel):
     def headers(self) -> list[str]:
         """One-line column titles (for exports)."""
         return [_("Kode"), figures.level_label(self._level), *(figures.label(k) for k in self._keys)]
+
+    def titles(self, section: int) -> tuple[str, str]:
+        """The full and the abbreviated title of a column."""
+        full = self.headers()[section]
+        return full, (figures.short_label(self._keys[section - 2]) if section >= 2 else full)
+
+    def set_shown_titles(self, titles: dict[int, str]) -> None:
+        """The titles as they fit the columns now (multi-line, abbreviated or shortened)."""
+        if titles != self._shown_titles:
+            self._shown_titles = dict(titles)
+            if self.columnCount():
+                self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.columnCount() - 1)
 
     def row_values(self, row: int) -> list[Any]:
         """The raw values of a row, in column order (for exports)."""
@@ -107,9 +121,13 @@ class ReportTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.columnCount():
             return None
         if role == Qt.ItemDataRole.DisplayRole:
+            if section in self._shown_titles:
+                return self._shown_titles[section]
             title = self.headers()[section]
             return title if section < 2 else _wrapped(title)
-        if role == Qt.ItemDataRole.ToolTipRole and section >= 2:
+        if role == Qt.ItemDataRole.ToolTipRole:  # the full title, however the column shows it
+            if section < 2:
+                return self.headers()[section]
             key = self._keys[section - 2]
             return f"{figures.label(key)}\n{figures.explanation(key)}".strip()
         return None

@@ -34,6 +34,7 @@ from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.dashboard import figures
 from desmig_desktop.ui.dashboard.charts import ChartsPanel
 from desmig_desktop.ui.dashboard.exporting import TableExport, export_table_job
+from desmig_desktop.ui.dashboard.header import FittingHeader
 from desmig_desktop.ui.dashboard.model import CODE_ROLE, SORT_ROLE, ReportTableModel
 from desmig_desktop.ui.dashboard.village_pdf import VillageSummary, write_pdf
 from desmig_desktop.ui.data_menu import file_dialog
@@ -160,6 +161,7 @@ class DashboardPage(QWidget):
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.table = KeyTable(self)
         self.table.setObjectName("report_table")
+        self.table.setHorizontalHeader(FittingHeader(self.model, self.table))  # titles fit at 1024 pixels too
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)

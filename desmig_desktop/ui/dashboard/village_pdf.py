@@ -1,8 +1,7 @@
 """A one-village summary as a printable PDF (for the village head and the monthly report).
 
 ``summary_html`` lays the figures out as simple HTML (what ``QTextDocument`` renders); ``write_pdf``
-prints it through ``QPrinter`` in PDF format on A4. Runs on the GUI thread (text layout uses
-the GUI's fonts); one page takes a few tens of milliseconds.
+prints it on A4 through ``ui.pdf`` (on the GUI thread).
 """
 
 from __future__ import annotations
@@ -13,14 +12,10 @@ from html import escape
 from pathlib import Path
 from typing import Any, Mapping
 
-from PySide6.QtCore import QMarginsF
-from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
-from PySide6.QtPrintSupport import QPrinter
-
 from desmig_desktop.domain.i18n import _
-from desmig_desktop.errors import KnownError
 from desmig_desktop.ui.dashboard import figures
 from desmig_desktop.ui.formatting import format_date
+from desmig_desktop.ui.pdf import write_html_pdf
 
 # Every whole-number figure of the report that exists, in the table's order plus the rest.
 SUMMARY_KEYS: tuple[str, ...] = (*figures.TABLE_KEYS, "remittance_placements")
@@ -103,23 +98,4 @@ th {{ background-color: #e8eef5; }}
 
 def write_pdf(summary: VillageSummary, out: Path) -> None:
     """Print the summary of one village to ``out`` (A4 PDF); ``KnownError`` when it cannot be written."""
-    document = QTextDocument()
-    document.setHtml(summary_html(summary))
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    # No printer margin: QTextDocument.print_ lays an unpaginated document out with 2 cm margins itself.
-    printer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
-    printer.setDocName(_("Ringkasan Data PMI Desa {name}", name=summary.name))
-    printer.setCreator("Desmigratif")
-    tmp = out.with_name(out.stem + ".part.pdf")  # ends in .pdf: QPrinter keys its format on the suffix
-    printer.setOutputFileName(str(tmp))
-    document.print_(printer)
-    try:
-        if not tmp.exists() or tmp.stat().st_size == 0:
-            raise KnownError(_("Berkas PDF tidak bisa ditulis di {path}.", path=out))
-        tmp.replace(out)
-    except OSError as exc:
-        raise KnownError(_("Berkas PDF tidak bisa ditulis: {reason}", reason=exc.strerror or exc)) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_html_pdf(summary_html(summary), _("Ringkasan Data PMI Desa {name}", name=summary.name), out)
