@@ -94,6 +94,8 @@ def test_a_household_without_members_needs_a_confirmation(qtbot: Any, window: An
     save_by_keyboard(qtbot, editor)
     assert rows(db, "SELECT id FROM households") == []
     assert any("belum punya anggota" in t for t in issue_texts(editor))
+    assert editor.issues.list.hasFocus()  # a refused save puts the cursor on the summary (issue 20 §3)
+    qtbot.keyClick(editor.issues.list, Qt.Key.Key_Tab)
     assert editor.issues.confirm_button.hasFocus()
     qtbot.keyClick(editor.issues.confirm_button, Qt.Key.Key_Space)  # "Simpan tetap"
     assert not editor.dirty and len(rows(db, "SELECT id FROM households")) == 1
