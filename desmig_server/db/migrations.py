@@ -341,6 +341,12 @@ def _index_member_nik(conn: Connection) -> None:
                           "WHERE entity = 'members' AND deleted = 0"))
 
 
+def _releases(conn: Connection) -> None:
+    """Signed app releases and their packages in chunks (issue 17 §2, ``desmig_server.releases``)."""
+    t.releases.create(conn)
+    t.release_chunks.create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -350,6 +356,7 @@ STEPS: tuple[Step, ...] = (
     Step(6, "user_disable_web_sessions_op_retention", _user_admin_and_retention),
     Step(7, "conflicts_lost_values_feed", _lost_values_feed),
     Step(8, "index_member_nik", _index_member_nik),
+    Step(9, "app_releases", _releases),
 )
 LATEST = STEPS[-1].version
 
