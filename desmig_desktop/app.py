@@ -8,11 +8,14 @@ both from the same factory. Qt is imported only inside ``desmig_desktop.ui``.
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 from typing import Any, Callable
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.paths import Paths
+from desmig_desktop.services.update_install import UpdateConfig
 
 
 def database_factory(paths: Paths, passphrase: str | None = None) -> Callable[[], Any]:
@@ -35,11 +38,26 @@ def database_factory(paths: Paths, passphrase: str | None = None) -> Callable[[]
     return open_db
 
 
-def run_gui(paths: Paths, qt_args: list[str]) -> int:
+def update_config() -> UpdateConfig:
+    """How this app updates itself: the key built into it, and the install root of a bundle.
+
+    Only a bundle (PyInstaller sets ``sys.frozen``) can replace itself; a developer's run has
+    no install root and is only told of updates. Tests pass their own ``UpdateConfig`` to
+    ``cli.main`` instead (their key and folder), never through the environment.
+    """
+    from desmig_desktop import __version__
+    from desmig_desktop.services.update_install import install_root
+    from desmig_desktop.services.update_key import built_in_key
+
+    root = install_root(Path(sys.executable)) if getattr(sys, "frozen", False) else None
+    return UpdateConfig(root, __version__, built_in_key())
+
+
+def run_gui(paths: Paths, qt_args: list[str], *, updates: UpdateConfig | None = None) -> int:
     """Open the officer's app (``desmig`` / ``desmig gui``); returns the exit code."""
     from desmig_desktop.ui.shell import run
     import desmig_desktop.ui.sync.register  # noqa: F401  (sync menu, status and conflicts inbox in the window)
 
     paths.ensure()
     return run(paths, lambda passphrase: database_factory(paths, passphrase), qt_args,
-               passphrase=os.environ.get("DESMIG_PASSPHRASE") or None)
+               passphrase=os.environ.get("DESMIG_PASSPHRASE") or None, updates=updates)

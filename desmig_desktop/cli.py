@@ -21,6 +21,7 @@ from desmig_desktop.services.paths import Paths, setup_logging
 
 log = logging.getLogger(__name__)
 Handler = Callable[[argparse.Namespace, Paths], int]
+UPDATES: list[Any] = []  # the run's ``UpdateConfig`` (set by ``main``), read by ``gui`` and ``update``
 COMMANDS: dict[str, Handler] = {}
 
 
@@ -64,7 +65,35 @@ def cmd_gui(args: argparse.Namespace, paths: Paths) -> int:
     except ImportError as exc:
         raise KnownError(_("Antarmuka grafis belum terpasang (pip install 'desmig[desktop]'): {reason}",
                            reason=exc)) from exc
-    return run_gui(paths, list(getattr(args, "qt_args", []) or []))
+    return run_gui(paths, list(getattr(args, "qt_args", []) or []), updates=UPDATES[-1] if UPDATES else None)
+
+
+@command("update")
+def cmd_update(args: argparse.Namespace, paths: Paths) -> int:
+    """Show the update HQ announced at the last sync; with ``--download`` fetch, verify and stage it."""
+    from desmig_desktop.services import updates
+
+    config = UPDATES[-1] if UPDATES else None
+    if config is None:
+        raise KnownError(_("Pembaruan tidak tersedia untuk aplikasi ini."))
+    db = open_store(paths)
+    found = updates.offer(db, config)
+    if args.json and not args.download:
+        _print_json(None if found is None else {"version": found.version, "notes": found.notes, "size": found.size,
+                                                "staged": found.staged, "required": found.required})
+        return 0
+    if found is None:
+        print(_("Tidak ada pembaruan. Versi terpasang: {version}.", version=config.version))
+        return 0
+    if not args.download:
+        print(_("Pembaruan tersedia: versi {version}.", version=found.version))
+        if found.notes:
+            print(found.notes)
+        return 0
+    if not found.staged:
+        updates.download_and_stage(updates.plan_download(db, config), config)
+    print(_("Pembaruan {version} sudah diperiksa dan siap; dipasang saat Desmig dibuka lagi.", version=found.version))
+    return 0
 
 
 @command("demo")
@@ -175,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--report", metavar="PATH",
                      help=_("tulis daftar kesalahan per baris ke berkas ini (.csv atau .xlsx; bawaan: "
                             "<nama berkas>-kesalahan.csv di sebelah berkas impor)"))
+    upd = sub.add_parser("update", help=_("pembaruan dari HQ (diumumkan saat sinkronisasi)"))
+    upd.add_argument("--download", action="store_true", help=_("unduh, periksa, dan siapkan pembaruan"))
+    upd.add_argument("--json", action="store_true")
     for extend in EXTENSIONS:
         extend(sub)
     return parser
@@ -184,12 +216,27 @@ def build_parser() -> argparse.ArgumentParser:
 EXTENSIONS: list[Callable[[Any], None]] = []
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command (the GUI without one); a stdout closed by its reader ends it quietly."""
-    return run_with_closable_stdout(lambda: _run(argv))
+def main(argv: Sequence[str] | None = None, *, updates: Any = None) -> int:
+    """Run one command (the GUI without one); a stdout closed by its reader ends it quietly.
+
+    First the start-up step of updates (``services.update_install.launch``): it may switch to a
+    staged version, or back from one that failed, and run the command there. ``updates`` (an
+    ``UpdateConfig``) replaces the app's own (``app.update_config``): tests bring their key and folder.
+    """
+    from desmig_desktop.app import update_config
+    from desmig_desktop.services.update_install import launch
+
+    config = updates if updates is not None else update_config()
+    UPDATES[:] = [config]
+    code = launch(config, list(sys.argv[1:] if argv is None else argv))
+    if code is not None:
+        return code
+    return run_with_closable_stdout(lambda: _run(argv, config))
 
 
-def _run(argv: Sequence[str] | None) -> int:
+def _run(argv: Sequence[str] | None, updates: Any = None) -> int:
+    from desmig_desktop.services.update_install import confirm_started
+
     _load_extensions()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -199,8 +246,13 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         paths.ensure()
         setup_logging(paths, logging.DEBUG if args.verbose else logging.INFO)
-        return COMMANDS[args.command or "gui"](args, paths)
+        _tell_rollback(updates)
+        code = COMMANDS[args.command or "gui"](args, paths)
+        if (args.command or "gui") != "gui":  # the GUI confirms once its window painted
+            confirm_started(updates)
+        return code
     except KnownError as exc:
+        confirm_started(updates)  # a handled error: this version works (module doc of update_install)
         print(f"desmig: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -213,6 +265,15 @@ def _run(argv: Sequence[str] | None) -> int:
         print(_("desmig: kesalahan tak terduga; rinciannya ada di {path}", path=paths.logs / "desmig.log"),
               file=sys.stderr)
         return 1
+
+
+def _tell_rollback(updates: Any) -> None:
+    from desmig_desktop.services.update_install import take_notice
+
+    notice = take_notice(updates)
+    if notice is not None:
+        print(_("desmig: versi {failed} gagal dibuka; Desmig kembali ke versi {restored}.",
+                failed=notice[0], restored=notice[1]), file=sys.stderr)
 
 
 def _load_extensions() -> None:

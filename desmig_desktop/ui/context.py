@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desmig_desktop.services.paths import Paths
+from desmig_desktop.services.update_install import UpdateConfig
 from desmig_desktop.ui.taskman import TaskManager
 
 
@@ -14,3 +15,4 @@ class AppContext:
     db: Any  # the GUI thread's store connection (quick reads and single-household saves)
     paths: Paths
     tasks: TaskManager
+    updates: UpdateConfig | None = None  # how the app updates itself (None: no update prompt)

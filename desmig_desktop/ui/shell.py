@@ -20,6 +20,7 @@ from desmig_desktop.domain.i18n import _, set_language
 from desmig_desktop.services import drafts as draft_store
 from desmig_desktop.services.database import needs_new_passphrase, set_plaintext_allowed
 from desmig_desktop.services.paths import Paths
+from desmig_desktop.services.update_install import UpdateConfig, confirm_started
 from desmig_desktop.store import settings
 from desmig_desktop.store.db import PassphraseRequired, WrongPassphrase, is_encrypted
 from desmig_desktop.ui import dialogs
@@ -29,6 +30,7 @@ from desmig_desktop.ui.passphrase import (ChoosePassphraseDialog, DatabaseOpener
                                           create_database, open_slowly)
 from desmig_desktop.ui.setup import FirstRunWizard, needs_setup
 from desmig_desktop.ui.taskman import TaskManager
+from desmig_desktop.ui.update_banner import on_first_paint
 
 log = logging.getLogger(__name__)
 qt_log = logging.getLogger("qt")
@@ -152,7 +154,7 @@ def first_run(paths: Paths, make_opener: MakeOpener) -> tuple[Any, DatabaseOpene
 
 
 def run(paths: Paths, make_opener: MakeOpener, qt_args: list[str], *,
-        passphrase: str | None = None) -> int:
+        passphrase: str | None = None, updates: UpdateConfig | None = None) -> int:
     """Run the app until the main window closes; returns the process exit code.
 
     ``make_opener(passphrase)`` returns the function that opens a database connection (used by
@@ -184,11 +186,13 @@ def run(paths: Paths, make_opener: MakeOpener, qt_args: list[str], *,
         db.close()
         return 0
     tasks = TaskManager(opener)
-    shell = Shell(AppContext(db, paths, tasks), opener)
+    shell = Shell(AppContext(db, paths, tasks, updates), opener)
     previous_hook = sys.excepthook
     sys.excepthook = shell.excepthook
     try:
-        shell.show_main()
+        window = shell.show_main()
+        # This version started: its main window painted (update_install's trial ends here).
+        on_first_paint(window, lambda: confirm_started(updates))
         return int(app.exec())
     finally:
         sys.excepthook = previous_hook
