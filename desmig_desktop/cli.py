@@ -79,8 +79,9 @@ def cmd_update(args: argparse.Namespace, paths: Paths) -> int:
     db = open_store(paths)
     found = updates.offer(db, config)
     if args.json and not args.download:
-        _print_json(None if found is None else {"version": found.version, "notes": found.notes, "size": found.size,
-                                                "staged": found.staged, "required": found.required})
+        _print_json({"installed": config.version, "update": None if found is None else {
+            "version": found.version, "notes": found.notes, "size": found.size, "staged": found.staged,
+            "required": found.required}})
         return 0
     if found is None:
         print(_("Tidak ada pembaruan. Versi terpasang: {version}.", version=config.version))

@@ -204,20 +204,24 @@ def launch(config: UpdateConfig | None, argv: Sequence[str]) -> int | None:
     except OSError:
         log.exception("update state unreadable or unwritable; running %s", config.version)
         return None
-    if target == config.version:
-        return None
-    exe = install.folder(target) / executable_name()
-    if not exe.is_file():
+    for _attempt in range(2):  # the target, then (after a failed trial) the version it replaced
+        if target == config.version:
+            return None
+        exe = install.folder(target) / executable_name()
         state = install.state()
-        if state.trial is not None and state.trial.get("version") == target:
-            install.rollback(state, "its executable is missing")
-        return None
-    code = subprocess.call([str(exe), *argv], env={**os.environ, LAUNCHED_ENV: "1"})
-    state = install.state()
-    if state.trial is not None and state.trial.get("version") == target:
-        install.rollback(state, f"exit code {code} before it confirmed")
-        return None  # the old version (this one) runs the command instead
-    return code
+        on_trial = state.trial is not None and state.trial.get("version") == target
+        if not exe.is_file():
+            if not on_trial:
+                log.error("version %s in %s has no executable; running %s", target, CURRENT_FILE, config.version)
+                return None
+            target = install.rollback(state, "its executable is missing")
+            continue
+        code = subprocess.call([str(exe), *argv], env={**os.environ, LAUNCHED_ENV: "1"})
+        state = install.state()
+        if not (state.trial is not None and state.trial.get("version") == target):
+            return code
+        target = install.rollback(state, f"exit code {code} before it confirmed")  # the command runs again there
+    return None
 
 
 def confirm_started(config: UpdateConfig | None) -> None:
