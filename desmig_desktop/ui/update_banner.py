@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QToolBar, QVBoxLayout, QWidget
@@ -174,17 +175,17 @@ class UpdateBanner(QFrame):
 
     def _download(self, plan: updates.DownloadPlan) -> None:  # worker thread: no widgets here
         def progress(done: int, total: int) -> None:
-            self._delivered.emit(lambda: self._on_progress(done, total))
+            self._delivered.emit(partial(self._on_progress, done, total))
 
         try:
             version = updates.download_and_stage(plan, self.config, progress=progress, cancel=self._cancel.is_set)
         except KnownError as exc:
-            self._delivered.emit(lambda: self._on_finished(None, exc))
+            self._delivered.emit(partial(self._on_finished, None, exc))
         except Exception as exc:  # a bug: logged with its traceback, shown in words
             log.exception("update download failed unexpectedly")
-            self._delivered.emit(lambda: self._on_finished(None, exc))
+            self._delivered.emit(partial(self._on_finished, None, exc))
         else:
-            self._delivered.emit(lambda: self._on_finished(version, None))
+            self._delivered.emit(partial(self._on_finished, version, None))
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, 1000)
