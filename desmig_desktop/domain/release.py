@@ -29,7 +29,7 @@ class ReleaseFormatError(ValueError):
 
 def parse_version(text: str) -> tuple[int, int, int]:
     """``"1.2.3"`` → ``(1, 2, 3)``; only plain ``MAJOR.MINOR.PATCH`` (no signs, spaces or suffixes)."""
-    match = _VERSION.match(text) if isinstance(text, str) else None
+    match = _VERSION.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise ReleaseFormatError(f"not a version X.Y.Z: {text!r}")
     return int(match[1]), int(match[2]), int(match[3])
@@ -79,7 +79,7 @@ class Manifest:
             raise ReleaseFormatError("min_version above version")
         if isinstance(self.size, bool) or not isinstance(self.size, int) or not 0 < self.size <= MAX_PACKAGE_BYTES:
             raise ReleaseFormatError("size out of range")
-        if not _SHA256.match(self.sha256):
+        if not _SHA256.fullmatch(self.sha256):
             raise ReleaseFormatError("sha256 must be 64 lowercase hex digits")
 
 
