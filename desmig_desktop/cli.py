@@ -249,8 +249,9 @@ def _run(argv: Sequence[str] | None, updates: Any = None) -> int:
         setup_logging(paths, logging.DEBUG if args.verbose else logging.INFO)
         _tell_rollback(updates)
         code = COMMANDS[args.command or "gui"](args, paths)
-        if (args.command or "gui") != "gui":  # the GUI confirms once its window painted
-            confirm_started(updates)
+        # The command ran to its end: this version works (the GUI also confirms as soon as its
+        # main window painted; ending here covers an officer who cancelled the passphrase prompt).
+        confirm_started(updates)
         return code
     except KnownError as exc:
         confirm_started(updates)  # a handled error: this version works (module doc of update_install)

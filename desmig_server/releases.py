@@ -149,7 +149,11 @@ def publish(db: Database, package: Path, *, version: str, min_version: str, key:
             while block := f.read(CHUNK_SIZE):
                 conn.execute(insert(t.release_chunks).values(version=version, idx=idx, data=block))
                 idx += 1
-        if hashlib.sha256(b"".join(_read(conn, version, 0, size - 1))).hexdigest() != sha256:
+        stored = hashlib.sha256()
+        for first in range(0, size, CHUNK_SIZE):  # one chunk in memory at a time
+            for block in _read(conn, version, first, min(first + CHUNK_SIZE, size) - 1):
+                stored.update(block)
+        if stored.hexdigest() != sha256:
             raise ReleaseError(f"{package} changed while it was being published")
     return release
 

@@ -25,9 +25,10 @@ At start (``launch``, first thing the ``desmig`` command does):
    with the same arguments. A trial child that exits without confirming is rolled back at
    once and this (old) version runs the command instead.
 
-A version confirms (``confirm_started``) once its main window has painted, or once a CLI
-command finished — with success or with a handled error (a wrong passphrase is the officer's
-problem, not a broken version); only a crash or a start that never gets that far rolls back.
+A version confirms (``confirm_started``) once its main window has painted, or once a command
+(the GUI included) ran to its end — with success or with a handled error (a wrong passphrase is
+the officer's problem, not a broken version); only a crash, an unexpected exception or a start
+that never gets that far rolls back.
 """
 
 from __future__ import annotations
