@@ -207,8 +207,6 @@ class SyncEngine:
             announced = hello.update.as_dict()
             if announced != st.state(self.db, st.K_UPDATE):
                 st.put_state(self.db, st.K_UPDATE, announced)
-            if is_older(self.client.app_version, hello.update.min_version):
-                raise SyncError(ErrorKind.TOO_OLD, detail=f"app {self.client.app_version} < {hello.update.min_version}")
         if APP_SCHEMA < hello.min_schema:
             raise SyncError(ErrorKind.TOO_OLD, detail=f"app schema {APP_SCHEMA} < {hello.min_schema}")
         if APP_SCHEMA > hello.max_schema:
@@ -245,7 +243,9 @@ class SyncEngine:
                             ", ".join(ahead))
                 with st.immediate(self.db):
                     st.forget_server_position(self.db)
-        self._rotate_token_if_due(hello, server_time)
+        self._rotate_token_if_due(hello, server_time)  # also when too old: the token must live until it updates
+        if hello.update is not None and is_older(self.client.app_version, hello.update.min_version):
+            raise SyncError(ErrorKind.TOO_OLD, detail=f"app {self.client.app_version} < {hello.update.min_version}")
         self.crash("hello.done")
         return hello
 

@@ -83,6 +83,8 @@ def test_an_app_below_min_version_cannot_sync_but_can_still_update(hq: Hq, tmp_p
     hello = hq.client.get("/v1/sync/hello", headers=old)
     assert hello.status_code == 200 and hello.json()["update"]["version"] == "2.0.0"
     assert hq.client.get("/v1/releases/2.0.0", headers=old).status_code == 200
+    rotated = hq.client.post("/v1/devices/rotate", headers=old, json={})
+    assert rotated.status_code == 200  # its token must outlive the wait for the update
     ok = {**dev.headers, "X-Desmig-App-Version": "1.5.0"}
     assert hq.client.get(f"/v1/sync/pull?scope={V1}", headers=ok).status_code == 200
 
