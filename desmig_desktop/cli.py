@@ -21,7 +21,6 @@ from desmig_desktop.services.paths import Paths, setup_logging
 
 log = logging.getLogger(__name__)
 Handler = Callable[[argparse.Namespace, Paths], int]
-UPDATES: list[Any] = []  # the run's ``UpdateConfig`` (set by ``main``), read by ``gui`` and ``update``
 COMMANDS: dict[str, Handler] = {}
 
 
@@ -65,7 +64,7 @@ def cmd_gui(args: argparse.Namespace, paths: Paths) -> int:
     except ImportError as exc:
         raise KnownError(_("Antarmuka grafis belum terpasang (pip install 'desmig[desktop]'): {reason}",
                            reason=exc)) from exc
-    return run_gui(paths, list(getattr(args, "qt_args", []) or []), updates=UPDATES[-1] if UPDATES else None)
+    return run_gui(paths, list(getattr(args, "qt_args", []) or []), updates=args.updates)
 
 
 @command("update")
@@ -73,7 +72,7 @@ def cmd_update(args: argparse.Namespace, paths: Paths) -> int:
     """Show the update HQ announced at the last sync; with ``--download`` fetch, verify and stage it."""
     from desmig_desktop.services import updates
 
-    config = UPDATES[-1] if UPDATES else None
+    config = args.updates
     if config is None:
         raise KnownError(_("Pembaruan tidak tersedia untuk aplikasi ini."))
     db = open_store(paths)
@@ -228,7 +227,6 @@ def main(argv: Sequence[str] | None = None, *, updates: Any = None) -> int:
     from desmig_desktop.services.update_install import launch
 
     config = updates if updates is not None else update_config()
-    UPDATES[:] = [config]
     code = launch(config, list(sys.argv[1:] if argv is None else argv))
     if code is not None:
         return code
@@ -241,13 +239,15 @@ def _run(argv: Sequence[str] | None, updates: Any = None) -> int:
     _load_extensions()
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.updates = updates  # the run's ``UpdateConfig``, for ``gui`` and ``update``
     if args.lang:
         set_language(args.lang)
     paths = Paths.resolve(args.data_dir)
     try:
         paths.ensure()
         setup_logging(paths, logging.DEBUG if args.verbose else logging.INFO)
-        _tell_rollback(updates)
+        if (args.command or "gui") != "gui":  # the GUI's update banner tells it
+            _tell_rollback(updates)
         code = COMMANDS[args.command or "gui"](args, paths)
         # The command ran to its end: this version works (the GUI also confirms as soon as its
         # main window painted; ending here covers an officer who cancelled the passphrase prompt).
