@@ -8,12 +8,15 @@ both from the same factory. Qt is imported only inside ``desmig_desktop.ui``.
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 from typing import Any, Callable
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.paths import Paths
 from desmig_desktop.services.profiles import ProfileHome
+from desmig_desktop.services.update_install import UpdateConfig
 
 
 def database_factory(paths: Paths, passphrase: str | None = None) -> Callable[[], Any]:
@@ -36,14 +39,31 @@ def database_factory(paths: Paths, passphrase: str | None = None) -> Callable[[]
     return open_db
 
 
+def update_config() -> UpdateConfig:
+    """How this app updates itself: the key built into it, and the install root of a bundle.
+
+    Only a bundle (PyInstaller sets ``sys.frozen``) can replace itself; a developer's run has
+    no install root and is only told of updates. Tests pass their own ``UpdateConfig`` to
+    ``cli.main`` instead (their key and folder), never through the environment.
+    """
+    from desmig_desktop import __version__
+    from desmig_desktop.services.update_install import install_root
+    from desmig_desktop.services.update_key import built_in_key
+
+    root = install_root(Path(sys.executable)) if getattr(sys, "frozen", False) else None
+    return UpdateConfig(root, __version__, built_in_key())
+
+
 def run_gui(paths: Paths, qt_args: list[str], *, profiles: ProfileHome | None = None, chosen: bool = False,
-            on_list_painted: Callable[[int], None] | None = None, training: bool = False) -> int:
+            on_list_painted: Callable[[int], None] | None = None, training: bool = False,
+            updates: UpdateConfig | None = None) -> int:
     """Open the officer's app (``desmig`` / ``desmig gui [--training]``); returns the exit code.
 
     ``paths`` is the data dir to open (``--data-dir``, ``--profile`` or the home's default profile).
     ``profiles`` (None with ``--data-dir``) lets the officer choose and switch between the laptop's
     profiles, each opened with its own database factory; ``chosen``: ``--profile`` named one.
     ``on_list_painted``: see ``ui.shell.run`` (the bundle smoke test's ``--smoke-exit``).
+    ``updates``: how this app updates itself (``update_config``; tests pass their own).
     """
     from desmig_desktop.ui.shell import run
     import desmig_desktop.ui.sync.register  # noqa: F401  (sync menu, status and conflicts inbox in the window)
@@ -51,4 +71,4 @@ def run_gui(paths: Paths, qt_args: list[str], *, profiles: ProfileHome | None = 
     paths.ensure()
     return run(paths, lambda where: (lambda passphrase: database_factory(where, passphrase)), qt_args,
                passphrase=os.environ.get("DESMIG_PASSPHRASE") or None, profiles=profiles, chosen=chosen,
-               on_list_painted=on_list_painted, training=training)
+               on_list_painted=on_list_painted, training=training, updates=updates)

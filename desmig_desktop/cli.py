@@ -72,7 +72,8 @@ def cmd_gui(args: argparse.Namespace, paths: Paths) -> int:
     # --smoke-exit: the bundle's smoke test (tests/bundle) — start, paint the list, say so, quit.
     painted = _print_list_painted if getattr(args, "smoke_exit", False) else None
     return run_gui(paths, list(getattr(args, "qt_args", []) or []), profiles=home, chosen=args.profile is not None,
-                   on_list_painted=painted, training=bool(getattr(args, "training", False)))
+                   on_list_painted=painted, training=bool(getattr(args, "training", False)),
+                   updates=args.updates)
 
 
 def _print_list_painted(rows: int) -> None:
@@ -111,6 +112,35 @@ def cmd_profile(args: argparse.Namespace, paths: Paths) -> int:
         raise
     print(_("Profil {name} dibuat di {path}. Pakai dengan: desmig --profile {name} …",
             name=created.root.name, path=created.root))
+    return 0
+
+
+@command("update")
+def cmd_update(args: argparse.Namespace, paths: Paths) -> int:
+    """Show the update HQ announced at the last sync; with ``--download`` fetch, verify and stage it."""
+    from desmig_desktop.services import updates
+
+    config = args.updates
+    if config is None:
+        raise KnownError(_("Pembaruan tidak tersedia untuk aplikasi ini."))
+    db = open_store(paths)
+    found = updates.offer(db, config)
+    if args.json and not args.download:
+        _print_json({"installed": config.version, "update": None if found is None else {
+            "version": found.version, "notes": found.notes, "size": found.size, "staged": found.staged,
+            "required": found.required}})
+        return 0
+    if found is None:
+        print(_("Tidak ada pembaruan. Versi terpasang: {version}.", version=config.version))
+        return 0
+    if not args.download:
+        print(_("Pembaruan tersedia: versi {version}.", version=found.version))
+        if found.notes:
+            print(found.notes)
+        return 0
+    if not found.staged:
+        updates.download_and_stage(updates.plan_download(db, config), config)
+    print(_("Pembaruan {version} sudah diperiksa dan siap; dipasang saat Desmig dibuka lagi.", version=found.version))
     return 0
 
 
@@ -237,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     add = actions.add_parser("add", help=_("buat profil baru dengan basis data dan kata sandinya sendiri"))
     add.add_argument("name", help=_("nama profil: huruf a–z, angka, - dan _ (paling banyak 32)"))
     add.add_argument("--officer", help=_("nama petugas yang ditampilkan"))
+    upd = sub.add_parser("update", help=_("pembaruan dari HQ (diumumkan saat sinkronisasi)"))
+    upd.add_argument("--download", action="store_true", help=_("unduh, periksa, dan siapkan pembaruan"))
+    upd.add_argument("--json", action="store_true")
     for extend in EXTENSIONS:
         extend(sub)
     return parser
@@ -246,15 +279,30 @@ def build_parser() -> argparse.ArgumentParser:
 EXTENSIONS: list[Callable[[Any], None]] = []
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command (the GUI without one); a stdout closed by its reader ends it quietly."""
-    return run_with_closable_stdout(lambda: _run(argv))
+def main(argv: Sequence[str] | None = None, *, updates: Any = None) -> int:
+    """Run one command (the GUI without one); a stdout closed by its reader ends it quietly.
+
+    First the start-up step of updates (``services.update_install.launch``): it may switch to a
+    staged version, or back from one that failed, and run the command there. ``updates`` (an
+    ``UpdateConfig``) replaces the app's own (``app.update_config``): tests bring their key and folder.
+    """
+    from desmig_desktop.app import update_config
+    from desmig_desktop.services.update_install import launch
+
+    config = updates if updates is not None else update_config()
+    code = launch(config, list(sys.argv[1:] if argv is None else argv))
+    if code is not None:
+        return code
+    return run_with_closable_stdout(lambda: _run(argv, config))
 
 
-def _run(argv: Sequence[str] | None) -> int:
+def _run(argv: Sequence[str] | None, updates: Any = None) -> int:
+    from desmig_desktop.services.update_install import confirm_started
+
     _load_extensions()
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.updates = updates  # the run's ``UpdateConfig``, for ``gui`` and ``update``
     if args.lang:
         set_language(args.lang)
     paths = Paths.resolve(args.data_dir)  # until the profile is known: where an early failure is logged
@@ -262,8 +310,15 @@ def _run(argv: Sequence[str] | None) -> int:
         paths = resolve_paths(args)
         paths.ensure()
         setup_logging(paths, logging.DEBUG if args.verbose else logging.INFO)
-        return COMMANDS[args.command or "gui"](args, paths)
+        if (args.command or "gui") != "gui":  # the GUI's update banner tells it
+            _tell_rollback(updates)
+        code = COMMANDS[args.command or "gui"](args, paths)
+        # The command ran to its end: this version works (the GUI also confirms as soon as its
+        # main window painted; ending here covers an officer who cancelled the passphrase prompt).
+        confirm_started(updates)
+        return code
     except KnownError as exc:
+        confirm_started(updates)  # a handled error: this version works (module doc of update_install)
         print(f"desmig: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -296,6 +351,15 @@ def resolve_paths(args: argparse.Namespace) -> Paths:
     if args.profile is not None and args.command not in HOME_COMMANDS:
         return ProfileHome(data_home()).select(args.profile)
     return Paths(data_home())
+
+
+def _tell_rollback(updates: Any) -> None:
+    from desmig_desktop.services.update_install import take_notice
+
+    notice = take_notice(updates)
+    if notice is not None:
+        print(_("desmig: versi {failed} gagal dibuka; Desmig kembali ke versi {restored}.",
+                failed=notice[0], restored=notice[1]), file=sys.stderr)
 
 
 def _load_extensions() -> None:

@@ -1,4 +1,4 @@
-"""``desmig-hq``: serve, user add|passwd|disable|enable, report, conflicts, duplicates, prune (DESIGN §6).
+"""``desmig-hq``: serve, user add|passwd|disable|enable, report, conflicts, duplicates, prune, release (DESIGN §6).
 
 Exit codes: 0 success; 1 failure, with a one-line reason on stderr; 2 bad usage (argparse).
 """
@@ -79,6 +79,21 @@ def _parser() -> argparse.ArgumentParser:
     conflicts = sub.add_parser("conflicts", parents=[common], help="list conflicts")
     conflicts.add_argument("--status", default="open", choices=["open", "resolved", "all"])
     conflicts.add_argument("--json", action="store_true")
+
+    release = sub.add_parser("release", help="signed app releases (issue 17 §2)")
+    release_sub = release.add_subparsers(dest="release_command", required=True)
+    keygen = release_sub.add_parser("keygen", help="make the release signing key (once; keep it off the server)")
+    keygen.add_argument("--out", required=True, metavar="DIR",
+                        help="folder for the private key (written 0600) and the public key")
+    publish = release_sub.add_parser("publish", parents=[common], help="sign and store an app package")
+    publish.add_argument("package", metavar="BUNDLE.zip")
+    publish.add_argument("--version", required=True, metavar="X.Y.Z")
+    publish.add_argument("--min-version", required=True, metavar="X.Y.Z",
+                         help="older apps stop syncing (they keep working offline and can still update)")
+    publish.add_argument("--key", required=True, metavar="PEM", help="the private key from `release keygen`")
+    publish.add_argument("--notes-file", metavar="FILE", help="release notes shown to officers (UTF-8 text)")
+    listing = release_sub.add_parser("list", parents=[common], help="published releases, newest first")
+    listing.add_argument("--json", action="store_true")
 
     duplicates = sub.add_parser("duplicates", parents=[common], help="NIKs held in more than one household")
     duplicates.add_argument("--regency", default=None, metavar="PP.KK",
@@ -274,6 +289,38 @@ def _duplicates(args: argparse.Namespace, out: TextIO) -> None:
     out.write(f"{len(page.entries)} of {page.total} duplicated NIK(s)\n")
 
 
+def _release(args: argparse.Namespace, out: TextIO) -> None:
+    from pathlib import Path
+
+    from desmig_server import releases
+
+    try:
+        if args.release_command == "keygen":
+            public = releases.keygen(Path(args.out))
+            out.write(f"private key: {Path(args.out) / releases.PRIVATE_KEY_FILE} (keep it off the server)\n"
+                      f"public key (build it into the app, desmig_desktop/services/update_key.py): {public}\n")
+            return
+        ctx = _open(args.db)
+        try:
+            if args.release_command == "list":
+                rows = [{"version": r.version, "min_version": r.min_version, "size": r.size, "sha256": r.sha256,
+                         "published_at": r.published_at} for r in releases.list_releases(ctx.db)]
+                out.write(json.dumps(rows) + "\n" if args.json else "".join(
+                    f"{r['version']} min={r['min_version']} size={r['size']} {r['published_at']}\n" for r in rows))
+                return
+            notes = Path(args.notes_file).read_text(encoding="utf-8").strip() if args.notes_file else ""
+            package = Path(args.package)
+            if not package.is_file():
+                raise CliError(f"no such file: {package}")
+            done = releases.publish(ctx.db, package, version=args.version, min_version=args.min_version,
+                                    key=releases.load_private_key(Path(args.key)), notes=notes)
+        finally:
+            ctx.db.dispose()
+    except releases.ReleaseError as exc:
+        raise CliError(str(exc)) from exc
+    out.write(f"release {done.version} published (min {done.min_version}, {done.size} bytes, sha256 {done.sha256})\n")
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Run one subcommand; return the exit code (argparse exits with 2 on bad usage).
 
@@ -300,6 +347,8 @@ def _run(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO | None
             _conflicts(args, out)
         elif args.command == "duplicates":
             _duplicates(args, out)
+        elif args.command == "release":
+            _release(args, out)
     except CliError as exc:
         sys.stderr.write(f"desmig-hq: {exc}\n")
         return 1

@@ -52,6 +52,7 @@ K_LAST_ERROR = "last_error"
 K_CLOCK_OFFSET = "clock_offset_s"
 K_BATCH = "batch_size"
 K_SERVER_SEQ_SEEN = "server_seq_seen"
+K_UPDATE = "update_announced"  # hello's newest release (``domain.release.Announcement``), not yet trusted
 K_REGISTRATIONS = "registrations"  # [{"device_id", "op_seq_base"}], oldest first: whose log holds which ops
 
 DELETED_MARK = {"deleted": True}

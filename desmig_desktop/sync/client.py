@@ -11,6 +11,7 @@ import gzip
 import logging
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
@@ -30,7 +31,8 @@ T = TypeVar("T")
 
 TIMEOUT = (10, 120)  # (connect, read) seconds, DESIGN §4
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-BACKOFF_ENV = "DESMIG_SYNC_RETRY_BACKOFF"  # seconds factor; tests make retries fast
+BACKOFF_ENV = "DESMIG_SYNC_RETRY_BACKOFF"
+VERSION_HEADER = "X-Desmig-App-Version"  # below HQ's minimum, push and pull answer 426  # seconds factor; tests make retries fast
 
 
 RETRY_AFTER_CAP_S = 60.0
@@ -105,11 +107,12 @@ class SyncClient:
     """Calls the four sync endpoints. Raises ``SyncError`` (with a kind) for every failure."""
 
     def __init__(self, base_url: str, token: str | None = None, *, session: requests.Session | None = None,
-                 timeout: tuple[float, float] = TIMEOUT) -> None:
+                 timeout: tuple[float, float] = TIMEOUT, app_version: str = __version__) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.token = token
         self.session = session or make_session()
         self.timeout = timeout
+        self.app_version = app_version
 
     def close(self) -> None:
         self.session.close()
@@ -155,6 +158,50 @@ class SyncClient:
         body = self._call("GET", "v1/sync/conflicts", params={"since": since, "limit": limit})
         return self._parse(lambda b: LostPage.parse(b, base), body)
 
+    def download(self, path: str, part: Path, *, size: int, progress: Callable[[int, int], bool] | None = None) -> None:
+        """Fetch ``path`` into the file ``part``, continuing after the bytes it already holds.
+
+        Resumes with ``Range: bytes=N-`` (a 206 is appended; a 200 means the server sent the
+        whole file, which replaces the part). Never writes more than ``size`` + 1 bytes, so an
+        endless or padded answer cannot fill the disk (one byte over is kept for the size check
+        to see); returns early when ``progress(done, size)`` returns False (cancel). Raises
+        ``SyncError``: ``NETWORK`` when the connection broke (the bytes received stay in
+        ``part``: call again to resume), else as the other endpoints.
+        """
+        have = part.stat().st_size if part.exists() else 0
+        if have > size:
+            part.unlink()
+            have = 0
+        if have == size:
+            return
+        headers = {"Accept-Encoding": "identity", VERSION_HEADER: self.app_version,
+                   "Authorization": f"Bearer {self.token}"}
+        if have:
+            headers["Range"] = f"bytes={have}-"
+        url = urljoin(self.base_url, path.lstrip("/"))
+        try:
+            with self.session.get(url, headers=headers, timeout=self.timeout, stream=True) as resp:
+                if resp.status_code not in (200, 206):
+                    raise self._http_error(path, resp)
+                if resp.status_code == 206 and not resp.headers.get("Content-Range", "").startswith(f"bytes {have}-"):
+                    raise SyncError(ErrorKind.SERVER, detail=f"{path}: unexpected Content-Range")
+                if resp.status_code == 200:
+                    have = 0
+                with part.open("r+b" if have else "wb") as f:
+                    f.seek(have)
+                    f.truncate()
+                    for block in resp.iter_content(64 * 1024):
+                        block = block[:size + 1 - have]
+                        f.write(block)
+                        have += len(block)
+                        if have > size or (progress is not None and not progress(have, size)):
+                            break
+                    f.flush()
+                    os.fsync(f.fileno())
+        except requests.exceptions.RequestException as exc:
+            raise SyncError(ErrorKind.NETWORK, detail=f"{path}: {type(exc).__name__} after {have} bytes",
+                            timeout=isinstance(exc, requests.exceptions.Timeout)) from exc
+
     # -- plumbing ---------------------------------------------------------------------------
     @staticmethod
     def _parse(parser: Callable[[dict[str, Any]], T], body: Any) -> T:
@@ -167,7 +214,7 @@ class SyncClient:
 
     def _call(self, method: str, path: str, payload: Any = None, *, params: dict[str, Any] | None = None,
               auth: bool = True, session: requests.Session | None = None, encoded: bytes | None = None) -> Any:
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", VERSION_HEADER: self.app_version}
         data = encoded if encoded is not None else None if payload is None else _gzip_json(payload)
         if data is not None:
             headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})

@@ -26,6 +26,7 @@ from sqlite_utils import Database
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import APP_SCHEMA
+from desmig_desktop.domain.release import is_older
 from desmig_desktop.store import journal_retention
 from desmig_desktop.store import sync_lost as sl
 from desmig_desktop.store import sync_pull as sp
@@ -201,6 +202,11 @@ class SyncEngine:
                 # Informational only: nothing is ever ordered by a device clock.
                 tally.warnings.append(_("Jam laptop berbeda {minutes} menit dari server. Periksa tanggal dan jam"
                                         " laptop.", minutes=int(round(abs(offset) / 60))))
+        if hello.update is not None:
+            # Kept before any refusal below: an app too old to sync must still learn of the update.
+            announced = hello.update.as_dict()
+            if announced != st.state(self.db, st.K_UPDATE):
+                st.put_state(self.db, st.K_UPDATE, announced)
         if APP_SCHEMA < hello.min_schema:
             raise SyncError(ErrorKind.TOO_OLD, detail=f"app schema {APP_SCHEMA} < {hello.min_schema}")
         if APP_SCHEMA > hello.max_schema:
@@ -237,7 +243,9 @@ class SyncEngine:
                             ", ".join(ahead))
                 with st.immediate(self.db):
                     st.forget_server_position(self.db)
-        self._rotate_token_if_due(hello, server_time)
+        self._rotate_token_if_due(hello, server_time)  # also when too old: the token must live until it updates
+        if hello.update is not None and is_older(self.client.app_version, hello.update.min_version):
+            raise SyncError(ErrorKind.TOO_OLD, detail=f"app {self.client.app_version} < {hello.update.min_version}")
         self.crash("hello.done")
         return hello
 

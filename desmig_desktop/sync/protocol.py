@@ -6,9 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import logging
+
+from desmig_desktop.domain.release import Announcement, ReleaseFormatError
 from desmig_desktop.store.sync_lost import LostValue
 from desmig_desktop.store.sync_pull import ServerRecord
 from desmig_desktop.store.sync_store import OpOutcome
+
+
+log = logging.getLogger(__name__)
 
 
 class ProtocolError(ValueError):
@@ -53,6 +59,7 @@ class Hello:
     token_expires_at: str | None = None  # when the token used for this call expires (server clock)
     # Newest conflict id in which this device's value lost; None: the server has no such feed.
     conflict_seq: int | None = None
+    update: Announcement | None = None  # the newest app release; None: none (or a malformed one)
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Hello:
@@ -64,11 +71,17 @@ class Hello:
                 isinstance(v, int) and not isinstance(v, bool) for v in seqs.values())):
             seqs = None  # a malformed hint is ignored: pulling every scope is always correct
         conflict_seq = body.get("conflict_seq")
+        update = None
+        if body.get("update") is not None:
+            try:
+                update = Announcement.parse(body["update"])
+            except ReleaseFormatError as exc:  # never a reason to stop syncing
+                log.warning("ignoring a malformed update announcement: %s", exc)
         return cls(str(body.get("server_time", "")), _int(body, "min_schema"), _int(body, "max_schema"),
                    _int(body, "last_op_seq"), tuple(scopes), body.get("role"), body.get("username"),
                    dict(seqs) if seqs is not None else None,
                    body["token_expires_at"] if isinstance(body.get("token_expires_at"), str) else None,
-                   _int(body, "conflict_seq") if conflict_seq is not None else None)
+                   _int(body, "conflict_seq") if conflict_seq is not None else None, update)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desmig_desktop.services.paths import Paths
+from desmig_desktop.services.update_install import UpdateConfig
 from desmig_desktop.ui.taskman import TaskManager
 
 
@@ -15,3 +16,4 @@ class AppContext:
     paths: Paths
     tasks: TaskManager
     training: bool = False  # ``desmig gui --training``: a training laptop, where demo data is offered freely
+    updates: UpdateConfig | None = None  # how the app updates itself (None: no update prompt)

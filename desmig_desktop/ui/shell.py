@@ -22,6 +22,7 @@ from desmig_desktop.services.database import needs_new_passphrase, set_plaintext
 from desmig_desktop.services.paths import Paths, setup_logging
 from desmig_desktop.services.profiles import ProfileHome
 from desmig_desktop.services.profiles import remember as remember_profile
+from desmig_desktop.services.update_install import UpdateConfig, confirm_started
 from desmig_desktop.store import settings
 from desmig_desktop.store.db import PassphraseRequired, WrongPassphrase, is_encrypted
 from desmig_desktop.ui import dialogs
@@ -32,6 +33,7 @@ from desmig_desktop.ui.passphrase import (ChoosePassphraseDialog, DatabaseOpener
 from desmig_desktop.ui.profile_chooser import NEW_PROFILE, NewProfileDialog, ProfileChooser
 from desmig_desktop.ui.setup import FirstRunWizard, needs_setup
 from desmig_desktop.ui.taskman import TaskManager
+from desmig_desktop.ui.update_banner import on_first_paint
 
 log = logging.getLogger(__name__)
 qt_log = logging.getLogger("qt")
@@ -68,6 +70,7 @@ class Shell(QObject):
         self.profile_name: str | None = None
         self.on_list_painted: Callable[[int], None] | None = None  # ``desmig gui --smoke-exit``
         self.training = False  # ``desmig gui --training``
+        self.updates: UpdateConfig | None = None  # how the app updates itself (the banner)
 
     def show_main(self, *, offer_drafts: bool = True) -> MainWindow:
         assert self.ctx is not None
@@ -141,7 +144,7 @@ class Shell(QObject):
         if needs_setup(db) and not FirstRunWizard(db).exec():
             db.close()
             return 0
-        self.ctx = AppContext(db, paths, TaskManager(opener), self.training)
+        self.ctx = AppContext(db, paths, TaskManager(opener), self.training, self.updates)
         self.opener = opener
         if self.profiles is not None:
             remember_profile(paths, db)
@@ -321,7 +324,8 @@ def start_profile(paths: Paths, profiles: ProfileHome | None, *, chosen: bool = 
 
 def run(paths: Paths, make_opener_for: MakeOpenerFor, qt_args: list[str], *,
         passphrase: str | None = None, profiles: ProfileHome | None = None, chosen: bool = False,
-        on_list_painted: Callable[[int], None] | None = None, training: bool = False) -> int:
+        on_list_painted: Callable[[int], None] | None = None, training: bool = False,
+        updates: UpdateConfig | None = None) -> int:
     """Run the app until the officer closes it; returns the process exit code.
 
     ``make_opener_for(paths)(passphrase)`` returns the function that opens that data dir's database
@@ -329,7 +333,8 @@ def run(paths: Paths, make_opener_for: MakeOpenerFor, qt_args: list[str], *,
     one profile (and none ``chosen`` on the command line) the profile chooser comes first. With
     ``on_list_painted`` (the bundle smoke test's hook) the window closes itself once the household list
     has painted, after calling it with the number of rows shown. ``training``: a training profile
-    (``desmig gui --training``), where demo data needs no typed confirmation.
+    (``desmig gui --training``), where demo data needs no typed confirmation. ``updates``: how the
+    app updates itself; the first painted window confirms a trial start of a new version.
     """
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "desmig", *qt_args])
     assert isinstance(app, QApplication)
@@ -343,6 +348,7 @@ def run(paths: Paths, make_opener_for: MakeOpenerFor, qt_args: list[str], *,
     shell = Shell(None, profiles=profiles, make_opener_for=make_opener_for)
     shell.on_list_painted = on_list_painted
     shell.training = training
+    shell.updates = updates
     shell.left.connect(app.quit)
     start = start_profile(paths, profiles, chosen=chosen)
     if start is None:
@@ -355,6 +361,9 @@ def run(paths: Paths, make_opener_for: MakeOpenerFor, qt_args: list[str], *,
     previous_hook = sys.excepthook
     sys.excepthook = shell.excepthook
     try:
+        # This version started: its main window painted (update_install's trial ends here).
+        if shell.window is not None:
+            on_first_paint(shell.window, lambda: confirm_started(updates))
         return int(app.exec())
     finally:
         sys.excepthook = previous_hook

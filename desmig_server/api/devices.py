@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from desmig_server.api.deps import Caller, Ctx, Token
+from desmig_server.api.deps import Caller, Ctx, Token, Updater
 from desmig_server.api.responses import error_responses
 from desmig_server.auth import tokens
 from desmig_server.auth.users import USERNAME_PATTERN, list_devices, register_device, revoke_device
@@ -89,8 +89,9 @@ def register(body: RegisterRequest, ctx: Ctx) -> RegisterReply:
 
 
 @router.post("/rotate", response_model=RotateReply)
-def rotate(caller: Caller, token: Token, ctx: Ctx) -> RotateReply:
-    """Replace the calling device's token with a fresh one (fresh lifetime).
+def rotate(caller: Updater, token: Token, ctx: Ctx) -> RotateReply:
+    """Replace the calling device's token with a fresh one (fresh lifetime). Open to an app too
+    old to sync, like hello: its token must stay alive until it has updated.
 
     The old token keeps working until the new one is first used (at most the rotation grace
     period), so if this reply is lost the client simply rotates again with the old token.
@@ -102,8 +103,9 @@ def rotate(caller: Caller, token: Token, ctx: Ctx) -> RotateReply:
 
 
 @router.post("/revoke", response_model=RevokeReply, responses=error_responses(404))
-def revoke(caller: Caller, ctx: Ctx, body: RevokeRequest | None = None) -> RevokeReply:
-    """Revoke the calling device (default) or another device of the same user (HQ: any device)."""
+def revoke(caller: Updater, ctx: Ctx, body: RevokeRequest | None = None) -> RevokeReply:
+    """Revoke the calling device (default) or another device of the same user (HQ: any device);
+    an app too old to sync may still log out."""
     device_id = body.device_id if body and body.device_id else caller.device_id
     with ctx.db.write() as conn:
         revoke_device(conn, device_id=device_id, actor_username=caller.username, actor_role=caller.role)

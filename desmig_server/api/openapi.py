@@ -11,6 +11,7 @@ Two corrections FastAPI cannot make by itself, applied once when the document is
   a value below ``min_schema`` is answered 426 ``upgrade_required`` and a push above
   ``max_schema`` 400 ``unsupported_schema`` — refusals of an out-of-range value, so the document
   marks those values as outside the schema instead of pretending any integer is accepted.
+  The optional ``X-Desmig-App-Version`` header is published as a plain pattern-checked string.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from desmig_server.api.deps import SCHEMA_HEADER
+from desmig_server.api.deps import SCHEMA_HEADER, VERSION_HEADER, VERSION_HEADER_PATTERN
 from desmig_server.settings import Settings
 
 _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
@@ -72,6 +73,11 @@ def _app_schema_window(document: dict[str, Any], settings: Settings) -> None:
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
                 if parameter.get("in") == "header" and parameter.get("name") == SCHEMA_HEADER:
                     parameter["schema"] = {**header, "description": parameter["schema"].get("description", "")}
+                if parameter.get("in") == "header" and parameter.get("name") == VERSION_HEADER:
+                    # An optional header is absent or a version; FastAPI's ``anyOf [string, null]``
+                    # invites generators to send the text "null", which is neither.
+                    parameter["schema"] = {"type": "string", "pattern": VERSION_HEADER_PATTERN,
+                                           "description": parameter["schema"].get("description", "")}
     push = document.get("components", {}).get("schemas", {}).get("PushRequest", {}).get("properties", {})
     if "app_schema" in push:
         push["app_schema"].update(minimum=settings.min_schema, maximum=settings.max_schema)

@@ -23,6 +23,7 @@ _DESCRIPTIONS = {
     415: "unsupported_encoding (Content-Encoding other than gzip)",
     422: "invalid_request, unknown_entity or rejected",
     426: "upgrade_required: the app schema is too old",
+    416: "range_not_satisfiable: the Range starts beyond the end (Content-Range gives the size)",
     429: "locked_out (see Retry-After)",
 }
 

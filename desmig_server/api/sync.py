@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from desmig_desktop.domain import jsontext
-from desmig_server.api.deps import Caller, Ctx
+from desmig_server.api.deps import Caller, Ctx, Updater
 from desmig_server.api.responses import error_responses
 from desmig_server.sync import lost as lost_feed
 from desmig_server.sync import pull as pull_feed
@@ -21,8 +21,9 @@ router = APIRouter(prefix="/v1/sync", tags=["sync"])
 
 
 @router.get("/hello", response_model=HelloReply)
-def hello(caller: Caller, ctx: Ctx) -> JSONResponse:
-    """Server time, accepted schema window, this device's watermark and its scopes."""
+def hello(caller: Updater, ctx: Ctx) -> JSONResponse:
+    """Server time, accepted schema window, this device's watermark and its scopes, and the newest
+    app release (``update``). Answered to an app too old to sync, too: that is how it learns to update."""
     return JSONResponse(pull_feed.hello(ctx.db, ctx.settings, caller))
 
 

@@ -348,6 +348,12 @@ def _record_author(conn: Connection) -> None:
     _add_column(conn, t.records, "updated_by")
 
 
+def _releases(conn: Connection) -> None:
+    """Signed app releases and their packages in chunks (issue 17 §2, ``desmig_server.releases``)."""
+    t.releases.create(conn)
+    t.release_chunks.create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -358,6 +364,7 @@ STEPS: tuple[Step, ...] = (
     Step(7, "conflicts_lost_values_feed", _lost_values_feed),
     Step(8, "index_member_nik", _index_member_nik),
     Step(9, "records_updated_by", _record_author),
+    Step(10, "app_releases", _releases),
 )
 LATEST = STEPS[-1].version
 

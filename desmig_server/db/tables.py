@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -224,6 +225,33 @@ scope_exits = Table(
     PrimaryKeyConstraint("scope", "server_seq"),
 )
 
+# Published app releases (migration 10, issue 17 §2). ``manifest`` is the exact text HQ signed
+# (``desmig_desktop.domain.release``) and ``signature`` its base64 Ed25519 signature; the package
+# itself lives in ``release_chunks`` so any worker serves any byte range of it without reading
+# the rest (workers keep nothing between requests). ``version_key`` sorts like the version.
+releases = Table(
+    "releases", metadata,
+    Column("version", String(24), primary_key=True),
+    Column("version_key", BigInteger, nullable=False, unique=True),
+    Column("min_version", String(24), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("manifest", Text, nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("chunk_size", Integer, nullable=False),
+    Column("published_at", String(32), nullable=False),
+    Column("published_by", String(64), nullable=False),
+)
+
+release_chunks = Table(
+    "release_chunks", metadata,
+    Column("version", String(24), ForeignKey("releases.version"), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("version", "idx"),
+)
+
 seq_counter = Table(
     "seq_counter", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
@@ -231,6 +259,6 @@ seq_counter = Table(
 )
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
-DATA_TABLES = (record_history, applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts,
+DATA_TABLES = (release_chunks, releases, record_history, applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts,
                web_sessions,
                users)

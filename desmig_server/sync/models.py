@@ -92,6 +92,17 @@ class PullReply(BaseModel):
     last_op_seq: int
 
 
+class ReleaseAnnouncement(BaseModel):
+    version: str
+    min_version: str = Field(description="apps older than this may not push or pull (426); they still update")
+    size: int
+    sha256: str
+    notes: str
+    manifest: str = Field(description="the signed manifest (compact JSON text)")
+    signature: str = Field(description="base64 Ed25519 signature of manifest by the HQ release key")
+    url: str = Field(description="where to download the package (GET, Range supported)")
+
+
 class HelloReply(BaseModel):
     server_time: str
     min_schema: int
@@ -109,6 +120,8 @@ class HelloReply(BaseModel):
     conflict_seq: int = Field(default=0, description=(
         "newest conflict id in which this device's value lost (0: none); a client whose"
         " /v1/sync/conflicts cursor has reached it may skip that call"))
+    update: ReleaseAnnouncement | None = Field(default=None, description=(
+        "the newest published app release; absent when none was published"))
 
 
 class LostWinner(BaseModel):

@@ -13,6 +13,7 @@ from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
 from desmig_server.errors import forbidden
+from desmig_server.releases import latest as latest_release
 from desmig_server.settings import Settings
 from desmig_server.sync.lost import newest as newest_lost
 from desmig_server.sync.push import device_watermark
@@ -113,6 +114,7 @@ def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
         last_op_seq = device_watermark(conn, actor.device_id)
         seqs = latest_seqs(conn, scopes) if len(scopes) <= SCOPE_SEQS_MAX else None
         conflict_seq = newest_lost(conn, actor.device_id)
+        release = latest_release(conn)
     reply = {
         "server_time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "min_schema": settings.min_schema,
@@ -128,4 +130,6 @@ def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
     }
     if seqs is not None:
         reply["scope_seqs"] = seqs
+    if release is not None:
+        reply["update"] = release.announcement()
     return reply

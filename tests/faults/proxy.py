@@ -9,7 +9,13 @@ action per request:
   committed), then reset the client connection: a response lost after commit;
 * ``"truncate"`` — forward only half the body, then close both sides;
 * a callable — forward the whole request, then call it (e.g. SIGKILL the server mid-push)
-  and reset the client connection.
+  and reset the client connection;
+* ``("cut_after", n)`` — pass the first ``n`` bytes of the response (headers included), then
+  reset the client connection: a download broken mid-transfer;
+* ``("rewrite", fn)`` — read the whole response, send ``fn(response_bytes)`` instead (a
+  corrupting cache or a man in the middle).
+
+``heads`` keeps each request's header block (e.g. to see a ``Range`` header).
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ class TcpProxy:
         self.listener.listen(64)
         self.port = int(self.listener.getsockname()[1])
         self.log: list[tuple[str, str, str]] = []
+        self.heads: list[str] = []
         self._stop = False
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -102,8 +109,9 @@ class TcpProxy:
                 body += chunk
             request = ("\r\n".join(kept) + "\r\n\r\n").encode("latin-1") + body
             action = self.rule(method, path.split("?")[0])
+            self.heads.append(head.decode("latin-1"))
             self.log.append((method, path.split("?")[0], action if isinstance(action, str) else
-                             ("hook" if action else "pass")))
+                             str(action[0]) if isinstance(action, tuple) else ("hook" if action else "pass")))
             try:
                 upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=30)
             except OSError:
@@ -118,6 +126,9 @@ class TcpProxy:
             if callable(action):
                 action()
                 _reset(client)
+                return
+            if isinstance(action, tuple):
+                self._pass_changed(upstream, client, action)
                 return
             first = upstream.recv(65536)
             if action == "cut":
@@ -135,6 +146,20 @@ class TcpProxy:
                     upstream.close()
                 except OSError:
                     pass
+
+
+    @staticmethod
+    def _pass_changed(upstream: socket.socket, client: socket.socket, action: tuple[str, Any]) -> None:
+        kind, arg = action
+        data = b""
+        while chunk := upstream.recv(65536):
+            data += chunk
+            if kind == "cut_after" and len(data) >= arg:
+                client.sendall(data[:arg])
+                _reset(client)
+                return
+        client.sendall(arg(data) if kind == "rewrite" else data)
+        client.close()
 
 
 def times(action: Action, n: int, path_suffix: str = "/v1/sync/push") -> Callable[[str, str], Action]:

@@ -6,8 +6,10 @@ idempotent. Tests call ``extension.extend_window`` on their own windows instead.
 
 from __future__ import annotations
 
-from desmig_desktop.ui import shell
+from desmig_desktop.ui import shell, update_banner
 from desmig_desktop.ui.sync.extension import extend_window
 
 if extend_window not in shell.WINDOW_EXTENSIONS:
     shell.WINDOW_EXTENSIONS.append(extend_window)
+if update_banner.extend_window not in shell.WINDOW_EXTENSIONS:  # after sync: it follows the sync cycles
+    shell.WINDOW_EXTENSIONS.append(update_banner.extend_window)
