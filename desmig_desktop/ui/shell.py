@@ -144,7 +144,7 @@ class Shell(QObject):
         if needs_setup(db) and not FirstRunWizard(db).exec():
             db.close()
             return 0
-        self.ctx = AppContext(db, paths, TaskManager(opener), self.training, self.updates)
+        self.ctx = AppContext(db, paths, TaskManager(opener), training=self.training, updates=self.updates)
         self.opener = opener
         if self.profiles is not None:
             remember_profile(paths, db)

@@ -70,7 +70,7 @@ def main(data_dir: Path) -> None:
     install = Path(tempfile.mkdtemp(prefix="desmig-install-"))
     config = UpdateConfig(install, "0.1.0", key.public_key().public_bytes_raw())
     tasks = TaskManager(open_db)
-    ctx = AppContext(db, paths, tasks, config)
+    ctx = AppContext(db, paths, tasks, updates=config)
     window = MainWindow(ctx)
     extend_sync(window, ctx)
     SyncController.of(ctx).stop()  # no real server here

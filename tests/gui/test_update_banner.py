@@ -45,7 +45,7 @@ def config(tmp_path: Path) -> UpdateConfig:
 
 @pytest.fixture
 def with_updates(ctx: AppContext, config: UpdateConfig) -> AppContext:
-    return AppContext(ctx.db, ctx.paths, ctx.tasks, config)
+    return AppContext(ctx.db, ctx.paths, ctx.tasks, updates=config)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ several workers starting at once on an empty database migrate it exactly once.""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import warnings
 from pathlib import Path
@@ -83,17 +84,18 @@ def _check_once(url: str) -> None:
 
 def test_concurrent_starters_migrate_an_empty_sqlite_db_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    # each step exactly once overall; which starter applies which step depends on the race
+    # each step exactly once overall; which starter applies which step depends on the race (with
+    # one transaction per step, every starter may well apply some: only the sum is an invariant)
     applied = _migrate_concurrently(url)
-    assert sum(applied) == len(STEPS) and applied.count(0) >= 1
+    assert sum(applied) == len(STEPS)
     _check_once(url)
 
 
 @pytest.mark.postgres
 def test_concurrent_starters_migrate_an_empty_postgres_schema_once() -> None:
-    with empty_pg_schema("desmig_migration_test") as url:
+    with empty_pg_schema(f"desmig_migration_test_{os.getpid()}") as url:  # private to this run
         applied = _migrate_concurrently(url)
-        assert sum(applied) == len(STEPS) and applied.count(0) >= 1
+        assert sum(applied) == len(STEPS)
         _check_once(url)
 
 
