@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from desmig_desktop.domain.report_spec import DESIGN_KEYS, REPORT_KEYS
+from desmig_desktop.domain.report_spec import AREA_KEYS, DESIGN_KEYS, REPORT_KEYS
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.reports import build_report
 
@@ -60,3 +61,19 @@ def test_empty_database(db: Any) -> None:
 def test_bad_level_or_prefix(db: Any, level: str, prefix: str) -> None:
     with pytest.raises(KnownError):
         build_report(db, level, prefix)
+
+
+@pytest.mark.parametrize("level", list(EXPECTED))
+def test_cli_says_how_many_areas_hold_data(loaded: Any, data_dir: Any, level: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """``desmig report``, as a table and as --json: the totals carry provinces, regencies, districts, villages."""
+    from desmig_desktop.cli import main
+
+    want = {"provinces": 2, "regencies": 2, "districts": 3, "villages": 4}
+    assert main(["--data-dir", str(data_dir), "report", "--level", level]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    total = dict(zip(lines[0], lines[-1]))
+    assert total["name"] == "Jumlah" and {k: int(total[k]) for k in AREA_KEYS} == want
+    assert main(["--data-dir", str(data_dir), "report", "--level", level, "--json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert {k: totals[k] for k in AREA_KEYS} == want

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from desmig_desktop.domain.report_spec import AREA_KEYS
 from desmig_server import cli
 from desmig_server.app import create_app
 
@@ -100,3 +101,16 @@ def test_cli_json_equals_the_api(hq: Hq, boss: Device) -> None:
         out = io.StringIO()
         assert cli.main(["report", "--level", level, "--json", "--db", hq.ctx.db.url], stdout=out) == 0
         assert json.loads(out.getvalue()) == api(hq, boss, level=level)
+
+
+@pytest.mark.parametrize("level", list(EXPECTED))
+def test_cli_table_says_how_many_areas_hold_data(hq: Hq, level: str) -> None:
+    """``desmig-hq report`` without --json: the TOTAL line carries provinces, regencies, districts, villages."""
+    out = io.StringIO()
+    assert cli.main(["report", "--level", level, "--db", hq.ctx.db.url], stdout=out) == 0
+    lines = out.getvalue().splitlines()
+    head, total = lines[0].split(), lines[-1].split()  # the TOTAL line's name is empty
+    assert total[0] == "TOTAL" and len(head) == len(total) + 1
+    shown = dict(zip(head[2:], total[1:]))
+    assert {k: int(shown[k]) for k in AREA_KEYS} == {k: TOTALS[k] for k in AREA_KEYS} == {
+        "provinces": 2, "regencies": 2, "districts": 3, "villages": 4}
