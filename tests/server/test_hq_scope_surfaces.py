@@ -1,7 +1,7 @@
 """After HQ moves a household to another regency, the old village's officer and the old regency's
 supervisor learn nothing more of it through any way data leaves the server (issue 13 §1): sync
-pull and hello, reports, record history, the conflicts list and resolve, the web dashboard and
-its CSV/XLSX downloads, and the answer to a push. The new village's people see it (controls).
+pull and hello, reports, record history, the conflicts list and resolve, the lost-values feed
+of the device whose value lost there, the web dashboard and its CSV/XLSX downloads, and the answer to a push. The new village's people see it (controls).
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ def world(hq: Hq) -> World:
     a.push_ok(a.op("households", H, {"head_name": "Versi Rahasia A"}))
     [clash] = a2.push_ok(a2.op("households", H, {"head_name": "Versi Rahasia B"}))
     assert clash["status"] == "conflict"  # a conflict row about the household, made in village 1
+    lost = [hq.client.get("/v1/sync/conflicts", headers=d.headers).json()["conflicts"] for d in (a, a2)]
+    assert sum(map(len, lost)) == 1  # control: before the move, the losing device's feed lists it
     cursor = a.pull(V1)["next"]
     boss.pull_all(V1)
     assert boss.push_ok(boss.op("households", H, {"village_code": V_OTHER}))[0]["status"] == "ok"
@@ -135,6 +137,7 @@ SURFACES: list[Surface] = [
      _no_conflicts),
     ("conflicts of the old village", ("ofa", "spa"),
      lambda w, who: _api(w, who, "GET", "/v1/conflicts", params={"scope": V1}), _no_conflicts),
+    ("lost-values feed", ("ofa", "ofa2"), lambda w, who: _api(w, who, "GET", "/v1/sync/conflicts"), _no_conflicts),
     ("resolve its conflict", ("spa",), lambda w, who: _api(
         w, who, "POST", f"/v1/conflicts/{w.hq.conflicts()[0]['id']}/resolve", json={"action": "dismiss"}), "refused"),
     ("dashboard", ("spa",), lambda w, who: _web(w, who, "/?kode=32.01"), _one_household),
