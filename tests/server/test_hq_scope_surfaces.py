@@ -1,7 +1,7 @@
 """After HQ moves a household to another regency, the old village's officer and the old regency's
 supervisor learn nothing more of it through any way data leaves the server (issue 13 §1): sync
 pull and hello, reports, record history, the conflicts list and resolve, the lost-values feed
-of the device whose value lost there, the web dashboard and its CSV/XLSX downloads, and the answer to a push. The new village's people see it (controls).
+of the device whose value lost there, the web dashboard, its duplicated-NIK page and its CSV/XLSX downloads, and the answer to a push. The new village's people see it (controls).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 H, M, P, B = "hh-pindah", "mm-pindah", "pp-pindah", "bb-pindah"
+NIK = "3201014101900001"  # held by M and by a member of the household that stays: a duplicate
 # Values only the moved household holds: none may reach the old scope's people after the move.
 SECRETS = ("Rahasia", "Sesudah", "Versi", H, M, P, B)
 
@@ -49,9 +50,10 @@ def world(hq: Hq) -> World:
            "pusat": hq.user_device("pusat", "hq")}
     a, a2, boss = dev["ofa"], dev["ofa2"], dev["pusat"]
     a.push_ok(a.op("households", H, household(V1, head_name="Kepala Rahasia")),
-              a.op("members", M, member(H, name="Anggota Rahasia")), a.op("placements", P, placement(M)),
+              a.op("members", M, member(H, name="Anggota Rahasia", nik=NIK)), a.op("placements", P, placement(M)),
               a.op("businesses", B, business(H, name="Usaha Rahasia")),
-              a.op("households", "hh-tetap", household(V1, head_name="Kepala Tetap")))
+              a.op("households", "hh-tetap", household(V1, head_name="Kepala Tetap")),
+              a.op("members", "mm-tetap", member("hh-tetap", name="Anggota Tetap", nik=NIK)))  # the same NIK
     a2.pull(V1)
     a.push_ok(a.op("households", H, {"head_name": "Versi Rahasia A"}))
     [clash] = a2.push_ok(a2.op("households", H, {"head_name": "Versi Rahasia B"}))
@@ -142,6 +144,8 @@ SURFACES: list[Surface] = [
         w, who, "POST", f"/v1/conflicts/{w.hq.conflicts()[0]['id']}/resolve", json={"action": "dismiss"}), "refused"),
     ("dashboard", ("spa",), lambda w, who: _web(w, who, "/?kode=32.01"), _one_household),
     ("dashboard village page", ("spa",), lambda w, who: _web(w, who, f"/?kode={V1}"), _one_household),
+    ("duplicated NIKs page", ("spa",), lambda w, who: _web(w, who, "/duplikat"),
+     lambda _w, text: "Anggota Tetap" in text),  # the NIK is listed; the moved holder is "outside"
     ("CSV download", ("spa",), lambda w, who: _web(w, who, "/download/rekap.csv?kode=32.01"), _one_household),
     ("XLSX download", ("spa",), lambda w, who: _web(w, who, "/download/rekap.xlsx?kode=32.01"), _one_household),
     ("push an edit of it", ("ofa", "spa"), lambda w, who: _push_edit(w, who), "refused"),
@@ -184,3 +188,4 @@ def test_the_new_scope_sees_all_of_it(world: World) -> None:
         status, text = _api(w, who, "GET", "/v1/conflicts")
         assert status == 200 and "Versi Rahasia" in text, (who, text)
     assert _households(_web(w, "spb", "/?kode=33.02")[1]) == 1
+    assert "Anggota Sesudah" in _web(w, "spb", "/duplikat")[1]
