@@ -144,6 +144,20 @@ def _import_of_an_earlier_export(db: Database, hid: str, tmp: Path) -> None:
     exchange.import_file(db, out)
 
 
+def _import_of_an_earlier_xlsx_export(db: Database, hid: str, tmp: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp / "ekspor.xlsx"
+    exchange.export(db, "xlsx", out, mask=False)
+    pull(db, hid, {**INITIAL, "rw": "011"}, 6)
+    book = load_workbook(out)
+    sheet = book["households"]
+    column = [c.value for c in sheet[1]].index("Catatan [notes]") + 1
+    sheet.cell(row=2, column=column, value="dicatat")  # the officer edits the file in a spreadsheet
+    book.save(out)
+    exchange.import_file(db, out)
+
+
 def _undo_of_a_save(db: Database, hid: str) -> None:
     graph = load_household(db, hid)
     graph.household["notes"] = "salah ketik"
@@ -153,8 +167,8 @@ def _undo_of_a_save(db: Database, hid: str) -> None:
 
 
 PATHS = {"form": _form, "draft": _draft_restored_days_later, "import": _import_of_an_earlier_export,
-         "undo": _undo_of_a_save}
-EXPECTED_NOTES = {"form": "dicatat", "draft": "dicatat", "import": "dicatat", "undo": None}
+         "import-xlsx": _import_of_an_earlier_xlsx_export, "undo": _undo_of_a_save}
+EXPECTED_NOTES = {"form": "dicatat", "draft": "dicatat", "import": "dicatat", "import-xlsx": "dicatat", "undo": None}
 
 
 @pytest.mark.parametrize("path", sorted(PATHS))
@@ -162,7 +176,7 @@ def test_every_copy_path_keeps_a_correction_pulled_after_the_copy_was_made(db: D
                                                                           path: str) -> None:
     hid = synced_household(db)
     run = PATHS[path]
-    run(db, hid, tmp_path) if path == "import" else run(db, hid)
+    run(db, hid, tmp_path) if path.startswith("import") else run(db, hid)
     stored = records.get(db, "households", hid)
     assert stored is not None and (stored["rw"], stored["notes"]) == ("011", EXPECTED_NOTES[path])
     op = last_op(db)
