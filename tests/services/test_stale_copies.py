@@ -251,3 +251,23 @@ def test_deleting_from_an_open_form_is_made_on_the_version_it_shows(db: Database
     plain = synced_household(db)
     delete_household(db, plain)  # from the list: decided on the record as it is now
     assert last_op(db).base_version == 5
+
+
+def test_a_member_edited_in_an_open_form_keeps_its_pulled_correction(db: Database) -> None:
+    """The same rule for the household's children: a member's name corrected by a pull while the
+    form was open stays; the member's op carries only the field the officer typed."""
+    hid = synced_household(db)
+    mid = new_id()
+    head = {"household_id": hid, "name": "Siti", "sex": "P", "relationship": "kepala", "migration_status": "bukan"}
+    apply_pull(db, VILLAGE, [ServerRecord("members", mid, head, 5, False, next(_seq))], next(_seq),
+               st.last_acked(db))
+    graph = load_household(db, hid)
+    apply_pull(db, VILLAGE, [ServerRecord("members", mid, {**head, "name": "Siti Aminah"}, 6, False, next(_seq))],
+               next(_seq), st.last_acked(db))
+    [shown] = graph.members
+    shown["birth_place"] = "Garut"
+    save_household(db, graph, confirm_warnings=True)
+    stored = records.get(db, "members", mid)
+    assert stored is not None and (stored["name"], stored["birth_place"]) == ("Siti Aminah", "Garut")
+    [op] = [o for o in st.take_batch(db, 10) if o.record_id == mid]
+    assert (op.fields, op.base_version) == ({"birth_place": "Garut"}, 5)
