@@ -1,7 +1,8 @@
 """After HQ moves a household to another regency, the old village's officer and the old regency's
 supervisor learn nothing more of it through any way data leaves the server (issue 13 §1): sync
 pull and hello, reports, record history, the conflicts list and resolve, the lost-values feed
-of the device whose value lost there, the web dashboard, its duplicated-NIK page and its CSV/XLSX downloads, and the answer to a push. The new village's people see it (controls).
+of the device whose value lost there, the web dashboard, its duplicated-NIK page and its
+CSV/XLSX downloads, and the answer to a push. The new village's people see it (controls).
 """
 
 from __future__ import annotations
