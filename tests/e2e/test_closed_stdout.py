@@ -63,6 +63,10 @@ DESKTOP = [
     ["report", "--level", "village"],
     ["demo", "--households", "2", "--villages", VILLAGE_1, "--seed", "3"],
     ["export", "--format", "jsonl", "--out", "{root}/out.jsonl"],
+    ["import", "{root}/copy.jsonl"],
+    ["login", "--server", "{url}", "--username", "ana", "--password-stdin", "--device-name", "laptop-2"],
+    ["profiles"],
+    ["profiles", "--json"],
     ["--help"],
     ["report", "--help"],
 ]
@@ -70,16 +74,21 @@ DESKTOP = [
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("args", DESKTOP, ids=" ".join)
-def test_desktop_command_into_a_closed_pipe_exits_quietly(device: Device, args: list[str]) -> None:
-    argv = [a.format(root=device.root) for a in args]
-    code, err = run_into_closed_pipe([*script("desmig"), "--data-dir", str(device.root), *argv])
+def test_desktop_command_into_a_closed_pipe_exits_quietly(hq: HqServer, device: Device,  # noqa: F811
+                                                         args: list[str]) -> None:
+    argv = [a.format(root=device.root, url=hq.url) for a in args]
+    if argv[0] == "import":  # a copy of the laptop's own records to read back
+        made = device.cli("export", "--format", "jsonl", "--out", str(device.root / "copy.jsonl"), "--full-nik")
+        assert made.returncode == 0, made.stderr
+    stdin = PASSWORD + "\n" if "--password-stdin" in argv else None
+    code, err = run_into_closed_pipe([*script("desmig"), "--data-dir", str(device.root), *argv], stdin=stdin)
     assert_quiet(code, err, _log(device))
     if argv[0] == "sync":  # the work was done even though nobody read its summary
         assert device.db.execute("SELECT count(*) FROM sync_outbox").fetchone()[0] == 0
     elif argv[0] == "export":
         assert (device.root / "out.jsonl").stat().st_size > 0
     # control: the same command with a reader succeeds, so the case above really printed
-    if argv[0] not in ("demo", "export"):
+    if argv[0] not in ("demo", "export", "import", "login"):
         done = device.cli(*argv)
         assert done.returncode == 0 and done.stdout, done.stderr
 
@@ -90,6 +99,13 @@ HQ = [
     ["conflicts"],
     ["conflicts", "--json", "--status", "all"],
     ["user", "add", "wulan", "--role", "hq", "--password-stdin"],
+    ["user", "passwd", "ana", "--password-stdin"],
+    ["user", "disable", "budi"],
+    ["user", "enable", "budi"],
+    ["duplicates"],
+    ["duplicates", "--json"],
+    ["prune"],
+    ["prune", "--json"],
     ["--help"],
 ]
 
@@ -101,5 +117,7 @@ def test_hq_command_into_a_closed_pipe_exits_quietly(hq: HqServer, args: list[st
     stdin = PASSWORD + "\n" if "--password-stdin" in args else None
     code, err = run_into_closed_pipe([*script("desmig-hq"), *args, *db], stdin=stdin, cwd=hq.db_path.parent)
     assert_quiet(code, err)
-    if args[0] == "user":
+    if args[:2] == ["user", "add"]:
         assert hq.query("SELECT count(*) FROM users WHERE username = 'wulan'")[0][0] == 1
+    elif args[:2] in (["user", "disable"], ["user", "enable"]):
+        assert hq.query("SELECT disabled FROM users WHERE username = 'budi'")[0][0] == (args[1] == "disable")

@@ -1,7 +1,8 @@
 """After HQ moves a household to another regency, the old village's officer and the old regency's
 supervisor learn nothing more of it through any way data leaves the server (issue 13 §1): sync
-pull and hello, reports, record history, the conflicts list and resolve, the web dashboard and
-its CSV/XLSX downloads, and the answer to a push. The new village's people see it (controls).
+pull and hello, reports, record history, the conflicts list and resolve, the lost-values feed
+of the device whose value lost there, the web dashboard, its duplicated-NIK page and its
+CSV/XLSX downloads, and the answer to a push. The new village's people see it (controls).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 H, M, P, B = "hh-pindah", "mm-pindah", "pp-pindah", "bb-pindah"
+NIK = "3201014101900001"  # held by M and by a member of the household that stays: a duplicate
 # Values only the moved household holds: none may reach the old scope's people after the move.
 SECRETS = ("Rahasia", "Sesudah", "Versi", H, M, P, B)
 
@@ -49,13 +51,16 @@ def world(hq: Hq) -> World:
            "pusat": hq.user_device("pusat", "hq")}
     a, a2, boss = dev["ofa"], dev["ofa2"], dev["pusat"]
     a.push_ok(a.op("households", H, household(V1, head_name="Kepala Rahasia")),
-              a.op("members", M, member(H, name="Anggota Rahasia")), a.op("placements", P, placement(M)),
+              a.op("members", M, member(H, name="Anggota Rahasia", nik=NIK)), a.op("placements", P, placement(M)),
               a.op("businesses", B, business(H, name="Usaha Rahasia")),
-              a.op("households", "hh-tetap", household(V1, head_name="Kepala Tetap")))
+              a.op("households", "hh-tetap", household(V1, head_name="Kepala Tetap")),
+              a.op("members", "mm-tetap", member("hh-tetap", name="Anggota Tetap", nik=NIK)))  # the same NIK
     a2.pull(V1)
     a.push_ok(a.op("households", H, {"head_name": "Versi Rahasia A"}))
     [clash] = a2.push_ok(a2.op("households", H, {"head_name": "Versi Rahasia B"}))
     assert clash["status"] == "conflict"  # a conflict row about the household, made in village 1
+    lost = [hq.client.get("/v1/sync/conflicts", headers=d.headers).json()["conflicts"] for d in (a, a2)]
+    assert sum(map(len, lost)) == 1  # control: before the move, the losing device's feed lists it
     cursor = a.pull(V1)["next"]
     boss.pull_all(V1)
     assert boss.push_ok(boss.op("households", H, {"village_code": V_OTHER}))[0]["status"] == "ok"
@@ -135,10 +140,13 @@ SURFACES: list[Surface] = [
      _no_conflicts),
     ("conflicts of the old village", ("ofa", "spa"),
      lambda w, who: _api(w, who, "GET", "/v1/conflicts", params={"scope": V1}), _no_conflicts),
+    ("lost-values feed", ("ofa", "ofa2"), lambda w, who: _api(w, who, "GET", "/v1/sync/conflicts"), _no_conflicts),
     ("resolve its conflict", ("spa",), lambda w, who: _api(
         w, who, "POST", f"/v1/conflicts/{w.hq.conflicts()[0]['id']}/resolve", json={"action": "dismiss"}), "refused"),
     ("dashboard", ("spa",), lambda w, who: _web(w, who, "/?kode=32.01"), _one_household),
     ("dashboard village page", ("spa",), lambda w, who: _web(w, who, f"/?kode={V1}"), _one_household),
+    ("duplicated NIKs page", ("spa",), lambda w, who: _web(w, who, "/duplikat"),
+     lambda _w, text: "Anggota Tetap" in text),  # the NIK is listed; the moved holder is "outside"
     ("CSV download", ("spa",), lambda w, who: _web(w, who, "/download/rekap.csv?kode=32.01"), _one_household),
     ("XLSX download", ("spa",), lambda w, who: _web(w, who, "/download/rekap.xlsx?kode=32.01"), _one_household),
     ("push an edit of it", ("ofa", "spa"), lambda w, who: _push_edit(w, who), "refused"),
@@ -181,3 +189,4 @@ def test_the_new_scope_sees_all_of_it(world: World) -> None:
         status, text = _api(w, who, "GET", "/v1/conflicts")
         assert status == 200 and "Versi Rahasia" in text, (who, text)
     assert _households(_web(w, "spb", "/?kode=33.02")[1]) == 1
+    assert "Anggota Sesudah" in _web(w, "spb", "/duplikat")[1]

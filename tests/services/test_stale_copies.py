@@ -144,6 +144,20 @@ def _import_of_an_earlier_export(db: Database, hid: str, tmp: Path) -> None:
     exchange.import_file(db, out)
 
 
+def _import_of_an_earlier_xlsx_export(db: Database, hid: str, tmp: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp / "ekspor.xlsx"
+    exchange.export(db, "xlsx", out, mask=False)
+    pull(db, hid, {**INITIAL, "rw": "011"}, 6)
+    book = load_workbook(out)
+    sheet = book["households"]
+    column = [c.value for c in sheet[1]].index("Catatan [notes]") + 1
+    sheet.cell(row=2, column=column, value="dicatat")  # the officer edits the file in a spreadsheet
+    book.save(out)
+    exchange.import_file(db, out)
+
+
 def _undo_of_a_save(db: Database, hid: str) -> None:
     graph = load_household(db, hid)
     graph.household["notes"] = "salah ketik"
@@ -153,8 +167,8 @@ def _undo_of_a_save(db: Database, hid: str) -> None:
 
 
 PATHS = {"form": _form, "draft": _draft_restored_days_later, "import": _import_of_an_earlier_export,
-         "undo": _undo_of_a_save}
-EXPECTED_NOTES = {"form": "dicatat", "draft": "dicatat", "import": "dicatat", "undo": None}
+         "import-xlsx": _import_of_an_earlier_xlsx_export, "undo": _undo_of_a_save}
+EXPECTED_NOTES = {"form": "dicatat", "draft": "dicatat", "import": "dicatat", "import-xlsx": "dicatat", "undo": None}
 
 
 @pytest.mark.parametrize("path", sorted(PATHS))
@@ -162,7 +176,7 @@ def test_every_copy_path_keeps_a_correction_pulled_after_the_copy_was_made(db: D
                                                                           path: str) -> None:
     hid = synced_household(db)
     run = PATHS[path]
-    run(db, hid, tmp_path) if path == "import" else run(db, hid)
+    run(db, hid, tmp_path) if path.startswith("import") else run(db, hid)
     stored = records.get(db, "households", hid)
     assert stored is not None and (stored["rw"], stored["notes"]) == ("011", EXPECTED_NOTES[path])
     op = last_op(db)
@@ -237,3 +251,23 @@ def test_deleting_from_an_open_form_is_made_on_the_version_it_shows(db: Database
     plain = synced_household(db)
     delete_household(db, plain)  # from the list: decided on the record as it is now
     assert last_op(db).base_version == 5
+
+
+def test_a_member_edited_in_an_open_form_keeps_its_pulled_correction(db: Database) -> None:
+    """The same rule for the household's children: a member's name corrected by a pull while the
+    form was open stays; the member's op carries only the field the officer typed."""
+    hid = synced_household(db)
+    mid = new_id()
+    head = {"household_id": hid, "name": "Siti", "sex": "P", "relationship": "kepala", "migration_status": "bukan"}
+    apply_pull(db, VILLAGE, [ServerRecord("members", mid, head, 5, False, next(_seq))], next(_seq),
+               st.last_acked(db))
+    graph = load_household(db, hid)
+    apply_pull(db, VILLAGE, [ServerRecord("members", mid, {**head, "name": "Siti Aminah"}, 6, False, next(_seq))],
+               next(_seq), st.last_acked(db))
+    [shown] = graph.members
+    shown["birth_place"] = "Garut"
+    save_household(db, graph, confirm_warnings=True)
+    stored = records.get(db, "members", mid)
+    assert stored is not None and (stored["name"], stored["birth_place"]) == ("Siti Aminah", "Garut")
+    [op] = [o for o in st.take_batch(db, 10) if o.record_id == mid]
+    assert (op.fields, op.base_version) == ({"birth_place": "Garut"}, 5)
