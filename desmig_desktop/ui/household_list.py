@@ -32,6 +32,18 @@ class SearchEdit(QLineEdit):
         super().keyPressEvent(event)
 
 
+def fit_to_first_item(combo: QComboBox) -> None:
+    """``combo`` as wide as its first item ("Semua …"); its list opens wide enough for every item, and
+    a longer choice shown cut is whole in the tooltip."""
+    metrics = combo.fontMetrics()  # Qt counts the room in widths of "X"
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(-(-metrics.horizontalAdvance(combo.itemText(0)) // metrics.horizontalAdvance("X")))
+    metrics = combo.view().fontMetrics()
+    combo.view().setMinimumWidth(max(metrics.horizontalAdvance(combo.itemText(n)) for n in range(combo.count())) + 40)
+    combo.currentTextChanged.connect(combo.setToolTip)
+    combo.setToolTip(combo.currentText())
+
+
 class HouseholdListPage(QWidget):
     new_requested = Signal()
     open_requested = Signal(str)  # household id
@@ -70,6 +82,10 @@ class HouseholdListPage(QWidget):
         for combo in (self.village, self.status_filter, self.business_filter):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             bar.addWidget(combo)
+        fit_to_first_item(self.status_filter)  # its long items would squeeze the search box at 1024 pixels
+        hint = self.search.placeholderText()  # whole at 1024 pixels (the clear button shows only with text)
+        self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance(hint) + 16)
+        self.search.setToolTip(hint)
         layout.addLayout(bar)
         self.model = HouseholdTableModel(db, page_size=page_size, parent=self)
         self.table = KeyTable(self)

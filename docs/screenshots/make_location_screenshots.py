@@ -1,6 +1,7 @@
-"""Screenshots of the household editor's phone and location fields (issue 20 §5, §7), 1366×768.
+"""Screenshots of the household editor's phone and location fields (issue 20 §5, §7) at the X screen's size.
 
     xvfb-run -s "-screen 0 1366x768x24" .venv/bin/python docs/screenshots/make_location_screenshots.py [DATA_DIR]
+    xvfb-run -s "-screen 0 1024x600x24" .venv/bin/python docs/screenshots/make_location_screenshots.py [DATA_DIR]
 
 A throwaway data dir, no demo data. There is no GPS under Xvfb: "Ambil lokasi" answers from a
 stand-in position source (one fix; then, for the second picture, no location service at all).
@@ -29,7 +30,7 @@ from desmig_desktop.ui.main_window import MainWindow  # noqa: E402
 from desmig_desktop.ui.taskman import TaskManager  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_screenshots import settle, shot, type_text  # noqa: E402
+from make_screenshots import screen_size, settle, shot, type_text  # noqa: E402
 
 VILLAGE = "33.01.01.2001"  # Cilacap, Jawa Tengah
 
@@ -57,7 +58,8 @@ def main(data_dir: Path) -> None:
     set_language("id")
     tasks = TaskManager(open_db)
     window = MainWindow(AppContext(db, paths, tasks))
-    window.setGeometry(0, 0, 1366, 740)
+    width, height = screen_size()
+    window.setGeometry(0, 0, width, height - 28)
     window.show()
     settle(600)
 

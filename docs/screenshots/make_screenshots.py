@@ -134,8 +134,10 @@ def main(data_dir: Path) -> None:
     picker.levels[0].selectAll()
     type_text(picker.levels[0], "jawa t")
     QTest.keyClick(picker.levels[0].completer_.popup(), Qt.Key.Key_Return)
+    picker.levels[1].selectAll()  # the new form starts in the officer's village: typing replaces it, as after Tab
     type_text(picker.levels[1], "cila")
     QTest.keyClick(picker.levels[1].completer_.popup(), Qt.Key.Key_Return)
+    picker.levels[2].selectAll()
     type_text(picker.levels[2], "kedung")
     QTest.keyClick(picker.levels[2].completer_.popup(), Qt.Key.Key_Return)
     QTest.keyClick(picker.levels[3], Qt.Key.Key_Down)  # every village of the district

@@ -101,3 +101,33 @@ def test_search_as_you_type_is_debounced(qtbot: Any, big_window: Any) -> None:
     qtbot.keyClick(page.table, Qt.Key.Key_Return)
     editor = big_window.current_editor()
     assert editor is not None and editor.form.editors["head_name"].value() == "Kepala 02468"
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("width", [1024, 1366])
+def test_search_placeholder_and_filters_fit_a_small_laptop(qtbot: Any, db: Any, language: str, width: int) -> None:
+    """Issue 20 §13: at 1024 pixels the search box's hint was cut ("Cari nama, NIK atau N…") because the
+    migration-status filter grew to its longest choice; every filter's current choice is in its tooltip."""
+    from PySide6.QtWidgets import QLineEdit, QStyle, QStyleOptionFrame, QToolButton
+
+    from desmig_desktop.domain.i18n import set_language
+    from desmig_desktop.ui.household_list import HouseholdListPage
+
+    set_language(language)
+    page = HouseholdListPage(db, [VILLAGE])
+    qtbot.addWidget(page)
+    page.resize(width - 20, 500)  # the main window's margins
+    page.show()
+    qtbot.waitExposed(page)
+    search = page.search
+    option = QStyleOptionFrame()
+    search.initStyleOption(option)
+    room = search.style().subElementRect(QStyle.SubElement.SE_LineEditContents, option, search).width()
+    room -= sum(b.width() for b in search.findChildren(QToolButton) if b.isVisible())  # clear button: with text only
+    assert search.fontMetrics().horizontalAdvance(search.placeholderText()) <= room, (language, width, room)
+    assert isinstance(search, QLineEdit) and search.toolTip() == search.placeholderText()
+    combo = page.status_filter
+    qtbot.keyClick(combo, Qt.Key.Key_End)  # the longest choices: cut in the box, whole in the tooltip
+    assert combo.currentIndex() == combo.count() - 1 and combo.toolTip() == combo.currentText()
+    assert combo.view().minimumWidth() >= max(combo.fontMetrics().horizontalAdvance(combo.itemText(n))
+                                              for n in range(combo.count()))

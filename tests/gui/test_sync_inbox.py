@@ -119,3 +119,38 @@ def test_inbox_model_is_a_proper_table(qtmodeltester: Any, ctx: Any) -> None:
     empty.set_rows(rows)  # rejections are not conflicts
     assert empty.rowCount() == 0
     qtmodeltester.check(empty)
+
+
+def test_the_values_compared_have_room_beside_who_won(part: SyncWindowPart, qtbot: Any, ctx: Any) -> None:
+    """"Dimenangkan oleh" sized to its long text ("admin (pusat) — Peran lebih tinggi menang (…)") left
+    "Nilai saya" and "Nilai yang berlaku" a few pixels ("088…") in a 1000-pixel inbox: the values the
+    officer compares are shown whole, and who won shares the rest (whole in its tooltip)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QFontMetrics
+
+    from desmig_desktop.store.sync_lost import LostValue
+
+    hid = add_household(ctx.db, VILLAGE, head="Sri Wahyuni")
+    ops = st.take_batch(ctx.db, 10)
+    theirs = {"head_name": "Sri Wahyuningsih", "phone": "+85291234567"}
+    st.apply_ack(ctx.db, ops[-1].op_seq, [st.OpOutcome(ops[-1].op_seq, "conflict", clashes=tuple(
+        (f, False) for f in theirs), lost=tuple(LostValue(server_id=n, field=f, theirs=v, winner_role="admin",
+                                                           winner_user="pusat", rule="higher_role")
+                                                for n, (f, v) in enumerate(theirs.items(), 1)))])
+    part.controller.refresh()
+    inbox = part.open_inbox()
+    inbox.resize(1000, 520)
+    inbox.tabs.setCurrentWidget(inbox.conflicts)
+    qtbot.waitExposed(inbox)
+    page = inbox.conflicts
+    assert page.model.rowCount() == 2 and page.model.rows[0].household_id == hid
+    keys = [k for k, _title in page.model.columns]
+    metrics = QFontMetrics(page.table.font())
+    for row in range(page.model.rowCount()):
+        for key in ("mine", "theirs"):
+            column = keys.index(key)
+            text = page.model.data(page.model.index(row, column))
+            assert metrics.horizontalAdvance(text) + 12 <= page.table.columnWidth(column), (key, text)
+    won_by = page.model.index(0, keys.index("won_by"))
+    assert "pusat" in page.model.data(won_by, Qt.ItemDataRole.ToolTipRole)
+    inbox.close()

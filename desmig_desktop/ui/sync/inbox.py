@@ -197,7 +197,8 @@ class ConflictsInbox(QWidget):
             header = page.table.horizontalHeader()
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             header.setStretchLastSection(False)
-            for key in ("mine", "theirs", "reason"):  # the values are what the officer compares: room for them
+            for key in ("mine", "theirs", "reason", "won_by"):  # the values compared get room; who won (a long
+                # sentence, whole in its tooltip) shares it instead of taking it all
                 column = next((i for i, (k, _t) in enumerate(page.model.columns) if k == key), None)
                 if column is not None:
                     header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
