@@ -401,12 +401,16 @@ def test_server_restored_while_a_laptop_only_pulled_since_the_backup(own_hq, mak
 # -- the laptop goes back in time (issue 17 §3) ----------------------------------------------------
 @pytest.mark.parametrize("laptop", ["same", "new"])
 @pytest.mark.parametrize("edits_after_restore", [0, 3, 12])
-def test_laptop_restored_from_an_older_backup(hq, make_device, checker, tmp_path, laptop, edits_after_restore):
+@pytest.mark.parametrize("token", ["valid", "expired", "revoked"])
+def test_laptop_restored_from_an_older_backup(hq, make_device, checker, tmp_path, laptop, edits_after_restore,
+                                              token):
     """A backup taken with unsent changes; the laptop then sent them, made and sent more (some
     edits of the same records), and its database was lost. Restored (on it or on a new laptop),
     the backup's unsent changes must not be applied twice, what reached HQ after the backup must
     come back by pull, and changes made on the restored copy must go out once — never under an
-    op number HQ holds with other content (that was ``replay_mismatch`` for ever)."""
+    op number HQ holds with other content (that was ``replay_mismatch`` for ever). The backup's
+    token may be dead by then: the officer logs in again, as the same device (its log kept) or,
+    when HQ revoked it, as a new one after reading the old one's final watermark."""
     ana, budi = officers_with_work(hq, make_device)
     ana.sync(), budi.sync()
     first = ana.live()[0]
@@ -429,6 +433,17 @@ def test_laptop_restored_from_an_older_backup(hq, make_device, checker, tmp_path
     checker.check([target, budi])
     made_after = [target.create_household(VILLAGE_1, members=0) for _i in range(edits_after_restore)]
     checker.check([target, budi])
+    if token != "valid":
+        device_id = st.state(target.db, st.K_DEVICE_ID)
+        if token == "revoked":
+            hq.query("UPDATE devices SET revoked = 1 WHERE device_id = ?", (device_id,))
+        with st.immediate(target.db):
+            st.put_state(target.db, st.K_TOKEN, "x" * 43)  # no longer known to HQ
+        with pytest.raises(SyncError) as err:
+            target.sync()
+        assert err.value.kind is ErrorKind.AUTH
+        target.login(hq, "ana")
+        assert (st.state(target.db, st.K_DEVICE_ID) == device_id) is (token == "expired")
     target.sync()
     settle(checker, [target, budi])
     notes = hq.query("SELECT data FROM records WHERE id = ?", (first,))[0]["data"]

@@ -277,7 +277,7 @@ class InvariantChecker:
             for wire, row in rows.items():
                 key = (row["entity"], row["record_id"])
                 op = ops.get((device_id, wire))
-                if op is None:
+                if op is None or (op.entity, op.record_id) != key:  # (another op: "exactly-once" says so)
                     unknown.add(key)
                     continue
                 if row["result"] == "rejected" or op.kind != "upsert":
