@@ -41,5 +41,8 @@ def run_gui(paths: Paths, qt_args: list[str]) -> int:
     import desmig_desktop.ui.sync.register  # noqa: F401  (sync menu, status and conflicts inbox in the window)
 
     paths.ensure()
+    from desmig_desktop.services.backup import apply_pending
+
+    apply_pending(paths)  # a restore staged from the menu, before anything looks at the database
     return run(paths, lambda passphrase: database_factory(paths, passphrase), qt_args,
                passphrase=os.environ.get("DESMIG_PASSPHRASE") or None)

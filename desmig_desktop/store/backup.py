@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlite_utils import Database
+
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
-from desmig_desktop.store.db import _cipher_connect, _crash_point, _derive, _fsync, _table_counts, is_encrypted
+from desmig_desktop.store.db import _cipher_connect, _crash_point, _fsync, _table_counts, is_encrypted
 from desmig_desktop.store.schema import migrations
 from desmig_desktop.store.sync_store import K_RESTORED
 
@@ -115,26 +117,27 @@ def inspect_file(path: Path, passphrase: str | None, *, expected: dict[str, int]
     return BackupInfo(path, counts, counter, is_encrypted(path))
 
 
-def write_backup(db_path: Path, out: Path, passphrase: str | None) -> BackupInfo:
-    """Write a verified backup of the database at ``db_path`` to ``out`` (replaced only when the
-    new file verifies). Reads one snapshot on its own connection, so the app may keep working."""
+def write_backup(db: Database, out: Path) -> BackupInfo:
+    """Write a verified backup of the open database ``db`` to ``out`` (replaced only when the new
+    file verifies). One read snapshot, so the app may keep working meanwhile. An encrypted
+    database is exported with its own key (an attached database without ``KEY`` takes the main
+    one's): the backup opens with the same passphrase, and no passphrase is needed here."""
+    db_path = Path(db.execute("PRAGMA database_list").fetchone()[2]).resolve()
     out = out.expanduser().resolve()
-    if out == db_path.resolve() or out.name.startswith(db_path.name) and out.parent == db_path.parent:
+    if out.parent == db_path.parent and out.name.startswith(db_path.name):
         raise KnownError(_("Simpan cadangan di luar folder data (misalnya di flashdisk)."))
     if not out.parent.is_dir():
         raise KnownError(_("Folder tujuan tidak ada: {path}", path=out.parent))
     tmp = out.with_name(out.name + _WRITING_SUFFIX)
     tmp.unlink(missing_ok=True)
     encrypted = is_encrypted(db_path)
-    if encrypted and not passphrase:
-        raise KnownError(_("Kata sandi basis data diperlukan untuk mencadangkan."))
     try:
         if encrypted:
-            expected, counter = _export_encrypted(db_path, tmp, str(passphrase))
+            expected, counter = _export_encrypted(db.conn, tmp)
         else:
-            expected, counter = _export_plain(db_path, tmp)
+            expected, counter = _export_plain(db.conn, tmp)
         _crash_point("backup_written")
-        info = inspect_file(tmp, passphrase if encrypted else None, expected=expected, op_counter=counter)
+        info = _verify_written(db.conn, tmp, encrypted, expected, counter)
         _fsync(tmp)
         os.replace(tmp, out)
         _fsync(out.parent)
@@ -145,33 +148,59 @@ def write_backup(db_path: Path, out: Path, passphrase: str | None) -> BackupInfo
     return BackupInfo(out, info.counts, info.op_counter, info.encrypted)
 
 
-def _export_encrypted(db_path: Path, tmp: Path, passphrase: str) -> tuple[dict[str, int], int]:
-    source = _cipher_connect(db_path, passphrase)
+def _export_encrypted(conn: Any, tmp: Path) -> tuple[dict[str, int], int]:
+    if conn.in_transaction:
+        raise KnownError(_("Basis data sedang menulis; coba cadangkan lagi sebentar lagi."))
+    conn.execute("ATTACH DATABASE ? AS backup", [str(tmp)])
     try:
-        source.execute(f"ATTACH DATABASE ? AS backup KEY {_derive(passphrase, os.urandom(16))}", [str(tmp)])
-        source.execute("BEGIN")  # one read snapshot for the counts and the export
-        expected, counter = _table_counts(source), _op_counter(source)
-        source.execute("SELECT sqlcipher_export('backup')")
-        source.execute("PRAGMA backup.user_version = " + str(source.execute("PRAGMA user_version").fetchone()[0]))
-        source.execute("COMMIT")
-        source.execute("DETACH DATABASE backup")
+        conn.execute("BEGIN")  # one read snapshot for the counts and the export
+        try:
+            expected, counter = _table_counts(conn), _op_counter(conn)
+            conn.execute("SELECT sqlcipher_export('backup')")
+            conn.execute("PRAGMA backup.user_version = " + str(conn.execute("PRAGMA user_version").fetchone()[0]))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
     finally:
-        source.close()
+        conn.execute("DETACH DATABASE backup")
     return expected, counter
 
 
-def _export_plain(db_path: Path, tmp: Path) -> tuple[dict[str, int], int]:
-    source = sqlite3.connect(str(db_path), timeout=30)
+def _export_plain(conn: Any, tmp: Path) -> tuple[dict[str, int], int]:
     target = sqlite3.connect(str(tmp))
     try:
-        source.backup(target)  # the online backup API: one consistent copy
+        conn.backup(target)  # the online backup API: one consistent copy
         target.commit()
         expected, counter = _table_counts(target), _op_counter(target)
         target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
     finally:
         target.close()
-        source.close()
     return expected, counter
+
+
+def _verify_written(conn: Any, tmp: Path, encrypted: bool, expected: dict[str, int], counter: int) -> BackupInfo:
+    """The new file opens (with the database's key), passes ``integrity_check`` and holds the same
+    rows and op counter as the snapshot it was written from."""
+    if not encrypted:
+        return inspect_file(tmp, None, expected=expected, op_counter=counter)
+    if not is_encrypted(tmp):
+        raise BackupInvalid(_("Cadangan tidak terenkripsi; berkas tidak dipakai."))
+    conn.execute("ATTACH DATABASE ? AS written", [str(tmp)])
+    try:
+        ok = [r[0] for r in conn.execute("PRAGMA written.integrity_check").fetchall()] == ["ok"]
+        names = [r[0] for r in conn.execute(
+            "SELECT name FROM written.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND name NOT LIKE 'household_search_%'")]
+        counts = {n: conn.execute(f'SELECT count(*) FROM written."{n}"').fetchone()[0] for n in names}
+        row = conn.execute("SELECT seq FROM written.sqlite_sequence WHERE name = 'sync_outbox'").fetchone()
+        written_counter = max(int(row[0]) if row else 0, *(int(conn.execute(
+            f"SELECT coalesce(max(op_seq), 0) FROM written.{t}").fetchone()[0]) for t in ("sync_outbox", "sync_journal")))
+    finally:
+        conn.execute("DETACH DATABASE written")
+    if not ok or counts != expected or written_counter != counter:
+        raise BackupInvalid(_("Cadangan tidak sama dengan data yang dicadangkan; berkas tidak dipakai."))
+    return BackupInfo(tmp, counts, written_counter, True)
 
 
 def stage_restore(db_path: Path, backup: Path, passphrase: str | None) -> BackupInfo:

@@ -252,8 +252,7 @@ class Device:
     def backup(self, path: Path) -> None:
         from desmig_desktop.store.backup import write_backup
 
-        self.close()
-        write_backup(self.root / "desmig.db", path, None)
+        write_backup(self.db, path)
         self.backups[path] = dict(self.made)
 
     def retire_ops(self) -> dict[tuple[str, int], list[Any]]:
