@@ -33,9 +33,11 @@ def command(name: str) -> Callable[[Handler], Handler]:
 
 def open_store(paths: Paths) -> Any:
     """Open the local DB; the passphrase comes from ``DESMIG_PASSPHRASE`` or, on a terminal, a prompt."""
+    from desmig_desktop.services.backup import apply_pending
     from desmig_desktop.services.database import PASSPHRASE_ENV, needs_new_passphrase, open_local
     from desmig_desktop.store.db import PassphraseRequired
 
+    apply_pending(paths)  # a restore staged from the GUI's menu, swapped in before anything opens the database
     passphrase = os.environ.get(PASSPHRASE_ENV) or None
     try:
         return open_local(paths, passphrase)

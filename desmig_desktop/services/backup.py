@@ -64,3 +64,21 @@ def restore_pending(paths: Paths) -> bool:
 def apply_pending(paths: Paths) -> bool:
     """Swap a staged restore into place; run before the database is opened."""
     return store_backup.apply_pending_restore(paths.database)
+
+
+def backup_job(out: Path) -> Any:
+    """``create_backup`` as a background job ``(db, progress) -> BackupInfo`` (``services.jobs``)."""
+
+    def run(db: Any, _progress: Any) -> BackupInfo:
+        return create_backup(db, out)
+
+    return run
+
+
+def restore_job(paths: Paths, path: Path, passphrase: str | None) -> Any:
+    """Check and stage a backup in the background; the swap happens at the next start."""
+
+    def run(_db: Any, _progress: Any) -> BackupInfo:
+        return restore_backup(paths, path, passphrase, now=False)
+
+    return run

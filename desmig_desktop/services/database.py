@@ -48,11 +48,7 @@ def needs_new_passphrase(paths: Paths) -> bool:
 
 
 def open_local(paths: Paths, passphrase: str | None = None) -> Any:
-    """Open the local database by the policy; ``PassphraseRequired`` when one must be given.
-    A restore staged by the GUI is swapped in first (``services.backup``)."""
-    from desmig_desktop.store.backup import apply_pending_restore
-
-    apply_pending_restore(paths.database)
+    """Open the local database by the policy; ``PassphraseRequired`` when one must be given."""
     if passphrase:
         return connect(paths.database, passphrase)
     if is_encrypted(paths.database):

@@ -25,7 +25,7 @@ from desmig_desktop.store import records as record_store
 from desmig_desktop.store import settings
 from desmig_desktop.store.queries import entity_counts
 from desmig_desktop.store.records import Change
-from desmig_desktop.ui import data_menu, dialogs
+from desmig_desktop.ui import backup_menu, data_menu, dialogs
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.dashboard import DashboardPage
 from desmig_desktop.ui.editor import HouseholdEditor
@@ -112,6 +112,8 @@ class MainWindow(QMainWindow):
         self.import_action = self._action(_("&Impor data…"), lambda: data_menu.start_import(self))
         self.export_action = self._action(_("&Ekspor data…"), lambda: data_menu.start_export(self))
         self.demo_action = self._action(_("Buat data &contoh…"), lambda: data_menu.start_demo(self))
+        self.backup_action = self._action(_("C&adangkan data…"), lambda: backup_menu.start_backup(self))
+        self.restore_action = self._action(_("Pu&lihkan dari cadangan…"), lambda: backup_menu.start_restore(self))
         self.settings_action = self._action(_("&Pengaturan…"), self.open_settings)
         self.quit_action = self._action(_("&Keluar"), self.close, "Ctrl+Q")
         self.undo_action = self._action(_("&Urungkan"), self.undo_last, QKeySequence.StandardKey.Undo)
@@ -120,7 +122,8 @@ class MainWindow(QMainWindow):
         self.find_action = self._action(_("&Cari"), self.focus_search, QKeySequence.StandardKey.Find)
         self.file_menu = bar.addMenu(_("&Berkas"))
         for action in (self.new_action, self.save_action, self.close_action, None, self.import_action,
-                       self.export_action, self.demo_action, None, self.settings_action, None, self.quit_action):
+                       self.export_action, self.demo_action, None, self.backup_action, self.restore_action, None,
+                       self.settings_action, None, self.quit_action):
             self.file_menu.addSeparator() if action is None else self.file_menu.addAction(action)
         self.edit_menu = bar.addMenu(_("&Ubah"))
         for action in (self.undo_action, self.delete_action, None, self.find_action):
