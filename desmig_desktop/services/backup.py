@@ -4,7 +4,7 @@
 ``restore_backup`` checks a backup and stages it beside the database; the swap happens before the
 database is next opened (``services.database.open_local`` calls ``apply_pending``), so a running
 app never has its database replaced under it. The CLI swaps at once (nothing else is open).
-After a restore the first sync reconciles with HQ (``sync_store.reconcile_restore``).
+After a restore the first sync reconciles with HQ (``sync_restore.reconcile_restore``).
 """
 
 from __future__ import annotations

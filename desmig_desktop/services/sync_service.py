@@ -24,6 +24,7 @@ from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, RecordIssue, ValidationFailed
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_conflicts as sc
+from desmig_desktop.store import sync_restore as sr
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.queries import StoreLookup
 from desmig_desktop.sync.client import SyncClient, make_retry, make_session
@@ -146,10 +147,10 @@ def _register(db: Database, client: SyncClient, url: str, username: str, passwor
               name: str) -> Registration:
     """Register this laptop; a database restored from a backup and not yet reconciled first logs
     in again as the device it was copied from (the server keeps that device's op log, and the
-    first hello reconciles, ``sync_store.reconcile_restore``). If that device was revoked, its
+    first hello reconciles, ``sync_restore.reconcile_restore``). If that device was revoked, its
     log can no longer grow: its final watermark (from the device list) reconciles the backup's
     ops, and the rest goes out under the new registration like any pending op."""
-    restored = st.restored_marker(db)
+    restored = sr.restored_marker(db)
     same_feed = st.state(db, st.K_SERVER_URL) == url and st.state(db, st.K_USERNAME) == username
     if restored is None or not same_feed:
         reg = client.register(username, password, name)
@@ -165,7 +166,7 @@ def _register(db: Database, client: SyncClient, url: str, username: str, passwor
         reg = client.register(username, password, name)
         client.token = reg.token
         watermark = client.device_watermarks().get(old_device, 0)
-        st.reconcile_restore(db, watermark + st.op_seq_base(db))
+        sr.reconcile_restore(db, watermark + st.op_seq_base(db))
     else:
         if reg.device_id == old_device:
             st.store_token(db, reg.token, reg.token_expires_at)

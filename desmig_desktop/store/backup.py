@@ -10,7 +10,7 @@ and only then renamed to its name, so a half-written backup never carries the na
 Restoring never touches the current database until the copy is verified: ``stage_restore``
 copies the file beside the database as ``desmig.db.restore-pending``, marks it restored (sync
 state ``restored_from_backup``: the registration and the highest op number the backup holds —
-the sync engine's rule after a restore, ``sync_store.reconcile_restore``) and verifies it again;
+the sync engine's rule after a restore, ``sync_restore.reconcile_restore``) and verifies it again;
 ``apply_pending_restore`` (run before the database is opened) keeps the current database as
 ``desmig.db.before-restore`` and renames the verified copy into place.
 """
@@ -30,7 +30,8 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
 from desmig_desktop.store.db import _cipher_connect, _crash_point, _fsync, _table_counts, is_encrypted
 from desmig_desktop.store.schema import migrations
-from desmig_desktop.store.sync_store import K_RESTORED, restored_marker
+from desmig_desktop.store.sync_restore import restored_marker
+from desmig_desktop.store.sync_store import K_RESTORED
 
 PENDING_SUFFIX = ".restore-pending"
 BEFORE_SUFFIX = ".before-restore"
@@ -239,7 +240,7 @@ def stage_restore(db_path: Path, backup: Path, passphrase: str | None) -> Backup
 
 
 def _mark_restored(conn: Any) -> None:
-    """Tell the sync engine this database went back in time (``sync_store.reconcile_restore``)."""
+    """Tell the sync engine this database went back in time (``sync_restore.reconcile_restore``)."""
     import json
 
     row = conn.execute("SELECT value FROM sync_state WHERE key = 'device_id'").fetchone()

@@ -9,7 +9,8 @@ hello also: refuses a schema outside the server's window (``TOO_OLD``); warns wh
 clock is more than 10 minutes off (never used for ordering); detects a server restored from a
 backup (its watermark below our last ack → re-enqueue from the journal; a pull cursor beyond the
 server's newest change → pull again); reconciles a laptop database restored from a backup with
-the server's watermark (``sync_store.reconcile_restore``) before anything is pushed; rotates the token before it expires (server clock).
+the server's watermark (``sync_restore.reconcile_restore``) before anything is pushed; rotates
+the token before it expires (server clock).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from desmig_desktop.domain.ops import APP_SCHEMA
 from desmig_desktop.store import journal_retention
 from desmig_desktop.store import sync_lost as sl
 from desmig_desktop.store import sync_pull as sp
+from desmig_desktop.store import sync_restore as sr
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.client import SyncClient
 from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
@@ -218,11 +220,11 @@ class SyncEngine:
         if hello.role and hello.role != st.state(self.db, st.K_ROLE):
             st.put_state(self.db, st.K_ROLE, hello.role)
         watermark = hello.last_op_seq + self.base
-        restored = st.restored_marker(self.db)
+        restored = sr.restored_marker(self.db)
         if restored is not None:
             # Restored from a backup: the server may hold ops of this device the backup lacks.
             if restored.get("device_id") == self.device_id:
-                st.reconcile_restore(self.db, watermark, crash=self.crash)
+                sr.reconcile_restore(self.db, watermark, crash=self.crash)
             else:  # registered anew since the restore (``sync_service.login`` reconciled then)
                 with st.immediate(self.db):
                     st.put_state(self.db, st.K_RESTORED, None)
@@ -280,7 +282,7 @@ class SyncEngine:
         decides them the same way.
         """
         tally = tally or _Tally()
-        if st.restored_marker(self.db) is not None:
+        if sr.restored_marker(self.db) is not None:
             self.hello(tally)  # a restored database never pushes before it has compared with the server
         total, pushed_before = st.pending_count(self.db), tally.pushed  # progress: this call's share
         gap_recoveries = 0

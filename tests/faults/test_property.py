@@ -26,6 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from desmig_desktop.errors import KnownError
 from desmig_desktop.store import sync_store as st
+from desmig_desktop.store.sync_restore import restored_marker
 from desmig_desktop.sync.errors import SyncError
 from desmig_desktop.sync.hooks import CRASH_POINTS, BrokenVariant
 from tests.faults.test_negative_controls import strip_autoincrement
@@ -103,7 +104,7 @@ def make_machine(hq: HqServer, template: Path, root: Path, broken: BrokenVariant
         def backup(self, who: str) -> None:
             device = self.devices[who]
             path = self.run / f"{who}-{len(self.backups[who])}.desmig-backup"
-            if st.restored_marker(device.db) is not None:
+            if restored_marker(device.db) is not None:
                 with pytest.raises(KnownError):  # restored, not yet synced: sync first
                     device.backup(path)
                 return

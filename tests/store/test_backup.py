@@ -19,6 +19,7 @@ from desmig_desktop.services.demo import generate_demo
 from desmig_desktop.services.drafts import load_drafts, save_draft
 from desmig_desktop.services.paths import Paths
 from desmig_desktop.store import sync_store as st
+from desmig_desktop.store.sync_restore import restored_marker
 from desmig_desktop.store.backup import BEFORE_SUFFIX, PENDING_SUFFIX, apply_pending_restore, inspect_file
 from desmig_desktop.store.db import WrongPassphrase, connect, is_encrypted
 
@@ -81,7 +82,7 @@ def test_restore_brings_back_the_backup_and_keeps_the_old_database(laptop, tmp_p
     restored = connect(paths.database, KEY)
     try:
         snap = _snapshot(restored)
-        marker = st.restored_marker(restored)
+        marker = restored_marker(restored)
         assert marker == {"device_id": "dev-1", "allocated": before["counter"]}
         assert {k: v for k, v in snap.items() if k != "state"} == {k: v for k, v in before.items() if k != "state"}
         assert [d.key for d in load_drafts(restored)] == ["household:new"]
@@ -187,7 +188,7 @@ def test_a_crash_midway_leaves_a_whole_database(laptop, tmp_path, point):
     else:
         assert not paths.database.exists()  # moved aside; the next open finishes the swap
         db = connect(paths.database, KEY) if apply_pending_restore(paths.database) else None
-        assert db is not None and st.restored_marker(db) is not None
+        assert db is not None and restored_marker(db) is not None
         old = connect(paths.root / ("desmig.db" + BEFORE_SUFFIX), KEY)
         assert _snapshot(old) == current
         old.conn.close()

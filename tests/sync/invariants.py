@@ -38,6 +38,7 @@ from typing import Any
 
 from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.store import sync_store as st
+from desmig_desktop.store.sync_restore import restored_marker
 
 
 class InvariantViolation(AssertionError):
@@ -104,7 +105,7 @@ class DeviceView:
         return cls(device.name, regs, st.op_seq_base(db), st.last_acked(db), list(st.state(db, st.K_SCOPES, [])),
                    st.cursors(db), {op.op_seq: op for op in st.take_batch(db, 10**9)}, journal, status, recs,
                    conflict_ops, rejected, lost, dict(device.made), dict(getattr(device, "retired", {})),
-                   st.restored_marker(db) is not None)
+                   restored_marker(db) is not None)
 
     def op(self, local_seq: int) -> st.OutboxOp | None:
         return self.journal.get(local_seq) or self.outbox.get(local_seq)
