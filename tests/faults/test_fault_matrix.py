@@ -402,8 +402,7 @@ def test_server_restored_while_a_laptop_only_pulled_since_the_backup(own_hq, mak
 @pytest.mark.parametrize("laptop", ["same", "new"])
 @pytest.mark.parametrize("edits_after_restore", [0, 3, 12])
 @pytest.mark.parametrize("token", ["valid", "expired", "revoked"])
-def test_laptop_restored_from_an_older_backup(hq, make_device, checker, tmp_path, laptop, edits_after_restore,
-                                              token):
+def test_laptop_restored_from_an_older_backup(own_hq, make_device, tmp_path, laptop, edits_after_restore, token):
     """A backup taken with unsent changes; the laptop then sent them, made and sent more (some
     edits of the same records), and its database was lost. Restored (on it or on a new laptop),
     the backup's unsent changes must not be applied twice, what reached HQ after the backup must
@@ -411,6 +410,8 @@ def test_laptop_restored_from_an_older_backup(hq, make_device, checker, tmp_path
     op number HQ holds with other content (that was ``replay_mismatch`` for ever). The backup's
     token may be dead by then: the officer logs in again, as the same device (its log kept) or,
     when HQ revoked it, as a new one after reading the old one's final watermark."""
+    hq = own_hq  # (the module's server has had ana's villages changed by an earlier test)
+    checker = InvariantChecker(hq.db_path)
     ana, budi = officers_with_work(hq, make_device)
     ana.sync(), budi.sync()
     first = ana.live()[0]
