@@ -67,6 +67,8 @@ def make_machine(hq: HqServer, template: Path, root: Path, broken: BrokenVariant
                 device.login(hq, name)
                 if broken == "plain_op_seq":
                     strip_autoincrement(device)
+                if broken is None:  # a backup of the fresh laptop: any restore can go back to the start
+                    self.backup(name)
 
         def _households(self, device: Device) -> list[str]:
             return device.live("households")
