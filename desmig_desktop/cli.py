@@ -33,9 +33,11 @@ def command(name: str) -> Callable[[Handler], Handler]:
 
 def open_store(paths: Paths) -> Any:
     """Open the local DB; the passphrase comes from ``DESMIG_PASSPHRASE`` or, on a terminal, a prompt."""
+    from desmig_desktop.services.backup import apply_pending
     from desmig_desktop.services.database import PASSPHRASE_ENV, needs_new_passphrase, open_local
     from desmig_desktop.store.db import PassphraseRequired
 
+    apply_pending(paths)  # a restore staged from the GUI's menu, swapped in before anything opens the database
     passphrase = os.environ.get(PASSPHRASE_ENV) or None
     try:
         return open_local(paths, passphrase)
@@ -215,6 +217,43 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+@command("backup")
+def cmd_backup(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.backup import create_backup, default_name
+
+    db = open_store(paths)
+    out = Path(args.out).expanduser()
+    if out.is_dir():
+        out = out / default_name(db)
+    info = create_backup(db, out)
+    print(_("Cadangan tersimpan dan sudah diperiksa: {path} ({households} rumah tangga, {pending} perubahan belum"
+            " terkirim).", path=info.path, households=info.households, pending=info.pending_ops))
+    return 0
+
+
+@command("restore")
+def cmd_restore(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.backup import inspect_backup, restore_backup
+    from desmig_desktop.services.database import PASSPHRASE_ENV
+
+    path = Path(args.path).expanduser()
+    if not path.is_file():  # checked before anything is created
+        raise KnownError(_("Berkas tidak ditemukan: {path}", path=path))
+    passphrase = os.environ.get(PASSPHRASE_ENV) or None
+    if passphrase is None and sys.stdin.isatty():
+        from desmig_desktop.store.db import is_encrypted
+
+        if is_encrypted(path):
+            passphrase = getpass.getpass(_("Kata sandi cadangan: "))
+    info = inspect_backup(path, passphrase)  # refused here leaves everything as it was
+    restore_backup(paths, path, passphrase)
+    open_store(paths).conn.close()  # opens (and migrates) the restored database: it works
+    print(_("Data dipulihkan dari {path}: {households} rumah tangga, {pending} perubahan belum terkirim. Data"
+            " sebelumnya disimpan sebagai {before}. Sinkronkan untuk menyamakan dengan HQ.", path=path.name,
+            households=info.households, pending=info.pending_ops, before=paths.database.name + ".before-restore"))
+    return 0
+
+
 def _non_negative(text: str) -> int:
     try:
         value = int(text)
@@ -270,6 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     upd = sub.add_parser("update", help=_("pembaruan dari HQ (diumumkan saat sinkronisasi)"))
     upd.add_argument("--download", action="store_true", help=_("unduh, periksa, dan siapkan pembaruan"))
     upd.add_argument("--json", action="store_true")
+    bak = sub.add_parser("backup", help=_("cadangkan semua data laptop ke satu berkas terenkripsi"))
+    bak.add_argument("--out", required=True, help=_("berkas (atau folder) tujuan, mis. di flashdisk"))
+    res = sub.add_parser("restore", help=_("pulihkan data dari berkas cadangan"))
+    res.add_argument("path")
     for extend in EXTENSIONS:
         extend(sub)
     return parser

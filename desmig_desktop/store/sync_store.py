@@ -54,6 +54,8 @@ K_BATCH = "batch_size"
 K_SERVER_SEQ_SEEN = "server_seq_seen"
 K_UPDATE = "update_announced"  # hello's newest release (``domain.release.Announcement``), not yet trusted
 K_REGISTRATIONS = "registrations"  # [{"device_id", "op_seq_base"}], oldest first: whose log holds which ops
+K_RESTORED = "restored_from_backup"  # {"device_id", "allocated"}: restored, not yet reconciled with the server
+K_RESTORES = "restores"  # [{"device_id", "allocated", "watermark", "shift", "acked"}]: what each reconcile did
 
 DELETED_MARK = {"deleted": True}
 

@@ -118,14 +118,22 @@ class SyncClient:
         self.session.close()
 
     # -- endpoints --------------------------------------------------------------------------
-    def register(self, username: str, password: str, device_name: str) -> Registration:
+    def register(self, username: str, password: str, device_name: str, *,
+                 device_id: str | None = None) -> Registration:
         """Exchange the password for a device token. Not retried on 429: that is a login lockout,
-        and repeating a password the server just refused would only extend it."""
+        and repeating a password the server just refused would only extend it. ``device_id``:
+        log in again as that (unrevoked) device of the user, which keeps its op log."""
+        payload = {"username": username, "password": password, "device_name": device_name}
+        if device_id:
+            payload["device_id"] = device_id
         with make_session(make_retry(statuses=(500, 502, 503, 504), retry_after=False)) as session:
-            body = self._call("POST", "v1/devices/register",
-                              {"username": username, "password": password, "device_name": device_name},
-                              auth=False, session=session)
+            body = self._call("POST", "v1/devices/register", payload, auth=False, session=session)
         return self._parse(Registration.parse, body)
+
+    def device_watermarks(self) -> dict[str, int]:
+        """``last_op_seq`` of each of the caller's devices (revoked ones too), by device id."""
+        body = self._call("GET", "v1/devices")
+        return self._parse(lambda b: {str(d["device_id"]): int(d["last_op_seq"]) for d in b["devices"]}, body)
 
     def rotate(self) -> Registration:
         """A fresh token for this device (the old one works until the new one is first used)."""

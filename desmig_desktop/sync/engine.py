@@ -8,7 +8,9 @@ finishes correctly. ``crash`` is called at each named step (see ``hooks.CRASH_PO
 hello also: refuses a schema outside the server's window (``TOO_OLD``); warns when the laptop
 clock is more than 10 minutes off (never used for ordering); detects a server restored from a
 backup (its watermark below our last ack → re-enqueue from the journal; a pull cursor beyond the
-server's newest change → pull again); rotates the token before it expires (server clock).
+server's newest change → pull again); reconciles a laptop database restored from a backup with
+the server's watermark (``sync_restore.reconcile_restore``) before anything is pushed; rotates
+the token before it expires (server clock).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from desmig_desktop.domain.release import is_older
 from desmig_desktop.store import journal_retention
 from desmig_desktop.store import sync_lost as sl
 from desmig_desktop.store import sync_pull as sp
+from desmig_desktop.store import sync_restore as sr
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.client import SyncClient
 from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
@@ -223,6 +226,14 @@ class SyncEngine:
         if hello.role and hello.role != st.state(self.db, st.K_ROLE):
             st.put_state(self.db, st.K_ROLE, hello.role)
         watermark = hello.last_op_seq + self.base
+        restored = sr.restored_marker(self.db)
+        if restored is not None:
+            # Restored from a backup: the server may hold ops of this device the backup lacks.
+            if restored.get("device_id") == self.device_id:
+                sr.reconcile_restore(self.db, watermark, crash=self.crash)
+            else:  # registered anew since the restore (``sync_service.login`` reconciled then)
+                with st.immediate(self.db):
+                    st.put_state(self.db, st.K_RESTORED, None)
         if watermark > st.max_op_seq_allocated(self.db):
             raise device_mismatch_error(f"server watermark {watermark} beyond our last op")
         if watermark < st.last_acked(self.db):
@@ -279,6 +290,8 @@ class SyncEngine:
         decides them the same way.
         """
         tally = tally or _Tally()
+        if sr.restored_marker(self.db) is not None:
+            self.hello(tally)  # a restored database never pushes before it has compared with the server
         total, pushed_before = st.pending_count(self.db), tally.pushed  # progress: this call's share
         gap_recoveries = 0
         unacked: tuple[list[st.OutboxOp], PushReply, int] | None = None  # a reply still to apply

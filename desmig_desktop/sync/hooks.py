@@ -28,6 +28,7 @@ CRASH_EXIT_CODE = 86
 # Every named step, in cycle order. "push.response" is "the server committed, the laptop has
 # not acked yet"; the ``*.in_tx`` / ``pull.apply.*`` points sit inside a local transaction.
 CRASH_POINTS: tuple[str, ...] = (
+    "restore.reconcile.in_tx",
     "hello.done",
     "reenqueue.in_tx",
     "push.batch_taken",

@@ -26,7 +26,7 @@ from desmig_desktop.store import records as record_store
 from desmig_desktop.store import settings
 from desmig_desktop.store.queries import entity_counts
 from desmig_desktop.store.records import Change
-from desmig_desktop.ui import data_menu, dialogs, print_menu
+from desmig_desktop.ui import backup_menu, data_menu, dialogs, print_menu
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.dashboard import DashboardPage
 from desmig_desktop.ui.drafts_dialog import DraftsDialog
@@ -116,6 +116,8 @@ class MainWindow(QMainWindow):
         self.import_action = self._action(_("&Impor data…"), lambda: data_menu.start_import(self))
         self.export_action = self._action(_("&Ekspor data…"), lambda: data_menu.start_export(self))
         self.demo_action = self._action(_("Buat data &contoh…"), lambda: data_menu.start_demo(self))
+        self.backup_action = self._action(_("C&adangkan data…"), lambda: backup_menu.start_backup(self))
+        self.restore_action = self._action(_("Pu&lihkan dari cadangan…"), lambda: backup_menu.start_restore(self))
         self.settings_action = self._action(_("&Pengaturan…"), self.open_settings)
         self.switch_profile_action = self._action(_("Ganti pro&fil…"), self.switch_profile_requested.emit)
         self.switch_profile_action.setVisible(False)  # shown when the laptop has profiles (not with --data-dir)
@@ -132,8 +134,8 @@ class MainWindow(QMainWindow):
                                                 ADD_BUSINESS_KEY)
         self.file_menu = bar.addMenu(_("&Berkas"))
         for action in (self.new_action, self.save_action, self.close_action, self.print_action, None,
-                       self.import_action, self.export_action, self.demo_action, None, self.settings_action, None,
-                       self.switch_profile_action,
+                       self.import_action, self.export_action, self.demo_action, None, self.backup_action,
+                       self.restore_action, None, self.settings_action, None, self.switch_profile_action,
                        self.quit_action):
             self.file_menu.addSeparator() if action is None else self.file_menu.addAction(action)
         self.edit_menu = bar.addMenu(_("&Ubah"))

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desmig_desktop.domain.i18n import _, set_language
 from desmig_desktop.services import drafts as draft_store
+from desmig_desktop.services.backup import apply_pending as apply_pending_restore
 from desmig_desktop.services.database import needs_new_passphrase, set_plaintext_allowed
 from desmig_desktop.services.paths import Paths, setup_logging
 from desmig_desktop.services.profiles import ProfileHome
@@ -120,6 +121,7 @@ class Shell(QObject):
         assert self.ctx is None and self.make_opener_for is not None
         make_opener = self.make_opener_for(paths)
         paths.ensure()
+        apply_pending_restore(paths)  # a restore staged from the menu, before anything looks at the database
         setup_logging(paths, logging.getLogger().level or logging.INFO)  # each profile logs into its own folder
         app = QApplication.instance()
         if app is not None:

@@ -1,6 +1,7 @@
 """Property test: a Hypothesis state machine over three laptops (two officers sharing a village,
 one HQ user) × creates / edits / deletes × push / pull / full cycles × faults (lost answers,
-refused pushes, duplicated requests, crashes at every named step) against a real server.
+refused pushes, duplicated requests, crashes at every named step) × backups taken at any point
+and restored later, on the same laptop or on a new one (issue 17 §3), against a real server.
 
 The invariants that must always hold are checked after every step; teardown stops the faults,
 lets everyone sync, and checks convergence and the drained outbox.
@@ -24,7 +25,9 @@ from hypothesis.errors import Flaky
 from hypothesis import strategies as s
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from desmig_desktop.errors import KnownError
 from desmig_desktop.store import sync_store as st
+from desmig_desktop.store.sync_restore import restored_marker
 from desmig_desktop.sync.errors import SyncError
 from desmig_desktop.sync.hooks import CRASH_POINTS, BrokenVariant
 from tests.faults.test_negative_controls import strip_autoincrement
@@ -60,6 +63,8 @@ def make_machine(hq: HqServer, template: Path, root: Path, broken: BrokenVariant
             self.checker = InvariantChecker(hq.db_path)
             self.pulled: tuple[str, ...] = ()  # whose last step completed a pull
             self.failed = False
+            self.backups: dict[str, list[Path]] = {name: [] for name in DEVICES}
+            self.laptops = itertools.count()
 
         @initialize()
         def log_in(self) -> None:
@@ -67,6 +72,8 @@ def make_machine(hq: HqServer, template: Path, root: Path, broken: BrokenVariant
                 device.login(hq, name)
                 if broken == "plain_op_seq":
                     strip_autoincrement(device)
+                if broken is None:  # a backup of the fresh laptop: any restore can go back to the start
+                    self.backup(name)
 
         def _households(self, device: Device) -> list[str]:
             return device.live("households")
@@ -99,6 +106,36 @@ def make_machine(hq: HqServer, template: Path, root: Path, broken: BrokenVariant
             homes = self._households(device)
             if homes:
                 device.delete_household(homes[pick % len(homes)])
+
+        @rule(who=s.sampled_from(DEVICES))
+        def backup(self, who: str) -> None:
+            device = self.devices[who]
+            path = self.run / f"{who}-{len(self.backups[who])}.desmig-backup"
+            if restored_marker(device.db) is not None:
+                with pytest.raises(KnownError):  # restored, not yet synced: sync first
+                    device.backup(path)
+                return
+            device.backup(path)
+            self.backups[who].append(path)
+
+        @rule(who=s.sampled_from(DEVICES), pick=s.integers(0, 20), new_laptop=s.booleans())
+        def restore(self, who: str, pick: int, new_laptop: bool) -> None:
+            """The laptop's database is lost; a backup taken at some earlier point comes back, on
+            the same laptop or on a new one (the old laptop is gone for good)."""
+            if not self.backups[who]:
+                return
+            path = self.backups[who][pick % len(self.backups[who])]
+            old = self.devices[who]
+            if new_laptop:
+                device = Device(self.run / f"{who}-laptop{next(self.laptops)}", who, template)
+                device.restore(path, previous=old)
+                old.close()
+                old.session.close()
+                self.devices[who] = device
+            else:
+                old.restore(path)
+            self.checker.forget_device(who)
+            self.pulled = ()
 
         @rule(who=s.sampled_from(DEVICES), step=s.sampled_from(("cycle", "cycle", "push", "pull")),
               fault=s.sampled_from(FAULTS), batch=s.sampled_from((1, 3, 1000)))

@@ -221,6 +221,11 @@ class Device:
         self.session = make_session(adapter=self.adapter)
         self.user: str | None = None
         self.foreign_devices: set[str] = set()
+        # Ops of copies of this laptop's database that a restore threw away, by (device, wire
+        # number): the server may hold them (the checker accepts those, and only those).
+        self.retired: dict[tuple[str, int], list[Any]] = {}
+        self.backups: dict[Path, dict[int, Any]] = {}  # backup file -> ``made`` when it was taken
+        self._restores_seen = 0
 
     # connection
     @property
@@ -242,6 +247,55 @@ class Device:
                     self._db.conn.rollback()
             finally:
                 self.close()
+
+    # backup and restore (issue 17 §3)
+    def backup(self, path: Path) -> None:
+        from desmig_desktop.store.backup import write_backup
+
+        write_backup(self.db, path)
+        self.backups[path] = dict(self.made)
+
+    def retire_ops(self) -> dict[tuple[str, int], list[Any]]:
+        """Every op this copy holds, by (device, wire number) of the registration it belongs to."""
+        regs = st.state(self.db, st.K_REGISTRATIONS, [])
+        out: dict[tuple[str, int], list[Any]] = {k: list(v) for k, v in self.retired.items()}
+        ops = [*st.journal_ops(self.db), *st.take_batch(self.db, 10**9)]
+        for i, reg in enumerate(regs):
+            base = int(reg["op_seq_base"])
+            upto = int(regs[i + 1]["op_seq_base"]) if i + 1 < len(regs) else float("inf")
+            for op in ops:
+                if base < op.op_seq <= upto:
+                    out.setdefault((reg["device_id"], op.op_seq - base), []).append(op)
+        return out
+
+    def restore(self, path: Path, *, previous: "Device | None" = None) -> None:
+        """Restore a backup into this data dir (``previous``: the laptop whose backup it is, when
+        it is another one — a new laptop); the copy it replaces is retired."""
+        from desmig_desktop.store.backup import apply_pending_restore, stage_restore
+
+        source = previous or self
+        retired = source.retire_ops()
+        made = source.backups[path]
+        self.close()
+        stage_restore(self.root / "desmig.db", path, None)
+        assert apply_pending_restore(self.root / "desmig.db")
+        self.retired = retired
+        self.made = dict(made)
+        self.backups = dict(source.backups)
+        self.foreign_devices = set(source.foreign_devices)
+        self.user = source.user
+        self._restores_seen = len(st.state(self.db, st.K_RESTORES, []))
+
+    def follow_renumbering(self) -> None:
+        """Keep ``made`` keyed by op number when a reconcile after a restore moved ops up."""
+        if self._db is None and not (self.root / "desmig.db").exists():
+            return
+        done = st.state(self.db, st.K_RESTORES, [])
+        for entry in done[self._restores_seen:]:
+            shift, allocated = int(entry["shift"]), int(entry["allocated"])
+            if shift:
+                self.made = {(seq + shift if seq > allocated else seq): op for seq, op in self.made.items()}
+        self._restores_seen = len(done)
 
     # sync
     def login(self, server: HqServer, user: str, *, password: str = PASSWORD) -> Any:
@@ -280,6 +334,7 @@ class Device:
     # local edits (each one transaction with its outbox ops, like the form)
     def remember(self) -> None:
         """Note every op now in the outbox: the invariants check none of them is ever lost."""
+        self.follow_renumbering()
         for op in st.take_batch(self.db, 1_000_000):
             self.made.setdefault(op.op_seq, (op.entity, op.record_id, op.kind, op.fields))
 

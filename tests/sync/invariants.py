@@ -38,6 +38,7 @@ from typing import Any
 
 from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.store import sync_store as st
+from desmig_desktop.store.sync_restore import restored_marker
 
 
 class InvariantViolation(AssertionError):
@@ -75,9 +76,13 @@ class DeviceView:
     rejected_records: set[tuple[str, str]]
     lost: dict[tuple[int, str, str, str], dict[str, Any]]  # (server id, entity, record, field) -> inbox row
     made: dict[int, tuple[str, str, str, dict[str, Any]]] = field(default_factory=dict)
+    retired: dict[tuple[str, int], list[st.OutboxOp]] = field(default_factory=dict)  # copies a restore replaced
+    restoring: bool = False  # restored from a backup, not yet reconciled with the server
 
     @classmethod
     def load(cls, device: Any) -> DeviceView:
+        if hasattr(device, "follow_renumbering"):
+            device.follow_renumbering()
         db = device.db
         foreign = getattr(device, "foreign_devices", set())  # a cloned laptop shares its original's log
         regs = [r for r in st.state(db, st.K_REGISTRATIONS, []) if r["device_id"] not in foreign]
@@ -99,10 +104,25 @@ class DeviceView:
                 for r in cur.fetchall()}
         return cls(device.name, regs, st.op_seq_base(db), st.last_acked(db), list(st.state(db, st.K_SCOPES, [])),
                    st.cursors(db), {op.op_seq: op for op in st.take_batch(db, 10**9)}, journal, status, recs,
-                   conflict_ops, rejected, lost, dict(device.made))
+                   conflict_ops, rejected, lost, dict(device.made), dict(getattr(device, "retired", {})),
+                   restored_marker(db) is not None)
 
     def op(self, local_seq: int) -> st.OutboxOp | None:
         return self.journal.get(local_seq) or self.outbox.get(local_seq)
+
+    def applied_op(self, device_id: str, wire: int, base: int, op_hash: str) -> st.OutboxOp | None:
+        """The op the server applied as ``device_id``'s number ``wire``: this copy's own, or — after
+        a restore from a backup — the one a replaced copy sent (the backup holds the same edit,
+        captured before the replaced copy rebased it: same record, kind and fields)."""
+        local = self.op(wire + base)
+        if local is not None and local.op_hash == op_hash:
+            return local
+        acked = self.journal.get(wire + base)
+        for old in self.retired.get((device_id, wire), []):
+            if old.op_hash == op_hash and (acked is None or (acked.entity, acked.record_id, acked.kind, acked.fields)
+                                           == (old.entity, old.record_id, old.kind, old.fields)):
+                return old  # (a pending op under that number is judged by the reuse check)
+        return local
 
 
 @dataclass
@@ -147,6 +167,10 @@ class InvariantChecker:
         self.server_versions.clear()
         self.device_versions.clear()
 
+    def forget_device(self, name: str) -> None:
+        """After a laptop's database was restored from a backup its copies are legitimately older."""
+        self.device_versions.pop(name, None)
+
     def check(self, devices: list[Any], *, quiescent: bool = False, restored: bool = False,
               pulled: tuple[str, ...] = ()) -> None:
         """``pulled``: names of devices whose last step completed a pull (and pushed nothing since)."""
@@ -187,7 +211,7 @@ class InvariantChecker:
             if sorted(applied) != list(range(1, mark + 1)):
                 problems.append(f"exactly-once: {view.name} device {device_id[:8]} applied op_seqs are not 1..{mark}")
             for wire, row in applied.items():
-                local = view.op(wire + base)
+                local = view.applied_op(device_id, wire, base, row["op_hash"])
                 if local is None:
                     problems.append(f"exactly-once: {view.name} server applied op {wire} (local {wire + base}) the"
                                     " laptop no longer has")
@@ -195,7 +219,9 @@ class InvariantChecker:
                     problems.append(f"exactly-once: {view.name} op {wire + base} hash differs from the applied one")
             for seq, op in view.outbox.items():
                 wire = seq - base
-                if base < seq <= upto and wire in applied and applied[wire]["op_hash"] != op.op_hash:
+                if not view.restoring and base < seq <= upto and wire in applied \
+                        and applied[wire]["op_hash"] != op.op_hash \
+                        and view.applied_op(device_id, wire, base, applied[wire]["op_hash"]) is op:
                     problems.append(f"exactly-once: {view.name} pending op {seq} reuses number {wire}, which the"
                                     " server applied to a different op")
                 if seq in view.journal:
@@ -238,8 +264,8 @@ class InvariantChecker:
         ops: dict[tuple[str, int], st.OutboxOp] = {}
         for view in views:
             for device_id, base, _upto in self._registrations(view):
-                for wire in server.applied.get(device_id, {}):
-                    op = view.op(wire + base)
+                for wire, row in server.applied.get(device_id, {}).items():
+                    op = view.applied_op(device_id, wire, base, row["op_hash"])
                     if op is not None:
                         ops[(device_id, wire)] = op
         lost: set[tuple[str, str, str, str, int]] = set()
@@ -252,7 +278,7 @@ class InvariantChecker:
             for wire, row in rows.items():
                 key = (row["entity"], row["record_id"])
                 op = ops.get((device_id, wire))
-                if op is None:
+                if op is None or (op.entity, op.record_id) != key:  # (another op: "exactly-once" says so)
                     unknown.add(key)
                     continue
                 if row["result"] == "rejected" or op.kind != "upsert":
