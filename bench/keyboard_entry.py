@@ -82,6 +82,8 @@ class Keyboard:
 
     def tab_to(self, widget: QWidget, limit: int = 80) -> int:
         """Tab (or Shift+Tab) until ``widget`` has the focus; returns the presses."""
+        if QApplication.focusWidget() is widget:
+            return 0
         back = _direction(widget)
         used = 0
         while QApplication.focusWidget() is not widget:
