@@ -101,3 +101,30 @@ def test_chart_labels_are_drawn_whole_or_explained(dashboard_at: Any, size: tupl
             for label in full:
                 assert label in chart.toolTip()
         assert sum(n for _label, n in chart.values()) == sum(n for _label, n in chart.items)  # nothing lost
+
+
+def test_no_figure_cell_is_cut_on_a_small_laptop(qtbot: Any, ctx: Any, db: Any) -> None:
+    """At 1024 px with a vertical scroll bar (8 villages), every figure — "Rp 4,75 jt" in a
+    median column included — is drawn whole: the table scrolls sideways before it cuts a cell."""
+    from PySide6.QtWidgets import QStyle as Style
+
+    from desmig_desktop.ui.dashboard.page import DashboardPage
+
+    villages = [f"33.01.01.{2001 + n}" for n in range(8)]
+    settings.put(db, "villages", villages)
+    generate_demo(db, 160, villages=villages, seed=5)
+    page = DashboardPage(ctx, prefix="33.01.01")
+    qtbot.addWidget(page)
+    page.resize(1000, 300)
+    with qtbot.waitSignal(page.report_shown, timeout=20_000):
+        page.show()
+    qtbot.waitUntil(lambda: page.proxy.rowCount() == 8)
+    table = page.table
+    font = QFont(table.font())
+    font.setBold(True)  # the widest a cell is drawn (a selected row)
+    metrics = QFontMetrics(font)
+    margin = 2 * (table.style().pixelMetric(Style.PixelMetric.PM_FocusFrameHMargin, None, table) + 1)
+    cut = [(page.model.headers()[c], str(page.proxy.index(r, c).data()))
+           for r in range(page.proxy.rowCount()) for c in range(2, page.proxy.columnCount())
+           if metrics.horizontalAdvance(str(page.proxy.index(r, c).data())) > table.columnWidth(c) - margin]
+    assert not cut, cut

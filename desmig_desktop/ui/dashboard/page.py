@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QSplitter, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QSplitter, QStyle, QVBoxLayout, QWidget)
 from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
@@ -308,6 +308,18 @@ class DashboardPage(QWidget):
         elif wanted != key or self.isVisible():
             self.refresh()
 
+    def _fit_figure_cells(self) -> None:
+        """No figure column narrower than its widest cell (in bold, as a selected row paints it): on a
+        small screen the table scrolls sideways rather than cut "Rp 4,75 jt" to "Rp 4,7…"."""
+        font = QFont(self.table.font())
+        font.setBold(True)
+        metrics = QFontMetrics(font)
+        widest = max((metrics.horizontalAdvance(str(self.proxy.index(row, column).data() or ""))
+                      for row in range(self.proxy.rowCount()) for column in range(2, self.proxy.columnCount())),
+                     default=0)
+        margin = 2 * (self.table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.table) + 1)
+        self.table.horizontalHeader().setMinimumSectionSize(widest + margin + 4)
+
     def _show(self, report: Report) -> None:
         keep = self._reselect or self.selected_code()
         self._reselect = ""
@@ -316,6 +328,7 @@ class DashboardPage(QWidget):
         header = self.table.horizontalHeader()
         for column in (0, 1):  # code and name as wide as they need
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self._fit_figure_cells()
         self.coverage.setText(figures.coverage(report["totals"], str(report.get("prefix") or "")))
         self.coverage.setVisible(bool(self.coverage.text()))
         self.cards.set_figures(report["totals"])
