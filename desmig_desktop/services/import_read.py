@@ -225,6 +225,13 @@ def _table_rows(table: _Table) -> tuple[str, list[ImportRow], list[RowError]] | 
     return entity_name, rows, problems
 
 
+def _headings(table: _Table, shown: int = 5, longest: int = 40) -> str:
+    """The first headings of a table nobody recognised, quoted and shortened, for the officer to compare."""
+    texts = [str(sheetcell.restore(h)).strip() for h in table.header if not _empty(h)]
+    quoted = ", ".join(f'"{t[:longest]}{"…" if len(t) > longest else ""}"' for t in texts[:shown])
+    return quoted + (" …" if len(texts) > shown else "") if quoted else _("(kosong)")
+
+
 def _tables_to_rows(tables: list[_Table]) -> Parsed:
     """Rows of every recognised table; unrecognised ones are ignored with a warning, unless none is recognised."""
     rows: list[ImportRow] = []
@@ -238,8 +245,9 @@ def _tables_to_rows(tables: list[_Table]) -> Parsed:
         rows.extend(found[1])
         problems.extend(found[2])
     if unknown and len(unknown) == len(tables):
-        raise ImportFailed([RowError(where(t.label, 1), "-", _("Judul kolom tidak dikenali."), t.label, 1)
-                            for t in unknown])
+        raise ImportFailed([RowError(where(t.label, 1), "-", _(
+            "Judul kolom tidak dikenali: {headings}. Pakai judul kolom dari berkas ekspor Desmig.",
+            headings=_headings(t)), t.label, 1) for t in unknown])
     problems.extend(RowError(where(t.label, 1), "-", _(
         "Lembar/berkas ini bukan tabel ekspor (judul kolom tidak dikenali); diabaikan."), t.label, 1, warning=True)
         for t in unknown)

@@ -188,5 +188,7 @@ def test_unreadable_headers_are_reported_too(store: Any, tmp_path: Path) -> None
     wb.save(tmp_path / "asing.xlsx")
     with pytest.raises(ImportFailed) as info:
         import_file(store, tmp_path / "asing.xlsx", report=tmp_path / "asing-kesalahan.csv")
-    assert "Judul kolom tidak dikenali." in str(info.value) and "asing-kesalahan.csv" in str(info.value)
+    # the headings found are named, so the officer can compare them with an export's (issue 20 §10)
+    assert 'Judul kolom tidak dikenali: "Nama", "Alamat".' in str(info.value)
+    assert "asing-kesalahan.csv" in str(info.value)
     assert read_report(tmp_path / "asing-kesalahan.csv")[1][:2] == ["Sheet", "1"]
