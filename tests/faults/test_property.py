@@ -152,6 +152,14 @@ def make_machine(hq: HqServer, template: Path, root: Path, broken: BrokenVariant
                 device.adapter.plan = only("/v1/sync/push", fault, times=99)
             variant = broken if isinstance(broken, BrokenVariant) else None
             engine = device.engine(crash=crash, broken=variant)
+            scopes_pulled: list[str] = []
+            real_pull_all = engine.pull_all
+
+            def pull_all(scopes: Any, *args: Any, **kwargs: Any) -> Any:
+                scopes_pulled.extend(scopes)
+                return real_pull_all(scopes, *args, **kwargs)
+
+            engine.pull_all = pull_all  # type: ignore[method-assign]
             self.pulled = ()
             pull_done = False
             try:
@@ -162,8 +170,10 @@ def make_machine(hq: HqServer, template: Path, root: Path, broken: BrokenVariant
                     engine.push_all() if step == "push" else engine.pull_all(hello.scopes)
                 pull_done = step != "push"
             except SyncError:
-                # A cycle whose push answers were lost still pulls, then reports the push error.
-                pull_done = step == "cycle" and fault == "lose"
+                # A cycle whose push answers were lost still pulls (then reports the push error) — if
+                # it has a scope to pull: an HQ device's scopes are the villages holding records at
+                # hello, none before its first push reaches HQ.
+                pull_done = step == "cycle" and fault == "lose" and bool(scopes_pulled)
             except SimulatedCrash:
                 device.crash_restart()
             finally:
