@@ -144,14 +144,19 @@ def write_backup(db: Database, out: Path) -> BackupInfo:
             expected, counter = _export_plain(db.conn, tmp)
         _crash_point("backup_written")
         info = _verify_written(db.conn, tmp, encrypted, expected, counter)
-        _fsync(tmp)
-        os.replace(tmp, out)
-        _fsync(out.parent)
+        _replace_durably(tmp, out)
     except OSError as exc:
         raise KnownError(_("Cadangan tidak bisa ditulis: {reason}", reason=exc.strerror or exc)) from exc
     finally:
         tmp.unlink(missing_ok=True)
     return BackupInfo(out, info.counts, info.op_counter, info.encrypted)
+
+
+def _replace_durably(tmp: Path, target: Path) -> None:
+    """``tmp`` on disk, then atomically in ``target``'s place, and the rename itself on disk."""
+    _fsync(tmp)
+    os.replace(tmp, target)
+    _fsync(target.parent)
 
 
 def _export_encrypted(conn: Any, tmp: Path) -> tuple[dict[str, int], int]:
@@ -229,9 +234,7 @@ def stage_restore(db_path: Path, backup: Path, passphrase: str | None) -> Backup
         if {k: v for k, v in staged.counts.items() if k != "sync_state"} != \
                 {k: v for k, v in info.counts.items() if k != "sync_state"}:
             raise BackupInvalid(_("Salinan cadangan tidak sama dengan berkasnya; data lama tidak diubah."))
-        _fsync(tmp)
-        os.replace(tmp, pending)
-        _fsync(pending.parent)
+        _replace_durably(tmp, pending)
     except OSError as exc:
         raise KnownError(_("Cadangan tidak bisa disalin: {reason}", reason=exc.strerror or exc)) from exc
     finally:
