@@ -10,7 +10,8 @@ from PySide6.QtGui import QBrush, QColor
 from desmig_desktop.domain.fields import HOUSEHOLDS, EntitySpec
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.validation import Issue
-from desmig_desktop.store.queries import HouseholdFilter, count_households, search_households
+from desmig_desktop.services.handle import Database
+from desmig_desktop.services.queries import HouseholdFilter, count_households, search_households
 from desmig_desktop.ui.formatting import display_value, format_date
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -28,7 +29,7 @@ class HouseholdTableModel(QAbstractTableModel):
 
     COLUMNS = ("head_name", "village", "kk_number", "visited_on", "members", "businesses")
 
-    def __init__(self, db: Any, *, page_size: int = 200, parent: Any = None) -> None:
+    def __init__(self, db: Database, *, page_size: int = 200, parent: Any = None) -> None:
         super().__init__(parent)
         self._db = db
         self.page_size = page_size
