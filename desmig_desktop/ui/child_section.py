@@ -24,12 +24,14 @@ Record = dict[str, Any]
 
 
 class ChildSection(QWidget):
-    """Records of one entity under a parent, with a form for the selected one."""
+    """Records of one entity under a parent, with a form for the selected one.
+
+    The table shows ``columns`` (default: the spec's list columns, see ``list_columns``)."""
 
     changed = Signal()  # a record was added, removed or edited
     current_changed = Signal(object)  # the selected record (dict) or None
 
-    def __init__(self, spec: EntitySpec, db: Database, *, title: str, columns: Sequence[str],
+    def __init__(self, spec: EntitySpec, db: Database, *, title: str, columns: Sequence[str] | None = None,
                  rows: Callable[[], list[Record]], add_record: Callable[[], Record | None],
                  remove_record: Callable[[Record], None], add_text: str, remove_text: str,
                  describe: Callable[[Record], str], form_keys: Sequence[str] | None = None,
