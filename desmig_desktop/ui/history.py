@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget
 
 from desmig_desktop.domain.fields import ENTITIES, FieldSpec, Kind
 from desmig_desktop.domain.i18n import _, pick
@@ -22,6 +21,7 @@ from desmig_desktop.services.handle import Database
 from desmig_desktop.services.queries import record_history
 from desmig_desktop.ui.editor_sections import HouseholdRecords
 from desmig_desktop.ui.formatting import display_value, field_label
+from desmig_desktop.ui.tables import KeyTable
 
 _Index = QModelIndex | QPersistentModelIndex
 DELETED = "deleted"
@@ -151,7 +151,7 @@ class HistoryPanel(QWidget):
         top.addWidget(self.picker, 1)
         layout.addLayout(top)
         self.model = HistoryModel(self)
-        self.table = QTableView(self)
+        self.table = KeyTable(self)  # Tab leaves it, as every table of the app
         self.table.setObjectName("history_table")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
