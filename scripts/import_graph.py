@@ -93,8 +93,8 @@ def _raw_imports(tree: ast.Module, module: str, is_package: bool) -> list[tuple[
                 anchor = package[:len(package) - (node.level - 1)]
                 base = ".".join(anchor + ([base] if base else []))
             found.extend(([f"{base}.{alias.name}", base], type_only) for alias in node.names)
-        for child in ast.iter_child_nodes(node):
-            visit(child, type_only)
+        for inner in ast.iter_child_nodes(node):
+            visit(inner, type_only)
 
     visit(tree, False)
     return found
