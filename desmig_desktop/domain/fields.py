@@ -64,7 +64,7 @@ class FieldSpec:
     zero_pad: int | None = None  # DIGITS stored left-padded with zeros to this width (RT "6" is "006")
     relevant: Relevance | None = None
     ref_entity: str | None = None
-    list_column: bool = False
+    list_column: int | None = None  # its place among the columns of a list of these records (1: first)
     help_id: str = ""
     # Recorded by the app, never typed (GPS accuracy, interview times): not a form input, but
     # stored, validated, synced and exported like any other field.
@@ -105,6 +105,12 @@ class EntitySpec:
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.fields)
+
+
+def list_columns(spec: EntitySpec) -> tuple[str, ...]:
+    """The keys of ``spec``'s fields that lists of its records show, in column order (``list_column``)."""
+    listed = sorted((f.list_column, f.key) for f in spec.fields if f.list_column is not None)
+    return tuple(key for _place, key in listed)
 
 
 def _choices(*items: tuple[str, str, str]) -> tuple[Choice, ...]:
@@ -226,18 +232,18 @@ K = Kind
 HOUSEHOLDS = EntitySpec(
     "households", "Rumah tangga", "Household",
     (
-        F("village_code", "Desa/kelurahan", "Village", K.REGION, required=True, list_column=True),
+        F("village_code", "Desa/kelurahan", "Village", K.REGION, required=True, list_column=2),
         F("hamlet", "Dusun", "Hamlet", K.TEXT, max_length=100),
         F("rt", "RT", "RT", K.DIGITS, max_length=3, zero_pad=3),
         F("rw", "RW", "RW", K.DIGITS, max_length=3, zero_pad=3),
         F("address", "Alamat", "Address", K.TEXT, max_length=300),
-        F("kk_number", "No. KK", "Family card no.", K.KK, list_column=True),
+        F("kk_number", "No. KK", "Family card no.", K.KK, list_column=3),
         F("head_name", "Nama kepala keluarga", "Head of household", K.TEXT, required=True,
-          max_length=150, list_column=True),
+          max_length=150, list_column=1),
         F("phone", "No. HP", "Phone", K.PHONE),
         F("latitude", "Lintang", "Latitude", K.FLOAT, minimum=-11.5, maximum=6.5),
         F("longitude", "Bujur", "Longitude", K.FLOAT, minimum=94.5, maximum=141.5),
-        F("visited_on", "Tanggal kunjungan", "Visit date", K.DATE, required=True, list_column=True),
+        F("visited_on", "Tanggal kunjungan", "Visit date", K.DATE, required=True, list_column=4),
         F("consent", "Persetujuan responden", "Respondent consent", K.BOOL, required=True),
         F("notes", "Catatan", "Notes", K.LONG_TEXT, max_length=2000),
         # Recorded by the app, after the typed fields (spreadsheet columns keep their places).
@@ -256,18 +262,18 @@ MEMBERS = EntitySpec(
     "members", "Anggota rumah tangga", "Household member",
     (
         F("household_id", "Rumah tangga", "Household", K.REF, required=True, ref_entity="households"),
-        F("nik", "NIK", "National ID (NIK)", K.NIK, list_column=True),
-        F("name", "Nama", "Name", K.TEXT, required=True, max_length=150, list_column=True),
-        F("sex", "Jenis kelamin", "Sex", K.CHOICE, required=True, choices=SEX, list_column=True),
+        F("nik", "NIK", "National ID (NIK)", K.NIK, list_column=2),
+        F("name", "Nama", "Name", K.TEXT, required=True, max_length=150, list_column=1),
+        F("sex", "Jenis kelamin", "Sex", K.CHOICE, required=True, choices=SEX),
         F("birth_place", "Tempat lahir", "Place of birth", K.TEXT, max_length=100),
         F("birth_date", "Tanggal lahir", "Date of birth", K.DATE),
         F("relationship", "Hubungan dengan kepala", "Relationship to head", K.CHOICE, required=True,
-          choices=RELATIONSHIP, list_column=True),
+          choices=RELATIONSHIP, list_column=3),
         F("education", "Pendidikan", "Education", K.CHOICE, choices=EDUCATION),
         F("marital_status", "Status perkawinan", "Marital status", K.CHOICE, choices=MARITAL),
         F("occupation", "Pekerjaan", "Occupation", K.TEXT, max_length=100),
         F("migration_status", "Status migrasi", "Migration status", K.CHOICE, required=True,
-          choices=MIGRATION_STATUS, list_column=True),
+          choices=MIGRATION_STATUS, list_column=4),
         F("phone", "No. HP", "Phone", K.PHONE),
     ),
     parent_key="household_id", parent_entity="households",
@@ -277,14 +283,14 @@ PLACEMENTS = EntitySpec(
     "placements", "Riwayat penempatan", "Placement abroad",
     (
         F("member_id", "Anggota", "Member", K.REF, required=True, ref_entity="members"),
-        F("country", "Negara tujuan", "Destination country", K.COUNTRY, required=True, list_column=True),
-        F("job", "Jabatan/pekerjaan", "Job", K.CHOICE, required=True, choices=JOB, list_column=True),
+        F("country", "Negara tujuan", "Destination country", K.COUNTRY, required=True, list_column=1),
+        F("job", "Jabatan/pekerjaan", "Job", K.CHOICE, required=True, choices=JOB, list_column=2),
         F("sector", "Sektor", "Sector", K.CHOICE, choices=SECTOR),
         F("scheme", "Skema penempatan", "Placement scheme", K.CHOICE, choices=SCHEME),
         F("agency_name", "Nama P3MI/agensi", "Agency name", K.TEXT, max_length=150,
           relevant=Relevance("scheme", ("p3mi",))),
-        F("departed_on", "Tanggal berangkat", "Departure date", K.DATE, list_column=True),
-        F("returned_on", "Tanggal kembali", "Return date", K.DATE, list_column=True),
+        F("departed_on", "Tanggal berangkat", "Departure date", K.DATE, list_column=3),
+        F("returned_on", "Tanggal kembali", "Return date", K.DATE, list_column=4),
         F("monthly_remittance", "Remitansi per bulan", "Monthly remittance", K.MONEY,
           maximum=1_000_000_000),
         F("remittance_use", "Penggunaan remitansi", "Use of remittances", K.MULTI, choices=REMITTANCE_USE),
@@ -302,9 +308,9 @@ BUSINESSES = EntitySpec(
     (
         F("household_id", "Rumah tangga", "Household", K.REF, required=True, ref_entity="households"),
         F("owner_member_id", "Pemilik", "Owner", K.REF, ref_entity="members"),
-        F("name", "Nama usaha", "Business name", K.TEXT, required=True, max_length=150, list_column=True),
+        F("name", "Nama usaha", "Business name", K.TEXT, required=True, max_length=150, list_column=1),
         F("kbli_category", "Kategori KBLI", "KBLI category", K.CHOICE, required=True,
-          choices=KBLI_CATEGORY, list_column=True),
+          choices=KBLI_CATEGORY, list_column=2),
         F("kbli_code", "Kode KBLI (5 digit)", "KBLI code (5 digits)", K.DIGITS, length=5),
         F("products", "Produk/jasa", "Products/services", K.TEXT, max_length=300),
         F("started_year", "Tahun mulai", "Year started", K.INT, minimum=1945),
@@ -312,11 +318,11 @@ BUSINESSES = EntitySpec(
         F("capital", "Modal usaha (di luar tanah & bangunan)", "Capital (excl. land & buildings)", K.MONEY,
           maximum=10**15),
         F("annual_turnover", "Hasil penjualan tahunan", "Annual sales", K.MONEY, maximum=10**15),
-        F("umkm_class", "Kelas UMKM", "MSME class", K.DERIVED, choices=UMKM_CLASS, list_column=True),
+        F("umkm_class", "Kelas UMKM", "MSME class", K.DERIVED, choices=UMKM_CLASS, list_column=3),
         F("umkm_basis", "Dasar kelas UMKM", "MSME class basis", K.DERIVED, choices=UMKM_BASIS),
         F("capital_source", "Sumber modal", "Source of capital", K.CHOICE, choices=CAPITAL_SOURCE),
         F("nib", "NIB", "Business ID (NIB)", K.DIGITS, length=13),
-        F("export_ready", "Layak ekspor", "Export-ready", K.BOOL, list_column=True),
+        F("export_ready", "Layak ekspor", "Export-ready", K.BOOL, list_column=4),
         F("exporting", "Sudah ekspor", "Exporting", K.BOOL),
         F("cooperative_member", "Anggota koperasi", "Cooperative member", K.BOOL),
         F("received_support", "Pernah menerima bantuan/pendampingan", "Received support", K.BOOL),

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabe
 from desmig_desktop.domain.fields import EntitySpec
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.validation import Issue
+from desmig_desktop.services.handle import Database
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.form import SpecForm
 from desmig_desktop.ui.models import RecordListModel
@@ -23,12 +24,14 @@ Record = dict[str, Any]
 
 
 class ChildSection(QWidget):
-    """Records of one entity under a parent, with a form for the selected one."""
+    """Records of one entity under a parent, with a form for the selected one.
+
+    The table shows ``columns`` (default: the spec's list columns, see ``list_columns``)."""
 
     changed = Signal()  # a record was added, removed or edited
     current_changed = Signal(object)  # the selected record (dict) or None
 
-    def __init__(self, spec: EntitySpec, db: Any, *, title: str, columns: Sequence[str],
+    def __init__(self, spec: EntitySpec, db: Database, *, title: str, columns: Sequence[str] | None = None,
                  rows: Callable[[], list[Record]], add_record: Callable[[], Record | None],
                  remove_record: Callable[[Record], None], add_text: str, remove_text: str,
                  describe: Callable[[Record], str], form_keys: Sequence[str] | None = None,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
+from desmig_desktop.services.handle import Database
 from desmig_desktop.services.paths import Paths
 from desmig_desktop.services.update_install import UpdateConfig
 from desmig_desktop.ui.taskman import TaskManager
@@ -12,7 +11,7 @@ from desmig_desktop.ui.taskman import TaskManager
 
 @dataclass(frozen=True)
 class AppContext:
-    db: Any  # the GUI thread's store connection (quick reads and single-household saves)
+    db: Database  # the GUI thread's store connection (quick reads and single-household saves)
     paths: Paths
     tasks: TaskManager
     training: bool = False  # ``desmig gui --training``: a training laptop, where demo data is offered freely

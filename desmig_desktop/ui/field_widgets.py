@@ -17,6 +17,7 @@ from desmig_desktop.domain.i18n import _, get_language
 from desmig_desktop.domain.phone import allowed_formats
 from desmig_desktop.domain.reference import load_countries
 from desmig_desktop.services import villages
+from desmig_desktop.services.handle import Database
 from desmig_desktop.ui.formatting import format_date, format_money, money_digits, normalise_typed_date
 from desmig_desktop.ui.region_picker import RegionPicker
 
@@ -222,7 +223,7 @@ class MultiEditor(FieldEditor):
 
 
 class RegionEditor(FieldEditor):
-    def __init__(self, spec: FieldSpec, db: Any) -> None:
+    def __init__(self, spec: FieldSpec, db: Database) -> None:
         # only the officer's villages are offered (validation refuses a save elsewhere anyway)
         self.picker = RegionPicker(db, columns=4, allowed=villages.assigned_villages(db))
         super().__init__(spec, self.picker, self.picker.levels[0])
@@ -275,7 +276,7 @@ def _country_options() -> list[tuple[Any, str]]:
     return common + rest
 
 
-def make_editor(spec: FieldSpec, db: Any) -> FieldEditor:
+def make_editor(spec: FieldSpec, db: Database) -> FieldEditor:
     """The editor for ``spec``'s kind (``REF`` fields get an empty list to fill with records)."""
     kind = spec.kind
     if kind is Kind.LONG_TEXT:

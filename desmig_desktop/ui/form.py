@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QGridLayout, QLabel, Q
 from desmig_desktop.domain.fields import EntitySpec, FieldSpec, Kind
 from desmig_desktop.domain.i18n import pick
 from desmig_desktop.domain.validation import Issue
+from desmig_desktop.services.handle import Database
 from desmig_desktop.ui.field_widgets import FieldEditor, make_editor
 
 _WIDE = (Kind.REGION, Kind.LONG_TEXT, Kind.MULTI)
@@ -46,7 +47,7 @@ class SpecForm(QWidget):
 
     changed = Signal(str)  # the key of the field the officer changed
 
-    def __init__(self, spec: EntitySpec, db: Any, *, keys: Sequence[str] | None = None, columns: int = 2,
+    def __init__(self, spec: EntitySpec, db: Database, *, keys: Sequence[str] | None = None, columns: int = 2,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec = spec

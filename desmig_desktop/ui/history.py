@@ -1,6 +1,6 @@
 """The "Riwayat" tab of the household editor: who changed which field of a record, from what to what.
 
-Rows come from the local append-only audit trail (``store.records.history``), one per saved
+Rows come from the local append-only audit trail (``services.queries.record_history``), one per saved
 field change, newest first. Field names are the questionnaire's labels and values are shown as
 the form shows them (Rp amounts, dd/mm/yyyy dates, choice labels, member names for links).
 """
@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget
 
 from desmig_desktop.domain.fields import ENTITIES, FieldSpec, Kind
 from desmig_desktop.domain.i18n import _, pick
-from desmig_desktop.store import records as record_store
-from desmig_desktop.store import regions as region_store
+from desmig_desktop.services import regions
+from desmig_desktop.services.handle import Database
+from desmig_desktop.services.queries import record_history
 from desmig_desktop.ui.editor_sections import HouseholdRecords
 from desmig_desktop.ui.formatting import display_value, field_label
+from desmig_desktop.ui.tables import KeyTable
 
 _Index = QModelIndex | QPersistentModelIndex
 DELETED = "deleted"
@@ -49,7 +50,7 @@ def local_time(at: str) -> str:
 class ValueText:
     """Turns stored values into what the form shows; links to records become names."""
 
-    def __init__(self, db: Any, names: Callable[[str], str | None]) -> None:
+    def __init__(self, db: Database, names: Callable[[str], str | None]) -> None:
         self._db = db
         self._names = names
 
@@ -61,7 +62,7 @@ class ValueText:
         if spec.kind is Kind.REF:
             return self._names(str(value)) or str(value)
         if spec.kind is Kind.REGION:
-            return region_store.village_label(self._db, str(value))
+            return regions.village_label(self._db, str(value))
         return display_value(spec, value) or "–"
 
 
@@ -76,11 +77,11 @@ def _newest_save_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [item for save in reversed(saves) for item in save]
 
 
-def history_rows(db: Any, entity: str, record_id: str, text: ValueText) -> list[HistoryRow]:
+def history_rows(db: Database, entity: str, record_id: str, text: ValueText) -> list[HistoryRow]:
     """The record's field changes, newest save first, ready to show."""
     spec = ENTITIES[entity]
     out = []
-    for item in _newest_save_first(record_store.history(db, entity, record_id)):
+    for item in _newest_save_first(record_history(db, entity, record_id)):
         key = item["field"]
         fs = spec.field(key) if spec.has(key) else None
         name = field_label(fs) if fs else (_("Dihapus") if key == DELETED else key)
@@ -136,7 +137,7 @@ class HistoryModel(QAbstractTableModel):
 class HistoryPanel(QWidget):
     """A record picker (the household, its members, placements and businesses) and that record's history."""
 
-    def __init__(self, db: Any, records: HouseholdRecords, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, records: HouseholdRecords, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._db = db
         self._records = records
@@ -150,7 +151,7 @@ class HistoryPanel(QWidget):
         top.addWidget(self.picker, 1)
         layout.addLayout(top)
         self.model = HistoryModel(self)
-        self.table = QTableView(self)
+        self.table = KeyTable(self)  # Tab leaves it, as every table of the app
         self.table.setObjectName("history_table")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -11,8 +11,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from desmig_desktop.domain.fields import MIGRATION_STATUS
 from desmig_desktop.domain.i18n import _, pick
-from desmig_desktop.store import regions as region_store
-from desmig_desktop.store.queries import HouseholdFilter
+from desmig_desktop.services import regions
+from desmig_desktop.services.handle import Database
+from desmig_desktop.services.queries import HouseholdFilter
 from desmig_desktop.ui.models import HouseholdTableModel
 from desmig_desktop.ui.tables import ENTER, KeyTable
 
@@ -50,7 +51,7 @@ class HouseholdListPage(QWidget):
     delete_requested = Signal(str)
     counts_changed = Signal()
 
-    def __init__(self, db: Any, villages: Sequence[str] = (), *, page_size: int = 200,
+    def __init__(self, db: Database, villages: Sequence[str] = (), *, page_size: int = 200,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._db = db
@@ -129,7 +130,7 @@ class HouseholdListPage(QWidget):
     def set_villages(self, villages: Sequence[str]) -> None:
         """The officer's villages: the default filter, one entry each, and "all areas"."""
         self._villages = tuple(villages)
-        names = region_store.names(self._db, self._villages)
+        names = regions.names(self._db, self._villages)
         self.village.blockSignals(True)
         self.village.clear()
         if self._villages:

@@ -7,16 +7,17 @@ from typing import Any, Callable, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from desmig_desktop.domain.fields import HOUSEHOLDS, EntitySpec
+from desmig_desktop.domain.fields import HOUSEHOLDS, EntitySpec, list_columns
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.validation import Issue
-from desmig_desktop.store.queries import HouseholdFilter, count_households, search_households
+from desmig_desktop.services.handle import Database
+from desmig_desktop.services.queries import HouseholdFilter, count_households, search_households
 from desmig_desktop.ui.formatting import display_value, format_date
 
 _Index = QModelIndex | QPersistentModelIndex
 ID_ROLE = Qt.ItemDataRole.UserRole
-_ROW_FIELDS = ("id", "head_name", "village", "kk_number", "visited_on", "members", "businesses")
-_NUMERIC = ("members", "businesses")
+_NUMERIC = ("members", "businesses")  # after the households' list columns: how many of each they have
+_PAGE_KEY = {"village_code": "village"}  # the list shows (and sorts by) the village's name, not its code
 
 
 class HouseholdTableModel(QAbstractTableModel):
@@ -26,9 +27,10 @@ class HouseholdTableModel(QAbstractTableModel):
     loaded, so a 100k-household database costs one page at start.
     """
 
-    COLUMNS = ("head_name", "village", "kk_number", "visited_on", "members", "businesses")
+    COLUMNS = list_columns(HOUSEHOLDS) + _NUMERIC
+    _ROW_KEYS = ("id", *(_PAGE_KEY.get(key, key) for key in COLUMNS))  # what a row keeps of a page's record
 
-    def __init__(self, db: Any, *, page_size: int = 200, parent: Any = None) -> None:
+    def __init__(self, db: Database, *, page_size: int = 200, parent: Any = None) -> None:
         super().__init__(parent)
         self._db = db
         self.page_size = page_size
@@ -97,7 +99,7 @@ class HouseholdTableModel(QAbstractTableModel):
             return
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-        self._rows.extend(tuple(r[k] for k in _ROW_FIELDS) for r in page)
+        self._rows.extend(tuple(r[k] for k in self._ROW_KEYS) for r in page)
         self.pages_fetched += 1
         self.endInsertRows()
 
@@ -106,7 +108,7 @@ class HouseholdTableModel(QAbstractTableModel):
             return None
         row = self._rows[index.row()]
         key = self.COLUMNS[index.column()]
-        value = row[_ROW_FIELDS.index(key)]
+        value = row[index.column() + 1]
         if role == Qt.ItemDataRole.DisplayRole:
             if key == "visited_on":
                 return format_date(value)
@@ -123,8 +125,6 @@ class HouseholdTableModel(QAbstractTableModel):
         if not 0 <= section < len(self.COLUMNS):
             return None
         key = self.COLUMNS[section]
-        if key == "village":
-            return pick("Desa/kelurahan", "Village")
         if key == "members":
             return _("Anggota")
         if key == "businesses":
@@ -135,7 +135,7 @@ class HouseholdTableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(self.COLUMNS):
             return
-        self._order_by = self.COLUMNS[column]
+        self._order_by = _PAGE_KEY.get(self.COLUMNS[column], self.COLUMNS[column])
         self._descending = order == Qt.SortOrder.DescendingOrder
         self.refresh()
 
@@ -145,13 +145,14 @@ class RecordListModel(QAbstractTableModel):
 
     ``rows`` returns the current list of value dicts (the editor's graph), so the model never
     holds a stale copy; call ``reset()`` after adding/removing and ``row_changed()`` after edits.
+    The columns are the spec's list columns unless ``columns`` names others.
     """
 
-    def __init__(self, spec: EntitySpec, columns: Sequence[str], rows: Callable[[], list[dict[str, Any]]],
+    def __init__(self, spec: EntitySpec, columns: Sequence[str] | None, rows: Callable[[], list[dict[str, Any]]],
                  parent: Any = None) -> None:
         super().__init__(parent)
         self.spec = spec
-        self.columns = tuple(columns)
+        self.columns = list_columns(spec) if columns is None else tuple(columns)
         self._rows = rows
         self._issues: dict[str, list[Issue]] = {}
 

@@ -1,7 +1,7 @@
 """Cascading region picker: province → regency/city → district → village, type-to-filter at each level.
 
 Each level is a line edit whose completer lists only the children of the level above, filtered
-in SQL as the officer types (``store.regions``); the 83,762 villages are never loaded at once.
+in SQL as the officer types (``services.regions``); the 83,762 villages are never loaded at once.
 Enter takes the highlighted (or first) match and moves on; a full dotted Kemendagri village code
 typed anywhere selects the whole chain. With ``allowed`` villages (the editor: the officer's
 assigned villages) each level lists only the regions leading to one of them, and a typed code
@@ -25,7 +25,8 @@ from PySide6.QtWidgets import QCompleter, QGridLayout, QLabel, QLineEdit, QWidge
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.reference import Region
-from desmig_desktop.store import regions as region_store
+from desmig_desktop.services import regions as region_service
+from desmig_desktop.services.handle import Database
 
 _VILLAGE_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
 CODE_ROLE = Qt.ItemDataRole.UserRole
@@ -47,7 +48,7 @@ class RegionListModel(QAbstractListModel):
     """The children of one parent region, filtered by typed text (rows come from SQL) and, when
     ``allowed`` is set (see ``region_prefixes``), to the regions leading to an allowed village."""
 
-    def __init__(self, db: Any, parent: Any = None, allowed: frozenset[str] | None = None) -> None:
+    def __init__(self, db: Database, parent: Any = None, allowed: frozenset[str] | None = None) -> None:
         super().__init__(parent)
         self._db = db
         self._rows: list[Region] = []
@@ -58,7 +59,7 @@ class RegionListModel(QAbstractListModel):
     def load(self, parent_code: str | None, text: str = "") -> None:
         self.beginResetModel()
         self.parent_code, self.text = parent_code, text
-        rows = region_store.children(self._db, parent_code, text)
+        rows = region_service.children(self._db, parent_code, text)
         self._rows = rows if self.allowed is None else [r for r in rows if r.code in self.allowed]
         self.endResetModel()
 
@@ -96,7 +97,7 @@ class RegionLevelEdit(QLineEdit):
     code_typed = Signal(str)  # a full village code was typed
     undo_requested = Signal()  # Ctrl+Z with no typing of its own to undo
 
-    def __init__(self, db: Any, placeholder: str, parent: QWidget | None = None, *,
+    def __init__(self, db: Database, placeholder: str, parent: QWidget | None = None, *,
                  allowed: frozenset[str] | None = None) -> None:
         super().__init__(parent)
         self.setProperty("handles_enter", True)
@@ -211,7 +212,7 @@ class RegionPicker(QWidget):
 
     changed = Signal()
 
-    def __init__(self, db: Any, parent: QWidget | None = None, *, columns: int = 2,
+    def __init__(self, db: Database, parent: QWidget | None = None, *, columns: int = 2,
                  allowed: Collection[str] | None = None) -> None:
         super().__init__(parent)
         self._db = db
@@ -258,7 +259,7 @@ class RegionPicker(QWidget):
 
     def set_code(self, code: str | None) -> None:
         """Select the whole chain of ``code`` (any level); unknown or empty clears the picker."""
-        chain = region_store.lineage(self._db, code) if code else []
+        chain = region_service.lineage(self._db, code) if code else []
         before = self.code()
         self._undo_code = None
         self.note.hide()

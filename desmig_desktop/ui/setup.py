@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 from desmig_desktop.domain.i18n import _, get_language, set_language
 from desmig_desktop.services.database import PLAINTEXT_ENV, plaintext_allowed, set_plaintext_allowed
 from desmig_desktop.services.paths import Paths
-from desmig_desktop.store import regions as region_store
-from desmig_desktop.store import settings
+from desmig_desktop.services import regions, settings
+from desmig_desktop.services.handle import Database
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.passphrase import ChangePassphraseDialog, DatabaseOpener, PassphrasePage
 from desmig_desktop.ui.region_picker import RegionPicker
@@ -34,7 +34,7 @@ class VillageListEditor(QWidget):
 
     changed = Signal()
 
-    def __init__(self, db: Any, codes: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, codes: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._db = db
         layout = QVBoxLayout(self)
@@ -77,7 +77,7 @@ class VillageListEditor(QWidget):
             self.changed.emit()
 
     def _append(self, code: str) -> None:
-        item = QListWidgetItem(f"{region_store.village_label(self._db, code)}  ({code})")
+        item = QListWidgetItem(f"{regions.village_label(self._db, code)}  ({code})")
         item.setData(Qt.ItemDataRole.UserRole, code)
         self.list.addItem(item)
 
@@ -162,7 +162,7 @@ class VillagesPage(QWizardPage):
         return self.editor is not None and bool(self.editor.codes())
 
 
-CreateDatabase = Callable[[str | None], tuple[Any, DatabaseOpener]]
+CreateDatabase = Callable[[str | None], tuple[Database, DatabaseOpener]]
 
 
 class FirstRunWizard(QWizard):
@@ -173,7 +173,7 @@ class FirstRunWizard(QWizard):
     result in ``db`` / ``opener``.
     """
 
-    def __init__(self, db: Any | None, parent: QWidget | None = None, *,
+    def __init__(self, db: Database | None, parent: QWidget | None = None, *,
                  create_database: CreateDatabase | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -217,14 +217,13 @@ class FirstRunWizard(QWizard):
     def accept(self) -> None:
         assert self.db is not None  # the passphrase page (a commit page) came before the last page
         editor = self.villages_page.editor
-        settings.put(self.db, "language", get_language())
-        settings.put(self.db, "officer_name", self.officer_page.name.text().strip())
-        settings.put(self.db, "villages", editor.codes() if editor else [])
+        settings.save_settings(self.db, language=get_language(), officer_name=self.officer_page.name.text().strip(),
+                               villages=editor.codes() if editor else [])
         super().accept()
 
 
-def needs_setup(db: Any) -> bool:
-    return not settings.get(db, "officer_name")
+def needs_setup(db: Database) -> bool:
+    return not settings.officer_name(db)
 
 
 class SettingsDialog(QDialog):
@@ -234,7 +233,7 @@ class SettingsDialog(QDialog):
     (``opener``) and where the app keeps its files (``paths``).
     """
 
-    def __init__(self, db: Any, parent: QWidget | None = None, *, opener: DatabaseOpener | None = None,
+    def __init__(self, db: Database, parent: QWidget | None = None, *, opener: DatabaseOpener | None = None,
                  paths: Paths | None = None) -> None:
         super().__init__(parent)
         self._db = db
@@ -249,14 +248,14 @@ class SettingsDialog(QDialog):
             self.language.addItem(name, code)
         self.language.setCurrentIndex(max(0, self.language.findData(get_language())))
         form.addRow(_("Bahasa:"), self.language)
-        self.officer = QLineEdit(settings.get(db, "officer_name", "") or "", self)
+        self.officer = QLineEdit(settings.officer_name(db), self)
         form.addRow(_("Nama petugas:"), self.officer)
         self.security_label: QLabel | None = None
         self.security_button: QPushButton | None = None
         if opener is not None and paths is not None:
             form.addRow(_("Keamanan data:"), self._security_row())
         layout.addLayout(form)
-        self.villages = VillageListEditor(db, list(settings.get(db, "villages", []) or []), self)
+        self.villages = VillageListEditor(db, settings.villages(db), self)
         layout.addWidget(self.villages, 1)
         buttons = QDialogButtonBox(self)
         buttons.addButton(_("Simpan"), QDialogButtonBox.ButtonRole.AcceptRole)
@@ -268,11 +267,10 @@ class SettingsDialog(QDialog):
 
     def apply(self) -> bool:
         lang = self.language.currentData()
-        settings.put(self._db, "officer_name", self.officer.text().strip())
-        settings.put(self._db, "villages", self.villages.codes())
         self.language_changed = lang != get_language()
+        settings.save_settings(self._db, officer_name=self.officer.text().strip(), villages=self.villages.codes(),
+                               language=lang if self.language_changed else None)
         if self.language_changed:
-            settings.put(self._db, "language", lang)
             set_language(lang)
         return True
 

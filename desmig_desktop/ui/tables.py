@@ -4,8 +4,8 @@ Qt's tables move between cells on Tab and wrap around at the end, so once a tabl
 and Shift+Tab never leave it; an officer typing a household by keyboard is trapped in it. Here
 Tab and Shift+Tab move to the next and previous field as everywhere else, and Ctrl+Tab /
 Ctrl+Shift+Tab move between cells for whoever wants that. ``bind`` attaches a key (Enter opens,
-Delete removes, Backspace goes up…) to a slot; the household list, the editor's child tables and
-the dashboard all use this one class.
+Delete removes, Backspace goes up…) to a slot; the household list, the editor's child tables, its
+history and the dashboard all use this one class.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from gui_helpers import VILLAGE, fill, show_active
+from PySide6.QtCore import Qt
 
 from desmig_desktop.services.households import HouseholdGraph, load_household, save_household
 from desmig_desktop.store.records import history
@@ -109,3 +110,21 @@ def test_history_model_passes_the_model_tester(qtmodeltester: Any, editor: House
     editor.show_history()
     qtmodeltester.check(editor.history.model)
     qtmodeltester.check(HistoryModel())
+
+
+@pytest.mark.parametrize("key, modifier", [(Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier),
+                                           (Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)],
+                         ids=["Tab", "Shift+Tab"])
+def test_tab_leaves_the_history_table(qtbot: Any, editor: HouseholdEditor, key: Qt.Key,
+                                      modifier: Qt.KeyboardModifier) -> None:
+    """The history table is the app's one table class: Tab and Shift+Tab leave it wherever the
+    cursor is, instead of walking its cells (an officer on the keyboard would be trapped)."""
+    editor.show_history()
+    table = editor.history.table
+    assert table.model().rowCount() > 1
+    for row, column in ((0, 0), (1, 2), (table.model().rowCount() - 1, 4)):
+        table.setFocus(Qt.FocusReason.OtherFocusReason)
+        table.setCurrentIndex(table.model().index(row, column))
+        qtbot.waitUntil(table.hasFocus)
+        qtbot.keyClick(table, key, modifier)
+        assert not table.hasFocus(), (row, column)

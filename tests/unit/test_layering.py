@@ -1,13 +1,23 @@
-"""Layer rule: only desmig_desktop.ui imports Qt; ui never imports sqlite_utils or requests."""
+"""Layer rule: ``domain ← store ← sync ← services ← ui`` (see ``scripts/import_graph.py``); only
+desmig_desktop.ui imports Qt; ui never imports sqlite_utils or requests, nor the store or sync."""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("import_graph", ROOT / "scripts" / "import_graph.py")
+assert _spec is not None and _spec.loader is not None
+import_graph = importlib.util.module_from_spec(_spec)
+sys.modules["import_graph"] = import_graph  # its dataclass looks its module up while being defined
+_spec.loader.exec_module(import_graph)
 
 
 def modules(package: str, exclude: str | None = None) -> list[str]:
@@ -70,3 +80,143 @@ def test_server_imports_only_the_desktop_domain() -> None:
         for name in _imports(path):
             if name.startswith("desmig_desktop"):
                 assert name.startswith("desmig_desktop.domain"), (path, name)
+
+
+# Imports that break the rule today, each "module -> imported module". Issue 19 is removing them
+# in parallel branches: this set may only shrink. A new violation fails the suite, and so does an
+# entry that no longer exists (remove it when its fix is merged).
+KNOWN_VIOLATIONS = frozenset({
+    # the sync commands import the CLI and services from below (issue 19 §3)
+    "desmig_desktop.sync.cli -> desmig_desktop.cli",
+    "desmig_desktop.sync.cli -> desmig_desktop.services.paths",
+    "desmig_desktop.sync.cli -> desmig_desktop.services.profiles",
+    "desmig_desktop.sync.cli -> desmig_desktop.services.sync_service",
+    # ui windows that still reach the store (issue 19 §2, §6)
+    "desmig_desktop.ui.dashboard.page -> desmig_desktop.store.regions",
+    "desmig_desktop.ui.dashboard.page -> desmig_desktop.store.settings",
+    "desmig_desktop.ui.editor -> desmig_desktop.store.records",
+    "desmig_desktop.ui.main_window -> desmig_desktop.store.queries",
+    "desmig_desktop.ui.main_window -> desmig_desktop.store.records",
+    "desmig_desktop.ui.main_window -> desmig_desktop.store.settings",
+    "desmig_desktop.ui.passphrase -> desmig_desktop.store.db",
+    "desmig_desktop.ui.shell -> desmig_desktop.store.db",
+    "desmig_desktop.ui.shell -> desmig_desktop.store.settings",
+    "desmig_desktop.ui.sync.controller -> desmig_desktop.store.records",
+    "desmig_desktop.ui.sync.controller -> desmig_desktop.store.settings",
+    "desmig_desktop.ui.sync.controller -> desmig_desktop.sync.scheduler",
+    "desmig_desktop.ui.sync.extension -> desmig_desktop.store.regions",
+    "desmig_desktop.ui.sync.inbox_model -> desmig_desktop.store.records",
+    "desmig_desktop.ui.sync.inbox_model -> desmig_desktop.store.regions",
+})
+
+
+def test_no_import_breaks_the_layer_rule() -> None:
+    found = import_graph.violations(ROOT)
+    new = sorted(set(found) - KNOWN_VIOLATIONS)
+    assert not new, "imports against the layer rule:\n" + "\n".join(f"{e}  ({found[e]})" for e in new)
+
+
+def test_known_violations_only_shrink() -> None:
+    gone = sorted(KNOWN_VIOLATIONS - set(import_graph.violations(ROOT)))
+    assert not gone, "fixed, remove from KNOWN_VIOLATIONS:\n" + "\n".join(gone)
+
+
+def test_every_desktop_module_has_a_layer() -> None:
+    for module in import_graph.module_files(ROOT, ("desmig_desktop",)):
+        assert import_graph.layer_of(module) is not None, module
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    for package in ("desmig_desktop", "desmig_server"):
+        for folder in [root / package, *(root / package).rglob("*")]:
+            if folder.is_dir() and not (folder / "__init__.py").exists():
+                (folder / "__init__.py").write_text("", encoding="utf-8")
+    return root
+
+
+# Negative controls: a fake checkout in which one module imports what it must not, in each of the
+# ways an import can be written. The checker must name exactly that import.
+_HOSTILE = [
+    ("domain/a.py", "from desmig_desktop.store import records\n", "domain.a -> store.records"),
+    ("domain/a.py", "import desmig_desktop.ui.models as m\n", "domain.a -> ui.models"),
+    ("store/records.py", "def f():\n    from desmig_desktop.services import regions\n", "store.records -> services.regions"),
+    ("sync/client.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from desmig_desktop.ui.models import X\n",
+     "sync.client -> ui.models"),
+    ("sync/client.py", "import typing\nif typing.TYPE_CHECKING:\n    from ..services import regions\n",
+     "sync.client -> services.regions"),
+    ("services/regions.py", "from ..ui import models\n", "services.regions -> ui.models"),
+    ("services/regions.py", "class A:\n    def f(self):\n        import desmig_desktop.app\n", "services.regions -> app"),
+    ("ui/models.py", "from desmig_desktop.store.records import history\n", "ui.models -> store.records"),
+    ("ui/models.py", "from desmig_desktop import store\n", "ui.models -> store"),
+    ("ui/models.py", "from desmig_desktop.sync import client\n", "ui.models -> sync.client"),
+    ("ui/models.py", "try:\n    pass\nexcept ImportError:\n    from ..store import records\n", "ui.models -> store.records"),
+    ("store/records.py", "def f():\n    from PySide6.QtCore import Qt\n", "store.records -> PySide6"),
+    ("domain/a.py", "import desmig_server.app\n", "domain.a -> desmig_server.app"),
+]
+_BASE = {"domain/a.py": "", "store/records.py": "", "sync/client.py": "", "services/regions.py": "",
+         "ui/models.py": "", "app.py": "", "cli.py": ""}
+
+
+@pytest.mark.parametrize("path, text, expected", _HOSTILE)
+def test_checker_names_a_new_violation(tmp_path: Path, path: str, text: str, expected: str) -> None:
+    files = {f"desmig_desktop/{name}": body for name, body in _BASE.items()}
+    files["desmig_server/app.py"] = ""
+    files[f"desmig_desktop/{path}"] = text
+    source, target = expected.split(" -> ")
+    target = target if target.startswith(("desmig_server", "PySide6")) else f"desmig_desktop.{target}"
+    assert set(import_graph.violations(_tree(tmp_path, files))) == {f"desmig_desktop.{source} -> {target}"}
+
+
+def test_checker_names_a_server_import_outside_the_domain(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"desmig_desktop/store/db.py": "", "desmig_desktop/domain/fields.py": "",
+                            "desmig_server/a.py": "def f():\n    from desmig_desktop.store import db\n",
+                            "desmig_server/b.py": "from desmig_desktop.domain import fields\n"})
+    assert set(import_graph.violations(root)) == {"desmig_server.a -> desmig_desktop.store.db"}
+
+
+def test_checker_allows_what_the_rule_allows(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "desmig_desktop/errors.py": "from desmig_desktop.domain import a\n",
+        "desmig_desktop/domain/a.py": "from desmig_desktop import errors\nimport json\n",
+        "desmig_desktop/store/records.py": "from ..domain import a\nimport sqlite_utils\n",
+        "desmig_desktop/sync/client.py": "from desmig_desktop.store import records\nimport requests\n",
+        "desmig_desktop/services/regions.py": "from desmig_desktop.sync import client\nfrom . import handle\n",
+        "desmig_desktop/services/handle.py": "",
+        "desmig_desktop/ui/models.py": ("from PySide6.QtCore import Qt\nfrom desmig_desktop.services import regions\n"
+                                        "from desmig_desktop.domain.a import x\nfrom typing import TYPE_CHECKING\n"
+                                        "if TYPE_CHECKING:\n    pass\nelse:\n    from . import other\n"),
+        "desmig_desktop/ui/other.py": "",
+        "desmig_desktop/app.py": "from desmig_desktop.ui import models\nfrom desmig_desktop.store import records\n",
+        "desmig_desktop/cli.py": "import desmig_desktop.app\nfrom desmig_desktop.sync import client\n",
+        "desmig_server/b.py": "from desmig_desktop.domain import a\n",
+    })
+    graph = import_graph.edges(root)
+    assert import_graph.Edge("desmig_desktop.ui.models", "desmig_desktop.services.regions") in graph
+    assert import_graph.Edge("desmig_desktop.ui.models", "desmig_desktop.ui.other") in graph
+    assert import_graph.violations(root) == {}
+
+
+def test_type_only_imports_are_marked_and_still_count(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"desmig_desktop/store/records.py": "",
+                            "desmig_desktop/ui/models.py": ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                                            "    from desmig_desktop.store.records import R\n")})
+    assert import_graph.edges(root) == [import_graph.Edge("desmig_desktop.ui.models", "desmig_desktop.store.records",
+                                                          type_only=True), import_graph.Edge("desmig_desktop.ui.models", "typing")]
+    assert set(import_graph.violations(root)) == {"desmig_desktop.ui.models -> desmig_desktop.store.records"}
+
+
+def test_graph_script_writes_dot_without_graphviz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _tree(tmp_path / "src", {"desmig_desktop/store/records.py": "",
+                                    "desmig_desktop/ui/models.py": "from desmig_desktop.store import records\n",
+                                    "desmig_desktop/ui/tables.py": "from desmig_desktop.ui import models\n"})
+    monkeypatch.setattr(import_graph.shutil, "which", lambda name: None)
+    assert import_graph.main(["--root", str(root), "--out", str(tmp_path / "g")]) == 0
+    grouped, modules = (tmp_path / "g.dot").read_text(), (tmp_path / "g-modules.dot").read_text()
+    assert not list(tmp_path.glob("*.png"))
+    assert '"desmig_desktop.ui" -> "desmig_desktop.store" [color=red' in grouped
+    assert '"desmig_desktop.ui.models" -> "desmig_desktop.store.records" [color=red' in modules
+    assert '"desmig_desktop.ui.tables" -> "desmig_desktop.ui.models";' in modules
