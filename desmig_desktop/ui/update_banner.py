@@ -209,9 +209,9 @@ class UpdateBanner(QFrame):
             worker.join(timeout)
 
 
-def extend_window(window: MainWindow, ctx: AppContext) -> UpdateBanner | None:
+def install_update_banner(window: MainWindow, ctx: AppContext, sync: SyncController) -> UpdateBanner | None:
     """Add the update banner to ``window`` (hidden until there is something to say); it looks
-    again after every sync cycle, whose hello carries the announcement."""
+    again after every cycle of ``sync``, whose hello carries the announcement."""
     if ctx.updates is None:
         return None
     banner = UpdateBanner(ctx, ctx.updates, window)
@@ -223,7 +223,7 @@ def extend_window(window: MainWindow, ctx: AppContext) -> UpdateBanner | None:
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
     bar.setVisible(False)
     banner.wanted.connect(bar.setVisible)
-    SyncController.of(ctx).cycle_finished.connect(lambda _outcome: banner.refresh())  # hello may have announced one
+    sync.cycle_finished.connect(lambda _outcome: banner.refresh())  # hello may have announced one
     notice = take_notice(ctx.updates)
     if notice is not None:
         banner.show_rollback(*notice)
