@@ -44,7 +44,7 @@ def plaintext_allowed(paths: Paths) -> bool:
     if os.environ.get(PLAINTEXT_ENV) == "1":
         return True
     try:
-        return json.loads(_config_path(paths).read_text(encoding="utf-8")).get("encryption") == "off"
+        return bool(json.loads(_config_path(paths).read_text(encoding="utf-8")).get("encryption") == "off")
     except (OSError, ValueError, AttributeError):
         return False
 

@@ -141,6 +141,9 @@ class UpdateBanner(QFrame):
         self.later_button.setText(_("&Tutup"))
         self._show(True)
 
+    def on_cycle_finished(self, _outcome: object) -> None:
+        self.refresh()  # the cycle's hello may have announced a release
+
     def _show(self, visible: bool) -> None:
         self.setVisible(visible)
         self.wanted.emit(visible)
@@ -223,7 +226,9 @@ def install_update_banner(window: MainWindow, ctx: AppContext, sync: SyncControl
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
     bar.setVisible(False)
     banner.wanted.connect(bar.setVisible)
-    sync.cycle_finished.connect(lambda _outcome: banner.refresh())  # hello may have announced one
+    # A method of the banner, not a lambda: the connection ends with the banner (a window rebuilt
+    # for a language switch takes its banner along; the controller lives on).
+    sync.cycle_finished.connect(banner.on_cycle_finished)
     notice = take_notice(ctx.updates)
     if notice is not None:
         banner.show_rollback(*notice)

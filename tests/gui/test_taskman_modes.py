@@ -64,9 +64,14 @@ def test_quiet_jobs_show_no_dialog_and_wait_their_turn(qtbot: Any, ctx: Any, sho
 
     assert tasks.run_quietly(first, label="sync", on_done=events.append, on_started=lambda: events.append("start 1"))
     assert tasks.busy and tasks.dialog is None
-    for n in (2, 3):  # queued, in order, started only when the one before has ended
-        assert not tasks.run_quietly(lambda db, report, n=n: f"job {n}", label=f"job {n}", on_done=events.append,
-                                     on_started=lambda n=n: events.append(f"start {n}"))
+    def queue(n: int) -> bool:
+        def job(db: Any, report: Any) -> str:
+            return f"job {n}"
+
+        return tasks.run_quietly(job, label=f"job {n}", on_done=events.append,
+                                 on_started=lambda: events.append(f"start {n}"))
+
+    assert not queue(2) and not queue(3)  # queued, in order, started only when the one before has ended
     assert not tasks.run(lambda db, report: None, label="ekspor", parent=None, on_done=events.append)
     assert shown_errors == ["Masih ada pekerjaan yang berjalan. Tunggu sampai selesai."]  # the officer's job: said
     shown_errors.clear()

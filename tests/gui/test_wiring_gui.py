@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PySide6.QtCore import QCoreApplication, QEvent
 
 from desmig_desktop import __version__
 from desmig_desktop.app import window_parts
@@ -13,6 +14,7 @@ from desmig_desktop.services.update_install import UpdateConfig
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.shell import Shell
 from desmig_desktop.ui.sync.extension import SyncWindowPart
+from desmig_desktop.ui.sync.jobs import CycleOutcome
 from desmig_desktop.ui.update_banner import UpdateBanner
 
 
@@ -34,6 +36,8 @@ def test_every_main_window_gets_the_sync_part_and_the_banner(qtbot: Any, ctx: Ap
         assert again is not None and again.controller is controller  # its backoff carries over
         assert controller.window() is second
         assert isinstance(second.findChild(UpdateBanner), UpdateBanner)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # the first window and its parts are gone
+        controller.cycle_finished.emit(CycleOutcome())  # reaches only the live window's parts
     finally:
         controller.stop()
         if shell.window is not None:

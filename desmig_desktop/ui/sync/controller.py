@@ -175,7 +175,7 @@ class SyncController(QObject):
         error = self.error
         if error is None and self._fresh and s.last_error_kind is not None and s.last_error_message:
             # A failure from before this app started (or from the CLI): shown until the next cycle.
-            error = SyncError(self.status.last_error_kind, s.last_error_message)
+            error = SyncError(s.last_error_kind, s.last_error_message)
         if error is not None and error.kind is not ErrorKind.REJECTED:
             if error.kind is ErrorKind.AUTH:
                 phase = Phase.LOGIN_NEEDED if needs_login(error) else Phase.FORBIDDEN
