@@ -47,7 +47,7 @@ def cmd_login(args: argparse.Namespace, paths: Paths) -> int:
 
 def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.profiles import remember
-    from desmig_desktop.services.sync_service import SyncError, run_cycle
+    from desmig_desktop.services.sync_service import SyncError, pending_ops, run_cycle
 
     db = open_store(paths)
     try:
@@ -57,7 +57,7 @@ def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
         if args.json:
             partial: dict[str, Any] = exc.partial.as_json() if exc.partial else {}
             partial.update(error=exc.kind.value, message=str(exc))
-            partial.setdefault("pending_ops", int(db.execute("SELECT count(*) FROM sync_outbox").fetchone()[0]))
+            partial.setdefault("pending_ops", pending_ops(db))
             print(json.dumps(partial, ensure_ascii=False, indent=2))
         raise
     remember(paths, db)  # last sync time and villages, for the profile chooser
