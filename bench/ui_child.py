@@ -20,6 +20,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bench.common import peak_rss_mb
@@ -30,7 +31,6 @@ def start(data_dir: str) -> None:
     from PySide6.QtWidgets import QApplication
 
     from desmig_desktop.services.paths import Paths
-    from desmig_desktop.ui import shell
 
     state: dict[str, Any] = {}
 
@@ -75,10 +75,18 @@ def start(data_dir: str) -> None:
         if model.total == 0:  # an empty list paints no rows: the window shown is the end point
             QTimer.singleShot(0, painted)
 
-    shell.WINDOW_EXTENSIONS.append(probe)
-    from desmig_desktop.app import run_gui
+    from desmig_desktop.app import run_gui, window_parts
 
-    run_gui(Paths.resolve(data_dir), [])
+    def parts(ctx: Any) -> Callable[[Any], None]:
+        fit = window_parts(ctx)
+
+        def fit_and_probe(window: Any) -> None:  # the app's own parts, then the probe
+            fit(window)
+            probe(window, ctx)
+
+        return fit_and_probe
+
+    run_gui(Paths.resolve(data_dir), [], parts=parts)
     print(json.dumps({"error": "the window closed before the list was painted"}), flush=True)
 
 

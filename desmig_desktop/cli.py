@@ -8,47 +8,21 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import logging
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
+from desmig_desktop.commands import sync as sync_commands
+from desmig_desktop.commands.base import Handler, open_store
 from desmig_desktop.domain.cli_output import OutputClosed, run_with_closable_stdout
 from desmig_desktop.domain.i18n import _, set_language
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.paths import Paths, data_home, setup_logging
 
 log = logging.getLogger(__name__)
-Handler = Callable[[argparse.Namespace, Paths], int]
-COMMANDS: dict[str, Handler] = {}
-
-
-def command(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        COMMANDS[name] = fn
-        return fn
-    return register
-
-
-def open_store(paths: Paths) -> Any:
-    """Open the local DB; the passphrase comes from ``DESMIG_PASSPHRASE`` or, on a terminal, a prompt."""
-    from desmig_desktop.services.backup import apply_pending
-    from desmig_desktop.services.database import PASSPHRASE_ENV, needs_new_passphrase, open_local
-    from desmig_desktop.store.db import PassphraseRequired
-
-    apply_pending(paths)  # a restore staged from the GUI's menu, swapped in before anything opens the database
-    passphrase = os.environ.get(PASSPHRASE_ENV) or None
-    try:
-        return open_local(paths, passphrase)
-    except PassphraseRequired:
-        if passphrase is not None or not sys.stdin.isatty():
-            raise
-    creating = needs_new_passphrase(paths)
-    passphrase = getpass.getpass(_("Kata sandi basis data: "))
-    if creating and getpass.getpass(_("Ulangi kata sandi: ")) != passphrase:
-        raise KnownError(_("Kedua kata sandi tidak sama."))
-    return open_local(paths, passphrase)
 
 
 def _print_json(value: Any) -> None:
@@ -59,7 +33,6 @@ def _villages(text: str | None) -> list[str]:
     return [c.strip() for c in (text or "").split(",") if c.strip()]
 
 
-@command("gui")
 def cmd_gui(args: argparse.Namespace, paths: Paths) -> int:
     try:
         from desmig_desktop.app import run_gui
@@ -82,7 +55,6 @@ def _print_list_painted(rows: int) -> None:
     print(f"list painted: {rows} rows", flush=True)
 
 
-@command("profiles")
 def cmd_profiles(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.profiles import ProfileHome
 
@@ -96,7 +68,6 @@ def cmd_profiles(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-@command("profile")
 def cmd_profile(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.profiles import ProfileHome, remember
     from desmig_desktop.store import settings
@@ -117,7 +88,6 @@ def cmd_profile(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-@command("update")
 def cmd_update(args: argparse.Namespace, paths: Paths) -> int:
     """Show the update HQ announced at the last sync; with ``--download`` fetch, verify and stage it."""
     from desmig_desktop.services import updates
@@ -146,7 +116,6 @@ def cmd_update(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-@command("demo")
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.demo import generate_demo
 
@@ -156,7 +125,6 @@ def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-@command("status")
 def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.status import status
 
@@ -169,7 +137,6 @@ def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-@command("report")
 def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.reports import AREA_KEYS, COUNT_KEYS, build_report
 
@@ -184,7 +151,6 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-@command("export")
 def cmd_export(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.exchange import export
 
@@ -193,7 +159,6 @@ def cmd_export(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-@command("import")
 def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.exchange import default_report_path, import_file
 
@@ -217,7 +182,6 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-@command("backup")
 def cmd_backup(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.backup import create_backup, default_name
 
@@ -231,7 +195,6 @@ def cmd_backup(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-@command("restore")
 def cmd_restore(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.backup import inspect_backup, restore_backup
     from desmig_desktop.services.database import PASSPHRASE_ENV
@@ -313,13 +276,16 @@ def build_parser() -> argparse.ArgumentParser:
     bak.add_argument("--out", required=True, help=_("berkas (atau folder) tujuan, mis. di flashdisk"))
     res = sub.add_parser("restore", help=_("pulihkan data dari berkas cadangan"))
     res.add_argument("path")
-    for extend in EXTENSIONS:
-        extend(sub)
+    sync_commands.add_parsers(sub)
     return parser
 
 
-# Other modules (sync) add their subcommands here: fn(subparsers) registering parsers + COMMANDS.
-EXTENSIONS: list[Callable[[Any], None]] = []
+def command_table() -> dict[str, Handler]:
+    """Each subcommand's handler. Built here, explicitly: importing a module registers nothing."""
+    return {"gui": cmd_gui, "profiles": cmd_profiles, "profile": cmd_profile, "update": cmd_update,
+            "demo": cmd_demo, "status": cmd_status, "report": cmd_report, "export": cmd_export,
+            "import": cmd_import, "backup": cmd_backup, "restore": cmd_restore,
+            "login": sync_commands.cmd_login, "sync": sync_commands.cmd_sync}
 
 
 def main(argv: Sequence[str] | None = None, *, updates: Any = None) -> int:
@@ -342,7 +308,6 @@ def main(argv: Sequence[str] | None = None, *, updates: Any = None) -> int:
 def _run(argv: Sequence[str] | None, updates: Any = None) -> int:
     from desmig_desktop.services.update_install import confirm_started
 
-    _load_extensions()
     parser = build_parser()
     args = parser.parse_args(argv)
     args.updates = updates  # the run's ``UpdateConfig``, for ``gui`` and ``update``
@@ -355,7 +320,7 @@ def _run(argv: Sequence[str] | None, updates: Any = None) -> int:
         setup_logging(paths, logging.DEBUG if args.verbose else logging.INFO)
         if (args.command or "gui") != "gui":  # the GUI's update banner tells it
             _tell_rollback(updates)
-        code = COMMANDS[args.command or "gui"](args, paths)
+        code = command_table()[args.command or "gui"](args, paths)
         # The command ran to its end: this version works (the GUI also confirms as soon as its
         # main window painted; ending here covers an officer who cancelled the passphrase prompt).
         confirm_started(updates)
@@ -403,14 +368,6 @@ def _tell_rollback(updates: Any) -> None:
     if notice is not None:
         print(_("desmig: versi {failed} gagal dibuka; Desmig kembali ke versi {restored}.",
                 failed=notice[0], restored=notice[1]), file=sys.stderr)
-
-
-def _load_extensions() -> None:
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec("desmig_desktop.sync.cli") is not None:
-        importlib.import_module("desmig_desktop.sync.cli")  # registers login/sync once, on first import
 
 
 if __name__ == "__main__":

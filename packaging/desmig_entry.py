@@ -1,8 +1,7 @@
 """The bundle's entry point: ``dist/desmig/desmig`` runs ``desmig_desktop.cli.main`` (see desmig.spec).
 
-Not ``desmig_desktop/cli.py`` itself: PyInstaller runs its script as ``__main__``, so the
-subcommands that ``desmig_desktop.sync.cli`` registers on the imported ``desmig_desktop.cli``
-would land in another module object than the one running.
+Not ``desmig_desktop/cli.py`` itself: PyInstaller runs its script as ``__main__``, and the
+app's modules are kept under their package names, each loaded once.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -22,6 +22,7 @@ from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, RecordIssue, ValidationFailed
+from desmig_desktop.services import settings
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_conflicts as sc
 from desmig_desktop.store import sync_restore as sr
@@ -31,10 +32,12 @@ from desmig_desktop.sync.client import SyncClient, make_retry, make_session
 from desmig_desktop.sync.engine import CycleReport, Progress, SyncEngine
 from desmig_desktop.sync.errors import ErrorKind, SyncError
 from desmig_desktop.sync.protocol import Registration
+from desmig_desktop.sync.scheduler import BackoffPolicy, SyncScheduler
 
-__all__ = ["ConflictItem", "CycleReport", "ErrorKind", "LoginResult", "Progress", "SyncError", "SyncStatus",
-           "accept_theirs", "dismiss", "keep_mine", "list_conflicts", "login", "logout", "resend_rejected",
-           "run_cycle", "sync_status"]
+__all__ = ["BackoffPolicy", "ConflictItem", "ConflictPlace", "CycleReport", "ErrorKind", "LoginResult", "Progress",
+           "SyncError", "SyncScheduler", "SyncStatus", "accept_theirs", "conflict_place", "dismiss", "follow_scopes",
+           "keep_mine", "list_conflicts", "login", "logout", "pending_ops", "resend_rejected", "run_cycle",
+           "sync_status"]
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +239,23 @@ def sync_status(db: Database) -> SyncStatus:
         last_error_message=error.get("message"), clock_offset_s=st.state(db, st.K_CLOCK_OFFSET))
 
 
+def pending_ops(db: Database) -> int:
+    """Local changes not yet acknowledged by the server (the outbox)."""
+    return records.pending_ops(db)
+
+
+def follow_scopes(db: Database, scopes: Sequence[str]) -> bool:
+    """Make the officer's villages the server's assignment; True when they changed.
+
+    An HQ account is assigned none: its villages stay as chosen in the setup.
+    """
+    wanted = list(scopes)
+    if not wanted or wanted == settings.villages(db):
+        return False
+    settings.save_settings(db, villages=wanted)
+    return True
+
+
 def _label(entity_name: str, key: str | None) -> str:
     spec = ENTITIES.get(entity_name)
     if spec is None or key is None:
@@ -250,6 +270,32 @@ def list_conflicts(db: Database, *, include_closed: bool = False) -> list[Confli
     return [ConflictItem(r.id, r.kind, r.entity, r.record_id, r.field, _label(r.entity, r.field), r.mine, r.theirs,
                          r.reason, r.status, r.created_at, winner_text(r.winner_role, r.winner_user),
                          rule_text(r.rule)) for r in sc.conflict_rows(db, statuses=statuses)]
+
+
+@dataclass(frozen=True)
+class ConflictPlace:
+    """Where an inbox item belongs: its record as stored now, and its household (id and record)."""
+
+    record: dict[str, Any] | None
+    household_id: str | None
+    household: dict[str, Any] | None
+
+
+def conflict_place(db: Database, item: ConflictItem) -> ConflictPlace:
+    """The item's record and household; a record deleted meanwhile is found through what I sent."""
+    record = records.get(db, item.entity, item.record_id)
+    mine: dict[str, Any] = item.mine if isinstance(item.mine, dict) else {}
+    if item.entity == "households":
+        household = record if record is not None else item.mine if isinstance(item.mine, dict) else None
+        return ConflictPlace(record, item.record_id, household)
+    data = record or mine
+    if item.entity == "placements":
+        member_id = data.get("member_id")
+        member = records.get(db, "members", member_id) if member_id else None
+        household_id = member.get("household_id") if member else None
+    else:
+        household_id = data.get("household_id")
+    return ConflictPlace(record, household_id, records.get(db, "households", household_id) if household_id else None)
 
 
 def _open_row(db: Database, conflict_id: int, kind: str) -> sc.ConflictRow:

@@ -33,7 +33,7 @@ from desmig_desktop.ui.drafts_dialog import DraftsDialog
 from desmig_desktop.ui.editor import DRAFT_DELAY_MS, HouseholdEditor
 from desmig_desktop.ui.editor_sections import ADD_BUSINESS_KEY, ADD_MEMBER_KEY, ADD_PLACEMENT_KEY
 from desmig_desktop.ui.household_list import HouseholdListPage
-from desmig_desktop.ui.passphrase import DatabaseOpener
+from desmig_desktop.services.database import DatabaseOpener
 
 log = logging.getLogger(__name__)
 

@@ -1,162 +1,59 @@
 """The database passphrase in the GUI: choose one (first run, or an old plain database), unlock at
 start, change it in the settings.
 
-Policy (``services.database``): the local database is SQLCipher-encrypted unless plaintext was
-chosen explicitly. A passphrase cannot be recovered, so every place that sets one says so. The
-slow steps — creating a database (91k regions) or encrypting an existing plain one — run in a
-worker thread behind a modal busy dialog; the connection the GUI keeps is opened afterwards on the
-GUI thread, because a connection belongs to the thread that opened it.
+Policy and the opener holding the passphrase are ``services.database``'s; here are the dialogs.
+The slow steps — creating a database (91k regions) or encrypting an existing plain one — run on
+the task manager's worker behind its modal busy dialog (``TaskManager.run_modal``); the
+connection the GUI keeps is opened afterwards on the GUI thread, because a connection belongs to
+the thread that opened it.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
-import threading
-from typing import Any, Callable
+from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QProgressBar,
-                               QVBoxLayout, QWidget, QWizardPage)
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout,
+                               QWidget, QWizardPage)
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
-from desmig_desktop.services.database import set_plaintext_allowed
+from desmig_desktop.services.database import (MIN_PASSPHRASE_LENGTH, DatabaseOpener, MakeOpener, WrongPassphrase,
+                                              passphrase_problem, set_plaintext_allowed)
+from desmig_desktop.services.handle import Database
 from desmig_desktop.services.paths import Paths
-from desmig_desktop.store.db import WrongPassphrase, change_passphrase
 from desmig_desktop.ui import dialogs
+from desmig_desktop.ui.taskman import BusyDialog, Report, TaskManager
 
 log = logging.getLogger(__name__)
-MIN_LENGTH = 8
 PROBLEM_STYLE = "color: #b00020;"
 WARNING_BOX_STYLE = ("QLabel { background: #fff4e0; border: 1px solid #e0a030; border-radius: 4px; padding: 8px; }")
-MakeOpener = Callable[[str | None], Callable[[], Any]]
 
 
-def passphrase_problem(first: str, second: str) -> str | None:
-    """Why a new passphrase typed twice cannot be used, or ``None`` when it can."""
-    if len(first) < MIN_LENGTH or not first.strip():
-        return _("Kata sandi terlalu pendek: sedikitnya {count} karakter.", count=MIN_LENGTH)
-    if first != second:
-        return _("Kedua kata sandi tidak sama. Ketik ulang keduanya.")
-    return None
+# slow opening --------------------------------------------------------------------------------
 
 
-class DatabaseOpener:
-    """Opens the local database with the current passphrase (``None``: a plain database).
-
-    The GUI thread's connection and every background job's connection come from here, so after a
-    passphrase change the next background job already uses the new one. The passphrase lives only
-    in this object, never in settings or logs.
-    """
-
-    def __init__(self, make_opener: MakeOpener, passphrase: str | None) -> None:
-        self._make_opener = make_opener
-        self._passphrase = passphrase
-
-    def __call__(self) -> Any:
-        return self._make_opener(self._passphrase)()
-
-    @property
-    def encrypted(self) -> bool:
-        return self._passphrase is not None
-
-    def matches(self, passphrase: str) -> bool:
-        return self._passphrase is not None and hmac.compare_digest(passphrase.encode(), self._passphrase.encode())
-
-    def change(self, db: Any, old: str, new: str) -> None:
-        """Re-key the open database ``db``; ``KnownError`` (nothing changed) when refused."""
-        if not self.encrypted:
-            raise KnownError(_("Basis data ini tidak dienkripsi."))
-        if not self.matches(old):
-            raise WrongPassphrase(_("Kata sandi sekarang salah."))
-        problem = passphrase_problem(new, new)
-        if problem:
-            raise KnownError(problem)
-        if new == old:
-            raise KnownError(_("Kata sandi baru sama dengan kata sandi sekarang."))
-        change_passphrase(db, new)
-        self._passphrase = new
-        log.info("database passphrase changed")
-
-
-# busy work ---------------------------------------------------------------------------------
-
-
-class _Finished(QObject):
-    done = Signal()
-
-
-class BusyDialog(QDialog):
-    """A modal "please wait" with a running bar; it cannot be closed while the work runs."""
-
-    def __init__(self, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(_("Mohon tunggu"))
-        self.setObjectName("busy_dialog")
-        self.setModal(True)
-        layout = QVBoxLayout(self)
-        self.label = QLabel(text, self)
-        self.label.setWordWrap(True)
-        layout.addWidget(self.label)
-        bar = QProgressBar(self)
-        bar.setRange(0, 0)
-        layout.addWidget(bar)
-        self.setMinimumWidth(420)
-        self.busy = True
-
-    def reject(self) -> None:
-        if not self.busy:  # Esc or the close box would leave the work running unseen
-            super().reject()
-
-
-def run_busy(work: Callable[[], Any], text: str, parent: QWidget | None = None) -> Any:
-    """Run ``work()`` in a worker thread behind a modal busy dialog; return its result or raise its error.
-
-    The GUI keeps repainting meanwhile. ``work`` must not touch Qt widgets.
-    """
-    finished = _Finished()
-    loop = QEventLoop()
-    finished.done.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["result"] = work()
-        except BaseException as exc:  # re-raised on the GUI thread below
-            outcome["error"] = exc
-        finally:
-            finished.done.emit()
-
-    dialog = BusyDialog(text, parent)
-    dialog.show()
-    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    thread = threading.Thread(target=target, name="desmig-prepare-db")
-    thread.start()
-    try:
-        loop.exec()  # the queued ``done`` arrives only once the loop runs, so it is never missed
-        thread.join()
-    finally:
-        QGuiApplication.restoreOverrideCursor()
-        dialog.busy = False
-        dialog.close()
-        dialog.deleteLater()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("result")
+def _opened(db: Database, report: Report) -> None:
+    """Nothing more to do: opening the database in the worker created, migrated or encrypted it."""
 
 
 def open_slowly(make_opener: MakeOpener, passphrase: str | None, text: str,
-                parent: QWidget | None = None) -> tuple[Any, DatabaseOpener]:
+                parent: QWidget | None = None) -> tuple[Database, DatabaseOpener]:
     """Create, migrate or encrypt the database behind a busy dialog, then open it on the GUI thread."""
     opener = DatabaseOpener(make_opener, passphrase)
-    run_busy(lambda: opener().close(), text, parent)
+    tasks = TaskManager(opener)  # the profile's own task manager comes once its database is open
+    try:
+        tasks.run_modal(_opened, label=text, parent=parent)
+    finally:
+        tasks.shutdown()
+        tasks.deleteLater()
     return opener(), opener
 
 
 def create_database(paths: Paths, make_opener: MakeOpener, passphrase: str | None,
-                    parent: QWidget | None = None) -> tuple[Any, DatabaseOpener]:
+                    parent: QWidget | None = None) -> tuple[Database, DatabaseOpener]:
     """The first run's database: encrypted with ``passphrase``, or plain when it is ``None`` (the officer's choice)."""
     if passphrase is None:
         set_plaintext_allowed(paths, True)
@@ -226,7 +123,7 @@ class PassphraseChooser(QWidget):
         form.addRow("", self.show_typing)
         layout.addLayout(form)
         hint = QLabel(_("Sedikitnya {count} karakter. Kalimat pendek yang mudah Anda ingat lebih baik daripada "
-                        "kata acak yang harus ditulis di laptop.", count=MIN_LENGTH), self)
+                        "kata acak yang harus ditulis di laptop.", count=MIN_PASSPHRASE_LENGTH), self)
         hint.setWordWrap(True)
         layout.addWidget(hint)
         self.problem = _problem_label(self)
@@ -276,7 +173,7 @@ class PassphraseChooser(QWidget):
         problem = passphrase_problem(self.first.text(), self.second.text())
         _show_problem(self.problem, problem or "")
         if problem:
-            target = self.first if len(self.first.text()) < MIN_LENGTH else self.second
+            target = self.first if len(self.first.text()) < MIN_PASSPHRASE_LENGTH else self.second
             target.selectAll()
             target.setFocus(Qt.FocusReason.OtherFocusReason)
         return problem is None
@@ -295,7 +192,7 @@ class PassphraseChooser(QWidget):
 class PassphrasePage(QWizardPage):
     """First-run wizard page: choose the passphrase; "Next" creates the database (no way back after)."""
 
-    def __init__(self, wizard: Any, create: Callable[[str | None], None]) -> None:
+    def __init__(self, wizard: QWidget, create: Callable[[str | None], None]) -> None:
         super().__init__(wizard)
         self._create = create
         self.setCommitPage(True)
@@ -412,7 +309,7 @@ class UnlockDialog(QDialog):
 class ChangePassphraseDialog(QDialog):
     """Settings → "Ganti kata sandi": the current passphrase and the new one twice."""
 
-    def __init__(self, db: Any, opener: DatabaseOpener, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, opener: DatabaseOpener, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._db = db
         self._opener = opener
@@ -449,7 +346,5 @@ class ChangePassphraseDialog(QDialog):
             return
         finally:
             QGuiApplication.restoreOverrideCursor()
-            busy.busy = False
-            busy.close()
-            busy.deleteLater()
+            busy.finish()
         super().accept()

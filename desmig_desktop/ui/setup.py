@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QWizard, QWizardPage)
 
 from desmig_desktop.domain.i18n import _, get_language, set_language
-from desmig_desktop.services.database import PLAINTEXT_ENV, plaintext_allowed, set_plaintext_allowed
+from desmig_desktop.services.database import PLAINTEXT_ENV, DatabaseOpener, plaintext_allowed, set_plaintext_allowed
 from desmig_desktop.services.paths import Paths
 from desmig_desktop.services import regions, settings
 from desmig_desktop.services.handle import Database
 from desmig_desktop.ui import dialogs
-from desmig_desktop.ui.passphrase import ChangePassphraseDialog, DatabaseOpener, PassphrasePage
+from desmig_desktop.ui.passphrase import ChangePassphraseDialog, PassphrasePage
 from desmig_desktop.ui.region_picker import RegionPicker
 
 LANGUAGES = (("id", "Bahasa Indonesia"), ("en", "English"))

@@ -1,16 +1,18 @@
 """Starting the GUI: QApplication, logging of Qt messages and uncaught errors, wizard, main window.
 
-``WINDOW_EXTENSIONS`` is the seam for other parts of the app (sync): each ``fn(window, ctx)``
-runs whenever a main window is built (also after a language switch rebuilds it) and may add
-actions to ``window.sync_menu`` and widgets via ``window.add_status_widget()``.
+The composition root (``app.run_gui``) hands in the window's other parts (sync, the update
+banner) as ``parts``: ``parts(ctx)`` runs once per opened profile and returns the function that
+fits them into each main window built for it (again after a language switch rebuilds the
+window); it may add actions to ``window.sync_menu`` and widgets via ``window.add_status_widget()``.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QObject, Qt, QtMsgType, QTimer, Signal, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
@@ -19,18 +21,19 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from desmig_desktop.domain.i18n import _, set_language
 from desmig_desktop.services import drafts as draft_store
 from desmig_desktop.services.backup import apply_pending as apply_pending_restore
-from desmig_desktop.services.database import needs_new_passphrase, set_plaintext_allowed
+from desmig_desktop.services.database import (DatabaseOpener, MakeOpener, PassphraseRequired, WrongPassphrase,
+                                              database_encrypted, database_exists, needs_new_passphrase,
+                                              set_plaintext_allowed)
+from desmig_desktop.services.handle import Database
 from desmig_desktop.services.paths import Paths, setup_logging
 from desmig_desktop.services.profiles import ProfileHome
 from desmig_desktop.services.profiles import remember as remember_profile
+from desmig_desktop.services.settings import language
 from desmig_desktop.services.update_install import UpdateConfig, confirm_started
-from desmig_desktop.store import settings
-from desmig_desktop.store.db import PassphraseRequired, WrongPassphrase, is_encrypted
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.main_window import MainWindow
-from desmig_desktop.ui.passphrase import (ChoosePassphraseDialog, DatabaseOpener, MakeOpener, UnlockDialog,
-                                          create_database, open_slowly)
+from desmig_desktop.ui.passphrase import ChoosePassphraseDialog, UnlockDialog, create_database, open_slowly
 from desmig_desktop.ui.profile_chooser import NEW_PROFILE, NewProfileDialog, ProfileChooser
 from desmig_desktop.ui.setup import FirstRunWizard, needs_setup
 from desmig_desktop.ui.taskman import TaskManager
@@ -38,8 +41,9 @@ from desmig_desktop.ui.update_banner import on_first_paint
 
 log = logging.getLogger(__name__)
 qt_log = logging.getLogger("qt")
-WINDOW_EXTENSIONS: list[Callable[[MainWindow, AppContext], None]] = []
 MakeOpenerFor = Callable[[Paths], MakeOpener]
+FitParts = Callable[[MainWindow], None]  # adds the parts to one main window
+WindowParts = Callable[[AppContext], FitParts]  # made once per opened profile (see the module doc)
 _QT_LEVELS = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
               QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
               QtMsgType.QtFatalMsg: logging.CRITICAL}
@@ -61,10 +65,13 @@ class Shell(QObject):
     left = Signal()
 
     def __init__(self, ctx: AppContext | None, opener: DatabaseOpener | None = None, *,
-                 profiles: ProfileHome | None = None, make_opener_for: MakeOpenerFor | None = None) -> None:
+                 profiles: ProfileHome | None = None, make_opener_for: MakeOpenerFor | None = None,
+                 parts: WindowParts | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.opener = opener
+        self.parts = parts
+        self._fit_parts: FitParts | None = None  # ``parts(ctx)`` of the open profile
         self.window: MainWindow | None = None
         self.profiles = profiles
         self.make_opener_for = make_opener_for
@@ -80,8 +87,10 @@ class Shell(QObject):
         if self.profiles is not None:
             window.switch_profile_action.setVisible(True)
             window.switch_profile_requested.connect(self.request_switch)
-        for extend in WINDOW_EXTENSIONS:
-            extend(window, self.ctx)
+        if self.parts is not None:
+            if self._fit_parts is None:
+                self._fit_parts = self.parts(self.ctx)
+            self._fit_parts(window)
         screen = window.screen().availableGeometry()
         if screen.width() <= 1440 or screen.height() <= 820:  # a modest laptop: use all of it
             window.setGeometry(screen)  # also right where no window manager maximizes
@@ -126,7 +135,7 @@ class Shell(QObject):
         app = QApplication.instance()
         if app is not None:
             app.setProperty(dialogs.LOG_FILE_PROPERTY, str(paths.logs / "desmig.log"))
-        new_install = passphrase is None and not _has_database(paths) and needs_new_passphrase(paths)
+        new_install = passphrase is None and not database_exists(paths) and needs_new_passphrase(paths)
         try:
             if new_install:
                 opened = first_run(paths, make_opener)
@@ -142,7 +151,7 @@ class Shell(QObject):
         if opened is None:
             return 0 if new_install else 1
         db, opener = opened
-        set_language(settings.get(db, "language", "id") or "id")
+        set_language(language(db))
         if needs_setup(db) and not FirstRunWizard(db).exec():
             db.close()
             return 0
@@ -168,7 +177,8 @@ class Shell(QObject):
         if self.profiles is not None:
             remember_profile(ctx.paths, ctx.db)  # the chooser shows this profile's latest villages and sync
         ctx.db.close()
-        ctx.tasks.deleteLater()
+        ctx.tasks.deleteLater()  # and with it the parts' objects it owns (the sync controller)
+        self._fit_parts = None
         self.ctx = None
         self.opener = None
         log.info("profile closed")
@@ -232,7 +242,7 @@ def ask_passphrase(problem: str) -> str | None:
 
 
 def open_database(make_opener: MakeOpener, passphrase: str | None, *,
-                  ask: Callable[[str], str | None] = ask_passphrase) -> tuple[Any, DatabaseOpener] | None:
+                  ask: Callable[[str], str | None] = ask_passphrase) -> tuple[Database, DatabaseOpener] | None:
     """Open the database, asking for the passphrase while it is missing or wrong; None if the officer gives up."""
     while True:
         opener = DatabaseOpener(make_opener, passphrase)
@@ -248,12 +258,8 @@ def open_database(make_opener: MakeOpener, passphrase: str | None, *,
             return None
 
 
-def _has_database(paths: Paths) -> bool:
-    return paths.database.exists() and paths.database.stat().st_size > 0
-
-
 def start_database(paths: Paths, make_opener: MakeOpener, passphrase: str | None, *,
-                   ask: Callable[[str], str | None] = ask_passphrase) -> tuple[Any, DatabaseOpener] | None:
+                   ask: Callable[[str], str | None] = ask_passphrase) -> tuple[Database, DatabaseOpener] | None:
     """Open the database under the encryption policy; None if the officer leaves.
 
     A plain database the policy no longer allows is encrypted first (the officer chooses the
@@ -267,14 +273,14 @@ def start_database(paths: Paths, make_opener: MakeOpener, passphrase: str | None
         passphrase = dialog.chooser.passphrase()
         if passphrase is None:
             set_plaintext_allowed(paths, True)
-    if not _has_database(paths):  # creating it loads 91k regions
+    if not database_exists(paths):  # creating it loads 91k regions
         return open_slowly(make_opener, passphrase, _("Menyiapkan basis data di laptop ini…"))
-    if passphrase is not None and not is_encrypted(paths.database):
+    if passphrase is not None and not database_encrypted(paths):
         return open_slowly(make_opener, passphrase, _("Mengenkripsi data di laptop ini… Jangan matikan laptop."))
     return open_database(make_opener, passphrase, ask=ask)
 
 
-def first_run(paths: Paths, make_opener: MakeOpener) -> tuple[Any, DatabaseOpener] | None:
+def first_run(paths: Paths, make_opener: MakeOpener) -> tuple[Database, DatabaseOpener] | None:
     """A new install: the wizard, whose passphrase page creates the database; None if cancelled."""
     wizard: FirstRunWizard | None = None
     wizard = FirstRunWizard(None, create_database=lambda pw: create_database(paths, make_opener, pw, wizard))
@@ -327,7 +333,7 @@ def start_profile(paths: Paths, profiles: ProfileHome | None, *, chosen: bool = 
 def run(paths: Paths, make_opener_for: MakeOpenerFor, qt_args: list[str], *,
         passphrase: str | None = None, profiles: ProfileHome | None = None, chosen: bool = False,
         on_list_painted: Callable[[int], None] | None = None, training: bool = False,
-        updates: UpdateConfig | None = None) -> int:
+        updates: UpdateConfig | None = None, parts: WindowParts | None = None) -> int:
     """Run the app until the officer closes it; returns the process exit code.
 
     ``make_opener_for(paths)(passphrase)`` returns the function that opens that data dir's database
@@ -337,6 +343,7 @@ def run(paths: Paths, make_opener_for: MakeOpenerFor, qt_args: list[str], *,
     has painted, after calling it with the number of rows shown. ``training``: a training profile
     (``desmig gui --training``), where demo data needs no typed confirmation. ``updates``: how the
     app updates itself; the first painted window confirms a trial start of a new version.
+    ``parts``: what the composition root adds to each main window (see the module doc).
     """
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "desmig", *qt_args])
     assert isinstance(app, QApplication)
@@ -347,7 +354,7 @@ def run(paths: Paths, make_opener_for: MakeOpenerFor, qt_args: list[str], *,
     # Numbers in Qt's own widgets (spin boxes) grouped the Indonesian way: 1.000, as our Rp amounts.
     QLocale.setDefault(QLocale(QLocale.Language.Indonesian, QLocale.Country.Indonesia))
     qInstallMessageHandler(_qt_message)
-    shell = Shell(None, profiles=profiles, make_opener_for=make_opener_for)
+    shell = Shell(None, profiles=profiles, make_opener_for=make_opener_for, parts=parts)
     shell.on_list_painted = on_list_painted
     shell.training = training
     shell.updates = updates

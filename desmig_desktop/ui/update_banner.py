@@ -141,6 +141,9 @@ class UpdateBanner(QFrame):
         self.later_button.setText(_("&Tutup"))
         self._show(True)
 
+    def on_cycle_finished(self, _outcome: object) -> None:
+        self.refresh()  # the cycle's hello may have announced a release
+
     def _show(self, visible: bool) -> None:
         self.setVisible(visible)
         self.wanted.emit(visible)
@@ -209,9 +212,9 @@ class UpdateBanner(QFrame):
             worker.join(timeout)
 
 
-def extend_window(window: MainWindow, ctx: AppContext) -> UpdateBanner | None:
+def install_update_banner(window: MainWindow, ctx: AppContext, sync: SyncController) -> UpdateBanner | None:
     """Add the update banner to ``window`` (hidden until there is something to say); it looks
-    again after every sync cycle, whose hello carries the announcement."""
+    again after every cycle of ``sync``, whose hello carries the announcement."""
     if ctx.updates is None:
         return None
     banner = UpdateBanner(ctx, ctx.updates, window)
@@ -223,7 +226,9 @@ def extend_window(window: MainWindow, ctx: AppContext) -> UpdateBanner | None:
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
     bar.setVisible(False)
     banner.wanted.connect(bar.setVisible)
-    SyncController.of(ctx).cycle_finished.connect(lambda _outcome: banner.refresh())  # hello may have announced one
+    # A method of the banner, not a lambda: the connection ends with the banner (a window rebuilt
+    # for a language switch takes its banner along; the controller lives on).
+    sync.cycle_finished.connect(banner.on_cycle_finished)
     notice = take_notice(ctx.updates)
     if notice is not None:
         banner.show_rollback(*notice)

@@ -37,7 +37,7 @@ from desmig_desktop.sync.scheduler import BackoffPolicy  # noqa: E402
 from desmig_desktop.ui.context import AppContext  # noqa: E402
 from desmig_desktop.ui.main_window import MainWindow  # noqa: E402
 from desmig_desktop.ui.sync.controller import SyncController  # noqa: E402
-from desmig_desktop.ui.sync.extension import SyncWindowPart, extend_window  # noqa: E402
+from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync  # noqa: E402
 from desmig_desktop.ui.taskman import TaskManager  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -91,7 +91,7 @@ def main(data_dir: Path) -> None:
     controller = SyncController(ctx, run_cycle=cycle, policy=BackoffPolicy(interval_s=3600, after_edit_s=3600))
     controller.scheduler.succeeded(controller._clock())
     window = MainWindow(ctx)
-    extend_window(window, ctx)  # what importing ui.sync.register does for the app
+    install_sync(window, ctx, controller)  # what app.window_parts does for the app
     window.setGeometry(0, 0, 1366, 740)
     window.show()
     QTest.qWait(600)

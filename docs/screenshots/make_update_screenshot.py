@@ -35,7 +35,7 @@ from desmig_desktop.ui import update_banner  # noqa: E402
 from desmig_desktop.ui.context import AppContext  # noqa: E402
 from desmig_desktop.ui.main_window import MainWindow  # noqa: E402
 from desmig_desktop.ui.sync.controller import SyncController  # noqa: E402
-from desmig_desktop.ui.sync.extension import extend_window as extend_sync  # noqa: E402
+from desmig_desktop.ui.sync.extension import install_sync  # noqa: E402
 from desmig_desktop.ui.taskman import TaskManager  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -72,9 +72,10 @@ def main(data_dir: Path) -> None:
     tasks = TaskManager(open_db)
     ctx = AppContext(db, paths, tasks, updates=config)
     window = MainWindow(ctx)
-    extend_sync(window, ctx)
-    SyncController.of(ctx).stop()  # no real server here
-    update_banner.extend_window(window, ctx)
+    controller = SyncController(ctx)
+    install_sync(window, ctx, controller)
+    controller.stop()  # no real server here
+    update_banner.install_update_banner(window, ctx, controller)
     window.setGeometry(0, 0, 1366, 740)
     window.show()
     QTest.qWait(800)

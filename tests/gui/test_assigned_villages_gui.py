@@ -21,7 +21,7 @@ from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.queries import entity_counts
 from desmig_desktop.sync.scheduler import BackoffPolicy
 from desmig_desktop.ui.sync.controller import SyncController
-from desmig_desktop.ui.sync.extension import SyncWindowPart, extend_window
+from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
 from desmig_desktop.ui.sync.inbox_model import readable_reason
 
 SECOND = "32.01.05.2002"  # same district as VILLAGE
@@ -101,7 +101,7 @@ def part(window: Any, ctx: Any) -> Iterator[SyncWindowPart]:
     quiet = BackoffPolicy(interval_s=3600, after_edit_s=3600)
     controller = SyncController(ctx, run_cycle=FakeSync("ok"), policy=quiet)
     controller.scheduler.succeeded(controller._clock())  # as if just synced: no cycle during the test
-    extend_window(window, ctx)
+    install_sync(window, ctx, controller)
     found = window.findChild(SyncWindowPart)
     assert found is not None
     yield found

@@ -23,7 +23,7 @@ from desmig_desktop.services.households import HouseholdGraph, save_household
 from desmig_desktop.store import settings
 from desmig_desktop.ui.main_window import MainWindow
 from desmig_desktop.ui.sync.controller import SyncController
-from desmig_desktop.ui.sync.extension import extend_window
+from desmig_desktop.ui.sync.extension import install_sync
 
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
 HEAD = {"nik": "3201051201800003", "name": "Budi Santoso", "sex": "L", "birth_date": "1980-01-12",
@@ -301,7 +301,7 @@ def test_menu_mnemonics_are_unique_in_the_bar_and_in_each_menu(qtbot: Any, ctx: 
     qtbot.addWidget(window)
     controller = SyncController(ctx, run_cycle=FakeSync())
     try:
-        extend_window(window, ctx)  # the sync menu, as the app adds it
+        install_sync(window, ctx, controller)  # the sync menu, as the app adds it
         menus = [a.menu() for a in window.menuBar().actions() if isinstance(a.menu(), QMenu)]
         assert window.sync_menu in menus and len(menus) >= 4
         for texts in [[m.title() for m in menus]] + [[a.text() for a in m.actions() if not a.isSeparator()]

@@ -229,7 +229,8 @@ def test_an_old_plain_database_is_encrypted_at_start_off_the_gui_thread(qtbot: A
     assert opened is not None
     encrypted_db, opener = opened
     assert is_encrypted(paths.database) and opener.encrypted
-    assert threads == ["desmig-prepare-db", threading.main_thread().name]  # encrypted in a worker, then opened
+    # encrypted on the task manager's worker, then opened on the GUI thread
+    assert [name.split("_")[0] for name in threads] == ["desmig-task", threading.main_thread().name]
     assert settings.get(encrypted_db, "officer_name") == "Siti Petugas"  # nothing lost
     encrypted_db.close()
 
@@ -237,7 +238,7 @@ def test_an_old_plain_database_is_encrypted_at_start_off_the_gui_thread(qtbot: A
 def test_encryption_can_be_turned_back_on_from_the_settings(qtbot: Any, db: Any, paths: Paths, policy: None,
                                                             answers: Any) -> None:
     from desmig_desktop.services.database import set_plaintext_allowed
-    from desmig_desktop.ui.passphrase import DatabaseOpener
+    from desmig_desktop.services.database import DatabaseOpener
 
     set_plaintext_allowed(paths, True)  # the officer once chose "simpan tanpa enkripsi"
     dialog = SettingsDialog(db, opener=DatabaseOpener(opener_for(paths), None), paths=paths)

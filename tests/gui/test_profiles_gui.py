@@ -143,16 +143,17 @@ def test_chooser_shows_officers_villages_and_last_sync_and_is_driven_by_keys(qtb
 
 def _open_ana(qtbot: Any, shell: Shell, home: ProfileHome) -> Any:
     from desmig_desktop.ui.sync.controller import SyncController
-    from desmig_desktop.ui.sync.extension import extend_window
+    from desmig_desktop.ui.sync.extension import install_sync
 
     shell.profile_name = "ana"
     assert shell.open_profile(home.paths_of("ana"), KEY_A) is None
     assert shell.window is not None and shell.ctx is not None
-    extend_window(shell.window, shell.ctx)
+    controller = SyncController(shell.ctx)
+    install_sync(shell.window, shell.ctx, controller)
     assert shell.window.switch_profile_action.isVisible()
     editor = shell.window.new_household()
     fill(qtbot, editor.form, {"head_name": "Belum Disimpan"})
-    return SyncController.of(shell.ctx)
+    return controller
 
 
 def test_wrong_passphrase_for_b_keeps_a_closed_and_b_locked(qtbot: Any, home: ProfileHome) -> None:

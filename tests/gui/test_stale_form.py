@@ -20,7 +20,7 @@ from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.sync_pull import ServerRecord, apply_pull
 from desmig_desktop.ui.main_window import MainWindow
 from desmig_desktop.ui.sync.controller import SyncController
-from desmig_desktop.ui.sync.extension import SyncWindowPart, extend_window
+from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
 from tests.sync.fixtures import hq, hq_module, hq_template, make_device  # noqa: F401
 from tests.sync.harness import PASSWORD, VILLAGE_1, VILLAGE_2, HqServer
 
@@ -34,7 +34,7 @@ NOTE = "Dikunjungi ulang, KK baru"
 @pytest.fixture
 def part(window: Any, ctx: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[SyncWindowPart]:
     monkeypatch.setenv("DESMIG_SYNC_RETRY_BACKOFF", "0.02")
-    extend_window(window, ctx)
+    install_sync(window, ctx, SyncController(ctx))
     found = window.findChild(SyncWindowPart)
     assert found is not None
     yield found

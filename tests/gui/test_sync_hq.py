@@ -17,7 +17,7 @@ from desmig_desktop.store import records, settings
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.records import Change
 from desmig_desktop.ui.sync.controller import Phase, SyncController
-from desmig_desktop.ui.sync.extension import SyncWindowPart, extend_window
+from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
 from tests.sync.fixtures import hq, hq_module, hq_template, make_device  # noqa: F401
 from tests.sync.harness import PASSWORD, VILLAGE_1, VILLAGE_2, HqServer, free_port
 
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.e2e
 def part(window: Any, ctx: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[SyncWindowPart]:
     """The test window with the sync part, as the app builds it (real ``sync_service.run_cycle``)."""
     monkeypatch.setenv("DESMIG_SYNC_RETRY_BACKOFF", "0.02")  # transport retries: milliseconds, not seconds
-    extend_window(window, ctx)
+    install_sync(window, ctx, SyncController(ctx))
     found = window.findChild(SyncWindowPart)
     assert found is not None
     yield found

@@ -16,7 +16,7 @@ from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.scheduler import BackoffPolicy
 from desmig_desktop.ui.editor import HouseholdEditor
 from desmig_desktop.ui.sync.controller import SyncController
-from desmig_desktop.ui.sync.extension import SyncWindowPart, extend_window
+from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
 from desmig_desktop.ui.sync.inbox_model import InboxModel, inbox_rows
 
 from gui_helpers import VILLAGE, click, fill
@@ -29,7 +29,7 @@ def part(window: Any, ctx: Any) -> Iterator[SyncWindowPart]:
     quiet = BackoffPolicy(interval_s=3600, after_edit_s=3600)
     controller = SyncController(ctx, run_cycle=FakeSync("ok"), policy=quiet)
     controller.scheduler.succeeded(controller._clock())  # as if just synced: no cycle during the test
-    extend_window(window, ctx)
+    install_sync(window, ctx, controller)
     found = window.findChild(SyncWindowPart)
     assert found is not None and found.controller is controller
     yield found

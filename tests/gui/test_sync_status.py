@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel
 from desmig_desktop.services.sync_service import ErrorKind, Progress
 from desmig_desktop.sync.scheduler import BackoffPolicy
 from desmig_desktop.ui.sync.controller import Phase, SyncController
-from desmig_desktop.ui.sync.extension import SyncWindowPart, extend_window
+from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
 from desmig_desktop.ui.sync.indicator import describe
 from desmig_desktop.ui.sync.login_dialog import LoginDialog
 
@@ -35,9 +35,8 @@ def make_sync(window: Any, ctx: Any) -> Iterator[Callable[..., tuple[SyncControl
             pretend_logged_in(ctx.db)
         controller = SyncController(ctx, run_cycle=fake, policy=policy, rng=rng)
         made.append(controller)
-        extend_window(window, ctx)
-        part = window.findChild(SyncWindowPart)
-        assert SyncController.of(ctx) is controller and part is not None
+        part = install_sync(window, ctx, controller)
+        assert window.findChild(SyncWindowPart) is part
         return controller, part
 
     yield make
@@ -238,12 +237,12 @@ def test_a_rebuilt_window_gets_the_same_controller(qtbot: Any, ctx: Any, window:
     controller = SyncController(ctx, run_cycle=FakeSync(ErrorKind.NETWORK), policy=QUIET)
     try:
         old = MainWindow(ctx, autosave_ms=60_000)
-        extend_window(old, ctx)
+        install_sync(old, ctx, controller)
         with qtbot.waitSignal(controller.cycle_finished, timeout=WAIT_MS):
             controller.sync_now()
         failures = controller.scheduler.failures
         set_language("en")
-        extend_window(window, ctx)  # the rebuilt window (the shell builds it before closing the old one)
+        install_sync(window, ctx, controller)  # the rebuilt window (the shell builds it before closing the old one)
         old.close()
         old.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -20,7 +20,7 @@ from desmig_desktop.sync.scheduler import BackoffPolicy
 from desmig_desktop.ui import update_banner
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.sync.controller import SyncController
-from desmig_desktop.ui.sync.extension import extend_window as extend_sync
+from desmig_desktop.ui.sync.extension import install_sync
 
 from sync_helpers import WAIT_MS, FakeSync, pretend_logged_in
 
@@ -56,8 +56,8 @@ def make_banner(window: Any, with_updates: AppContext) -> Iterator[Callable[[Fak
         pretend_logged_in(with_updates.db)
         controller = SyncController(with_updates, run_cycle=fake, policy=QUIET)
         made.append(controller)
-        extend_sync(window, with_updates)
-        banner = update_banner.extend_window(window, with_updates)
+        install_sync(window, with_updates, controller)
+        banner = update_banner.install_update_banner(window, with_updates, controller)
         assert banner is not None
         return controller, banner
 
@@ -146,12 +146,12 @@ def test_an_announcement_by_another_key_is_refused_before_downloading(
 
 def test_a_rollback_is_told_once(window: Any, with_updates: AppContext, config: UpdateConfig, qtbot: Any) -> None:
     Install(config.root).save(InstallState(refused=[NEW], notice=f"rolled_back:{NEW}:{__version__}"))  # type: ignore[arg-type]
-    SyncController(with_updates, run_cycle=FakeSync(), policy=QUIET)
-    banner = update_banner.extend_window(window, with_updates)
+    controller = SyncController(with_updates, run_cycle=FakeSync(), policy=QUIET)
+    banner = update_banner.install_update_banner(window, with_updates, controller)
     assert banner is not None and banner.isVisible()
     assert f"Versi {NEW} tidak bisa dibuka" in banner.message.text() and "Data tidak berubah" in banner.message.text()
     assert Install(config.root).state().notice is None  # type: ignore[arg-type]
-    SyncController.of(with_updates).stop()
+    controller.stop()
 
 
 def test_first_paint_confirms_once(qtbot: Any, window: Any) -> None:

@@ -38,7 +38,6 @@ from desmig_desktop.ui.dashboard.header import FittingHeader
 from desmig_desktop.ui.dashboard.model import CODE_ROLE, SORT_ROLE, ReportTableModel
 from desmig_desktop.ui.dashboard.village_pdf import VillageSummary, write_pdf
 from desmig_desktop.ui.data_menu import file_dialog
-from desmig_desktop.ui.sync.runner import run_quietly
 from desmig_desktop.ui.tables import ENTER, KeyTable
 
 log = logging.getLogger(__name__)
@@ -289,8 +288,8 @@ class DashboardPage(QWidget):
             return  # when the running job ends, ``_on_report`` asks for what is wanted then
         self._running = wanted
         self.status.setText(_("Menghitung angka…"))
-        run_quietly(self.ctx.tasks, report_job(*wanted), label=_("Menghitung laporan…"),
-                    on_done=partial(self._on_report, wanted, self._generation))
+        self.ctx.tasks.run_quietly(report_job(*wanted), label=_("Menghitung laporan…"),
+                                   on_done=partial(self._on_report, wanted, self._generation))
 
     def _on_report(self, key: tuple[str, str], generation: int, report: Report | Exception) -> None:
         if not isValid(self):

@@ -1,9 +1,10 @@
 """The sync controller: when to sync, one cycle at a time in the background, and what to show.
 
-One per app, owned by the task manager (``SyncController.of(ctx)``), so it outlives a main
-window rebuilt for a language switch and keeps its backoff; the current window is ``attach``-ed.
+One per open profile, made by the composition root (``app.window_parts``) and owned by the
+task manager, so it outlives a main window rebuilt for a language switch and keeps its backoff;
+the current window is ``attach``-ed.
 
-*When* is the pure ``sync.scheduler.SyncScheduler`` (capped exponential backoff with full
+*When* is the pure ``SyncScheduler`` (``sync.scheduler``, through ``services.sync_service``) (capped exponential backoff with full
 jitter after failures, a periodic run while healthy, blocked on AUTH / TOO_OLD); a single-shot
 ``QTimer`` sleeps until it is due. Saves are noticed as a growing outbox (after every list
 refresh) and bring a run once they have been quiet for ``after_edit_s`` — besides the timer,
@@ -28,13 +29,10 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.services import sync_service
-from desmig_desktop.services.sync_service import ErrorKind, LoginResult, SyncError, SyncStatus
-from desmig_desktop.store import records as record_store
-from desmig_desktop.store import settings
-from desmig_desktop.sync.scheduler import BackoffPolicy, SyncScheduler
+from desmig_desktop.services.sync_service import (BackoffPolicy, ErrorKind, LoginResult, SyncError, SyncScheduler,
+                                                  SyncStatus)
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.sync.jobs import CycleFn, CycleOutcome, cycle_job, logout_job
-from desmig_desktop.ui.sync.runner import run_quietly
 
 if TYPE_CHECKING:
     from desmig_desktop.ui.context import AppContext
@@ -135,12 +133,6 @@ class SyncController(QObject):
         if app is not None:
             app.aboutToQuit.connect(self.stop)
 
-    @classmethod
-    def of(cls, ctx: AppContext) -> SyncController:
-        """The app's controller (made on first use)."""
-        found = ctx.tasks.findChild(cls)
-        return found if isinstance(found, cls) else cls(ctx)
-
     # window ------------------------------------------------------------------------------
 
     def attach(self, window: MainWindow) -> None:
@@ -183,7 +175,7 @@ class SyncController(QObject):
         error = self.error
         if error is None and self._fresh and s.last_error_kind is not None and s.last_error_message:
             # A failure from before this app started (or from the CLI): shown until the next cycle.
-            error = SyncError(self.status.last_error_kind, s.last_error_message)
+            error = SyncError(s.last_error_kind, s.last_error_message)
         if error is not None and error.kind is not ErrorKind.REJECTED:
             if error.kind is ErrorKind.AUTH:
                 phase = Phase.LOGIN_NEEDED if needs_login(error) else Phase.FORBIDDEN
@@ -221,7 +213,7 @@ class SyncController(QObject):
 
     def on_local_change(self) -> None:
         """The list refreshed (after a save, delete, undo, import…): a growing outbox means new edits."""
-        pending = record_store.pending_ops(self.ctx.db)
+        pending = sync_service.pending_ops(self.ctx.db)
         if pending == self._pending_seen:
             return
         grew = pending > self._pending_seen
@@ -254,7 +246,7 @@ class SyncController(QObject):
             if on_done is not None:
                 on_done()
 
-        run_quietly(self.ctx.tasks, logout_job, label=_("Keluar dari server…"), on_done=done)
+        self.ctx.tasks.run_quietly(logout_job, label=_("Keluar dari server…"), on_done=done)
 
     # the cycle ---------------------------------------------------------------------------
 
@@ -283,8 +275,8 @@ class SyncController(QObject):
         self.timer.stop()
         self.running, self._started, self.progress = True, False, (0, 0)
         self.changed.emit()
-        run_quietly(self.ctx.tasks, cycle_job(self._run_cycle), label=_("Sinkronisasi dengan server…"),
-                    on_done=self._on_cycle_done, on_started=self._on_cycle_started)
+        self.ctx.tasks.run_quietly(cycle_job(self._run_cycle), label=_("Sinkronisasi dengan server…"),
+                                   on_done=self._on_cycle_done, on_started=self._on_cycle_started)
 
     def _on_cycle_started(self) -> None:
         self._started = True
@@ -333,9 +325,8 @@ class SyncController(QObject):
     def _follow_scopes(self, scopes: tuple[str, ...] | list[str] | None = None) -> None:
         """The officer's villages are the server's assignment (an HQ account has none: keep the list)."""
         wanted = list(scopes if scopes is not None else self.status.scopes)
-        if not wanted or wanted == list(settings.get(self.ctx.db, "villages", []) or []):
+        if not sync_service.follow_scopes(self.ctx.db, wanted):
             return
-        settings.put(self.ctx.db, "villages", wanted)
         log.info("villages now follow the server: %d", len(wanted))
         window = self.window()
         if window is not None:

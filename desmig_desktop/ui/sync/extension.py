@@ -1,7 +1,7 @@
 """What sync adds to a main window: the menu, the status-bar indicator, login/logout and the inbox.
 
-``extend_window(window, ctx)`` is registered in ``shell.WINDOW_EXTENSIONS``; it runs for every
-main window (again after a language switch rebuilds it). The controller is the app's one
+``install_sync(window, ctx, controller)`` runs for every main window (again after a language
+switch rebuilds it), called by the composition root (``app.window_parts``) with the profile's one
 ``SyncController``; everything made here belongs to the window and goes with it.
 """
 
@@ -15,8 +15,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.services import regions
 from desmig_desktop.services.sync_service import LoginResult
-from desmig_desktop.store import regions as region_store
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.main_window import MainWindow
@@ -98,7 +98,7 @@ class SyncWindowPart(QObject):
     def _on_logged_in(self, result: LoginResult) -> None:
         self.controller.on_logged_in(result)
         self.login_dialog = None
-        names = region_store.names(self.ctx.db, result.scopes)
+        names = regions.names(self.ctx.db, result.scopes)
         villages = ", ".join(names.get(c, c) for c in result.scopes[:3]) + (" …" if len(result.scopes) > 3 else "")
         self.window.statusBar().showMessage(
             _("Masuk sebagai {user}. Desa tugas: {villages}.", user=result.username, villages=villages)
@@ -150,9 +150,9 @@ class SyncWindowPart(QObject):
             self.window.activateWindow()
 
 
-def extend_window(window: MainWindow, ctx: AppContext) -> None:
-    """Give ``window`` its sync menu, indicator and dialogs; start timed syncing."""
-    controller = SyncController.of(ctx)
+def install_sync(window: MainWindow, ctx: AppContext, controller: SyncController) -> SyncWindowPart:
+    """Give ``window`` its sync menu, indicator and dialogs, driven by ``controller``; start timed syncing."""
     controller.attach(window)
-    SyncWindowPart(window, ctx, controller)
+    part = SyncWindowPart(window, ctx, controller)
     controller.start()
+    return part

@@ -15,9 +15,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.domain.i18n import _, pick
-from desmig_desktop.services.sync_service import ConflictItem
-from desmig_desktop.store import records as record_store
-from desmig_desktop.store import regions as region_store
+from desmig_desktop.services import regions
+from desmig_desktop.services.handle import Database
+from desmig_desktop.services.sync_service import ConflictItem, conflict_place
 from desmig_desktop.ui.formatting import display_value
 from desmig_desktop.ui.sync.indicator import clock_text, local_time
 
@@ -78,35 +78,19 @@ def readable_reason(entity: str, reason: str | None) -> str:
     return "; ".join(parts)
 
 
-def _household_of(db: Any, entity: str, record: dict[str, Any] | None, mine: Any) -> str | None:
-    data = record or (mine if isinstance(mine, dict) else {}) or {}
-    if entity == "households":
-        return None
-    if entity == "placements":
-        member_id = data.get("member_id")
-        member = record_store.get(db, "members", member_id) if member_id else None
-        return member.get("household_id") if member else None
-    return data.get("household_id")
-
-
-def inbox_rows(db: Any, items: Sequence[ConflictItem]) -> list[InboxRow]:
+def inbox_rows(db: Database, items: Sequence[ConflictItem]) -> list[InboxRow]:
     rows = []
     names: dict[str, str] = {}
     for item in items:
         spec = ENTITIES.get(item.entity)
         if spec is None:
             continue
-        record = record_store.get(db, item.entity, item.record_id)
-        household_id = item.record_id if item.entity == "households" else _household_of(db, item.entity, record,
-                                                                                         item.mine)
-        household = record if item.entity == "households" else (
-            record_store.get(db, "households", household_id) if household_id else None)
-        if household is None and item.entity == "households" and isinstance(item.mine, dict):
-            household = item.mine
+        place = conflict_place(db, item)
+        record, household_id, household = place.record, place.household_id, place.household
         head = (household or {}).get("head_name") or _("(tanpa nama)")
         village = (household or {}).get("village_code")
         if village and village not in names:
-            names.update(region_store.names(db, [village]))
+            names.update(regions.names(db, [village]))
         where = f"{head} — {names.get(village, village)}" if village else head
         label = pick(spec.label_id, spec.label_en)
         own = (record or (item.mine if isinstance(item.mine, dict) else {}) or {}).get("name")

@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services import sync_service
+from desmig_desktop.services.handle import Database
 from desmig_desktop.services.sync_service import CycleReport, LoginResult, Progress, SyncError
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,10 @@ class LoginOutcome:
     error: KnownError | None = None  # SyncError (kind AUTH/NETWORK/SERVER) or a bad server address
 
 
-def cycle_job(run_cycle: CycleFn = sync_service.run_cycle) -> Callable[[Any, Report], CycleOutcome]:
+def cycle_job(run_cycle: CycleFn = sync_service.run_cycle) -> Callable[[Database, Report], CycleOutcome]:
     """One sync cycle; never raises (see module doc)."""
 
-    def run(db: Any, report: Report) -> CycleOutcome:
+    def run(db: Database, report: Report) -> CycleOutcome:
         last = [0, 0]
 
         def progress(p: Progress) -> None:
@@ -72,10 +72,10 @@ def cycle_job(run_cycle: CycleFn = sync_service.run_cycle) -> Callable[[Any, Rep
 
 
 def login_job(server_url: str, username: str, password: str, *,
-              login: LoginFn = sync_service.login) -> Callable[[Any, Report], LoginOutcome]:
+              login: LoginFn = sync_service.login) -> Callable[[Database, Report], LoginOutcome]:
     """Register this laptop with the server; the password lives only in this closure."""
 
-    def run(db: Any, report: Report) -> LoginOutcome:
+    def run(db: Database, report: Report) -> LoginOutcome:
         try:
             return LoginOutcome(result=login(db, server_url, username, password))
         except KnownError as exc:  # SyncError included
@@ -84,6 +84,6 @@ def login_job(server_url: str, username: str, password: str, *,
     return run
 
 
-def logout_job(db: Any, report: Report) -> None:
+def logout_job(db: Database, report: Report) -> None:
     """Forget the token (and revoke it on the server, once ``sync_service.logout`` does)."""
     sync_service.logout(db)

@@ -19,7 +19,6 @@ from desmig_desktop.services import sync_service
 from desmig_desktop.services.sync_service import ErrorKind, SyncError
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.sync.jobs import LoginFn, LoginOutcome, login_job
-from desmig_desktop.ui.sync.runner import run_quietly
 
 log = logging.getLogger(__name__)
 ERROR_STYLE = "color: #b00020;"
@@ -110,8 +109,8 @@ class LoginDialog(QDialog):
         self._set_busy(True)
         self._say(_("Menghubungi server…"), error=False)
         log.info("login requested for %s", server)
-        started = run_quietly(self.ctx.tasks, login_job(server, user, password, login=self._login),
-                              label=_("Masuk ke server…"), on_done=self._on_done)
+        started = self.ctx.tasks.run_quietly(login_job(server, user, password, login=self._login),
+                                             label=_("Masuk ke server…"), on_done=self._on_done)
         if not started:
             self._say(_("Menunggu pekerjaan lain selesai, lalu masuk…"), error=False)
 

@@ -1,7 +1,6 @@
-"""``desmig login`` and ``desmig sync``, registered into ``desmig_desktop.cli`` on import.
+"""``desmig login`` and ``desmig sync``: their parsers (``add_parsers``) and handlers.
 
-Command-line glue (it sits above the services it calls, like ``desmig_desktop.cli``).
-
+``desmig_desktop.cli`` puts them into its command table; importing this module registers nothing.
 Exit codes follow the CLI: 0 success, 1 failure (one-line reason on stderr), 2 bad usage.
 """
 
@@ -11,21 +10,18 @@ import argparse
 import getpass
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from desmig_desktop import cli
+from desmig_desktop.commands.base import open_store
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
-
-if TYPE_CHECKING:
-    from desmig_desktop.services.paths import Paths
+from desmig_desktop.services.paths import Paths
 
 
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         line = sys.stdin.readline()
-        password = line[:-1] if line.endswith("\n") else line
-        password = password[:-1] if password.endswith("\r") else password
+        password = line.removesuffix("\n").removesuffix("\r")
     elif sys.stdin.isatty():
         password = getpass.getpass(_("Kata sandi: "))
     else:
@@ -36,12 +32,11 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_login(args: argparse.Namespace, paths: Paths) -> int:
+    from desmig_desktop.services.profiles import remember
     from desmig_desktop.services.sync_service import login
 
-    from desmig_desktop.services.profiles import remember
-
     password = _read_password(args)
-    db = cli.open_store(paths)
+    db = open_store(paths)
     result = login(db, args.server, args.username, password, args.device_name)
     remember(paths, db)  # the profile chooser shows the villages the server assigned
     print(_("Masuk sebagai {username} di {server}; perangkat {device} terdaftar. Desa: {villages}.",
@@ -52,9 +47,9 @@ def cmd_login(args: argparse.Namespace, paths: Paths) -> int:
 
 def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.services.profiles import remember
-    from desmig_desktop.services.sync_service import SyncError, run_cycle
+    from desmig_desktop.services.sync_service import SyncError, pending_ops, run_cycle
 
-    db = cli.open_store(paths)
+    db = open_store(paths)
     try:
         report = run_cycle(db)
     except SyncError as exc:
@@ -62,7 +57,7 @@ def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
         if args.json:
             partial: dict[str, Any] = exc.partial.as_json() if exc.partial else {}
             partial.update(error=exc.kind.value, message=str(exc))
-            partial.setdefault("pending_ops", int(db.execute("SELECT count(*) FROM sync_outbox").fetchone()[0]))
+            partial.setdefault("pending_ops", pending_ops(db))
             print(json.dumps(partial, ensure_ascii=False, indent=2))
         raise
     remember(paths, db)  # last sync time and villages, for the profile chooser
@@ -79,7 +74,8 @@ def cmd_sync(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-def extend(sub: Any) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``login`` and ``sync`` subcommands' arguments, on the CLI's subparsers."""
     login = sub.add_parser("login", help=_("masuk ke server HQ dan daftarkan laptop ini"))
     login.add_argument("--server", required=True, help=_("alamat server, mis. https://hq.example"))
     login.add_argument("--username", required=True)
@@ -87,9 +83,3 @@ def extend(sub: Any) -> None:
     login.add_argument("--device-name", help=_("nama laptop ini (bawaan: nama host)"))
     sync = sub.add_parser("sync", help=_("kirim dan terima data dengan server HQ"))
     sync.add_argument("--json", action="store_true")
-
-
-if extend not in cli.EXTENSIONS:
-    cli.EXTENSIONS.append(extend)
-cli.COMMANDS.setdefault("login", cmd_login)
-cli.COMMANDS.setdefault("sync", cmd_sync)
