@@ -130,7 +130,7 @@ def edges(root: Path = ROOT, packages: tuple[str, ...] = (DESKTOP, SERVER)) -> l
 
 def layer_of(module: str) -> str | None:
     """``domain`` … ``ui``, ``root`` for a composition root, ``server``, or ``None`` (not ours)."""
-    if module in COMPOSITION_ROOTS:
+    if module in COMPOSITION_ROOTS or module.startswith(f"{DESKTOP}.commands"):
         return "root"
     if module in _DOMAIN_AT_TOP:
         return "domain"

@@ -86,11 +86,6 @@ def test_server_imports_only_the_desktop_domain() -> None:
 # in parallel branches: this set may only shrink. A new violation fails the suite, and so does an
 # entry that no longer exists (remove it when its fix is merged).
 KNOWN_VIOLATIONS = frozenset({
-    # the sync commands import the CLI and services from below (issue 19 §3)
-    "desmig_desktop.sync.cli -> desmig_desktop.cli",
-    "desmig_desktop.sync.cli -> desmig_desktop.services.paths",
-    "desmig_desktop.sync.cli -> desmig_desktop.services.profiles",
-    "desmig_desktop.sync.cli -> desmig_desktop.services.sync_service",
     # ui windows that still reach the store (issue 19 §2, §6)
     "desmig_desktop.ui.dashboard.page -> desmig_desktop.store.regions",
     "desmig_desktop.ui.dashboard.page -> desmig_desktop.store.settings",
@@ -98,15 +93,6 @@ KNOWN_VIOLATIONS = frozenset({
     "desmig_desktop.ui.main_window -> desmig_desktop.store.queries",
     "desmig_desktop.ui.main_window -> desmig_desktop.store.records",
     "desmig_desktop.ui.main_window -> desmig_desktop.store.settings",
-    "desmig_desktop.ui.passphrase -> desmig_desktop.store.db",
-    "desmig_desktop.ui.shell -> desmig_desktop.store.db",
-    "desmig_desktop.ui.shell -> desmig_desktop.store.settings",
-    "desmig_desktop.ui.sync.controller -> desmig_desktop.store.records",
-    "desmig_desktop.ui.sync.controller -> desmig_desktop.store.settings",
-    "desmig_desktop.ui.sync.controller -> desmig_desktop.sync.scheduler",
-    "desmig_desktop.ui.sync.extension -> desmig_desktop.store.regions",
-    "desmig_desktop.ui.sync.inbox_model -> desmig_desktop.store.records",
-    "desmig_desktop.ui.sync.inbox_model -> desmig_desktop.store.regions",
 })
 
 
