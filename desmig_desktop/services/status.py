@@ -14,7 +14,17 @@ from desmig_desktop.store.records import pending_ops
 def status(db: Database) -> dict[str, Any]:
     """Live record counts, pending outbox ops, open conflicts and the last successful sync."""
     out: dict[str, Any] = dict(entity_counts(db))
-    out["pending_ops"] = pending_ops(db)
+    out["pending_ops"] = pending_changes(db)
     out["open_conflicts"] = int(db.execute("SELECT count(*) FROM sync_conflicts WHERE status = 'open'").fetchone()[0])
     out["last_sync_at"] = settings.get(db, "last_success", table="sync_state")
     return out
+
+
+def live_households(db: Database) -> int:
+    """How many households the officer has (deleted ones not counted)."""
+    return entity_counts(db)["households"]
+
+
+def pending_changes(db: Database) -> int:
+    """How many saved changes wait in the outbox for the next sync."""
+    return pending_ops(db)

@@ -19,7 +19,7 @@ from desmig_desktop.domain.fields import ENTITIES, FieldSpec, Kind
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.store import records as record_store
 from desmig_desktop.store import regions as region_store
-from desmig_desktop.ui.editor_sections import HouseholdRecords
+from desmig_desktop.services.households import HouseholdGraph
 from desmig_desktop.ui.formatting import display_value, field_label
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -136,7 +136,7 @@ class HistoryModel(QAbstractTableModel):
 class HistoryPanel(QWidget):
     """A record picker (the household, its members, placements and businesses) and that record's history."""
 
-    def __init__(self, db: Any, records: HouseholdRecords, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Any, records: HouseholdGraph, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._db = db
         self._records = records

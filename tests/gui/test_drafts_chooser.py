@@ -94,7 +94,7 @@ def test_a_draft_of_a_household_saved_anyway_is_dropped_at_the_next_start(
     else:
         editor = window.open_household(_stored_graph(ctx.db).household["id"])
         fill(qtbot, editor.form, {"rt": "8"})
-    editor.write_draft()
+    editor.draft.write()
     then(ctx.db, editor)  # e.g. the save committed, then the app was killed before it forgot the draft
     editor.dirty = False  # (the window closes without writing it again)
     again = restart(qtbot, ctx, window)
@@ -110,7 +110,7 @@ def test_removing_a_member_is_unsaved_until_saved(qtbot: Any, ctx: Any, window: 
     members.table.setFocus()
     qtbot.keyClick(members.table, Qt.Key.Key_Delete)
     assert len(editor.records.members) == 1
-    editor.write_draft()
+    editor.draft.write()
     [draft] = drafts.load_drafts(ctx.db)
     assert drafts.drop_saved(ctx.db) == [draft]  # the member is still stored: the removal is unsaved
     save_household(ctx.db, editor.graph(), confirm_warnings=True)
