@@ -61,9 +61,13 @@ def load_drafts(db: Database) -> list[Draft]:
 
 def graph_of(db: Database, data: dict[str, Any]) -> HouseholdGraph:
     """The household a form's draft holds, with the copy it was loaded from (``loaded``; a draft
-    from before drafts kept it gets the one it implies). ``KeyError``/``ValueError`` if unreadable."""
-    graph = HouseholdGraph(data["household"], data.get("members", []), data.get("placements", []),
-                           data.get("businesses", []))
+    from before drafts kept it gets the one it implies). ``KeyError``/``ValueError`` if unreadable
+    (a form built from records of the wrong shape would fail deep inside its widgets)."""
+    household, children = data["household"], [data.get(name, []) for name in ("members", "placements", "businesses")]
+    if not isinstance(household, dict) or not all(isinstance(rows, list) and all(isinstance(r, dict) for r in rows)
+                                                  for rows in children):
+        raise ValueError("a draft's records are not value dicts")
+    graph = HouseholdGraph(household, *children)
     graph.loaded = loaded_from_json(data["loaded"]) if "loaded" in data else loaded_of_old_draft(db, graph)
     return graph
 

@@ -28,7 +28,8 @@ from desmig_desktop.domain.validation import CoerceError, Issue, coerce, validat
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.store import records
 from desmig_desktop.store.queries import StoreLookup, children
-from desmig_desktop.store.records import Base, Change
+from desmig_desktop.store.records import Base as Base  # re-exported: the ui names these through services
+from desmig_desktop.store.records import Change as Change
 
 Values = dict[str, Any]
 

@@ -76,14 +76,13 @@ class HouseholdEditor(QWidget):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        self.scroll = HouseholdPage(self.records, self._db, self)
-        page = self.scroll  # its parts, by the names the window and the tests use
+        page = self.page = HouseholdPage(self.records, self._db, self)  # its parts by the names used outside:
         self.heading, self.issues, self.underneath, self.form = page.heading, page.issues, page.underneath, page.form
         self.location, self.members, self.businesses = page.location, page.members, page.businesses
         self.pages = QTabWidget(self)
         self.pages.setObjectName("editor_pages")
         self.pages.setTabPosition(QTabWidget.TabPosition.South)
-        self.pages.addTab(self.scroll, _("Formulir"))
+        self.pages.addTab(self.page, _("Formulir"))
         self.history = HistoryPanel(self._db, self.records, self)
         self.pages.addTab(self.history, _("Riwayat"))
         outer.addWidget(self.pages)
@@ -117,7 +116,7 @@ class HouseholdEditor(QWidget):
     def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
         if old is not None and self.isAncestorOf(old):
             self.draft.flush()  # leaving a field: what was typed in it is kept now, not 400 ms later
-        if new is not None and self.scroll.isAncestorOf(new):
+        if new is not None and self.page.isAncestorOf(new):
             self._last_focus = new
             # Focus set by a shortcut or an error line does not scroll by itself (only Tab does);
             # after the layout settled (a new row's form was just shown) the field is brought into view.
@@ -126,7 +125,7 @@ class HouseholdEditor(QWidget):
     def _show_focused(self) -> None:
         widget = self._last_focus
         if widget is not None and isValid(widget) and widget.hasFocus():
-            self.scroll.ensureWidgetVisible(widget, 50, 50)
+            self.page.ensureWidgetVisible(widget, 50, 50)
 
     def _on_escape(self) -> None:
         """Esc closes the form, unless a drop-down list is open: then Esc is that list's (it closes)."""
@@ -138,7 +137,7 @@ class HouseholdEditor(QWidget):
         self.close_requested.emit()
 
     def _show_records(self) -> None:
-        self.scroll.show_records()
+        self.page.show_records()
         self._update_title()
 
     # state -------------------------------------------------------------------------------
@@ -171,7 +170,7 @@ class HouseholdEditor(QWidget):
     # history -----------------------------------------------------------------------------
 
     def show_form(self) -> None:
-        self.pages.setCurrentWidget(self.scroll)
+        self.pages.setCurrentWidget(self.page)
 
     def show_history(self) -> None:
         self.pages.setCurrentWidget(self.history)
@@ -184,7 +183,7 @@ class HouseholdEditor(QWidget):
         """The record whose part of the form had the focus last (the household when none did)."""
         focus = self._last_focus
         for entity_name in ("placements", "members", "businesses"):
-            section = self.scroll.sections[entity_name]
+            section = self.page.sections[entity_name]
             record = section.current()
             if focus is not None and record is not None and section.isAncestorOf(focus):
                 return entity_name, str(record["id"])
@@ -290,7 +289,7 @@ class HouseholdEditor(QWidget):
         graph = load_household(self._db, self.household_id)
         self.is_new = False
         self.dirty = False
-        self.scroll.clear_issues()
+        self.page.clear_issues()
         self.underneath.hide()
         self._set_graph(graph)
         self.draft.discard()
@@ -299,11 +298,11 @@ class HouseholdEditor(QWidget):
 
     def show_issues(self, issues: list[RecordIssue]) -> None:
         self.show_form()
-        self.scroll.show_issues(issues)
+        self.page.show_issues(issues)
 
     def _go_to_issue(self, item: PanelItem) -> None:
         self.show_form()
-        self.scroll.go_to_issue(item)
+        self.page.go_to_issue(item)
 
     # drafts and closing ------------------------------------------------------------------
 

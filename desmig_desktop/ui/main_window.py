@@ -13,7 +13,7 @@ layout, the menus and the tabs, and delegates.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -22,8 +22,8 @@ from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
-from desmig_desktop.services import drafts as draft_store
 from desmig_desktop.services import settings
+from desmig_desktop.services.drafts import Draft
 from desmig_desktop.services.households import Base, Change, find_household, load_household
 from desmig_desktop.services.status import live_households, pending_changes
 from desmig_desktop.ui import backup_menu, data_menu, dialogs, print_menu
@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
 
     # building ----------------------------------------------------------------------------
 
-    def _action(self, text: str, slot: Any, shortcut: QKeySequence | str | None = None) -> QAction:
+    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -247,7 +247,7 @@ class MainWindow(QMainWindow):
         if editor is not None:
             self.close_editor(editor)
 
-    def close_editor(self, widget: QWidget, *, ask: bool = True) -> bool:
+    def close_editor(self, widget: QWidget | None, *, ask: bool = True) -> bool:
         if not isinstance(widget, HouseholdEditor):
             return False
         if ask and not widget.ask_discard():
@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
         """Offer back drafts left by an earlier session in a chooser (opened, not waited for)."""
         return self.drafts.offer()
 
-    def restore_drafts(self, found: list[draft_store.Draft]) -> int:
+    def restore_drafts(self, found: list[Draft]) -> int:
         return self.drafts.restore(found)
 
     def add_restored(self, editor: HouseholdEditor) -> None:

@@ -40,7 +40,7 @@ class EditorTabs(Protocol):
 
     def current_editor(self) -> HouseholdEditor | None: ...
 
-    def close_editor(self, widget: QWidget, *, ask: bool = True) -> bool: ...
+    def close_editor(self, widget: QWidget | None, *, ask: bool = True) -> bool: ...
 
     def add_restored(self, editor: HouseholdEditor) -> None: ...
 
@@ -83,10 +83,10 @@ class DraftsController(QObject):
             try:
                 graph, is_new = drafts.restored(self._db, draft.data)
                 editor = HouseholdEditor(self._db, graph, draft_delay_ms=self.autosave_ms)
+                editor.mark_restored(is_new=is_new)
             except (KeyError, TypeError, ValueError) as exc:
                 log.warning("draft %s could not be restored: %s", draft.key, exc)
                 continue
-            editor.mark_restored(is_new=is_new)
             self._host.tabs().add_restored(editor)
             restored += 1
         return restored
