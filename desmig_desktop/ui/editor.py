@@ -4,9 +4,9 @@ Everything typed goes straight into an in-memory graph of plain dicts (``Househo
 which is what ``services.households.save_household`` validates and saves in one transaction and
 what the draft holds (``FormDraft``). Hard errors are shown beside their fields and in a summary
 (placed by ``issue_routing``), and the save is refused; warnings are shown and need one explicit
-confirmation. A second tab,
-"Riwayat", shows the saved field changes of the household or of the member, placement or
-business last worked on.
+confirmation. The fields are on the "Formulir" page (``editor_sections.HouseholdPage``); a
+second tab, "Riwayat", shows the saved field changes of the household or of the member,
+placement or business last worked on.
 
 The editor keeps what it loaded (``HouseholdGraph.loaded``, also in its draft): a save sends
 only what the officer changed relative to it. When a sync changes the household underneath,

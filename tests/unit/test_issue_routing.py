@@ -14,7 +14,7 @@ from desmig_desktop.domain.i18n import set_language
 from desmig_desktop.domain.validation import Issue
 from desmig_desktop.errors import RecordIssue
 from desmig_desktop.services.households import HouseholdGraph
-from desmig_desktop.ui.issue_routing import (CHILD_ENTITIES, FieldTarget, PanelItem, route_issues, target_of)
+from desmig_desktop.ui.issue_routing import CHILD_ENTITIES, FieldTarget, PanelItem, route_issues, target_of
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,8 @@ def indonesian() -> Any:
 def graph() -> HouseholdGraph:
     return HouseholdGraph(
         {"id": "h1", "head_name": "Siti"},
-        [{"id": "m1", "name": "Siti", "nik": "3201055203850002"}, {"id": "m2", "name": None, "nik": "3201051201800003"}],
+        [{"id": "m1", "name": "Siti", "nik": "3201055203850002"},
+         {"id": "m2", "name": None, "nik": "3201051201800003"}],
         [{"id": "p1", "member_id": "m2", "country": "MY"}, {"id": "p2", "member_id": "m1", "country": None}],
         [{"id": "b1", "name": "Warung Siti"}, {"id": "b2", "name": ""}])
 
