@@ -88,7 +88,6 @@ class MainWindow(QMainWindow):
         self.list_page.counts_changed.connect(self.refresh_counts)
         self.data_changed.connect(self.dashboard.mark_stale)
         self.edits.done.connect(self._after_edit)
-        self.edits.undo_changed.connect(self._update_actions)
         self.dashboard.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.refresh_counts()
         self._update_actions()

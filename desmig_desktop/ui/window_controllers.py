@@ -96,8 +96,9 @@ class EditsController(QObject):
     """Deleting a household (asked first) and undoing the last save or delete, with the open forms
     following: a form whose household an undo removed closes, an unchanged one shows the result."""
 
-    done = Signal(str, int, object)  # what to tell the officer, for how long (ms), the household to select or None
-    undo_changed = Signal()  # what Ctrl+Z would undo changed (the menu says it)
+    # A save, delete or undo went through (what Ctrl+Z would undo changed with it): what to tell
+    # the officer, for how long (ms), and the household to select in the list (or None).
+    done = Signal(str, int, object)
 
     def __init__(self, db: Database, tabs: EditorTabs, window: QWidget) -> None:
         super().__init__(window)
@@ -111,7 +112,6 @@ class EditsController(QObject):
 
     def saved(self, household_id: str, changes: list[Change], title: str) -> None:
         self.history.record(_("simpan {name}", name=title), household_id, changes)
-        self.undo_changed.emit()
         self.done.emit(_("{name} tersimpan.", name=title), 5000, household_id)
 
     def delete(self, household_id: str, *, loaded: dict[tuple[str, str], Base] | None = None) -> bool:
@@ -134,7 +134,6 @@ class EditsController(QObject):
         if editor is not None:
             self._host.tabs().close_editor(editor, ask=False)
         self.history.record(_("hapus {name}", name=name), household_id, changes)
-        self.undo_changed.emit()
         self.done.emit(_("{name} dihapus. Tekan Ctrl+Z untuk mengurungkan.", name=name), 8000, None)
         return True
 
@@ -157,7 +156,6 @@ class EditsController(QObject):
             editor.reload() if undone.live else self._host.tabs().close_editor(editor, ask=False)
         elif editor is not None:
             editor.check_underneath()
-        self.undo_changed.emit()
         self.done.emit(_("Diurungkan: {what}.", what=label), 5000, undone.step.household_id if undone.live else None)
         return True
 
