@@ -12,7 +12,8 @@ from PySide6.QtCore import Qt
 
 from desmig_desktop.services import drafts
 from desmig_desktop.services.households import HouseholdGraph, load_household, save_household
-from desmig_desktop.ui.editor import DRAFT_DELAY_MS, HouseholdEditor
+from desmig_desktop.ui.editor import HouseholdEditor
+from desmig_desktop.ui.form_draft import DRAFT_DELAY_MS
 from desmig_desktop.ui.main_window import MainWindow
 
 NAMES = ("Wati Satu", "Wati Dua", "Wati Tiga")
