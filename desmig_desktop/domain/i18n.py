@@ -12,7 +12,7 @@ import json
 from functools import cache
 from typing import Any
 
-from desmig_desktop.domain.reference import RESOURCES_DIR
+from desmig_desktop.domain.reference import RESOURCES_DIR, load_countries
 
 LANGUAGES = ("id", "en")
 _CATALOG_DIR = RESOURCES_DIR / "i18n"
@@ -48,3 +48,11 @@ def _(msgid: str, **values: Any) -> str:
 def pick(label_id: str, label_en: str) -> str:
     """Choose between the two labels a spec carries, by the current language."""
     return label_en if _state["lang"] == "en" else label_id
+
+
+def country_name(code: str) -> str:
+    """An ISO country code as the country's name in the current language (the code if unknown)."""
+    for country in load_countries():
+        if country.code == code:
+            return pick(country.name_id, country.name_en)
+    return code

@@ -12,8 +12,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlite_utils import Database
+
 from desmig_desktop.domain.ids import utc_now
-from desmig_desktop.services.households import HouseholdGraph, has_unsaved, loaded_from_json, loaded_of_old_draft
+from desmig_desktop.services.households import (HouseholdGraph, find_household, has_unsaved, loaded_from_json,
+                                                 loaded_of_old_draft, loaded_to_json)
 
 log = logging.getLogger(__name__)
 DRAFT_VERSION = 1
@@ -28,7 +31,7 @@ class Draft:
     data: dict[str, Any]
 
 
-def save_draft(db: Any, key: str, data: dict[str, Any]) -> None:
+def save_draft(db: Database, key: str, data: dict[str, Any]) -> None:
     """Write (or replace) the draft ``key`` durably."""
     payload = json.dumps({"version": DRAFT_VERSION, "data": data}, ensure_ascii=False, default=str)
     with db.atomic():
@@ -36,13 +39,13 @@ def save_draft(db: Any, key: str, data: dict[str, Any]) -> None:
                    " SET saved_at = excluded.saved_at, data = excluded.data", [key, utc_now(), payload])
 
 
-def discard_draft(db: Any, key: str) -> None:
+def discard_draft(db: Database, key: str) -> None:
     """Forget the draft ``key`` (after a save or an explicit discard)."""
     with db.atomic():
         db.execute("DELETE FROM drafts WHERE key = ?", [key])
 
 
-def load_drafts(db: Any) -> list[Draft]:
+def load_drafts(db: Database) -> list[Draft]:
     """Every readable draft, oldest first; unreadable ones are logged and left in place."""
     found: list[Draft] = []
     for key, saved_at, text in db.execute("SELECT key, saved_at, data FROM drafts ORDER BY saved_at, key"):
@@ -56,16 +59,59 @@ def load_drafts(db: Any) -> list[Draft]:
     return found
 
 
-def graph_of(db: Any, data: dict[str, Any]) -> HouseholdGraph:
+def graph_of(db: Database, data: dict[str, Any]) -> HouseholdGraph:
     """The household a form's draft holds, with the copy it was loaded from (``loaded``; a draft
-    from before drafts kept it gets the one it implies). ``KeyError``/``ValueError`` if unreadable."""
-    graph = HouseholdGraph(data["household"], data.get("members", []), data.get("placements", []),
-                           data.get("businesses", []))
+    from before drafts kept it gets the one it implies). ``KeyError``/``ValueError`` if unreadable
+    (a form built from records of the wrong shape would fail deep inside its widgets)."""
+    household, children = data["household"], [data.get(name, []) for name in ("members", "placements", "businesses")]
+    if not isinstance(household, dict) or not all(isinstance(rows, list) and all(isinstance(r, dict) for r in rows)
+                                                  for rows in children):
+        raise ValueError("a draft's records are not value dicts")
+    graph = HouseholdGraph(household, *children)
     graph.loaded = loaded_from_json(data["loaded"]) if "loaded" in data else loaded_of_old_draft(db, graph)
     return graph
 
 
-def drop_saved(db: Any, *, skip: set[str] | frozenset[str] = frozenset()) -> list[Draft]:
+def snapshot(graph: HouseholdGraph, *, is_new: bool, title: str) -> dict[str, Any]:
+    """A form's draft: its graph with the copy it loaded (JSON-safe; ``graph_of`` reads it back)."""
+    return {"is_new": is_new, "title": title, "household": graph.household, "members": graph.members,
+            "placements": graph.placements, "businesses": graph.businesses, "loaded": loaded_to_json(graph.loaded)}
+
+
+def restored(db: Database, data: dict[str, Any]) -> tuple[HouseholdGraph, bool]:
+    """The graph a draft holds and whether its household was never saved (then a save creates it).
+    ``KeyError``/``TypeError``/``ValueError`` if the draft is unreadable."""
+    graph = graph_of(db, data)
+    return graph, bool(data.get("is_new")) or find_household(db, str(graph.household["id"])) is None
+
+
+class DraftWriter:
+    """Writes one form's drafts, sparing the disk a write (and its fsync) when nothing changed."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._written = ""
+
+    def write(self, key: str, data: dict[str, Any]) -> bool:
+        """Keep ``data`` as the draft ``key``; False if it could not be written (logged: the
+        officer keeps typing, the next change tries again) or was written already."""
+        text = json.dumps(data, sort_keys=True, default=str)
+        if text == self._written:
+            return False
+        try:
+            save_draft(self._db, key, data)
+        except Exception as exc:  # disk full or a locked DB: never in the officer's way
+            log.warning("draft could not be written: %s", type(exc).__name__)
+            return False
+        self._written = text
+        return True
+
+    def discard(self, key: str) -> None:
+        discard_draft(self._db, key)
+        self._written = ""
+
+
+def drop_saved(db: Database, *, skip: set[str] | frozenset[str] = frozenset()) -> list[Draft]:
     """Forget the drafts that hold nothing unsaved (their household was saved anyway, e.g. the app
     was killed between the save and forgetting the draft); returns the drafts that remain, but
     those in ``skip`` (forms open now, which keep their own drafts)."""

@@ -22,13 +22,14 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain.fields import ENTITIES, PLACEMENT_STATUSES, Kind
 from desmig_desktop.domain.household_checks import household_issues
-from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.i18n import _, country_name
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.validation import CoerceError, Issue, coerce, validate
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.store import records
 from desmig_desktop.store.queries import StoreLookup, children
-from desmig_desktop.store.records import Base, Change
+from desmig_desktop.store.records import Base as Base  # re-exported: the ui names these through services
+from desmig_desktop.store.records import Change as Change
 
 Values = dict[str, Any]
 
@@ -62,6 +63,19 @@ class HouseholdGraph:
         for values in (*self.members, *self.businesses):
             values["household_id"] = hid
 
+    def member_label(self, member: Values) -> str:
+        """How a member is named to the officer: the name, else the line on the form (1-based)."""
+        if member.get("name"):
+            return str(member["name"])
+        number = next((n for n, m in enumerate(self.members, 1) if m is member), 0)
+        return _("Anggota ke-{number}", number=number)
+
+    def placement_label(self, placement: Values) -> str:
+        return country_name(placement["country"]) if placement.get("country") else _("riwayat penempatan")
+
+    def business_label(self, business: Values) -> str:
+        return str(business["name"]) if business.get("name") else _("unit usaha")
+
 
 @dataclass(frozen=True)
 class SaveResult:
@@ -90,6 +104,11 @@ def load_household(db: Database, household_id: str) -> HouseholdGraph:
     graph = HouseholdGraph(household, members, placements, businesses)
     graph.loaded = {(name, str(v["id"])): records.base_of(v) for name, v in graph.records()}
     return graph
+
+
+def find_household(db: Database, household_id: str) -> Values | None:
+    """The stored household row (a deleted one too: ``deleted`` says so); ``None`` if never stored."""
+    return records.get(db, "households", household_id)
 
 
 def validate_graph(db: Database, graph: HouseholdGraph) -> tuple[list[tuple[str, Values]], list[RecordIssue]]:

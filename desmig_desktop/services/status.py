@@ -18,3 +18,8 @@ def status(db: Database) -> dict[str, Any]:
     out["open_conflicts"] = int(db.execute("SELECT count(*) FROM sync_conflicts WHERE status = 'open'").fetchone()[0])
     out["last_sync_at"] = settings.get(db, "last_success", table="sync_state")
     return out
+
+
+def live_households(db: Database) -> int:
+    """How many households the officer has (deleted ones not counted)."""
+    return entity_counts(db)["households"]

@@ -6,8 +6,7 @@ import datetime as dt
 from typing import Any
 
 from desmig_desktop.domain.fields import FieldSpec, Kind
-from desmig_desktop.domain.i18n import _, get_language, pick
-from desmig_desktop.domain.reference import load_countries
+from desmig_desktop.domain.i18n import _, country_name, get_language, pick
 
 
 def format_money(value: int | None) -> str:
@@ -54,13 +53,6 @@ def yes_no(value: Any) -> str:
         return ""
     truthy = value is True or str(value).lower() in ("1", "true", "ya", "yes")
     return _("Ya") if truthy else _("Tidak")
-
-
-def country_name(code: str) -> str:
-    for country in load_countries():
-        if country.code == code:
-            return country.name_en if get_language() == "en" else country.name_id
-    return code
 
 
 def format_instant(at: str) -> str:

@@ -18,8 +18,8 @@ from desmig_desktop.domain.fields import ENTITIES, FieldSpec, Kind
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.services import regions
 from desmig_desktop.services.handle import Database
+from desmig_desktop.services.households import HouseholdGraph
 from desmig_desktop.services.queries import record_history
-from desmig_desktop.ui.editor_sections import HouseholdRecords
 from desmig_desktop.ui.formatting import display_value, field_label
 from desmig_desktop.ui.tables import KeyTable
 
@@ -137,7 +137,7 @@ class HistoryModel(QAbstractTableModel):
 class HistoryPanel(QWidget):
     """A record picker (the household, its members, placements and businesses) and that record's history."""
 
-    def __init__(self, db: Database, records: HouseholdRecords, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, records: HouseholdGraph, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._db = db
         self._records = records

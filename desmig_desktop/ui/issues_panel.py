@@ -1,26 +1,16 @@
-"""The summary of what stops (or needs confirming before) a save, shown at the top of the editor."""
+"""What stands between the form and the stored household, shown at the top of the editor: the
+summary of what stops (or needs confirming before) a save, and the notice of changes made underneath."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
+                               QWidget)
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.ui.form import ERROR_STYLE, WARNING_STYLE
-
-
-@dataclass(frozen=True)
-class PanelItem:
-    """One line of the summary, pointing at the record and field it is about."""
-
-    entity: str
-    record_id: str
-    field: str
-    text: str
-    hard: bool
+from desmig_desktop.ui.issue_routing import PanelItem
 
 
 class IssuesPanel(QFrame):
@@ -106,4 +96,27 @@ class IssuesPanel(QFrame):
         for button in self.link_buttons:
             button.deleteLater()
         self.link_buttons = []
+        self.hide()
+
+
+class UnderneathNotice(QFrame):
+    """Says the stored household changed (a sync) since the form read it, with the button that
+    takes in the new values of the fields the officer did not change."""
+
+    reload_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("changed_underneath")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(self)
+        self.text = QLabel(_(
+            "Data rumah tangga ini sudah diubah di tempat lain (sinkronisasi) sejak formulir ini dibuka. "
+            "Isian yang Anda ubah tetap milik Anda; isian lain bisa dimuat ulang."), self)
+        self.text.setWordWrap(True)
+        row.addWidget(self.text, 1)
+        self.button = QPushButton(_("Muat ulang isian yang tidak saya ubah"), self)
+        self.button.setObjectName("reload_untouched")
+        row.addWidget(self.button)
+        self.button.clicked.connect(self.reload_requested)
         self.hide()

@@ -5,13 +5,15 @@ Seams for the sync part (built elsewhere): ``sync_menu`` (hidden until an action
 and ``add_status_widget()``; call ``on_data_changed()`` after records changed behind the UI's
 back (a pull) so lists and counts refresh. ``data_changed`` fires after every change of records
 (save, delete, undo, import, sync), for views that show figures (the dashboard).
+
+Drafts and undo are the window's controllers' (``window_controllers``); the window keeps the
+layout, the menus and the tabs, and delegates.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
+from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -20,29 +22,23 @@ from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
-from desmig_desktop.services import drafts as draft_store
-from desmig_desktop.services.households import delete_household, load_household, undo
-from desmig_desktop.store import records as record_store
-from desmig_desktop.store import settings
-from desmig_desktop.store.queries import entity_counts
-from desmig_desktop.store.records import Change
+from desmig_desktop.services import settings
+from desmig_desktop.services.drafts import Draft
+from desmig_desktop.services.database import DatabaseOpener
+from desmig_desktop.services.households import Base, Change, find_household, load_household
+from desmig_desktop.services.status import live_households
+from desmig_desktop.services.sync_service import pending_ops
 from desmig_desktop.ui import backup_menu, data_menu, dialogs, print_menu
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.dashboard import DashboardPage
 from desmig_desktop.ui.drafts_dialog import DraftsDialog
-from desmig_desktop.ui.editor import DRAFT_DELAY_MS, HouseholdEditor
+from desmig_desktop.ui.editor import HouseholdEditor
 from desmig_desktop.ui.editor_sections import ADD_BUSINESS_KEY, ADD_MEMBER_KEY, ADD_PLACEMENT_KEY
+from desmig_desktop.ui.form_draft import DRAFT_DELAY_MS
 from desmig_desktop.ui.household_list import HouseholdListPage
-from desmig_desktop.services.database import DatabaseOpener
+from desmig_desktop.ui.window_controllers import DraftsController, EditsController
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class UndoEntry:
-    label: str
-    household_id: str
-    changes: list[Change]
 
 
 class _ShowWhenFilled(QObject):
@@ -63,11 +59,11 @@ class MainWindow(QMainWindow):
                  database_opener: DatabaseOpener | None = None) -> None:
         """``autosave_ms``: how long after the last change a form writes its draft."""
         super().__init__(parent)
-        self.autosave_ms = autosave_ms
         self.ctx = ctx
         self.db = ctx.db
         self.database_opener = database_opener  # for the passphrase change in the settings
-        self.last_undo: UndoEntry | None = None
+        self.drafts = DraftsController(self.db, self, self, autosave_ms=autosave_ms)
+        self.edits = EditsController(self.db, self, self)
         self._last_village: str | None = None
         title = _("Desmigratif — Pendataan Rumah Tangga PMI")
         self.setWindowTitle(_("{title} — MODE LATIHAN", title=title) if ctx.training else title)
@@ -92,13 +88,15 @@ class MainWindow(QMainWindow):
         self.list_page.delete_requested.connect(self.delete_household)
         self.list_page.counts_changed.connect(self.refresh_counts)
         self.data_changed.connect(self.dashboard.mark_stale)
+        self.edits.done.connect(self._after_edit)
         self.dashboard.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.refresh_counts()
         self._update_actions()
 
     # building ----------------------------------------------------------------------------
 
-    def _action(self, text: str, slot: Any, shortcut: QKeySequence | str | None = None) -> QAction:
+    def _action(self, text: str, slot: Callable[[], object],
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -165,7 +163,7 @@ class MainWindow(QMainWindow):
     # settings ----------------------------------------------------------------------------
 
     def villages(self) -> list[str]:
-        return list(settings.get(self.db, "villages", []) or [])
+        return settings.villages(self.db)
 
     def open_settings(self) -> None:
         from desmig_desktop.ui.setup import SettingsDialog
@@ -219,7 +217,7 @@ class MainWindow(QMainWindow):
     def new_household(self) -> HouseholdEditor:
         village = self._last_village or self.list_page.selected_village() or next(iter(self.villages()), None)
         editor = HouseholdEditor(self.db, defaults={"village_code": village} if village else {},
-                                 draft_delay_ms=self.autosave_ms)
+                                 draft_delay_ms=self.drafts.autosave_ms)
         current = self.current_editor()
         reuse = current if current is not None and not current.dirty and not current.is_new else None
         self._add_editor(editor, replace=reuse)
@@ -236,7 +234,7 @@ class MainWindow(QMainWindow):
         except KnownError as exc:
             dialogs.show_error(self, exc)
             return None
-        editor = self._add_editor(HouseholdEditor(self.db, graph, draft_delay_ms=self.autosave_ms))
+        editor = self._add_editor(HouseholdEditor(self.db, graph, draft_delay_ms=self.drafts.autosave_ms))
         editor.focus_first_field()
         return editor
 
@@ -250,12 +248,12 @@ class MainWindow(QMainWindow):
         if editor is not None:
             self.close_editor(editor)
 
-    def close_editor(self, widget: QWidget, *, ask: bool = True) -> bool:
+    def close_editor(self, widget: QWidget | None, *, ask: bool = True) -> bool:
         if not isinstance(widget, HouseholdEditor):
             return False
         if ask and not widget.ask_discard():
             return False
-        widget.discard_draft()
+        widget.draft.discard()
         was_current, back = self.tabs.currentWidget() is widget, widget.came_from
         self.tabs.removeTab(self.tabs.indexOf(widget))
         widget.deleteLater()
@@ -273,15 +271,18 @@ class MainWindow(QMainWindow):
         return True
 
     def _on_saved(self, household_id: str, changes: list[Change], title: str) -> None:
-        self.last_undo = UndoEntry(_("simpan {name}", name=title), household_id, changes)
-        household = record_store.get(self.db, "households", household_id)
+        household = find_household(self.db, household_id)
         self._last_village = household.get("village_code") if household else self._last_village
-        self.statusBar().showMessage(_("{name} tersimpan.", name=title), 5000)
-        self.list_page.refresh(select_id=household_id)
+        self.edits.saved(household_id, changes, title)
+
+    def _after_edit(self, message: str, timeout_ms: int, select_id: str | None) -> None:
+        """A save, delete or undo went through: say so, and show the list and figures as they are now."""
+        self.statusBar().showMessage(message, timeout_ms)
+        self.list_page.refresh(select_id=select_id)
         self._update_actions()
         self.data_changed.emit()
 
-    # delete and undo ---------------------------------------------------------------------
+    # delete and undo (the edits controller's) ---------------------------------------------
 
     def delete_current(self) -> None:
         editor = self.current_editor()
@@ -289,61 +290,16 @@ class MainWindow(QMainWindow):
             if editor.is_new:
                 self.close_editor(editor)
                 return
-            self.delete_household(editor.household_id, loaded=editor.loaded)
+            self.delete_household(editor.household_id, loaded=editor.records.loaded)
         elif (household_id := self.list_page.current_household_id()) is not None:
             self.delete_household(household_id)
 
-    def delete_household(self, household_id: str, *, loaded: dict[Any, Any] | None = None) -> bool:
+    def delete_household(self, household_id: str, *, loaded: dict[tuple[str, str], Base] | None = None) -> bool:
         """Delete after asking; ``loaded``: the copy an open form shows (the deletes are made on it)."""
-        household = record_store.get(self.db, "households", household_id)
-        if household is None or household["deleted"]:
-            return False
-        name = household.get("head_name") or _("rumah tangga ini")
-        if not dialogs.confirm(self, _("Hapus rumah tangga"),
-                               _("Hapus {name} beserta anggota, riwayat penempatan dan usahanya?", name=name),
-                               _("Hapus"), _("Batal"), destructive=True,
-                               detail=_("Masih bisa diurungkan dengan Ctrl+Z selama aplikasi belum ditutup.")):
-            return False
-        try:
-            changes = delete_household(self.db, household_id, loaded=loaded)
-        except KnownError as exc:
-            dialogs.show_error(self, exc)
-            return False
-        editor = self.editor_for(household_id)
-        if editor is not None:
-            self.close_editor(editor, ask=False)
-        self.last_undo = UndoEntry(_("hapus {name}", name=name), household_id, changes)
-        self.statusBar().showMessage(_("{name} dihapus. Tekan Ctrl+Z untuk mengurungkan.", name=name), 8000)
-        self.list_page.refresh()
-        self._update_actions()
-        self.data_changed.emit()
-        return True
+        return self.edits.delete(household_id, loaded=loaded)
 
     def undo_last(self) -> bool:
-        entry = self.last_undo
-        if entry is None:
-            return False
-        if self.current_editor() is not None and not dialogs.confirm(
-                self, _("Urungkan"), _("Urungkan {what}?", what=entry.label), _("Urungkan"), _("Batal")):
-            return False  # inside a form Ctrl+Z is easily meant for a field: ask before touching saved data
-        try:
-            undo(self.db, entry.changes)
-        except KnownError as exc:
-            dialogs.show_error(self, exc)
-            return False
-        self.last_undo = None
-        editor = self.editor_for(entry.household_id)
-        household = record_store.get(self.db, "households", entry.household_id)
-        live = household is not None and not household["deleted"]
-        if editor is not None and not editor.dirty:
-            editor.reload() if live else self.close_editor(editor, ask=False)
-        elif editor is not None:
-            editor.check_underneath()
-        self.statusBar().showMessage(_("Diurungkan: {what}.", what=entry.label), 5000)
-        self.list_page.refresh(select_id=entry.household_id if live else None)
-        self._update_actions()
-        self.data_changed.emit()
-        return True
+        return self.edits.undo()
 
     # list, counts, drafts ----------------------------------------------------------------
 
@@ -360,11 +316,10 @@ class MainWindow(QMainWindow):
         self.data_changed.emit()
 
     def refresh_counts(self) -> None:
-        counts = entity_counts(self.db)
         shown = self.list_page.model.total
         self.count_label.setText(_("Menampilkan {shown} dari {total} rumah tangga",
-                                   shown=_thousands(shown), total=_thousands(counts["households"])))
-        pending = record_store.pending_ops(self.db)
+                                   shown=_thousands(shown), total=_thousands(live_households(self.db))))
+        pending = pending_ops(self.db)
         self.pending_label.setText(_("Belum terkirim: {count} perubahan", count=_thousands(pending)))
 
     def _update_actions(self) -> None:
@@ -372,40 +327,26 @@ class MainWindow(QMainWindow):
         for action in (self.save_action, self.close_action, self.print_action, self.add_member_action,
                        self.add_placement_action, self.add_business_action):
             action.setEnabled(editor is not None)
-        self.undo_action.setEnabled(self.last_undo is not None)
-        self.undo_action.setText(_("&Urungkan {what}", what=self.last_undo.label) if self.last_undo else _("&Urungkan"))
+        label = self.edits.undo_label()
+        self.undo_action.setEnabled(label is not None)
+        self.undo_action.setText(_("&Urungkan {what}", what=label) if label else _("&Urungkan"))
+
+    # drafts (the drafts controller's) -------------------------------------------------------
 
     def write_drafts(self) -> None:
-        for editor in self.editors():
-            editor.write_draft()
+        self.drafts.write_all()
 
     def offer_drafts(self) -> DraftsDialog | None:
-        """Offer back drafts left by an earlier session (closed or crashed) in a chooser (opened, not
-        waited for); drafts holding nothing unsaved (their household was saved anyway) are dropped."""
-        found = draft_store.drop_saved(self.db, skip={e.household_id for e in self.editors()})
-        if not found:
-            return None
-        dialog = DraftsDialog(found, restore=self.restore_drafts, discard=self.discard_drafts, parent=self)
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-        return dialog
+        """Offer back drafts left by an earlier session in a chooser (opened, not waited for)."""
+        return self.drafts.offer()
 
-    def discard_drafts(self, chosen: list[draft_store.Draft]) -> None:
-        for draft in chosen:
-            draft_store.discard_draft(self.db, draft.key)
+    def restore_drafts(self, found: list[Draft]) -> int:
+        return self.drafts.restore(found)
 
-    def restore_drafts(self, found: list[draft_store.Draft]) -> int:
-        restored = 0
-        for draft in found:
-            try:
-                editor = HouseholdEditor.from_snapshot(self.db, draft.data, draft_delay_ms=self.autosave_ms)
-            except (KeyError, TypeError, ValueError) as exc:
-                log.warning("draft %s could not be restored: %s", draft.key, exc)
-                continue
-            self._add_editor(editor)
-            editor.came_from = self.list_page
-            restored += 1
-        return restored
+    def add_restored(self, editor: HouseholdEditor) -> None:
+        """A form rebuilt from a draft: its own tab; closing it returns to the list."""
+        self._add_editor(editor)
+        editor.came_from = self.list_page
 
     def show_shortcuts(self) -> None:
         dialogs.inform(self, _("Pintasan keyboard"), _(

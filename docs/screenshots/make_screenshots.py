@@ -119,14 +119,14 @@ def main(data_dir: Path) -> None:
     household.members.members.select_row(next((n for n, m in enumerate(household.records.members)
                                                if m.get("migration_status") in ("pmi_aktif", "pmi_purna")), 0))
     settle()
-    household.scroll.verticalScrollBar().setValue(household.scroll.verticalScrollBar().maximum() // 3)
+    household.page.verticalScrollBar().setValue(household.page.verticalScrollBar().maximum() // 3)
     shot("household_editor")
     with_business = next(n for n in range(window.list_page.model.rowCount())
                          if window.list_page.model.data(window.list_page.model.index(n, 5)) != "0")
     household = window.open_household(window.list_page.model.household_id(with_business))
     assert household is not None
     settle()
-    household.scroll.verticalScrollBar().setValue(household.scroll.verticalScrollBar().maximum())
+    household.page.verticalScrollBar().setValue(household.page.verticalScrollBar().maximum())
     shot("household_editor_business")
 
     picker_editor = window.new_household()
@@ -157,7 +157,7 @@ def main(data_dir: Path) -> None:
     member_form.editors["sex"].combo.setCurrentIndex(2)
     member_form.editors["migration_status"].combo.setCurrentIndex(3)
     editor.save()
-    editor.scroll.verticalScrollBar().setValue(0)
+    editor.page.verticalScrollBar().setValue(0)
     shot("editor_errors")
 
     for tab in list(window.editors()):

@@ -12,7 +12,8 @@ from PySide6.QtCore import Qt
 
 from desmig_desktop.services import drafts
 from desmig_desktop.services.households import HouseholdGraph, load_household, save_household
-from desmig_desktop.ui.editor import DRAFT_DELAY_MS, HouseholdEditor
+from desmig_desktop.ui.editor import HouseholdEditor
+from desmig_desktop.ui.form_draft import DRAFT_DELAY_MS
 from desmig_desktop.ui.main_window import MainWindow
 
 NAMES = ("Wati Satu", "Wati Dua", "Wati Tiga")
@@ -94,7 +95,7 @@ def test_a_draft_of_a_household_saved_anyway_is_dropped_at_the_next_start(
     else:
         editor = window.open_household(_stored_graph(ctx.db).household["id"])
         fill(qtbot, editor.form, {"rt": "8"})
-    editor.write_draft()
+    editor.draft.write()
     then(ctx.db, editor)  # e.g. the save committed, then the app was killed before it forgot the draft
     editor.dirty = False  # (the window closes without writing it again)
     again = restart(qtbot, ctx, window)
@@ -110,7 +111,7 @@ def test_removing_a_member_is_unsaved_until_saved(qtbot: Any, ctx: Any, window: 
     members.table.setFocus()
     qtbot.keyClick(members.table, Qt.Key.Key_Delete)
     assert len(editor.records.members) == 1
-    editor.write_draft()
+    editor.draft.write()
     [draft] = drafts.load_drafts(ctx.db)
     assert drafts.drop_saved(ctx.db) == [draft]  # the member is still stored: the removal is unsaved
     save_household(ctx.db, editor.graph(), confirm_warnings=True)

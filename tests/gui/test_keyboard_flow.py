@@ -58,7 +58,7 @@ def focused() -> QWidget | None:
 
 def on_screen(editor: Any, widget: QWidget) -> bool:
     """Whether ``widget`` lies inside the visible part of the editor's scroll area."""
-    viewport = editor.scroll.viewport()
+    viewport = editor.page.viewport()
     top_left = widget.mapTo(viewport, widget.rect().topLeft())
     return viewport.rect().contains(QRect(top_left, widget.size()))
 
@@ -203,7 +203,7 @@ def test_a_refused_save_focuses_the_summary_and_enter_on_each_line_goes_to_its_f
     lines = [summary.item(n).data(Qt.ItemDataRole.UserRole) for n in range(summary.count())]
     assert {i.entity for i in lines} == {"households", "members", "placements", "businesses"}
     for n, line in enumerate(lines):
-        editor.scroll.verticalScrollBar().setValue(0 if n % 2 else editor.scroll.verticalScrollBar().maximum())
+        editor.page.verticalScrollBar().setValue(0 if n % 2 else editor.page.verticalScrollBar().maximum())
         summary.setFocus()
         qtbot.keyClick(summary, Qt.Key.Key_Home)
         for _ in range(n):

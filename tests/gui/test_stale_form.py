@@ -152,7 +152,7 @@ def test_reload_untouched_fields_takes_the_correction_and_keeps_the_edit(
     sync_and_wait(qtbot, part.controller)
     assert editor.underneath.isVisible()  # the form says the household changed underneath it
     back_to(qtbot, window, ctx)
-    click(qtbot, editor.reload_untouched_button)
+    click(qtbot, editor.underneath.button)
     assert not editor.underneath.isVisible()
     assert editor.form.editors["rw"].value() == "011" and editor.form.editors["notes"].value() == NOTE
     assert editor.dirty
