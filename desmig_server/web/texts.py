@@ -42,6 +42,7 @@ def desk_texts() -> dict[str, str]:
     """The review desk's pages (issue 18 §3); ``{n}``-style placeholders are filled in the templates."""
     return {
         "nav_conflicts": _("Konflik"),
+        "village_review": _("Periksa rumah tangga dan mutu data desa ini"),
         "nav_quality": _("Mutu data"),
         "nav_users": _("Pengguna"),
         "conflicts_title": _("Konflik data"),
