@@ -71,14 +71,15 @@ def _rejected_open() -> tuple[Any, Any]:
     return a, and_(a.c.result == "rejected", not_(fixed))
 
 
-def _officer_sync(conn: Connection, villages: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Per village: its officers and the newest contact of any of their unrevoked devices."""
+def _officer_sync(conn: Connection, where: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Per village (of ``user_scopes.village_code`` matching ``where``): its officers and the newest
+    contact of any of their unrevoked devices."""
     s, u, d = t.user_scopes.c, t.users.c, t.devices.c
     rows = conn.execute(
         select(s.village_code, s.username, u.disabled, func.max(d.last_seen).label("last_sync"))
         .join(t.users, u.username == s.username)
         .outerjoin(t.devices, and_(d.username == s.username, d.revoked == false()))
-        .where(s.village_code.in_(villages)).group_by(s.village_code, s.username, u.disabled)).all()
+        .where(*where).group_by(s.village_code, s.username, u.disabled)).all()
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         out.setdefault(r.village_code, []).append({"username": r.username, "disabled": bool(r.disabled),
@@ -101,21 +102,22 @@ def overview(db: Database, actor: Principal, prefix: str = "") -> list[dict[str,
     now = dt.datetime.now(dt.UTC)
     with db.read() as conn:
         dialect = conn.dialect.name
-        counts = dict(conn.execute(select(r.scope, func.count()).where(
+        counts: dict[str, int] = dict(conn.execute(select(r.scope, func.count()).where(
             r.entity == "households", r.deleted == false(), *_scoped(actor, r.scope, prefix)).group_by(r.scope)).all())
         h, headless = _headless(dialect)
-        no_head = dict(conn.execute(select(h.c.scope, func.count()).where(
+        no_head: dict[str, int] = dict(conn.execute(select(h.c.scope, func.count()).where(
             headless, *_scoped(actor, h.c.scope, prefix)).group_by(h.c.scope)).all())
         a, open_rejections = _rejected_open()
         rec = t.records.alias("rec")
-        rejected = dict(conn.execute(select(rec.c.scope, func.count()).select_from(a).join(
+        rejected: dict[str, int] = dict(conn.execute(select(rec.c.scope, func.count()).select_from(a).join(
             rec, and_(rec.c.entity == a.c.entity, rec.c.id == a.c.record_id)).where(
             open_rejections, *_scoped(actor, rec.c.scope, prefix)).group_by(rec.c.scope)).all())
-        staffed = set(conn.execute(select(s.village_code).where(*_scoped(actor, s.village_code, prefix))).scalars())
-        villages = sorted(set(counts) | staffed)
-        officers = _officer_sync(conn, villages)
-        names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
-            t.regions.c.code.in_(villages))).all()) if villages else {}
+        officers = _officer_sync(conn, _scoped(actor, s.village_code, prefix))
+        villages = sorted(set(counts) | set(officers))
+        names: dict[str, str] = {}
+        for i in range(0, len(villages), 1000):  # bounded IN lists (PostgreSQL caps bind parameters)
+            names.update(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
+                t.regions.c.code.in_(villages[i:i + 1000]))).all())
     rows = []
     for v in villages:
         people = sorted(officers.get(v, []), key=lambda o: o["username"])
@@ -159,7 +161,7 @@ def village(db: Database, actor: Principal, code: str) -> dict[str, Any]:
                                 .join(rec, and_(rec.c.entity == a.c.entity, rec.c.id == a.c.record_id))
                                 .join(t.devices, t.devices.c.device_id == a.c.device_id)
                                 .where(open_rejections, rec.c.scope == code).order_by(a.c.applied_at)).all()
-        officers = _officer_sync(conn, [code]).get(code, [])
+        officers = _officer_sync(conn, [t.user_scopes.c.village_code == code]).get(code, [])
     by_household: dict[str, list[dict[str, Any]]] = {}
     for m in members:
         by_household.setdefault(m["_parent"], []).append(m)

@@ -40,7 +40,7 @@ from desmig_server.web.desk import (
     signed_in,
 )
 from desmig_server.web.session import WebUser
-from desmig_server.web.views import _ctx, _error, harden
+from desmig_server.web.views import _ctx, _error, _region_names, harden
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -84,8 +84,8 @@ def _household_of(request: Request, entity: str, record_id: str) -> str | None:
     return None
 
 
-def _row(c: dict[str, Any], user: WebUser) -> dict[str, Any]:
-    return {"id": c["id"], "scope": c["scope"], "entity": entity_label(c["entity"]), "field": label(c["entity"], c["field"]),
+def _row(c: dict[str, Any], user: WebUser, names: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"id": c["id"], "scope": c["scope"], "village": (names or {}).get(c["scope"], ""), "entity": entity_label(c["entity"]), "field": label(c["entity"], c["field"]),
             "winning": show(c["entity"], c["field"], c["winning_value"], user),
             "losing": show(c["entity"], c["field"], c["losing_value"], user),
             "winner": c["winner"]["username"] or "—", "winner_role": role_name(c["winner"]["role"]),
@@ -113,7 +113,9 @@ def conflicts_page(request: Request, desa: str | None = None, petugas: str | Non
     query = {k: v for k, v in (("desa", filters["village"]), ("petugas", filters["officer"]),
                                ("umur", filters["age"]), ("status", filters["status"])) if v}
     link = "/konflik?" + urlencode(query) + ("&" if query else "")
-    return page(request, user, "conflicts.html", _("Konflik data"), rows=[_row(c, user) for c in found], total=total,
+    names = _region_names(_ctx(request), sorted({c["scope"] for c in found}))
+    return page(request, user, "conflicts.html", _("Konflik data"), rows=[_row(c, user, names) for c in found],
+                total=total,
                 f=filters, page=filters["page"], last_page=last,
                 prev_url=f"{link}halaman={filters['page'] - 1}" if filters["page"] > 1 else None,
                 next_url=f"{link}halaman={filters['page'] + 1}" if filters["page"] < last else None)

@@ -121,8 +121,11 @@ def household_page(request: Request, household_id: str) -> Response:
                 "placements": placements.get(m["id"], [])} for m in h["members"]]
     log.info("household view by %s (%s)", user.username, h["scope"])
     names = _region_names(_ctx(request), _chain(h["scope"]))
+    shown = show("households", "village_code", h["scope"], user)
+    fields = [(k, f"{names.get(h['scope'], '')} ({v})" if v == shown and k == label("households", "village_code") else v)
+              for k, v in _fields("households", h["data"], user)]
     return page(request, user, "household.html", h["data"].get("head_name") or _("Rumah tangga"), h=h,
                 head=show("households", "head_name", h["data"].get("head_name"), user),
-                fields=_fields("households", h["data"], user), members=members,
+                fields=fields, members=members,
                 businesses=[_fields("businesses", b, user) for b in h["businesses"]],
                 village_name=names.get(h["scope"], h["scope"]), updated=short_time(h["updated_at"]))

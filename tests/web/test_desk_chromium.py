@@ -63,7 +63,7 @@ def _synced(device: Device) -> Any:
 
 
 @pytest.fixture
-def desk(own_hq: HqServer, make_device: Callable[[str], Device]) -> Iterator[tuple[HqServer, Device, Device]]:
+def desk(own_hq: HqServer, make_device: Callable[[str], Device]) -> Iterator[tuple[HqServer, Device, Device]]:  # noqa: F811
     done = own_hq.hq("user", "add", "sup", "--role", "supervisor", "--regency", VILLAGE_1[:5], "--password-stdin",
                      stdin=PASSWORD + "\n")
     assert done.returncode == 0, done.stderr
@@ -74,7 +74,8 @@ def desk(own_hq: HqServer, make_device: Callable[[str], Device]) -> Iterator[tup
 
 
 def test_supervisor_resolves_a_conflict_and_hq_administers_users(
-        browser: tuple[Any, Path], desk: tuple[HqServer, Device, Device], make_device: Callable[[str], Device]) -> None:
+        browser: tuple[Any, Path], desk: tuple[HqServer, Device, Device],  # noqa: F811
+        make_device: Callable[[str], Device]) -> None:  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -142,6 +143,7 @@ def test_supervisor_resolves_a_conflict_and_hq_administers_users(
         _click(driver, f'#picker-list button[name="buka"][value="{code}"]')
     driver.find_element(By.CSS_SELECTOR, f'#picker-list input[value="{VILLAGE_1}"]').click()
     assert driver.find_element(By.ID, "new-username").get_attribute("value") == "dewi"  # kept across the moves
+    save_full_page(driver, SHOTS / "hq-desk-user-new.png")
     driver.find_element(By.ID, "new-password").send_keys("pendek")
     driver.find_element(By.ID, "new-password-again").send_keys("pendek")
     _click(driver, "#new-user-submit")  # too short: said on the field, nothing stored
@@ -150,7 +152,6 @@ def test_supervisor_resolves_a_conflict_and_hq_administers_users(
     assert driver.find_element(By.CSS_SELECTOR, f'input[value="{VILLAGE_1}"]').is_selected()
     driver.find_element(By.ID, "new-password").send_keys(PASSWORD)
     driver.find_element(By.ID, "new-password-again").send_keys(PASSWORD)
-    save_full_page(driver, SHOTS / "hq-desk-user-new.png")
     _click(driver, "#new-user-submit")
     assert driver.find_element(By.ID, "notice").text == "Pengguna dibuat."
     dewi = make_device("dewi")
