@@ -83,6 +83,7 @@ def test_supervisor_resolves_a_conflict_and_hq_administers_users(
     server, ana, budi = desk
     base = server.url
     hid = ana.create_household(VILLAGE_1, members=2, head="Sutrisno")
+    ana.edit("members", f"{hid[:30]}-m0", nik="3501014101900001", phone="081234567890")  # synthetic
     _synced(ana)
     _synced(budi)
     budi.edit("households", hid, head_name="Sutrisna")  # budi first ...
@@ -126,6 +127,8 @@ def test_supervisor_resolves_a_conflict_and_hq_administers_users(
     _click(driver, f'a[href="/rumah-tangga/{hid}"]')
     assert driver.find_element(By.ID, "household-head").text == "Sutrisno Hadiwijaya"
     assert len(driver.find_elements(By.CSS_SELECTOR, ".member")) == 2
+    shown = driver.find_element(By.TAG_NAME, "main").text
+    assert "3501********0001" in shown and "3501014101900001" not in shown and "081234567890" not in shown
     save_full_page(driver, SHOTS / "hq-desk-household.png")
     assert not driver.find_elements(By.ID, "nav-users")  # user administration is HQ's
     driver.get(base + "/pengguna")

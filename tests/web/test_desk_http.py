@@ -18,7 +18,7 @@ from sqlalchemy import select
 from desmig_server.app import create_app
 from desmig_server.db import tables as t
 from tests.server.conftest import BACKENDS, fresh_db_url, hq_pg, hq_sqlite_template  # noqa: F401 (fixtures)
-from tests.server.support import PASSWORD, V1, V2, V_OTHER, Hq
+from tests.server.support import PASSWORD, V1, V2, V_OTHER, Hq, member
 
 from .conftest import TestClient, csrf_of, login
 from .desk_data import seed
@@ -129,6 +129,18 @@ def test_household_view_masks_nik_kk_and_phone(desk: tuple[Hq, dict[str, Any]]) 
     assert "Siti Aminah" in page and 'href="/mutu/desa?kode=32.01.01.1001"' in page
     village = as_user(hq, "sup").get(f"/mutu/desa?kode={V1}").text
     assert 'href="/rumah-tangga/h1"' in village  # the household view is reached from the village page
+
+
+def test_duplicates_link_both_households_to_the_household_view(desk: tuple[Hq, dict[str, Any]]) -> None:
+    hq, _info = desk
+    boss = hq.register("pusat", device_name="dup")
+    boss.push_ok(boss.op("members", "m3", {**member("h2", name="Siti Kembar", nik="3201014101900001")}))
+    page = as_user(hq, "pusat").get("/duplikat").text
+    assert 'href="/rumah-tangga/h1"' in page and 'href="/rumah-tangga/h2"' in page
+    for hid in ("h1", "h2"):
+        assert as_user(hq, "pusat").get(f"/rumah-tangga/{hid}").status_code == 200
+    sup = as_user(hq, "sup").get("/duplikat").text  # the household outside its regency is not linked
+    assert 'href="/rumah-tangga/h1"' in sup and 'href="/rumah-tangga/h2"' not in sup
 
 
 def test_quality_figures(desk: tuple[Hq, dict[str, Any]]) -> None:
