@@ -90,6 +90,9 @@ def test_supervisor_resolves_a_conflict_and_hq_administers_users(
     ana.edit("households", hid, head_name="Sutrisno Hadi")  # ... ana later: ana wins, budi's value loses
     _synced(budi)
     _synced(ana)
+    _synced(budi)  # budi's laptop learns its value lost: its inbox shows the conflict
+    assert [tuple(r) for r in budi.db.execute("SELECT field, status FROM sync_conflicts").fetchall()] == \
+        [("head_name", "open")]
     [conflict] = server.query("SELECT id, loser_user FROM conflicts WHERE status = 'open'")
     assert conflict["loser_user"] == "budi"
 
