@@ -197,6 +197,25 @@ def test_resolving_writes_a_new_version_the_officers_pull(desk: tuple[Hq, dict[s
     assert 'id="resolved-note"' in page and 'id="resolve-form"' not in page
 
 
+@pytest.mark.parametrize(("entity", "rid", "field", "ours", "theirs", "typed", "stored"), [
+    ("members", "m1", "education", "sd", "smp", "sma", "sma"),  # a choice from the page's list
+    ("households", "h1", "rt", "1", "2", "7", "007"),  # digits, zero-padded like any push
+    ("households", "h1", "hamlet", "Dusun A", "Dusun B", "  Dusun C  ", "Dusun C"),  # stripped like any push
+])
+def test_a_third_value_is_normalised_like_a_push(desk: tuple[Hq, dict[str, Any]], entity: str, rid: str, field: str,
+                                                 ours: Any, theirs: Any, typed: str, stored: Any) -> None:
+    hq, info = desk
+    a, b = info["devices"]["ofc"], info["devices"]["ofc2"]
+    for device in (a, b):
+        device.pull_all(V1)
+    b.push_ok(b.op(entity, rid, {field: theirs}))
+    a.push_ok(a.op(entity, rid, {field: ours}))
+    conflict = max(c["id"] for c in hq.conflicts() if c["field"] == field)
+    response = _resolve(hq, "sup", conflict, pilihan="value", nilai=typed)
+    assert response.status_code == 303, response.text[-800:]
+    assert hq.data(entity, rid)[field] == stored
+
+
 @pytest.mark.parametrize(("form", "status", "message"), [
     ({"pilihan": "value", "nilai": ""}, 422, "Isi nilai ketiga"),
     ({"pilihan": "value", "nilai": "x" * 151}, 422, "Nilai ini tidak bisa disimpan"),
