@@ -354,6 +354,11 @@ def _releases(conn: Connection) -> None:
     t.release_chunks.create(conn)
 
 
+def _admin_log(conn: Connection) -> None:
+    """The review desk's log of user administration and conflict resolutions (issue 18 §3)."""
+    t.admin_log.create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -365,6 +370,7 @@ STEPS: tuple[Step, ...] = (
     Step(8, "index_member_nik", _index_member_nik),
     Step(9, "records_updated_by", _record_author),
     Step(10, "app_releases", _releases),
+    Step(12, "review_desk_admin_log", _admin_log),  # 11 is reserved for the aggregates (issue 18 §1)
 )
 LATEST = STEPS[-1].version
 

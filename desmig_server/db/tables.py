@@ -252,6 +252,22 @@ release_chunks = Table(
     PrimaryKeyConstraint("version", "idx"),
 )
 
+# What dashboard users did on the review desk (migration 12, issue 18 §3): user administration
+# (create, scopes, password reset, disable/enable), device revocation and conflict resolutions.
+# One row per action, written in the action's own transaction, never updated or deleted.
+# ``detail`` is JSON with roles, village codes, counts and device ids only: never a password or
+# a value of a record (a resolution's values live in ``record_history``).
+admin_log = Table(
+    "admin_log", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", String(100), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_admin_log_target", "target", "id"),
+)
+
 seq_counter = Table(
     "seq_counter", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
@@ -259,6 +275,6 @@ seq_counter = Table(
 )
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
-DATA_TABLES = (release_chunks, releases, record_history, applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts,
+DATA_TABLES = (admin_log, release_chunks, releases, record_history, applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts,
                web_sessions,
                users)

@@ -45,6 +45,7 @@ def _rows(entries: list[dict[str, Any]], first_number: int) -> list[dict[str, An
         holders = [{"outside": True} if h["outside_scope"] else {
             "outside": False, "village": h["village_name"] or h["village_code"], "village_code": h["village_code"],
             "head_name": h["head_name"] or "", "name": h["name"] or "",
+            "household_url": f"/rumah-tangga/{h['household_id']}",  # the review desk's household view
             "relationship": _relationship(h["relationship"]),
             "officer": h["officer"] or "—", "updated": (h["updated_at"] or "")[:10]} for h in entry["holders"]]
         out.append({"number": number, "nik": entry["nik"], "households": entry["households"],

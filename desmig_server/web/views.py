@@ -258,6 +258,7 @@ def dashboard(request: Request, kode: str | None = None) -> Response:
         tiles=tiles, coverage=coverage, rows=rows, totals=_cells(totals), columns=shown_columns(), level=level,
         head_code=_("Kode"), head_name=pick(*LEVEL_LABELS[level]),
         csv_url=f"/download/rekap.csv?{query}", xlsx_url=f"/download/rekap.xlsx?{query}",
+        review_url=f"/mutu/desa?{query}" if at_village else None,  # the review desk's village page
         charts={
             "sector": charts.bar_chart("chart-sector", _("Unit usaha per sektor (KBLI)"),
                                        charts.sector_bars(totals["businesses_by_kbli"]), _("Belum ada unit usaha."),
