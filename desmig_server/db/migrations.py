@@ -370,7 +370,7 @@ STEPS: tuple[Step, ...] = (
     Step(8, "index_member_nik", _index_member_nik),
     Step(9, "records_updated_by", _record_author),
     Step(10, "app_releases", _releases),
-    Step(12, "review_desk_admin_log", _admin_log),  # 11 is reserved for the aggregates (issue 18 §1)
+    Step(11, "review_desk_admin_log", _admin_log),
 )
 LATEST = STEPS[-1].version
 

@@ -252,7 +252,7 @@ release_chunks = Table(
     PrimaryKeyConstraint("version", "idx"),
 )
 
-# What dashboard users did on the review desk (migration 12, issue 18 §3): user administration
+# What dashboard users did on the review desk (migration 11): user administration
 # (create, scopes, password reset, disable/enable), device revocation and conflict resolutions.
 # One row per action, written in the action's own transaction, never updated or deleted.
 # ``detail`` is JSON with roles, village codes, counts and device ids only: never a password or

@@ -1,4 +1,4 @@
-"""The admin log (``admin_log``, migration 12): one row per review-desk action, in its transaction.
+"""The admin log (``admin_log``, migration 11): one row per review-desk action, in its transaction.
 
 Every user-administration action (create, scopes, password reset, disable, enable), device
 revocation and conflict resolution on the web writes its row inside the same transaction as the
