@@ -32,6 +32,7 @@ from typing import Any
 
 from desmig_desktop.domain.fields import ENTITIES, KBLI_CATEGORY, UMKM_CLASS
 from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.domain.reference import is_kemendagri_code
 
 # report level -> length of the Kemendagri code prefix that groups it
@@ -221,7 +222,7 @@ def areas_held(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, int
 
 def area_phrase(key: str, count: int) -> str:
     """``"4 provinsi"``: one part of the line "4 provinsi · 9 kabupaten/kota · …"."""
-    n = f"{count:,}".replace(",", ".")
+    n = grouped(count)
     phrases = {"provinces": _("{count} provinsi", count=n), "regencies": _("{count} kabupaten/kota", count=n),
                "districts": _("{count} kecamatan", count=n), "villages": _("{count} desa/kelurahan", count=n)}
     return phrases[key]

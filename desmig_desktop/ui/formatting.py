@@ -7,14 +7,13 @@ from typing import Any
 
 from desmig_desktop.domain.fields import FieldSpec, Kind
 from desmig_desktop.domain.i18n import _, get_language, pick
+from desmig_desktop.domain.numbers import rupiah
 from desmig_desktop.domain.reference import load_countries
 
 
 def format_money(value: int | None) -> str:
     """``1500000`` → ``"Rp 1.500.000"``; ``None`` → ``""``."""
-    if value is None:
-        return ""
-    return "Rp " + f"{value:,}".replace(",", ".")
+    return "" if value is None else rupiah(value)
 
 
 def money_digits(text: str) -> str:

@@ -53,14 +53,6 @@ def download_columns() -> list[Column]:
     return shown_columns() + extra
 
 
-def number(value: Any, money: bool = False) -> str:
-    """Indonesian digit grouping (``1.234.567``), ``Rp`` for money, a dash when unknown."""
-    if value is None:
-        return "–"
-    text = f"{int(value):,}".replace(",", ".")
-    return f"Rp {text}" if money else text
-
-
 def _head(level: str) -> list[str]:
     return [_("Kode"), pick(*LEVEL_LABELS[level])]
 

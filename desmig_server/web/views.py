@@ -21,6 +21,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.numbers import figure as number
 from desmig_desktop.domain.reference import is_kemendagri_code
 from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVELS, METRIC, area_phrase, areas_held, child_level
 from desmig_server.context import HqContext
@@ -29,7 +30,7 @@ from desmig_server.errors import ApiError
 from desmig_server.reports.queries import build_report
 from desmig_server.web import charts, session
 from desmig_server.web.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_TTL_S, LoginRefused, WebUser
-from desmig_server.web.table import number, shown_columns, to_csv, to_xlsx
+from desmig_server.web.table import shown_columns, to_csv, to_xlsx
 from desmig_server.web.texts import texts
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,8 @@ from typing import Any, Mapping
 from desmig_desktop.domain.fields import KBLI_CATEGORY, MIGRATION_STATUS, UMKM_CLASS
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, UMKM_UNKNOWN, areas_line
-from desmig_desktop.ui.formatting import country_name, format_money
+from desmig_desktop.domain.numbers import figure, figure_short
+from desmig_desktop.ui.formatting import country_name
 
 # The table's figure columns, in reading order: people first, then businesses, then money.
 TABLE_KEYS: tuple[str, ...] = (
@@ -62,27 +63,14 @@ def levels_below(prefix: str) -> tuple[str, ...]:
     return deeper or (here,)
 
 
-def thousands(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
-
-
 def format_figure(key: str, value: Any) -> str:
     """``1.234`` for counts, ``Rp 1.500.000`` for money, "–" when there is no value (a median of nothing)."""
-    if value is None:
-        return "–"
-    return format_money(int(value)) if is_money(key) else thousands(int(value))
+    return figure(value, is_money(key))
 
 
 def format_figure_short(key: str, value: Any) -> str:
-    """As ``format_figure``, but large rupiah amounts the way Indonesian reports abbreviate them:
-    ``Rp 5,3 jt`` (juta), ``Rp 1,79 M`` (miliar), ``Rp 2,1 T`` (triliun) — three significant digits."""
-    if value is None or not is_money(key) or int(value) < 1_000_000:
-        return format_figure(key, value)
-    amount = int(value)
-    size, unit = next((s, u) for s, u in ((10**12, "T"), (10**9, "M"), (10**6, "jt")) if amount >= s)
-    scaled = amount / size
-    text = f"{scaled:.{0 if scaled >= 100 else 1 if scaled >= 10 else 2}f}"  # zeros kept: a column lines up
-    return f"Rp {text.replace('.', ',')} {unit}"
+    """As ``format_figure``, but large rupiah amounts abbreviated: ``Rp 5,30 jt``, ``Rp 1,79 M``."""
+    return figure_short(value, is_money(key))
 
 
 def coverage(totals: Mapping[str, Any], prefix: str) -> str:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QGridLayout
 from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.domain.report_spec import child_level
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.reports import LEVELS, build_report
@@ -336,7 +337,7 @@ class DashboardPage(QWidget):
         if keep:
             self._select_code(keep)
         rows = len(report["rows"])
-        self.status.setText(_("{count} {level} · dihitung pukul {time}", count=figures.thousands(rows),
+        self.status.setText(_("{count} {level} · dihitung pukul {time}", count=grouped(rows),
                               level=figures.level_label(self.level).lower(),
                               time=dt.datetime.now().strftime("%H:%M")) if rows else
                             _("Belum ada rumah tangga tercatat di wilayah ini."))
