@@ -65,7 +65,6 @@ class FieldSpec:
     relevant: Relevance | None = None
     ref_entity: str | None = None
     list_column: bool = False
-    help_id: str = ""
     # Recorded by the app, never typed (GPS accuracy, interview times): not a form input, but
     # stored, validated, synced and exported like any other field.
     hidden: bool = False
@@ -119,8 +118,6 @@ class EntitySpec:
 def _choices(*items: tuple[str, str, str]) -> tuple[Choice, ...]:
     return tuple(Choice(*item) for item in items)
 
-
-YES_NO = _choices(("1", "Ya", "Yes"), ("0", "Tidak", "No"))
 
 MIGRATION_STATUS = _choices(
     ("bukan", "Bukan PMI", "Not a migrant worker"),
