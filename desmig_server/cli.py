@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from desmig_desktop.domain.cli_output import run_with_closable_stdout
 from desmig_desktop.domain.privacy import MaskingFilter
-from desmig_desktop.domain.report_spec import AREA_KEYS
+from desmig_desktop.domain.report_spec import TEXT_TABLE_KEYS
 from desmig_server.auth.users import UserError, add_user, set_disabled, set_password
 from desmig_server.context import HqContext
 from desmig_server.db.migrations import migrate
@@ -223,8 +223,7 @@ def _prune(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _fmt_table(report: dict[str, Any]) -> str:
-    cols = ["households", "members", "pmi_active", "pmi_returned", "pmi_prospective",
-            "households_with_business", "businesses", "businesses_closed", "export_ready", *AREA_KEYS]
+    cols = TEXT_TABLE_KEYS
     head = ["code", "name", *cols]
     lines = [head] + [[r["code"], r["name"], *(str(r[c]) for c in cols)] for r in report["rows"]]
     lines.append(["TOTAL", "", *(str(report["totals"][c]) for c in cols)])

@@ -212,6 +212,25 @@ COUNT_KEYS: tuple[str, ...] = tuple(k for k in SCALAR_KEYS if METRIC[k].additive
 # The areas holding data, from the largest level down ("4 provinsi · 9 kabupaten/kota · …").
 AREA_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if m.aggregate is Aggregate.AREAS)
 
+# What the report screens select, declared here once for the desktop dashboard (its cards, table
+# and village PDF), the HQ web dashboard (tiles, table, downloads) and both CLIs.
+# The region table's figure columns, in reading order: people first, then businesses, then money.
+TABLE_KEYS: tuple[str, ...] = (
+    "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
+    "businesses", "businesses_closed", "export_ready", "exporting", "remittance_total", "remittance_median",
+)
+# The headline figures above the table: eight counts and two sums of money ("members" and
+# "exporting" are in the table).
+SUMMARY_KEYS: tuple[str, ...] = (
+    "households", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business", "businesses",
+    "businesses_closed", "export_ready", "remittance_total", "remittance_median",
+)
+# Downloads of the table add the figures behind its columns and the areas holding data.
+DOWNLOAD_EXTRA_KEYS: tuple[str, ...] = ("remittance_placements", "remittance_total_all_placements", *AREA_KEYS)
+# A plain-text table (``desmig report``, ``desmig-hq report``): every whole, additive figure,
+# then the areas holding data — no median, so no cell is ever empty.
+TEXT_TABLE_KEYS: tuple[str, ...] = (*COUNT_KEYS, *AREA_KEYS)
+
 
 def areas_held(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, int]]:
     """``(key, count)`` of the areas finer than ``prefix`` ("" = Indonesia) that hold data, largest

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from desmig_desktop.domain.numbers import figure
-from desmig_server.web.table import TABLE_KEYS
+from desmig_desktop.domain.report_spec import TABLE_KEYS
 
 _ROW = re.compile(r'<tr data-code="([^"]+)">(.*?)</tr>', re.S)
 _CELL = re.compile(r'<t[dh] class="num" data-key="([a-z_]+)" data-value="([^"]*)">([^<]*)</t[dh]>')

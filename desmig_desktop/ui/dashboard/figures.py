@@ -10,20 +10,11 @@ from typing import Any, Mapping
 
 from desmig_desktop.domain.fields import KBLI_CATEGORY, MIGRATION_STATUS, UMKM_CLASS
 from desmig_desktop.domain.i18n import _, pick
-from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, UMKM_UNKNOWN, areas_line
+from desmig_desktop.domain.report_spec import (LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, TABLE_KEYS,
+                                               UMKM_UNKNOWN, areas_line)
 from desmig_desktop.domain.numbers import figure, figure_short
 from desmig_desktop.ui.formatting import country_name
 
-# The table's figure columns, in reading order: people first, then businesses, then money.
-TABLE_KEYS: tuple[str, ...] = (
-    "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
-    "businesses", "businesses_closed", "export_ready", "exporting", "remittance_total", "remittance_median",
-)
-# The summary cards above the table.
-CARD_KEYS: tuple[str, ...] = (
-    "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
-    "businesses", "businesses_closed", "export_ready", "remittance_median",
-)
 LEVEL_ORDER: tuple[str, ...] = tuple(LEVELS)
 
 

@@ -25,7 +25,7 @@ from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.numbers import grouped
-from desmig_desktop.domain.report_spec import child_level
+from desmig_desktop.domain.report_spec import SUMMARY_KEYS, child_level
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.reports import LEVELS, build_report
 from desmig_desktop.store import regions as region_store
@@ -81,7 +81,7 @@ class FigureCards(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(6)
         self.values: dict[str, QLabel] = {}
-        for column, key in enumerate(figures.CARD_KEYS):
+        for column, key in enumerate(SUMMARY_KEYS):
             card = QFrame(self)
             card.setObjectName("figure_card")
             card.setStyleSheet("#figure_card { background: #f3f6fa; border: 1px solid #d5dde8; border-radius: 4px; }")

@@ -14,12 +14,13 @@ from typing import Any, Mapping
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.numbers import grouped
+from desmig_desktop.domain.report_spec import TABLE_KEYS
 from desmig_desktop.ui.dashboard import figures
 from desmig_desktop.ui.formatting import format_date
 from desmig_desktop.ui.pdf import write_html_pdf
 
 # Every whole-number figure of the report that exists, in the table's order plus the rest.
-SUMMARY_KEYS: tuple[str, ...] = (*figures.TABLE_KEYS, "remittance_placements")
+SUMMARY_KEYS: tuple[str, ...] = (*TABLE_KEYS, "remittance_placements")
 
 
 @dataclass(frozen=True)
