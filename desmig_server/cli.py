@@ -17,12 +17,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from desmig_desktop.domain.cli_output import run_with_closable_stdout
 from desmig_desktop.domain.privacy import MaskingFilter
-from desmig_desktop.domain.report_spec import TEXT_TABLE_KEYS
+from desmig_desktop.domain.report_spec import LEVELS, TEXT_TABLE_KEYS
 from desmig_server.auth.users import UserError, add_user, set_disabled, set_password
 from desmig_server.context import HqContext
 from desmig_server.db.migrations import migrate
 from desmig_server.errors import ApiError
-from desmig_server.reports.definition import LEVELS
 from desmig_server.reports.queries import build_report
 from desmig_server.sync.conflicts import list_conflicts
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from desmig_server.reports.definition import DESIGN_KEYS, KBLI_CODES
+from desmig_desktop.domain.report_spec import DESIGN_KEYS, KBLI_CODES
 
 from .conftest import open_hq
 from .support import V1, V3, V_OTHER, Device, Hq, business, household, member
