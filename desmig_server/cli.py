@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     conflicts.add_argument("--status", default="open", choices=["open", "resolved", "all"])
     conflicts.add_argument("--json", action="store_true")
 
-    release = sub.add_parser("release", help="signed app releases (issue 17 §2)")
+    release = sub.add_parser("release", help="signed app releases")
     release_sub = release.add_subparsers(dest="release_command", required=True)
     keygen = release_sub.add_parser("keygen", help="make the release signing key (once; keep it off the server)")
     keygen.add_argument("--out", required=True, metavar="DIR",

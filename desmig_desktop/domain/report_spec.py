@@ -20,8 +20,8 @@ Rules every metric follows:
   figure); remittances are the current ones: the open placement (no return date) of a member
   who is PMI aktif now. What was ever recorded has its own, differently named figure.
 
-The first keys are those of DESIGN §6 (stable); later keys were added by issues 6 and 14, none
-renamed. Issue 14 narrowed what some keys count (businesses and remittances: see above).
+Keys are stable: the first are those of DESIGN §6, and none is ever renamed (the JSON of
+``desmig report --json``, the HQ API and the downloads carry them).
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ METRICS: tuple[Metric, ...] = (
     M("export_ready", "Usaha aktif layak ekspor", "Active export-ready businesses", "businesses", A.COUNT,
       "Unit usaha aktif yang dinyatakan layak ekspor.", "Active businesses marked export-ready.",
       where=(_ACTIVE, W("export_ready", True))),
-    # -- added by issue 6 ---------------------------------------------------------------------
+    # -- breakdowns, exports and remittances ----------------------------------------------------
     M("exporting", "Usaha aktif sudah ekspor", "Active exporting businesses", "businesses", A.COUNT,
       "Unit usaha aktif yang sudah mengekspor.", "Active businesses marked as already exporting.",
       where=(_ACTIVE, W("exporting", True))),
@@ -184,7 +184,7 @@ METRICS: tuple[Metric, ...] = (
       "placements", A.COUNT, f"Jumlah {_CURRENT_ID} yang mengisi remitansi per bulan (dasar median).",
       f"Number of {_CURRENT_EN} that report a monthly remittance (the median's base).",
       where=(W("monthly_remittance"), *_CURRENT)),
-    # -- added by issue 14 --------------------------------------------------------------------
+    # -- closed businesses, every recorded remittance and the areas holding data ----------------
     M("businesses_closed", "Unit usaha tutup", "Closed businesses", "businesses", A.COUNT,
       "Unit usaha berstatus tutup (tidak termasuk dalam Unit usaha aktif).",
       "Businesses whose status is closed (not included in Active businesses).", where=(W("status", "tutup"),)),

@@ -1,7 +1,7 @@
 """Which report figures the dashboard shows and how they read (no Qt here).
 
-Keys and labels come from ``domain.report_spec``; a key the current report does not carry (an
-older report builder) is simply left out, so only DESIGN §6 keys are required.
+Keys, labels and which figures each part shows come from ``domain.report_spec``; the figures
+are those of ``services.reports.build_report``, which carries every key of the spec.
 """
 
 from __future__ import annotations
@@ -116,10 +116,7 @@ def businesses_by_sector(figures: Mapping[str, Any], limit: int = 10) -> list[tu
 
 def destination_countries(figures: Mapping[str, Any], limit: int = 8) -> list[tuple[str, int]]:
     """Migrant workers per destination country (largest first), by country name."""
-    by_country = figures.get("pmi_by_country")
-    if by_country is None:  # an older report: only its top list
-        by_country = {t["country"]: t["pmi"] for t in figures.get("top_countries") or []}
-    return [(country_name(k) if k else _("Lainnya"), n) for k, n in ranked(by_country, limit)]
+    return [(country_name(k) if k else _("Lainnya"), n) for k, n in ranked(figures.get("pmi_by_country") or {}, limit)]
 
 
 def businesses_by_class(figures: Mapping[str, Any]) -> list[tuple[str, int]]:
