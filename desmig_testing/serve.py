@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 import requests
 
@@ -68,12 +68,12 @@ class ServeProcess:
 
     def start(self, timeout: float = 60.0) -> Self:
         assert self.proc is None or self.proc.poll() is not None, "already running"
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [*script("desmig-hq"), "serve", "--db", self.db_url, "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", self.log_level, "--workers", str(self.workers)],
-            stdout=log, stderr=subprocess.STDOUT, env=child_env(self.base_env, **self.env), cwd=self.log_path.parent)
-        log.close()
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [*script("desmig-hq"), "serve", "--db", self.db_url, "--host", "127.0.0.1", "--port", str(self.port),
+                 "--log-level", self.log_level, "--workers", str(self.workers)],
+                stdout=log, stderr=subprocess.STDOUT, env=child_env(self.base_env, **self.env),
+                cwd=self.log_path.parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -98,5 +98,5 @@ class ServeProcess:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *_exc: Any) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.stop()

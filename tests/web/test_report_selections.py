@@ -9,8 +9,14 @@ import io
 import re
 from typing import Any
 
-from desmig_desktop.domain.report_spec import (COUNT_KEYS, DOWNLOAD_EXTRA_KEYS, METRIC, SUMMARY_KEYS, TABLE_KEYS,
-                                               TEXT_TABLE_KEYS)
+from desmig_desktop.domain.report_spec import (
+    COUNT_KEYS,
+    DOWNLOAD_EXTRA_KEYS,
+    METRIC,
+    SUMMARY_KEYS,
+    TABLE_KEYS,
+    TEXT_TABLE_KEYS,
+)
 from desmig_server import cli
 
 from .conftest import login
