@@ -29,7 +29,7 @@ MISSING = "h-missing"
 
 @dataclass
 class World:
-    hq_app: Hq
+    hq: Hq
     devices: dict[str, Device]  # caller name -> device
     conflicts: dict[str, int]  # village -> an open conflict id there
     seqs: dict[str, int]

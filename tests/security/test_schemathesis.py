@@ -72,7 +72,7 @@ FUZZ_PASSWORD = "fuzz-rahasia-123"
 
 @dataclass
 class Target:
-    hq_app: Hq
+    hq: Hq
     schema: Any
     tokens: dict[str, str]  # role -> bearer token
     usernames: dict[str, str]

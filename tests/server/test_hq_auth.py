@@ -58,7 +58,7 @@ def _cases() -> Iterator[Any]:
 
 @dataclass
 class Matrix:
-    hq_app: Hq
+    hq: Hq
     devices: dict[str, Device]  # role -> its main device
     revoked: dict[str, Device]
     peers: dict[str, Device]  # role -> a second device of the same user

@@ -22,7 +22,7 @@ SETTINGS = dataclasses.replace(Settings.from_env(), max_body_bytes=64 * 1024, ma
 
 @dataclass
 class World:
-    hq_app: Hq
+    hq: Hq
     dev: Device
 
 

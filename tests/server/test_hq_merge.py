@@ -17,7 +17,7 @@ from .support import REGENCY, V1, V2, Device, Hq, household, make_op, member
 
 @dataclass
 class World:
-    hq_app: Hq
+    hq: Hq
     a: Device  # officer
     b: Device  # officer, same village
     s: Device  # supervisor of the regency

@@ -35,7 +35,7 @@ SECRETS = ("Rahasia", "Sesudah", "Versi", H, M, P, B)
 
 @dataclass
 class World:
-    hq_app: Hq
+    hq: Hq
     dev: dict[str, Device]  # ofa/spa: old village / regency; ofb/spb: new; pusat: HQ
     cursor: int  # the old village's feed position just before the move
     seqs_before_edit: dict[str, int]
