@@ -138,13 +138,14 @@ def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
-    from desmig_desktop.services.reports import AREA_KEYS, COUNT_KEYS, build_report
+    from desmig_desktop.domain.report_spec import TEXT_TABLE_KEYS
+    from desmig_desktop.services.reports import build_report
 
     result = build_report(open_store(paths), args.level, args.prefix or "")
     if args.json:
         _print_json(result)
         return 0
-    keys = ("code", "name", *COUNT_KEYS, *AREA_KEYS)
+    keys = ("code", "name", *TEXT_TABLE_KEYS)
     print("\t".join(keys))
     for row in [*result["rows"], {"code": "", "name": _("Jumlah"), **result["totals"]}]:
         print("\t".join(str(row[k]) for k in keys))

@@ -88,7 +88,7 @@ def create_app(db_url: str, settings: Settings | None = None, *, run_migrations:
     app.state.hq = ctx
     for module in (devices, sync, reference, reports, conflicts, records, releases):
         app.include_router(module.router, responses=SHARED_ERRORS)
-    install_web(app)  # the HQ dashboard at / (issue 6)
+    install_web(app)  # the HQ dashboard at /
     install_openapi(app, ctx.settings)
     _install_error_handlers(app)
     app.add_middleware(RequestBodyMiddleware, max_body_bytes=ctx.settings.max_body_bytes,

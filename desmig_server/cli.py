@@ -17,12 +17,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from desmig_desktop.domain.cli_output import run_with_closable_stdout
 from desmig_desktop.domain.privacy import MaskingFilter
-from desmig_desktop.domain.report_spec import AREA_KEYS
+from desmig_desktop.domain.report_spec import LEVELS, TEXT_TABLE_KEYS
 from desmig_server.auth.users import UserError, add_user, set_disabled, set_password
 from desmig_server.context import HqContext
 from desmig_server.db.migrations import migrate
 from desmig_server.errors import ApiError
-from desmig_server.reports.definition import LEVELS
 from desmig_server.reports.queries import build_report
 from desmig_server.sync.conflicts import list_conflicts
 
@@ -81,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     conflicts.add_argument("--status", default="open", choices=["open", "resolved", "all"])
     conflicts.add_argument("--json", action="store_true")
 
-    release = sub.add_parser("release", help="signed app releases (issue 17 §2)")
+    release = sub.add_parser("release", help="signed app releases")
     release_sub = release.add_subparsers(dest="release_command", required=True)
     keygen = release_sub.add_parser("keygen", help="make the release signing key (once; keep it off the server)")
     keygen.add_argument("--out", required=True, metavar="DIR",
@@ -223,8 +222,7 @@ def _prune(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _fmt_table(report: dict[str, Any]) -> str:
-    cols = ["households", "members", "pmi_active", "pmi_returned", "pmi_prospective",
-            "households_with_business", "businesses", "businesses_closed", "export_ready", *AREA_KEYS]
+    cols = TEXT_TABLE_KEYS
     head = ["code", "name", *cols]
     lines = [head] + [[r["code"], r["name"], *(str(r[c]) for c in cols)] for r in report["rows"]]
     lines.append(["TOTAL", "", *(str(report["totals"][c]) for c in cols)])

@@ -1,4 +1,4 @@
-"""Signed app releases (issue 17 §2): key generation, publishing, hello's announcement, ranged reads.
+"""Signed app releases: key generation, publishing, hello's announcement, ranged reads.
 
 Where releases live: in the database (``releases`` + ``release_chunks``), not a folder. HQ
 workers keep nothing between requests and may run on several machines behind one PostgreSQL;

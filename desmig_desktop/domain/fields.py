@@ -65,7 +65,6 @@ class FieldSpec:
     relevant: Relevance | None = None
     ref_entity: str | None = None
     list_column: int | None = None  # its place among the columns of a list of these records (1: first)
-    help_id: str = ""
     # Recorded by the app, never typed (GPS accuracy, interview times): not a form input, but
     # stored, validated, synced and exported like any other field.
     hidden: bool = False
@@ -88,13 +87,22 @@ class EntitySpec:
     label_id: str
     label_en: str
     fields: tuple[FieldSpec, ...]
-    parent_key: str | None = None  # FK field pointing to the parent record
-    parent_entity: str | None = None
+    # The field (a ``Kind.REF``) that points to the parent record; its ``ref_entity`` names the parent.
+    parent_key: str | None = None
     relevant: Relevance | None = None  # whole entity relevance (placements)
     _by_key: dict[str, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_key.update({f.key: f for f in self.fields})
+        if self.parent_key is not None:
+            parent = self._by_key.get(self.parent_key)
+            if parent is None or parent.kind is not Kind.REF or not parent.ref_entity:
+                raise ValueError(f"{self.name}: parent_key {self.parent_key!r} is not a REF field naming its entity")
+
+    @property
+    def parent_entity(self) -> str | None:
+        """The parent record's entity, read from the ``parent_key`` field (declared there once)."""
+        return self._by_key[self.parent_key].ref_entity if self.parent_key else None
 
     def field(self, key: str) -> FieldSpec:
         return self._by_key[key]
@@ -116,8 +124,6 @@ def list_columns(spec: EntitySpec) -> tuple[str, ...]:
 def _choices(*items: tuple[str, str, str]) -> tuple[Choice, ...]:
     return tuple(Choice(*item) for item in items)
 
-
-YES_NO = _choices(("1", "Ya", "Yes"), ("0", "Tidak", "No"))
 
 MIGRATION_STATUS = _choices(
     ("bukan", "Bukan PMI", "Not a migrant worker"),
@@ -276,7 +282,7 @@ MEMBERS = EntitySpec(
           choices=MIGRATION_STATUS, list_column=4),
         F("phone", "No. HP", "Phone", K.PHONE),
     ),
-    parent_key="household_id", parent_entity="households",
+    parent_key="household_id",
 )
 
 PLACEMENTS = EntitySpec(
@@ -299,7 +305,7 @@ PLACEMENTS = EntitySpec(
           relevant=Relevance("had_problem", (True,))),
         F("bpjs_ketenagakerjaan", "Peserta BPJS Ketenagakerjaan", "BPJS employment insurance", K.BOOL),
     ),
-    parent_key="member_id", parent_entity="members",
+    parent_key="member_id",
     relevant=Relevance("migration_status", PLACEMENT_STATUSES, of_parent=True),
 )
 
@@ -328,7 +334,7 @@ BUSINESSES = EntitySpec(
         F("received_support", "Pernah menerima bantuan/pendampingan", "Received support", K.BOOL),
         F("status", "Status usaha", "Status", K.CHOICE, required=True, choices=BUSINESS_STATUS),
     ),
-    parent_key="household_id", parent_entity="households",
+    parent_key="household_id",
 )
 
 ENTITIES: dict[str, EntitySpec] = {e.name: e for e in (HOUSEHOLDS, MEMBERS, PLACEMENTS, BUSINESSES)}

@@ -1,4 +1,4 @@
-"""Is a household's point anywhere near its village? (issue 20 §7)
+"""Is a household's point anywhere near its village?
 
 The reference is a bounding box per **province** (``resources/province_bounds.csv``), not per
 regency: no dataset of regency boundaries or centroids with a licence that allows shipping it

@@ -1,4 +1,4 @@
-"""Implausible households (issue 20 §6): checks over a household and its members, and a member's age.
+"""Implausible households: checks over a household and its members, and a member's age.
 
 ``validate`` checks one record at a time; ``household_issues`` reads a household together with
 its members and so runs where a whole household is at hand: the form's save and the import

@@ -1,4 +1,4 @@
-"""Phone numbers: Indonesian ones as the officers write them, foreign ones in E.164 (issue 20 §5).
+"""Phone numbers: Indonesian ones as the officers write them, foreign ones in E.164.
 
 A PMI abroad has a number of the country they work in (+60 Malaysia, +852 Hong Kong, +886
 Taiwan, +966 Saudi Arabia …). Those are parsed by ``phonenumbers`` (Google's libphonenumber

@@ -1,4 +1,4 @@
-"""Release versions, the signed release manifest and hello's update announcement (issue 17 §2).
+"""Release versions, the signed release manifest and hello's update announcement.
 
 One definition for both sides: HQ (``desmig_server.releases``) builds and signs the manifest,
 the app (``services.updates``) checks it. Pure stdlib: the Ed25519 signing and verifying live

@@ -20,8 +20,8 @@ Rules every metric follows:
   figure); remittances are the current ones: the open placement (no return date) of a member
   who is PMI aktif now. What was ever recorded has its own, differently named figure.
 
-The first keys are those of DESIGN §6 (stable); later keys were added by issues 6 and 14, none
-renamed. Issue 14 narrowed what some keys count (businesses and remittances: see above).
+Keys are stable: the first are those of DESIGN §6, and none is ever renamed (the JSON of
+``desmig report --json``, the HQ API and the downloads carry them).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import Any
 
 from desmig_desktop.domain.fields import ENTITIES, KBLI_CATEGORY, UMKM_CLASS
 from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.domain.reference import is_kemendagri_code
 
 # report level -> length of the Kemendagri code prefix that groups it
@@ -156,7 +157,7 @@ METRICS: tuple[Metric, ...] = (
     M("export_ready", "Usaha aktif layak ekspor", "Active export-ready businesses", "businesses", A.COUNT,
       "Unit usaha aktif yang dinyatakan layak ekspor.", "Active businesses marked export-ready.",
       where=(_ACTIVE, W("export_ready", True))),
-    # -- added by issue 6 ---------------------------------------------------------------------
+    # -- breakdowns, exports and remittances ----------------------------------------------------
     M("exporting", "Usaha aktif sudah ekspor", "Active exporting businesses", "businesses", A.COUNT,
       "Unit usaha aktif yang sudah mengekspor.", "Active businesses marked as already exporting.",
       where=(_ACTIVE, W("exporting", True))),
@@ -183,7 +184,7 @@ METRICS: tuple[Metric, ...] = (
       "placements", A.COUNT, f"Jumlah {_CURRENT_ID} yang mengisi remitansi per bulan (dasar median).",
       f"Number of {_CURRENT_EN} that report a monthly remittance (the median's base).",
       where=(W("monthly_remittance"), *_CURRENT)),
-    # -- added by issue 14 --------------------------------------------------------------------
+    # -- closed businesses, every recorded remittance and the areas holding data ----------------
     M("businesses_closed", "Unit usaha tutup", "Closed businesses", "businesses", A.COUNT,
       "Unit usaha berstatus tutup (tidak termasuk dalam Unit usaha aktif).",
       "Businesses whose status is closed (not included in Active businesses).", where=(W("status", "tutup"),)),
@@ -211,6 +212,25 @@ COUNT_KEYS: tuple[str, ...] = tuple(k for k in SCALAR_KEYS if METRIC[k].additive
 # The areas holding data, from the largest level down ("4 provinsi · 9 kabupaten/kota · …").
 AREA_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if m.aggregate is Aggregate.AREAS)
 
+# What the report screens select, declared here once for the desktop dashboard (its cards, table
+# and village PDF), the HQ web dashboard (tiles, table, downloads) and both CLIs.
+# The region table's figure columns, in reading order: people first, then businesses, then money.
+TABLE_KEYS: tuple[str, ...] = (
+    "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
+    "businesses", "businesses_closed", "export_ready", "exporting", "remittance_total", "remittance_median",
+)
+# The headline figures above the table: eight counts and two sums of money ("members" and
+# "exporting" are in the table).
+SUMMARY_KEYS: tuple[str, ...] = (
+    "households", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business", "businesses",
+    "businesses_closed", "export_ready", "remittance_total", "remittance_median",
+)
+# Downloads of the table add the figures behind its columns and the areas holding data.
+DOWNLOAD_EXTRA_KEYS: tuple[str, ...] = ("remittance_placements", "remittance_total_all_placements", *AREA_KEYS)
+# A plain-text table (``desmig report``, ``desmig-hq report``): every whole, additive figure,
+# then the areas holding data — no median, so no cell is ever empty.
+TEXT_TABLE_KEYS: tuple[str, ...] = (*COUNT_KEYS, *AREA_KEYS)
+
 
 def areas_held(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, int]]:
     """``(key, count)`` of the areas finer than ``prefix`` ("" = Indonesia) that hold data, largest
@@ -221,7 +241,7 @@ def areas_held(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, int
 
 def area_phrase(key: str, count: int) -> str:
     """``"4 provinsi"``: one part of the line "4 provinsi · 9 kabupaten/kota · …"."""
-    n = f"{count:,}".replace(",", ".")
+    n = grouped(count)
     phrases = {"provinces": _("{count} provinsi", count=n), "regencies": _("{count} kabupaten/kota", count=n),
                "districts": _("{count} kecamatan", count=n), "villages": _("{count} desa/kelurahan", count=n)}
     return phrases[key]

@@ -85,9 +85,6 @@ class SaveResult:
     undo: list[Change]  # applying these restores the state before the save
 
 
-_META = ("id", "deleted", "server_version", "created_at", "updated_at", "extra")
-
-
 def _fields_only(entity_name: str, values: Values) -> Values:
     spec = ENTITIES[entity_name]
     return {k: v for k, v in values.items() if spec.has(k)}

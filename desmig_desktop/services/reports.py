@@ -1,6 +1,6 @@
 """The regional report of ``domain.report_spec``, computed in SQL over the local typed tables.
 
-Shape (DESIGN §6, extended by issue 6): ``{"level", "prefix", "rows": [{"code", "name",
+Shape (DESIGN §6 and its later keys): ``{"level", "prefix", "rows": [{"code", "name",
 <every key of report_spec.METRICS>}], "totals": {<same keys>}}``. The database does the
 counting: one grouped query per entity for the plain figures, one per breakdown, one window
 query per median. ``totals`` adds the rows' additive figures (regions never overlap), counts

@@ -1,6 +1,6 @@
 """Installed versions side by side, switching at start, and rolling back a version that does not start.
 
-Layout of an install root ``R`` (issue 17 §2)::
+Layout of an install root ``R``::
 
     R/current                 one line: the version to run (absent: the one started)
     R/update-state.json       {"staged", "trial", "refused", "notice"} (below)

@@ -1,4 +1,4 @@
-"""The public half of HQ's release signing key, built into the app (issue 17 §2).
+"""The public half of HQ's release signing key, built into the app.
 
 An update is installed only if HQ's signature over its manifest verifies with this key. HQ
 makes the pair once with ``desmig-hq release keygen --out DIR`` (the private key stays on the

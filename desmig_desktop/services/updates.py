@@ -1,4 +1,4 @@
-"""Updates from HQ, signed (issue 17 §2): what is on offer, download, verify, stage.
+"""Updates from HQ, signed: what is on offer, download, verify, stage.
 
 The chain of trust, each step refusing with its own message (``UpdateRefused``):
 

@@ -167,11 +167,3 @@ def connect(path: Path | str, passphrase: str | None = None) -> Database:
     db.execute("PRAGMA busy_timeout=30000")
     migrations.apply(db)
     return db
-
-
-def memory() -> Database:
-    """A migrated in-memory DB (tests)."""
-    db = Database(sqlite3.connect(":memory:"))
-    db.execute("PRAGMA foreign_keys=ON")
-    migrations.apply(db)
-    return db

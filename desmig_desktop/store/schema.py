@@ -7,7 +7,7 @@ import csv
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, EntitySpec, Kind
+from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, EntitySpec, FieldSpec, Kind
 from desmig_desktop.domain.reference import RESOURCES_DIR
 
 migrations = Migrations("desmig")
@@ -30,17 +30,20 @@ SEARCH_KEYS_SQL = (
 
 
 _SQL_TYPE = {Kind.INT: "INTEGER", Kind.MONEY: "INTEGER", Kind.BOOL: "INTEGER", Kind.FLOAT: "REAL"}
-_FOREIGN_KEYS = {
-    ("households", "village_code"): ("regions", "code"),
-    ("members", "household_id"): ("households", "id"),
-    ("placements", "member_id"): ("members", "id"),
-    ("businesses", "household_id"): ("households", "id"),
-    ("businesses", "owner_member_id"): ("members", "id"),
-}
 
 
 def column_type(kind: Kind) -> str:
     return _SQL_TYPE.get(kind, "TEXT")
+
+
+def references(spec: FieldSpec) -> tuple[str, str] | None:
+    """The ``(table, column)`` a field's column references, from the spec: a ``REF`` field its
+    ``ref_entity``'s id, a village code the regions table."""
+    if spec.kind is Kind.REF and spec.ref_entity:
+        return spec.ref_entity, "id"
+    if spec.kind is Kind.REGION:
+        return "regions", "code"
+    return None
 
 
 def _entity_ddl(spec: EntitySpec) -> str:
@@ -53,7 +56,7 @@ def _entity_ddl(spec: EntitySpec) -> str:
         "extra TEXT",
     ]
     for f in spec.fields:
-        ref = _FOREIGN_KEYS.get((spec.name, f.key))
+        ref = references(f)
         fk = f" REFERENCES {ref[0]}({ref[1]}) DEFERRABLE INITIALLY DEFERRED" if ref else ""
         cols.append(f"{f.key} {column_type(f.kind)}{fk}")
     return f"CREATE TABLE {spec.name} (\n  " + ",\n  ".join(cols) + "\n)"

@@ -7,13 +7,12 @@ from typing import Any
 
 from desmig_desktop.domain.fields import FieldSpec, Kind
 from desmig_desktop.domain.i18n import _, country_name, get_language, pick
+from desmig_desktop.domain.numbers import rupiah
 
 
 def format_money(value: int | None) -> str:
     """``1500000`` → ``"Rp 1.500.000"``; ``None`` → ``""``."""
-    if value is None:
-        return ""
-    return "Rp " + f"{value:,}".replace(",", ".")
+    return "" if value is None else rupiah(value)
 
 
 def money_digits(text: str) -> str:

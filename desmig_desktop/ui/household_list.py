@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from desmig_desktop.domain.fields import MIGRATION_STATUS
 from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.services import regions
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.queries import HouseholdFilter
@@ -190,7 +191,7 @@ class HouseholdListPage(QWidget):
                    if combo.currentIndex() > 0]
         return _("Tidak ada yang cocok: {count} rumah tangga tersembunyi oleh saringan ({filters}). "
                  "Kosongkan pencarian atau pilih \"Semua wilayah\" untuk melihatnya.",
-                 count=f"{hidden:,}".replace(",", "."), filters="; ".join(active))
+                 count=grouped(hidden), filters="; ".join(active))
 
     def select(self, household_id: str | None) -> None:
         row = self.model.row_of(household_id) if household_id else None

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services import settings
 from desmig_desktop.services.drafts import Draft
@@ -318,9 +319,9 @@ class MainWindow(QMainWindow):
     def refresh_counts(self) -> None:
         shown = self.list_page.model.total
         self.count_label.setText(_("Menampilkan {shown} dari {total} rumah tangga",
-                                   shown=_thousands(shown), total=_thousands(live_households(self.db))))
+                                   shown=grouped(shown), total=grouped(live_households(self.db))))
         pending = pending_ops(self.db)
-        self.pending_label.setText(_("Belum terkirim: {count} perubahan", count=_thousands(pending)))
+        self.pending_label.setText(_("Belum terkirim: {count} perubahan", count=grouped(pending)))
 
     def _update_actions(self) -> None:
         editor = self.current_editor()
@@ -360,7 +361,3 @@ class MainWindow(QMainWindow):
         """Closing never asks and never loses: unsaved editors are kept as drafts for the next start."""
         self.write_drafts()
         event.accept()
-
-
-def _thousands(value: int) -> str:
-    return f"{value:,}".replace(",", ".")

@@ -225,7 +225,7 @@ scope_exits = Table(
     PrimaryKeyConstraint("scope", "server_seq"),
 )
 
-# Published app releases (migration 10, issue 17 §2). ``manifest`` is the exact text HQ signed
+# Published app releases (migration 10). ``manifest`` is the exact text HQ signed
 # (``desmig_desktop.domain.release``) and ``signature`` its base64 Ed25519 signature; the package
 # itself lives in ``release_chunks`` so any worker serves any byte range of it without reading
 # the rest (workers keep nothing between requests). ``version_key`` sorts like the version.

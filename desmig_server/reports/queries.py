@@ -198,7 +198,7 @@ def check_level(level: str, prefix: str) -> None:
 
 def build_report(db: Database, *, level: str = "province", prefix: str = "",
                  actor: Principal | None = None) -> dict[str, Any]:
-    """The report JSON of DESIGN §6 (+ issue 6 keys), restricted to ``prefix`` and ``actor``'s scopes.
+    """The report JSON of ``report_spec`` (DESIGN §6 and its later keys), restricted to ``prefix`` and ``actor``'s scopes.
 
     Raises:
         ApiError: 422 for a bad level/prefix, 403 when ``prefix`` lies outside the actor's scopes.

@@ -12,8 +12,8 @@ from html import escape
 from markupsafe import Markup
 
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.numbers import figure as number
 from desmig_desktop.domain.reference import load_countries, load_kbli_categories
-from desmig_server.web.table import number
 
 # Sized for a chart box about 400 px wide, so the SVG is drawn 1:1 and its text stays legible.
 _ROW_H = 24

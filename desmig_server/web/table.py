@@ -1,6 +1,6 @@
 """The dashboard's table: its columns (from the report definition), number formats, CSV and XLSX.
 
-The page shows ``TABLE_KEYS``; a download carries the same columns in the same order, then the
+The page shows ``report_spec.TABLE_KEYS``; a download carries the same columns in the same order, then the
 breakdowns the page draws as charts (UMKM classes, KBLI categories), and a "Jumlah" row.
 """
 
@@ -15,14 +15,7 @@ from typing import Any
 from desmig_desktop.domain import sheetcell
 from desmig_desktop.domain.fields import KBLI_CATEGORY, UMKM_CLASS
 from desmig_desktop.domain.i18n import _, pick
-from desmig_desktop.domain.report_spec import AREA_KEYS, LEVEL_LABELS, METRIC, UMKM_UNKNOWN
-
-TABLE_KEYS: tuple[str, ...] = (
-    "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
-    "businesses", "businesses_closed", "export_ready", "exporting", "remittance_total", "remittance_median",
-)
-# Downloads only: the figures behind the page's columns, and the areas holding data.
-EXTRA_KEYS: tuple[str, ...] = ("remittance_placements", "remittance_total_all_placements", *AREA_KEYS)
+from desmig_desktop.domain.report_spec import DOWNLOAD_EXTRA_KEYS, LEVEL_LABELS, METRIC, TABLE_KEYS, UMKM_UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -45,20 +38,12 @@ def shown_columns() -> list[Column]:
 
 def download_columns() -> list[Column]:
     """The page's columns, then every breakdown the charts summarise."""
-    extra = [Column(METRIC[k].label, (k,), METRIC[k].money) for k in EXTRA_KEYS]
+    extra = [Column(METRIC[k].label, (k,), METRIC[k].money) for k in DOWNLOAD_EXTRA_KEYS]
     extra += [Column(_("UMKM {label}", label=pick(c.label_id, c.label_en)), ("businesses_by_umkm", c.value))
               for c in UMKM_CLASS]
     extra.append(Column(_("UMKM tidak diketahui"), ("businesses_by_umkm", UMKM_UNKNOWN)))
     extra += [Column(_("Usaha KBLI {code}", code=c.value), ("businesses_by_kbli", c.value)) for c in KBLI_CATEGORY]
     return shown_columns() + extra
-
-
-def number(value: Any, money: bool = False) -> str:
-    """Indonesian digit grouping (``1.234.567``), ``Rp`` for money, a dash when unknown."""
-    if value is None:
-        return "–"
-    text = f"{int(value):,}".replace(",", ".")
-    return f"Rp {text}" if money else text
 
 
 def _head(level: str) -> list[str]:
@@ -116,7 +101,7 @@ def to_xlsx(report: dict[str, Any], *, title: str, user: str) -> bytes:
     _append_text_safe(notes, [_("Oleh"), user])
     notes.append([])
     _append_text_safe(notes, [_("Kolom"), _("Cara menghitung")])
-    for key in (*TABLE_KEYS, *EXTRA_KEYS, "businesses_by_umkm", "businesses_by_kbli"):
+    for key in (*TABLE_KEYS, *DOWNLOAD_EXTRA_KEYS, "businesses_by_umkm", "businesses_by_kbli"):
         _append_text_safe(notes, [METRIC[key].label, METRIC[key].counted])
     notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 34, 100
     out = io.BytesIO()

@@ -21,15 +21,17 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.numbers import figure as number
 from desmig_desktop.domain.reference import is_kemendagri_code
-from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVELS, METRIC, area_phrase, areas_held, child_level
+from desmig_desktop.domain.report_spec import (LEVEL_LABELS, LEVELS, METRIC, SUMMARY_KEYS, area_phrase, areas_held,
+                                               child_level)
 from desmig_server.context import HqContext
 from desmig_server.db import tables as t
 from desmig_server.errors import ApiError
 from desmig_server.reports.queries import build_report
 from desmig_server.web import charts, session
 from desmig_server.web.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_TTL_S, LoginRefused, WebUser
-from desmig_server.web.table import number, shown_columns, to_csv, to_xlsx
+from desmig_server.web.table import shown_columns, to_csv, to_xlsx
 from desmig_server.web.texts import texts
 
 log = logging.getLogger(__name__)
@@ -49,9 +51,6 @@ SECURITY_HEADERS = {
 }
 _CODE_RE = re.compile(r"^(\d{2}(\.\d{2}){0,2}(\.\d{4})?)?$", re.ASCII)
 _MAX_FORM_BYTES = 4096
-# Eight counts and two sums of money (two full rows of tiles); "exporting" is in the table.
-_TILE_KEYS = ("households", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
-              "businesses", "businesses_closed", "export_ready", "remittance_total", "remittance_median")
 
 router = APIRouter(include_in_schema=False)
 _templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
@@ -249,7 +248,7 @@ def dashboard(request: Request, kode: str | None = None) -> Response:
     rows = [{"code": r["code"], "name": r["name"], "cells": _cells(r),
              "link": None if at_village else "/?" + urlencode({"kode": r["code"]})} for r in report["rows"]]
     tiles = [{"key": k, "label": METRIC[k].label, "raw": totals[k], "text": number(totals[k], METRIC[k].money),
-              "help": METRIC[k].counted} for k in _TILE_KEYS]
+              "help": METRIC[k].counted} for k in SUMMARY_KEYS]
     coverage = [{"key": k, "raw": n, "text": area_phrase(k, n)} for k, n in areas_held(totals, code)]
     query = urlencode({"kode": code})
     return _page(

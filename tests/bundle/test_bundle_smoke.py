@@ -188,7 +188,8 @@ def test_bundle_holds_no_server_test_or_unused_qt_parts() -> None:
     tops = {name.split(".")[0] for name in modules}
     assert "desmig_desktop.commands.sync" in modules and "desmig_desktop.ui.shell" in modules
     unwanted = {"desmig_server", "fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg", "argon2", "jinja2",
-                "httpx", "pytest", "_pytest", "pytestqt", "hypothesis", "schemathesis", "selenium", "tests", "bench"}
+                "httpx", "pytest", "_pytest", "pytestqt", "hypothesis", "schemathesis", "selenium", "tests", "bench",
+                "desmig_testing"}
     assert not tops & unwanted, sorted(tops & unwanted)
     files = [p.name for p in BUNDLE.rglob("*")]
     unused_qt = ("WebEngine", "Qml", "Quick", "3D", "Multimedia", "Pdf", "VirtualKeyboard")

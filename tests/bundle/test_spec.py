@@ -8,6 +8,7 @@ that list, or the bundle would build and then fail at run time on that code path
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,3 +42,12 @@ def test_the_spec_excludes_nothing_the_desktop_imports() -> None:
     assert "PySide6.QtCharts" in desktop_imports()  # and so were the imports
     clash = sorted(excluded & desktop_imports())
     assert not clash, f"packaging/desmig.spec excludes modules desmig_desktop imports: {clash}"
+
+
+def test_test_support_stays_out_of_the_wheel_and_the_bundle() -> None:
+    """``desmig_testing`` (shared by tests and bench) is importable from a checkout only."""
+    excluded = spec_excludes()
+    assert {"tests", "bench", "desmig_testing"} <= excluded
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert patterns and all(p.startswith(("desmig_desktop", "desmig_server")) for p in patterns), patterns

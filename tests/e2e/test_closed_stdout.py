@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sync.fixtures import hq, hq_module, hq_template, make_device  # noqa: F401  (fixtures)
+from tests.sync.fixtures import hq_server, hq_module, hq_template, make_device  # noqa: F401  (fixtures)
 from tests.sync.harness import PASSWORD, VILLAGE_1, Device, HqServer, child_env, script
 
 NOISE = ("Traceback", "Exception ignored", "BrokenPipe", "Broken pipe", "unexpected", "tak terduga")
@@ -41,9 +41,9 @@ def assert_quiet(code: int, err: str, log_text: str = "") -> None:
 
 
 @pytest.fixture
-def device(hq: HqServer, make_device) -> Device:  # type: ignore[no-untyped-def]  # noqa: F811
+def device(hq_server: HqServer, make_device) -> Device:  # type: ignore[no-untyped-def]  # noqa: F811
     dev: Device = make_device("ana-laptop")
-    dev.login(hq, "ana", password=PASSWORD)
+    dev.login(hq_server, "ana", password=PASSWORD)
     dev.create_household(VILLAGE_1, members=2)
     dev.close()
     return dev
@@ -74,9 +74,9 @@ DESKTOP = [
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("args", DESKTOP, ids=" ".join)
-def test_desktop_command_into_a_closed_pipe_exits_quietly(hq: HqServer, device: Device,  # noqa: F811
+def test_desktop_command_into_a_closed_pipe_exits_quietly(hq_server: HqServer, device: Device,  # noqa: F811
                                                          args: list[str]) -> None:
-    argv = [a.format(root=device.root, url=hq.url) for a in args]
+    argv = [a.format(root=device.root, url=hq_server.url) for a in args]
     if argv[0] == "import":  # a copy of the laptop's own records to read back
         made = device.cli("export", "--format", "jsonl", "--out", str(device.root / "copy.jsonl"), "--full-nik")
         assert made.returncode == 0, made.stderr
@@ -112,12 +112,12 @@ HQ = [
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("args", HQ, ids=" ".join)
-def test_hq_command_into_a_closed_pipe_exits_quietly(hq: HqServer, args: list[str]) -> None:  # noqa: F811
-    db = [] if args == ["--help"] else ["--db", hq.db_url]
+def test_hq_command_into_a_closed_pipe_exits_quietly(hq_server: HqServer, args: list[str]) -> None:  # noqa: F811
+    db = [] if args == ["--help"] else ["--db", hq_server.db_url]
     stdin = PASSWORD + "\n" if "--password-stdin" in args else None
-    code, err = run_into_closed_pipe([*script("desmig-hq"), *args, *db], stdin=stdin, cwd=hq.db_path.parent)
+    code, err = run_into_closed_pipe([*script("desmig-hq"), *args, *db], stdin=stdin, cwd=hq_server.db_path.parent)
     assert_quiet(code, err)
     if args[:2] == ["user", "add"]:
-        assert hq.query("SELECT count(*) FROM users WHERE username = 'wulan'")[0][0] == 1
+        assert hq_server.query("SELECT count(*) FROM users WHERE username = 'wulan'")[0][0] == 1
     elif args[:2] in (["user", "disable"], ["user", "enable"]):
-        assert hq.query("SELECT disabled FROM users WHERE username = 'budi'")[0][0] == (args[1] == "disable")
+        assert hq_server.query("SELECT disabled FROM users WHERE username = 'budi'")[0][0] == (args[1] == "disable")

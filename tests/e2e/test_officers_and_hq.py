@@ -34,15 +34,15 @@ def add_up(rows: list[dict]) -> dict:
 
 @pytest.fixture
 def server(tmp_path: Path):
-    hq = HqServer(tmp_path / "hq.db", tmp_path / "serve.log")
+    hq_server = HqServer(tmp_path / "hq.db", tmp_path / "serve.log")
     for name, (role, villages) in USERS.items():
         args = ["user", "add", name, "--role", role, "--password-stdin"]
         if villages:
             args += ["--villages", ",".join(villages)]
-        run_ok(hq.hq(*args, stdin=PASSWORD + "\n"), f"user add {name}")
-    hq.start()
-    yield hq
-    hq.stop()
+        run_ok(hq_server.hq(*args, stdin=PASSWORD + "\n"), f"user add {name}")
+    hq_server.start()
+    yield hq_server
+    hq_server.stop()
 
 
 def test_officers_and_hq_converge_and_reports_add_up(server: HqServer, scratch: Path, template_db: Path):

@@ -75,21 +75,21 @@ def payload(folder: Path, version: str, kind: str, keys: Keys, *, pad: int = 600
     return path
 
 
-def publish(hq: HqServer, package: Path, version: str, keys: Keys, minimum: str = INSTALLED,
+def publish(hq_server: HqServer, package: Path, version: str, keys: Keys, minimum: str = INSTALLED,
             notes: str = "Perbaikan sinkronisasi dan formulir.") -> None:
     notes_file = package.with_suffix(".txt")
     notes_file.write_text(notes, encoding="utf-8")
-    done = hq.hq("release", "publish", str(package), "--version", version, "--min-version", minimum,
+    done = hq_server.hq("release", "publish", str(package), "--version", version, "--min-version", minimum,
                  "--key", str(keys.pem), "--notes-file", str(notes_file))
     assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture
-def server(hq: HqServer) -> HqServer:
-    with hq.connect() as conn:  # the module's server keeps releases across tests otherwise
+def server(hq_server: HqServer) -> HqServer:
+    with hq_server.connect() as conn:  # the module's server keeps releases across tests otherwise
         conn.execute("DELETE FROM release_chunks")
         conn.execute("DELETE FROM releases")
-    return hq
+    return hq_server
 
 
 @pytest.fixture

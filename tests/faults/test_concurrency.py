@@ -13,7 +13,7 @@ from tests.sync.invariants import InvariantChecker
 pytestmark = pytest.mark.e2e
 
 
-def test_concurrent_pushers_and_a_repeated_puller(hq, scratch, template_db):
+def test_concurrent_pushers_and_a_repeated_puller(hq_server, scratch, template_db):
     names = {"ana": VILLAGE_2, "budi": VILLAGE_1, "pusat": VILLAGE_1}
     devices: dict[str, Device] = {}
     errors: list[BaseException] = []
@@ -23,7 +23,7 @@ def test_concurrent_pushers_and_a_repeated_puller(hq, scratch, template_db):
     def pusher(name: str) -> None:
         try:
             device = devices[name] = Device(scratch / name, name, template_db)
-            device.login(hq, name)
+            device.login(hq_server, name)
             for round_ in range(6):
                 for _ in range(3):
                     device.create_household(names[name], members=1)
@@ -37,7 +37,7 @@ def test_concurrent_pushers_and_a_repeated_puller(hq, scratch, template_db):
     def puller() -> None:
         try:
             device = devices["hq-reader"] = Device(scratch / "reader", "hq-reader", template_db)
-            device.login(hq, "pusat")
+            device.login(hq_server, "pusat")
             while pushing.is_set():
                 device.engine().pull_all(device.engine().hello().scopes)
             device.close()
@@ -60,5 +60,5 @@ def test_concurrent_pushers_and_a_repeated_puller(hq, scratch, template_db):
     everyone = [devices[n] for n in names]
     for device in everyone:
         device.sync()
-    checker = InvariantChecker(hq.db_path)
+    checker = InvariantChecker(hq_server.db_path)
     checker.check([*everyone, reader_device], quiescent=True)

@@ -131,8 +131,8 @@ def test_server_restarted_between_and_during_cycles(own_hq, make_device):
 
 
 # -- lost responses, duplicates, truncation ------------------------------------------------------
-def test_response_lost_after_commit_by_the_transport_adapter(hq, make_device, checker):
-    ana, budi = officers_with_work(hq, make_device)
+def test_response_lost_after_commit_by_the_transport_adapter(hq_server, make_device, checker):
+    ana, budi = officers_with_work(hq_server, make_device)
     budi.sync()
     ana.adapter.plan = only("/v1/sync/push", "lose", times=50)
     with pytest.raises(SyncError):
@@ -146,11 +146,11 @@ def test_response_lost_after_commit_by_the_transport_adapter(hq, make_device, ch
 
 
 @pytest.mark.parametrize("cuts", [1, 2, 6])
-def test_response_lost_after_commit_by_a_tcp_proxy(hq, make_device, checker, cuts):
+def test_response_lost_after_commit_by_a_tcp_proxy(hq_server, make_device, checker, cuts):
     """1-2 cuts: urllib3's read retries resend the same body, the server skips it as a replay.
     6 cuts: retries run out, the cycle fails, and the next one finishes the job."""
-    ana, budi = officers_with_work(hq, make_device)
-    proxy = TcpProxy(hq.port, times("cut", cuts))
+    ana, budi = officers_with_work(hq_server, make_device)
+    proxy = TcpProxy(hq_server.port, times("cut", cuts))
     ana.point_at(proxy.url)
     try:
         try:
@@ -161,14 +161,14 @@ def test_response_lost_after_commit_by_a_tcp_proxy(hq, make_device, checker, cut
         assert [a for _m, _p, a in proxy.log].count("cut") == min(cuts, 3 if cuts >= 3 else cuts)
         checker.check([ana, budi])
         settle(checker, [ana, budi])
-        assert hq.query("SELECT count(*) AS n FROM applied_ops")[0]["n"] == len(ana.made) + len(budi.made)
+        assert hq_server.query("SELECT count(*) AS n FROM applied_ops")[0]["n"] == len(ana.made) + len(budi.made)
     finally:
         proxy.close()
 
 
-def test_truncated_request_through_the_proxy_applies_nothing(hq, make_device, checker):
-    ana, budi = officers_with_work(hq, make_device)
-    proxy = TcpProxy(hq.port, times("truncate", 1))
+def test_truncated_request_through_the_proxy_applies_nothing(hq_server, make_device, checker):
+    ana, budi = officers_with_work(hq_server, make_device)
+    proxy = TcpProxy(hq_server.port, times("truncate", 1))
     ana.point_at(proxy.url)
     try:
         ana.sync()  # the cut request is retried whole by the transport
@@ -179,15 +179,15 @@ def test_truncated_request_through_the_proxy_applies_nothing(hq, make_device, ch
         proxy.close()
 
 
-def test_duplicated_concurrent_pushes_apply_once(hq, make_device, checker):
-    ana, budi = officers_with_work(hq, make_device)
+def test_duplicated_concurrent_pushes_apply_once(hq_server, make_device, checker):
+    ana, budi = officers_with_work(hq_server, make_device)
     ops = [op.wire(st.op_seq_base(ana.db)) for op in st.take_batch(ana.db, 100)]
     st.mark_sent(ana.db, st.take_batch(ana.db, 100)[-1].op_seq)
     token, device_id = st.state(ana.db, st.K_TOKEN), st.state(ana.db, st.K_DEVICE_ID)
     replies, errors = [], []
 
     def push() -> None:
-        client = SyncClient(hq.url, token, session=make_session(make_retry(0.01)))
+        client = SyncClient(hq_server.url, token, session=make_session(make_retry(0.01)))
         try:
             replies.append(client.push(device_id, 1, ops))
         except SyncError as exc:  # pragma: no cover - reported below
@@ -205,8 +205,8 @@ def test_duplicated_concurrent_pushes_apply_once(hq, make_device, checker):
 
 
 # -- the sync process dies ------------------------------------------------------------------------
-def test_sync_process_sigkilled_between_server_commit_and_local_ack(hq, make_device, checker, tmp_path):
-    ana, budi = officers_with_work(hq, make_device)
+def test_sync_process_sigkilled_between_server_commit_and_local_ack(hq_server, make_device, checker, tmp_path):
+    ana, budi = officers_with_work(hq_server, make_device)
     budi.sync()
     flag = tmp_path / "reached"
     proc = ana.popen("sync", env={"DESMIG_CRASH_AT": "push.response", "DESMIG_CRASH_MODE": "pause",
@@ -215,7 +215,7 @@ def test_sync_process_sigkilled_between_server_commit_and_local_ack(hq, make_dev
     while not flag.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert flag.read_text() == "push.response"
-    applied_before = hq.query("SELECT count(*) AS n FROM applied_ops")[0]["n"]
+    applied_before = hq_server.query("SELECT count(*) AS n FROM applied_ops")[0]["n"]
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait(10) == -signal.SIGKILL
     assert applied_before == len(ana.made) + len(budi.made)  # the server had committed the push
@@ -225,8 +225,8 @@ def test_sync_process_sigkilled_between_server_commit_and_local_ack(hq, make_dev
 
 
 @pytest.mark.parametrize("point", [p for p in CRASH_POINTS if p not in ("reenqueue.in_tx", "restore.reconcile.in_tx")])
-def test_crash_at_each_named_step(hq, make_device, checker, point):
-    ana, budi = officers_with_work(hq, make_device)
+def test_crash_at_each_named_step(hq_server, make_device, checker, point):
+    ana, budi = officers_with_work(hq_server, make_device)
     budi.sync()  # so ana's pull has others' changes to apply over her pending ops
     ana.close()
     done = ana.cli("sync", env={"DESMIG_CRASH_AT": point})
@@ -314,10 +314,10 @@ def _clock_scenario(server: HqServer, make_device, prefix: str, skew_ana: float,
         "SELECT id, data FROM records WHERE id IN (?, ?)", (h1, h2))}
 
 
-def test_device_clocks_three_days_off_change_nothing(hq, make_device, monkeypatch):
-    skewed = _clock_scenario(hq, make_device, "skew", +3, -3, monkeypatch)
-    hq.reset()
-    honest = _clock_scenario(hq, make_device, "flat", 0, 0, monkeypatch)
+def test_device_clocks_three_days_off_change_nothing(hq_server, make_device, monkeypatch):
+    skewed = _clock_scenario(hq_server, make_device, "skew", +3, -3, monkeypatch)
+    hq_server.reset()
+    honest = _clock_scenario(hq_server, make_device, "flat", 0, 0, monkeypatch)
     # Arrival order decides (budi's edits arrive last for both), never the laptops' clocks.
     assert skewed["skew-h1"]["head_name"] == "budi-1" and skewed["skew-h2"]["head_name"] == "budi-2"
     assert [skewed[f"skew-{k}"] for k in ("h1", "h2")] == [honest[f"flat-{k}"] for k in ("h1", "h2")]
@@ -346,7 +346,7 @@ def test_server_restored_between_hello_and_push_answers_gap_and_is_refilled(own_
     settle(checker, [ana])
 
 
-def test_village_taken_away_turns_pending_work_into_rejections(hq, make_device, checker):
+def test_village_taken_away_turns_pending_work_into_rejections(hq_server, make_device, checker):
     """DESIGN §4: an op outside the officer's villages is rejected per op, never a 403 for the
     whole batch. HQ takes VILLAGE_2 from ana while she has work queued for it: the sync goes
     through, her VILLAGE_1 work is applied, her VILLAGE_2 ops come back as rejections she can fix
@@ -354,25 +354,25 @@ def test_village_taken_away_turns_pending_work_into_rejections(hq, make_device, 
     from desmig_desktop.services import sync_service
 
     ana = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     kept = ana.create_household(VILLAGE_2)
     ana.sync()
     ana.edit("households", kept, notes="diubah sebelum desa dipindahkan")
     moved = ana.create_household(VILLAGE_2, members=0)
     ana.create_household(VILLAGE_1)
-    with hq.connect() as conn:
+    with hq_server.connect() as conn:
         conn.execute("DELETE FROM user_scopes WHERE username = 'ana' AND village_code = ?", (VILLAGE_2,))
     report = ana.sync()
     assert ana.pending() == 0 and report.rejected == 2  # the edit and the new household
     rejected = {item.record_id: item for item in sync_service.list_conflicts(ana.db) if item.kind == "rejected"}
     assert set(rejected) == {kept, moved}
     assert all(item.reason == "Di luar desa tugas Anda." for item in rejected.values())
-    assert not hq.query("SELECT 1 FROM records WHERE id = ?", (moved,))
+    assert not hq_server.query("SELECT 1 FROM records WHERE id = ?", (moved,))
     sync_service.resend_rejected(ana.db, rejected[moved].id, {"village_code": VILLAGE_1})  # fixed: moved
     sync_service.dismiss(ana.db, rejected[kept].id)  # given up: the server's copy stays
     ana.remember()
     assert ana.sync().rejected == 0 and ana.pending() == 0
-    assert [r["scope"] for r in hq.query("SELECT scope FROM records WHERE id = ?", (moved,))] == [VILLAGE_1]
+    assert [r["scope"] for r in hq_server.query("SELECT scope FROM records WHERE id = ?", (moved,))] == [VILLAGE_1]
     checker.check([ana])
 
 
@@ -411,9 +411,9 @@ def test_laptop_restored_from_an_older_backup(own_hq, make_device, tmp_path, lap
     op number HQ holds with other content (that was ``replay_mismatch`` for ever). The backup's
     token may be dead by then: the officer logs in again, as the same device (its log kept) or,
     when HQ revoked it, as a new one after reading the old one's final watermark."""
-    hq = own_hq  # (the module's server has had ana's villages changed by an earlier test)
-    checker = InvariantChecker(hq.db_path)
-    ana, budi = officers_with_work(hq, make_device)
+    hq_server = own_hq  # (the module's server has had ana's villages changed by an earlier test)
+    checker = InvariantChecker(hq_server.db_path)
+    ana, budi = officers_with_work(hq_server, make_device)
     ana.sync(), budi.sync()
     first = ana.live()[0]
     ana.edit("households", first, notes="sebelum cadangan")
@@ -438,20 +438,20 @@ def test_laptop_restored_from_an_older_backup(own_hq, make_device, tmp_path, lap
     if token != "valid":
         device_id = st.state(target.db, st.K_DEVICE_ID)
         if token == "revoked":
-            hq.query("UPDATE devices SET revoked = 1 WHERE device_id = ?", (device_id,))
+            hq_server.query("UPDATE devices SET revoked = 1 WHERE device_id = ?", (device_id,))
         with st.immediate(target.db):
             st.put_state(target.db, st.K_TOKEN, "x" * 43)  # no longer known to HQ
         with pytest.raises(SyncError) as err:
             target.sync()
         assert err.value.kind is ErrorKind.AUTH
-        target.login(hq, "ana")
+        target.login(hq_server, "ana")
         assert (st.state(target.db, st.K_DEVICE_ID) == device_id) is (token == "expired")
     target.sync()
     settle(checker, [target, budi])
-    notes = hq.query("SELECT data FROM records WHERE id = ?", (first,))[0]["data"]
+    notes = hq_server.query("SELECT data FROM records WHERE id = ?", (first,))[0]["data"]
     assert json.loads(notes)["notes"] == "sesudah cadangan"  # the acked later edit was not overwritten
     assert target.row("households", first)["notes"] == "sesudah cadangan"  # and came back by pull
-    head = json.loads(hq.query("SELECT data FROM records WHERE id = ?", (pending_home,))[0]["data"])["head_name"]
+    head = json.loads(hq_server.query("SELECT data FROM records WHERE id = ?", (pending_home,))[0]["data"])["head_name"]
     assert head == "Kepala sesudah cadangan"
     for hid in made_after:
-        assert hq.query("SELECT 1 FROM records WHERE id = ?", (hid,)), "an edit made after the restore never arrived"
+        assert hq_server.query("SELECT 1 FROM records WHERE id = ?", (hid,)), "an edit made after the restore never arrived"

@@ -33,10 +33,10 @@ def strip_autoincrement(device: Device) -> None:
         db.execute("DELETE FROM sqlite_sequence WHERE name = 'sync_outbox'")
 
 
-def ack_early_scenario(hq, make_device, checker: InvariantChecker, broken: BrokenVariant | None) -> None:
+def ack_early_scenario(hq_server, make_device, checker: InvariantChecker, broken: BrokenVariant | None) -> None:
     """The push never reaches the server (refused after hello)."""
     ana = make_device(f"ana-{broken}")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     ana.create_household(VILLAGE_1, members=2)
     ana.adapter.plan = only("/v1/sync/push", "down", times=99)
     with pytest.raises(SyncError):
@@ -47,10 +47,10 @@ def ack_early_scenario(hq, make_device, checker: InvariantChecker, broken: Broke
     checker.check([ana], quiescent=True)
 
 
-def no_watermark_scenario(hq, make_device, checker: InvariantChecker, broken: BrokenVariant | None) -> None:
+def no_watermark_scenario(hq_server, make_device, checker: InvariantChecker, broken: BrokenVariant | None) -> None:
     """ana's push answers are lost twice in a row while budi edits the same field in between."""
     ana, budi = make_device(f"ana-{broken}"), make_device(f"budi-{broken}")
-    ana.login(hq, "ana"), budi.login(hq, "budi")
+    ana.login(hq_server, "ana"), budi.login(hq_server, "budi")
     hid = ana.create_household(VILLAGE_1)
     ana.sync(broken=broken), budi.sync()
     ana.edit("households", hid, notes="versi ana")
@@ -69,10 +69,10 @@ def no_watermark_scenario(hq, make_device, checker: InvariantChecker, broken: Br
     checker.check([ana, budi], quiescent=True)
 
 
-def plain_op_seq_scenario(hq, make_device, checker: InvariantChecker, broken: bool) -> None:
+def plain_op_seq_scenario(hq_server, make_device, checker: InvariantChecker, broken: bool) -> None:
     """The outbox empties after a sync; then one more edit."""
     ana = make_device(f"ana-{broken}")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     if broken:
         strip_autoincrement(ana)
     hid = ana.create_household(VILLAGE_1)
@@ -87,10 +87,10 @@ def plain_op_seq_scenario(hq, make_device, checker: InvariantChecker, broken: bo
     checker.check([ana], quiescent=True)
 
 
-def drop_lost_scenario(hq, make_device, checker: InvariantChecker, broken: BrokenVariant | None) -> None:
+def drop_lost_scenario(hq_server, make_device, checker: InvariantChecker, broken: BrokenVariant | None) -> None:
     """ana's value is applied first, then HQ's concurrent edit (older base) overwrites it by role."""
     ana, pusat = make_device(f"ana-{broken}"), make_device(f"pusat-{broken}")
-    ana.login(hq, "ana"), pusat.login(hq, "pusat")
+    ana.login(hq_server, "ana"), pusat.login(hq_server, "pusat")
     hid = ana.create_household(VILLAGE_1)
     ana.sync(broken=broken), pusat.sync()
     ana.edit("households", hid, head_name="Ejaan Petugas")
@@ -99,33 +99,33 @@ def drop_lost_scenario(hq, make_device, checker: InvariantChecker, broken: Broke
     checker.check([ana, pusat], quiescent=True)
 
 
-def test_ack_before_the_server_answers_is_caught(hq, make_device, checker):
-    ack_early_scenario(hq, make_device, checker, None)
-    hq.reset()
+def test_ack_before_the_server_answers_is_caught(hq_server, make_device, checker):
+    ack_early_scenario(hq_server, make_device, checker, None)
+    hq_server.reset()
     with pytest.raises(InvariantViolation) as caught:
-        ack_early_scenario(hq, make_device, InvariantChecker(hq.db_path), BrokenVariant.ACK_EARLY)
+        ack_early_scenario(hq_server, make_device, InvariantChecker(hq_server.db_path), BrokenVariant.ACK_EARLY)
     assert "acked-lost" in caught.value.kinds(), caught.value
 
 
-def test_pull_that_ignores_the_watermark_is_caught(hq, make_device, checker):
-    no_watermark_scenario(hq, make_device, checker, None)
-    hq.reset()
+def test_pull_that_ignores_the_watermark_is_caught(hq_server, make_device, checker):
+    no_watermark_scenario(hq_server, make_device, checker, None)
+    hq_server.reset()
     with pytest.raises(InvariantViolation) as caught:
-        no_watermark_scenario(hq, make_device, InvariantChecker(hq.db_path), BrokenVariant.NO_WATERMARK)
+        no_watermark_scenario(hq_server, make_device, InvariantChecker(hq_server.db_path), BrokenVariant.NO_WATERMARK)
     assert "diverged" in caught.value.kinds(), caught.value
 
 
-def test_op_seq_without_autoincrement_is_caught(hq, make_device, checker):
-    plain_op_seq_scenario(hq, make_device, checker, False)
-    hq.reset()
+def test_op_seq_without_autoincrement_is_caught(hq_server, make_device, checker):
+    plain_op_seq_scenario(hq_server, make_device, checker, False)
+    hq_server.reset()
     with pytest.raises(InvariantViolation) as caught:
-        plain_op_seq_scenario(hq, make_device, InvariantChecker(hq.db_path), True)
+        plain_op_seq_scenario(hq_server, make_device, InvariantChecker(hq_server.db_path), True)
     assert "exactly-once" in caught.value.kinds(), caught.value
 
 
-def test_device_that_ignores_the_servers_lost_values_is_caught(hq, make_device, checker):
-    drop_lost_scenario(hq, make_device, checker, None)
-    hq.reset()
+def test_device_that_ignores_the_servers_lost_values_is_caught(hq_server, make_device, checker):
+    drop_lost_scenario(hq_server, make_device, checker, None)
+    hq_server.reset()
     with pytest.raises(InvariantViolation) as caught:
-        drop_lost_scenario(hq, make_device, InvariantChecker(hq.db_path), BrokenVariant.DROP_LOST)
+        drop_lost_scenario(hq_server, make_device, InvariantChecker(hq_server.db_path), BrokenVariant.DROP_LOST)
     assert caught.value.kinds() == {"conflict-unseen"}, caught.value

@@ -49,7 +49,7 @@ class SimulatedCrash(BaseException):
     """Stands for os._exit at a crash point: no handler runs, the open transaction is lost."""
 
 
-def make_machine(hq: HqServer, template: Path, root: Path, broken: BrokenVariant | str | None = None,
+def make_machine(hq_server: HqServer, template: Path, root: Path, broken: BrokenVariant | str | None = None,
                  violations: list[InvariantViolation] | None = None) -> type:
     """``violations``: every invariant violation found is also appended there (see ``run_machine``)."""
     seen: list[InvariantViolation] = [] if violations is None else violations
@@ -57,10 +57,10 @@ def make_machine(hq: HqServer, template: Path, root: Path, broken: BrokenVariant
     class SyncMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            hq.reset()
+            hq_server.reset()
             self.run = run = root / f"run{next(_run)}"
             self.devices = {name: Device(run / name, name, template) for name in DEVICES}
-            self.checker = InvariantChecker(hq.db_path)
+            self.checker = InvariantChecker(hq_server.db_path)
             self.pulled: tuple[str, ...] = ()  # whose last step completed a pull
             self.failed = False
             self.backups: dict[str, list[Path]] = {name: [] for name in DEVICES}
@@ -69,7 +69,7 @@ def make_machine(hq: HqServer, template: Path, root: Path, broken: BrokenVariant
         @initialize()
         def log_in(self) -> None:
             for name, device in self.devices.items():
-                device.login(hq, name)
+                device.login(hq_server, name)
                 if broken == "plain_op_seq":
                     strip_autoincrement(device)
                 if broken is None:  # a backup of the fresh laptop: any restore can go back to the start
@@ -222,10 +222,10 @@ def make_machine(hq: HqServer, template: Path, root: Path, broken: BrokenVariant
     return SyncMachine
 
 
-def run_machine(hq: HqServer, template: Path, root: Path, *, seed: int, examples: int, steps: int,
+def run_machine(hq_server: HqServer, template: Path, root: Path, *, seed: int, examples: int, steps: int,
                 broken: BrokenVariant | str | None = None) -> None:
     violations: list[InvariantViolation] = []
-    machine = make_machine(hq, template, root, broken, violations)
+    machine = make_machine(hq_server, template, root, broken, violations)
 
     def factory() -> Any:
         return machine()
@@ -254,12 +254,12 @@ def chosen_seed() -> int:
     return seed
 
 
-def test_sync_machine(hq, template_db, tmp_path, capsys):
+def test_sync_machine(hq_server, template_db, tmp_path, capsys):
     seed = chosen_seed()
     with capsys.disabled():
         print(f" [property: DESMIG_SEED={seed}]", end="")
     try:
-        run_machine(hq, template_db, tmp_path, seed=seed, examples=int(os.environ.get("DESMIG_EXAMPLES", 20)),
+        run_machine(hq_server, template_db, tmp_path, seed=seed, examples=int(os.environ.get("DESMIG_EXAMPLES", 20)),
                     steps=25)
     except BaseException as exc:
         exc.add_note(f"reproduce with: DESMIG_SEED={seed} pytest {__file__}::test_sync_machine")
@@ -268,12 +268,12 @@ def test_sync_machine(hq, template_db, tmp_path, capsys):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("offset", range(int(os.environ.get("DESMIG_SEEDS", 8))))
-def test_sync_machine_chaos(hq, template_db, tmp_path, offset, capsys):
+def test_sync_machine_chaos(hq_server, template_db, tmp_path, offset, capsys):
     seed = int(os.environ.get("DESMIG_SEED") or 1000) + offset
     with capsys.disabled():
         print(f" [chaos: DESMIG_SEED={seed}]", end="")
     try:
-        run_machine(hq, template_db, tmp_path, seed=seed, examples=40, steps=35)
+        run_machine(hq_server, template_db, tmp_path, seed=seed, examples=40, steps=35)
     except BaseException as exc:
         exc.add_note(f"reproduce with: DESMIG_SEED={seed} pytest -m slow {__file__}")
         raise
@@ -283,9 +283,9 @@ def test_sync_machine_chaos(hq, template_db, tmp_path, offset, capsys):
 @pytest.mark.parametrize("broken", [BrokenVariant.ACK_EARLY, BrokenVariant.NO_WATERMARK, "plain_op_seq",
                                     BrokenVariant.DROP_LOST],
                          ids=["ack_early", "no_watermark", "plain_op_seq", "drop_lost"])
-def test_machine_catches_each_broken_variant(hq, template_db, tmp_path, broken, capsys):
+def test_machine_catches_each_broken_variant(hq_server, template_db, tmp_path, broken, capsys):
     seed = int(os.environ.get("DESMIG_NEG_SEED") or 7)  # fixed: a control must not depend on luck
     with pytest.raises(InvariantViolation) as caught:
-        run_machine(hq, template_db, tmp_path, seed=seed, examples=150, steps=35, broken=broken)
+        run_machine(hq_server, template_db, tmp_path, seed=seed, examples=150, steps=35, broken=broken)
     with capsys.disabled():
         print(f" [{broken}: caught by {sorted(caught.value.kinds())}]", end="")

@@ -31,9 +31,9 @@ def _prune_hq(server: HqServer, days_later: float) -> int:
         db.dispose()
 
 
-def test_a_replay_after_hq_pruned_its_result_is_acknowledged_once(hq: HqServer, make_device) -> None:
+def test_a_replay_after_hq_pruned_its_result_is_acknowledged_once(hq_server: HqServer, make_device) -> None:
     ana: Device = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     ana.create_household(VILLAGE_1, members=3)
     ana.remember()
     # the push reaches HQ and commits, its answer is lost, and the pull cannot run either
@@ -42,15 +42,15 @@ def test_a_replay_after_hq_pruned_its_result_is_acknowledged_once(hq: HqServer, 
     with pytest.raises(SyncError):
         ana.sync()
     assert ana.pending() == 4
-    history = hq.query("SELECT count(*) FROM record_history")[0][0]
-    assert _prune_hq(hq, days_later=100) == 4  # months later HQ no longer keeps those results
+    history = hq_server.query("SELECT count(*) FROM record_history")[0][0]
+    assert _prune_hq(hq_server, days_later=100) == 4  # months later HQ no longer keeps those results
     ana.adapter.plan = lambda _r: None
     report = ana.sync()
     assert report.pending_ops == 0 and report.rejected == 0 and report.conflicts == 0
     assert [r[0] for r in ana.db.execute("SELECT DISTINCT status FROM sync_journal")] == ["pruned"]
-    assert hq.query("SELECT count(*) FROM record_history")[0][0] == history  # not applied again
+    assert hq_server.query("SELECT count(*) FROM record_history")[0][0] == history  # not applied again
     # (the invariant checker proves exactly-once from applied_ops, which were pruned on purpose)
-    server = {(r[0], r[1]) for r in hq.query("SELECT entity, id FROM records WHERE deleted = 0")}
+    server = {(r[0], r[1]) for r in hq_server.query("SELECT entity, id FROM records WHERE deleted = 0")}
     assert server == {(e, i) for e, i, _k, _f in ana.made.values()} and len(server) == 4
 
 

@@ -1,6 +1,5 @@
-"""GUI test fixtures: one migrated template database per session, copied per test.
-
-Creating a database loads 91k regions (~1 s), so tests copy a template file instead. Message
+"""GUI test fixtures: databases copied per test from ``template_db`` (tests/conftest.py), built
+once per session because creating one loads 91k regions (~1 s). Message
 boxes are replaced by recorders (``answers`` / ``shown_errors``) so no test ever blocks on a
 modal dialog, and any error shown without the test expecting it fails the test.
 """
@@ -37,15 +36,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
-
-
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    db = connect(path)
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    return path
 
 
 @pytest.fixture(scope="session")

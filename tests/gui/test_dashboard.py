@@ -13,6 +13,7 @@ import pytest
 from gui_helpers import VILLAGE, fill
 from PySide6.QtCore import Qt
 
+from desmig_desktop.domain.report_spec import SUMMARY_KEYS, TABLE_KEYS
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.demo import generate_demo
 from desmig_desktop.services.households import HouseholdGraph, save_household
@@ -269,3 +270,9 @@ def test_figures_refresh_after_a_save_and_after_a_sync(qtbot: Any, window: Any, 
 def test_large_amounts_are_abbreviated_in_the_table(amount: int | None, shown: str) -> None:
     assert page_module.figures.format_figure_short("remittance_total", amount) == shown
     assert page_module.figures.format_figure_short("households", 1_234_567) == "1.234.567"
+
+
+def test_the_cards_and_the_table_show_the_spec_selections(dashboard: Any) -> None:
+    """The cards are the web dashboard's tiles, the table its table (``report_spec``, declared once)."""
+    assert list(dashboard.cards.values) == list(SUMMARY_KEYS)
+    assert page_module.figures.columns(dashboard.report) == TABLE_KEYS

@@ -21,7 +21,7 @@ from desmig_desktop.store.sync_pull import ServerRecord, apply_pull
 from desmig_desktop.ui.main_window import MainWindow
 from desmig_desktop.ui.sync.controller import SyncController
 from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
-from tests.sync.fixtures import hq, hq_module, hq_template, make_device  # noqa: F401
+from tests.sync.fixtures import hq_server, hq_module, hq_template, make_device  # noqa: F401
 from tests.sync.harness import PASSWORD, VILLAGE_1, VILLAGE_2, HqServer
 
 from gui_helpers import VILLAGE, click, press_ctrl, restore_all_drafts, show_active
@@ -56,19 +56,19 @@ def back_to(qtbot: Any, window: Any, ctx: Any) -> None:
     show_active(qtbot, window)
 
 
-def hq_data(hq: HqServer, hid: str) -> dict[str, Any]:
-    return dict(json.loads(hq.query("SELECT data FROM records WHERE id = ?", (hid,))[0]["data"]))
+def hq_data(hq_server: HqServer, hid: str) -> dict[str, Any]:
+    return dict(json.loads(hq_server.query("SELECT data FROM records WHERE id = ?", (hid,))[0]["data"]))
 
 
 HEAD = {"name": "Sri Wahyuni", "sex": "P", "relationship": "kepala", "migration_status": "bukan"}
 
 
-def logged_in_with_household(qtbot: Any, part: SyncWindowPart, ctx: Any, hq: HqServer, make_device: Any
+def logged_in_with_household(qtbot: Any, part: SyncWindowPart, ctx: Any, hq_server: HqServer, make_device: Any
                              ) -> tuple[str, Any]:
     """Ana's laptop (this window) with one synced household at RW 003, and HQ's device that saw it."""
-    sync_service.login(ctx.db, hq.url, "ana", PASSWORD, "laptop-ana")
+    sync_service.login(ctx.db, hq_server.url, "ana", PASSWORD, "laptop-ana")
     controller = part.controller
-    controller.on_logged_in(sync_service.LoginResult(hq.url, "ana", "", "laptop-ana", (VILLAGE_1, VILLAGE_2)))
+    controller.on_logged_in(sync_service.LoginResult(hq_server.url, "ana", "", "laptop-ana", (VILLAGE_1, VILLAGE_2)))
     qtbot.waitUntil(lambda: not controller.running, timeout=WAIT_MS)
     hid = new_id()
     save_household(ctx.db, HouseholdGraph({"id": hid, "village_code": VILLAGE_1, "head_name": "Sri Wahyuni",
@@ -76,14 +76,14 @@ def logged_in_with_household(qtbot: Any, part: SyncWindowPart, ctx: Any, hq: HqS
                                           [HEAD]), confirm_warnings=True)
     sync_and_wait(qtbot, controller)
     pusat = make_device("pusat")
-    pusat.login(hq, "pusat")
+    pusat.login(hq_server, "pusat")
     pusat.engine().pull_all([VILLAGE_1])
     return hid, pusat
 
 
 def test_open_form_keeps_the_correction_a_sync_pulled(part: SyncWindowPart, qtbot: Any, window: Any, ctx: Any,
-                                                      hq: HqServer, make_device: Any) -> None:
-    hid, pusat = logged_in_with_household(qtbot, part, ctx, hq, make_device)
+                                                      hq_server: HqServer, make_device: Any) -> None:
+    hid, pusat = logged_in_with_household(qtbot, part, ctx, hq_server, make_device)
     loaded_version = records.get(ctx.db, "households", hid)["server_version"]
     assert loaded_version > 0
     editor = window.open_household(hid)
@@ -110,16 +110,16 @@ def test_open_form_keeps_the_correction_a_sync_pulled(part: SyncWindowPart, qtbo
 
     report = sync_and_wait(qtbot, part.controller)
     assert report.conflicts == 0  # different fields: merged, nothing lost
-    data = hq_data(hq, hid)
+    data = hq_data(hq_server, hid)
     assert (data["rw"], data["notes"]) == ("011", NOTE)
     assert (records.get(ctx.db, "households", hid)["rw"], records.get(ctx.db, "households", hid)["notes"]) \
         == ("011", NOTE)
 
 
 def test_same_field_changed_in_the_open_form_and_by_hq_is_a_conflict(
-        part: SyncWindowPart, qtbot: Any, window: Any, ctx: Any, hq: HqServer, make_device: Any) -> None:
+        part: SyncWindowPart, qtbot: Any, window: Any, ctx: Any, hq_server: HqServer, make_device: Any) -> None:
     """Both changed RW: the server sees it (HQ's role wins) and keeps Ana's value as the losing one."""
-    hid, pusat = logged_in_with_household(qtbot, part, ctx, hq, make_device)
+    hid, pusat = logged_in_with_household(qtbot, part, ctx, hq_server, make_device)
     editor = window.open_household(hid)
     pusat.edit("households", hid, rw="011")
     pusat.sync()
@@ -134,15 +134,15 @@ def test_same_field_changed_in_the_open_form_and_by_hq_is_a_conflict(
     assert not editor.dirty
     report = sync_and_wait(qtbot, part.controller)
     assert report.conflicts == 1
-    assert hq_data(hq, hid)["rw"] == "011"
-    lost = hq.query("SELECT field, losing_value, winning_value FROM conflicts WHERE record_id = ?", (hid,))
+    assert hq_data(hq_server, hid)["rw"] == "011"
+    lost = hq_server.query("SELECT field, losing_value, winning_value FROM conflicts WHERE record_id = ?", (hid,))
     assert [(r["field"], json.loads(r["losing_value"]), json.loads(r["winning_value"])) for r in lost] \
         == [("rw", "005", "011")]
 
 
 def test_reload_untouched_fields_takes_the_correction_and_keeps_the_edit(
-        part: SyncWindowPart, qtbot: Any, window: Any, ctx: Any, hq: HqServer, make_device: Any) -> None:
-    hid, pusat = logged_in_with_household(qtbot, part, ctx, hq, make_device)
+        part: SyncWindowPart, qtbot: Any, window: Any, ctx: Any, hq_server: HqServer, make_device: Any) -> None:
+    hid, pusat = logged_in_with_household(qtbot, part, ctx, hq_server, make_device)
     editor = window.open_household(hid)
     notes = editor.form.editors["notes"].edit
     notes.setFocus()

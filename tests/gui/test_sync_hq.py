@@ -18,7 +18,7 @@ from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.records import Change
 from desmig_desktop.ui.sync.controller import Phase, SyncController
 from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
-from tests.sync.fixtures import hq, hq_module, hq_template, make_device  # noqa: F401
+from tests.sync.fixtures import hq_server, hq_module, hq_template, make_device  # noqa: F401
 from tests.sync.harness import PASSWORD, VILLAGE_1, VILLAGE_2, HqServer, free_port
 
 from gui_helpers import click
@@ -56,11 +56,11 @@ def sync_and_wait(qtbot: Any, controller: SyncController) -> Any:
 
 
 def test_login_makes_villages_follow_the_server(part: SyncWindowPart, qtbot: Any, window: Any, ctx: Any,
-                                                hq: HqServer) -> None:
+                                                hq_server: HqServer) -> None:
     assert settings.get(ctx.db, "villages") == ["32.01.05.2001"]  # chosen in the first-run wizard
     controller = part.controller
     with qtbot.waitSignal(controller.cycle_finished, timeout=WAIT_MS):  # a first sync follows the login
-        dialog = log_in_with_dialog(qtbot, part, hq.url, "ana", PASSWORD)
+        dialog = log_in_with_dialog(qtbot, part, hq_server.url, "ana", PASSWORD)
         assert not dialog.login_button.isEnabled() and dialog.message.text() == "Menghubungi server…"
     assert part.login_dialog is None  # closed (and deleted) after the login
     assert settings.get(ctx.db, "villages") == [VILLAGE_1, VILLAGE_2]
@@ -68,11 +68,11 @@ def test_login_makes_villages_follow_the_server(part: SyncWindowPart, qtbot: Any
     assert [combo.itemData(i) for i in range(1, 3)] == [VILLAGE_1, VILLAGE_2]  # the list filter followed
     assert combo.currentIndex() == 0 and window.list_page.current_filter().villages == (VILLAGE_1, VILLAGE_2)
     assert controller.view().phase is Phase.SYNCED
-    assert hq.query("SELECT count(*) AS n FROM devices")[0]["n"] == 1
+    assert hq_server.query("SELECT count(*) AS n FROM devices")[0]["n"] == 1
 
 
-def test_login_wrong_password_says_so(part: SyncWindowPart, qtbot: Any, hq: HqServer) -> None:
-    dialog = log_in_with_dialog(qtbot, part, hq.url, "ana", "salah-sandi")
+def test_login_wrong_password_says_so(part: SyncWindowPart, qtbot: Any, hq_server: HqServer) -> None:
+    dialog = log_in_with_dialog(qtbot, part, hq_server.url, "ana", "salah-sandi")
     qtbot.waitUntil(lambda: dialog.login_button.isEnabled(), timeout=WAIT_MS)
     assert dialog.isVisible()
     assert dialog.message.text() == "Nama pengguna atau kata sandi salah."
@@ -91,10 +91,10 @@ def test_login_with_server_down_says_so(part: SyncWindowPart, qtbot: Any) -> Non
 
 
 def test_sync_now_sends_records_to_hq(part: SyncWindowPart, qtbot: Any, window: Any, ctx: Any,
-                                      hq: HqServer) -> None:
-    sync_service.login(ctx.db, hq.url, "ana", PASSWORD, "laptop-ana")
+                                      hq_server: HqServer) -> None:
+    sync_service.login(ctx.db, hq_server.url, "ana", PASSWORD, "laptop-ana")
     controller = part.controller
-    controller.on_logged_in(sync_service.LoginResult(hq.url, "ana", "", "laptop-ana", (VILLAGE_1, VILLAGE_2)))
+    controller.on_logged_in(sync_service.LoginResult(hq_server.url, "ana", "", "laptop-ana", (VILLAGE_1, VILLAGE_2)))
     qtbot.waitUntil(lambda: not controller.running, timeout=WAIT_MS)  # the first sync after login: empty
     hid = add_household(ctx.db, VILLAGE_1, head="Sri Wahyuni")
     window.on_data_changed()
@@ -102,7 +102,7 @@ def test_sync_now_sends_records_to_hq(part: SyncWindowPart, qtbot: Any, window: 
     with qtbot.waitSignal(controller.cycle_finished, timeout=WAIT_MS) as done:
         qtbot.keyClick(window, Qt.Key.Key_F5)
     assert done.args[0].ok and done.args[0].report.pushed == 1
-    rows = hq.query("SELECT data, scope FROM records WHERE entity = 'households' AND id = ?", (hid,))
+    rows = hq_server.query("SELECT data, scope FROM records WHERE entity = 'households' AND id = ?", (hid,))
     assert len(rows) == 1 and rows[0]["scope"] == VILLAGE_1
     assert json.loads(rows[0]["data"])["head_name"] == "Sri Wahyuni"
     assert st.pending_count(ctx.db) == 0
@@ -111,17 +111,17 @@ def test_sync_now_sends_records_to_hq(part: SyncWindowPart, qtbot: Any, window: 
 
 
 def test_conflicts_inbox_keep_mine_and_accept(part: SyncWindowPart, qtbot: Any, window: Any, ctx: Any,
-                                              hq: HqServer, make_device: Any) -> None:
+                                              hq_server: HqServer, make_device: Any) -> None:
     """Ana (this window) and HQ edit the same two fields; HQ's role wins both. Ana keeps one, accepts one."""
-    sync_service.login(ctx.db, hq.url, "ana", PASSWORD, "laptop-ana")
+    sync_service.login(ctx.db, hq_server.url, "ana", PASSWORD, "laptop-ana")
     controller = part.controller
-    controller.on_logged_in(sync_service.LoginResult(hq.url, "ana", "", "laptop-ana", (VILLAGE_1, VILLAGE_2)))
+    controller.on_logged_in(sync_service.LoginResult(hq_server.url, "ana", "", "laptop-ana", (VILLAGE_1, VILLAGE_2)))
     qtbot.waitUntil(lambda: not controller.running, timeout=WAIT_MS)
     hid = add_household(ctx.db, VILLAGE_1, head="Sri Wahyuni")
     sync_and_wait(qtbot, controller)
 
     pusat = make_device("pusat")
-    pusat.login(hq, "pusat")
+    pusat.login(hq_server, "pusat")
     pusat.engine().pull_all([VILLAGE_1])
     pusat.edit("households", hid, head_name="Sri Wahyuningsih", address="Jl. Kenanga 5")
     pusat.sync()
@@ -161,23 +161,23 @@ def test_conflicts_inbox_keep_mine_and_accept(part: SyncWindowPart, qtbot: Any, 
     assert not part.indicator.inbox_button.isVisible()
 
     sync_and_wait(qtbot, controller)  # "keep mine" is an ordinary edit: it now wins at HQ
-    data = json.loads(hq.query("SELECT data FROM records WHERE id = ?", (hid,))[0]["data"])
+    data = json.loads(hq_server.query("SELECT data FROM records WHERE id = ?", (hid,))[0]["data"])
     assert (data["head_name"], data["address"]) == ("Sri W.", "Jl. Kenanga 5")
     inbox.close()
 
 
 def test_value_overwritten_later_by_hq_shows_in_the_inbox_with_who_won_and_why(
-        part: SyncWindowPart, qtbot: Any, ctx: Any, hq: HqServer, make_device: Any) -> None:
+        part: SyncWindowPart, qtbot: Any, ctx: Any, hq_server: HqServer, make_device: Any) -> None:
     """Ana's correction reached HQ first (no conflict then); HQ's concurrent edit, based on the
     version before it, overwrote it by role. Her next sync explains what happened to her value."""
-    sync_service.login(ctx.db, hq.url, "ana", PASSWORD, "laptop-ana")
+    sync_service.login(ctx.db, hq_server.url, "ana", PASSWORD, "laptop-ana")
     controller = part.controller
-    controller.on_logged_in(sync_service.LoginResult(hq.url, "ana", "", "laptop-ana", (VILLAGE_1, VILLAGE_2)))
+    controller.on_logged_in(sync_service.LoginResult(hq_server.url, "ana", "", "laptop-ana", (VILLAGE_1, VILLAGE_2)))
     qtbot.waitUntil(lambda: not controller.running, timeout=WAIT_MS)
     hid = add_household(ctx.db, VILLAGE_1, head="Sri Wahyuni")
     sync_and_wait(qtbot, controller)
     pusat = make_device("pusat")
-    pusat.login(hq, "pusat")
+    pusat.login(hq_server, "pusat")
     pusat.engine().pull_all([VILLAGE_1])
     pusat.edit("households", hid, rw="011")
 
@@ -200,12 +200,12 @@ def test_value_overwritten_later_by_hq_shows_in_the_inbox_with_who_won_and_why(
     inbox.close()
 
 
-def test_logout_revokes_the_token_at_hq(part: SyncWindowPart, qtbot: Any, ctx: Any, hq: HqServer) -> None:
+def test_logout_revokes_the_token_at_hq(part: SyncWindowPart, qtbot: Any, ctx: Any, hq_server: HqServer) -> None:
     controller = part.controller
     with qtbot.waitSignal(controller.cycle_finished, timeout=WAIT_MS):
-        log_in_with_dialog(qtbot, part, hq.url, "ana", PASSWORD)
+        log_in_with_dialog(qtbot, part, hq_server.url, "ana", PASSWORD)
     with qtbot.waitSignal(controller.changed, timeout=WAIT_MS,
                           check_params_cb=lambda: controller.view().phase is Phase.LOGGED_OUT):
         assert part.logout()
-    assert [r["revoked"] for r in hq.query("SELECT revoked FROM devices")] == [1]
+    assert [r["revoked"] for r in hq_server.query("SELECT revoked FROM devices")] == [1]
     assert part.indicator.text.text() == "Belum masuk ke server"

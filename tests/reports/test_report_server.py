@@ -40,74 +40,74 @@ with warnings.catch_warnings():
 
 
 @pytest.fixture(scope="module")
-def hq(module_db_url: str) -> Iterator[Hq]:
+def hq_app(module_db_url: str) -> Iterator[Hq]:
     app = create_app(module_db_url)
     with TestClient(app) as client:
-        hq = Hq(app.state.hq, client)
-        boss = hq.user_device("pusat", "hq")
+        hq_app = Hq(app.state.hq, client)
+        boss = hq_app.user_device("pusat", "hq")
         results = boss.push_ok(*server_create_ops(boss))
         assert {r["status"] for r in results} == {"ok"}, results
         results = boss.push_ok(*server_delete_ops(boss))
         assert {r["status"] for r in results} == {"ok"}, results
-        hq.add_user("ofc", "officer", villages=[V1])
-        hq.add_user("sup", "supervisor", regency="32.01")
-        yield hq
+        hq_app.add_user("ofc", "officer", villages=[V1])
+        hq_app.add_user("sup", "supervisor", regency="32.01")
+        yield hq_app
 
 
 @pytest.fixture(scope="module")
-def boss(hq: Hq) -> Device:
-    return hq.register("pusat", device_name="reports")
+def boss(hq_app: Hq) -> Device:
+    return hq_app.register("pusat", device_name="reports")
 
 
-def api(hq: Hq, device: Device, **params: str) -> dict[str, Any]:
-    response = hq.client.get("/v1/reports", params=params, headers=device.headers)
+def api(hq_app: Hq, device: Device, **params: str) -> dict[str, Any]:
+    response = hq_app.client.get("/v1/reports", params=params, headers=device.headers)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
 
 
 @pytest.mark.parametrize("level", list(EXPECTED))
-def test_every_figure_at_every_level(hq: Hq, boss: Device, level: str) -> None:
-    report = api(hq, boss, level=level)
+def test_every_figure_at_every_level(hq_app: Hq, boss: Device, level: str) -> None:
+    report = api(hq_app, boss, level=level)
     assert as_triples(report) == EXPECTED[level]
     assert report["totals"] == TOTALS
 
 
 @pytest.mark.parametrize(("level", "code", "key", "old", "new"), DIFFERENCES)
-def test_figures_count_what_their_labels_say(hq: Hq, boss: Device, level: str, code: str, key: str, old: Any,
+def test_figures_count_what_their_labels_say(hq_app: Hq, boss: Device, level: str, code: str, key: str, old: Any,
                                              new: Any) -> None:
     """Active businesses, current remittances, areas counted once (issue 14), one figure at a time."""
     assert old != new
-    assert figure(api(hq, boss, level=level), code, key) == new
+    assert figure(api(hq_app, boss, level=level), code, key) == new
 
 
-def test_prefix_restricts_rows_and_totals(hq: Hq, boss: Device) -> None:
-    report = api(hq, boss, level="village", prefix="32.01.01")
+def test_prefix_restricts_rows_and_totals(hq_app: Hq, boss: Device) -> None:
+    report = api(hq_app, boss, level="village", prefix="32.01.01")
     assert [r["code"] for r in report["rows"]] == [V1, V2] and report["totals"] == DISTRICT_CIBINONG
-    empty = api(hq, boss, level="village", prefix="35")
+    empty = api(hq_app, boss, level="village", prefix="35")
     assert empty["rows"] == [] and empty["totals"] == figures(households=0, members=0)
 
 
-def test_roles_see_their_scopes_with_recomputed_totals(hq: Hq) -> None:
-    officer, supervisor = hq.register("ofc"), hq.register("sup")
-    report = api(hq, officer, level="village")
+def test_roles_see_their_scopes_with_recomputed_totals(hq_app: Hq) -> None:
+    officer, supervisor = hq_app.register("ofc"), hq_app.register("sup")
+    report = api(hq_app, officer, level="village")
     assert as_triples(report) == [EXPECTED["village"][0]] and report["totals"] == VILLAGE_V1
-    report = api(hq, supervisor, level="village")
+    report = api(hq_app, supervisor, level="village")
     assert [r["code"] for r in report["rows"]] == [V1, V2, V3] and report["totals"] == REGENCY_BOGOR
 
 
-def test_cli_json_equals_the_api(hq: Hq, boss: Device) -> None:
+def test_cli_json_equals_the_api(hq_app: Hq, boss: Device) -> None:
     for level in EXPECTED:
         out = io.StringIO()
-        assert cli.main(["report", "--level", level, "--json", "--db", hq.ctx.db.url], stdout=out) == 0
-        assert json.loads(out.getvalue()) == api(hq, boss, level=level)
+        assert cli.main(["report", "--level", level, "--json", "--db", hq_app.ctx.db.url], stdout=out) == 0
+        assert json.loads(out.getvalue()) == api(hq_app, boss, level=level)
 
 
 @pytest.mark.parametrize("level", list(EXPECTED))
-def test_cli_table_says_how_many_areas_hold_data(hq: Hq, level: str) -> None:
+def test_cli_table_says_how_many_areas_hold_data(hq_app: Hq, level: str) -> None:
     """``desmig-hq report`` without --json: the TOTAL line carries provinces, regencies, districts, villages."""
     out = io.StringIO()
-    assert cli.main(["report", "--level", level, "--db", hq.ctx.db.url], stdout=out) == 0
+    assert cli.main(["report", "--level", level, "--db", hq_app.ctx.db.url], stdout=out) == 0
     lines = out.getvalue().splitlines()
     head, total = lines[0].split(), lines[-1].split()  # the TOTAL line's name is empty
     assert total[0] == "TOTAL" and len(head) == len(total) + 1

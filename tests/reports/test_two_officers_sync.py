@@ -20,7 +20,7 @@ from desmig_desktop.domain import report_spec as spec
 from desmig_desktop.services.demo import generate_demo
 from desmig_desktop.services.households import delete_household
 from desmig_desktop.services.reports import build_report
-from tests.sync.fixtures import hq, hq_module, hq_template, make_device  # noqa: F401
+from tests.sync.fixtures import hq_server, hq_module, hq_template, make_device  # noqa: F401
 from tests.sync.harness import VILLAGE_1, VILLAGE_2, Device, HqServer
 
 pytestmark = pytest.mark.e2e
@@ -61,11 +61,11 @@ def combined(rows: list[dict[str, Any]], values: list[int], held: set[str]) -> d
     return spec.finish_row(out)
 
 
-def test_hq_equals_the_sum_of_two_officers_at_every_level(hq: HqServer, make_device: Any) -> None:  # noqa: F811
+def test_hq_equals_the_sum_of_two_officers_at_every_level(hq_server: HqServer, make_device: Any) -> None:  # noqa: F811
     # Same district (35.01.01), different villages: every level above the village really adds up.
     ana, budi = make_device("ana"), make_device("budi")
-    ana.login(hq, "ana")
-    budi.login(hq, "budi")
+    ana.login(hq_server, "ana")
+    budi.login(hq_server, "budi")
     generate_demo(ana.db, 30, villages=[VILLAGE_2], seed=61)
     generate_demo(budi.db, 20, villages=[VILLAGE_1], seed=62)
     gone = ana.db.execute("SELECT id FROM households WHERE deleted = 0 ORDER BY id LIMIT 1").fetchone()[0]
@@ -80,7 +80,7 @@ def test_hq_equals_the_sum_of_two_officers_at_every_level(hq: HqServer, make_dev
         assert report.pending_ops == 0 and report.rejected == 0, report
     provinces: list[str] = []
     for level in spec.LEVELS:
-        done = hq.hq("report", "--level", level, "--json")
+        done = hq_server.hq("report", "--level", level, "--json")
         assert done.returncode == 0, done.stderr
         at_hq = json.loads(done.stdout)
         codes = sorted({r["code"] for report in theirs[level] for r in report["rows"]})

@@ -13,7 +13,7 @@ import pytest
 from desmig_server.db.engine import Database
 from tests.server.conftest import (  # noqa: F401 — fixtures, registered by being imported here
     db_url,
-    hq,
+    hq_app,
     hq_sqlite_template,
     module_db_url,
     private_pg_schema,

@@ -49,20 +49,20 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(module_db_url: str) -> Iterator[World]:
-    for hq in open_hq(module_db_url):
-        hq.add_user("ofc", "officer", villages=[V1])
-        hq.add_user("ofc3", "officer", villages=[V3])
-        hq.add_user("ofc_other", "officer", villages=[V_OTHER])
-        hq.add_user("sup", "supervisor", regency=REGENCY)
-        hq.add_user("sup_other", "supervisor", regency=OTHER_REGENCY)
-        hq.add_user("pusat", "hq")
-        devices = {name: hq.register(name) for name in ("ofc", "ofc3", "ofc_other", "sup", "sup_other", "pusat")}
+    for hq_app in open_hq(module_db_url):
+        hq_app.add_user("ofc", "officer", villages=[V1])
+        hq_app.add_user("ofc3", "officer", villages=[V3])
+        hq_app.add_user("ofc_other", "officer", villages=[V_OTHER])
+        hq_app.add_user("sup", "supervisor", regency=REGENCY)
+        hq_app.add_user("sup_other", "supervisor", regency=OTHER_REGENCY)
+        hq_app.add_user("pusat", "hq")
+        devices = {name: hq_app.register(name) for name in ("ofc", "ofc3", "ofc_other", "sup", "sup_other", "pusat")}
         for name in ("ofc", "ofc3", "ofc_other"):
-            devices[f"{name}-2"] = hq.register(name, device_name="second")
-        devices["revoked"] = hq.register("ofc", device_name="lost")
-        devices["expired"] = hq.register("ofc", device_name="old")
-        assert hq.client.post("/v1/devices/revoke", headers=devices["revoked"].headers).status_code == 200
-        with hq.ctx.db.write() as conn:
+            devices[f"{name}-2"] = hq_app.register(name, device_name="second")
+        devices["revoked"] = hq_app.register("ofc", device_name="lost")
+        devices["expired"] = hq_app.register("ofc", device_name="old")
+        assert hq_app.client.post("/v1/devices/revoke", headers=devices["revoked"].headers).status_code == 200
+        with hq_app.ctx.db.write() as conn:
             conn.execute(update(t.devices).where(t.devices.c.device_id == devices["expired"].device_id)
                          .values(token_expires_at=1.0))
         conflicts = {}
@@ -73,8 +73,8 @@ def world(module_db_url: str) -> Iterator[World]:
             first.push_ok(first.op("members", rid + "-m", member(rid, nik="3201014101900001")),
                           first.op("households", rid, {"head_name": "satu"}))
             second.push_ok(second.op("households", rid, {"head_name": "dua"}, base=created["version"]))
-            conflicts[village] = int(hq.conflicts()[-1]["id"])
-        yield World(hq, devices, conflicts, {})
+            conflicts[village] = int(hq_app.conflicts()[-1]["id"])
+        yield World(hq_app, devices, conflicts, {})
 
 
 Request = Callable[[World, str], httpx.Response]

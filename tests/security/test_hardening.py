@@ -39,8 +39,8 @@ def assert_security_headers(headers: Any, *, html: bool = False, https: bool = F
 
 
 @pytest.fixture
-def officer(hq: Hq) -> Device:
-    return hq.user_device("ofc", "officer", villages=[V1])
+def officer(hq_app: Hq) -> Device:
+    return hq_app.user_device("ofc", "officer", villages=[V1])
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [
@@ -53,20 +53,20 @@ def officer(hq: Hq) -> Device:
     ("DELETE", "/v1/sync/hello", 405),
     ("GET", "/v1/sync/pull?since=-1&scope=32.01.01.1001", 422),
 ])
-def test_every_api_reply_carries_the_security_headers(hq: Hq, officer: Device, method: str, path: str,
+def test_every_api_reply_carries_the_security_headers(hq_app: Hq, officer: Device, method: str, path: str,
                                                       status: int) -> None:
-    response = hq.client.request(method, path, headers=officer.headers)
+    response = hq_app.client.request(method, path, headers=officer.headers)
     assert response.status_code == status
     assert_security_headers(response.headers)
 
 
 def test_401_413_and_415_from_the_outer_layers_carry_them_too(db_url: str) -> None:
-    for hq in open_hq(db_url, SMALL):
-        assert_security_headers(hq.client.get("/v1/sync/hello").headers)
-        big = hq.client.post("/v1/sync/push", content=b"x" * 5000, headers={"Content-Type": "application/json"})
+    for hq_app in open_hq(db_url, SMALL):
+        assert_security_headers(hq_app.client.get("/v1/sync/hello").headers)
+        big = hq_app.client.post("/v1/sync/push", content=b"x" * 5000, headers={"Content-Type": "application/json"})
         assert big.status_code == 413
         assert_security_headers(big.headers)
-        br = hq.client.post("/v1/sync/push", content=b"{}", headers={"Content-Encoding": "br"})
+        br = hq_app.client.post("/v1/sync/push", content=b"{}", headers={"Content-Encoding": "br"})
         assert br.status_code == 415
         assert_security_headers(br.headers)
 
@@ -98,41 +98,41 @@ def test_html_gets_a_restrictive_csp_unless_the_page_sets_its_own(db_url: str) -
         assert own.headers.get_list("content-security-policy") == [own.headers["content-security-policy"]]
 
 
-def test_hsts_only_over_https(hq: Hq, officer: Device) -> None:
-    with TestClient(hq.client.app, base_url="https://testserver") as client:
+def test_hsts_only_over_https(hq_app: Hq, officer: Device) -> None:
+    with TestClient(hq_app.client.app, base_url="https://testserver") as client:
         assert_security_headers(client.get("/v1/sync/hello", headers=officer.headers).headers, https=True)
-    assert_security_headers(hq.client.get("/v1/sync/hello", headers=officer.headers).headers, https=False)
+    assert_security_headers(hq_app.client.get("/v1/sync/hello", headers=officer.headers).headers, https=False)
 
 
-def test_no_interactive_docs_that_would_load_a_cdn(hq: Hq) -> None:
-    assert hq.client.get("/docs").status_code == 404
-    assert hq.client.get("/redoc").status_code == 404
-    assert hq.client.get("/openapi.json").status_code == 200
+def test_no_interactive_docs_that_would_load_a_cdn(hq_app: Hq) -> None:
+    assert hq_app.client.get("/docs").status_code == 404
+    assert hq_app.client.get("/redoc").status_code == 404
+    assert hq_app.client.get("/openapi.json").status_code == 200
 
 
 def test_size_caps_hold_without_content_length(db_url: str) -> None:
     """A chunked body (no Content-Length) is cut off at the cap, not buffered whole."""
-    for hq in open_hq(db_url, SMALL):
+    for hq_app in open_hq(db_url, SMALL):
         def chunks() -> Iterator[bytes]:
             for _ in range(100):
                 yield b"x" * 1000
 
-        response = hq.client.post("/v1/sync/push", content=chunks(), headers={"Content-Type": "application/json"})
+        response = hq_app.client.post("/v1/sync/push", content=chunks(), headers={"Content-Type": "application/json"})
         assert response.status_code == 413 and response.json()["error"] == "body_too_large"
-        lying = hq.client.post("/v1/sync/push", content=b"{}", headers={"Content-Length": "999999999"})
+        lying = hq_app.client.post("/v1/sync/push", content=b"{}", headers={"Content-Length": "999999999"})
         assert lying.status_code in (400, 413)
 
 
-def test_concurrent_guesses_cannot_outrun_the_lockout(hq: Hq) -> None:
+def test_concurrent_guesses_cannot_outrun_the_lockout(hq_app: Hq) -> None:
     """20 parallel wrong passwords: at most the threshold of them get a password check."""
-    hq.add_user("ofc", "officer", villages=[V1])
+    hq_app.add_user("ofc", "officer", villages=[V1])
     outcomes: list[int] = []
     barrier = threading.Barrier(20)
 
     def guess() -> None:
         barrier.wait()
         try:
-            register_device(hq.ctx.db, hq.ctx.passwords, hq.ctx.settings, username="ofc",
+            register_device(hq_app.ctx.db, hq_app.ctx.passwords, hq_app.ctx.settings, username="ofc",
                             password="wrong-password", device_name="x")
             outcomes.append(200)
         except ApiError as exc:
@@ -144,52 +144,52 @@ def test_concurrent_guesses_cannot_outrun_the_lockout(hq: Hq) -> None:
     for th in threads:
         th.join(60)
     assert sorted(set(outcomes)) == [401, 429] and len(outcomes) == 20
-    assert outcomes.count(401) <= hq.ctx.settings.lockout_threshold
-    response = hq.client.post("/v1/devices/register", json={
+    assert outcomes.count(401) <= hq_app.ctx.settings.lockout_threshold
+    response = hq_app.client.post("/v1/devices/register", json={
         "username": "ofc", "password": PASSWORD, "device_name": "x"})
     assert response.status_code == 429  # the right password too, until the lock expires
 
 
-def test_failed_logins_log_no_password_typed_as_a_username(hq: Hq, caplog: pytest.LogCaptureFixture) -> None:
+def test_failed_logins_log_no_password_typed_as_a_username(hq_app: Hq, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     for name in ("Rahasia Saya!23", "bad\nINFO forged line"):
-        response = hq.client.post("/v1/devices/register", json={
+        response = hq_app.client.post("/v1/devices/register", json={
             "username": name, "password": "x", "device_name": "x"})
         assert response.status_code in (401, 422)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "Rahasia" not in logged and "forged" not in logged
 
 
-def _push_raw(hq: Hq, dev: Device, fields_json: str) -> Any:
+def _push_raw(hq_app: Hq, dev: Device, fields_json: str) -> Any:
     """Push one household op whose fields are given as raw JSON text (NaN and 1e999 included)."""
     fields = json.loads(fields_json)
     op = make_op(dev.next_seq, "households", f"h{dev.next_seq}", fields)
     dev.next_seq += 1
     body = json.dumps({"device_id": dev.device_id, "app_schema": 1, "ops": [op]})
     body = body.replace(json.dumps(fields), fields_json)
-    return hq.client.post("/v1/sync/push", content=body, headers={**dev.headers, "Content-Type": "application/json"})
+    return hq_app.client.post("/v1/sync/push", content=body, headers={**dev.headers, "Content-Type": "application/json"})
 
 
 @pytest.mark.parametrize("value", [
     '"a\\u0000b"', '"bell\\u0007"', '["x\\u0000"]', "NaN", "Infinity", "-Infinity", "1e999",
 ])
-def test_values_no_record_may_hold_are_rejected_per_op(hq: Hq, officer: Device, value: str) -> None:
+def test_values_no_record_may_hold_are_rejected_per_op(hq_app: Hq, officer: Device, value: str) -> None:
     """NUL (which PostgreSQL text refuses) and non-finite numbers (which no JSON reply can carry)
     are rejected per op — the queue moves on and the village's feed keeps working."""
     field = "latitude" if value[0] not in '"[' else ("notes" if value[0] == '"' else "hamlet")
     fields = dict(household())
     fields_json = json.dumps(fields)[:-1] + f', "{field}": {value}}}'
-    response = _push_raw(hq, officer, fields_json)
+    response = _push_raw(hq_app, officer, fields_json)
     assert response.status_code == 200, response.text
     [result] = response.json()["results"]
     assert result["status"] == "rejected"
     good = officer.op("households", "ok1", household())
     assert officer.push_ok(good)[0]["status"] == "ok"
-    assert hq.client.get("/v1/sync/pull", params={"scope": V1}, headers=officer.headers).status_code == 200
-    assert hq.client.get("/v1/reports", params={"level": "village"}, headers=officer.headers).status_code == 200
+    assert hq_app.client.get("/v1/sync/pull", params={"scope": V1}, headers=officer.headers).status_code == 200
+    assert hq_app.client.get("/v1/reports", params={"level": "village"}, headers=officer.headers).status_code == 200
 
 
-def test_unknown_field_names_with_control_characters_are_rejected_without_echo(hq: Hq, officer: Device) -> None:
+def test_unknown_field_names_with_control_characters_are_rejected_without_echo(hq_app: Hq, officer: Device) -> None:
     [result] = officer.push_ok(officer.op("households", "h1", {**household(), "bad\u0000key": 1}))
     assert result["status"] == "rejected" and "\u0000" not in result["reason"]
     [result] = officer.push_ok(officer.op("households", "h2", {**household(), "colour": "red"}))
@@ -203,15 +203,15 @@ def test_unknown_field_names_with_control_characters_are_rejected_without_echo(h
     "/v1/conflicts?after=2147483648",
     f"/v1/records/households/h1/history?after={2**63}",
 ])
-def test_out_of_range_numbers_are_invalid_input_not_server_errors(hq: Hq, officer: Device, path: str) -> None:
-    response = hq.client.get(path, headers=officer.headers)
+def test_out_of_range_numbers_are_invalid_input_not_server_errors(hq_app: Hq, officer: Device, path: str) -> None:
+    response = hq_app.client.get(path, headers=officer.headers)
     assert response.status_code == 422 and response.json()["error"] == "invalid_request"
 
 
 @pytest.mark.parametrize("header", ["²".encode("latin-1"), b"1.0", b"-1", b"9" * 20])
-def test_a_malformed_app_schema_header_is_invalid_input(hq: Hq, officer: Device, header: bytes) -> None:
+def test_a_malformed_app_schema_header_is_invalid_input(hq_app: Hq, officer: Device, header: bytes) -> None:
     # "²" (sent as Latin-1, as HTTP allows) passes str.isdigit() but not int()
-    response = hq.client.get("/v1/sync/hello", headers={**officer.headers, "X-Desmig-App-Schema": header})
+    response = hq_app.client.get("/v1/sync/hello", headers={**officer.headers, "X-Desmig-App-Schema": header})
     assert response.status_code == 422 and response.json()["error"] == "invalid_request"
-    ok = hq.client.get("/v1/sync/hello", headers={**officer.headers, "X-Desmig-App-Schema": " 1 "})
+    ok = hq_app.client.get("/v1/sync/hello", headers={**officer.headers, "X-Desmig-App-Schema": " 1 "})
     assert ok.status_code == 200

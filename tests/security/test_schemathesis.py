@@ -98,13 +98,13 @@ class Target:
 @pytest.fixture(scope="module")
 def target(module_db_url: str) -> Iterator[Target]:
     """A server with an HQ and an officer device and a little data (records, a conflict) to find."""
-    for hq in open_hq(module_db_url):
+    for hq_app in open_hq(module_db_url):
         usernames = {"hq": "fuzz-pusat", "officer": "fuzz-petugas"}
-        hq.add_user(usernames["hq"], "hq", password=FUZZ_PASSWORD)
-        hq.add_user(usernames["officer"], "officer", villages=[V1], password=FUZZ_PASSWORD)
-        boss = hq.register(usernames["hq"], password=FUZZ_PASSWORD)
-        officer = hq.register(usernames["officer"], password=FUZZ_PASSWORD)
-        other = hq.register(usernames["officer"], password=FUZZ_PASSWORD, device_name="second")
+        hq_app.add_user(usernames["hq"], "hq", password=FUZZ_PASSWORD)
+        hq_app.add_user(usernames["officer"], "officer", villages=[V1], password=FUZZ_PASSWORD)
+        boss = hq_app.register(usernames["hq"], password=FUZZ_PASSWORD)
+        officer = hq_app.register(usernames["officer"], password=FUZZ_PASSWORD)
+        other = hq_app.register(usernames["officer"], password=FUZZ_PASSWORD, device_name="second")
         [created] = officer.push_ok(officer.op("households", "h1", household(V1)))
         officer.push_ok(officer.op("members", "m1", member("h1", nik="3201014101900001")),
                         officer.op("households", "h1", {"head_name": "satu"}))
@@ -112,9 +112,9 @@ def target(module_db_url: str) -> Iterator[Target]:
         boss.push_ok(boss.op("households", "h2", household(V_OTHER)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            schema = schemathesis.openapi.from_asgi("/openapi.json", hq.client.app)
+            schema = schemathesis.openapi.from_asgi("/openapi.json", hq_app.client.app)
         backend = "sqlite" if module_db_url.startswith("sqlite") else "postgresql"
-        yield Target(hq, schema, {"hq": boss.token, "officer": officer.token}, usernames, backend)
+        yield Target(hq_app, schema, {"hq": boss.token, "officer": officer.token}, usernames, backend)
 
 
 def _operations(schema: Any) -> list[Any]:

@@ -123,6 +123,7 @@ def open_hq(db_url: str, settings: Settings | None = None) -> Iterator[Hq]:
 
 
 @pytest.fixture
-def hq(db_url: str) -> Iterator[Hq]:
-    """A server on a clean database, driven in-process through FastAPI's TestClient."""
+def hq_app(db_url: str) -> Iterator[Hq]:
+    """The HQ app on a clean database, driven in-process through FastAPI's TestClient (no server
+    process: for that, ``hq_server`` of tests/sync/fixtures.py)."""
     yield from open_hq(db_url)

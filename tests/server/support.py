@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select, text
 
-from bench.hq import ServeProcess
 from desmig_desktop.domain.ops import op_hash
 from desmig_server.auth.users import add_user
 from desmig_server.context import HqContext
 from desmig_server.db import tables as t
+from desmig_testing.serve import ServeProcess
 
 PASSWORD = "rahasia-123"
 # Real Kemendagri codes: two villages of Cibinong (Kab. Bogor, 32.01), one of Gunung Putri
@@ -186,5 +186,5 @@ def reset_data(conn: Any) -> None:
 @contextmanager
 def serve(db_url: str, log_path: Path, log_level: str = "warning") -> Iterator[str]:
     """Run ``desmig-hq serve`` as a real process on a free 127.0.0.1 port; yield its base URL."""
-    with ServeProcess(db_url, log_path, base_env={}, stop_wait=10, log_level=log_level) as server:
+    with ServeProcess(db_url, log_path, stop_wait=10, log_level=log_level) as server:
         yield server.url

@@ -77,20 +77,20 @@ class Matrix:
 
 @pytest.fixture(scope="module")
 def matrix(module_db_url: str) -> Iterator[Matrix]:
-    for hq in open_hq(module_db_url):
-        hq.add_user("ofc", "officer", villages=[V1])
-        hq.add_user("ofc2", "officer", villages=[V_OTHER])
-        hq.add_user("sup", "supervisor", regency=REGENCY)
-        hq.add_user("pusat", "hq")
+    for hq_app in open_hq(module_db_url):
+        hq_app.add_user("ofc", "officer", villages=[V1])
+        hq_app.add_user("ofc2", "officer", villages=[V_OTHER])
+        hq_app.add_user("sup", "supervisor", regency=REGENCY)
+        hq_app.add_user("pusat", "hq")
         users = {"officer": "ofc", "supervisor": "sup", "hq": "pusat"}
-        devices = {role: hq.register(name) for role, name in users.items()}
-        peers = {role: hq.register(name, device_name="peer") for role, name in users.items()}
-        revoked = {role: hq.register(name, device_name="lost") for role, name in users.items()}
+        devices = {role: hq_app.register(name) for role, name in users.items()}
+        peers = {role: hq_app.register(name, device_name="peer") for role, name in users.items()}
+        revoked = {role: hq_app.register(name, device_name="lost") for role, name in users.items()}
         for dev in revoked.values():
-            assert hq.client.post("/v1/devices/revoke", headers=dev.headers).status_code == 200
-        m = Matrix(hq, devices, revoked, peers)
-        m.writers = {V1: (hq.register("ofc", device_name="w1"), hq.register("ofc", device_name="w2")),
-                     V_OTHER: (hq.register("ofc2", device_name="w1"), hq.register("ofc2", device_name="w2"))}
+            assert hq_app.client.post("/v1/devices/revoke", headers=dev.headers).status_code == 200
+        m = Matrix(hq_app, devices, revoked, peers)
+        m.writers = {V1: (hq_app.register("ofc", device_name="w1"), hq_app.register("ofc", device_name="w2")),
+                     V_OTHER: (hq_app.register("ofc2", device_name="w1"), hq_app.register("ofc2", device_name="w2"))}
         yield m
 
 
@@ -149,24 +149,24 @@ def test_authorization_matrix(matrix: Matrix, role: str, endpoint: str, scope: s
             assert result["reason"] == "Di luar desa tugas Anda." and result["version"] == 0
 
 
-def test_officer_pull_and_conflicts_only_show_own_scopes(hq: Hq) -> None:
-    mine = hq.user_device("ofc", "officer", villages=[V1])
-    theirs = hq.user_device("ofc2", "officer", villages=[V_OTHER])
-    boss = hq.user_device("pusat", "hq")
+def test_officer_pull_and_conflicts_only_show_own_scopes(hq_app: Hq) -> None:
+    mine = hq_app.user_device("ofc", "officer", villages=[V1])
+    theirs = hq_app.user_device("ofc2", "officer", villages=[V_OTHER])
+    boss = hq_app.user_device("pusat", "hq")
     for dev, village in ((mine, V1), (theirs, V_OTHER)):
         rid = "h" + village.replace(".", "")
         [c] = dev.push_ok(dev.op("households", rid, household(village)))
         dev.push_ok(dev.op("households", rid, {"head_name": "satu"}))
         boss.push_ok(boss.op("households", rid, {"head_name": "pusat"}, base=c["version"]))
-    listed = hq.client.get("/v1/conflicts", headers=mine.headers).json()["conflicts"]
+    listed = hq_app.client.get("/v1/conflicts", headers=mine.headers).json()["conflicts"]
     assert {c["scope"] for c in listed} == {V1}
-    assert len(hq.client.get("/v1/conflicts", headers=boss.headers).json()["conflicts"]) == 2
+    assert len(hq_app.client.get("/v1/conflicts", headers=boss.headers).json()["conflicts"]) == 2
 
 
-def test_hello_lists_each_roles_scopes(hq: Hq) -> None:
-    officer = hq.user_device("ofc", "officer", villages=[V_OTHER, V1])
-    supervisor = hq.user_device("sup", "supervisor", regency=REGENCY)
-    boss = hq.user_device("pusat", "hq")
+def test_hello_lists_each_roles_scopes(hq_app: Hq) -> None:
+    officer = hq_app.user_device("ofc", "officer", villages=[V_OTHER, V1])
+    supervisor = hq_app.user_device("sup", "supervisor", regency=REGENCY)
+    boss = hq_app.user_device("pusat", "hq")
     assert officer.hello()["scopes"] == [V1, V_OTHER]
     sup_scopes = supervisor.hello()["scopes"]
     assert V1 in sup_scopes and all(s.startswith(REGENCY + ".") for s in sup_scopes) and len(sup_scopes) > 100
@@ -177,16 +177,16 @@ def test_hello_lists_each_roles_scopes(hq: Hq) -> None:
     assert (hello["min_schema"], hello["max_schema"], hello["last_op_seq"]) == (1, APP_SCHEMA, 0)
 
 
-def test_too_old_app_schema_gets_426(hq: Hq) -> None:
-    dev = hq.user_device("ofc", "officer", villages=[V1])
+def test_too_old_app_schema_gets_426(hq_app: Hq) -> None:
+    dev = hq_app.user_device("ofc", "officer", villages=[V1])
     response = dev.push(dev.op("households", "h1", household()), app_schema=0)
     assert response.status_code == 426 and response.json()["error"] == "upgrade_required"
     headers = {**dev.headers, "X-Desmig-App-Schema": "0"}
-    assert hq.client.get(f"/v1/sync/pull?scope={V1}", headers=headers).status_code == 426
+    assert hq_app.client.get(f"/v1/sync/pull?scope={V1}", headers=headers).status_code == 426
     # hello still answers (with the schema window): an app too old to sync learns of the update there
-    hello = hq.client.get("/v1/sync/hello", headers=headers)
+    hello = hq_app.client.get("/v1/sync/hello", headers=headers)
     assert hello.status_code == 200 and hello.json()["min_schema"] == 1
-    assert hq.record("households", "h1") is None
+    assert hq_app.record("households", "h1") is None
 
 
 def _login(client: Any, username: str, password: str) -> httpx.Response:
@@ -195,56 +195,56 @@ def _login(client: Any, username: str, password: str) -> httpx.Response:
 
 
 @pytest.mark.parametrize("username", ["ofc", "no-such-user"])
-def test_lockout_after_five_failures_is_shared_by_all_workers(hq: Hq, db_url: str, username: str) -> None:
-    hq.add_user("ofc", "officer", villages=[V1])
+def test_lockout_after_five_failures_is_shared_by_all_workers(hq_app: Hq, db_url: str, username: str) -> None:
+    hq_app.add_user("ofc", "officer", villages=[V1])
     for _ in range(5):
-        assert _login(hq.client, username, "wrong-password").status_code == 401
+        assert _login(hq_app.client, username, "wrong-password").status_code == 401
     # a second app on the same database stands for another stateless worker
     with TestClient(create_app(db_url)) as other_worker:
         response = _login(other_worker, username, PASSWORD)
     assert response.status_code == 429
     assert response.json()["error"] == "locked_out" and int(response.headers["retry-after"]) > 0
-    with hq.ctx.db.write() as conn:  # fifteen minutes later
+    with hq_app.ctx.db.write() as conn:  # fifteen minutes later
         conn.execute(update(t.login_attempts).values(locked_until=0))
     expected = 200 if username == "ofc" else 401
-    assert _login(hq.client, username, PASSWORD).status_code == expected
+    assert _login(hq_app.client, username, PASSWORD).status_code == expected
 
 
-def test_failures_outside_the_window_do_not_accumulate(hq: Hq) -> None:
-    hq.add_user("ofc", "officer", villages=[V1])
+def test_failures_outside_the_window_do_not_accumulate(hq_app: Hq) -> None:
+    hq_app.add_user("ofc", "officer", villages=[V1])
     for _ in range(4):
-        assert _login(hq.client, "ofc", "wrong-password").status_code == 401
-    with hq.ctx.db.write() as conn:  # the first four were more than fifteen minutes ago
+        assert _login(hq_app.client, "ofc", "wrong-password").status_code == 401
+    with hq_app.ctx.db.write() as conn:  # the first four were more than fifteen minutes ago
         conn.execute(update(t.login_attempts).values(window_started_at=0))
-    assert _login(hq.client, "ofc", "wrong-password").status_code == 401
-    assert _login(hq.client, "ofc", PASSWORD).status_code == 200
+    assert _login(hq_app.client, "ofc", "wrong-password").status_code == 401
+    assert _login(hq_app.client, "ofc", PASSWORD).status_code == 200
 
 
-def test_success_resets_the_failure_count(hq: Hq) -> None:
-    hq.add_user("ofc", "officer", villages=[V1])
+def test_success_resets_the_failure_count(hq_app: Hq) -> None:
+    hq_app.add_user("ofc", "officer", villages=[V1])
     for _ in range(4):
-        _login(hq.client, "ofc", "wrong-password")
-    assert _login(hq.client, "ofc", PASSWORD).status_code == 200
+        _login(hq_app.client, "ofc", "wrong-password")
+    assert _login(hq_app.client, "ofc", PASSWORD).status_code == 200
     for _ in range(4):
-        assert _login(hq.client, "ofc", "wrong-password").status_code == 401
-    assert _login(hq.client, "ofc", PASSWORD).status_code == 200
+        assert _login(hq_app.client, "ofc", "wrong-password").status_code == 401
+    assert _login(hq_app.client, "ofc", PASSWORD).status_code == 200
 
 
-def test_tokens_and_passwords_are_stored_hashed(hq: Hq) -> None:
-    dev = hq.user_device("ofc", "officer", villages=[V1])
-    with hq.ctx.db.read() as conn:
+def test_tokens_and_passwords_are_stored_hashed(hq_app: Hq) -> None:
+    dev = hq_app.user_device("ofc", "officer", villages=[V1])
+    with hq_app.ctx.db.read() as conn:
         stored = conn.execute(t.devices.select()).one()
         user = conn.execute(t.users.select()).one()
     assert dev.token not in stored.token_hash and len(stored.token_hash) == 64
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
 
 
-def test_hq_may_revoke_another_users_device_but_an_officer_may_not(hq: Hq) -> None:
-    victim = hq.user_device("ofc", "officer", villages=[V1])
-    other = hq.user_device("ofc2", "officer", villages=[V1])
-    boss = hq.user_device("pusat", "hq")
+def test_hq_may_revoke_another_users_device_but_an_officer_may_not(hq_app: Hq) -> None:
+    victim = hq_app.user_device("ofc", "officer", villages=[V1])
+    other = hq_app.user_device("ofc2", "officer", villages=[V1])
+    boss = hq_app.user_device("pusat", "hq")
     body = {"device_id": victim.device_id}
-    assert hq.client.post("/v1/devices/revoke", json=body, headers=other.headers).status_code == 404
+    assert hq_app.client.post("/v1/devices/revoke", json=body, headers=other.headers).status_code == 404
     assert victim.hello()["username"] == "ofc"
-    assert hq.client.post("/v1/devices/revoke", json=body, headers=boss.headers).status_code == 200
-    assert hq.client.get("/v1/sync/hello", headers=victim.headers).status_code == 401
+    assert hq_app.client.post("/v1/devices/revoke", json=body, headers=boss.headers).status_code == 200
+    assert hq_app.client.get("/v1/sync/hello", headers=victim.headers).status_code == 401

@@ -28,12 +28,12 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(module_db_url: str) -> Iterator[World]:
-    for hq in open_hq(module_db_url, SETTINGS):
-        dev = hq.user_device("ofc", "officer", villages=[V1])
+    for hq_app in open_hq(module_db_url, SETTINGS):
+        dev = hq_app.user_device("ofc", "officer", villages=[V1])
         dev.push_ok(dev.op("households", "h0", household()))
-        boss = hq.user_device("pusat", "hq")
+        boss = hq_app.user_device("pusat", "hq")
         boss.push_ok(boss.op("households", "hz", household(V_OTHER)))
-        yield World(hq, dev)
+        yield World(hq_app, dev)
 
 
 def good_op(**over: Any) -> dict[str, Any]:

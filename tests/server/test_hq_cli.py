@@ -21,15 +21,15 @@ def run(*argv: str, stdin: str = "") -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_user_add_then_register(hq: Hq, db_url: str) -> None:
+def test_user_add_then_register(hq_app: Hq, db_url: str) -> None:
     code, out = run("user", "add", "ani", "--role", "officer", "--villages", f"{V1},32.01.01.1002",
                     "--password-stdin", "--db", db_url, stdin=PASSWORD + "\n")
     assert (code, out) == (0, "user ani added (officer)\n")
-    dev = hq.register("ani")
+    dev = hq_app.register("ani")
     assert dev.hello()["scopes"] == [V1, "32.01.01.1002"]
     code, _ = run("user", "add", "sup", "--role", "supervisor", "--regency", "32.01", "--password-stdin",
                   "--db", db_url, stdin=PASSWORD)
-    assert code == 0 and hq.register("sup").hello()["role"] == "supervisor"
+    assert code == 0 and hq_app.register("sup").hello()["role"] == "supervisor"
 
 
 @pytest.mark.parametrize(("args", "stdin", "message"), [
@@ -69,13 +69,13 @@ def test_bad_usage_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) 
     assert "usage: desmig-hq" in capsys.readouterr().err
 
 
-def test_report_json_matches_the_api(hq: Hq, db_url: str) -> None:
-    boss = hq.user_device("pusat", "hq")
+def test_report_json_matches_the_api(hq_app: Hq, db_url: str) -> None:
+    boss = hq_app.user_device("pusat", "hq")
     boss.push_ok(boss.op("households", "h1", household()), boss.op("households", "h2", household("33.02.01.2001")))
     code, out = run("report", "--level", "regency", "--json", "--db", db_url)
     assert code == 0
     body = json.loads(out)
-    api = hq.client.get("/v1/reports", params={"level": "regency"}, headers=boss.headers).json()
+    api = hq_app.client.get("/v1/reports", params={"level": "regency"}, headers=boss.headers).json()
     assert body == api
     assert [(r["code"], r["households"]) for r in body["rows"]] == [("32.01", 1), ("33.02", 1)]
     assert body["totals"]["households"] == 2
@@ -88,10 +88,10 @@ def test_report_bad_prefix_exits_1(db_url: str, capsys: pytest.CaptureFixture[st
     assert "invalid_request" in capsys.readouterr().err
 
 
-def test_conflicts_json(hq: Hq, db_url: str) -> None:
+def test_conflicts_json(hq_app: Hq, db_url: str) -> None:
     assert json.loads(run("conflicts", "--json", "--db", db_url)[1]) == {"conflicts": []}
-    a = hq.user_device("ani", "officer", villages=[V1])
-    b = hq.user_device("bayu", "officer", villages=[V1])
+    a = hq_app.user_device("ani", "officer", villages=[V1])
+    b = hq_app.user_device("bayu", "officer", villages=[V1])
     [created] = a.push_ok(a.op("households", "h1", household()))
     a.push_ok(a.op("households", "h1", {"head_name": "Versi A"}))
     b.push_ok(b.op("households", "h1", {"head_name": "Versi B"}, base=created["version"]))

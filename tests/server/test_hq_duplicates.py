@@ -38,14 +38,14 @@ SUP_ELSEWHERE = Principal("sup3", "supervisor", "web", regency="35.07")
 @pytest.fixture(scope="module")
 def data_hq(module_db_url: str) -> Iterator[Hq]:
     """One database per backend for the whole module (building it is the slow part)."""
-    for hq in open_hq(module_db_url):
-        ofc1 = hq.user_device("ofc1", "officer", villages=[V1, V2])
-        ofc2 = hq.user_device("ofc2", "officer", villages=[V3])
-        ofc3 = hq.user_device("ofc3", "officer", villages=[V_OTHER])
-        hq.add_user("pusat", "hq")
-        hq.add_user("sup", "supervisor", regency="32.01")
-        hq.add_user("sup2", "supervisor", regency="33.02")
-        hq.add_user("sup3", "supervisor", regency="35.07")
+    for hq_app in open_hq(module_db_url):
+        ofc1 = hq_app.user_device("ofc1", "officer", villages=[V1, V2])
+        ofc2 = hq_app.user_device("ofc2", "officer", villages=[V3])
+        ofc3 = hq_app.user_device("ofc3", "officer", villages=[V_OTHER])
+        hq_app.add_user("pusat", "hq")
+        hq_app.add_user("sup", "supervisor", regency="32.01")
+        hq_app.add_user("sup2", "supervisor", regency="33.02")
+        hq_app.add_user("sup3", "supervisor", regency="35.07")
         ofc1.push_ok(
             ofc1.op("households", "h1", household(V1)), ofc1.op("households", "h1b", household(V1)),
             ofc1.op("households", "h2", household(V2, head_name="Kepala Dua")),
@@ -63,7 +63,7 @@ def data_hq(module_db_url: str) -> Iterator[Hq]:
                      ofc2.op("members", "m7", member("h3", nik=N_VILLAGES, name="Ani Tiga")))
         ofc3.push_ok(ofc3.op("households", "hx", household(V_OTHER)),
                      ofc3.op("members", "m8", member("hx", nik=N_REGENCIES, name="Rahasia Lain")))
-        yield hq
+        yield hq_app
 
 
 def masked(nik: str) -> str:
@@ -275,9 +275,9 @@ def test_cli_duplicates_bad_usage_exits_2(argv: list[str]) -> None:
     ("members", {"nik": "1001010101900001"}, "nik"),  # province 10
     ("placements", {"country": "ID"}, "country"),
 ])
-def test_the_server_rejects_impossible_identity_numbers_per_op(hq: Hq, entity: str, fields: dict[str, Any],
+def test_the_server_rejects_impossible_identity_numbers_per_op(hq_app: Hq, entity: str, fields: dict[str, Any],
                                                               field: str) -> None:
-    dev = hq.user_device("ofc", "officer", villages=[V1])
+    dev = hq_app.user_device("ofc", "officer", villages=[V1])
     base = [dev.op("households", "h1", household()), dev.op("members", "m1", member("h1", nik="3201010101900001"))]
     if entity == "members":
         bad = dev.op("members", "m2", member("h1", **fields))
@@ -292,8 +292,8 @@ def test_the_server_rejects_impossible_identity_numbers_per_op(hq: Hq, entity: s
     assert reason.startswith(f"{field}:") and fields.get("nik", "#") not in reason
 
 
-def test_the_server_accepts_29_february_of_a_leap_year_and_kk_warnings_are_not_refusals(hq: Hq) -> None:
-    dev = hq.user_device("ofc", "officer", villages=[V1])
+def test_the_server_accepts_29_february_of_a_leap_year_and_kk_warnings_are_not_refusals(hq_app: Hq) -> None:
+    dev = hq_app.user_device("ofc", "officer", villages=[V1])
     dev.push_ok(dev.op("households", "h1", household(kk_number="3201013002200000")),  # soft only
                 dev.op("members", "m1", member("h1", nik="3201016902000001")),  # a woman born 29 February 2000
                 dev.op("members", "m2", member("h1", nik="3201012902040001")))  # a man born 29 February 2004

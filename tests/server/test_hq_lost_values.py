@@ -25,20 +25,20 @@ def feed(dev: Device, since: int = 0, limit: int | None = None) -> dict[str, Any
     return body
 
 
-def _world(hq: Hq) -> tuple[Device, Device, Device, int]:
-    a = hq.user_device("ani", "officer", villages=[V1, V2])
-    b = hq.user_device("bayu", "officer", villages=[V1])
-    h = hq.user_device("hana", "hq")
+def _world(hq_app: Hq) -> tuple[Device, Device, Device, int]:
+    a = hq_app.user_device("ani", "officer", villages=[V1, V2])
+    b = hq_app.user_device("bayu", "officer", villages=[V1])
+    h = hq_app.user_device("hana", "hq")
     [created] = a.push_ok(a.op("households", "h1", household(head_name="Awal", hamlet="Dusun I")))
     return a, b, h, created["version"]
 
 
-def test_value_lost_on_arrival_is_described_in_the_result_the_replay_and_the_feed(hq: Hq) -> None:
-    a, _b, h, base = _world(hq)
+def test_value_lost_on_arrival_is_described_in_the_result_the_replay_and_the_feed(hq_app: Hq) -> None:
+    a, _b, h, base = _world(hq_app)
     h.push_ok(h.op("households", "h1", {"head_name": "Versi HQ"}, base=base))
     op = a.op("households", "h1", {"head_name": "Versi Petugas", "hamlet": "Dusun II"}, base=base)
     [result] = a.push_ok(op)
-    [row] = hq.conflicts()
+    [row] = hq_app.conflicts()
     assert result["status"] == "conflict"
     assert result["conflicts"] == [{"field": "head_name", "won": False, "id": row["id"], "kind": "conflict",
                                     "theirs": "Versi HQ", "winner": {"role": "hq", "username": "hana"},
@@ -53,13 +53,13 @@ def test_value_lost_on_arrival_is_described_in_the_result_the_replay_and_the_fee
     assert feed(a, since=row["id"]) == {"conflicts": [], "next": row["id"], "more": False}
 
 
-def test_value_overwritten_later_reaches_its_device_only_through_the_feed(hq: Hq) -> None:
-    a, b, h, base = _world(hq)
+def test_value_overwritten_later_reaches_its_device_only_through_the_feed(hq_app: Hq) -> None:
+    a, b, h, base = _world(hq_app)
     [mine] = a.push_ok(a.op("households", "h1", {"head_name": "Versi Petugas"}))
     assert mine["status"] == "ok" and "conflicts" not in mine  # nothing lost when it arrived
     [late] = h.push_ok(h.op("households", "h1", {"head_name": "Versi HQ"}, base=base))
     assert late["conflicts"] == [{"field": "head_name", "won": True}]  # the winner learns no more than before
-    [row] = hq.conflicts()
+    [row] = hq_app.conflicts()
     assert a.hello()["conflict_seq"] == row["id"]
     assert feed(a)["conflicts"] == [{
         "id": row["id"], "field": "head_name", "won": False, "kind": "conflict", "theirs": "Versi HQ",
@@ -69,8 +69,8 @@ def test_value_overwritten_later_reaches_its_device_only_through_the_feed(hq: Hq
         assert feed(other)["conflicts"] == [] and other.hello()["conflict_seq"] == 0
 
 
-def test_delete_racing_an_edit_is_described_from_both_sides(hq: Hq) -> None:
-    a, b, _h, base = _world(hq)
+def test_delete_racing_an_edit_is_described_from_both_sides(hq_app: Hq) -> None:
+    a, b, _h, base = _world(hq_app)
     [other] = a.push_ok(a.op("households", "h2", household(head_name="Kedua")))
     b.push_ok(b.op("households", "h1", {"notes": "masih tinggal"}, base=base))
     [lost_delete] = a.push_ok(a.op("households", "h1", kind="delete", base=base))
@@ -85,8 +85,8 @@ def test_delete_racing_an_edit_is_described_from_both_sides(hq: Hq) -> None:
     assert [i["mine"] for i in feed(b)["conflicts"]] == [{"notes": "diubah"}]
 
 
-def test_feed_pages_by_conflict_id_and_rejects_bad_cursors(hq: Hq) -> None:
-    a, _b, h, base = _world(hq)
+def test_feed_pages_by_conflict_id_and_rejects_bad_cursors(hq_app: Hq) -> None:
+    a, _b, h, base = _world(hq_app)
     fields = {"head_name": "X", "hamlet": "Y", "rt": "009"}
     h.push_ok(h.op("households", "h1", fields, base=base))
     a.push_ok(a.op("households", "h1", {k: v.lower() + "a" for k, v in fields.items()}, base=base))
@@ -98,17 +98,17 @@ def test_feed_pages_by_conflict_id_and_rejects_bad_cursors(hq: Hq) -> None:
     for bad in ({"since": -1}, {"since": 2**31}, {"limit": 0}, {"limit": 1001}, {"since": "x"}):
         response = a.client.get("/v1/sync/conflicts", params=bad, headers=a.headers)
         assert response.status_code == 422, (bad, response.text)
-    assert hq.client.get("/v1/sync/conflicts").status_code == 401
+    assert hq_app.client.get("/v1/sync/conflicts").status_code == 401
 
 
-def test_feed_leaves_out_villages_no_longer_assigned(hq: Hq) -> None:
+def test_feed_leaves_out_villages_no_longer_assigned(hq_app: Hq) -> None:
     """The winning value is personal data of a record the officer may no longer read."""
-    a, _b, h, _base = _world(hq)
+    a, _b, h, _base = _world(hq_app)
     [v2] = a.push_ok(a.op("households", "h2", household(V2, head_name="Di desa dua")))
     h.push_ok(h.op("households", "h2", {"hamlet": "HQ"}, base=v2["version"]))
     a.push_ok(a.op("households", "h2", {"hamlet": "Petugas"}, base=v2["version"]))
     assert [i["record_id"] for i in feed(a)["conflicts"]] == ["h2"]
-    with hq.ctx.db.write() as conn:
+    with hq_app.ctx.db.write() as conn:
         conn.execute(t.user_scopes.delete().where(t.user_scopes.c.username == "ani", t.user_scopes.c.village_code == V2))
     assert feed(a)["conflicts"] == []
 
@@ -122,12 +122,12 @@ STEP = st.one_of(
 )
 
 
-def test_every_conflict_a_device_lost_reaches_it_with_the_same_detail(hq: Hq) -> None:
+def test_every_conflict_a_device_lost_reaches_it_with_the_same_detail(hq_app: Hq) -> None:
     """Random interleavings of two officers and a supervisor editing and deleting one household
     with stale or fresh bases, some answers replayed: every conflict row whose loser is device D
     is in D's feed, exactly those, and a push result that reported it says the same."""
-    devices = [hq.user_device("ani", "officer", villages=[V1]), hq.user_device("bayu", "officer", villages=[V1]),
-               hq.user_device("sari", "supervisor", regency=REGENCY)]
+    devices = [hq_app.user_device("ani", "officer", villages=[V1]), hq_app.user_device("bayu", "officer", villages=[V1]),
+               hq_app.user_device("sari", "supervisor", regency=REGENCY)]
     counter = iter(range(10_000))
     cursors = [0, 0, 0]
     seen = {"reported": 0, "fed": 0}
@@ -143,7 +143,7 @@ def test_every_conflict_a_device_lost_reaches_it_with_the_same_detail(hq: Hq) ->
             idx = step[1]
             dev = devices[idx]
             if step[0] == "pull":
-                base[idx] = hq.record("households", rid).version
+                base[idx] = hq_app.record("households", rid).version
                 continue
             op = (dev.op("households", rid, {step[2]: step[3]}, base=base[idx]) if step[0] == "edit"
                   else dev.op("households", rid, kind="delete", base=base[idx]))
@@ -156,7 +156,7 @@ def test_every_conflict_a_device_lost_reaches_it_with_the_same_detail(hq: Hq) ->
                     reported[entry["id"]] = {**entry, "device": dev.device_id}
             if result["status"] == "ok":
                 base[idx] = result["version"]
-        rows = {r["id"]: r for r in hq.conflicts()}
+        rows = {r["id"]: r for r in hq_app.conflicts()}
         for i, dev in enumerate(devices):
             page = feed(dev, since=cursors[i], limit=1000)
             cursors[i] = page["next"]

@@ -26,20 +26,20 @@ class World:
 
 
 @pytest.fixture
-def world(hq: Hq) -> World:
-    a = hq.user_device("ani", "officer", villages=[V1, V2])
-    b = hq.user_device("bayu", "officer", villages=[V1])
-    s = hq.user_device("sari", "supervisor", regency=REGENCY)
-    h = hq.user_device("hana", "hq")
+def world(hq_app: Hq) -> World:
+    a = hq_app.user_device("ani", "officer", villages=[V1, V2])
+    b = hq_app.user_device("bayu", "officer", villages=[V1])
+    s = hq_app.user_device("sari", "supervisor", regency=REGENCY)
+    h = hq_app.user_device("hana", "hq")
     [created] = a.push_ok(a.op("households", "h1", household(hamlet="Dusun I", rt="001")))
     for dev in (b, s, h):
         dev.pull(V1)
-    return World(hq, a, b, s, h, created["version"])
+    return World(hq_app, a, b, s, h, created["version"])
 
 
-def conflict_rows(hq: Hq) -> list[dict[str, Any]]:
+def conflict_rows(hq_app: Hq) -> list[dict[str, Any]]:
     return [{**row, "winning_value": json.loads(row["winning_value"]), "losing_value": json.loads(row["losing_value"])}
-            for row in hq.conflicts()]
+            for row in hq_app.conflicts()]
 
 
 def test_disjoint_fields_merge_silently(world: World) -> None:

@@ -26,20 +26,20 @@ STEP = st.one_of(
 )
 
 
-def _state(hq: Hq, rid: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    row = hq.record("households", rid)
+def _state(hq_app: Hq, rid: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    row = hq_app.record("households", rid)
     return json.loads(row.data), decode_fmeta(row.fmeta)
 
 
-def _new_conflicts(hq: Hq, after: int) -> list[dict[str, Any]]:
-    with hq.ctx.db.read() as conn:
+def _new_conflicts(hq_app: Hq, after: int) -> list[dict[str, Any]]:
+    with hq_app.ctx.db.read() as conn:
         rows = conn.execute(select(t.conflicts).where(t.conflicts.c.id > after)).mappings().all()
     return [{**r, "losing_value": json.loads(r["losing_value"])} for r in rows]
 
 
-def test_every_overwritten_or_refused_value_is_recorded(hq: Hq) -> None:
-    devices = [hq.user_device("ani", "officer", villages=[V1]), hq.user_device("bayu", "officer", villages=[V1]),
-               hq.user_device("sari", "supervisor", regency="32.01")]
+def test_every_overwritten_or_refused_value_is_recorded(hq_app: Hq) -> None:
+    devices = [hq_app.user_device("ani", "officer", villages=[V1]), hq_app.user_device("bayu", "officer", villages=[V1]),
+               hq_app.user_device("sari", "supervisor", regency="32.01")]
     counter = iter(range(10_000))
 
     @settings(max_examples=40, deadline=None, database=None)
@@ -53,14 +53,14 @@ def test_every_overwritten_or_refused_value_is_recorded(hq: Hq) -> None:
         for step in steps:
             dev: Device = devices[step[1]]
             if step[0] == "pull":
-                base[step[1]] = hq.record("households", rid).version
+                base[step[1]] = hq_app.record("households", rid).version
                 continue
             _, idx, key, value = step
-            before, fmeta = _state(hq, rid)
-            last_id = max([c["id"] for c in hq.conflicts()], default=0)
+            before, fmeta = _state(hq_app, rid)
+            last_id = max([c["id"] for c in hq_app.conflicts()], default=0)
             [result] = dev.push_ok(dev.op("households", rid, {key: value}, base=base[idx]))
-            after, _ = _state(hq, rid)
-            new = _new_conflicts(hq, last_id)
+            after, _ = _state(hq_app, rid)
+            new = _new_conflicts(hq_app, last_id)
             writer_version, writer_device, _role = fmeta[key]
             unseen = writer_version > base[idx] and writer_device != dev.device_id
             if after[key] != value:  # the incoming value lost

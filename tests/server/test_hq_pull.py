@@ -10,8 +10,8 @@ from .conftest import open_hq
 from .support import V1, V2, Hq, household
 
 
-def test_pages_follow_the_cursor_without_overlap_or_gap(hq: Hq) -> None:
-    dev = hq.user_device("ani", "officer", villages=[V1, V2])
+def test_pages_follow_the_cursor_without_overlap_or_gap(hq_app: Hq) -> None:
+    dev = hq_app.user_device("ani", "officer", villages=[V1, V2])
     dev.push_ok(*[dev.op("households", f"h{i}", household(V1 if i % 3 else V2)) for i in range(10)])
     full = dev.pull(V1)
     assert not full["more"] and len(full["records"]) == 6
@@ -28,8 +28,8 @@ def test_pages_follow_the_cursor_without_overlap_or_gap(hq: Hq) -> None:
     assert dev.pull(V1, since=since) == {"records": [], "next": since, "more": False, "last_op_seq": 10}
 
 
-def test_records_carry_all_fields_versions_and_tombstones(hq: Hq) -> None:
-    dev = hq.user_device("ani", "officer", villages=[V1])
+def test_records_carry_all_fields_versions_and_tombstones(hq_app: Hq) -> None:
+    dev = hq_app.user_device("ani", "officer", villages=[V1])
     dev.push_ok(dev.op("households", "h1", household()), dev.op("households", "h2", household()))
     [deleted] = dev.push_ok(dev.op("households", "h1", kind="delete"))
     records = {r["id"]: r for r in dev.pull(V1)["records"]}
@@ -44,9 +44,9 @@ def test_records_carry_all_fields_versions_and_tombstones(hq: Hq) -> None:
     assert [r["id"] for r in dev.pull(V1)["records"]] == ["h2", "h1"]  # h1 changed last
 
 
-def test_pull_reports_this_devices_watermark(hq: Hq) -> None:
-    a = hq.user_device("ani", "officer", villages=[V1])
-    b = hq.register("ani", device_name="other")
+def test_pull_reports_this_devices_watermark(hq_app: Hq) -> None:
+    a = hq_app.user_device("ani", "officer", villages=[V1])
+    b = hq_app.register("ani", device_name="other")
     a.push_ok(a.op("households", "h1", household()), a.op("households", "h2", household()))
     assert a.pull(V1)["last_op_seq"] == 2
     assert b.pull(V1)["last_op_seq"] == 0
@@ -54,8 +54,8 @@ def test_pull_reports_this_devices_watermark(hq: Hq) -> None:
 
 def test_page_size_is_capped_by_the_server(db_url: str) -> None:
     settings = dataclasses.replace(Settings.from_env(), pull_default_limit=2, pull_max_limit=3)
-    for hq in open_hq(db_url, settings):
-        dev = hq.user_device("ani", "officer", villages=[V1])
+    for hq_app in open_hq(db_url, settings):
+        dev = hq_app.user_device("ani", "officer", villages=[V1])
         dev.push_ok(*[dev.op("households", f"h{i}", household()) for i in range(5)])
         assert len(dev.pull(V1)["records"]) == 2
         page = dev.pull(V1, limit=100)

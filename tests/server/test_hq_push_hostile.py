@@ -56,8 +56,8 @@ json_values = st.one_of(
 )
 
 
-def _counts(hq: Hq) -> tuple[int, ...]:
-    with hq.ctx.db.read() as conn:
+def _counts(hq_app: Hq) -> tuple[int, ...]:
+    with hq_app.ctx.db.read() as conn:
         return tuple(conn.execute(select(func.count()).select_from(table)).scalar_one()
                      for table in (t.records, t.record_history, t.conflicts))
 
@@ -69,35 +69,35 @@ def _send(dev: Device, op: dict[str, Any]) -> Any:
                            headers={**dev.headers, "Content-Type": "application/json"})
 
 
-def _world(hq: Hq) -> Device:
-    dev = hq.user_device("ofc", "officer", villages=[V1])
+def _world(hq_app: Hq) -> Device:
+    dev = hq_app.user_device("ofc", "officer", villages=[V1])
     dev.push_ok(dev.op("households", "h0", household()), dev.op("members", "m0", member("h0")),
                 dev.op("households", "he", household()))
     return dev
 
 
-def _push_one(hq: Hq, dev: Device, op: dict[str, Any]) -> dict[str, Any] | None:
+def _push_one(hq_app: Hq, dev: Device, op: dict[str, Any]) -> dict[str, Any] | None:
     """Push ``op``; check the §2 properties; the op's result when the request was accepted."""
-    before = _counts(hq)
+    before = _counts(hq_app)
     response = _send(dev, op)
     assert response.status_code < 500, response.text
-    assert hq.client.get("/v1/sync/hello", headers=dev.headers).status_code == 200  # still answering
+    assert hq_app.client.get("/v1/sync/hello", headers=dev.headers).status_code == 200  # still answering
     if response.status_code >= 400:
-        assert _counts(hq) == before  # a refused request stores nothing
+        assert _counts(hq_app) == before  # a refused request stores nothing
         return None
     assert response.status_code == 200, response.text
     dev.next_seq += 1
     [result] = response.json()["results"]
     assert result["status"] in ("ok", "merged", "conflict", "rejected")
     if result["status"] == "rejected":
-        assert _counts(hq) == before  # consumed, nothing stored
+        assert _counts(hq_app) == before  # consumed, nothing stored
     elif result["version"]:
         dev.versions[(op["entity"], op["id"])] = result["version"]
     return dict(result)
 
 
-def test_any_json_value_in_any_field_gets_a_clean_answer(hq: Hq) -> None:
-    dev = _world(hq)
+def test_any_json_value_in_any_field_gets_a_clean_answer(hq_app: Hq) -> None:
+    dev = _world(hq_app)
     ids = itertools.count()
 
     @settings(max_examples=150, deadline=None, database=None)
@@ -109,7 +109,7 @@ def test_any_json_value_in_any_field_gets_a_clean_answer(hq: Hq) -> None:
         else:
             record_id, fields = f"f{next(ids)}", {**BASES[entity](), key: value}
         op = make_op(dev.next_seq, entity, record_id, fields, base=dev.versions.get((entity, record_id), 0))
-        _push_one(hq, dev, op)
+        _push_one(hq_app, dev, op)
 
     run()
 
@@ -123,11 +123,11 @@ HOSTILE_VALUES: list[Any] = [
 HOSTILE_KEYS = ["\ud800", "k" * 100_000, "", "nik\x00", "__proto__"]
 
 
-def test_every_field_of_every_entity_and_odd_keys_get_a_clean_answer(hq: Hq) -> None:
+def test_every_field_of_every_entity_and_odd_keys_get_a_clean_answer(hq_app: Hq) -> None:
     """The property above draws fields at random; this sweep leaves none out: each field of each
     entity (and some odd keys) with each hostile value, in a new record and in an edit of an
     existing one — 2xx/4xx only, the server answering, no row count changed by a refused op."""
-    dev = _world(hq)
+    dev = _world(hq_app)
     dev.push_ok(dev.op("placements", "p0", placement("m0")), dev.op("businesses", "b0", business("h0")))
     existing = {"households": "he", "members": "m0", "placements": "p0", "businesses": "b0"}
     ids = itertools.count()
@@ -140,25 +140,25 @@ def test_every_field_of_every_entity_and_odd_keys_get_a_clean_answer(hq: Hq) -> 
                                       (existing[entity], {key: value})):
                 op = make_op(dev.next_seq, entity, record_id, fields,
                              base=dev.versions.get((entity, record_id), 0))
-                result = _push_one(hq, dev, op)
+                result = _push_one(hq_app, dev, op)
                 statuses["refused" if result is None else result["status"]] += 1
     assert statuses["rejected"] > statuses["ok"] + statuses["merged"], statuses  # the values are hostile
 
 
-def test_lone_surrogates_and_huge_numbers_are_rejected_per_op(hq: Hq) -> None:
+def test_lone_surrogates_and_huge_numbers_are_rejected_per_op(hq_app: Hq) -> None:
     """The two 500s of the report, by name: each op consumed as a rejection, the batch applied."""
-    dev = _world(hq)
+    dev = _world(hq_app)
     cases = [household(head_name="\ud800"), {**household(), "\udfff": "x"}, household(latitude=10**400),
              household(longitude=-(10**309)), household(notes="a" * 10 + "\ud83d")]
     ops = [dev.op("households", f"s{n}", fields) for n, fields in enumerate(cases)]
     ops.append(dev.op("households", "fine", household()))
     body = json.dumps({"device_id": dev.device_id, "app_schema": 1, "ops": ops}).encode()
-    response = hq.client.post("/v1/sync/push", content=body, headers={**dev.headers, "Content-Type": "application/json"})
+    response = hq_app.client.post("/v1/sync/push", content=body, headers={**dev.headers, "Content-Type": "application/json"})
     assert response.status_code == 200, response.text
     statuses = [r["status"] for r in response.json()["results"]]
     assert statuses == ["rejected"] * len(cases) + ["ok"]
     assert response.json()["last_op_seq"] == ops[-1]["op_seq"]
-    assert hq.record("households", "fine") is not None and hq.record("households", "s0") is None
+    assert hq_app.record("households", "fine") is not None and hq_app.record("households", "s0") is None
 
 
 def _known_texts() -> str:
@@ -193,8 +193,8 @@ def _client_texts(fields: dict[str, Any]) -> list[str]:
     return out
 
 
-def test_rejection_reasons_never_echo_client_text(hq: Hq) -> None:
-    dev = _world(hq)
+def test_rejection_reasons_never_echo_client_text(hq_app: Hq) -> None:
+    dev = _world(hq_app)
     known = _known_texts()
     ids = itertools.count()
     text_values = st.one_of(hostile_text, st.integers(), st.floats(allow_nan=False),
@@ -207,7 +207,7 @@ def test_rejection_reasons_never_echo_client_text(hq: Hq) -> None:
     def run(entity: str, hostile: dict[str, Any]) -> None:
         fields = {**BASES[entity](), **hostile}
         op = make_op(dev.next_seq, entity, f"r{next(ids)}", fields)
-        result = _push_one(hq, dev, op)
+        result = _push_one(hq_app, dev, op)
         if result is None or result["status"] != "rejected":
             return
         reason = result["reason"]
@@ -220,8 +220,8 @@ def test_rejection_reasons_never_echo_client_text(hq: Hq) -> None:
     run()
 
 
-def test_a_huge_unknown_key_gives_a_short_reason(hq: Hq) -> None:
-    dev = _world(hq)
+def test_a_huge_unknown_key_gives_a_short_reason(hq_app: Hq) -> None:
+    dev = _world(hq_app)
     [result] = dev.push_ok(dev.op("households", "big", {**household(), "k" * 1_000_000: "v",
                                                           "country": "ZZ-<script>"}))
     assert result["status"] == "rejected"

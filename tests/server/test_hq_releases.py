@@ -28,17 +28,17 @@ def _package(tmp_path: Path, size: int = 3 * releases.CHUNK_SIZE + 123) -> Path:
     return path
 
 
-def _publish(hq: Hq, path: Path, version: str = "1.1.0", minimum: str = "1.0.0", notes: str = "Perbaikan") -> bytes:
+def _publish(hq_app: Hq, path: Path, version: str = "1.1.0", minimum: str = "1.0.0", notes: str = "Perbaikan") -> bytes:
     key = Ed25519PrivateKey.generate()
-    releases.publish(hq.ctx.db, path, version=version, min_version=minimum, key=key, notes=notes)
+    releases.publish(hq_app.ctx.db, path, version=version, min_version=minimum, key=key, notes=notes)
     return key.public_key().public_bytes_raw()
 
 
-def test_hello_announces_the_newest_release_signed_over_its_manifest(hq: Hq, tmp_path: Path) -> None:
-    dev = hq.user_device("ofc", "officer", villages=[V1])
+def test_hello_announces_the_newest_release_signed_over_its_manifest(hq_app: Hq, tmp_path: Path) -> None:
+    dev = hq_app.user_device("ofc", "officer", villages=[V1])
     assert "update" not in dev.hello()
     package = _package(tmp_path)
-    public = _publish(hq, package)
+    public = _publish(hq_app, package)
     update = Announcement.parse(dev.hello()["update"])
     assert (update.version, update.min_version, update.notes) == ("1.1.0", "1.0.0", "Perbaikan")
     assert update.size == package.stat().st_size and update.sha256 == hashlib.sha256(package.read_bytes()).hexdigest()
@@ -46,53 +46,53 @@ def test_hello_announces_the_newest_release_signed_over_its_manifest(hq: Hq, tmp
     assert Manifest.parse(update.manifest.encode()) == Manifest("1.1.0", "1.0.0", update.size, update.sha256)
 
 
-def test_download_whole_and_every_kind_of_range(hq: Hq, tmp_path: Path) -> None:
-    dev = hq.user_device("ofc", "officer", villages=[V1])
+def test_download_whole_and_every_kind_of_range(hq_app: Hq, tmp_path: Path) -> None:
+    dev = hq_app.user_device("ofc", "officer", villages=[V1])
     package = _package(tmp_path)
     data = package.read_bytes()
-    _publish(hq, package)
-    whole = hq.client.get("/v1/releases/1.1.0", headers=dev.headers)
+    _publish(hq_app, package)
+    whole = hq_app.client.get("/v1/releases/1.1.0", headers=dev.headers)
     assert whole.status_code == 200 and whole.content == data and whole.headers["accept-ranges"] == "bytes"
     assert "content-encoding" not in whole.headers  # never gzipped: offsets must be the file's
     size = len(data)
     for first, last in ((0, 0), (5, None), (releases.CHUNK_SIZE - 1, releases.CHUNK_SIZE), (size - 1, None),
                         (2 * releases.CHUNK_SIZE + 7, size + 100)):
         header = f"bytes={first}-{'' if last is None else last}"
-        part = hq.client.get("/v1/releases/1.1.0", headers={**dev.headers, "Range": header})
+        part = hq_app.client.get("/v1/releases/1.1.0", headers={**dev.headers, "Range": header})
         end = size - 1 if last is None else min(last, size - 1)
         assert part.status_code == 206, header
         assert part.content == data[first:end + 1], header
         assert part.headers["content-range"] == f"bytes {first}-{end}/{size}"
-    beyond = hq.client.get("/v1/releases/1.1.0", headers={**dev.headers, "Range": f"bytes={size}-"})
+    beyond = hq_app.client.get("/v1/releases/1.1.0", headers={**dev.headers, "Range": f"bytes={size}-"})
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{size}"
-    ignored = hq.client.get("/v1/releases/1.1.0", headers={**dev.headers, "Range": "bytes=0-1,5-6"})
+    ignored = hq_app.client.get("/v1/releases/1.1.0", headers={**dev.headers, "Range": "bytes=0-1,5-6"})
     assert ignored.status_code == 200 and ignored.content == data
-    assert hq.client.get("/v1/releases/9.9.9", headers=dev.headers).status_code == 404
-    assert hq.client.get("/v1/releases/1.1.0").status_code == 401
+    assert hq_app.client.get("/v1/releases/9.9.9", headers=dev.headers).status_code == 404
+    assert hq_app.client.get("/v1/releases/1.1.0").status_code == 401
 
 
-def test_an_app_below_min_version_cannot_sync_but_can_still_update(hq: Hq, tmp_path: Path) -> None:
-    dev = hq.user_device("ofc", "officer", villages=[V1])
-    _publish(hq, _package(tmp_path, 1000), version="2.0.0", minimum="1.5.0")
+def test_an_app_below_min_version_cannot_sync_but_can_still_update(hq_app: Hq, tmp_path: Path) -> None:
+    dev = hq_app.user_device("ofc", "officer", villages=[V1])
+    _publish(hq_app, _package(tmp_path, 1000), version="2.0.0", minimum="1.5.0")
     old = {**dev.headers, "X-Desmig-App-Version": "1.4.9"}
-    pushed = hq.client.post("/v1/sync/push", headers=old, json={
+    pushed = hq_app.client.post("/v1/sync/push", headers=old, json={
         "device_id": dev.device_id, "app_schema": 1, "ops": [dev.op("households", "h1", household())]})
     assert pushed.status_code == 426 and pushed.json()["detail"] == {"min_version": "1.5.0"}
-    assert hq.client.get(f"/v1/sync/pull?scope={V1}", headers=old).status_code == 426
-    assert hq.record("households", "h1") is None
-    hello = hq.client.get("/v1/sync/hello", headers=old)
+    assert hq_app.client.get(f"/v1/sync/pull?scope={V1}", headers=old).status_code == 426
+    assert hq_app.record("households", "h1") is None
+    hello = hq_app.client.get("/v1/sync/hello", headers=old)
     assert hello.status_code == 200 and hello.json()["update"]["version"] == "2.0.0"
-    assert hq.client.get("/v1/releases/2.0.0", headers=old).status_code == 200
-    rotated = hq.client.post("/v1/devices/rotate", headers=old, json={})
+    assert hq_app.client.get("/v1/releases/2.0.0", headers=old).status_code == 200
+    rotated = hq_app.client.post("/v1/devices/rotate", headers=old, json={})
     assert rotated.status_code == 200  # its token must outlive the wait for the update
     ok = {**dev.headers, "X-Desmig-App-Version": "1.5.0"}
-    assert hq.client.get(f"/v1/sync/pull?scope={V1}", headers=ok).status_code == 200
+    assert hq_app.client.get(f"/v1/sync/pull?scope={V1}", headers=ok).status_code == 200
 
 
 @pytest.mark.parametrize("header", ["1.2", "1.2.3.4", "v1.2.3", "1.2.x", "².1.1"])
-def test_a_malformed_app_version_header_is_invalid_input(hq: Hq, header: str) -> None:
-    dev = hq.user_device("ofc", "officer", villages=[V1])
-    response = hq.client.get("/v1/sync/hello", headers={**dev.headers, "X-Desmig-App-Version": header.encode()})
+def test_a_malformed_app_version_header_is_invalid_input(hq_app: Hq, header: str) -> None:
+    dev = hq_app.user_device("ofc", "officer", villages=[V1])
+    response = hq_app.client.get("/v1/sync/hello", headers={**dev.headers, "X-Desmig-App-Version": header.encode()})
     assert response.status_code == 422
 
 
@@ -100,12 +100,12 @@ def test_a_malformed_app_version_header_is_invalid_input(hq: Hq, header: str) ->
     ("1.1", "1.0.0", "not a version"), ("1.1.0", "1.2.0", "above"), ("01.1.0", "1.0.0", "not a version"),
     ("1.0.0", "1.0.0", "not newer"), ("0.9.0", "0.1.0", "not newer"),
 ])
-def test_publish_refuses_bad_versions_and_downgrades(hq: Hq, tmp_path: Path, version: str, minimum: str,
+def test_publish_refuses_bad_versions_and_downgrades(hq_app: Hq, tmp_path: Path, version: str, minimum: str,
                                                       why: str) -> None:
-    _publish(hq, _package(tmp_path, 100), version="1.0.0", minimum="1.0.0")
+    _publish(hq_app, _package(tmp_path, 100), version="1.0.0", minimum="1.0.0")
     with pytest.raises(releases.ReleaseError, match=why):
-        _publish(hq, _package(tmp_path, 100), version=version, minimum=minimum)
-    assert [r.version for r in releases.list_releases(hq.ctx.db)] == ["1.0.0"]
+        _publish(hq_app, _package(tmp_path, 100), version=version, minimum=minimum)
+    assert [r.version for r in releases.list_releases(hq_app.ctx.db)] == ["1.0.0"]
 
 
 def test_cli_keygen_publish_list_and_one_line_errors(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from desmig_server.reports.definition import DESIGN_KEYS, KBLI_CODES
+from desmig_desktop.domain.report_spec import DESIGN_KEYS, KBLI_CODES
 
 from .conftest import open_hq
 from .support import V1, V3, V_OTHER, Device, Hq, business, household, member
@@ -41,8 +41,8 @@ TOTALS = counts(4, 7, 3, 2, 1, 3, 4, 2, G=2, C=1, A=1)
 
 @pytest.fixture(scope="module")
 def hq_with_data(module_db_url: str) -> Iterator[Hq]:
-    for hq in open_hq(module_db_url):
-        boss = hq.user_device("pusat", "hq")
+    for hq_app in open_hq(module_db_url):
+        boss = hq_app.user_device("pusat", "hq")
         ms = "migration_status"
         boss.push_ok(
             boss.op("households", "hA", household(V1)),
@@ -69,13 +69,13 @@ def hq_with_data(module_db_url: str) -> Iterator[Hq]:
         results = boss.push_ok(boss.op("members", "a4", kind="delete"), boss.op("businesses", "bC2", kind="delete"),
                                boss.op("households", "hE", kind="delete"))
         assert [r["status"] for r in results] == ["ok"] * 3
-        hq.add_user("ofc", "officer", villages=[V1])
-        hq.add_user("sup", "supervisor", regency="32.01")
-        yield hq
+        hq_app.add_user("ofc", "officer", villages=[V1])
+        hq_app.add_user("sup", "supervisor", regency="32.01")
+        yield hq_app
 
 
-def report(hq: Hq, device: Device, **params: str) -> dict[str, Any]:
-    response = hq.client.get("/v1/reports", params=params, headers=device.headers)
+def report(hq_app: Hq, device: Device, **params: str) -> dict[str, Any]:
+    response = hq_app.client.get("/v1/reports", params=params, headers=device.headers)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -117,10 +117,10 @@ def test_prefix_restricts_rows_and_totals(hq_with_data: Hq, boss: Device) -> Non
 
 
 def test_officer_and_supervisor_see_only_their_scopes(hq_with_data: Hq) -> None:
-    hq = hq_with_data
-    officer, supervisor = hq.register("ofc"), hq.register("sup")
-    body = report(hq, officer, level="province")
+    hq_app = hq_with_data
+    officer, supervisor = hq_app.register("ofc"), hq_app.register("sup")
+    body = report(hq_app, officer, level="province")
     assert [r["code"] for r in body["rows"]] == ["32"] and design(body["totals"]) == VILLAGE_V1
-    body = report(hq, supervisor, level="village")
+    body = report(hq_app, supervisor, level="village")
     assert [r["code"] for r in body["rows"]] == [V1, V3] and design(body["totals"]) == REGENCY_3201
-    assert hq.client.get("/v1/reports", params={"prefix": "33"}, headers=supervisor.headers).status_code == 403
+    assert hq_app.client.get("/v1/reports", params={"prefix": "33"}, headers=supervisor.headers).status_code == 403

@@ -25,32 +25,32 @@ from .support import V1, Device, Hq, household, make_op, member
 LATER = 100 * DAY  # past the default 90-day window
 
 
-def _count(hq: Hq, table: Any, *where: Any) -> int:
-    with hq.ctx.db.read() as conn:
+def _count(hq_app: Hq, table: Any, *where: Any) -> int:
+    with hq_app.ctx.db.read() as conn:
         return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
 
-def _age(hq: Hq, device: Device, upto: int, days: float) -> None:
+def _age(hq_app: Hq, device: Device, upto: int, days: float) -> None:
     """Make ops ``<= upto`` of ``device`` look applied ``days`` ago."""
-    with hq.ctx.db.write() as conn:
+    with hq_app.ctx.db.write() as conn:
         conn.execute(update(t.applied_ops).where(t.applied_ops.c.device_id == device.device_id,
                                                  t.applied_ops.c.op_seq <= upto)
                      .values(applied_at=iso_utc(time.time() - days * DAY)))
 
 
-def _pushed(hq: Hq, n: int) -> tuple[Device, list[dict[str, Any]]]:
-    dev = hq.user_device("ani", "officer", villages=[V1])
+def _pushed(hq_app: Hq, n: int) -> tuple[Device, list[dict[str, Any]]]:
+    dev = hq_app.user_device("ani", "officer", villages=[V1])
     ops = [dev.op("households", "h1", household())]
     ops += [dev.op("members", f"m{i}", member("h1", name=f"Anggota {i}")) for i in range(1, n)]
     dev.push_ok(*ops)
     return dev, ops
 
 
-def test_a_replay_older_than_the_window_is_answered_pruned_and_never_applied_again(hq: Hq) -> None:
-    dev, ops = _pushed(hq, 5)
-    done = prune(hq.ctx.db, hq.ctx.settings, now=time.time() + LATER)
-    assert done.applied_ops == 5 and _count(hq, t.applied_ops) == 0
-    before = hq.snapshot()
+def test_a_replay_older_than_the_window_is_answered_pruned_and_never_applied_again(hq_app: Hq) -> None:
+    dev, ops = _pushed(hq_app, 5)
+    done = prune(hq_app.ctx.db, hq_app.ctx.settings, now=time.time() + LATER)
+    assert done.applied_ops == 5 and _count(hq_app, t.applied_ops) == 0
+    before = hq_app.snapshot()
     # the same ops, and tampered copies of them (a cloned or rolled-back laptop): neither is applied
     tampered = [make_op(op["op_seq"], op["entity"], op["id"], {**op["fields"], "name": "Lain"}) if op["entity"] ==
                 "members" else op for op in ops]
@@ -60,18 +60,18 @@ def test_a_replay_older_than_the_window_is_answered_pruned_and_never_applied_aga
         assert reply.json()["last_op_seq"] == 5
         assert [(r["op_seq"], r["status"], r["version"]) for r in reply.json()["results"]] == [
             (op["op_seq"], "pruned", 0) for op in replay]
-        assert hq.snapshot() == before  # no record, history, conflict or applied_ops row written
+        assert hq_app.snapshot() == before  # no record, history, conflict or applied_ops row written
     fresh = dev.op("members", "m9", member("h1", name="Baru"))
     assert dev.push_ok(fresh)[0]["status"] == "ok"  # the sequence carries on at 6
     assert dev.hello()["last_op_seq"] == 6
 
 
-def test_a_replay_inside_the_window_keeps_its_original_answer_and_its_hash_check(hq: Hq) -> None:
-    dev, ops = _pushed(hq, 5)
+def test_a_replay_inside_the_window_keeps_its_original_answer_and_its_hash_check(hq_app: Hq) -> None:
+    dev, ops = _pushed(hq_app, 5)
     original = dev.push(*ops).json()["results"]
-    _age(hq, dev, 3, days=91)
-    done = prune(hq.ctx.db, hq.ctx.settings)
-    assert done.applied_ops == 3 and _count(hq, t.applied_ops) == 2
+    _age(hq_app, dev, 3, days=91)
+    done = prune(hq_app.ctx.db, hq_app.ctx.settings)
+    assert done.applied_ops == 3 and _count(hq_app, t.applied_ops) == 2
     reply = dev.push(*ops).json()
     assert [r["status"] for r in reply["results"]] == ["pruned"] * 3 + [r["status"] for r in original[3:]]
     assert reply["results"][3:] == original[3:]
@@ -82,11 +82,11 @@ def test_a_replay_inside_the_window_keeps_its_original_answer_and_its_hash_check
     assert gap.status_code == 409 and gap.json()["error"] == "gap"
 
 
-def test_random_prunes_and_replays_apply_each_op_exactly_once(hq: Hq) -> None:
+def test_random_prunes_and_replays_apply_each_op_exactly_once(hq_app: Hq) -> None:
     """Pushes, prunes at random points and replays of random (sometimes tampered) old ops, mixed
     with fresh ones in the same batch: every op is applied exactly once, replays never."""
     rng = random.Random(13)
-    dev = hq.user_device("ani", "officer", villages=[V1])
+    dev = hq_app.user_device("ani", "officer", villages=[V1])
     dev.push_ok(dev.op("households", "h1", household()))
     sent: list[dict[str, Any]] = []
     for _round in range(12):
@@ -103,16 +103,16 @@ def test_random_prunes_and_replays_apply_each_op_exactly_once(hq: Hq) -> None:
         assert reply.status_code == 200, reply.text
         sent.extend(fresh)
         if rng.random() < 0.5:
-            _age(hq, dev, rng.randint(1, dev.next_seq - 1), days=91)
-            prune(hq.ctx.db, hq.ctx.settings)
-    members = _count(hq, t.records, t.records.c.entity == "members")
-    history = _count(hq, t.record_history, t.record_history.c.entity == "members")
+            _age(hq_app, dev, rng.randint(1, dev.next_seq - 1), days=91)
+            prune(hq_app.ctx.db, hq_app.ctx.settings)
+    members = _count(hq_app, t.records, t.records.c.entity == "members")
+    history = _count(hq_app, t.record_history, t.record_history.c.entity == "members")
     assert members == len(sent) and history == len(sent)  # one create each, never a second apply
     assert dev.hello()["last_op_seq"] == len(sent) + 1
 
 
-def test_pruning_login_attempts_changes_no_lockout_decision(hq: Hq) -> None:
-    settings: Settings = hq.ctx.settings
+def test_pruning_login_attempts_changes_no_lockout_decision(hq_app: Hq) -> None:
+    settings: Settings = hq_app.ctx.settings
     now = time.time()
     window, locked_for = settings.lockout_window_s, settings.lockout_duration_s
     states = {  # name: (failures to record, when) — before pruning at ``now``
@@ -121,44 +121,44 @@ def test_pruning_login_attempts_changes_no_lockout_decision(hq: Hq) -> None:
         "locked": (settings.lockout_threshold + 1, now - 60),
         "lock-expired": (settings.lockout_threshold + 1, now - locked_for - window - 120),
     }
-    with hq.ctx.db.write() as conn:
+    with hq_app.ctx.db.write() as conn:
         for name, (failures, at) in states.items():
             for _ in range(failures):
                 if lockout.begin_attempt(conn, name, at, settings) == 0:
                     lockout.record_failure(conn, name, at, settings)
 
     def decisions() -> dict[str, float]:
-        with hq.ctx.db.write() as conn:
+        with hq_app.ctx.db.write() as conn:
             out = {n: lockout.begin_attempt(conn, n, now, settings) for n in states}
             conn.rollback()
         return out
 
     expected = decisions()
-    done = prune(hq.ctx.db, settings, now=now)
+    done = prune(hq_app.ctx.db, settings, now=now)
     assert done.login_attempts == 2
-    assert {r for r in _names(hq)} == {"open-window", "locked"}
+    assert {r for r in _names(hq_app)} == {"open-window", "locked"}
     assert decisions() == expected
 
 
-def _names(hq: Hq) -> list[str]:
-    with hq.ctx.db.read() as conn:
+def _names(hq_app: Hq) -> list[str]:
+    with hq_app.ctx.db.read() as conn:
         return list(conn.execute(select(t.login_attempts.c.username)).scalars())
 
 
-def test_prune_command_and_expired_sessions(hq: Hq, db_url: str) -> None:
+def test_prune_command_and_expired_sessions(hq_app: Hq, db_url: str) -> None:
     from desmig_server.web.session import make_session, read_session, session_key
 
-    hq.add_user("pusat", "hq")
-    key = session_key(hq.ctx)
-    with hq.ctx.db.read() as conn:
+    hq_app.add_user("pusat", "hq")
+    key = session_key(hq_app.ctx)
+    with hq_app.ctx.db.read() as conn:
         password_hash = conn.execute(select(t.users.c.password_hash)).scalar_one()
-    live = make_session(hq.ctx, key, "pusat", password_hash)
-    make_session(hq.ctx, key, "pusat", password_hash, now=time.time() - 9 * 3600)  # expired an hour ago
-    dev, _ops = _pushed(hq, 2)
+    live = make_session(hq_app.ctx, key, "pusat", password_hash)
+    make_session(hq_app.ctx, key, "pusat", password_hash, now=time.time() - 9 * 3600)  # expired an hour ago
+    dev, _ops = _pushed(hq_app, 2)
     out = io.StringIO()
     assert main(["prune", "--json", "--db", db_url], stdin=io.StringIO(), stdout=out) == 0
     assert json.loads(out.getvalue()) == {"applied_ops": 0, "login_attempts": 0, "web_sessions": 1}
-    assert read_session(hq.ctx, key, live) is not None and _count(hq, t.applied_ops) == 2
+    assert read_session(hq_app.ctx, key, live) is not None and _count(hq_app, t.applied_ops) == 2
 
 
 @pytest.mark.parametrize("days", ["0", "-1", "x", "inf"])

@@ -77,16 +77,16 @@ class Model:
         return [k for k in self.parent if k[0] == entity]
 
 
-def _server_scopes(hq: Hq, prefix: str) -> dict[Key, tuple[str, int]]:
+def _server_scopes(hq_app: Hq, prefix: str) -> dict[Key, tuple[str, int]]:
     """This example's records on the server: scope and version."""
-    with hq.ctx.db.read() as conn:
+    with hq_app.ctx.db.read() as conn:
         rows = conn.execute(select(t.records.c.entity, t.records.c.id, t.records.c.version, t.records.c.scope)
                             .where(t.records.c.id.startswith(prefix))).all()
     return {(r.entity, r.id): (r.scope, int(r.version)) for r in rows}
 
 
-def _versions(hq: Hq, prefix: str) -> dict[Key, int]:
-    return {key: version for key, (_scope, version) in _server_scopes(hq, prefix).items()}
+def _versions(hq_app: Hq, prefix: str) -> dict[Key, int]:
+    return {key: version for key, (_scope, version) in _server_scopes(hq_app, prefix).items()}
 
 
 def _check_page(reader: Reader, scope: str, page: dict[str, Any], model: Model, prefix: str,
@@ -112,8 +112,8 @@ def _check_page(reader: Reader, scope: str, page: dict[str, Any], model: Model, 
             reader.held[key] = rec["version"]
 
 
-def _pull(reader: Reader, hq: Hq, model: Model, prefix: str) -> None:
-    now = _versions(hq, prefix)  # nothing is written while a device pulls
+def _pull(reader: Reader, hq_app: Hq, model: Model, prefix: str) -> None:
+    now = _versions(hq_app, prefix)  # nothing is written while a device pulls
     for scope in reader.scopes:
         while True:
             page = reader.device.pull(scope, since=reader.cursors[scope], limit=2)
@@ -123,18 +123,18 @@ def _pull(reader: Reader, hq: Hq, model: Model, prefix: str) -> None:
                 break
 
 
-def test_a_moved_record_reaches_its_old_scope_once_as_a_notice_and_never_again(hq: Hq) -> None:
-    writer = hq.user_device("pusat", "hq")
-    readers = [Reader(hq.user_device(f"ofc{i}", "officer", villages=[v]), (v,)) for i, v in enumerate(VILLAGES)]
-    readers.append(Reader(hq.user_device("spv1", "supervisor", regency="32.01"), (V1, V3)))
-    readers.append(Reader(hq.user_device("spv2", "supervisor", regency="33.02"), (V_OTHER,)))
+def test_a_moved_record_reaches_its_old_scope_once_as_a_notice_and_never_again(hq_app: Hq) -> None:
+    writer = hq_app.user_device("pusat", "hq")
+    readers = [Reader(hq_app.user_device(f"ofc{i}", "officer", villages=[v]), (v,)) for i, v in enumerate(VILLAGES)]
+    readers.append(Reader(hq_app.user_device("spv1", "supervisor", regency="32.01"), (V1, V3)))
+    readers.append(Reader(hq_app.user_device("spv2", "supervisor", regency="33.02"), (V_OTHER,)))
     examples = count()
 
     @settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
     @given(steps=st.lists(STEP, min_size=1, max_size=30))
     def run(steps: list[tuple[Any, ...]]) -> None:
         prefix = f"x{next(examples)}-"
-        with hq.ctx.db.read() as conn:
+        with hq_app.ctx.db.read() as conn:
             start = int(conn.execute(select(t.seq_counter.c.value)).scalar_one())
         for reader in readers:
             reader.cursors = {s: start for s in reader.scopes}
@@ -155,7 +155,7 @@ def test_a_moved_record_reaches_its_old_scope_once_as_a_notice_and_never_again(h
             for key, old in committed.items():
                 if model.village_of(key) != old:
                     model.leaves[(old, key)] += 1
-            for (entity, rid), version in _versions(hq, prefix).items():
+            for (entity, rid), version in _versions(hq_app, prefix).items():
                 model.where[(entity, rid, version)] = model.village_of((entity, rid))
             before = Model(dict(model.parent), dict(model.village))
 
@@ -195,11 +195,11 @@ def test_a_moved_record_reaches_its_old_scope_once_as_a_notice_and_never_again(h
             elif kind == "push":
                 push()
             elif kind == "pull":
-                _pull(readers[step[1]], hq, model, prefix)
+                _pull(readers[step[1]], hq_app, model, prefix)
         push()
-        server = _server_scopes(hq, prefix)
+        server = _server_scopes(hq_app, prefix)
         for reader in readers:
-            _pull(reader, hq, model, prefix)
+            _pull(reader, hq_app, model, prefix)
             # each old scope got exactly one notice per move out, and the copy equals the scope's records
             for scope in reader.scopes:
                 got = {k: c for (s, k), c in reader.notices.items() if s == scope}

@@ -42,13 +42,13 @@ class World:
 
 
 @pytest.fixture
-def world(hq: Hq) -> World:
-    dev = {"ofa": hq.user_device("ofa", "officer", villages=[V1]),
-           "ofa2": hq.user_device("ofa2", "officer", villages=[V1]),
-           "spa": hq.user_device("spa", "supervisor", regency="32.01"),
-           "ofb": hq.user_device("ofb", "officer", villages=[V_OTHER]),
-           "spb": hq.user_device("spb", "supervisor", regency="33.02"),
-           "pusat": hq.user_device("pusat", "hq")}
+def world(hq_app: Hq) -> World:
+    dev = {"ofa": hq_app.user_device("ofa", "officer", villages=[V1]),
+           "ofa2": hq_app.user_device("ofa2", "officer", villages=[V1]),
+           "spa": hq_app.user_device("spa", "supervisor", regency="32.01"),
+           "ofb": hq_app.user_device("ofb", "officer", villages=[V_OTHER]),
+           "spb": hq_app.user_device("spb", "supervisor", regency="33.02"),
+           "pusat": hq_app.user_device("pusat", "hq")}
     a, a2, boss = dev["ofa"], dev["ofa2"], dev["pusat"]
     a.push_ok(a.op("households", H, household(V1, head_name="Kepala Rahasia")),
               a.op("members", M, member(H, name="Anggota Rahasia", nik=NIK)), a.op("placements", P, placement(M)),
@@ -59,14 +59,14 @@ def world(hq: Hq) -> World:
     a.push_ok(a.op("households", H, {"head_name": "Versi Rahasia A"}))
     [clash] = a2.push_ok(a2.op("households", H, {"head_name": "Versi Rahasia B"}))
     assert clash["status"] == "conflict"  # a conflict row about the household, made in village 1
-    lost = [hq.client.get("/v1/sync/conflicts", headers=d.headers).json()["conflicts"] for d in (a, a2)]
+    lost = [hq_app.client.get("/v1/sync/conflicts", headers=d.headers).json()["conflicts"] for d in (a, a2)]
     assert sum(map(len, lost)) == 1  # control: before the move, the losing device's feed lists it
     cursor = a.pull(V1)["next"]
     boss.pull_all(V1)
     assert boss.push_ok(boss.op("households", H, {"village_code": V_OTHER}))[0]["status"] == "ok"
     seqs = a.hello()["scope_seqs"]
     boss.push_ok(boss.op("members", M, {"name": "Anggota Sesudah"}), boss.op("households", H, {"rt": "009"}))
-    return World(hq, dev, cursor, seqs)
+    return World(hq_app, dev, cursor, seqs)
 
 
 def _web(w: World, username: str, path: str) -> tuple[int, str]:

@@ -33,11 +33,11 @@ def _calls(dev: Device) -> dict[str, Any]:
 
 
 @pytest.fixture
-def officer_devices(hq: Hq) -> tuple[Device, Device, Device]:
+def officer_devices(hq_app: Hq) -> tuple[Device, Device, Device]:
     """Two laptops of officer ani and one of another officer, each having pushed once."""
-    hq.add_user("ani", "officer", villages=[V1])
-    hq.add_user("budi", "officer", villages=[V1])
-    first, second, other = hq.register("ani", device_name="a"), hq.register("ani", device_name="b"), hq.register("budi")
+    hq_app.add_user("ani", "officer", villages=[V1])
+    hq_app.add_user("budi", "officer", villages=[V1])
+    first, second, other = hq_app.register("ani", device_name="a"), hq_app.register("ani", device_name="b"), hq_app.register("budi")
     for dev in (first, second, other):
         assert dev.push(dev.op("households", f"h-{dev.device_id[:8]}", household())).status_code == 200
         dev.next_seq = 2
@@ -49,16 +49,16 @@ def _seq_after_refusal(dev: Device) -> None:
 
 
 def test_disable_refuses_every_device_of_the_user_at_its_next_request_and_enable_lets_them_back(
-        hq: Hq, db_url: str, officer_devices: tuple[Device, Device, Device]) -> None:
+        hq_app: Hq, db_url: str, officer_devices: tuple[Device, Device, Device]) -> None:
     first, second, other = officer_devices
     assert run("user", "disable", "ani", "--db", db_url) == (0, "user ani disabled\n")
     for dev in (first, second):
-        before = hq.snapshot()
+        before = hq_app.snapshot()
         assert set(_calls(dev).values()) == {401}
         _seq_after_refusal(dev)
-        assert hq.snapshot() == before  # nothing stored
+        assert hq_app.snapshot() == before  # nothing stored
         assert dev.client.post("/v1/devices/rotate", headers=dev.headers).status_code == 401
-    refused = hq.client.post("/v1/devices/register", json={"username": "ani", "password": PASSWORD,
+    refused = hq_app.client.post("/v1/devices/register", json={"username": "ani", "password": PASSWORD,
                                                            "device_name": "c"})
     assert refused.status_code == 401 and refused.json()["detail"] == "account disabled"
     assert all(code == 200 for code in _calls(other).values())  # another user's device is untouched
@@ -69,14 +69,14 @@ def test_disable_refuses_every_device_of_the_user_at_its_next_request_and_enable
         assert dev.hello()["last_op_seq"] == 2
 
 
-def test_passwd_keeps_devices_unless_asked_to_revoke_them(hq: Hq, db_url: str,
+def test_passwd_keeps_devices_unless_asked_to_revoke_them(hq_app: Hq, db_url: str,
                                                           officer_devices: tuple[Device, Device, Device]) -> None:
     first, second, other = officer_devices
     code, out = run("user", "passwd", "ani", "--password-stdin", "--db", db_url, stdin=NEW_PASSWORD + "\n")
     assert code == 0 and "its devices stay logged in" in out
-    assert hq.client.post("/v1/devices/register", json={"username": "ani", "password": PASSWORD,
+    assert hq_app.client.post("/v1/devices/register", json={"username": "ani", "password": PASSWORD,
                                                         "device_name": "c"}).status_code == 401
-    assert hq.register("ani", password=NEW_PASSWORD).hello()["scopes"] == [V1]
+    assert hq_app.register("ani", password=NEW_PASSWORD).hello()["scopes"] == [V1]
     for dev in (first, second):
         assert all(code == 200 for code in _calls(dev).values())
 
@@ -86,7 +86,7 @@ def test_passwd_keeps_devices_unless_asked_to_revoke_them(hq: Hq, db_url: str,
     for dev in (first, second):
         assert set(_calls(dev).values()) == {401}
     assert all(code == 200 for code in _calls(other).values())
-    assert hq.register("ani").hello()["scopes"] == [V1]  # a new device with the new password
+    assert hq_app.register("ani").hello()["scopes"] == [V1]  # a new device with the new password
 
 
 @pytest.mark.parametrize(("argv", "stdin", "message"), [
@@ -96,15 +96,15 @@ def test_passwd_keeps_devices_unless_asked_to_revoke_them(hq: Hq, db_url: str,
     (["passwd", "ani", "--password-stdin"], "short\n", "at least 8"),
     (["passwd", "ani", "--password-stdin"], "\n", "at least 8"),
 ])
-def test_failures_exit_1_with_one_line_and_change_nothing(hq: Hq, db_url: str, capsys: pytest.CaptureFixture[str],
+def test_failures_exit_1_with_one_line_and_change_nothing(hq_app: Hq, db_url: str, capsys: pytest.CaptureFixture[str],
                                                           argv: list[str], stdin: str, message: str) -> None:
-    hq.add_user("ani", "officer", villages=[V1])
-    before = hq.snapshot()
+    hq_app.add_user("ani", "officer", villages=[V1])
+    before = hq_app.snapshot()
     code, _ = run("user", *argv, "--db", db_url, stdin=stdin)
     err = capsys.readouterr().err
     assert code == 1 and message in err and err.count("\n") == 1 and err.startswith("desmig-hq: ")
-    assert hq.snapshot() == before
-    hq.register("ani")  # the old password still works
+    assert hq_app.snapshot() == before
+    hq_app.register("ani")  # the old password still works
 
 
 @pytest.mark.parametrize("argv", [

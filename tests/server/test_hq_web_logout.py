@@ -23,23 +23,23 @@ def _csrf(html: str) -> str:
     return found.group(1)
 
 
-def _signed_in(hq: Hq, username: str) -> Any:
-    client = TestClient(hq.client.app)
+def _signed_in(hq_app: Hq, username: str) -> Any:
+    client = TestClient(hq_app.client.app)
     signed = client.post("/login", data={"username": username, "password": PASSWORD,
                                          "csrf": _csrf(client.get("/login").text)}, follow_redirects=False)
     assert signed.status_code == 303 and signed.headers["location"] == "/", signed.text
     return client
 
 
-def test_a_copied_session_cookie_is_dead_after_logout(hq: Hq) -> None:
-    hq.add_user("pusat", "hq")
-    browser = _signed_in(hq, "pusat")
-    thief = TestClient(hq.client.app)
+def test_a_copied_session_cookie_is_dead_after_logout(hq_app: Hq) -> None:
+    hq_app.add_user("pusat", "hq")
+    browser = _signed_in(hq_app, "pusat")
+    thief = TestClient(hq_app.client.app)
     thief.cookies.set(SESSION_COOKIE, browser.cookies.get(SESSION_COOKIE))
     assert thief.get("/", follow_redirects=False).status_code == 200  # the copy works while signed in
     out = browser.post("/logout", data={"csrf": _csrf(browser.get("/").text)}, follow_redirects=False)
     assert out.status_code == 303
-    again = _signed_in(hq, "pusat")  # a new session of the same user does not revive the old cookie
+    again = _signed_in(hq_app, "pusat")  # a new session of the same user does not revive the old cookie
     assert again.get("/", follow_redirects=False).status_code == 200
     for path in ("/", "/?kode=32", "/download/rekap.csv", "/duplikat"):
         assert thief.get(path, follow_redirects=False).status_code == 303, path

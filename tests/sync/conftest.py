@@ -1,1 +1,1 @@
-from tests.sync.fixtures import checker, hq, hq_module, hq_template, make_device, own_hq, scratch  # noqa: F401
+from tests.sync.fixtures import checker, hq_server, hq_module, hq_template, make_device, own_hq, scratch  # noqa: F401

@@ -21,7 +21,7 @@ def hq_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def hq_module(tmp_path_factory: pytest.TempPathFactory, hq_template: Path) -> Iterator[HqServer]:
-    """One server process per test module (started once: ~1 s); ``hq`` wipes it per test."""
+    """One server process per test module (started once: ~1 s); ``hq_server`` wipes it per test."""
     root = tmp_path_factory.mktemp("hq")
     shutil.copy(hq_template, root / "hq.db")
     server = HqServer(root / "hq.db", root / "serve.log").start()
@@ -30,7 +30,8 @@ def hq_module(tmp_path_factory: pytest.TempPathFactory, hq_template: Path) -> It
 
 
 @pytest.fixture
-def hq(hq_module: HqServer) -> HqServer:
+def hq_server(hq_module: HqServer) -> HqServer:
+    """A real ``desmig-hq serve`` process (the module's), wiped for this test."""
     if hq_module.proc is None or hq_module.proc.poll() is not None:
         hq_module.start()  # a test killed it
     hq_module.reset()
@@ -72,5 +73,5 @@ def scratch(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def checker(hq: HqServer) -> InvariantChecker:
-    return InvariantChecker(hq.db_path)
+def checker(hq_server: HqServer) -> InvariantChecker:
+    return InvariantChecker(hq_server.db_path)

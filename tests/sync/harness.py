@@ -26,8 +26,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from bench import hq as hq_process
-from bench.hq import ServeProcess, free_port, script  # noqa: F401  (free_port: tests import it from here)
+from desmig_testing import serve
+from desmig_testing.serve import ServeProcess, free_port, script  # noqa: F401  (free_port: tests import it from here)
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_store as st
@@ -50,7 +50,7 @@ FAST_ENV = {"DESMIG_HQ_ARGON2_FAST": "1", "DESMIG_SYNC_RETRY_BACKOFF": "0.02"}
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    return hq_process.child_env(FAST_ENV, **extra)
+    return serve.child_env(FAST_ENV, **extra)
 
 
 # -- the HQ server ------------------------------------------------------------------------------

@@ -17,21 +17,21 @@ from tests.sync.harness import VILLAGE_1, VILLAGE_2, FaultAdapter, only, skewed_
 pytestmark = pytest.mark.e2e
 
 
-def test_first_sync_sends_everything_and_converges(hq, make_device, checker):
+def test_first_sync_sends_everything_and_converges(hq_server, make_device, checker):
     ana = make_device("ana")
     ids = [ana.create_household(VILLAGE_1, members=2), ana.create_household(VILLAGE_2)]
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     report = ana.sync()
     assert report.pushed == 5 and report.pending_ops == 0 and report.rejected == 0
-    assert {r["id"] for r in hq.query("SELECT id FROM records WHERE entity = 'households'")} == set(ids)
+    assert {r["id"] for r in hq_server.query("SELECT id FROM records WHERE entity = 'households'")} == set(ids)
     assert st.state(ana.db, st.K_LAST_SUCCESS) is not None
     assert sync_service.sync_status(ana.db).last_success == st.state(ana.db, st.K_LAST_SUCCESS)
     checker.check([ana], quiescent=True)
 
 
-def test_two_officers_of_one_village_converge(hq, make_device, checker):
+def test_two_officers_of_one_village_converge(hq_server, make_device, checker):
     ana, budi = make_device("ana"), make_device("budi")
-    ana.login(hq, "ana"), budi.login(hq, "budi")
+    ana.login(hq_server, "ana"), budi.login(hq_server, "budi")
     mine = ana.create_household(VILLAGE_1, members=2)
     ana.create_household(VILLAGE_2)  # budi must never receive this one
     theirs = budi.create_household(VILLAGE_1)
@@ -42,9 +42,9 @@ def test_two_officers_of_one_village_converge(hq, make_device, checker):
     checker.check([ana, budi], quiescent=True)
 
 
-def test_disjoint_field_edits_merge_silently(hq, make_device, checker):
+def test_disjoint_field_edits_merge_silently(hq_server, make_device, checker):
     ana, budi = make_device("ana"), make_device("budi")
-    ana.login(hq, "ana"), budi.login(hq, "budi")
+    ana.login(hq_server, "ana"), budi.login(hq_server, "budi")
     hid = ana.create_household(VILLAGE_1)
     ana.sync(), budi.sync()
     ana.edit("households", hid, hamlet="Dusun Krajan")
@@ -57,9 +57,9 @@ def test_disjoint_field_edits_merge_silently(hq, make_device, checker):
     checker.check([ana, budi], quiescent=True)
 
 
-def test_same_field_conflict_later_arrival_wins_and_loser_sees_it(hq, make_device, checker):
+def test_same_field_conflict_later_arrival_wins_and_loser_sees_it(hq_server, make_device, checker):
     ana, budi = make_device("ana"), make_device("budi")
-    ana.login(hq, "ana"), budi.login(hq, "budi")
+    ana.login(hq_server, "ana"), budi.login(hq_server, "budi")
     hid = ana.create_household(VILLAGE_1)
     ana.sync(), budi.sync()
     budi.edit("households", hid, head_name="Versi Budi")
@@ -69,14 +69,14 @@ def test_same_field_conflict_later_arrival_wins_and_loser_sees_it(hq, make_devic
     budi.sync()
     assert budi.row("households", hid)["head_name"] == "Versi Ana"
     assert report.conflicts == 0
-    losing = hq.query("SELECT * FROM conflicts")
+    losing = hq_server.query("SELECT * FROM conflicts")
     assert [(c["field"], json.loads(c["losing_value"])) for c in losing] == [("head_name", "Versi Budi")]
     checker.check([ana, budi], quiescent=True)
 
 
-def test_conflict_lost_by_the_pusher_lands_in_its_inbox_and_keep_mine_resends(hq, make_device, checker):
+def test_conflict_lost_by_the_pusher_lands_in_its_inbox_and_keep_mine_resends(hq_server, make_device, checker):
     ana, pusat = make_device("ana"), make_device("pusat")
-    ana.login(hq, "ana"), pusat.login(hq, "pusat")
+    ana.login(hq_server, "ana"), pusat.login(hq_server, "pusat")
     hid = ana.create_household(VILLAGE_1)
     ana.sync(), pusat.sync()
     pusat.edit("households", hid, head_name="Ejaan HQ")
@@ -97,9 +97,9 @@ def test_conflict_lost_by_the_pusher_lands_in_its_inbox_and_keep_mine_resends(hq
     checker.check([ana, pusat], quiescent=True)
 
 
-def test_delete_racing_an_edit_is_a_conflict_not_a_silent_win(hq, make_device, checker):
+def test_delete_racing_an_edit_is_a_conflict_not_a_silent_win(hq_server, make_device, checker):
     ana, budi = make_device("ana"), make_device("budi")
-    ana.login(hq, "ana"), budi.login(hq, "budi")
+    ana.login(hq_server, "ana"), budi.login(hq_server, "budi")
     hid = ana.create_household(VILLAGE_1)
     ana.sync(), budi.sync()
     budi.edit("households", hid, notes="masih tinggal di sini")
@@ -114,9 +114,9 @@ def test_delete_racing_an_edit_is_a_conflict_not_a_silent_win(hq, make_device, c
     checker.check([ana, budi], quiescent=True)
 
 
-def test_rejected_record_is_reported_kept_and_resent_after_a_fix(hq, make_device, checker):
+def test_rejected_record_is_reported_kept_and_resent_after_a_fix(hq_server, make_device, checker):
     ana = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     hid = ana.create_household(VILLAGE_1)
     ana.sync()
     ana.edit("households", hid, visited_on="2999-01-01")  # the store does not validate; the server does
@@ -129,13 +129,13 @@ def test_rejected_record_is_reported_kept_and_resent_after_a_fix(hq, make_device
     sync_service.resend_rejected(ana.db, item.id, {"visited_on": "2025-04-02"})
     ana.remember()
     assert ana.sync().rejected == 0
-    assert json.loads(hq.query("SELECT data FROM records WHERE id = ?", (hid,))[0]["data"])["visited_on"] == "2025-04-02"
+    assert json.loads(hq_server.query("SELECT data FROM records WHERE id = ?", (hid,))[0]["data"])["visited_on"] == "2025-04-02"
     checker.check([ana], quiescent=True)
 
 
-def test_ack_rebases_only_never_sent_ops(hq, make_device, checker):
+def test_ack_rebases_only_never_sent_ops(hq_server, make_device, checker):
     ana = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     hid = ana.create_household(VILLAGE_1, members=0)
     for note in ("satu", "dua", "tiga"):
         ana.edit("households", hid, notes=note)
@@ -150,13 +150,13 @@ def test_ack_rebases_only_never_sent_ops(hq, make_device, checker):
     created = ana.db.execute("SELECT version FROM sync_journal WHERE op_seq = ?", [create]).fetchone()[0]
     assert created > 0
     assert [journal[s].base_version for s in (create, first, second, third)] == [0, 0, created, created]
-    assert hq.query("SELECT count(*) AS n FROM applied_ops")[0]["n"] == 4  # each sent once
+    assert hq_server.query("SELECT count(*) AS n FROM applied_ops")[0]["n"] == 4  # each sent once
     checker.check([ana])
 
 
-def test_lost_push_answer_is_healed_by_the_pull_watermark(hq, make_device, checker):
+def test_lost_push_answer_is_healed_by_the_pull_watermark(hq_server, make_device, checker):
     ana = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     ana.create_household(VILLAGE_1)
     ana.adapter.plan = only("/v1/sync/push", "lose", times=10)
     with pytest.raises(SyncError) as err:
@@ -170,9 +170,9 @@ def test_lost_push_answer_is_healed_by_the_pull_watermark(hq, make_device, check
     checker.check([ana], quiescent=True)
 
 
-def test_duplicated_and_truncated_requests_change_nothing(hq, make_device, checker):
+def test_duplicated_and_truncated_requests_change_nothing(hq_server, make_device, checker):
     ana = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     ana.create_household(VILLAGE_1, members=2)
     ana.adapter.plan = only("/v1/sync/push", "duplicate")
     ana.sync()
@@ -183,13 +183,13 @@ def test_duplicated_and_truncated_requests_change_nothing(hq, make_device, check
     assert err.value.kind is ErrorKind.SERVER and err.value.status == 400
     ana.adapter.plan = lambda _r: None
     ana.sync()
-    assert hq.query("SELECT count(*) AS n FROM applied_ops")[0]["n"] == len(ana.made)
+    assert hq_server.query("SELECT count(*) AS n FROM applied_ops")[0]["n"] == len(ana.made)
     checker.check([ana], quiescent=True)
 
 
-def test_push_bodies_are_gzip_json_and_batches_halve_on_413_and_timeouts(hq, make_device, checker):
+def test_push_bodies_are_gzip_json_and_batches_halve_on_413_and_timeouts(hq_server, make_device, checker):
     ana = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     for _ in range(3):
         ana.create_household(VILLAGE_1, members=3)  # 12 ops
     bodies = []
@@ -211,9 +211,9 @@ def test_push_bodies_are_gzip_json_and_batches_halve_on_413_and_timeouts(hq, mak
     checker.check([ana], quiescent=True)
 
 
-def test_progress_in_records_and_cancel_stops_at_a_safe_point(hq, make_device, checker):
+def test_progress_in_records_and_cancel_stops_at_a_safe_point(hq_server, make_device, checker):
     ana = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     for _ in range(4):
         ana.create_household(VILLAGE_1, members=1)
     st.put_state(ana.db, st.K_BATCH, 2)
@@ -229,12 +229,12 @@ def test_progress_in_records_and_cancel_stops_at_a_safe_point(hq, make_device, c
     checker.check([ana], quiescent=True)
 
 
-def test_error_kinds_for_the_gui(hq, make_device):
+def test_error_kinds_for_the_gui(hq_server, make_device):
     ana = make_device("ana")
     with pytest.raises(SyncError) as err:
         ana.sync()
     assert err.value.kind is ErrorKind.AUTH  # never logged in
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     for status, kind in ((401, ErrorKind.AUTH), (426, ErrorKind.TOO_OLD), (503, ErrorKind.SERVER)):
         ana.adapter.plan = only("/v1/sync/hello", f"reply:{status}")
         with pytest.raises(SyncError) as err:
@@ -251,13 +251,13 @@ def test_error_kinds_for_the_gui(hq, make_device):
         ana.sync()
     assert err.value.kind is ErrorKind.TOO_OLD
     with pytest.raises(SyncError) as err:
-        sync_service.login(ana.db, hq.url, "ana", "salah-sandi", session=ana.session)
+        sync_service.login(ana.db, hq_server.url, "ana", "salah-sandi", session=ana.session)
     assert err.value.kind is ErrorKind.AUTH and err.value.status == 401
 
 
-def test_clock_offset_warns_but_orders_nothing(hq, make_device, checker):
+def test_clock_offset_warns_but_orders_nothing(hq_server, make_device, checker):
     ana = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     ana.create_household(VILLAGE_1)
     report = ana.sync(now=skewed_clock(3))
     assert report.clock_offset_s is not None and report.clock_offset_s < -3 * 86400 + 120
@@ -265,26 +265,26 @@ def test_clock_offset_warns_but_orders_nothing(hq, make_device, checker):
     checker.check([ana], quiescent=True)
 
 
-def test_new_login_restarts_numbering_and_pending_ops_go_out(hq, make_device, checker):
+def test_new_login_restarts_numbering_and_pending_ops_go_out(hq_server, make_device, checker):
     ana = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     ana.create_household(VILLAGE_1)
     ana.sync()
     hid = ana.create_household(VILLAGE_1)
-    ana.login(hq, "ana")  # e.g. after the token was revoked: a new device, its log starts at 0
+    ana.login(hq_server, "ana")  # e.g. after the token was revoked: a new device, its log starts at 0
     base = st.op_seq_base(ana.db)
     assert base == min(op.op_seq for op in st.take_batch(ana.db, 100)) - 1
     ana.sync()
-    assert hq.query("SELECT count(*) AS n FROM records WHERE id = ?", (hid,))[0]["n"] == 1
+    assert hq_server.query("SELECT count(*) AS n FROM records WHERE id = ?", (hid,))[0]["n"] == 1
     assert len(st.state(ana.db, st.K_REGISTRATIONS)) == 2
     checker.check([ana], quiescent=True)
 
 
-def test_a_cloned_laptop_is_refused(hq, make_device, checker, tmp_path):
+def test_a_cloned_laptop_is_refused(hq_server, make_device, checker, tmp_path):
     import shutil
 
     ana = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     ana.create_household(VILLAGE_1)
     ana.sync()
     ana.close()
@@ -300,26 +300,26 @@ def test_a_cloned_laptop_is_refused(hq, make_device, checker, tmp_path):
     checker.check([ana], quiescent=True)
     # The way out: log in again as a new device; its pending op then goes out once.
     clone.foreign_devices = {st.state(ana.db, st.K_DEVICE_ID)}
-    clone.login(hq, "ana")
+    clone.login(hq_server, "ana")
     clone.sync()
     ana.sync()
     checker.check([ana, clone], quiescent=True)
 
 
-def test_logout_revokes_the_token_and_a_new_login_carries_pending_work(hq, make_device, checker):
+def test_logout_revokes_the_token_and_a_new_login_carries_pending_work(hq_server, make_device, checker):
     ana = make_device("ana")
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     ana.create_household(VILLAGE_1)
     ana.sync()
     old = st.state(ana.db, st.K_DEVICE_ID)
     ana.create_household(VILLAGE_1)
     sync_service.logout(ana.db, session=ana.session)
     assert not sync_service.sync_status(ana.db).logged_in
-    assert hq.query("SELECT revoked FROM devices WHERE device_id = ?", (old,))[0]["revoked"]
+    assert hq_server.query("SELECT revoked FROM devices WHERE device_id = ?", (old,))[0]["revoked"]
     with pytest.raises(SyncError) as err:
         ana.sync()
     assert err.value.kind is ErrorKind.AUTH
-    ana.login(hq, "ana")
+    ana.login(hq_server, "ana")
     assert ana.sync().pending_ops == 0
     checker.check([ana], quiescent=True)
 

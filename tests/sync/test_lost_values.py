@@ -24,9 +24,9 @@ from tests.sync.invariants import InvariantChecker
 pytestmark = pytest.mark.e2e
 
 
-def _ana_and_hq(hq: HqServer, make_device) -> tuple[Device, Device, str]:
+def _ana_and_hq(hq_server: HqServer, make_device) -> tuple[Device, Device, str]:
     ana, pusat = make_device("ana"), make_device("pusat")
-    ana.login(hq, "ana"), pusat.login(hq, "pusat")
+    ana.login(hq_server, "ana"), pusat.login(hq_server, "pusat")
     hid = ana.create_household(VILLAGE_1)
     ana.sync(), pusat.sync()
     return ana, pusat, hid
@@ -45,8 +45,8 @@ def _assert_lost_to_hq(ana: Device, hid: str) -> None:
     assert json.loads(status.stdout)["open_conflicts"] == 1
 
 
-def test_officer_edit_arriving_after_hq_loses_and_is_in_the_inbox(hq, make_device, checker):
-    ana, pusat, hid = _ana_and_hq(hq, make_device)
+def test_officer_edit_arriving_after_hq_loses_and_is_in_the_inbox(hq_server, make_device, checker):
+    ana, pusat, hid = _ana_and_hq(hq_server, make_device)
     pusat.edit("households", hid, head_name="Ejaan HQ")
     ana.edit("households", hid, head_name="Ejaan Petugas")
     pusat.sync()
@@ -57,16 +57,16 @@ def test_officer_edit_arriving_after_hq_loses_and_is_in_the_inbox(hq, make_devic
 
 
 @pytest.mark.parametrize("cuts", [1, 3], ids=["replayed-by-transport", "replayed-next-cycle"])
-def test_lost_push_answer_replayed_through_the_proxy_keeps_the_detail(hq, make_device, checker, cuts):
+def test_lost_push_answer_replayed_through_the_proxy_keeps_the_detail(hq_server, make_device, checker, cuts):
     """The answer is cut after the server committed. One cut: urllib3 resends the same body and
     the server answers the replay from ``applied_ops``. Three: the cycle gives up (its pull goes
     through the proxy too, and is cut), the next one replays the batch."""
-    ana, pusat, hid = _ana_and_hq(hq, make_device)
+    ana, pusat, hid = _ana_and_hq(hq_server, make_device)
     pusat.edit("households", hid, head_name="Ejaan HQ")
     ana.edit("households", hid, head_name="Ejaan Petugas")
     pusat.sync()
     pushes, pulls = times("cut", cuts), times("cut", cuts, path_suffix="/v1/sync/pull")
-    proxy = TcpProxy(hq.port, lambda method, path: pushes(method, path) or pulls(method, path))
+    proxy = TcpProxy(hq_server.port, lambda method, path: pushes(method, path) or pulls(method, path))
     ana.point_at(proxy.url)
     try:
         try:
@@ -78,16 +78,16 @@ def test_lost_push_answer_replayed_through_the_proxy_keeps_the_detail(hq, make_d
         assert [p for _m, p, _a in proxy.log].count("/v1/sync/push") >= 2  # sent again: a replay
     finally:
         proxy.close()
-    ana.point_at(hq.url)
+    ana.point_at(hq_server.url)
     _assert_lost_to_hq(ana, hid)
     pusat.sync()
     checker.check([ana, pusat], quiescent=True)
 
 
-def test_lost_push_answer_settled_by_the_pull_watermark_keeps_the_detail(hq, make_device, checker):
+def test_lost_push_answer_settled_by_the_pull_watermark_keeps_the_detail(hq_server, make_device, checker):
     """Every push answer lost: the cycle's pull acknowledges the op by its watermark, without a
     result; the lost-values feed brings the conflict in the same cycle."""
-    ana, pusat, hid = _ana_and_hq(hq, make_device)
+    ana, pusat, hid = _ana_and_hq(hq_server, make_device)
     pusat.edit("households", hid, head_name="Ejaan HQ")
     ana.edit("households", hid, head_name="Ejaan Petugas")
     pusat.sync()
@@ -101,13 +101,13 @@ def test_lost_push_answer_settled_by_the_pull_watermark_keeps_the_detail(hq, mak
     checker.check([ana, pusat], quiescent=True)
 
 
-def test_officer_value_applied_first_then_overwritten_by_hq_is_in_the_inbox(hq, make_device, checker):
-    ana, pusat, hid = _ana_and_hq(hq, make_device)
+def test_officer_value_applied_first_then_overwritten_by_hq_is_in_the_inbox(hq_server, make_device, checker):
+    ana, pusat, hid = _ana_and_hq(hq_server, make_device)
     ana.edit("households", hid, head_name="Ejaan Petugas")
     pusat.edit("households", hid, head_name="Ejaan HQ")  # based on the version before ana's edit
     assert ana.sync().conflicts == 0  # applied: nothing lost yet
     assert pusat.sync().conflicts == 0  # HQ's value wins over ana's (higher role): ana's loses now
-    assert [c["loser_user"] for c in hq.query("SELECT loser_user FROM conflicts")] == ["ana"]
+    assert [c["loser_user"] for c in hq_server.query("SELECT loser_user FROM conflicts")] == ["ana"]
     ana.sync()
     _assert_lost_to_hq(ana, hid)
     checker.check([ana, pusat], quiescent=True)
@@ -117,10 +117,10 @@ def test_officer_value_applied_first_then_overwritten_by_hq_is_in_the_inbox(hq, 
     assert not any(p.endswith("/v1/sync/conflicts") for _m, p, _a in ana.adapter.sent[before:])
 
 
-def test_same_role_later_arrival_and_delete_edit_say_why(hq, make_device, checker):
+def test_same_role_later_arrival_and_delete_edit_say_why(hq_server, make_device, checker):
     """budi's value lost to ana's later edit (same role); ana's delete lost to budi's edit."""
     ana, budi = make_device("ana"), make_device("budi")
-    ana.login(hq, "ana"), budi.login(hq, "budi")
+    ana.login(hq_server, "ana"), budi.login(hq_server, "budi")
     hid = ana.create_household(VILLAGE_1)
     other = ana.create_household(VILLAGE_1)
     ana.sync(), budi.sync()

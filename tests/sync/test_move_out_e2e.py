@@ -34,10 +34,10 @@ def holds(device: Device, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("target", [VILLAGE_3, VILLAGE_2], ids=["other-province", "other-village-of-ana"])
-def test_a_moved_household_leaves_the_old_villages_laptops_whole(hq, make_device, checker, target):
+def test_a_moved_household_leaves_the_old_villages_laptops_whole(hq_server, make_device, checker, target):
     ana, budi, citra, pusat = (make_device(n) for n in ("ana", "budi", "citra", "pusat"))
     for device in (ana, budi, citra, pusat):
-        device.login(hq, device.name)
+        device.login(hq_server, device.name)
     hid, tree = household_tree(budi, VILLAGE_1)
     kept = budi.create_household(VILLAGE_1, members=2)  # stays in village 1
     for device in (budi, ana, citra, pusat):
@@ -76,7 +76,7 @@ MOVES = st.lists(st.one_of(
 ), min_size=1, max_size=12)
 
 
-def test_laptops_hold_exactly_their_villages_whatever_the_moves_and_sync_order(hq, template_db, tmp_path):
+def test_laptops_hold_exactly_their_villages_whatever_the_moves_and_sync_order(hq_server, template_db, tmp_path):
     """HQ moves a household around three villages (two of ana's, one of citra's) and edits it;
     the laptops sync in any order, pulling pages of two records. Whenever they have all synced,
     each holds exactly the records of its villages, at the server's versions (the invariants'
@@ -86,12 +86,12 @@ def test_laptops_hold_exactly_their_villages_whatever_the_moves_and_sync_order(h
     @settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(steps=MOVES)
     def run(steps: list[tuple[str, Any]]) -> None:
-        hq.reset()
+        hq_server.reset()
         root = tmp_path / f"ex{next(examples)}"
         devices = {name: Device(root / name, name, template_db) for name in ("ana", "budi", "citra", "pusat")}
         try:
             for name, device in devices.items():
-                device.login(hq, name)
+                device.login(hq_server, name)
             hid, tree = household_tree(devices["budi"], VILLAGE_1)
             members = sorted(rid for entity, rid in tree if entity == "members")
             for name in ("budi", "pusat"):
@@ -111,7 +111,7 @@ def test_laptops_hold_exactly_their_villages_whatever_the_moves_and_sync_order(h
             for _round in range(2):
                 for name in ("pusat", "ana", "budi", "citra"):
                     sync(name)
-            InvariantChecker(hq.db_path).check(list(devices.values()), quiescent=True)
+            InvariantChecker(hq_server.db_path).check(list(devices.values()), quiescent=True)
         finally:
             for device in devices.values():
                 device.close()

@@ -27,18 +27,18 @@ def ok(done: subprocess.CompletedProcess[str]) -> str:
     return done.stdout
 
 
-def test_two_profiles_keep_separate_device_registrations(hq: HqServer, tmp_path: Path) -> None:
+def test_two_profiles_keep_separate_device_registrations(hq_server: HqServer, tmp_path: Path) -> None:
     home = tmp_path / "laptop"
     for name in ("ana", "budi"):
         ok(desmig(home, "profile", "add", name, "--officer", name.title(), key=KEYS[name]))
-        ok(desmig(home, "--profile", name, "login", "--server", hq.url, "--username", name, "--password-stdin",
+        ok(desmig(home, "--profile", name, "login", "--server", hq_server.url, "--username", name, "--password-stdin",
                   "--device-name", "laptop-balai-desa", key=KEYS[name], stdin=PASSWORD + "\n"))
     ok(desmig(home, "--profile", "ana", "demo", "--households", "3", "--villages", VILLAGE_2, key=KEYS["ana"]))
     ok(desmig(home, "--profile", "budi", "demo", "--households", "2", "--villages", VILLAGE_1, key=KEYS["budi"]))
     for name in ("ana", "budi", "ana"):
         ok(desmig(home, "--profile", name, "sync", "--json", key=KEYS[name]))
 
-    devices = {r["username"]: r for r in hq.query("SELECT device_id, username, last_op_seq FROM devices")}
+    devices = {r["username"]: r for r in hq_server.query("SELECT device_id, username, last_op_seq FROM devices")}
     assert set(devices) == {"ana", "budi"} and devices["ana"]["device_id"] != devices["budi"]["device_id"]
     local: dict[str, dict[str, object]] = {}
     for name in ("ana", "budi"):

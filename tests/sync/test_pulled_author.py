@@ -11,9 +11,9 @@ def _pulled_changes(device, entity: str, record_id: str) -> list[tuple[str, str 
     return [(h["field"], h["actor"]) for h in records.history(device.db, entity, record_id) if h["source"] == "server"]
 
 
-def test_a_pulled_edit_and_delete_carry_their_authors_username(hq, make_device, checker):
+def test_a_pulled_edit_and_delete_carry_their_authors_username(hq_server, make_device, checker):
     ana, budi = make_device("ana"), make_device("budi")
-    ana.login(hq, "ana"), budi.login(hq, "budi")
+    ana.login(hq_server, "ana"), budi.login(hq_server, "budi")
     hid = ana.create_household(VILLAGE_1, members=2)
     ana.sync(), budi.sync()
     member = budi.live("members")[0]
@@ -32,11 +32,11 @@ def test_a_pulled_edit_and_delete_carry_their_authors_username(hq, make_device, 
     checker.check([ana, budi], quiescent=True)
 
 
-def test_a_touch_keeps_the_last_writer_of_the_data(hq, make_device):
+def test_a_touch_keeps_the_last_writer_of_the_data(hq_server, make_device):
     """A rejected op gives the record a new version (so its author pulls the server's copy) but
     changes no data: the record's author stays whoever last changed it."""
     ana, budi = make_device("ana"), make_device("budi")
-    ana.login(hq, "ana"), budi.login(hq, "budi")
+    ana.login(hq_server, "ana"), budi.login(hq_server, "budi")
     hid = ana.create_household(VILLAGE_1)
     ana.sync(), budi.sync()
     budi.edit("households", hid, hamlet="Dusun Krajan")
@@ -44,5 +44,5 @@ def test_a_touch_keeps_the_last_writer_of_the_data(hq, make_device):
     ana.edit("households", hid, rt="12345")  # too long: rejected at HQ, the record touched
     report = ana.sync()
     assert report.rejected == 1
-    [row] = hq.query("SELECT updated_by FROM records WHERE id = ?", (hid,))
+    [row] = hq_server.query("SELECT updated_by FROM records WHERE id = ?", (hid,))
     assert row["updated_by"] == "budi"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from desmig_server.web.table import TABLE_KEYS, number
+from desmig_desktop.domain.numbers import figure
+from desmig_desktop.domain.report_spec import TABLE_KEYS
 
 _ROW = re.compile(r'<tr data-code="([^"]+)">(.*?)</tr>', re.S)
 _CELL = re.compile(r'<t[dh] class="num" data-key="([a-z_]+)" data-value="([^"]*)">([^<]*)</t[dh]>')
@@ -25,7 +26,7 @@ def table_figures(html: str) -> dict[str, dict[str, Any]]:
     for code, body in _ROW.findall(html):
         cells = _CELL.findall(body)
         for key, raw, text in cells:
-            assert text == number(_raw(raw), key.startswith("remittance_") and key != "remittance_placements"), \
+            assert text == figure(_raw(raw), key.startswith("remittance_") and key != "remittance_placements"), \
                 (code, key, raw, text)
         out[code] = {key: _raw(raw) for key, raw, _text in cells}
     return out

@@ -1,4 +1,4 @@
-"""The officer's dashboard tab (issue 6): figures by region, charts, exports, village PDF."""
+"""The officer's dashboard tab: figures by region, charts, exports, village PDF."""
 
 from desmig_desktop.ui.dashboard.page import DashboardPage
 

@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QResi
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.ui.dashboard import figures
 from desmig_desktop.ui.dashboard.fitting import shorten
 
@@ -99,7 +100,7 @@ class BarChart(QChartView):
         items = self.shown_items()
         self._shown = self.fitted_labels()
         shortened = len(items) < len(self.items) or any(s != label for s, (label, _n) in zip(self._shown, items))
-        self.setToolTip("\n".join(f"{label}: {figures.thousands(n)}" for label, n in self.items) if shortened else "")
+        self.setToolTip("\n".join(f"{label}: {grouped(n)}" for label, n in self.items) if shortened else "")
         shown = list(reversed(items))  # a horizontal bar chart draws its first category at the bottom
         bars = QBarSet("")
         bars.setColor(BAR_COLOR)
@@ -190,7 +191,7 @@ class PieChart(QFrame):
                 series.append(label, float(n)).setColor(color)
                 entries.append(f"<tr><td style='color: {color.name()}; font-size: 14pt;'>■</td>"
                                f"<td style='padding: 3px 0 3px 4px;'>{escape(label)}<br/>"
-                               f"<b>{figures.thousands(n)}</b> ({100 * n / total:.0f}%)</td></tr>")
+                               f"<b>{grouped(n)}</b> ({100 * n / total:.0f}%)</td></tr>")
         series.setPieSize(0.9)
         chart.addSeries(series)
         self.legend.setText(f"<table cellspacing='0'>{''.join(entries)}</table>")

@@ -1,7 +1,7 @@
 """Which report figures the dashboard shows and how they read (no Qt here).
 
-Keys and labels come from ``domain.report_spec``; a key the current report does not carry (an
-older report builder) is simply left out, so only DESIGN §6 keys are required.
+Keys, labels and which figures each part shows come from ``domain.report_spec``; the figures
+are those of ``services.reports.build_report``, which carries every key of the spec.
 """
 
 from __future__ import annotations
@@ -10,19 +10,11 @@ from typing import Any, Mapping
 
 from desmig_desktop.domain.fields import KBLI_CATEGORY, MIGRATION_STATUS, UMKM_CLASS
 from desmig_desktop.domain.i18n import _, pick
-from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, UMKM_UNKNOWN, areas_line
-from desmig_desktop.ui.formatting import country_name, format_money
+from desmig_desktop.domain.report_spec import (LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, TABLE_KEYS,
+                                               UMKM_UNKNOWN, areas_line)
+from desmig_desktop.domain.numbers import figure, figure_short
+from desmig_desktop.ui.formatting import country_name
 
-# The table's figure columns, in reading order: people first, then businesses, then money.
-TABLE_KEYS: tuple[str, ...] = (
-    "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
-    "businesses", "businesses_closed", "export_ready", "exporting", "remittance_total", "remittance_median",
-)
-# The summary cards above the table.
-CARD_KEYS: tuple[str, ...] = (
-    "households", "members", "pmi_active", "pmi_returned", "pmi_prospective", "households_with_business",
-    "businesses", "businesses_closed", "export_ready", "remittance_median",
-)
 LEVEL_ORDER: tuple[str, ...] = tuple(LEVELS)
 
 
@@ -62,27 +54,14 @@ def levels_below(prefix: str) -> tuple[str, ...]:
     return deeper or (here,)
 
 
-def thousands(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
-
-
 def format_figure(key: str, value: Any) -> str:
     """``1.234`` for counts, ``Rp 1.500.000`` for money, "–" when there is no value (a median of nothing)."""
-    if value is None:
-        return "–"
-    return format_money(int(value)) if is_money(key) else thousands(int(value))
+    return figure(value, is_money(key))
 
 
 def format_figure_short(key: str, value: Any) -> str:
-    """As ``format_figure``, but large rupiah amounts the way Indonesian reports abbreviate them:
-    ``Rp 5,3 jt`` (juta), ``Rp 1,79 M`` (miliar), ``Rp 2,1 T`` (triliun) — three significant digits."""
-    if value is None or not is_money(key) or int(value) < 1_000_000:
-        return format_figure(key, value)
-    amount = int(value)
-    size, unit = next((s, u) for s, u in ((10**12, "T"), (10**9, "M"), (10**6, "jt")) if amount >= s)
-    scaled = amount / size
-    text = f"{scaled:.{0 if scaled >= 100 else 1 if scaled >= 10 else 2}f}"  # zeros kept: a column lines up
-    return f"Rp {text.replace('.', ',')} {unit}"
+    """As ``format_figure``, but large rupiah amounts abbreviated: ``Rp 5,30 jt``, ``Rp 1,79 M``."""
+    return figure_short(value, is_money(key))
 
 
 def coverage(totals: Mapping[str, Any], prefix: str) -> str:
@@ -137,10 +116,7 @@ def businesses_by_sector(figures: Mapping[str, Any], limit: int = 10) -> list[tu
 
 def destination_countries(figures: Mapping[str, Any], limit: int = 8) -> list[tuple[str, int]]:
     """Migrant workers per destination country (largest first), by country name."""
-    by_country = figures.get("pmi_by_country")
-    if by_country is None:  # an older report: only its top list
-        by_country = {t["country"]: t["pmi"] for t in figures.get("top_countries") or []}
-    return [(country_name(k) if k else _("Lainnya"), n) for k, n in ranked(by_country, limit)]
+    return [(country_name(k) if k else _("Lainnya"), n) for k, n in ranked(figures.get("pmi_by_country") or {}, limit)]
 
 
 def businesses_by_class(figures: Mapping[str, Any]) -> list[tuple[str, int]]:

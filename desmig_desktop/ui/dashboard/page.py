@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QGridLayout
 from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
-from desmig_desktop.domain.report_spec import child_level
+from desmig_desktop.domain.numbers import grouped
+from desmig_desktop.domain.report_spec import SUMMARY_KEYS, child_level
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.reports import LEVELS, build_report
-from desmig_desktop.store import regions as region_store
-from desmig_desktop.store import settings
+from desmig_desktop.services import regions
+from desmig_desktop.services import settings
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.dashboard import figures
@@ -79,7 +80,7 @@ class FigureCards(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(6)
         self.values: dict[str, QLabel] = {}
-        for column, key in enumerate(figures.CARD_KEYS):
+        for column, key in enumerate(SUMMARY_KEYS):
             card = QFrame(self)
             card.setObjectName("figure_card")
             card.setStyleSheet("#figure_card { background: #f3f6fa; border: 1px solid #d5dde8; border-radius: 4px; }")
@@ -113,7 +114,7 @@ class DashboardPage(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, prefix: str | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.prefix = home_prefix(list(settings.get(ctx.db, "villages", []) or [])) if prefix is None else prefix
+        self.prefix = home_prefix(settings.villages(ctx.db)) if prefix is None else prefix
         self.level = child_level(self.prefix)
         self.report: Report | None = None
         self._cache: dict[tuple[str, str], Report] = {}
@@ -252,7 +253,7 @@ class DashboardPage(QWidget):
             self.table.setCurrentIndex(self.proxy.mapFromSource(self.model.index(row, 0)))
 
     def _show_place(self) -> None:
-        chain = region_store.lineage(self.ctx.db, self.prefix) if self.prefix else []
+        chain = regions.lineage(self.ctx.db, self.prefix) if self.prefix else []
         parts = [("", _("Indonesia")), *((r.code, r.name) for r in chain)]
         links = [f"<a href='code:{code}'>{escape(name)}</a>" for code, name in parts[:-1]]
         self.breadcrumb.setText(" › ".join([*links, f"<b>{escape(parts[-1][1])}</b>"]))
@@ -335,7 +336,7 @@ class DashboardPage(QWidget):
         if keep:
             self._select_code(keep)
         rows = len(report["rows"])
-        self.status.setText(_("{count} {level} · dihitung pukul {time}", count=figures.thousands(rows),
+        self.status.setText(_("{count} {level} · dihitung pukul {time}", count=grouped(rows),
                               level=figures.level_label(self.level).lower(),
                               time=dt.datetime.now().strftime("%H:%M")) if rows else
                             _("Belum ada rumah tangga tercatat di wilayah ini."))
@@ -369,7 +370,7 @@ class DashboardPage(QWidget):
                            frozenset(n + 2 for n, k in enumerate(keys) if figures.is_money(k)), total_row)
 
     def breadcrumb_text(self) -> str:
-        chain = region_store.lineage(self.ctx.db, self.prefix) if self.prefix else []
+        chain = regions.lineage(self.ctx.db, self.prefix) if self.prefix else []
         return " › ".join([_("Indonesia"), *(r.name for r in chain)])
 
     def start_export(self, fmt: str) -> bool:
@@ -400,11 +401,11 @@ class DashboardPage(QWidget):
         row = self.model.row_of(code)
         if row is None:
             raise KnownError(_("Desa {code} tidak ada di tabel.", code=code))
-        chain = {r.level: r.name for r in region_store.lineage(self.ctx.db, code)}
+        chain = {r.level: r.name for r in regions.lineage(self.ctx.db, code)}
         data = self.model.row_data(row)
         return VillageSummary(code=code, name=str(data["name"]), figures=data, district=chain.get(3, ""),
                               regency=chain.get(2, ""), province=chain.get(1, ""),
-                              officer=str(settings.get(self.ctx.db, "officer_name", "") or ""))
+                              officer=settings.officer_name(self.ctx.db))
 
     def start_village_pdf(self) -> bool:
         code = self.village_code()

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.numbers import grouped
+from desmig_desktop.domain.report_spec import TABLE_KEYS
 from desmig_desktop.ui.dashboard import figures
 from desmig_desktop.ui.formatting import format_date
 from desmig_desktop.ui.pdf import write_html_pdf
 
 # Every whole-number figure of the report that exists, in the table's order plus the rest.
-SUMMARY_KEYS: tuple[str, ...] = (*figures.TABLE_KEYS, "remittance_placements")
+SUMMARY_KEYS: tuple[str, ...] = (*TABLE_KEYS, "remittance_placements")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ def _key_figures(pairs: list[tuple[str, str]]) -> str:
 
 
 def _small_table(title: str, head: tuple[str, str], pairs: list[tuple[str, int]], empty: str) -> str:
-    body = "".join(f"<tr><td>{escape(k)}</td><td align='right'>{figures.thousands(n)}</td></tr>" for k, n in pairs) \
+    body = "".join(f"<tr><td>{escape(k)}</td><td align='right'>{grouped(n)}</td></tr>" for k, n in pairs) \
         if pairs else f"<tr><td colspan='2'><i>{escape(empty)}</i></td></tr>"
     return (f"<h3>{escape(title)}</h3><table class='grid' width='100%' cellspacing='0' cellpadding='2'>"
             f"<tr><th align='left'>{escape(head[0])}</th><th align='right'>{escape(head[1])}</th></tr>{body}</table>")

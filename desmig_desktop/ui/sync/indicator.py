@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QToolButton, QWidget
 
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.ui.sync.controller import Phase, SyncController, SyncView
 
 TONES = {"ok": "#2e7d32", "busy": "#1565c0", "idle": "#8a8a8a", "warn": "#c77700", "error": "#c62828"}
@@ -27,10 +28,6 @@ class Looks:
     text: str
     tooltip: str
     action: str | None = None  # "login" | "retry" | None
-
-
-def _thousands(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
 
 
 def clock_text(moment: dt.datetime, today: dt.date | None = None) -> str:
@@ -50,7 +47,7 @@ def local_time(iso_utc: str) -> dt.datetime | None:
 
 
 def _pending(view: SyncView) -> str:
-    return _("{count} perubahan belum terkirim", count=_thousands(view.pending)) if view.pending else ""
+    return _("{count} perubahan belum terkirim", count=grouped(view.pending)) if view.pending else ""
 
 
 def _join(*parts: str) -> str:
@@ -73,9 +70,9 @@ def describe(view: SyncView, today: dt.date | None = None) -> Looks:
         if view.waiting:
             text = _("Sinkronisasi menunggu pekerjaan lain selesai…")
         elif view.total:
-            text = _("Mengirim data: {done} dari {total}", done=_thousands(view.done), total=_thousands(view.total))
+            text = _("Mengirim data: {done} dari {total}", done=grouped(view.done), total=grouped(view.total))
         elif view.done:
-            text = _("Menerima data: {done}", done=_thousands(view.done))
+            text = _("Menerima data: {done}", done=grouped(view.done))
         else:
             text = _("Menyinkronkan…")
         return Looks("busy", text, _lines(_("Anda tetap bisa bekerja selama sinkronisasi berjalan."), account))
@@ -169,7 +166,7 @@ class SyncIndicator(QWidget):
         self.action_button.setText(_("Masuk…") if looks.action == "login" else _("Coba sekarang"))
         attention = view.conflicts + view.rejections
         self.inbox_button.setVisible(attention > 0)
-        self.inbox_button.setText(_("{count} perlu diperiksa", count=_thousands(attention)))
+        self.inbox_button.setText(_("{count} perlu diperiksa", count=grouped(attention)))
         self.inbox_button.setToolTip(_("Buka daftar konflik dan data yang ditolak server"))
 
     def _on_action(self) -> None:
