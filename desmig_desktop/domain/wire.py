@@ -186,7 +186,7 @@ def parse_records(raw: Any) -> tuple[PulledRecord, ...]:
         if type(data) is not dict:
             raise ProtocolError("a pulled record needs a data object")
         if type(version) is not int or type(seq) is not int:
-            _int(r, "version"), _int(r, "server_seq")  # raises, naming the bad key
+            version, seq = _int(r, "version"), _int(r, "server_seq")  # raises, naming the bad key
         by = r.get("by")
         recs.append(PulledRecord(str(r["entity"]), str(r["id"]), data, version, bool(r.get("deleted")), seq,
                                  r.get("moved_out") is True, by[:BY_MAX] if isinstance(by, str) and by else None))

@@ -133,7 +133,8 @@ def _text(value: Any) -> str | None:
 
 def lost_value(c: dict[str, Any], *, base: int = 0, feed: bool = False) -> LostValue:
     """One lost field of a push result, or (``feed``) one item of the lost-values feed."""
-    winner = c.get("winner") if isinstance(c.get("winner"), dict) else {}
+    raw_winner = c.get("winner")
+    winner: dict[str, Any] = raw_winner if isinstance(raw_winner, dict) else {}
     field = c.get("field")
     if not isinstance(field, str):
         raise ProtocolError("a lost value needs its field")
