@@ -80,7 +80,7 @@ class WireOp:
     captured_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return op_json(self.op_seq, self.entity, self.id, OpKind(self.kind).value, self.base_version, self.fields,
+        return op_json(self.op_seq, self.entity, self.id, _KIND_TEXT[self.kind], self.base_version, self.fields,
                        self.op_hash, self.captured_at)
 
     @classmethod
@@ -99,13 +99,14 @@ class WireOp:
 
 
 _KINDS = tuple(k.value for k in OpKind)
+_KIND_TEXT: dict[str, str] = {k: k.value for k in OpKind}
 
 
 # -- the op's result --------------------------------------------------------------------------
 def result_json(op_seq: int, status: OpStatus, version: int, reason: str | None,
                 conflicts: Sequence[dict[str, Any]] | None) -> dict[str, Any]:
     """A push result: ``conflicts`` (one entry per clashing field) only when there are any."""
-    out: dict[str, Any] = {"op_seq": op_seq, "status": status.value, "version": version, "reason": reason}
+    out: dict[str, Any] = {"op_seq": op_seq, "status": _STATUS_TEXT[status], "version": version, "reason": reason}
     if conflicts:
         out["conflicts"] = list(conflicts)
     return out
@@ -123,7 +124,7 @@ class OpResult:
     conflicts: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return result_json(self.op_seq, OpStatus(self.status), self.version, self.reason, self.conflicts)
+        return result_json(self.op_seq, self.status, self.version, self.reason, self.conflicts)
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> OpResult:
@@ -140,6 +141,8 @@ class OpResult:
 
 
 _STATUSES = tuple(s.value for s in OpStatus)
+# member -> its plain text: a dict lookup is cheaper than ``.value`` (a descriptor), once per op
+_STATUS_TEXT: dict[str, str] = {s: s.value for s in OpStatus}
 
 
 # -- the pulled record ------------------------------------------------------------------------

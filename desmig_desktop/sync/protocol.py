@@ -115,7 +115,10 @@ _STATUSES = {s.value: s for s in OpStatus}
 def _status(value: Any) -> str:
     """An ``OpStatus``; a status this app does not know (a newer server's) is kept as its text:
     the op is acknowledged by the watermark all the same, and journaled with it."""
-    return _STATUSES.get(value, str(value)) if isinstance(value, str) else str(value)
+    try:
+        return _STATUSES[value]
+    except (KeyError, TypeError):
+        return str(value)
 
 
 def _entries(result: dict[str, Any]) -> tuple[tuple[tuple[str, bool], ...], tuple[LostValue, ...]]:
