@@ -14,7 +14,6 @@ from desmig_desktop.domain.jsontext import compact_sorted
 # lack the new fields (and which keep the fields they pull but do not know in ``extra``).
 APP_SCHEMA = 2
 MIN_APP_SCHEMA = 1
-OP_KINDS = ("upsert", "delete")
 
 
 def canonical_json(value: Any) -> str:
@@ -24,7 +23,8 @@ def canonical_json(value: Any) -> str:
 
 
 def op_hash(entity: str, record_id: str, kind: str, base_version: int, fields: dict[str, Any]) -> str:
-    """Hex SHA-256 of ``[entity, id, kind, base_version, fields]`` (DESIGN §4).
+    """Hex SHA-256 of ``[entity, id, kind, base_version, fields]`` (DESIGN §4); ``kind``: an
+    ``OpKind`` value (``domain.wire``), passed as plain text to keep the fast encoder.
 
     A lone UTF-16 surrogate (``"\\ud800"``, valid in JSON text, not in UTF-8) is hashed as its
     ``surrogatepass`` bytes rather than failing: any text a client can send gets a checkable hash,

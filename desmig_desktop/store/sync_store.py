@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import op_hash
+from desmig_desktop.domain.wire import OpKind, OpStatus, op_json
 from desmig_desktop.store import records, settings
 from desmig_desktop.store.sync_lost import K_CONFLICT_CURSOR, LostValue, record_lost
 
@@ -71,7 +72,7 @@ class OutboxOp:
     op_seq: int
     entity: str
     record_id: str
-    kind: str
+    kind: str  # an ``OpKind`` value, as stored
     base_version: int
     fields: dict[str, Any]
     op_hash: str
@@ -79,19 +80,19 @@ class OutboxOp:
     app_schema: int
 
     def wire(self, base: int) -> dict[str, Any]:
-        """The op as the push endpoint takes it (server-side numbering)."""
-        return {"op_seq": self.op_seq - base, "entity": self.entity, "id": self.record_id, "kind": self.kind,
-                "base_version": self.base_version, "fields": self.fields, "op_hash": self.op_hash,
-                "captured_at": self.captured_at}
+        """The op as the push endpoint takes it (server-side numbering): ``domain.wire.WireOp``'s JSON."""
+        return op_json(self.op_seq - base, self.entity, self.record_id, self.kind, self.base_version, self.fields,
+                       self.op_hash, self.captured_at)
 
 
 @dataclass(frozen=True)
 class OpOutcome:
-    """The server's verdict on one op (local numbering). ``clashes``: ``(field, our value won)``;
-    ``lost``: the server's detail of the fields we lost (absent from an older server's answer)."""
+    """The server's verdict on one op (``domain.wire.OpResult``) as the laptop applies it: local
+    numbering, and its ``conflicts`` read into ``clashes`` — ``(field, our value won)`` — and
+    ``lost`` — the server's detail of the fields we lost (absent from an older server's answer)."""
 
     op_seq: int
-    status: str  # ok | merged | conflict | rejected
+    status: str  # an ``OpStatus`` (a newer server's unknown status stays text: journaled as is)
     version: int | None = None
     reason: str | None = None
     clashes: tuple[tuple[str, bool], ...] = ()
@@ -252,16 +253,16 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
             if outcome is None:
                 unanswered += 1  # acked by the watermark of an earlier, lost reply: the server's feed has it
                 continue
-            if outcome.status == "ok" and outcome.version:
+            if outcome.status == OpStatus.OK and outcome.version:
                 # Nobody else touched the record since our base: the local copy *is* that version.
                 versions.setdefault(entity_name, []).append((outcome.version, record_id, outcome.version))
                 _rebase(db, entity_name, record_id, outcome.version, after=max(op_seq, max_sent), acked_base=row[4])
-            elif outcome.status == "conflict":
+            elif outcome.status == OpStatus.CONFLICT:
                 conflicts += _store_lost_values(db, _op(row), outcome, now)
-            elif outcome.status == "rejected":
+            elif outcome.status == OpStatus.REJECTED:
                 op = _op(row)
                 rejected += 1
-                mine = DELETED_MARK if op.kind == "delete" else op.fields
+                mine = DELETED_MARK if op.kind == OpKind.DELETE else op.fields
                 db.execute("INSERT INTO sync_conflicts (kind, entity, record_id, field, mine, theirs, reason, op_seq,"
                            " status, created_at) VALUES ('rejected', ?, ?, NULL, ?, NULL, ?, ?, 'open', ?)",
                            [op.entity, op.record_id, json.dumps(mine, ensure_ascii=False), outcome.reason,
@@ -296,11 +297,11 @@ def _store_lost_values(db: Database, op: OutboxOp, outcome: OpOutcome, now: str)
     won, why) when the answer carries it; else ``theirs`` is filled when the pull brings the winner."""
     lost = [f for f, won in outcome.clashes if not won]
     if not outcome.clashes:
-        lost = ["*"] if op.kind == "delete" else list(op.fields)
+        lost = ["*"] if op.kind == OpKind.DELETE else list(op.fields)
     detail = {v.field: v for v in outcome.lost}
     for key in lost:
         if key == "*":
-            mine: Any = DELETED_MARK if op.kind == "delete" else op.fields
+            mine: Any = DELETED_MARK if op.kind == OpKind.DELETE else op.fields
         else:
             mine = op.fields.get(key)
         if key in detail:

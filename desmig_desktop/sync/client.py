@@ -23,8 +23,9 @@ from urllib3.util.retry import Retry
 from desmig_desktop import __version__
 from desmig_desktop.domain import jsontext
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.wire import ProtocolError
 from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
-from desmig_desktop.sync.protocol import Hello, LostPage, ProtocolError, PullPage, PushReply, Registration
+from desmig_desktop.sync.protocol import Hello, LostPage, PullPage, PushReply, Registration
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

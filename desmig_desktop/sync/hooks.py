@@ -1,12 +1,16 @@
-"""Test hooks of the sync engine, driven by environment variables and inert unless set.
+"""Crash points of the sync engine, driven by environment variables and inert unless set.
 
 * ``DESMIG_CRASH_AT=name[@n][,name2...]`` — at the named step (the n-th time it is reached,
   default the first), end the process the hard way: ``DESMIG_CRASH_MODE=exit`` (default,
   ``os._exit``), ``kill`` (SIGKILL to itself) or ``pause`` (write ``DESMIG_CRASH_FLAG`` and wait
   for the test to SIGKILL us). This is how the fault tests prove that a crash at every step of
   push and pull loses and duplicates nothing.
-* ``DESMIG_SYNC_BROKEN=ack_early|no_watermark|drop_lost`` — deliberately broken variants (negative
-  controls): the invariant suite must catch each. Never set outside tests.
+
+A crash point stays a switch of the real product, read from the environment: the fault tests
+must kill *this* program, run as the officer runs it (``desmig sync`` in a subprocess), at each
+step. The deliberately broken variants of the negative controls are another program, so they
+are not switches here: the tests build them (``tests/support/broken_sync.py``) and hand them to
+``SyncEngine``.
 """
 
 from __future__ import annotations
@@ -16,13 +20,11 @@ import signal
 import sys
 import time
 from collections import Counter
-from enum import Enum
 from pathlib import Path
 
 CRASH_ENV = "DESMIG_CRASH_AT"
 CRASH_MODE_ENV = "DESMIG_CRASH_MODE"
 CRASH_FLAG_ENV = "DESMIG_CRASH_FLAG"
-BROKEN_ENV = "DESMIG_SYNC_BROKEN"
 CRASH_EXIT_CODE = 86
 
 # Every named step, in cycle order. "push.response" is "the server committed, the laptop has
@@ -43,19 +45,6 @@ CRASH_POINTS: tuple[str, ...] = (
 )
 
 _hits: Counter[str] = Counter()
-
-
-class BrokenVariant(Enum):
-    """Deliberately wrong engines, for the negative controls only."""
-
-    ACK_EARLY = "ack_early"  # move ops to the journal before the server answers
-    NO_WATERMARK = "no_watermark"  # pull keeps outbox ops the server already acknowledged
-    DROP_LOST = "drop_lost"  # ignore the server's detail of lost values (push results and feed)
-
-
-def broken_variant() -> BrokenVariant | None:
-    value = os.environ.get(BROKEN_ENV, "")
-    return BrokenVariant(value) if value else None
 
 
 def _targets() -> dict[str, int]:

@@ -1,24 +1,20 @@
-"""The wire shapes of DESIGN §4, parsed into frozen dataclasses (unknown keys ignored, none required
-beyond what the design names)."""
+"""The replies of the sync endpoints (DESIGN §4), parsed into frozen dataclasses (unknown keys
+ignored, none required beyond what the design names). The op, its result and the pulled record
+are ``domain.wire``'s; this module reads the replies that carry them into what the engine and
+the store take (local numbering, the lost values' detail)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-import logging
-
 from desmig_desktop.domain.release import Announcement, ReleaseFormatError
+from desmig_desktop.domain.wire import OpStatus, ProtocolError, PulledRecord, parse_records
 from desmig_desktop.store.sync_lost import LostValue
-from desmig_desktop.store.sync_pull import ServerRecord
 from desmig_desktop.store.sync_store import OpOutcome
 
-
 log = logging.getLogger(__name__)
-
-
-class ProtocolError(ValueError):
-    """The server answered 200 with a body that does not have the documented shape."""
 
 
 def _int(body: dict[str, Any], key: str, default: int | None = None) -> int:
@@ -108,9 +104,21 @@ class PushReply:
             if r.get("conflicts"):
                 clashes, lost = _entries(r)
             version = r.get("version")
-            out.append(OpOutcome(_int(r, "op_seq") + base, str(r.get("status")),
+            out.append(OpOutcome(_int(r, "op_seq") + base, _status(r.get("status")),
                                  int(version) if isinstance(version, int) else None, r.get("reason"), clashes, lost))
         return out
+
+
+_STATUSES = {s.value: s for s in OpStatus}
+
+
+def _status(value: Any) -> str:
+    """An ``OpStatus``; a status this app does not know (a newer server's) is kept as its text:
+    the op is acknowledged by the watermark all the same, and journaled with it."""
+    try:
+        return _STATUSES[value]
+    except (KeyError, TypeError):
+        return str(value)
 
 
 def _entries(result: dict[str, Any]) -> tuple[tuple[tuple[str, bool], ...], tuple[LostValue, ...]]:
@@ -128,7 +136,8 @@ def _text(value: Any) -> str | None:
 
 def lost_value(c: dict[str, Any], *, base: int = 0, feed: bool = False) -> LostValue:
     """One lost field of a push result, or (``feed``) one item of the lost-values feed."""
-    winner = c.get("winner") if isinstance(c.get("winner"), dict) else {}
+    raw_winner = c.get("winner")
+    winner: dict[str, Any] = raw_winner if isinstance(raw_winner, dict) else {}
     field = c.get("field")
     if not isinstance(field, str):
         raise ProtocolError("a lost value needs its field")
@@ -161,26 +170,12 @@ class LostPage:
 
 @dataclass(frozen=True)
 class PullPage:
-    records: tuple[ServerRecord, ...]
+    records: tuple[PulledRecord, ...]
     next: int
     more: bool
     last_op_seq: int  # server numbering, same snapshot as the page
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> PullPage:
-        raw = body.get("records", [])
-        if not isinstance(raw, list):
-            raise ProtocolError("records must be a list")
-        recs = []
-        for r in raw:  # per record of every page: type checks inline rather than through _int
-            if type(r) is not dict:
-                raise ProtocolError("a pulled record must be an object")
-            data, version, seq = r.get("data"), r.get("version"), r.get("server_seq")
-            if type(data) is not dict:
-                raise ProtocolError("a pulled record needs a data object")
-            if type(version) is not int or type(seq) is not int:
-                _int(r, "version"), _int(r, "server_seq")  # raises, naming the bad key
-            by = r.get("by")
-            recs.append(ServerRecord(str(r["entity"]), str(r["id"]), data, version, bool(r.get("deleted")), seq,
-                                     r.get("moved_out") is True, by[:64] if isinstance(by, str) and by else None))
-        return cls(tuple(recs), _int(body, "next"), bool(body.get("more")), _int(body, "last_op_seq"))
+        return cls(parse_records(body.get("records", [])), _int(body, "next"), bool(body.get("more")),
+                   _int(body, "last_op_seq"))

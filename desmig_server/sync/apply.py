@@ -41,6 +41,7 @@ from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.validation import CoerceError, Issue, coerce, validate
+from desmig_desktop.domain.wire import OpKind, OpStatus, result_json
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.sync.audit import APPLIED, CASCADE, CONFLICT_LOST, CONFLICT_WON, AuditTrail
@@ -58,17 +59,16 @@ _KEYS = {name: spec.keys for name, spec in ENTITIES.items()}  # ``EntitySpec.key
 
 @dataclass
 class Outcome:
-    status: str  # ok | merged | conflict | rejected (| pruned: a replay answered without its row)
+    """An op's verdict while its push is applied; its conflict entries are completed once the
+    conflict rows have ids (``write_conflicts``), then it is answered as ``domain.wire.OpResult``."""
+
+    status: OpStatus
     version: int
     reason: str | None = None
     clashes: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self, op_seq: int) -> dict[str, Any]:
-        out: dict[str, Any] = {"op_seq": op_seq, "status": self.status, "version": self.version,
-                               "reason": self.reason}
-        if self.clashes:
-            out["conflicts"] = self.clashes
-        return out
+        return result_json(op_seq, self.status, self.version, self.reason, self.clashes)
 
 
 # Tab, line feed and carriage return are text; a lone UTF-16 surrogate (JSON text may carry
@@ -218,7 +218,7 @@ class OpApplier:
         return FieldMeta(version, self.actor.device_id, self.actor.role)
 
     def _rejected(self, rec: Rec | None, reason: str) -> Outcome:
-        return Outcome("rejected", self._touch(rec), bounded(reason))
+        return Outcome(OpStatus.REJECTED, self._touch(rec), bounded(reason))
 
     def _outside(self, rec: Rec | None) -> Outcome:
         """Reject an op outside the caller's scopes, like any invalid op (DESIGN §4: one record never
@@ -227,18 +227,18 @@ class OpApplier:
         reason = _("Di luar desa tugas Anda.")
         if rec is not None and self.actor.can_access(rec.scope):
             return self._rejected(rec, reason)
-        return Outcome("rejected", 0, reason)
+        return Outcome(OpStatus.REJECTED, 0, reason)
 
     # -- ops -------------------------------------------------------------------------------
     def apply(self, op: PushOp) -> Outcome:
-        return self._delete(op) if op.kind == "delete" else self._upsert(op)
+        return self._delete(op) if op.kind == OpKind.DELETE else self._upsert(op)
 
     def _delete(self, op: PushOp) -> Outcome:
         rec = self.ws.get(op.entity, op.id)
         if rec is not None and not self.actor.can_access(rec.scope):
             return self._outside(rec)
         if rec is None or rec.deleted:
-            return Outcome("ok", rec.version if rec else 0)
+            return Outcome(OpStatus.OK, rec.version if rec else 0)
         subtree = [rec] + [r for r in self.ws.descendants(rec) if not r.deleted]
         racing = [m for r in subtree for m in map(FieldMeta.of, r.fmeta.values())
                   if m is not None and m.version > op.base_version and m.device != self.actor.device_id]
@@ -249,14 +249,14 @@ class OpApplier:
                                   losing=DELETED, winner=winner, loser=self._me(version), version=version,
                                   op_seq=op.op_seq)
             self.audit.deletion(op, rec, version, CONFLICT_LOST)
-            return Outcome("conflict", version, _("Data diubah perangkat lain; penghapusan tidak diterapkan."), [lost])
+            return Outcome(OpStatus.CONFLICT, version, _("Data diubah perangkat lain; penghapusan tidak diterapkan."), [lost])
         for r in subtree:
             r.deleted = True
             r.updated_by = self.actor.username
             r.stamp(self.seq.next(), self.now)
             r.fmeta[STATE_KEY] = self._me(r.version).as_json()
             self.audit.deletion(op, r, r.version, APPLIED if r is rec else CASCADE)
-        return Outcome("ok", rec.version)
+        return Outcome(OpStatus.OK, rec.version)
 
     def _upsert(self, op: PushOp) -> Outcome:
         spec = ENTITIES[op.entity]
@@ -279,7 +279,7 @@ class OpApplier:
                                       op_seq=op.op_seq)
                 self.audit.lost_fields(op, rec.scope, version, rec.data,
                                        {k: _coerced_or_raw(spec, k, v) for k, v in fields.items()})
-                return Outcome("conflict", version, _("Data sudah dihapus perangkat lain; perubahan tidak diterapkan."),
+                return Outcome(OpStatus.CONFLICT, version, _("Data sudah dihapus perangkat lain; perubahan tidak diterapkan."),
                                [lost])
             reviving = True
         plan = plan_merge(rec.data if rec else {}, rec.fmeta if rec else {}, fields,
@@ -326,7 +326,7 @@ class OpApplier:
         spec = ENTITIES[op.entity]
         self.audit.lost_fields(op, parent.scope, version or self.seq.current, rec.data if rec else {},
                                {k: _coerced_or_raw(spec, k, v) for k, v in fields.items()})
-        return Outcome("conflict", version, _("Data induk sudah dihapus perangkat lain; perubahan tidak diterapkan."),
+        return Outcome(OpStatus.CONFLICT, version, _("Data induk sudah dihapus perangkat lain; perubahan tidak diterapkan."),
                        [lost])
 
     def _write(self, op: PushOp, spec: EntitySpec, rec: Rec | None, values: dict[str, Any], scope: str,
@@ -382,7 +382,7 @@ class OpApplier:
                     rec.entity, rec.id, rec.scope, c.field, "conflict", winning=c.stored_value, losing=losing,
                     winner=c.stored_by, loser=self._me(version), version=version, op_seq=op.op_seq))
                 self.audit.change(op, rec.scope, version, c.field, c.stored_value, losing, CONFLICT_LOST)
-        status = "conflict" if clashes else "merged" if concurrent else "ok"
+        status = OpStatus.CONFLICT if clashes else OpStatus.MERGED if concurrent else OpStatus.OK
         return Outcome(status, version, None, entries)
 
     def _move(self, rec: Rec, scope: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from desmig_desktop.domain.ids import utc_now
+from desmig_desktop.domain.wire import OpKind, OpStatus
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
@@ -69,11 +70,11 @@ def _losing_op(row: Any, base: int) -> PushOp:
     """The op that re-applies the losing side of conflict ``row``."""
     losing = json.loads(row["losing_value"]) if row["losing_value"] is not None else None
     if row["kind"] == "delete_edit" and losing == DELETED:
-        kind, fields = "delete", {}
+        kind, fields = OpKind.DELETE, {}
     elif row["kind"] == "delete_edit":
-        kind, fields = "upsert", dict(losing or {})
+        kind, fields = OpKind.UPSERT, dict(losing or {})
     else:
-        kind, fields = "upsert", {row["field"]: losing}
+        kind, fields = OpKind.UPSERT, {row["field"]: losing}
     # model_construct: this op never crossed the wire, so it has no hash or device sequence.
     return PushOp.model_construct(op_seq=0, entity=row["entity"], id=row["record_id"], kind=kind,
                                   base_version=base, fields=fields, op_hash="", captured_at=None)
@@ -103,7 +104,7 @@ def resolve(db: Database, settings: Settings, actor: Principal, conflict_id: int
             ws, lookup = WorkingSet(conn), ServerLookup(conn)
             applier = OpApplier(conn, ws, seq, actor, lookup, server_today(settings))
             outcome = applier.apply(_losing_op(row, base=seq.current))
-            if outcome.status == "rejected":
+            if outcome.status == OpStatus.REJECTED:
                 raise ApiError(422, "rejected", outcome.reason)
             ws.flush()
             version = outcome.version

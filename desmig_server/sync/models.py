@@ -1,5 +1,9 @@
 """Wire models of the sync endpoints (also what /openapi.json documents).
 
+The op, its result and the pulled record are ``desmig_desktop.domain.wire``'s shapes; these
+models validate and document them, with the same enums (as ``Literal`` members, so the schema
+stays an inline ``enum``), and ``tests/contract/test_wire_contract.py`` holds the two together.
+
 Strict: a string where a number belongs is refused rather than guessed. Unknown keys are
 ignored so a newer client may add keys (DESIGN §6: keys may be added, never renamed).
 """
@@ -11,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from desmig_desktop.domain.fields import ENTITIES
+from desmig_desktop.domain.wire import OpKind, OpStatus
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 # ``[0-9]``, not ``\d``: the request validator's ``\d`` also matches other scripts' digits ("٣٢"),
@@ -41,7 +46,7 @@ class PushOp(BaseModel):
     # Published as the list of tables; any other name is answered 422 ``unknown_entity``.
     entity: str = Field(max_length=32, json_schema_extra={"enum": sorted(ENTITIES)})
     id: str = Field(pattern=ID_PATTERN)
-    kind: Literal["upsert", "delete"]
+    kind: Literal[OpKind.UPSERT, OpKind.DELETE]
     base_version: JsonInt = Field(ge=0, le=MAX_INT64)
     fields: dict[str, Any]
     op_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -60,7 +65,7 @@ class PushRequest(BaseModel):
 class OpResult(BaseModel):
     op_seq: int
     # pruned: a replay of an op applied so long ago that its result is no longer kept (never re-applied)
-    status: Literal["ok", "merged", "conflict", "rejected", "pruned"]
+    status: Literal[OpStatus.OK, OpStatus.MERGED, OpStatus.CONFLICT, OpStatus.REJECTED, OpStatus.PRUNED]
     version: int
     reason: str | None = None
     conflicts: list[dict[str, Any]] | None = None

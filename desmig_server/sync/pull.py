@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -63,7 +64,15 @@ def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) 
         rows = sorted([*rows, *((e, i, None, seq, True, seq, None) for e, i, seq in exits)], key=lambda row: int(row[5]))
     more = len(rows) > limit
     rows = rows[:limit]
-    records = ",".join(
+    tail = json.dumps({"next": int(rows[-1][5]) if rows else since, "more": more, "last_op_seq": last_op_seq})
+    return ('{"records":[' + records_json(rows) + "]," + tail[1:]).encode("utf-8")
+
+
+def records_json(rows: Sequence[tuple[Any, ...]]) -> str:
+    """The page's records as JSON text, comma-separated: each ``domain.wire.PulledRecord.to_json``
+    written by hand (same keys, same order), ``data`` spliced as stored. A row is
+    ``_PAGE_COLUMNS``; a notice's has ``data`` None."""
+    return ",".join(
         f'{{"entity":{encode_basestring(entity)},"id":{encode_basestring(record_id)},"data":{data},'
         f'"version":{int(version)},"deleted":{"true" if deleted else "false"},"server_seq":{int(seq)}'
         f'{"" if by is None else _BY + encode_basestring(by)}}}'
@@ -71,8 +80,6 @@ def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int) 
         f'{{"entity":{encode_basestring(entity)},"id":{encode_basestring(record_id)},"data":{{}},'
         f'"version":{int(version)},"deleted":true,"server_seq":{int(seq)},"moved_out":true}}'
         for entity, record_id, data, version, deleted, seq, by in rows)
-    tail = json.dumps({"next": int(rows[-1][5]) if rows else since, "more": more, "last_op_seq": last_op_seq})
-    return ('{"records":[' + records + "]," + tail[1:]).encode("utf-8")
 
 
 def scopes_of(db: Database, actor: Principal) -> list[str]:

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select, update
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import op_hash
+from desmig_desktop.domain.wire import OpKind, OpStatus
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.db.bulk import insert_rows
@@ -57,12 +58,12 @@ def check_request(req: PushRequest, actor: Principal, settings: Settings) -> Non
     for op in req.ops:
         if op.entity not in ENTITIES:
             raise ApiError(422, "unknown_entity", {"op_seq": op.op_seq, "entity": op.entity})
-        if op.kind == "delete" and op.fields:
+        if op.kind == OpKind.DELETE and op.fields:
             raise ApiError(422, "invalid_request", {"op_seq": op.op_seq, "msg": "a delete carries no fields"})
         if op.op_seq <= previous:
             raise ApiError(422, "invalid_request", {"op_seq": op.op_seq, "msg": "op_seq must increase"})
         previous = op.op_seq
-        if op_hash(op.entity, op.id, op.kind, op.base_version, op.fields) != op.op_hash:
+        if op_hash(op.entity, op.id, op.kind.value, op.base_version, op.fields) != op.op_hash:
             raise ApiError(400, "hash_mismatch", {"op_seq": op.op_seq})
 
 
@@ -108,7 +109,7 @@ _APPLIED_COLUMNS = ("device_id", "op_seq", "op_hash", "entity", "record_id", "ki
 
 
 # The answer to a replay whose applied_ops row was pruned: applied once, its result no longer kept.
-PRUNED = Outcome("pruned", 0)
+PRUNED = Outcome(OpStatus.PRUNED, 0)
 
 
 def device_watermark(conn: Connection, device_id: str) -> int:
@@ -153,7 +154,7 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
                     outcomes.append((op, PRUNED))
                     continue
                 clashes = json.loads(row.clashes) if row.clashes else []
-                outcomes.append((op, Outcome(row.result, int(row.version), row.reason, clashes)))
+                outcomes.append((op, Outcome(OpStatus(row.result), int(row.version), row.reason, clashes)))
             else:
                 outcomes.append((op, applier.apply(op)))
         ws.flush()
@@ -170,7 +171,7 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
         conn.execute(update(t.devices).where(t.devices.c.device_id == actor.device_id).values(
             last_op_seq=last, last_seen=utc_now()))
         seq.finish()
-    counts = Counter(r["status"] for r in results[len(replays):])
+    counts = Counter(str(r["status"]) for r in results[len(replays):])
     log.info("push device=%s ops=%d replayed=%d %s last_op_seq=%d", actor.device_id, len(req.ops),
              len(replays), dict(counts), last)
     return {"last_op_seq": last, "results": results}

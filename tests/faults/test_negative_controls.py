@@ -11,7 +11,7 @@ import pytest
 
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.errors import SyncError
-from desmig_desktop.sync.hooks import BrokenVariant
+from tests.support.broken_sync import BrokenVariant
 from tests.sync.harness import VILLAGE_1, Device, only
 from tests.sync.invariants import InvariantChecker, InvariantViolation
 

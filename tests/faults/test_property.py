@@ -29,7 +29,8 @@ from desmig_desktop.errors import KnownError
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.sync_restore import restored_marker
 from desmig_desktop.sync.errors import SyncError
-from desmig_desktop.sync.hooks import CRASH_POINTS, BrokenVariant
+from desmig_desktop.sync.hooks import CRASH_POINTS
+from tests.support.broken_sync import BrokenVariant
 from tests.faults.test_negative_controls import strip_autoincrement
 from tests.sync.harness import VILLAGE_1, VILLAGE_2, Device, HqServer, only
 from tests.sync.invariants import InvariantChecker, InvariantViolation

@@ -17,7 +17,8 @@ from desmig_desktop.domain.ids import new_id
 from desmig_desktop.services.households import HouseholdGraph, save_household
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_store as st
-from desmig_desktop.store.sync_pull import ServerRecord, apply_pull
+from desmig_desktop.domain.wire import PulledRecord as ServerRecord
+from desmig_desktop.store.sync_pull import apply_pull
 from desmig_desktop.ui.main_window import MainWindow
 from desmig_desktop.ui.sync.controller import SyncController
 from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync

@@ -25,7 +25,8 @@ from desmig_desktop.services.households import (HouseholdGraph, delete_household
                                                  loaded_to_json, save_household, undo)
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_store as st
-from desmig_desktop.store.sync_pull import ServerRecord, apply_pull
+from desmig_desktop.domain.wire import PulledRecord as ServerRecord
+from desmig_desktop.store.sync_pull import apply_pull
 from desmig_server.auth.principal import ROLE_RANK
 from desmig_server.sync.merge import plan_merge
 

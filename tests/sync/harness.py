@@ -34,6 +34,7 @@ from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.db import connect
 from desmig_desktop.store.records import Change
 from desmig_desktop.sync.client import make_retry, make_session
+from tests.support.broken_sync import BrokenVariant, engine_parts
 
 ROOT = Path(__file__).resolve().parents[2]
 VILLAGE_1 = "35.01.01.2001"  # shared by ana and budi
@@ -308,17 +309,18 @@ class Device:
         """Talk to ``url`` from now on (a proxy in front of the same server)."""
         st.put_state(self.db, st.K_SERVER_URL, url)
 
-    def sync(self, **options: Any) -> Any:
+    def sync(self, *, broken: BrokenVariant | None = None, **options: Any) -> Any:
+        """One cycle through ``sync_service.run_cycle``; ``broken``: a negative control's engine."""
         from desmig_desktop.services.sync_service import run_cycle
 
-        return run_cycle(self.db, session=self.session, **options)
+        return run_cycle(self.db, session=self.session, **engine_parts(broken), **options)
 
-    def engine(self, **options: Any) -> Any:
+    def engine(self, *, broken: BrokenVariant | None = None, **options: Any) -> Any:
         from desmig_desktop.sync.client import SyncClient
         from desmig_desktop.sync.engine import SyncEngine
 
         client = SyncClient(st.state(self.db, st.K_SERVER_URL), st.state(self.db, st.K_TOKEN), session=self.session)
-        return SyncEngine(self.db, client, **options)
+        return SyncEngine(self.db, client, **engine_parts(broken), **options)
 
     def cli(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:

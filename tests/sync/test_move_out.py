@@ -9,7 +9,7 @@ import pytest
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_pull as sp
 from desmig_desktop.store import sync_store as st
-from desmig_desktop.store.sync_pull import ServerRecord
+from desmig_desktop.domain.wire import PulledRecord
 
 V = "35.01.01.2001"
 HOUSEHOLD = {"village_code": V, "head_name": "Kepala Pindah", "kk_number": "3501010101010001",
@@ -17,17 +17,17 @@ HOUSEHOLD = {"village_code": V, "head_name": "Kepala Pindah", "kk_number": "3501
 MEMBER = {"household_id": "h1", "name": "Anggota Pindah", "nik": "3501014101900001", "sex": "P",
           "relationship": "anak", "migration_status": "pmi_aktif"}
 PAGE = [  # the household as this laptop pulled it before it moved: h1 v1, m1 v2, p1 v3, b1 v4
-    ServerRecord("households", "h1", HOUSEHOLD, 1, False, 1),
-    ServerRecord("members", "m1", MEMBER, 2, False, 2),
-    ServerRecord("placements", "p1", {"member_id": "m1", "country": "MY", "job": "prt"}, 3, False, 3),
-    ServerRecord("businesses", "b1", {"household_id": "h1", "name": "Warung", "kbli_category": "G",
+    PulledRecord("households", "h1", HOUSEHOLD, 1, False, 1),
+    PulledRecord("members", "m1", MEMBER, 2, False, 2),
+    PulledRecord("placements", "p1", {"member_id": "m1", "country": "MY", "job": "prt"}, 3, False, 3),
+    PulledRecord("businesses", "b1", {"household_id": "h1", "name": "Warung", "kbli_category": "G",
                                       "status": "aktif"}, 4, False, 4),
-    ServerRecord("households", "h2", {**HOUSEHOLD, "head_name": "Kepala Tetap"}, 5, False, 5),
+    PulledRecord("households", "h2", {**HOUSEHOLD, "head_name": "Kepala Tetap"}, 5, False, 5),
 ]
 
 
-def notice(entity: str, record_id: str, seq: int) -> ServerRecord:
-    return ServerRecord(entity, record_id, {}, seq, True, seq, True)
+def notice(entity: str, record_id: str, seq: int) -> PulledRecord:
+    return PulledRecord(entity, record_id, {}, seq, True, seq, True)
 
 
 def held(db) -> set[str]:
@@ -63,8 +63,8 @@ def test_a_copy_newer_than_the_notice_stays(pulled) -> None:
     """The household moved to another of this laptop's villages, whose pull came first."""
     db = pulled
     other = "35.01.01.2002"
-    sp.apply_pull(db, other, [ServerRecord("households", "h1", {**HOUSEHOLD, "village_code": other}, 10, False, 10),
-                              ServerRecord("members", "m1", MEMBER, 11, False, 11)], 11, 0)
+    sp.apply_pull(db, other, [PulledRecord("households", "h1", {**HOUSEHOLD, "village_code": other}, 10, False, 10),
+                              PulledRecord("members", "m1", MEMBER, 11, False, 11)], 11, 0)
     sp.apply_pull(db, V, [notice("households", "h1", 10), notice("members", "m1", 11),
                           notice("placements", "p1", 12)], 12, 0)
     # p1's move (v12) had not reached this laptop yet: that copy is the stale one
@@ -76,7 +76,7 @@ def test_a_newer_child_of_a_dropped_household_stays(pulled) -> None:
     """Only copies older than the notice go: a child another village's pull already brought
     (its household's newer version still on its way, a page later) is kept."""
     db = pulled
-    sp.apply_pull(db, "35.01.01.2002", [ServerRecord("members", "m1", MEMBER, 11, False, 11)], 11, 0)
+    sp.apply_pull(db, "35.01.01.2002", [PulledRecord("members", "m1", MEMBER, 11, False, 11)], 11, 0)
     sp.apply_pull(db, V, [notice("households", "h1", 10)], 10, 0)
     assert held(db) == {"m1", "p1", "h2"}  # p1 hangs under the kept m1: its own notice decides
     sp.apply_pull(db, V, [notice("members", "m1", 11), notice("placements", "p1", 12)], 12, 0)
@@ -87,11 +87,11 @@ def test_order_within_a_page_decides(pulled) -> None:
     db = pulled
     # left at 10 and came back at 11: dropped, then the new copy applies
     sp.apply_pull(db, V, [notice("households", "h1", 10),
-                          ServerRecord("households", "h1", {**HOUSEHOLD, "head_name": "Kembali"}, 11, False, 11)],
+                          PulledRecord("households", "h1", {**HOUSEHOLD, "head_name": "Kembali"}, 11, False, 11)],
                   11, 0)
     assert records.get(db, "households", "h1")["head_name"] == "Kembali" and "m1" not in held(db)
     # changed at 12, then left at 13: the page's older copy is never applied
-    sp.apply_pull(db, V, [ServerRecord("households", "h2", {**HOUSEHOLD, "head_name": "Sebelum"}, 12, False, 12),
+    sp.apply_pull(db, V, [PulledRecord("households", "h2", {**HOUSEHOLD, "head_name": "Sebelum"}, 12, False, 12),
                           notice("households", "h2", 13)], 13, 0)
     assert "h2" not in held(db) and hits(db, "Sebelum") == 0
 

@@ -11,7 +11,7 @@ from desmig_desktop.store import sync_conflicts as sc
 from desmig_desktop.store import sync_pull as sp
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.records import Change
-from desmig_desktop.store.sync_pull import ServerRecord
+from desmig_desktop.domain.wire import PulledRecord
 from desmig_desktop.store.sync_store import OpOutcome
 
 V = "35.01.01.2001"
@@ -77,7 +77,7 @@ def test_ack_stores_lost_fields_and_rejections(db) -> None:
 def test_pull_drops_acked_ops_first_then_overwrites(db) -> None:
     s1 = save(db, "households", "h1", **household("h1"))
     s2 = save(db, "households", "h1", notes="pending")
-    server = ServerRecord("households", "h1", {**household("h1"), "head_name": "Dari server", "notes": "srv"}, 5,
+    server = PulledRecord("households", "h1", {**household("h1"), "head_name": "Dari server", "notes": "srv"}, 5,
                           False, 5)
     # The server's watermark covers s1 and s2 (their acks were lost): nothing is pending any more.
     summary = sp.apply_pull(db, V, [server], 5, s2)
@@ -91,7 +91,7 @@ def test_pull_without_the_watermark_step_keeps_a_stale_local_value(db) -> None:
     """What the ``no_watermark`` negative control breaks: the pending overlay hides the server's value."""
     save(db, "households", "h1", **household("h1"))
     s2 = save(db, "households", "h1", notes="old mine")
-    server = ServerRecord("households", "h1", {**household("h1"), "notes": "newer, from another device"}, 7, False, 7)
+    server = PulledRecord("households", "h1", {**household("h1"), "notes": "newer, from another device"}, 7, False, 7)
     sp.apply_pull(db, V, [server], 7, s2, drop_acked=False)
     assert records.get(db, "households", "h1")["notes"] == "old mine"
 
@@ -102,7 +102,7 @@ def test_pull_lays_pending_fields_over_server_data_and_fills_theirs(db) -> None:
     s2 = save(db, "households", "h1", notes="mine, not yet sent")
     db.execute("INSERT INTO sync_conflicts (kind, entity, record_id, field, mine, status, created_at)"
                " VALUES ('conflict', 'households', 'h1', 'hamlet', '\"X\"', 'open', 'now')")
-    server = ServerRecord("households", "h1", {**household("h1"), "hamlet": "Dusun Server", "notes": "srv"}, 8,
+    server = PulledRecord("households", "h1", {**household("h1"), "hamlet": "Dusun Server", "notes": "srv"}, 8,
                           False, 8)
     sp.apply_pull(db, V, [server], 8, s1)
     row = records.get(db, "households", "h1")
@@ -121,27 +121,27 @@ def test_pull_keeps_one_search_row_per_household_across_new_and_updated_pages(db
                           [word]).fetchone()[0]
 
     save(db, "households", "local", **household("local", head_name="Rahmat Lokal"))
-    sp.apply_pull(db, V, [ServerRecord("households", "a", household("a", head_name="Ani Pertama"), 1, False, 1)], 1, 0)
+    sp.apply_pull(db, V, [PulledRecord("households", "a", household("a", head_name="Ani Pertama"), 1, False, 1)], 1, 0)
     sp.apply_pull(db, V, [
-        ServerRecord("households", "a", household("a", head_name="Ani Kedua"), 2, False, 2),
-        ServerRecord("households", "b", household("b", head_name="Budi Baru"), 3, False, 3),
-        ServerRecord("households", "local", household("local", head_name="Rahmat Server"), 4, False, 4),
+        PulledRecord("households", "a", household("a", head_name="Ani Kedua"), 2, False, 2),
+        PulledRecord("households", "b", household("b", head_name="Budi Baru"), 3, False, 3),
+        PulledRecord("households", "local", household("local", head_name="Rahmat Server"), 4, False, 4),
     ], 4, 0)
     # "local" still has its unsent edit, which is laid over the server's copy
     assert (hits("Pertama"), hits("Kedua"), hits("Budi"), hits("Lokal"), hits("Server")) == (0, 1, 1, 1, 0)
     assert db.execute("SELECT count(*) FROM household_search").fetchone()[0] == 3
     assert dict(db.execute("SELECT household_id, head FROM search_keys").fetchall()) == {
         "a": "Ani Kedua", "b": "Budi Baru", "local": "Rahmat Lokal"}  # the names the list sorts by
-    sp.apply_pull(db, V, [ServerRecord("households", "b", household("b", head_name="Budi Baru"), 5, True, 5)], 5, 0)
+    sp.apply_pull(db, V, [PulledRecord("households", "b", household("b", head_name="Budi Baru"), 5, True, 5)], 5, 0)
     assert hits("Budi") == 0
 
 
 def test_pull_applies_a_child_before_its_parent_and_keeps_unknown_fields(db) -> None:
-    member = ServerRecord("members", "m1", {"household_id": "h9", "name": "Siti", "sex": "P",
+    member = PulledRecord("members", "m1", {"household_id": "h9", "name": "Siti", "sex": "P",
                                              "relationship": "kepala", "migration_status": "bukan",
                                              "hobi_baru": "menenun"}, 4, False, 4)
     sp.apply_pull(db, V, [member], 4, 0)  # its household comes on the next page
-    sp.apply_pull(db, V, [ServerRecord("households", "h9", household("h9"), 6, False, 6)], 6, 0)
+    sp.apply_pull(db, V, [PulledRecord("households", "h9", household("h9"), 6, False, 6)], 6, 0)
     assert records.get(db, "members", "m1")["name"] == "Siti"
     assert json.loads(records.get(db, "members", "m1")["extra"]) == {"hobi_baru": "menenun"}
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -151,7 +151,7 @@ def test_pull_applies_a_child_before_its_parent_and_keeps_unknown_fields(db) -> 
 @pytest.mark.parametrize("point", ["pull.apply.dropped", "pull.apply.records"])
 def test_a_crash_inside_the_pull_transaction_changes_nothing(db, point: str) -> None:
     s1 = save(db, "households", "h1", **household("h1"))
-    server = ServerRecord("households", "h1", {**household("h1"), "notes": "srv"}, 5, False, 5)
+    server = PulledRecord("households", "h1", {**household("h1"), "notes": "srv"}, 5, False, 5)
     with pytest.raises(Boom):
         sp.apply_pull(db, V, [server], 5, s1, crash=crash_at(point))
     assert st.pending_count(db) == 1 and st.cursor(db, V) == 0
@@ -207,7 +207,7 @@ def test_a_page_group_commits_several_pages_at_once_and_rolls_back_only_the_open
         for n in (1, 2, 3):
             group.before_page()
             assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 0  # set before the group's BEGIN
-            sp.apply_pull(db, V, [ServerRecord("households", f"h{n}", household(f"h{n}"), n, False, n)], n, 0)
+            sp.apply_pull(db, V, [PulledRecord("households", f"h{n}", household(f"h{n}"), n, False, n)], n, 0)
             group.after_page()
             visible = [r[0] for r in other.execute("SELECT id FROM households ORDER BY id")]
             assert visible == ([] if n == 1 else ["h1", "h2"])  # committed after the 2nd page only
@@ -223,7 +223,7 @@ def test_a_page_group_commits_several_pages_at_once_and_rolls_back_only_the_open
 def test_a_page_group_commits_when_it_is_old_enough(db) -> None:
     group = sp.PageGroup(db, max_pages=1000, max_seconds=0)  # the GUI must not wait behind a long group
     group.before_page()
-    sp.apply_pull(db, V, [ServerRecord("households", "h1", household("h1"), 1, False, 1)], 1, 0)
+    sp.apply_pull(db, V, [PulledRecord("households", "h1", household("h1"), 1, False, 1)], 1, 0)
     group.after_page()
     assert not db.conn.in_transaction
     group.close(commit=True)  # nothing open: a no-op
