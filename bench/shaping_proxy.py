@@ -6,9 +6,9 @@ direction's bandwidth, in pieces of at most one bucket (so there are no bursts a
 with the direction's byte clock deciding stalls: after an exponentially distributed number of
 bytes (mean ``stall_every_bytes``, from a seeded RNG, so a run sees the same stalls at the same
 byte offsets) the pipe stops for ``stall_s`` — the 3G/4G link that freezes now and then. Bytes are
-counted each way as they are delivered, and the client→server stream is parsed as HTTP/1.1
-(request line, ``Content-Length`` or chunked body), so requests are counted on keep-alive
-connections that carry many.
+counted each way as they are delivered, and both streams are framed as HTTP/1.1 (start line,
+``Content-Length`` or chunked body), so requests are counted on keep-alive connections that carry
+many, each with its own bytes and those of its response.
 
 Shaping can only slow a connection down: nothing here sends earlier than loopback would.
 ``shape=None`` passes bytes through unshaped (set-up traffic); ``ProxyThread`` runs the proxy's
@@ -50,13 +50,17 @@ class LinkShape:
         return cls(1_000_000, 384_000, 0.300, stall_every_bytes=64 * 1024, stall_s=0.150, seed=seed)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Request:
-    """One HTTP request seen on the client→server stream: method, target, connection number."""
+    """One HTTP request seen on the client→server stream: method, target, connection number,
+    its bytes (head and body) and those of its response (0 until the response has passed)."""
 
     method: str
     target: str
     connection: int
+    bytes_up: int
+    bytes_down: int = 0
+    status: str = ""
 
     @property
     def path(self) -> str:
@@ -107,12 +111,19 @@ class TokenBucket:
             await asyncio.sleep((n - self.tokens) / self.rate)
 
 
-class RequestParser:
-    """Incremental HTTP/1.1 request framing of one connection's client→server bytes."""
+class HttpFramer:
+    """Incremental HTTP/1.1 message framing of one direction of one connection.
 
-    def __init__(self, on_request: Callable[[str, str], None]) -> None:
-        self.on_request = on_request
+    Calls ``on_message(start_line, size)`` when a message (head and body: ``Content-Length`` or
+    chunked) has passed whole; ``size`` counts its bytes on the wire. Responses without a body
+    despite their headers (to HEAD, 1xx, 204, 304) are not expected from the sync endpoints.
+    """
+
+    def __init__(self, on_message: Callable[[str, int], None]) -> None:
+        self.on_message = on_message
         self.buffer = b""
+        self.start_line = ""  # of the message whose body is being read
+        self.size = 0  # its bytes so far
         self.body_left = 0  # bytes of the current Content-Length body still to skip
         self.chunked = False  # inside a chunked body
         self.broken = False  # not HTTP as we know it: stop parsing, keep proxying
@@ -124,37 +135,50 @@ class RequestParser:
         while self.buffer and not self.broken:
             if self.body_left:
                 skip = min(self.body_left, len(self.buffer))
-                self.buffer = self.buffer[skip:]
+                self._take(skip)
                 self.body_left -= skip
+                if not self.body_left:
+                    self._done()
             elif self.chunked:
                 if not self._chunk():
                     return
             elif not self._head():
                 return
 
+    def _take(self, n: int) -> None:
+        self.buffer = self.buffer[n:]
+        self.size += n
+
+    def _done(self) -> None:
+        self.on_message(self.start_line, self.size)
+        self.size = 0
+
     def _head(self) -> bool:
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0:
             self.broken = len(self.buffer) > 64 * 1024
             return False
-        head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4:]
-        lines = head.split("\r\n")
-        parts = lines[0].split(" ")
-        if len(parts) != 3 or not parts[2].startswith("HTTP/"):
+        lines = self.buffer[:end].decode("latin-1").split("\r\n")
+        self._take(end + 4)
+        parts = lines[0].split(" ", 2)
+        if len(parts) < 3 or not (parts[2].startswith("HTTP/") or parts[0].startswith("HTTP/")):
             self.broken = True
             return False
+        self.start_line = lines[0]
         headers = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        self.on_request(parts[0], parts[1])
         if "chunked" in headers.get("transfer-encoding", "").lower():
             self.chunked = True
-        else:
-            try:
-                self.body_left = int(headers.get("content-length", "0"))
-            except ValueError:
-                self.broken = True
+            return True
+        try:
+            self.body_left = int(headers.get("content-length", "0"))
+        except ValueError:
+            self.broken = True
+            return False
+        if not self.body_left:
+            self._done()
         return True
 
     def _chunk(self) -> bool:
@@ -168,15 +192,16 @@ class RequestParser:
             self.broken = True
             return False
         if size == 0:
-            tail = self.buffer.find(b"\r\n\r\n", end)
+            tail = self.buffer.find(b"\r\n\r\n", end)  # the size line's CRLF, any trailers, the empty line
             if tail < 0:
                 return False
-            self.buffer = self.buffer[tail + 4:]
+            self._take(tail + 4)
             self.chunked = False
+            self._done()
             return True
         if len(self.buffer) < end + 2 + size + 2:
             return False
-        self.buffer = self.buffer[end + 2 + size + 2:]
+        self._take(end + 2 + size + 2)
         return True
 
 
@@ -242,9 +267,22 @@ class ShapingProxy:
         except OSError:
             client_w.close()
             return
-        parser = RequestParser(lambda method, target: self.stats.requests.append(Request(method, target, number)))
-        up = asyncio.ensure_future(self._pipe(client_r, server_w, self._up, parser.feed, upstream=True))
-        down = asyncio.ensure_future(self._pipe(server_r, client_w, self._down, None, upstream=False))
+        stats = self.stats
+        waiting: list[Request] = []  # sent, not yet answered (HTTP/1.1 answers in order)
+
+        def sent(line: str, size: int) -> None:
+            method, target, _version = line.split(" ", 2)
+            waiting.append(Request(method, target, number, size))
+            stats.requests.append(waiting[-1])
+
+        def answered(line: str, size: int) -> None:
+            if waiting:
+                request = waiting.pop(0)
+                request.bytes_down, request.status = size, line.split(" ", 2)[1]
+
+        up = asyncio.ensure_future(self._pipe(client_r, server_w, self._up, HttpFramer(sent).feed, upstream=True))
+        down = asyncio.ensure_future(self._pipe(server_r, client_w, self._down, HttpFramer(answered).feed,
+                                                upstream=False))
         for task in (up, down):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

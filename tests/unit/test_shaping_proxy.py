@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from bench.shaping_proxy import LinkShape, RequestParser, ShapingProxy, TokenBucket
+from bench.shaping_proxy import HttpFramer, LinkShape, ShapingProxy, TokenBucket
 
 EARLY = 0.01  # an asyncio timer may fire up to the clock's resolution early
 
@@ -66,7 +66,7 @@ def test_every_byte_arrives_unchanged_and_is_counted_each_way() -> None:
     for shape in (None, fast):
         seen: list[bytes] = []
 
-        async def body(proxy: ShapingProxy) -> None:
+        async def body(proxy: ShapingProxy, seen: list[bytes] = seen) -> None:
             seen.append(await _round_trip(proxy.port, payload))
 
         proxy = _through(shape, body)
@@ -175,16 +175,35 @@ HOSTILE_BODIES = (b"", b"GET /v1/sync/hello HTTP/1.1\r\n\r\n", b"\r\n\r\n\r\n", 
     hs.lists(hs.integers(min_value=1, max_value=200), min_size=1, max_size=50))
 def test_requests_counted_however_the_stream_is_cut(requests: list[tuple[str, str, bytes, bool]],
                                                      cuts: list[int]) -> None:
-    stream = b"".join(_request(m, t, b, chunked=c) for m, t, b, c in requests)
-    seen: list[tuple[str, str]] = []
-    parser = RequestParser(lambda method, target: seen.append((method, target)))
+    messages = [_request(m, t, b, chunked=c) for m, t, b, c in requests]
+    stream = b"".join(messages)
+    seen: list[tuple[str, int]] = []
+    parser = HttpFramer(lambda line, size: seen.append((line, size)))
     pos, i = 0, 0
     while pos < len(stream):
         step = cuts[i % len(cuts)]
         parser.feed(stream[pos:pos + step])
         pos, i = pos + step, i + 1
-    assert seen == [(m, t) for m, t, _b, _c in requests]
+    assert seen == [(f"{m} {t} HTTP/1.1", len(msg)) for (m, t, _b, _c), msg in zip(requests, messages)]
     assert not parser.broken and parser.buffer == b"" and parser.body_left == 0 and not parser.chunked
+
+
+def _response(status: str, body: bytes, *, chunked: bool) -> bytes:
+    return _request("X", "Y", body, chunked=chunked).replace(b"X Y HTTP/1.1", b"HTTP/1.1 " + status.encode(), 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(hs.lists(hs.tuples(hs.sampled_from(("200 OK", "409 Conflict", "426 Upgrade Required")),
+                          hs.sampled_from(HOSTILE_BODIES), hs.booleans()), min_size=1, max_size=6),
+       hs.integers(min_value=1, max_value=97))
+def test_responses_framed_with_their_sizes(responses: list[tuple[str, bytes, bool]], step: int) -> None:
+    messages = [_response(st, b, chunked=c) for st, b, c in responses]
+    stream = b"".join(messages)
+    seen: list[tuple[str, int]] = []
+    parser = HttpFramer(lambda line, size: seen.append((line, size)))
+    for pos in range(0, len(stream), step):
+        parser.feed(stream[pos:pos + step])
+    assert seen == [(f"HTTP/1.1 {st}", len(msg)) for (st, _b, _c), msg in zip(responses, messages)]
 
 
 def test_requests_on_a_keep_alive_connection_are_counted_through_the_proxy() -> None:
@@ -196,10 +215,11 @@ def test_requests_on_a_keep_alive_connection_are_counted_through_the_proxy() -> 
     proxy = _through(LinkShape(50_000_000, 50_000_000, 0.01), body)
     assert [(r.method, r.path, r.connection) for r in proxy.stats.requests] == \
         [("POST", "/v1/sync/push", 1)] * len(HOSTILE_BODIES)
+    assert sum(r.bytes_up for r in proxy.stats.requests) == proxy.stats.bytes_up == len(stream)
 
 
 def test_non_http_bytes_stop_counting_but_not_proxying() -> None:
-    parser = RequestParser(lambda _m, _t: None)
+    parser = HttpFramer(lambda _line, _size: None)
     parser.feed(b"\x16\x03\x01 TLS hello\r\n\r\n")
     assert parser.broken
     parser.feed(b"GET / HTTP/1.1\r\n\r\n")  # ignored once broken
