@@ -101,17 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         pristine = demo_db(work / f"demo-{households}.db", households, rows)
         hq_template = hq.build_sqlite_template(work)
         local_tpl = sync.local_template(run_dir)
-        # The officer's device (encrypted) and its plaintext twin, both with the officer's settings
-        # (so the app starts without the first-run wizard; they do not affect sync).
+        # The officer's device, encrypted, and its plaintext twin.
         device = sync.fresh_device(pristine, run_dir / "device")
         villages = sync.villages_of(device)
         plain_device = sync.fresh_device(pristine, run_dir / "device-plain")
-        empty_dirs = {}
-        for db_path, name in ((device, "ui-empty"), (plain_device, "ui-empty-plain")):
-            ui.officer_settings(db_path, villages)
-            empty_dirs[db_path] = ui.officer_settings(sync.fresh_device(local_tpl, run_dir / name), villages).parent
         encrypted.encrypt(device)
-        encrypted.encrypt(empty_dirs[device] / "desmig.db")
 
         def run_local() -> list[Row]:
             out: dict[str, list[Row]] = {}
@@ -127,8 +121,16 @@ def main(argv: list[str] | None = None) -> int:
 
         def run_ui() -> list[Row]:
             repeat = 1 if args.smoke else 3
-            out = ui.start(device.parent, empty_dirs[device], repeat=repeat, passphrase=PASSPHRASE)
-            plain = ui.start(plain_device.parent, empty_dirs[plain_device], repeat=repeat) if twins else []
+            # In place: the officer's settings (no first-run wizard; the villages listed) do not affect sync.
+            full = ui.officer_settings(device, villages, PASSPHRASE).parent
+            empty = sync.fresh_device(local_tpl, run_dir / "ui-empty")
+            empty = ui.officer_settings(encrypted.encrypt(empty), villages, PASSPHRASE).parent
+            out = ui.start(full, empty, repeat=repeat, passphrase=PASSPHRASE)
+            plain: list[Row] = []
+            if twins:
+                full = ui.officer_settings(plain_device, villages).parent
+                empty = ui.officer_settings(sync.fresh_device(local_tpl, run_dir / "ui-empty-plain"), villages).parent
+                plain = ui.start(full, empty, repeat=repeat)
             out = encrypted.twins(out, plain)
             out.extend(ui.picker(local_tpl, 10 if args.smoke else 60))
             return out

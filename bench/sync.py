@@ -91,17 +91,26 @@ def copy_db(source: Path, target: Path) -> None:
     shutil.copy(source, target)
 
 
-def villages_of(db_path: Path) -> list[str]:
-    conn = sqlite3.connect(db_path)
+def open_conn(db_path: Path, passphrase: str | None = None) -> Any:
+    """A bare DB-API connection to a local DB, encrypted (``passphrase``) or not."""
+    if passphrase is None:
+        return sqlite3.connect(db_path)
+    from desmig_desktop.store.db import connect
+
+    return connect(db_path, passphrase).conn
+
+
+def villages_of(db_path: Path, passphrase: str | None = None) -> list[str]:
+    conn = open_conn(db_path, passphrase)
     try:
         return [r[0] for r in conn.execute("SELECT DISTINCT village_code FROM households ORDER BY 1")]
     finally:
         conn.close()
 
 
-def empty_villages(db_path: Path, used: list[str]) -> list[str]:
+def empty_villages(db_path: Path, used: list[str], passphrase: str | None = None) -> list[str]:
     """As many villages as ``used``, none of them holding records."""
-    conn = sqlite3.connect(db_path)
+    conn = open_conn(db_path, passphrase)
     try:
         codes = [r[0] for r in conn.execute("SELECT code FROM regions WHERE level = 4 AND code LIKE '34.%'"
                                             " ORDER BY code LIMIT ?", [len(used) + 5])]
@@ -110,9 +119,10 @@ def empty_villages(db_path: Path, used: list[str]) -> list[str]:
     return [c for c in codes if c not in used][:len(used)]
 
 
-def _sqlite_rows(path: Path, sql: str) -> sqlite3.Cursor:
-    conn = sqlite3.connect(path)
-    return conn.execute(sql)
+def _sqlite_rows(path: Path, sql: str, passphrase: str | None = None) -> sqlite3.Cursor:
+    conn = open_conn(path, passphrase)
+    cursor: sqlite3.Cursor = conn.execute(sql)
+    return cursor
 
 
 def raw_insert(target: Path, table_rows: list[tuple[str, list[str], sqlite3.Cursor]]) -> tuple[int, float]:
@@ -157,8 +167,8 @@ def median_raw_insert(template: Path, target: Path, sources: Callable[[], list[t
     return count, seconds, ", ".join(f"{c / s:,.0f}" for c, s in results) + " rows/s"
 
 
-def _columns(path: Path, table: str) -> list[str]:
-    conn = sqlite3.connect(path)
+def _columns(path: Path, table: str, passphrase: str | None = None) -> list[str]:
+    conn = open_conn(path, passphrase)
     try:
         return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
     finally:
@@ -180,10 +190,10 @@ def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path
     no-op and incremental cycles. ``label`` names the data size in the row names. Without
     ``baselines`` the push and pull rows have none (context twins). ``passphrase``: ``device_db``
     is encrypted with it, and so is every device made here."""
-    villages = villages_of(device_db)
+    villages = villages_of(device_db, passphrase)
     server = hq.HqServer.sqlite(work / "hq", hq_template)
     hq.add_users(server.db_url, {PETUGAS: ("officer", villages),
-                                 KOSONG: ("officer", empty_villages(device_db, villages))})
+                                 KOSONG: ("officer", empty_villages(device_db, villages, passphrase))})
     rows: list[Row] = []
     with server:
         server_cpu = server.cpu_seconds()
@@ -215,13 +225,14 @@ def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path
             rows.append(_push_all_rows(server.sqlite_path, hq_template, raw_db, push, label))
             rows.append(_push_cpu_row(push, server_cpu, 0.3 * rate, label))
             raw_dev = work / "raw-device.db"
-            tables = [(name, _columns(pulled, name)) for name in ENTITY_ORDER]
+            tables = [(name, _columns(pulled, name, passphrase)) for name in ENTITY_ORDER]
             count, seconds, rates = median_raw_insert(local_tpl, raw_dev, lambda: [
-                (name, columns, _sqlite_rows(pulled, f"SELECT {', '.join(columns)} FROM {name}"))
+                (name, columns, _sqlite_rows(pulled, f"SELECT {', '.join(columns)} FROM {name}", passphrase))
                 for name, columns in tables])
             rate = count / seconds
             row = Row(f"pull {label} into a fresh device", pull.rate, "records/s", rate, "≥ 30 % of raw executemany",
-                      pull.rate >= 0.3 * rate, baseline_name="raw executemany of the same rows, same kind of local DB",
+                      pull.rate >= 0.3 * rate, baseline_name="raw executemany of the same rows, same kind of local DB"
+                      + (" (plain file)" if passphrase else ""),
                       note=f"{pull.records} records in {pull.seconds:.1f} s; raw {count} rows in {seconds:.1f} s"
                            f" (median of {rates})")
             show(row)

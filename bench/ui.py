@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from typing import Any
 from bench import hq
 from bench.common import Row, show
 from bench.encrypted import passphrase_env
+from bench.sync import open_conn
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,10 +31,11 @@ def _gui_env(passphrase: str | None = None) -> dict[str, str]:
     return {**hq.child_env(QT_QPA_PLATFORM="offscreen", QT_LOGGING_RULES="*.debug=false"), **passphrase_env(passphrase)}
 
 
-def officer_settings(db_path: Path, villages: list[str]) -> Path:
-    """Give the DB an officer's settings (name, villages, language), so the app starts without the
-    first-run wizard and lists the officer's villages; returns ``db_path``."""
-    conn = sqlite3.connect(db_path)
+def officer_settings(db_path: Path, villages: list[str], passphrase: str | None = None) -> Path:
+    """Give the DB (encrypted with ``passphrase``, if given) an officer's settings (name, villages,
+    language), so the app starts without the first-run wizard and lists the officer's villages;
+    returns ``db_path``."""
+    conn = open_conn(db_path, passphrase)
     with conn:
         for key, value in (("officer_name", "Petugas Bench"), ("villages", villages), ("language", "id")):
             conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET"
