@@ -208,6 +208,15 @@ def rows(start: Prepared, run: Measured, shape: LinkShape, plain: Measured | Non
                  f" village scopes ({sum(pull_scopes.values())} pages), {len(needless)} of them in villages"
                  f" without any HQ correction (needed only for the echo); one pull for all villages would do"),
     ]
+    ideal = {"hello": 1, "push batch": 1, "pull page": 1}  # one pull for all villages, no echo to page through
+    for kind, (n, up, down) in sorted(counted.items()):
+        extra = ""
+        if kind == "pull page":
+            pages = Counter(pull_scopes.values())
+            extra = "; " + ", ".join(f"{scopes} scope(s) × {p} page(s)" for p, scopes in sorted(pages.items()))
+        out.append(Row(f"{NAME}: HTTP requests, {kind}", n, "requests", ideal.get(kind), "listed (no numeric target)",
+                       None, baseline_name="needed by one cycle" if kind in ideal else "",
+                       note=f"{up:,} B up, {down:,} B down{extra}"))
     if plain is not None:
         pb = plain.stats.bytes_up + plain.stats.bytes_down
         out.append(Row(f"{NAME}: wall time{PLAINTEXT}", plain.seconds, "s", run.seconds, "context (no §7 target)",
