@@ -108,16 +108,16 @@ def main(argv: list[str] | None = None) -> int:
         encrypted.encrypt(device)
 
         def run_local() -> list[Row]:
-            out: dict[str, list[Row]] = {}
-            for db_path, passphrase in ((device, PASSPHRASE), (plain_device, None)):
+            def measure(db_path: Path, passphrase: str | None) -> list[Row]:
                 db = connect(db_path, passphrase)
                 try:
-                    rows_ = local.search(db, repeat=50 if args.smoke else 200)
-                    rows_.append(local.save(db, repeat=50 if args.smoke else 200))
+                    out = local.search(db, repeat=50 if args.smoke else 200)
+                    out.append(local.save(db, repeat=50 if args.smoke else 200))
                 finally:
                     db.conn.close()
-                out[str(passphrase)] = rows_
-            return encrypted.twins(out[PASSPHRASE], out["None"])
+                return out
+
+            return encrypted.twins(measure(device, PASSPHRASE), measure(plain_device, None))
 
         def run_ui() -> list[Row]:
             repeat = 1 if args.smoke else 3
