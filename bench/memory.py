@@ -10,34 +10,40 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.common import Row, show
+from bench.encrypted import encrypt
 from bench.sync import SyncResult, fresh_device, push_pull, run_child
 
 MAX_RATIO = 2.0  # 10× the data may cost at most 2× the memory (proportional would be 10×)
 
 
-def export(data_dir: Path) -> tuple[float, float]:
+def export(data_dir: Path, passphrase: str | None = None) -> tuple[float, float]:
     """``desmig export --format jsonl`` of a data dir in a child process: (seconds, peak RSS MB)."""
     out = data_dir / "export.jsonl"
     try:
-        result = run_child(["export", str(data_dir), str(out)])
+        result = run_child(["export", str(data_dir), str(out)], passphrase=passphrase)
     finally:
         out.unlink(missing_ok=True)
     return result.seconds, result.rss_mb
 
 
 def run(work: Path, small_db: Path, small: int, large_db: Path, large: int, large_result: SyncResult | None, *,
-        hq_template: Path, local_tpl: Path) -> list[Row]:
+        hq_template: Path, local_tpl: Path, passphrase: str | None = None) -> list[Row]:
     """``small_db``/``large_db``: pristine demo DBs; the full-size push and pull are those of the
-    sync group (``large_result``) when it ran, else measured here on a copy of ``large_db``."""
-    small_device = fresh_device(small_db, work / "small-device")
+    sync group (``large_result``, run with the same ``passphrase``) when it ran, else measured
+    here on a copy of ``large_db``. ``passphrase``: every device DB is encrypted with it."""
+    def device(source: Path, folder: Path) -> Path:
+        db = fresh_device(source, folder)
+        return encrypt(db, passphrase) if passphrase else db
+
+    small_device = device(small_db, work / "small-device")
     small_result = push_pull(work / "small", small_device, hq_template=hq_template, local_tpl=local_tpl,
-                             label=f"{small:,} households", baselines=False, cycles=False)
+                             label=f"{small:,} households", baselines=False, cycles=False, passphrase=passphrase)
     if large_result is None:
-        large_device = fresh_device(large_db, work / "large-device")
+        large_device = device(large_db, work / "large-device")
         large_result = push_pull(work / "large", large_device, hq_template=hq_template, local_tpl=local_tpl,
-                                 label=f"{large:,} households", baselines=False, cycles=False)
-    export_small = export(small_result.pulled_device.parent)
-    export_large = export(large_result.pulled_device.parent)
+                                 label=f"{large:,} households", baselines=False, cycles=False, passphrase=passphrase)
+    export_small = export(small_result.pulled_device.parent, passphrase)
+    export_large = export(large_result.pulled_device.parent, passphrase)
     growth = large / small
     rows = []
     for what, big, little, extra in (

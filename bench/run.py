@@ -6,7 +6,13 @@ picker), ``sync`` (push, pull, no-op and incremental sync against a real ``desmi
 ``memory`` (peak RSS of push, pull and export at a tenth of the size vs full size), ``load``
 (concurrent devices on SQLite and PostgreSQL, audited for errors, lost and duplicated records) and
 ``bundle`` (size and cold/warm start of the officer's app bundle ``dist/desmig`` beside the same
-app from the venv; skipped when no bundle is built: ``make bundle``).
+app from the venv; skipped when no bundle is built: ``make bundle``) and ``shaped`` (a day's work
+synced by the real ``desmig sync`` over a shaped village link, ``bench.shaped``; 2,000
+households, 500 in smoke).
+
+The desktop rows run on a SQLCipher-encrypted DB opened as the app opens it (``bench.encrypted``),
+each followed by its plaintext twin as a context row; ``--smoke`` measures the plaintext twins only
+for ``local`` (cheap), to stay fast, unless ``--plaintext-twins`` asks for all of them.
 
 ``--smoke`` (CI): ~2k households, HQ load 10 devices × 200 ops; the full run (100k households,
 50 × 2,000) is manual: ``make bench``. The exit status is 0 even when a target is missed (the
@@ -27,11 +33,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import bundle, hq, load, local, memory, sync, ui
+from bench import bundle, encrypted, hq, load, local, memory, shaped, sync, ui
 from bench.common import Row, build_local_db, write_report
+from bench.encrypted import PASSPHRASE
 from desmig_desktop.store.db import connect
 
-GROUPS = ("local", "ui", "sync", "memory", "load", "bundle")
+GROUPS = ("local", "ui", "sync", "memory", "load", "bundle", "shaped")
+SHAPED_HOUSEHOLDS = 2_000  # issue 21 §3: a device holding its villages' data
 
 
 def demo_db(path: Path, households: int, rows: list[Row] | None = None) -> Path:
@@ -52,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated groups: " + ",".join(GROUPS))
     parser.add_argument("--devices", type=int, help="HQ load: concurrent devices (default 50; smoke 10)")
     parser.add_argument("--ops", type=int, help="HQ load: ops per device (default 2,000; smoke 200)")
+    parser.add_argument("--plaintext-twins", action="store_true",
+                        help="in --smoke too, measure every desktop row on a plaintext DB beside the encrypted one")
     args = parser.parse_args(argv)
+    twins = args.plaintext_twins or not args.smoke
     households = 2_000 if args.smoke else args.households
     small = max(100, households // 10) if not args.smoke else 500
     devices = args.devices or (10 if args.smoke else 50)
@@ -71,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     started = time.perf_counter()
     params: dict[str, Any] = {"households": households, "small_households": small, "smoke": args.smoke,
-                              "load_devices": devices, "load_ops_per_device": ops, "groups": ",".join(groups)}
+                              "load_devices": devices, "load_ops_per_device": ops, "groups": ",".join(groups),
+                              "encrypted": "SQLCipher", "plaintext_twins": "all" if twins else "local"}
 
     def group(name: str, fn: Any) -> None:
         if name not in groups:
@@ -87,40 +99,71 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         pristine = demo_db(work / f"demo-{households}.db", households, rows)
-        device = run_dir / "device" / "desmig.db"
-        sync.fresh_device(pristine, device.parent)
-        villages = sync.villages_of(device)
         hq_template = hq.build_sqlite_template(work)
         local_tpl = sync.local_template(run_dir)
+        # The officer's device, encrypted, and its plaintext twin.
+        device = sync.fresh_device(pristine, run_dir / "device")
+        villages = sync.villages_of(device)
+        plain_device = sync.fresh_device(pristine, run_dir / "device-plain")
+        encrypted.encrypt(device)
 
         def run_local() -> list[Row]:
-            db = connect(device)
-            try:
-                out = local.search(db, repeat=50 if args.smoke else 200)
-                out.append(local.save(db, repeat=50 if args.smoke else 200))
-            finally:
-                db.conn.close()
-            return out
+            def measure(db_path: Path, passphrase: str | None) -> list[Row]:
+                db = connect(db_path, passphrase)
+                try:
+                    out = local.search(db, repeat=50 if args.smoke else 200)
+                    out.append(local.save(db, repeat=50 if args.smoke else 200))
+                finally:
+                    db.conn.close()
+                return out
+
+            return encrypted.twins(measure(device, PASSPHRASE), measure(plain_device, None))
 
         def run_ui() -> list[Row]:
-            full = ui.officer_settings(device, villages).parent  # in place: the settings do not affect sync
-            empty = ui.officer_settings(sync.fresh_device(local_tpl, run_dir / "ui-empty"), villages).parent
-            out = ui.start(full, empty, repeat=1 if args.smoke else 3)
+            repeat = 1 if args.smoke else 3
+            # In place: the officer's settings (no first-run wizard; the villages listed) do not affect sync.
+            full = ui.officer_settings(device, villages, PASSPHRASE).parent
+            empty = sync.fresh_device(local_tpl, run_dir / "ui-empty")
+            empty = ui.officer_settings(encrypted.encrypt(empty), villages, PASSPHRASE).parent
+            out = ui.start(full, empty, repeat=repeat, passphrase=PASSPHRASE)
+            plain: list[Row] = []
+            if twins:
+                full = ui.officer_settings(plain_device, villages).parent
+                empty = ui.officer_settings(sync.fresh_device(local_tpl, run_dir / "ui-empty-plain"), villages).parent
+                plain = ui.start(full, empty, repeat=repeat)
+            out = encrypted.twins(out, plain)
             out.extend(ui.picker(local_tpl, 10 if args.smoke else 60))
             return out
 
         results: dict[str, sync.SyncResult] = {}
 
         def run_sync() -> list[Row]:
+            label = f"{households:,} households"
             result = sync.push_pull(run_dir / "sync", device, hq_template=hq_template, local_tpl=local_tpl,
-                                    label=f"{households:,} households", noop_repeat=10 if args.smoke else 20)
+                                    label=label, noop_repeat=10 if args.smoke else 20, passphrase=PASSPHRASE)
             results["large"] = result
-            return result.rows
+            if not twins:
+                return encrypted.twins(result.rows, [])
+            plain = sync.push_pull(run_dir / "sync-plain", plain_device, hq_template=hq_template,
+                                   local_tpl=local_tpl, label=label, baselines=False,
+                                   noop_repeat=10 if args.smoke else 20)
+            results["large-plain"] = plain
+            return encrypted.twins(result.rows, plain.rows)
 
         def run_memory() -> list[Row]:
             small_db = demo_db(work / f"demo-{small}.db", small)
-            return memory.run(run_dir / "memory", small_db, small, pristine, households, results.get("large"),
-                              hq_template=hq_template, local_tpl=local_tpl)
+            out = memory.run(run_dir / "memory", small_db, small, pristine, households, results.get("large"),
+                             hq_template=hq_template, local_tpl=local_tpl, passphrase=PASSPHRASE)
+            plain = memory.run(run_dir / "memory-plain", small_db, small, pristine, households,
+                               results.get("large-plain"), hq_template=hq_template,
+                               local_tpl=local_tpl) if twins else []
+            return encrypted.twins(out, plain)
+
+        def run_shaped() -> list[Row]:
+            size = 500 if args.smoke else SHAPED_HOUSEHOLDS
+            demo = pristine if size == households else demo_db(work / f"demo-{size}.db", size)
+            return shaped.run(run_dir / "shaped", demo, hq_template=hq_template, local_tpl=local_tpl,
+                              passphrase=PASSPHRASE, plain_twin=twins)
 
         def run_load() -> list[Row]:
             backends = ["sqlite"] + (["postgresql"] if hq.postgres_available() else [])
@@ -138,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         group("memory", run_memory)
         group("load", run_load)
         group("bundle", lambda: bundle.run(repeat=1 if args.smoke else 5))
+        group("shaped", run_shaped)
     except Exception:
         traceback.print_exc()
         failures.append("setup crashed")

@@ -11,6 +11,9 @@ incremental sync, each with a baseline measured in the same run.
   DB size.
 * incremental sync — 100 edits saved like form saves, then one full cycle (push 100, pull the
   100 back). Baseline: the no-op cycle.
+
+With ``passphrase`` every device DB (the pushing one, the pulled one, the no-op baseline's) is
+SQLCipher-encrypted and opened with it (``bench.encrypted``); the raw baselines stay plain files.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 
 from bench import hq
 from bench.common import Row, build_local_db, p95, show
+from bench.encrypted import encrypt, passphrase_env
 from desmig_desktop.domain.fields import ENTITY_ORDER
 
 PETUGAS = "petugas"
@@ -50,10 +54,12 @@ class Measured:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-def run_child(args: list[str], *, timeout: float = 3600) -> Measured:
-    """Run ``python -m bench.worker ARGS``; raise with its stderr when it fails."""
+def run_child(args: list[str], *, timeout: float = 3600, passphrase: str | None = None) -> Measured:
+    """Run ``python -m bench.worker ARGS`` (the DB opened with ``passphrase``, None: plain);
+    raise with its stderr when it fails."""
     proc = subprocess.run([sys.executable, "-m", "bench.worker", *args], capture_output=True, text=True,
-                          env=hq.child_env(), timeout=timeout, cwd=Path(__file__).resolve().parents[1])
+                          env={**hq.child_env(), **passphrase_env(passphrase)}, timeout=timeout,
+                          cwd=Path(__file__).resolve().parents[1])
     if proc.returncode != 0:
         raise RuntimeError(f"bench.worker {args[0]} failed ({proc.returncode}): {proc.stderr[-3000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -85,17 +91,26 @@ def copy_db(source: Path, target: Path) -> None:
     shutil.copy(source, target)
 
 
-def villages_of(db_path: Path) -> list[str]:
-    conn = sqlite3.connect(db_path)
+def open_conn(db_path: Path, passphrase: str | None = None) -> Any:
+    """A bare DB-API connection to a local DB, encrypted (``passphrase``) or not."""
+    if passphrase is None:
+        return sqlite3.connect(db_path)
+    from desmig_desktop.store.db import connect
+
+    return connect(db_path, passphrase).conn
+
+
+def villages_of(db_path: Path, passphrase: str | None = None) -> list[str]:
+    conn = open_conn(db_path, passphrase)
     try:
         return [r[0] for r in conn.execute("SELECT DISTINCT village_code FROM households ORDER BY 1")]
     finally:
         conn.close()
 
 
-def empty_villages(db_path: Path, used: list[str]) -> list[str]:
+def empty_villages(db_path: Path, used: list[str], passphrase: str | None = None) -> list[str]:
     """As many villages as ``used``, none of them holding records."""
-    conn = sqlite3.connect(db_path)
+    conn = open_conn(db_path, passphrase)
     try:
         codes = [r[0] for r in conn.execute("SELECT code FROM regions WHERE level = 4 AND code LIKE '34.%'"
                                             " ORDER BY code LIMIT ?", [len(used) + 5])]
@@ -104,9 +119,10 @@ def empty_villages(db_path: Path, used: list[str]) -> list[str]:
     return [c for c in codes if c not in used][:len(used)]
 
 
-def _sqlite_rows(path: Path, sql: str) -> sqlite3.Cursor:
-    conn = sqlite3.connect(path)
-    return conn.execute(sql)
+def _sqlite_rows(path: Path, sql: str, passphrase: str | None = None) -> sqlite3.Cursor:
+    conn = open_conn(path, passphrase)
+    cursor: sqlite3.Cursor = conn.execute(sql)
+    return cursor
 
 
 def raw_insert(target: Path, table_rows: list[tuple[str, list[str], sqlite3.Cursor]]) -> tuple[int, float]:
@@ -151,8 +167,8 @@ def median_raw_insert(template: Path, target: Path, sources: Callable[[], list[t
     return count, seconds, ", ".join(f"{c / s:,.0f}" for c, s in results) + " rows/s"
 
 
-def _columns(path: Path, table: str) -> list[str]:
-    conn = sqlite3.connect(path)
+def _columns(path: Path, table: str, passphrase: str | None = None) -> list[str]:
+    conn = open_conn(path, passphrase)
     try:
         return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
     finally:
@@ -169,23 +185,27 @@ class SyncResult:
 
 def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path, label: str,
               baselines: bool = True, cycles: bool = True, noop_repeat: int = 20,
-              edit_rounds: int = 3) -> SyncResult:
+              edit_rounds: int = 3, passphrase: str | None = None) -> SyncResult:
     """Push ``device_db``'s outbox to a fresh SQLite server, pull it into a fresh device, then the
-    no-op and incremental cycles. ``label`` names the data size in the row names."""
-    villages = villages_of(device_db)
+    no-op and incremental cycles. ``label`` names the data size in the row names. Without
+    ``baselines`` the push and pull rows have none (context twins). ``passphrase``: ``device_db``
+    is encrypted with it, and so is every device made here."""
+    villages = villages_of(device_db, passphrase)
     server = hq.HqServer.sqlite(work / "hq", hq_template)
     hq.add_users(server.db_url, {PETUGAS: ("officer", villages),
-                                 KOSONG: ("officer", empty_villages(device_db, villages))})
+                                 KOSONG: ("officer", empty_villages(device_db, villages, passphrase))})
     rows: list[Row] = []
     with server:
         server_cpu = server.cpu_seconds()
-        push = run_child(["push", str(device_db), server.url, PETUGAS])
+        push = run_child(["push", str(device_db), server.url, PETUGAS], passphrase=passphrase)
         server_cpu = server.cpu_seconds() - server_cpu
         server_records = server.query("SELECT count(*) FROM records")[0][0]
         if server_records != push.records:
             raise RuntimeError(f"push: {push.records} ops acknowledged but {server_records} records on the server")
         pulled = fresh_device(local_tpl, work / "pulled")
-        pull = run_child(["pull", str(pulled), server.url, PETUGAS])
+        if passphrase:
+            encrypt(pulled, passphrase)
+        pull = run_child(["pull", str(pulled), server.url, PETUGAS], passphrase=passphrase)
         if pull.records != server_records:
             raise RuntimeError(f"pull: {pull.records} records on the device, {server_records} on the server")
         if baselines:
@@ -205,21 +225,28 @@ def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path
             rows.append(_push_all_rows(server.sqlite_path, hq_template, raw_db, push, label))
             rows.append(_push_cpu_row(push, server_cpu, 0.3 * rate, label))
             raw_dev = work / "raw-device.db"
-            tables = [(name, _columns(pulled, name)) for name in ENTITY_ORDER]
+            tables = [(name, _columns(pulled, name, passphrase)) for name in ENTITY_ORDER]
             count, seconds, rates = median_raw_insert(local_tpl, raw_dev, lambda: [
-                (name, columns, _sqlite_rows(pulled, f"SELECT {', '.join(columns)} FROM {name}"))
+                (name, columns, _sqlite_rows(pulled, f"SELECT {', '.join(columns)} FROM {name}", passphrase))
                 for name, columns in tables])
             rate = count / seconds
             row = Row(f"pull {label} into a fresh device", pull.rate, "records/s", rate, "≥ 30 % of raw executemany",
-                      pull.rate >= 0.3 * rate, baseline_name="raw executemany of the same rows, same kind of local DB",
+                      pull.rate >= 0.3 * rate, baseline_name="raw executemany of the same rows, same kind of local DB"
+                      + (" (plain file)" if passphrase else ""),
                       note=f"{pull.records} records in {pull.seconds:.1f} s; raw {count} rows in {seconds:.1f} s"
                            f" (median of {rates})")
             show(row)
             rows.append(row)
             raw_db.unlink(missing_ok=True)
             raw_dev.unlink(missing_ok=True)
+        else:
+            rows.append(Row(f"push {label} over loopback", push.rate, "records/s", None, "≥ 30 % of raw executemany",
+                            None, note=f"{push.records} ops in {push.seconds:.1f} s"))
+            rows.append(Row(f"pull {label} into a fresh device", pull.rate, "records/s", None,
+                            "≥ 30 % of raw executemany", None, note=f"{pull.records} records in {pull.seconds:.1f} s"))
         if cycles:
-            rows.extend(_cycles(work, server, pulled, local_tpl, noop_repeat=noop_repeat, edit_rounds=edit_rounds))
+            rows.extend(_cycles(work, server, pulled, local_tpl, noop_repeat=noop_repeat, edit_rounds=edit_rounds,
+                                passphrase=passphrase))
     return SyncResult(rows, push, pull, pulled)
 
 
@@ -280,15 +307,16 @@ def _push_all_rows(server_db: Path, hq_template: Path, raw_db: Path, push: Measu
 
 
 def _cycles(work: Path, server: hq.HqServer, pulled: Path, local_tpl: Path, *, noop_repeat: int,
-            edit_rounds: int) -> list[Row]:
+            edit_rounds: int, passphrase: str | None = None) -> list[Row]:
     from desmig_desktop.services.sync_service import login, run_cycle
     from desmig_desktop.store import records
     from desmig_desktop.store.db import connect
     from desmig_desktop.store.records import Change
 
     rows: list[Row] = []
-    db = connect(pulled)
-    empty = connect(fresh_device(local_tpl, work / "empty"))
+    db = connect(pulled, passphrase)
+    empty_db = fresh_device(local_tpl, work / "empty")
+    empty = connect(encrypt(empty_db, passphrase) if passphrase else empty_db, passphrase)
     try:
         login(empty, server.url, KOSONG, hq.PASSWORD, "bench-empty")
         run_cycle(empty)

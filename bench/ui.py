@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,18 +19,23 @@ from typing import Any
 
 from bench import hq
 from bench.common import Row, show
+from bench.encrypted import passphrase_env
+from bench.sync import open_conn
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _gui_env() -> dict[str, str]:
-    return hq.child_env(QT_QPA_PLATFORM="offscreen", QT_LOGGING_RULES="*.debug=false")
+def _gui_env(passphrase: str | None = None) -> dict[str, str]:
+    """The GUI child's environment; with ``passphrase`` the app opens its encrypted DB with it
+    (``DESMIG_PASSPHRASE``, read by ``app.run_gui``) instead of asking."""
+    return {**hq.child_env(QT_QPA_PLATFORM="offscreen", QT_LOGGING_RULES="*.debug=false"), **passphrase_env(passphrase)}
 
 
-def officer_settings(db_path: Path, villages: list[str]) -> Path:
-    """Give the DB an officer's settings (name, villages, language), so the app starts without the
-    first-run wizard and lists the officer's villages; returns ``db_path``."""
-    conn = sqlite3.connect(db_path)
+def officer_settings(db_path: Path, villages: list[str], passphrase: str | None = None) -> Path:
+    """Give the DB (encrypted with ``passphrase``, if given) an officer's settings (name, villages,
+    language), so the app starts without the first-run wizard and lists the officer's villages;
+    returns ``db_path``."""
+    conn = open_conn(db_path, passphrase)
     with conn:
         for key, value in (("officer_name", "Petugas Bench"), ("villages", villages), ("language", "id")):
             conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET"
@@ -40,10 +44,10 @@ def officer_settings(db_path: Path, villages: list[str]) -> Path:
     return db_path
 
 
-def _start_child(data_dir: Path, *extra: str, timeout: float = 1800) -> dict[str, Any]:
+def _start_child(data_dir: Path, *extra: str, timeout: float = 1800, passphrase: str | None = None) -> dict[str, Any]:
     spawned = time.time()
     proc = subprocess.run([sys.executable, "-m", "bench.ui_child", "start", str(data_dir), *extra],
-                          capture_output=True, text=True, env=_gui_env(), cwd=ROOT, timeout=timeout)
+                          capture_output=True, text=True, env=_gui_env(passphrase), cwd=ROOT, timeout=timeout)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"GUI start failed ({proc.returncode}): {proc.stderr[-3000:]}")
@@ -54,19 +58,23 @@ def _start_child(data_dir: Path, *extra: str, timeout: float = 1800) -> dict[str
     return out
 
 
-def start(full: Path, empty: Path, repeat: int = 3) -> list[Row]:
-    """``full``/``empty``: data dirs whose DBs have an officer's settings (``officer_settings``)."""
-    _start_child(full, "--no-scroll")  # warm the OS file cache once, as any second start would be
-    starts = [_start_child(full, "--no-scroll")["start_ms"] for _ in range(repeat - 1)]
-    base = [_start_child(empty, "--no-scroll")["start_ms"] for _ in range(repeat)]
-    scrolled = _start_child(full)
+def start(full: Path, empty: Path, repeat: int = 3, passphrase: str | None = None) -> list[Row]:
+    """``full``/``empty``: data dirs whose DBs have an officer's settings (``officer_settings``),
+    both encrypted with ``passphrase`` when given (the start then includes the key derivation)."""
+    def child(data_dir: Path, *extra: str) -> dict[str, Any]:
+        return _start_child(data_dir, *extra, passphrase=passphrase)
+
+    child(full, "--no-scroll")  # warm the OS file cache once, as any second start would be
+    starts = [child(full, "--no-scroll")["start_ms"] for _ in range(repeat - 1)]
+    base = [child(empty, "--no-scroll")["start_ms"] for _ in range(repeat)]
+    scrolled = child(full)
     starts.append(scrolled["start_ms"])
     value, baseline = sorted(starts)[len(starts) // 2], sorted(base)[len(base) // 2]
     rows = [Row("app start to first painted list (offscreen), full DB", value, "ms median", baseline, "< 1,500 ms",
                 value < 1500, baseline_name="same start, empty DB",
                 note=f"{repeat} starts; {scrolled['first_rows']} rows in the first page of {scrolled['rows_total']}"),
             Row("peak RSS after scrolling the whole list", scrolled["rss_mb"], "MB",
-                _start_child(empty)["rss_mb"], "< 250 MB", scrolled["rss_mb"] < 250,
+                child(empty)["rss_mb"], "< 250 MB", scrolled["rss_mb"] < 250,
                 baseline_name="same start, empty DB",
                 note=f"{scrolled['rows_loaded']} of {scrolled['rows_total']} rows loaded in"
                      f" {scrolled['scroll_seconds']:.1f} s; RSS right after start {scrolled['rss_after_start_mb']:.0f} MB")]

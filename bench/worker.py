@@ -5,15 +5,18 @@ pushes the whole outbox / pulls every scope, and prints one JSON line:
 ``{"records", "seconds", "cpu_seconds", "rss_mb", "device_id"}`` (CPU: every thread of this
 process during the timed work). ``login`` only registers the device;
 ``cycle`` runs one whole sync cycle. ``export DATA_DIR OUT`` runs ``desmig export --format jsonl``.
+An encrypted DB is opened with the passphrase in ``DESMIG_PASSPHRASE`` (as the CLI does).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
 from bench.common import peak_rss_mb
+from bench.encrypted import PASSPHRASE_ENV
 from bench.hq import PASSWORD
 
 
@@ -40,7 +43,7 @@ def main(argv: list[str]) -> int:
     from desmig_desktop.sync.client import SyncClient
     from desmig_desktop.sync.engine import SyncEngine
 
-    db = connect(db_path)
+    db = connect(db_path, os.environ.get(PASSPHRASE_ENV) or None)  # encrypted DBs: bench.encrypted
     if action in ("push", "pull", "login"):
         login(db, server_url, username, PASSWORD, f"bench-{action}")
     if action == "login":
