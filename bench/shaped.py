@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import hq
+from desmig_testing import serve
 from bench.common import Row, show
 from bench.encrypted import ENCRYPTED, PLAINTEXT, encrypt, passphrase_env
 from bench.shaping_proxy import LinkShape, ProxyStats, ProxyThread
@@ -148,7 +149,7 @@ def measure(work: Path, start: Prepared, proxy: ProxyThread, shape: LinkShape, p
         proxy.proxy.upstream = ("127.0.0.1", server.port)
         proxy.set_shape(shape)
         begin = time.perf_counter()
-        proc = subprocess.run([*hq.script("desmig"), "--data-dir", str(device.parent), "sync", "--json"],
+        proc = subprocess.run([*serve.script("desmig"), "--data-dir", str(device.parent), "sync", "--json"],
                               check=False, capture_output=True, text=True, timeout=600,
                               env={**hq.child_env(), **passphrase_env(passphrase)})
         seconds = time.perf_counter() - begin

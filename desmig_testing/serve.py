@@ -35,7 +35,7 @@ def script(name: str) -> list[str]:
 
 
 def child_env(base: Mapping[str, str], **extra: str) -> dict[str, str]:
-    """The environment of a child process: ours without crash points, broken-variant switches or
+    """The environment of a child process: ours without crash points or
     a data home, plus ``base`` (the caller's fast password hashing and retries) and ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DESMIG_CRASH")}
     env.pop("DESMIG_HOME", None)
