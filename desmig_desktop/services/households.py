@@ -24,7 +24,9 @@ from desmig_desktop.domain.fields import ENTITIES, PLACEMENT_STATUSES, Kind
 from desmig_desktop.domain.household_checks import household_issues
 from desmig_desktop.domain.i18n import _, country_name
 from desmig_desktop.domain.ids import new_id
-from desmig_desktop.domain.validation import CoerceError, Issue, coerce, validate
+from desmig_desktop.domain.coercion import CoerceError, coerce
+from desmig_desktop.domain.issues import Issue
+from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.store import records
 from desmig_desktop.store.queries import StoreLookup, children
