@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
-    from desmig_desktop.domain.validation import Issue
+    from desmig_desktop.domain.issues import Issue
 
 
 class DesmigError(Exception):

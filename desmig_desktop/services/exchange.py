@@ -34,10 +34,10 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError
-from desmig_desktop.services.households import changed_values, on_current_row
-from desmig_desktop.services.import_read import (COPY_COLUMNS, COPY_HEADERS, ImportFailed, ImportRow, RowError,
-                                                  headers, read_rows)
+from desmig_desktop.services.import_read import read_rows
+from desmig_desktop.services.import_rows import COPY_COLUMNS, COPY_HEADERS, ImportFailed, ImportRow, RowError, headers
 from desmig_desktop.services.privacy import mask_nik
+from desmig_desktop.services.record_edits import changed_values, on_current_row
 from desmig_desktop.store import records
 from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Base, Change

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabe
 
 from desmig_desktop.domain.fields import EntitySpec
 from desmig_desktop.domain.i18n import _
-from desmig_desktop.domain.validation import Issue
+from desmig_desktop.domain.issues import Issue
 from desmig_desktop.services.handle import Database
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.form import SpecForm

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.services.exchange import default_report_path, mask_option_label
-from desmig_desktop.services.import_read import ImportFailed, RowError
+from desmig_desktop.services.import_rows import ImportFailed, RowError
 from desmig_desktop.services.jobs import demo_job, export_job, import_job
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.import_report import ImportReportDialog

@@ -32,8 +32,8 @@ from desmig_desktop.domain.ids import new_id
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.services import drafts
 from desmig_desktop.services.handle import Database
-from desmig_desktop.services.households import (HouseholdGraph, changed_underneath, load_household,
-                                                 refresh_untouched, save_household)
+from desmig_desktop.services.household_copy import changed_underneath, refresh_untouched
+from desmig_desktop.services.households import HouseholdGraph, load_household, save_household
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.editor_sections import HouseholdPage
 from desmig_desktop.ui.form_draft import DRAFT_DELAY_MS, FormDraft

@@ -1,7 +1,7 @@
 """One editor per field kind: an adapter between a ``FieldSpec`` and its Qt widget.
 
 Editors hold no rules: they return what was typed (``value()``), show a value (``set_value()``)
-and report changes. Validation, coercion and messages live in ``domain.validation``.
+and report changes. Validation, coercion and messages live in ``domain.validation`` and the modules it names.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QGridLayout, QLabel, Q
 
 from desmig_desktop.domain.fields import EntitySpec, FieldSpec, Kind
 from desmig_desktop.domain.i18n import pick
-from desmig_desktop.domain.validation import Issue
+from desmig_desktop.domain.issues import Issue
 from desmig_desktop.services.handle import Database
 from desmig_desktop.ui.field_widgets import FieldEditor, make_editor
 

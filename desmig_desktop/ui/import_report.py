@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderV
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desmig_desktop.domain.i18n import _
-from desmig_desktop.services.import_read import RowError
+from desmig_desktop.services.import_rows import RowError
 
 COLUMNS = ("kind", "source", "row", "letter", "header", "message")
 _KEY_SUFFIX = re.compile(r"\s*\[[a-z_]+\]\s*$")  # an export's heading is "<title> [<key>]": the title is enough

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import _, pick
-from desmig_desktop.domain.validation import Issue
+from desmig_desktop.domain.issues import Issue
 from desmig_desktop.errors import RecordIssue
 from desmig_desktop.services.households import HouseholdGraph, Values
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from desmig_desktop.domain.fields import HOUSEHOLDS, EntitySpec, list_columns
 from desmig_desktop.domain.i18n import _, pick
-from desmig_desktop.domain.validation import Issue
+from desmig_desktop.domain.issues import Issue
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.queries import HouseholdFilter, count_households, search_households
 from desmig_desktop.ui.formatting import display_value, format_date

@@ -37,10 +37,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from desmig_desktop.domain.coercion import CoerceError, coerce
 from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
-from desmig_desktop.domain.validation import CoerceError, Issue, coerce, validate
+from desmig_desktop.domain.issues import Issue
+from desmig_desktop.domain.validation import validate
 from desmig_desktop.domain.wire import OpKind, OpStatus, result_json
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t

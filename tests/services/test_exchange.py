@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER
 from desmig_desktop.services.demo import generate_demo
 from desmig_desktop.services.exchange import ImportFailed, export, headers, import_file
-from desmig_desktop.services.import_read import COPY_HEADERS
+from desmig_desktop.services.import_rows import COPY_HEADERS
 from desmig_desktop.store.db import connect
 
 VILLAGES = ("32.01.05.2003", "35.02.01.2001")

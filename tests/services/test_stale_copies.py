@@ -21,8 +21,8 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.services import exchange, sync_service
-from desmig_desktop.services.households import (HouseholdGraph, delete_household, load_household, loaded_from_json,
-                                                 loaded_to_json, save_household, undo)
+from desmig_desktop.services.household_copy import loaded_from_json, loaded_to_json
+from desmig_desktop.services.households import HouseholdGraph, delete_household, load_household, save_household, undo
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.domain.wire import PulledRecord as ServerRecord

@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desmig_desktop.domain.coercion import CoerceError, coerce
 from desmig_desktop.domain.fields import MARITAL, Kind
 from desmig_desktop.domain.geo import FAR_KM, km_outside_province, province_bounds
 from desmig_desktop.domain.household_checks import HEAD_MIN_AGE, MARRIED_MIN_AGE, household_issues
 from desmig_desktop.domain.reference import iter_regions
-from desmig_desktop.domain.validation import CoerceError, coerce, validate
+from desmig_desktop.domain.validation import validate
 from desmig_desktop.domain.fields import HOUSEHOLDS
 
 TODAY = dt.date(2026, 6, 1)

@@ -11,7 +11,7 @@ from hypothesis import strategies as hs
 
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import set_language
-from desmig_desktop.domain.validation import Issue
+from desmig_desktop.domain.issues import Issue
 from desmig_desktop.errors import RecordIssue
 from desmig_desktop.services.households import HouseholdGraph
 from desmig_desktop.ui.issue_routing import CHILD_ENTITIES, FieldTarget, PanelItem, route_issues, target_of

@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 
 from desmig_desktop.domain import umkm
+from desmig_desktop.domain.coercion import coerce, parse_money
 from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.domain.i18n import _, set_language
 from desmig_desktop.domain.nik import make_nik, parse_nik
-from desmig_desktop.domain.validation import coerce, parse_money, validate
+from desmig_desktop.domain.validation import validate
 
 TODAY = dt.date(2026, 6, 15)
 

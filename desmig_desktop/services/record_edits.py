@@ -1,0 +1,50 @@
+"""What an officer changed on a copy of one record, and the record as it will then be stored.
+
+A form (or an import row) edits a copy read earlier (``records.Base``: the version and values it
+had); meanwhile a sync may have changed the stored row. Only the fields that differ from the copy
+once both are normalised are the officer's edits; they go on top of the current row, and only
+they (with what they imply) are written. Used by ``households`` (a save), ``household_copy``
+(comparing a copy with the database) and ``exchange`` (an import of an exported file).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desmig_desktop.domain.coercion import CoerceError, coerce
+from desmig_desktop.domain.fields import ENTITIES, Kind
+from desmig_desktop.store.records import Base
+
+
+def differs(entity_name: str, key: str, value: Any, seen: Any) -> bool:
+    """Whether a form value differs from the loaded one once both are normalised (a form gives
+    text where the row held a number, an empty string where it held nothing)."""
+    if value == seen:
+        return False
+    spec = ENTITIES[entity_name].field(key)
+    try:
+        return bool(coerce(spec, value) != coerce(spec, seen))
+    except CoerceError:
+        return True
+
+
+def edited_keys(entity_name: str, values: dict[str, Any], base: Base) -> set[str]:
+    """The fields of one record the officer changed relative to the copy they were shown."""
+    spec = ENTITIES[entity_name]
+    return {f.key for f in spec.fields if f.kind is not Kind.DERIVED and f.key in values
+            and differs(entity_name, f.key, values[f.key], base.values.get(f.key))}
+
+
+def on_current_row(entity_name: str, values: dict[str, Any], base: Base,
+                   current: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """A record edited on a copy (``base``) as it will be stored: the current row with the
+    fields changed relative to the copy on top. Returns it (not yet validated) and those keys."""
+    keys = edited_keys(entity_name, values, base)
+    return {**{k: current.get(k) for k in ENTITIES[entity_name].keys}, **{k: values[k] for k in keys}}, keys
+
+
+def changed_values(normalised: dict[str, Any], keys: set[str], current: dict[str, Any]) -> dict[str, Any]:
+    """What to write of a validated record edited on a copy: the officer's edits and what they
+    imply (a derived class, an answer that no longer applies) — never an untouched field,
+    whatever the row now holds."""
+    return {k: v for k, v in normalised.items() if k != "id" and (k in keys or current.get(k) != v)}
