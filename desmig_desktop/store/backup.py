@@ -30,7 +30,7 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
 from desmig_desktop.store.db import _cipher_connect, _crash_point, _fsync, _table_counts, is_encrypted
 from desmig_desktop.store.schema import migrations
-from desmig_desktop.store.sync_restore import restored_marker
+from desmig_desktop.store.sync_restore import ensure_lineage, restored_marker
 from desmig_desktop.store.sync_store import K_RESTORED
 
 PENDING_SUFFIX = ".restore-pending"
@@ -129,6 +129,9 @@ def write_backup(db: Database, out: Path) -> BackupInfo:
         # compares with HQ; a copy taken before that could not tell them apart later.
         raise KnownError(_("Data ini dipulihkan dari cadangan dan belum disinkronkan. Sinkronkan dulu, lalu buat"
                            " cadangan baru. (Berkas cadangan yang tadi dipulihkan tetap bisa dipakai.)"))
+    # The lineage id goes into the backup: a restored copy and this one name the same op numbering
+    # to HQ (``sync_restore``), even if neither has logged in yet.
+    ensure_lineage(db)
     out = out.expanduser().resolve()
     if out.parent == db_path.parent and out.name.startswith(db_path.name):
         raise KnownError(_("Simpan cadangan di luar folder data (misalnya di flashdisk)."))

@@ -354,6 +354,18 @@ def _releases(conn: Connection) -> None:
     t.release_chunks.create(conn)
 
 
+def _device_lineage(conn: Connection) -> None:
+    """Devices name the laptop database they register (issue 17 §3, ``auth.lineage``): a new
+    registration of the same database continues its op numbering and ends the previous one, so
+    no op is applied twice under two device ids. Older devices keep NULL until a laptop adopts
+    them at its next login."""
+    _add_column(conn, t.devices, "lineage")
+    _add_flag(conn, t.devices, "lineage_base", "0")
+    for index in t.devices.indexes:
+        if index.name == "ix_devices_lineage":
+            index.create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -365,6 +377,7 @@ STEPS: tuple[Step, ...] = (
     Step(8, "index_member_nik", _index_member_nik),
     Step(9, "records_updated_by", _record_author),
     Step(10, "app_releases", _releases),
+    Step(13, "device_lineage", _device_lineage),
 )
 LATEST = STEPS[-1].version
 

@@ -216,7 +216,7 @@ def _step5_turns_prev_scope_into_notices(url: str, monkeypatch: pytest.MonkeyPat
                               " created_at) VALUES ('households', 'h1', :s, 'head_name', 'conflict', 3, 'open', 'x')"),
                          {"s": a})
             conn.execute(text("UPDATE seq_counter SET value = 9"))
-        assert migrate(db) == LATEST - 4
+        assert migrate(db) == len(STEPS) - 4  # (step numbers may have gaps until a merge renumbers)
         with db.read() as conn:
             exits = conn.execute(text("SELECT scope, entity, record_id, server_seq FROM scope_exits"
                                       " ORDER BY server_seq")).all()
