@@ -21,11 +21,10 @@ import logging
 
 from sqlite_utils import Database
 
-from desmig_desktop.domain.i18n import _
 from desmig_desktop.store import sync_restore as sr
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.client import SyncClient
-from desmig_desktop.sync.errors import ErrorKind, SyncError
+from desmig_desktop.sync.errors import SyncError, device_mismatch_error
 from desmig_desktop.sync.protocol import Registration
 
 log = logging.getLogger(__name__)
@@ -55,11 +54,10 @@ def register_laptop(db: Database, client: SyncClient, url: str, username: str, p
         return _older_server(db, client, url, username, password, name, reg, same_feed)
     restored = same_feed and sr.restored_marker(db) is not None
     if not restored and reg.lineage_base > st.max_op_seq_allocated(db):
-        raise SyncError(ErrorKind.AUTH, _(
-            "Server sudah menerima lebih banyak perubahan dari data laptop ini daripada yang pernah dibuat di"
-            " sini: salinan data ini dipakai di laptop lain. Hubungi admin HQ."),
-            detail=f"lineage at {reg.lineage_base} beyond our last op {st.max_op_seq_allocated(db)}",
-            code="device_mismatch")
+        # HQ holds more ops of this lineage than this database ever made: a copy of it made them.
+        # Registered nothing here; the next login registers this copy as a lineage of its own.
+        sr.leave_lineage(db)
+        raise device_mismatch_error(f"lineage at {reg.lineage_base} beyond our last op {st.max_op_seq_allocated(db)}")
     sr.register_successor(db, server_url=url, username=username, device_id=reg.device_id, token=reg.token,
                           device_name=name, token_expires_at=reg.token_expires_at, lineage_base=reg.lineage_base,
                           same_feed=same_feed)
@@ -80,3 +78,11 @@ def _older_server(db: Database, client: SyncClient, url: str, username: str, pas
     st.register_device(db, server_url=url, username=username, device_id=reg.device_id, token=reg.token,
                        device_name=name, token_expires_at=reg.token_expires_at)
     return reg
+
+
+def after_sync_error(db: Database, exc: SyncError) -> None:
+    """A cycle found this database's ops differing from HQ's log of its device (a clone: replay
+    mismatch, or HQ's watermark beyond our ops): it leaves the lineage, so logging in again — what
+    the error asks — registers it as a new device without fencing the original."""
+    if exc.code == "device_mismatch":
+        sr.leave_lineage(db)

@@ -183,6 +183,9 @@ def run_cycle(db: Database, *, progress: Callable[[Progress], None] | None = Non
     client = _client(db, session)
     try:
         return SyncEngine(db, client, progress=progress, cancel=cancel, **engine_options).run_cycle()
+    except SyncError as exc:
+        succession.after_sync_error(db, exc)
+        raise
     finally:
         if session is None:
             client.close()

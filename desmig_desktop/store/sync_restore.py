@@ -99,6 +99,18 @@ def ensure_lineage(db: Database) -> str:
     return lineage
 
 
+def leave_lineage(db: Database) -> str:
+    """This database is a copy whose ops differ from what HQ holds under its numbering (a cloned
+    database, caught by a replay mismatch): it must not succeed the original's device. A new
+    lineage id makes its next login a new device with its own numbering; its pending ops go out
+    there once, and the original is not fenced."""
+    lineage = str(uuid.uuid4())
+    with immediate(db):
+        put_state(db, K_LINEAGE, lineage)
+    log.warning("this database's ops differ from the server's log of its lineage: it leaves the lineage")
+    return lineage
+
+
 def lineage_claim(db: Database, server_url: str) -> dict[str, Any]:
     """What a login tells the server about this database (the register request's ``lineage``): its
     id, where a lineage new to the server starts, and its earlier devices there (an older app's

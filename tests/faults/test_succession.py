@@ -14,7 +14,6 @@ from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.errors import ErrorKind, SyncError
 from tests.faults.test_fault_matrix import officers_with_work, settle
 from tests.sync.harness import VILLAGE_1, VILLAGE_2, HqServer, only
-from tests.sync.invariants import InvariantChecker
 
 pytestmark = pytest.mark.e2e
 
@@ -114,19 +113,22 @@ def test_backup_restored_after_the_laptop_registered_again(hq, make_device, chec
     assert live == (1 if laptop == "same" else 2)  # one live device per laptop database (+ the new laptop's own)
 
 
-def test_a_copy_that_sent_ops_this_database_never_made_is_refused_at_login(hq, make_device, tmp_path):
+def test_a_copy_that_sent_ops_this_database_never_made_is_refused_at_login(hq, make_device, checker):
     """Negative control of the succession: a copy of the database (not restored: cloned) that
     logs in after the original sent more ops than the copy ever made is refused — it would
-    otherwise file its own, different ops under those numbers as already at HQ."""
+    otherwise file its own, different ops under those numbers as already at HQ. Logging in again
+    registers it as a lineage of its own: its op goes out once, and the original carries on."""
     import shutil
 
     ana = make_device("ana")
     ana.login(hq, "ana")
     ana.create_household(VILLAGE_1, members=0)
+    ana.sync()
     ana.close()
     clone = make_device("ana-clone")
     clone.close()
     shutil.copy(ana.root / "desmig.db", clone.root / "desmig.db")
+    clone.create_household(VILLAGE_1, members=0)
     for _i in range(3):
         ana.create_household(VILLAGE_1, members=0)
     ana.sync()
@@ -135,3 +137,11 @@ def test_a_copy_that_sent_ops_this_database_never_made_is_refused_at_login(hq, m
         clone.login(hq, "ana")
     assert err.value.code == "device_mismatch"
     assert clone.pending() == 1  # nothing of the clone filed as sent
+    clone.foreign_devices = {st.state(ana.db, st.K_DEVICE_ID)}
+    clone.login(hq, "ana")
+    clone.sync()
+    assert clone.pending() == 0
+    _log_in_again(ana, hq)  # the refused login had fenced the original's device
+    clone.sync()
+    checker.check([ana, clone], quiescent=True)
+    assert hq.query("SELECT count(*) AS n FROM records WHERE entity = 'households'")[0]["n"] == 5

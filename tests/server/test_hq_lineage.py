@@ -91,7 +91,7 @@ def test_otherwise_a_new_device_starts_at_the_lineage_watermark_and_fences_the_l
 def test_a_device_of_an_older_app_is_adopted_with_the_base_the_laptop_gives(ana: Hq) -> None:
     old = ana.register("ana")  # no lineage (an older app)
     push_creates(old, 6, "a")
-    new, base = register(ana, device_id=None, base=2, devices=[{"device_id": old.device_id, "base": 2}])
+    _new, base = register(ana, device_id=None, base=2, devices=[{"device_id": old.device_id, "base": 2}])
     assert base == 8  # its six ops after the laptop's op 2
     assert device_row(ana, old.device_id).lineage == LINEAGE and device_row(ana, old.device_id).revoked
 
@@ -99,7 +99,7 @@ def test_a_device_of_an_older_app_is_adopted_with_the_base_the_laptop_gives(ana:
 def test_another_users_devices_never_count(ana: Hq) -> None:
     budi, _ = register(ana, "budi", base=0)
     push_creates(budi, 4, "b")
-    mine, base = register(ana, "ana", base=1, devices=[{"device_id": budi.device_id, "base": 0}])
+    _mine, base = register(ana, "ana", base=1, devices=[{"device_id": budi.device_id, "base": 0}])
     assert base == 1
     row = device_row(ana, budi.device_id)
     assert not row.revoked and row.lineage == LINEAGE and row.username == "budi"  # untouched
