@@ -52,7 +52,8 @@ def register_laptop(db: Database, client: SyncClient, url: str, username: str, p
         return reg
     if reg is None or reg.lineage_base is None:
         return _older_server(db, client, url, username, password, name, reg, same_feed)
-    restored = same_feed and sr.restored_marker(db) is not None
+    marker = sr.restored_marker(db)  # a backup from before any login has no device: any feed is its own
+    restored = marker is not None and (same_feed or not marker.get("device_id"))
     if not restored and reg.lineage_base > st.max_op_seq_allocated(db):
         # HQ holds more ops of this lineage than this database ever made: a copy of it made them.
         # Registered nothing here; the next login registers this copy as a lineage of its own.
@@ -60,7 +61,7 @@ def register_laptop(db: Database, client: SyncClient, url: str, username: str, p
         raise device_mismatch_error(f"lineage at {reg.lineage_base} beyond our last op {st.max_op_seq_allocated(db)}")
     sr.register_successor(db, server_url=url, username=username, device_id=reg.device_id, token=reg.token,
                           device_name=name, token_expires_at=reg.token_expires_at, lineage_base=reg.lineage_base,
-                          same_feed=same_feed)
+                          same_feed=same_feed, restored=restored)
     return reg
 
 

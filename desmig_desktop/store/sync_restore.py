@@ -123,7 +123,7 @@ def lineage_claim(db: Database, server_url: str) -> dict[str, Any]:
 
 def register_successor(db: Database, *, server_url: str, username: str, device_id: str, token: str,
                        device_name: str, token_expires_at: str | None, lineage_base: int,
-                       same_feed: bool) -> None:
+                       same_feed: bool, restored: bool) -> None:
     """Store a new device that continues this database's lineage from ``lineage_base`` (its
     watermark on the server), in one transaction with what that watermark settles:
 
@@ -137,7 +137,7 @@ def register_successor(db: Database, *, server_url: str, username: str, device_i
     """
     with immediate(db):
         previous = last_acked(db)
-        if same_feed and state(db, K_RESTORED) is not None:
+        if restored:
             reconcile_restore(db, lineage_base)
         else:
             move_to_journal(db, lineage_base, {})

@@ -113,6 +113,40 @@ def test_backup_restored_after_the_laptop_registered_again(hq, make_device, chec
     assert live == (1 if laptop == "same" else 2)  # one live device per laptop database (+ the new laptop's own)
 
 
+@pytest.mark.parametrize("laptop", ["same", "new"])
+def test_backup_taken_before_the_first_login(hq, make_device, checker, tmp_path, laptop):
+    """The officer worked offline from the start and backed up before ever logging in; the laptop
+    then logged in, sent everything and worked on. Its database is lost and the backup comes back
+    (there, or on a new laptop that logged in first): its ops are at HQ already, under a device the
+    backup never knew (before: all of them were sent again under a new one)."""
+    ana = make_device("ana")
+    homes = [ana.create_household(VILLAGE_1, members=1) for _i in range(3)]
+    backup = tmp_path / "ana.desmig-backup"
+    ana.backup(backup)
+    ana.login(hq, "ana")
+    ana.sync()
+    ana.edit("households", homes[0], notes="sesudah cadangan")
+    ana.create_household(VILLAGE_2)
+    ana.sync()
+    target = ana if laptop == "same" else make_device("ana-new")
+    if laptop == "new":
+        target.login(hq, "ana")
+    target.restore(backup, previous=None if laptop == "same" else ana)
+    if laptop == "new":
+        ana.close()
+    checker.forget_device(target.name)
+    made_after = target.create_household(VILLAGE_1, members=0)
+    if laptop == "new":
+        with pytest.raises(SyncError):  # the backup holds no registration: log in
+            target.sync()
+    target.login(hq, "ana")
+    target.sync()
+    settle(checker, [target])
+    assert _data(hq, homes[0])["notes"] == "sesudah cadangan"
+    assert target.row("households", homes[0])["notes"] == "sesudah cadangan"
+    assert hq.query("SELECT 1 FROM records WHERE id = ?", (made_after,))
+
+
 def test_a_copy_that_sent_ops_this_database_never_made_is_refused_at_login(hq, make_device, checker):
     """Negative control of the succession: a copy of the database (not restored: cloned) that
     logs in after the original sent more ops than the copy ever made is refused — it would
