@@ -25,7 +25,7 @@ from desmig_desktop.errors import KnownError, RecordIssue, ValidationFailed
 from desmig_desktop.services import settings
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_conflicts as sc
-from desmig_desktop.store import sync_restore as sr
+from desmig_desktop.services import succession
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.queries import StoreLookup
 from desmig_desktop.sync.client import SyncClient, make_retry, make_session
@@ -148,37 +148,8 @@ def login(db: Database, server_url: str, username: str, password: str, device_na
 
 def _register(db: Database, client: SyncClient, url: str, username: str, password: str,
               name: str) -> Registration:
-    """Register this laptop; a database restored from a backup and not yet reconciled first logs
-    in again as the device it was copied from (the server keeps that device's op log, and the
-    first hello reconciles, ``sync_restore.reconcile_restore``). If that device was revoked, its
-    log can no longer grow: its final watermark (from the device list) reconciles the backup's
-    ops, and the rest goes out under the new registration like any pending op."""
-    restored = sr.restored_marker(db)
-    same_feed = st.state(db, st.K_SERVER_URL) == url and st.state(db, st.K_USERNAME) == username
-    if restored is None or not same_feed:
-        reg = client.register(username, password, name)
-        st.register_device(db, server_url=url, username=username, device_id=reg.device_id, token=reg.token,
-                           device_name=name, token_expires_at=reg.token_expires_at)
-        return reg
-    old_device = str(restored.get("device_id"))
-    try:
-        reg = client.register(username, password, name, device_id=old_device)
-    except SyncError as exc:
-        if exc.status != 404:
-            raise
-        reg = client.register(username, password, name)
-        client.token = reg.token
-        watermark = client.device_watermarks().get(old_device, 0)
-        sr.reconcile_restore(db, watermark + st.op_seq_base(db))
-    else:
-        if reg.device_id == old_device:
-            st.store_token(db, reg.token, reg.token_expires_at)
-            with st.immediate(db):
-                st.put_state(db, st.K_DEVICE_NAME, name)
-            return reg
-    st.register_device(db, server_url=url, username=username, device_id=reg.device_id, token=reg.token,
-                       device_name=name, token_expires_at=reg.token_expires_at)
-    return reg
+    """Register this laptop database as the next device of its lineage (``services.succession``)."""
+    return succession.register_laptop(db, client, url, username, password, name)
 
 
 def logout(db: Database, *, revoke: bool = True, session: requests.Session | None = None) -> None:
@@ -215,6 +186,9 @@ def run_cycle(db: Database, *, progress: Callable[[Progress], None] | None = Non
     client = _client(db, session)
     try:
         return SyncEngine(db, client, progress=progress, cancel=cancel, **engine_options).run_cycle()
+    except SyncError as exc:
+        succession.after_sync_error(db, exc)
+        raise
     finally:
         if session is None:
             client.close()

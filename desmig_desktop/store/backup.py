@@ -30,7 +30,7 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
 from desmig_desktop.store.db import _cipher_connect, _crash_point, _fsync, _table_counts, is_encrypted
 from desmig_desktop.store.schema import migrations
-from desmig_desktop.store.sync_restore import restored_marker
+from desmig_desktop.store.sync_restore import ensure_lineage, restored_marker
 from desmig_desktop.store.sync_store import K_RESTORED
 
 PENDING_SUFFIX = ".restore-pending"
@@ -124,11 +124,14 @@ def write_backup(db: Database, out: Path) -> BackupInfo:
     database is exported with its own key (an attached database without ``KEY`` takes the main
     one's): the backup opens with the same passphrase, and no passphrase is needed here."""
     db_path = Path(db.execute("PRAGMA database_list").fetchone()[2]).resolve()
-    if restored_marker(db) is not None:
+    if (restored_marker(db) or {}).get("device_id"):
         # Its ops made since the restore get their final numbers only when the first sync
         # compares with HQ; a copy taken before that could not tell them apart later.
         raise KnownError(_("Data ini dipulihkan dari cadangan dan belum disinkronkan. Sinkronkan dulu, lalu buat"
                            " cadangan baru. (Berkas cadangan yang tadi dipulihkan tetap bisa dipakai.)"))
+    # The lineage id goes into the backup: a restored copy and this one name the same op numbering
+    # to HQ (``sync_restore``), even if neither has logged in yet.
+    ensure_lineage(db)
     out = out.expanduser().resolve()
     if out.parent == db_path.parent and out.name.startswith(db_path.name):
         raise KnownError(_("Simpan cadangan di luar folder data (misalnya di flashdisk)."))
@@ -249,13 +252,15 @@ def _mark_restored(conn: Any) -> None:
     row = conn.execute("SELECT value FROM sync_state WHERE key = 'device_id'").fetchone()
     earlier = conn.execute("SELECT value FROM sync_state WHERE key = ?", [K_RESTORED]).fetchone()
     conn.execute("DELETE FROM sync_state WHERE key = ?", [K_RESTORED])
-    if row is not None and row[0] is not None and json.loads(row[0]):
-        marker = {"device_id": json.loads(row[0]), "allocated": _op_counter(conn)}
-        previous = json.loads(earlier[0]) if earlier and earlier[0] else None
-        if isinstance(previous, dict) and previous.get("device_id") == marker["device_id"]:
-            # a copy of a restore never reconciled: only ops up to the first restore point are the lineage's
-            marker["allocated"] = min(marker["allocated"], int(previous.get("allocated", 0)))
-        conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?)", [K_RESTORED, json.dumps(marker)])
+    # Also without a device (a backup from before the first login): the lost copy may have sent
+    # the backup's ops since, under a device of the same lineage (``services.succession``).
+    device = json.loads(row[0]) if row is not None and row[0] is not None else None
+    marker = {"device_id": device or None, "allocated": _op_counter(conn)}
+    previous = json.loads(earlier[0]) if earlier and earlier[0] else None
+    if isinstance(previous, dict) and previous.get("device_id") == marker["device_id"]:
+        # a copy of a restore never reconciled: only ops up to the first restore point are the lineage's
+        marker["allocated"] = min(marker["allocated"], int(previous.get("allocated", 0)))
+    conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?)", [K_RESTORED, json.dumps(marker)])
     conn.commit()
     conn.execute("PRAGMA journal_mode=DELETE")
 

@@ -1,24 +1,37 @@
-"""A laptop database restored from a backup meets the server again (issue 17 §3).
+"""A laptop database restored from a backup, or registered again, meets the server (issue 17 §3).
 
 ``store.backup`` marks a restored database (sync state ``restored_from_backup``: the device and
 the highest op number the backup holds); the sync engine's first hello — or a login, when the
 backup's token no longer works — calls ``reconcile_restore`` with the server's watermark for that
 device before anything is pushed. Kept apart from ``sync_store`` (the cycle's own transactions).
+
+**Lineage.** Every copy of one laptop database — the laptop itself, its backups, a restore on a
+new laptop — numbers its ops the same way (``op_seq`` only grows, and a restored copy moves its
+own new ops past the server's watermark before sending any). The database's *lineage* id
+(``ensure_lineage``, kept in its backups) names that numbering to HQ at every login
+(``lineage_claim``, the server's ``auth.lineage``): HQ lets the lineage's live device carry on, or
+fences it and starts a new device at the lineage's watermark, which ``register_successor`` files
+as acknowledged — whichever device id, and whichever copy, sent those ops.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from sqlite_utils import Database
 
 from desmig_desktop.store.sync_store import (
-    K_RESTORED, K_RESTORES, Crash, immediate, max_op_seq_allocated, move_to_journal, no_crash, put_state,
-    raise_last_acked, reset_cursors, state,
+    K_DEVICE_ID, K_LAST_ACK, K_REGISTRATIONS, K_RESTORED, K_RESTORES, Crash, fresh_base, immediate, last_acked,
+    max_op_seq_allocated, move_to_journal, no_crash, put_state, raise_last_acked, register_device, reset_cursors,
+    state,
 )
 
 log = logging.getLogger(__name__)
+
+K_LINEAGE = "lineage"  # this database's lineage id (``desmig_server.auth.lineage``); copied into its backups
+MAX_EARLIER = 50  # earlier registrations named at a login (the server adopts at most that many)
 
 
 def restored_marker(db: Database) -> dict[str, Any] | None:
@@ -68,3 +81,68 @@ def reconcile_restore(db: Database, server_watermark: int, *, crash: Crash = no_
     log.warning("restored database reconciled with the server at op %d: %d backup ops were already applied"
                 " there; ops made since the restore moved up by %d", server_watermark, len(acked), shift)
     return done
+
+
+# -- lineage -------------------------------------------------------------------------------------
+def ensure_lineage(db: Database) -> str:
+    """This database's lineage id, made once and then kept (also in every backup). A database an
+    older app registered takes its first device's id, so copies made before this app (a backup
+    from then, restored now) find the same one; a database never registered gets a random id."""
+    found = state(db, K_LINEAGE)
+    if isinstance(found, str) and found:
+        return found
+    regs = state(db, K_REGISTRATIONS, [])
+    first = regs[0].get("device_id") if regs and isinstance(regs[0], dict) else state(db, K_DEVICE_ID)
+    lineage = str(first) if first else str(uuid.uuid4())
+    with immediate(db):
+        put_state(db, K_LINEAGE, lineage)
+    return lineage
+
+
+def leave_lineage(db: Database) -> str:
+    """This database is a copy whose ops differ from what HQ holds under its numbering (a cloned
+    database, caught by a replay mismatch): it must not succeed the original's device. A new
+    lineage id makes its next login a new device with its own numbering; its pending ops go out
+    there once, and the original is not fenced."""
+    lineage = str(uuid.uuid4())
+    with immediate(db):
+        put_state(db, K_LINEAGE, lineage)
+    log.warning("this database's ops differ from the server's log of its lineage: it leaves the lineage")
+    return lineage
+
+
+def lineage_claim(db: Database, server_url: str) -> dict[str, Any]:
+    """What a login tells the server about this database (the register request's ``lineage``): its
+    id, where a lineage new to the server starts, and its earlier devices there (an older app's
+    registrations, adopted into the lineage so their ops count)."""
+    regs = [r for r in state(db, K_REGISTRATIONS, []) if r.get("server_url", server_url) == server_url]
+    return {"id": ensure_lineage(db), "base": fresh_base(db),
+            "devices": [{"device_id": str(r["device_id"]), "base": int(r["op_seq_base"])}
+                        for r in regs[-MAX_EARLIER:]]}
+
+
+def register_successor(db: Database, *, server_url: str, username: str, device_id: str, token: str,
+                       device_name: str, token_expires_at: str | None, lineage_base: int,
+                       same_feed: bool, restored: bool) -> None:
+    """Store a new device that continues this database's lineage from ``lineage_base`` (its
+    watermark on the server), in one transaction with what that watermark settles:
+
+    * ops up to it are at HQ already — sent under an earlier device whose answer was lost, or by
+      another copy of this database — and are filed as acknowledged, never sent again;
+    * a database restored and not yet reconciled settles its backup the same way
+      (``reconcile_restore``: its own newer ops move up past the watermark);
+    * an ack this laptop holds beyond the watermark means HQ lost ops (restored from a backup):
+      the last ack stays, so the next hello refills them from the journal under the new device.
+    The caller has checked that the watermark is not beyond this database's own ops (a clone).
+    """
+    with immediate(db):
+        previous = last_acked(db)
+        if restored:
+            reconcile_restore(db, lineage_base)
+        else:
+            move_to_journal(db, lineage_base, {})
+        register_device(db, server_url=server_url, username=username, device_id=device_id, token=token,
+                        device_name=device_name, token_expires_at=token_expires_at, base=lineage_base)
+        if same_feed and previous > lineage_base:
+            put_state(db, K_LAST_ACK, previous)
+    log.info("registered as a new device of this database's lineage at op %d", lineage_base)

@@ -365,16 +365,22 @@ def store_token(db: Database, token: str, expires_at: str | None) -> None:
         put_state(db, K_TOKEN_EXPIRES, expires_at)
 
 
+def fresh_base(db: Database) -> int:
+    """A new device's op_seq base: its number 1 is the first still-pending op (or the next one made)."""
+    first = db.execute("SELECT min(op_seq) FROM sync_outbox").fetchone()[0]
+    return int(first) - 1 if first is not None else max_op_seq_allocated(db)
+
+
 def register_device(db: Database, *, server_url: str, username: str, device_id: str, token: str,
-                    device_name: str, token_expires_at: str | None = None) -> int:
+                    device_name: str, token_expires_at: str | None = None, base: int | None = None) -> int:
     """Store a fresh device registration; returns the new op_seq base.
 
     The server starts a new device's log at 0, so op numbers restart after the base: the first
-    still-pending op becomes number 1 (or the next one made, if the outbox is empty).
+    still-pending op becomes number 1 (or the next one made, if the outbox is empty) — or, when
+    the server gave one (``sync_restore.register_successor``), after ``base``.
     """
     with immediate(db):
-        first = db.execute("SELECT min(op_seq) FROM sync_outbox").fetchone()[0]
-        base = int(first) - 1 if first is not None else max_op_seq_allocated(db)
+        base = fresh_base(db) if base is None else base
         same_feed = state(db, K_SERVER_URL) == server_url and state(db, K_USERNAME) == username
         if not same_feed:
             reset_cursors(db)

@@ -120,13 +120,16 @@ class SyncClient:
 
     # -- endpoints --------------------------------------------------------------------------
     def register(self, username: str, password: str, device_name: str, *,
-                 device_id: str | None = None) -> Registration:
+                 device_id: str | None = None, lineage: dict[str, Any] | None = None) -> Registration:
         """Exchange the password for a device token. Not retried on 429: that is a login lockout,
         and repeating a password the server just refused would only extend it. ``device_id``:
-        log in again as that (unrevoked) device of the user, which keeps its op log."""
-        payload = {"username": username, "password": password, "device_name": device_name}
+        log in again as that (unrevoked) device of the user, which keeps its op log; ``lineage``:
+        this laptop database (``store.sync_restore.lineage_claim``, the server's ``auth.lineage``)."""
+        payload: dict[str, Any] = {"username": username, "password": password, "device_name": device_name}
         if device_id:
             payload["device_id"] = device_id
+        if lineage:
+            payload["lineage"] = lineage
         with make_session(make_retry(statuses=(500, 502, 503, 504), retry_after=False)) as session:
             body = self._call("POST", "v1/devices/register", payload, auth=False, session=session)
         return self._parse(Registration.parse, body)

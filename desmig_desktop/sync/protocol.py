@@ -31,13 +31,17 @@ class Registration:
     device_id: str
     token: str
     token_expires_at: str | None = None
+    lineage_base: int | None = None  # register with a lineage: where this device's numbering starts
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Registration:
         if not isinstance(body.get("device_id"), str) or not isinstance(body.get("token"), str):
             raise ProtocolError("register reply needs device_id and token")
         expires = body.get("token_expires_at")
-        return cls(body["device_id"], body["token"], expires if isinstance(expires, str) else None)
+        base = body.get("lineage_base")
+        if base is not None and (type(base) is not int or base < 0):
+            raise ProtocolError("register reply: lineage_base must be a non-negative integer")
+        return cls(body["device_id"], body["token"], expires if isinstance(expires, str) else None, base)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from desmig_server.api.deps import Caller, Ctx, Token, Updater
 from desmig_server.api.responses import error_responses
 from desmig_server.auth import tokens
+from desmig_server.auth.lineage import MAX_ADOPTED, LineageClaim
 from desmig_server.auth.users import USERNAME_PATTERN, list_devices, register_device, revoke_device
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"])
@@ -28,6 +29,30 @@ def iso_utc(epoch: float | None) -> str | None:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+OP_SEQ_MAX = 2**62  # op numbers are BIGINT on the server
+
+
+class EarlierDevice(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    device_id: str = Field(pattern=DEVICE_ID_PATTERN)
+    base: int = Field(ge=0, le=OP_SEQ_MAX)
+
+
+class LineageRequest(BaseModel):
+    """The laptop database registering (``auth.lineage``): its registrations share one numbering."""
+
+    model_config = ConfigDict(strict=True)
+
+    id: str = Field(pattern=DEVICE_ID_PATTERN, description="made once by the laptop database, kept in its backups")
+    base: int = Field(ge=0, le=OP_SEQ_MAX, description="where a lineage new to HQ starts (the laptop's numbering)")
+    devices: list[EarlierDevice] = Field(default_factory=list, max_length=MAX_ADOPTED, description=(
+        "this laptop's earlier devices on this server, adopted into the lineage if an older app registered them"))
+
+    def claim(self) -> LineageClaim:
+        return LineageClaim(self.id, self.base, tuple((d.device_id, d.base) for d in self.devices))
+
+
 class RegisterRequest(BaseModel):
     model_config = ConfigDict(strict=True)
 
@@ -36,7 +61,10 @@ class RegisterRequest(BaseModel):
     device_name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
     device_id: str | None = Field(default=None, pattern=DEVICE_ID_PATTERN, description=(
         "log in again as this existing, unrevoked device of the user (its token expired): the device keeps "
-        "its last_op_seq; omitted = register a new device"))
+        "its last_op_seq; omitted = register a new device. With lineage: only a wish, never a 404"))
+    lineage: LineageRequest | None = Field(default=None, description=(
+        "the laptop database: the named device carries on if it is the lineage's live one, else a new device"
+        " continues the lineage's op numbering at its watermark (lineage_base) and the others are revoked"))
 
 
 class RegisterReply(BaseModel):
@@ -45,6 +73,9 @@ class RegisterReply(BaseModel):
     username: str
     role: str
     token_expires_at: str = Field(description="UTC ISO-8601; rotate before, or log in again after")
+    lineage_base: int | None = Field(default=None, description=(
+        "with a lineage: this device's op n is the lineage's op lineage_base + n; the lineage's ops up to"
+        " lineage_base were applied under earlier devices (never send them again)"))
 
 
 class RotateReply(BaseModel):
@@ -83,9 +114,10 @@ class DeviceList(BaseModel):
 def register(body: RegisterRequest, ctx: Ctx) -> RegisterReply:
     """Exchange a password for a per-device token (the only endpoint without a token)."""
     reg = register_device(ctx.db, ctx.passwords, ctx.settings, username=body.username, password=body.password,
-                          device_name=body.device_name, device_id=body.device_id)
+                          device_name=body.device_name, device_id=body.device_id,
+                          lineage=body.lineage.claim() if body.lineage else None)
     return RegisterReply(device_id=reg.device_id, token=reg.token, username=reg.username, role=reg.role,
-                         token_expires_at=iso_utc(reg.token_expires_at) or "")
+                         token_expires_at=iso_utc(reg.token_expires_at) or "", lineage_base=reg.lineage_base)
 
 
 @router.post("/rotate", response_model=RotateReply)

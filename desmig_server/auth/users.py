@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from desmig_desktop.domain.ids import utc_now
+from desmig_server.auth import lineage as lineages
 from desmig_server.auth import lockout, tokens
 from desmig_server.auth.passwords import Passwords
 from desmig_server.db import tables as t
@@ -36,6 +37,7 @@ class Registration:
     username: str
     role: str
     token_expires_at: float  # epoch seconds
+    lineage_base: int | None = None  # with a lineage: where this device's numbering starts (``auth.lineage``)
 
 
 def _region_codes(conn: Connection, codes: list[str], level: int) -> set[str]:
@@ -80,12 +82,16 @@ def add_user(conn: Connection, passwords: Passwords, settings: Settings, *, user
 
 
 def register_device(db: Database, passwords: Passwords, settings: Settings, *, username: str, password: str,
-                    device_name: str, device_id: str | None = None, now: float | None = None) -> Registration:
+                    device_name: str, device_id: str | None = None, now: float | None = None,
+                    lineage: lineages.LineageClaim | None = None) -> Registration:
     """Check the password (with lockout) and issue a device token.
 
     Without ``device_id`` a new device is registered. With the id of an unrevoked device of the
     same user (a laptop whose token expired), that device gets a fresh token and keeps its
-    ``last_op_seq``, so its op numbering — and exactly-once delivery — carry on.
+    ``last_op_seq``, so its op numbering — and exactly-once delivery — carry on. With ``lineage``
+    (the laptop's database, ``auth.lineage``) ``device_id`` is only a wish: that device carries on
+    if it is the lineage's live one, else a new device continues the lineage's numbering and the
+    earlier ones are fenced — never a 404.
 
     Raises:
         ApiError: 429 while the username is locked out, 401 for wrong credentials, 404 for a
@@ -119,9 +125,15 @@ def register_device(db: Database, passwords: Passwords, settings: Settings, *, u
         if passwords.needs_rehash(user.password_hash):
             conn.execute(update(t.users).where(t.users.c.username == username).values(
                 password_hash=passwords.hash(password)))
-        if device_id is not None:
+        base: int | None = None
+        owner: str | None = None
+        if lineage is not None:  # the device that carries on the laptop's lineage, or None: a new one
+            succession = lineages.settle(conn, username, lineage, device_id)
+            device_id, base, owner = succession.device_id, succession.lineage_base, username
+        elif device_id is not None:
             owner = conn.execute(select(t.devices.c.username).where(
                 t.devices.c.device_id == device_id, t.devices.c.revoked.is_(False)).with_for_update()).scalar()
+        if device_id is not None:
             if owner == username:
                 issued = tokens.reissue(conn, device_id, settings, now)
                 conn.execute(update(t.devices).where(t.devices.c.device_id == device_id).values(
@@ -133,12 +145,13 @@ def register_device(db: Database, passwords: Passwords, settings: Settings, *, u
             conn.execute(insert(t.devices).values(
                 device_id=issued.device_id, username=username, device_name=device_name,
                 token_hash=tokens.token_hash(token), token_expires_at=issued.expires_at, last_op_seq=0,
-                revoked=False, created_at=utc_now(), last_seen=utc_now()))
+                revoked=False, created_at=utc_now(), last_seen=utc_now(),
+                lineage=lineage.lineage if lineage else None, lineage_base=base or 0))
             log.info("device registered for %s: %s", username, issued.device_id)
     if issued is None:
         raise ApiError(404, "not_found", "no such device of this user")
     return Registration(device_id=issued.device_id, token=issued.token, username=username, role=user.role,
-                        token_expires_at=issued.expires_at)
+                        token_expires_at=issued.expires_at, lineage_base=base)
 
 
 def revoke_device(conn: Connection, *, device_id: str, actor_username: str, actor_role: str) -> None:

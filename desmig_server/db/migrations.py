@@ -355,8 +355,20 @@ def _releases(conn: Connection) -> None:
 
 
 def _admin_log(conn: Connection) -> None:
-    """The review desk's log of user administration and conflict resolutions (issue 18 §3)."""
+    """The review desk's log of user administration and conflict resolutions ."""
     t.admin_log.create(conn)
+
+
+def _device_lineage(conn: Connection) -> None:
+    """Devices name the laptop database they register (``auth.lineage``): a new
+    registration of the same database continues its op numbering and ends the previous one, so
+    no op is applied twice under two device ids. Older devices keep NULL until a laptop adopts
+    them at its next login."""
+    _add_column(conn, t.devices, "lineage")
+    _add_flag(conn, t.devices, "lineage_base", "0")
+    for index in t.devices.indexes:
+        if index.name == "ix_devices_lineage":
+            index.create(conn)
 
 
 STEPS: tuple[Step, ...] = (
@@ -371,6 +383,7 @@ STEPS: tuple[Step, ...] = (
     Step(9, "records_updated_by", _record_author),
     Step(10, "app_releases", _releases),
     Step(11, "review_desk_admin_log", _admin_log),
+    Step(12, "device_lineage", _device_lineage),
 )
 LATEST = STEPS[-1].version
 

@@ -100,7 +100,15 @@ devices = Table(
     # Added by migration 6: ``applied_ops`` rows of this device with ``op_seq`` at or below this
     # were pruned (``sync/retention``); a replay of such an op is answered ``pruned``, never applied.
     Column("applied_pruned_through", BigInteger, nullable=False, default=0),
+    # Added by migration 12 (``auth.lineage``): the laptop database this device is a registration
+    # of (an id the laptop made, kept across logins, backups and restores; NULL for a device of an
+    # older app), and where its numbering starts in the laptop's: its op ``n`` is the lineage's op
+    # ``lineage_base + n``. A lineage has at most one unrevoked device; its ops are applied once
+    # across all of them.
+    Column("lineage", String(36)),
+    Column("lineage_base", BigInteger, nullable=False, default=0),
     Index("ix_devices_prev_token_hash", "prev_token_hash"),
+    Index("ix_devices_lineage", "lineage"),
 )
 
 # Dashboard sign-ins (migration 6), so that logging out kills a copied cookie: the cookie names a

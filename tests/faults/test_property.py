@@ -1,7 +1,9 @@
 """Property test: a Hypothesis state machine over three laptops (two officers sharing a village,
 one HQ user) × creates / edits / deletes × push / pull / full cycles × faults (lost answers,
 refused pushes, duplicated requests, crashes at every named step) × backups taken at any point
-and restored later, on the same laptop or on a new one (issue 17 §3), against a real server.
+and restored later, on the same laptop or on a new one that logged in first (issue 17 §3) × the
+device's token dying (expired, logged out, revoked) and the officer logging in again, against a
+real server.
 
 The invariants that must always hold are checked after every step; teardown stops the faults,
 lets everyone sync, and checks convergence and the drained outbox.
@@ -112,7 +114,7 @@ def make_machine(hq_server: HqServer, template: Path, root: Path, broken: Broken
         def backup(self, who: str) -> None:
             device = self.devices[who]
             path = self.run / f"{who}-{len(self.backups[who])}.desmig-backup"
-            if restored_marker(device.db) is not None:
+            if (restored_marker(device.db) or {}).get("device_id"):
                 with pytest.raises(KnownError):  # restored, not yet synced: sync first
                     device.backup(path)
                 return
@@ -129,6 +131,7 @@ def make_machine(hq_server: HqServer, template: Path, root: Path, broken: Broken
             old = self.devices[who]
             if new_laptop:
                 device = Device(self.run / f"{who}-laptop{next(self.laptops)}", who, template)
+                device.login(hq_server, who)  # a new laptop: the officer logs in, then restores the USB backup
                 device.restore(path, previous=old)
                 old.close()
                 old.session.close()
@@ -136,6 +139,28 @@ def make_machine(hq_server: HqServer, template: Path, root: Path, broken: Broken
             else:
                 old.restore(path)
             self.checker.forget_device(who)
+            self.pulled = ()
+
+        @rule(who=s.sampled_from(DEVICES), how=s.sampled_from(("expired", "logged_out", "revoked")),
+              answer_lost=s.booleans())
+        def log_in_again(self, who: str, how: str, answer_lost: bool) -> None:
+            """The device's token dies — it expired, the officer logged out, HQ revoked the device —
+            perhaps right after a push whose answer was lost, and the officer logs in again: the
+            same device if it still lives, else a new device id; ops whose answers were lost, or
+            which a backup restored, may be at HQ already."""
+            device = self.devices[who]
+            if answer_lost and device.pending() and restored_marker(device.db) is None:
+                device.adapter.plan = only("/v1/sync/push", "lose", times=99)
+                try:
+                    engine = device.engine()
+                    engine.hello()
+                    engine.push_all()
+                except SyncError:
+                    pass
+                finally:
+                    device.adapter.plan = lambda _r: None
+            device.lose_token(hq_server, how)
+            device.login(hq_server, who)
             self.pulled = ()
 
         @rule(who=s.sampled_from(DEVICES), step=s.sampled_from(("cycle", "cycle", "push", "pull")),
@@ -170,7 +195,9 @@ def make_machine(hq_server: HqServer, template: Path, root: Path, broken: Broken
                     hello = engine.hello()
                     engine.push_all() if step == "push" else engine.pull_all(hello.scopes)
                 pull_done = step != "push"
-            except SyncError:
+            except SyncError as exc:
+                if exc.status == 401:  # a token a restore brought back is dead: the officer logs in again
+                    device.login(hq_server, who)
                 # A cycle whose push answers were lost still pulls (then reports the push error) — if
                 # it has a scope to pull: an HQ device's scopes are the villages holding records at
                 # hello, none before its first push reaches HQ.
@@ -205,6 +232,8 @@ def make_machine(hq_server: HqServer, template: Path, root: Path, broken: Broken
                                 device.engine(broken=variant).run_cycle()
                             except SyncError as exc:
                                 stuck[name] = exc
+                                if exc.status == 401:
+                                    device.login(hq_server, name)
                     if stuck:
                         seen.append(InvariantViolation([f"not-drained: {name} cannot finish a sync once faults"
                                                         f" stopped: {exc!r}" for name, exc in stuck.items()]))

@@ -57,8 +57,9 @@ def laptop(tmp_path: Path, template_db: Path):
 
 def test_backup_holds_everything_and_opens_only_with_the_passphrase(laptop, tmp_path):
     paths, db = laptop
-    before = _snapshot(db)
     info = create_backup(db, tmp_path / "usb.desmig-backup")
+    before = _snapshot(db)  # (taken after: a backup first gives the database its lineage id, sync_restore)
+    assert st.state(db, "lineage")
     assert is_encrypted(info.path) and info.pending_ops == len(before["outbox"]) > 0
     raw = info.path.read_bytes()
     assert b"SQLite format" not in raw and b"Draf" not in raw

@@ -226,6 +226,9 @@ class Device:
         # number): the server may hold them (the checker accepts those, and only those).
         self.retired: dict[tuple[str, int], list[Any]] = {}
         self.backups: dict[Path, dict[int, Any]] = {}  # backup file -> ``made`` when it was taken
+        # Registrations of the copies a restore replaced (same lineage, same numbering): the server
+        # may hold this database's ops under devices the restored copy never heard of.
+        self.earlier_registrations: list[dict[str, Any]] = []
         self._restores_seen = 0
 
     # connection
@@ -276,11 +279,15 @@ class Device:
 
         source = previous or self
         retired = source.retire_ops()
+        known = {r["device_id"] for r in source.earlier_registrations}
+        earlier = [*source.earlier_registrations,
+                   *(r for r in st.state(source.db, st.K_REGISTRATIONS, []) if r["device_id"] not in known)]
         made = source.backups[path]
         self.close()
         stage_restore(self.root / "desmig.db", path, None)
         assert apply_pending_restore(self.root / "desmig.db")
         self.retired = retired
+        self.earlier_registrations = earlier
         self.made = dict(made)
         self.backups = dict(source.backups)
         self.foreign_devices = set(source.foreign_devices)
@@ -304,6 +311,20 @@ class Device:
 
         self.user = user
         return login(self.db, server.url, user, password, self.name, session=self.session)
+
+    def lose_token(self, server: HqServer, how: str) -> None:
+        """The laptop's device stops working: its token ``expired``, the officer ``logged_out``
+        (the device is revoked), or HQ ``revoked`` it. The next sync is refused (401)."""
+        from desmig_desktop.services.sync_service import logout
+
+        device_id = st.state(self.db, st.K_DEVICE_ID)
+        if how == "logged_out":
+            logout(self.db, session=self.session)
+        elif how == "expired":
+            server.query("UPDATE devices SET token_expires_at = 0 WHERE device_id = ?", (device_id,))
+        else:
+            assert how == "revoked", how
+            server.query("UPDATE devices SET revoked = 1 WHERE device_id = ?", (device_id,))
 
     def point_at(self, url: str) -> None:
         """Talk to ``url`` from now on (a proxy in front of the same server)."""

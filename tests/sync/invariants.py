@@ -8,6 +8,8 @@ What is checked (the names are the ones used in violation messages):
 
 * ``acked-lost`` — every op in a device's journal (acknowledged) is in the server's
   ``applied_ops`` for that device, same op_seq, same hash (no acknowledged edit lost).
+* ``applied-twice`` — no edit (record, kind, the moment it was saved) is applied under two device
+  ids or numbers (a new registration, a restored backup: issue 17 §3).
 * ``exactly-once`` — each device's applied ops are exactly 1..watermark, each the device's own
   op with the same hash (nothing applied twice, out of order or invented); an outbox op at or
   below the watermark carries the hash the server applied.
@@ -86,6 +88,12 @@ class DeviceView:
         db = device.db
         foreign = getattr(device, "foreign_devices", set())  # a cloned laptop shares its original's log
         regs = [r for r in st.state(db, st.K_REGISTRATIONS, []) if r["device_id"] not in foreign]
+        own = {r["device_id"] for r in regs}
+        earlier = [r for r in getattr(device, "earlier_registrations", []) if r["device_id"] not in own | foreign]
+        if earlier:  # a replaced copy's devices, in the numbering they share (the current one stays last)
+            regs = [r for _k, r in sorted([((int(r["op_seq_base"]), 0, i), r) for i, r in enumerate(earlier)]
+                                          + [((int(r["op_seq_base"]), 1, i), r) for i, r in enumerate(regs)],
+                                          key=lambda kr: kr[0])]
         recs: dict[tuple[str, str], dict[str, Any]] = {}
         for name in ENTITIES:
             cur = db.execute(f"SELECT * FROM {name}")
@@ -184,6 +192,7 @@ class InvariantChecker:
             if view.name in pulled:
                 problems += self._pull_dropped_acked(server, view)
         problems += self._server_values(server, views)
+        problems += self._applied_once(server)
         problems += self._conflicts(server, views)
         if not restored:
             problems += self._versions(server, views)
@@ -308,6 +317,17 @@ class InvariantChecker:
                 problems.append(f"server-value: {entity} {record_id[:8]}.{f} = {rec['data'].get(f)!r}, but the"
                                 f" latest winning write ({who} at v{version}) was {value!r}")
         return problems
+
+    @staticmethod
+    def _applied_once(server: ServerView) -> list[str]:
+        """One edit — its record, kind and the moment the laptop saved it, which rebasing never
+        changes — is applied at most once, under whichever device ids it was sent."""
+        seen: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
+        for device_id, rows in server.applied.items():
+            for wire, row in rows.items():
+                seen[(row["entity"], row["record_id"], row["kind"], row["captured_at"])].append(f"{device_id[:8]}#{wire}")
+        return [f"applied-twice: {entity} {record_id[:8]} {kind} saved at {at} applied as {', '.join(where)}"
+                for (entity, record_id, kind, at), where in seen.items() if len(where) > 1]
 
     def _conflicts(self, server: ServerView, views: list[DeviceView]) -> list[str]:
         problems = []

@@ -271,7 +271,8 @@ def test_new_login_restarts_numbering_and_pending_ops_go_out(hq_server, make_dev
     ana.create_household(VILLAGE_1)
     ana.sync()
     hid = ana.create_household(VILLAGE_1)
-    ana.login(hq_server, "ana")  # e.g. after the token was revoked: a new device, its log starts at 0
+    ana.lose_token(hq_server, "revoked")  # (a login while the device lives carries on as that device)
+    ana.login(hq_server, "ana")  # after the token was revoked: a new device, its log starts at 0
     base = st.op_seq_base(ana.db)
     assert base == min(op.op_seq for op in st.take_batch(ana.db, 100)) - 1
     ana.sync()
