@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from faker import Faker
 from sqlite_utils import Database

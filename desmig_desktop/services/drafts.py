@@ -15,8 +15,14 @@ from typing import Any
 from sqlite_utils import Database
 
 from desmig_desktop.domain.ids import utc_now
-from desmig_desktop.services.households import (HouseholdGraph, find_household, has_unsaved, loaded_from_json,
-                                                 loaded_of_old_draft, loaded_to_json)
+from desmig_desktop.services.households import (
+    HouseholdGraph,
+    find_household,
+    has_unsaved,
+    loaded_from_json,
+    loaded_of_old_draft,
+    loaded_to_json,
+)
 
 log = logging.getLogger(__name__)
 DRAFT_VERSION = 1

@@ -8,6 +8,7 @@ words in the Indonesian UI.
 from __future__ import annotations
 
 import logging
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 

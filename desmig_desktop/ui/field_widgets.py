@@ -6,7 +6,8 @@ and report changes. Validation, coercion and messages live in ``domain.validatio
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QFontDatabase, QRegularExpressionValidator

@@ -42,10 +42,10 @@ class Fix:
 
 def utc_stamp(moment: dt.datetime | None = None) -> str:
     """``moment`` (default now) as the stored UTC form of a DATETIME field."""
-    moment = moment or dt.datetime.now(dt.timezone.utc)
+    moment = moment or dt.datetime.now(dt.UTC)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class PositionSource(QObject):
@@ -91,7 +91,7 @@ class QtPositionSource(PositionSource):
         when = info.timestamp().toUTC().toPython() if info.timestamp().isValid() else None
         self.found.emit(Fix(coordinate.latitude(), coordinate.longitude(),
                             accuracy if math.isfinite(accuracy) else None,
-                            utc_stamp(when.replace(tzinfo=dt.timezone.utc) if when else None)))
+                            utc_stamp(when.replace(tzinfo=dt.UTC) if when else None)))
 
     def _on_error(self, error: object) -> None:
         from PySide6.QtPositioning import QGeoPositionInfoSource
@@ -102,10 +102,10 @@ class QtPositionSource(PositionSource):
 
 def error_message(error: object, kinds: object) -> str:
     """The officer's sentence for a QtPositioning error."""
-    if error == getattr(kinds, "AccessError"):
+    if error == kinds.AccessError:
         return _("Akses lokasi ditolak. Izinkan layanan lokasi untuk aplikasi ini di pengaturan laptop, atau "
                  "ketik lintang dan bujur.")
-    if error == getattr(kinds, "UpdateTimeoutError"):
+    if error == kinds.UpdateTimeoutError:
         return _("Lokasi belum didapat dalam 30 detik. Coba lagi di luar ruangan, atau ketik lintang dan bujur.")
     return no_source_message()
 

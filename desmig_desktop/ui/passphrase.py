@@ -15,13 +15,28 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout,
-                               QWidget, QWizardPage)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
-from desmig_desktop.services.database import (MIN_PASSPHRASE_LENGTH, DatabaseOpener, MakeOpener, WrongPassphrase,
-                                              passphrase_problem, set_plaintext_allowed)
+from desmig_desktop.services.database import (
+    MIN_PASSPHRASE_LENGTH,
+    DatabaseOpener,
+    MakeOpener,
+    WrongPassphrase,
+    passphrase_problem,
+    set_plaintext_allowed,
+)
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.paths import Paths
 from desmig_desktop.ui import dialogs

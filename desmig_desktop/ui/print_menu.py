@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QCheckBox, QDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
@@ -81,7 +80,7 @@ class PrintDialog(QDialog):
         return Path(self.path.text().strip()).expanduser().with_suffix(".pdf")
 
 
-def start_print(window: "MainWindow") -> PrintDialog | None:
+def start_print(window: MainWindow) -> PrintDialog | None:
     """Ask where (and whether to mask), then print the current form's household; None if nothing to print."""
     editor = window.current_editor()
     if editor is None:
@@ -101,7 +100,7 @@ def start_print(window: "MainWindow") -> PrintDialog | None:
     return dialog
 
 
-def print_household(window: "MainWindow", household_id: str, out: Path, *, mask: bool = True,
+def print_household(window: MainWindow, household_id: str, out: Path, *, mask: bool = True,
                     open_after: bool = False) -> bool:
     try:
         write_household_pdf(printable_household(window.db, household_id, mask=mask), out, masked=mask)

@@ -97,7 +97,7 @@ def to_xlsx(report: dict[str, Any], *, title: str, user: str) -> bytes:
     ws.freeze_panes = "C2"
     notes = wb.create_sheet(_("Keterangan"))
     _append_text_safe(notes, [_("Wilayah"), title])
-    _append_text_safe(notes, [_("Dibuat"), dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")])
+    _append_text_safe(notes, [_("Dibuat"), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")])
     _append_text_safe(notes, [_("Oleh"), user])
     notes.append([])
     _append_text_safe(notes, [_("Kolom"), _("Cara menghitung")])

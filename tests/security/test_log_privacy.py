@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.sync.fixtures import hq_server, hq_module, hq_template, make_device  # noqa: F401  (fixtures)
+from tests.sync.fixtures import hq_module, hq_server, hq_template, make_device  # noqa: F401  (fixtures)
 from tests.sync.harness import PASSWORD, VILLAGE_1, VILLAGE_2
 
 SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")

@@ -194,7 +194,7 @@ def _born_years_ago(years: int) -> dt.date:
 
 @pytest.mark.parametrize("education, minimum", sorted(EDUCATION_MIN_AGE.items()))
 def test_education_table_every_level_at_every_age(education: str, minimum: int) -> None:
-    for age in range(0, 40):
+    for age in range(40):
         for birth in (_born_years_ago(age), _born_years_ago(age + 1) + dt.timedelta(days=1)):  # both ends of an age
             result = validate("members", _member(education, birth), today=TODAY)
             assert result.ok

@@ -8,9 +8,10 @@ no half-written file.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from desmig_desktop.domain import sheetcell
 from desmig_desktop.domain.i18n import _

@@ -29,8 +29,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.services import sync_service
-from desmig_desktop.services.sync_service import (BackoffPolicy, ErrorKind, LoginResult, SyncError, SyncScheduler,
-                                                  SyncStatus)
+from desmig_desktop.services.sync_service import BackoffPolicy, ErrorKind, LoginResult, SyncError, SyncScheduler, SyncStatus
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.sync.jobs import CycleFn, CycleOutcome, cycle_job, logout_job
 
