@@ -187,7 +187,7 @@ class DemoFactory:
             members.append(self._member(district, spouse_sex, self._birth(24, 58), "suami_istri", "bukan"))
         youngest_parent = min(self._age(dt.date.fromisoformat(m["birth_date"])) for m in members)
         oldest_child = min(22, youngest_parent - PARENT_MIN_AGE - 1)
-        for _ in range(rng.choice((0, 1, 2, 2, 3)) if oldest_child >= 1 else 0):
+        for _child in range(rng.choice((0, 1, 2, 2, 3)) if oldest_child >= 1 else 0):
             members.append(self._member(district, rng.choice("LP"), self._birth(1, oldest_child), "anak", "bukan"))
         adults = [m for m in members if m["birth_date"] <= self._years_ago(21).isoformat()]
         for m in rng.sample(adults, 2 if len(adults) > 1 and rng.random() < 0.15 else 1):

@@ -161,7 +161,7 @@ class LocationBar(QWidget):
         if not at:
             self.status.clear()
             return
-        accuracy = _("akurasi ±{meters} m", meters=int(round(accuracy_m))) if accuracy_m is not None else _(
+        accuracy = _("akurasi ±{meters} m", meters=round(accuracy_m)) if accuracy_m is not None else _(
             "akurasi tidak diketahui")
         self.status.setText(_("Lokasi dari layanan lokasi laptop, {accuracy}, {when}.", accuracy=accuracy,
                               when=format_instant(at)))

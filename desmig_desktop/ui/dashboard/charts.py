@@ -115,7 +115,7 @@ class BarChart(QChartView):
         categories.append(list(reversed(self._shown)))
         series.attachAxis(categories)
         values = QValueAxis()  # hidden: every bar carries its own number
-        values.setRange(0, max(1, max(n for _label, n in items)) * 1.18)  # room for the numbers
+        values.setRange(0, max(1, *(n for _label, n in items)) * 1.18)  # room for the numbers
         values.setVisible(False)
         chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
         series.attachAxis(values)

@@ -67,7 +67,7 @@ def report_job(level: str, prefix: str) -> Callable[[Any, Any], dict[str, Any] |
     def run(db: Any, _progress: Any) -> dict[str, Any] | Exception:
         try:
             return build_report(db, level, prefix)
-        except Exception as exc:  # shown on the GUI thread by ``_on_report``
+        except Exception as exc:  # noqa: BLE001 — shown on the GUI thread by ``_on_report``
             return exc
 
     return run
