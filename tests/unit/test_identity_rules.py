@@ -40,10 +40,7 @@ class FakeLookup:
 
 def _real(day: int, month: int, yy: int) -> bool:
     """Ground truth, independent of the code under test: a real date in 19YY or in 20YY."""
-    for year in (1900 + yy, 2000 + yy):
-        if 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]:
-            return True
-    return False
+    return any(1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1] for year in (1900 + yy, 2000 + yy))
 
 
 def _nik(day_part: int, month: int, yy: int, province: str = "32", serial: str = "0001") -> str:

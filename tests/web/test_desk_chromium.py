@@ -124,7 +124,8 @@ def test_supervisor_resolves_a_conflict_and_hq_administers_users(
     assert driver.find_element(By.CSS_SELECTOR, f'tr[data-code="{VILLAGE_1}"]')
     save_full_page(driver, SHOTS / "hq-desk-quality.png")
     _click(driver, f'a[href="/mutu/desa?kode={VILLAGE_1}"]')
-    officers = {e.get_attribute("data-officer") for e in driver.find_elements(By.CSS_SELECTOR, "#village-officers tr[data-officer]")}
+    officer_rows = driver.find_elements(By.CSS_SELECTOR, "#village-officers tr[data-officer]")
+    officers = {e.get_attribute("data-officer") for e in officer_rows}
     assert officers == {"ana", "budi"}
     save_full_page(driver, SHOTS / "hq-desk-village.png")
     _click(driver, f'a[href="/rumah-tangga/{hid}"]')
