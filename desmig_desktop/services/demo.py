@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from faker import Faker
 from sqlite_utils import Database
@@ -116,7 +117,7 @@ class DemoFactory:
         return f"{f.first_name_male()} {f.last_name_male()}" if sex == "L" else \
             f"{f.first_name_female()} {f.last_name_female()}"
 
-    def _member(self, district: str, sex: str, birth: dt.date, relationship: str, status: str) -> dict:
+    def _member(self, district: str, sex: str, birth: dt.date, relationship: str, status: str) -> dict[str, Any]:
         return {"id": new_id(), "nik": self._nik(district, sex, birth), "name": self._name(sex), "sex": sex,
                 "birth_place": self.fake.city_name(), "birth_date": birth.isoformat(), "relationship": relationship,
                 "education": self._education(birth),
@@ -125,7 +126,7 @@ class DemoFactory:
                 "migration_status": status,
                 "phone": f"08{self.rng.randint(11, 99)}{self.rng.randint(10_000_000, 99_999_999)}"}
 
-    def _placements(self, member: dict) -> list[dict]:
+    def _placements(self, member: dict[str, Any]) -> list[dict[str, Any]]:
         """One or two placements, one after the other; only a PMI aktif's last one is still open."""
         birth = dt.date.fromisoformat(member["birth_date"])
         earliest = max(dt.date(birth.year + 19, birth.month, 1), self._years_ago(15))
@@ -162,7 +163,7 @@ class DemoFactory:
                 out[-1]["problem_kind"] = self.rng.choice(("gaji", "kekerasan", "phk", "dokumen", "sakit"))
         return out
 
-    def _business(self, hid: str, owner: dict) -> dict:
+    def _business(self, hid: str, owner: dict[str, Any]) -> dict[str, Any]:
         category = _weighted(self.rng, KBLI)
         capital = self.rng.randrange(2_000_000, 400_000_000, 500_000)
         ready = self.rng.random() < 0.06

@@ -11,7 +11,7 @@ import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from desmig_desktop.domain import sheetcell
 from desmig_desktop.domain.i18n import _
@@ -44,9 +44,10 @@ def write_xlsx(table: TableExport, out: Path) -> int:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
-    ws = wb.active
+    ws = cast(Worksheet, wb.active)  # a new Workbook starts with one worksheet, the active one
     ws.title = _("Laporan")
     ws.append([table.title])
     ws["A1"].font = Font(bold=True, size=12)
