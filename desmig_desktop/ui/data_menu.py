@@ -142,9 +142,9 @@ class ExportDialog(QDialog):
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         form.addRow(_("Simpan ke:"), row)
-        self.mask = QCheckBox(mask_option_label(), self)
-        self.mask.setChecked(True)  # full NIKs only when asked for explicitly
-        form.addRow("", self.mask)
+        self.mask_box = QCheckBox(mask_option_label(), self)
+        self.mask_box.setChecked(True)  # full NIKs only when asked for explicitly
+        form.addRow("", self.mask_box)
         layout.addLayout(form)
         layout.addWidget(_buttons(self, _("Ekspor")))
         browse.clicked.connect(self._browse)
@@ -164,7 +164,7 @@ class ExportDialog(QDialog):
             self._fix_suffix()
 
     def choice(self) -> tuple[str, Path, bool]:
-        return self.format.currentData(), Path(self.path.text()).expanduser(), self.mask.isChecked()
+        return self.format.currentData(), Path(self.path.text()).expanduser(), self.mask_box.isChecked()
 
 
 def start_export(window: MainWindow) -> bool:

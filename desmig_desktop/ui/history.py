@@ -210,7 +210,7 @@ class HistoryPanel(QWidget):
 
     def current_record(self) -> tuple[str, str] | None:
         data = self.picker.currentData()
-        return tuple(data) if data else None  # type: ignore[return-value]
+        return tuple(data) if data else None
 
     def _show_current(self) -> None:
         current = self.current_record()

@@ -19,12 +19,16 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.ui.formatting import format_instant
+
+if TYPE_CHECKING:  # QtPositioning itself loads only when a location is asked for
+    from PySide6.QtPositioning import QGeoPositionInfoSource
 
 log = logging.getLogger(__name__)
 REQUEST_TIMEOUT_MS = 30_000
@@ -91,7 +95,7 @@ class QtPositionSource(PositionSource):
         when = info.timestamp().toUTC().toPython() if info.timestamp().isValid() else None
         self.found.emit(Fix(coordinate.latitude(), coordinate.longitude(),
                             accuracy if math.isfinite(accuracy) else None,
-                            utc_stamp(when.replace(tzinfo=dt.UTC) if when else None)))
+                            utc_stamp(when.replace(tzinfo=dt.UTC) if isinstance(when, dt.datetime) else None)))
 
     def _on_error(self, error: object) -> None:
         from PySide6.QtPositioning import QGeoPositionInfoSource
@@ -100,7 +104,7 @@ class QtPositionSource(PositionSource):
         self.failed.emit(error_message(error, QGeoPositionInfoSource.Error))
 
 
-def error_message(error: object, kinds: object) -> str:
+def error_message(error: object, kinds: type[QGeoPositionInfoSource.Error]) -> str:
     """The officer's sentence for a QtPositioning error."""
     if error == kinds.AccessError:
         return _("Akses lokasi ditolak. Izinkan layanan lokasi untuk aplikasi ini di pengaturan laptop, atau "

@@ -106,8 +106,12 @@ class _ShowTyping(QCheckBox):
 
     def __init__(self, fields: list[QLineEdit], parent: QWidget) -> None:
         super().__init__(_("Tampilkan kata sandi"), parent)
-        self.toggled.connect(lambda on: [f.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
-                                         for f in fields])
+        self._fields = fields
+        self.toggled.connect(self._on_toggled)
+
+    def _on_toggled(self, on: bool) -> None:
+        for field in self._fields:
+            field.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
 
 
 class PassphraseChooser(QWidget):

@@ -48,10 +48,10 @@ class PrintDialog(QDialog):
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         form.addRow(_("Simpan ke:"), row)
-        self.mask = QCheckBox(mask_option_label(), self)
-        self.mask.setObjectName("print_mask")
-        self.mask.setChecked(True)  # full NIKs only when asked for explicitly
-        form.addRow("", self.mask)
+        self.mask_box = QCheckBox(mask_option_label(), self)
+        self.mask_box.setObjectName("print_mask")
+        self.mask_box.setChecked(True)  # full NIKs only when asked for explicitly
+        form.addRow("", self.mask_box)
         self.open_after = QCheckBox(_("Buka PDF setelah disimpan (untuk dicetak)"), self)
         self.open_after.setObjectName("print_open_after")
         self.open_after.setChecked(True)
@@ -94,7 +94,7 @@ def start_print(window: MainWindow) -> PrintDialog | None:
             return None  # refused or waiting for warnings to be confirmed: the form shows why
     household_id = editor.household_id
     dialog = PrintDialog(Path.home() / default_name(editor.title()), window)
-    dialog.accepted.connect(lambda: print_household(window, household_id, dialog.out(), mask=dialog.mask.isChecked(),
+    dialog.accepted.connect(lambda: print_household(window, household_id, dialog.out(), mask=dialog.mask_box.isChecked(),
                                                     open_after=dialog.open_after.isChecked()))
     dialog.open()
     return dialog

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -111,10 +112,14 @@ class LanguagePage(QWizardPage):
             button = QRadioButton(name, self)
             button.setObjectName(f"language_{code}")
             button.setChecked(code == get_language())
-            button.toggled.connect(lambda on, c=code: on and wizard.set_wizard_language(c))
+            button.toggled.connect(partial(self._on_language_toggled, code))
             layout.addWidget(button)
             self.buttons[code] = button
         layout.addStretch(1)
+
+    def _on_language_toggled(self, code: str, on: bool) -> None:
+        if on:
+            self._wizard.set_wizard_language(code)
 
     def retranslate(self) -> None:
         self.setTitle(_("Selamat datang"))

@@ -8,7 +8,7 @@ no half-written file.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -74,7 +74,7 @@ def write_xlsx(table: TableExport, out: Path) -> int:
     return len(table.rows)
 
 
-def _all_rows(table: TableExport) -> list[Sequence[Any]]:
+def _all_rows(table: TableExport) -> list[list[Any]]:
     return [*table.rows, *([table.total_row] if table.total_row is not None else [])]
 
 

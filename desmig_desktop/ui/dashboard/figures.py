@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from desmig_desktop.domain.fields import KBLI_CATEGORY, MIGRATION_STATUS, UMKM_CLASS
-from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.i18n import _, country_name, pick
 from desmig_desktop.domain.numbers import figure, figure_short
 from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, TABLE_KEYS, UMKM_UNKNOWN, areas_line
-from desmig_desktop.ui.formatting import country_name
 
 LEVEL_ORDER: tuple[str, ...] = tuple(LEVELS)
 

@@ -115,7 +115,9 @@ class FigureCards(QWidget):
     def set_figures(self, totals: Report | None) -> None:
         for key, value in self.values.items():
             value.setText(figures.format_figure(key, totals.get(key)) if totals else "–")
-            value.parentWidget().setVisible(totals is None or key in totals)
+            box = value.parentWidget()
+            if box is not None:
+                box.setVisible(totals is None or key in totals)
 
 
 class DashboardPage(QWidget):
@@ -391,7 +393,7 @@ class DashboardPage(QWidget):
         name = f"laporan-{self.level}-{self.prefix or 'indonesia'}-{dt.date.today():%Y%m%d}{suffix}"
         path = file_dialog(self, _("Simpan tabel sebagai"), save=True, directory=str(Path.home() / name),
                            name_filter=_("Excel (*.xlsx)") if fmt == "xlsx" else _("CSV (*.csv)"))
-        return bool(path) and self.export_to(fmt, Path(path).with_suffix(suffix))
+        return self.export_to(fmt, Path(path).with_suffix(suffix)) if path else False
 
     def export_to(self, fmt: str, out: Path) -> bool:
         """Write the shown table to ``out`` in the background; False if another job is running."""
@@ -429,7 +431,7 @@ class DashboardPage(QWidget):
         name = f"ringkasan-desa-{safe}-{dt.date.today():%Y-%m}.pdf"
         path = file_dialog(self, _("Simpan ringkasan desa sebagai"), save=True, directory=str(Path.home() / name),
                            name_filter=_("PDF (*.pdf)"))
-        return bool(path) and self.write_village_pdf(code, Path(path).with_suffix(".pdf"))
+        return self.write_village_pdf(code, Path(path).with_suffix(".pdf")) if path else False
 
     def write_village_pdf(self, code: str, out: Path) -> bool:
         try:
