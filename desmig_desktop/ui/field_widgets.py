@@ -67,7 +67,7 @@ class LineEditor(FieldEditor):
         if spec.kind in (Kind.NIK, Kind.KK):
             edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
             edit.setPlaceholderText(_("16 digit"))
-        if spec.kind is Kind.PHONE:  # a PMI abroad has a foreign number (issue 20 §5)
+        if spec.kind is Kind.PHONE:  # a PMI abroad has a foreign number
             edit.setPlaceholderText(_("0812… atau +60 12…"))
             edit.setToolTip(allowed_formats())
 

@@ -1,4 +1,4 @@
-""""Ambil lokasi": the household's coordinates from the laptop's location service (issue 20 §7).
+""""Ambil lokasi": the household's coordinates from the laptop's location service.
 
 ``LocationBar`` is a button and a status line under the household form. Pressing it asks a
 ``PositionSource`` for one fix; the fix (latitude, longitude, accuracy radius, time) goes to the
