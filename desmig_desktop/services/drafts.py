@@ -15,14 +15,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from desmig_desktop.domain.ids import utc_now
-from desmig_desktop.services.households import (
-    HouseholdGraph,
-    find_household,
-    has_unsaved,
-    loaded_from_json,
-    loaded_of_old_draft,
-    loaded_to_json,
-)
+from desmig_desktop.services.households import (HouseholdGraph, find_household, has_unsaved, loaded_from_json,
+                                                 loaded_of_old_draft, loaded_to_json)
 
 log = logging.getLogger(__name__)
 DRAFT_VERSION = 1
@@ -106,7 +100,7 @@ class DraftWriter:
             return False
         try:
             save_draft(self._db, key, data)
-        except Exception as exc:  # noqa: BLE001 — disk full or a locked DB: never in the officer's way
+        except Exception as exc:  # disk full or a locked DB: never in the officer's way
             log.warning("draft could not be written: %s", type(exc).__name__)
             return False
         self._written = text

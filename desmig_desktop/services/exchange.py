@@ -22,9 +22,8 @@ from __future__ import annotations
 import csv
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlite_utils import Database
 
@@ -36,7 +35,8 @@ from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.households import changed_values, on_current_row
-from desmig_desktop.services.import_read import COPY_COLUMNS, COPY_HEADERS, ImportFailed, ImportRow, RowError, headers, read_rows
+from desmig_desktop.services.import_read import (COPY_COLUMNS, COPY_HEADERS, ImportFailed, ImportRow, RowError,
+                                                  headers, read_rows)
 from desmig_desktop.services.privacy import mask_nik
 from desmig_desktop.store import records
 from desmig_desktop.store.queries import StoreLookup, children

@@ -23,7 +23,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout,
+                               QWidget)
 from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
@@ -31,13 +32,8 @@ from desmig_desktop.domain.ids import new_id
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.services import drafts
 from desmig_desktop.services.handle import Database
-from desmig_desktop.services.households import (
-    HouseholdGraph,
-    changed_underneath,
-    load_household,
-    refresh_untouched,
-    save_household,
-)
+from desmig_desktop.services.households import (HouseholdGraph, changed_underneath, load_household,
+                                                 refresh_untouched, save_household)
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.editor_sections import HouseholdPage
 from desmig_desktop.ui.form_draft import DRAFT_DELAY_MS, FormDraft
