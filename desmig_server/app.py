@@ -60,7 +60,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
         # Engines hide SQL parameters, so the traceback carries no record values.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # exc_info=exc, not log.exception: this handler is not an ``except`` block of ours.
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         # Sent by Starlette's outermost layer, past the security-headers middleware: add them here.
         return JSONResponse({"error": "internal", "detail": None}, status_code=500,
                             headers=headers_for("application/json", request.url.scheme == "https"))

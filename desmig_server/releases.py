@@ -28,7 +28,12 @@ from sqlalchemy import Connection, insert, select
 
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.release import (
-    Manifest, ReleaseFormatError, is_older, manifest_bytes, parse_version, version_key,
+    Manifest,
+    ReleaseFormatError,
+    is_older,
+    manifest_bytes,
+    parse_version,
+    version_key,
 )
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database

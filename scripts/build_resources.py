@@ -96,8 +96,8 @@ KBLI_CATEGORIES = (
     ("C", "Industri Pengolahan", "Manufacturing"),
     ("D", "Pengadaan Listrik, Gas, Uap/Air Panas dan Udara Dingin",
      "Electricity, gas, steam and air conditioning supply"),
-    ("E", "Treatment Air, Treatment Air Limbah, Treatment dan Pemulihan Material Sampah, "
-          "dan Aktivitas Remediasi",
+    ("E", ("Treatment Air, Treatment Air Limbah, Treatment dan Pemulihan Material Sampah, "
+           "dan Aktivitas Remediasi"),
      "Water supply; sewerage, waste management and remediation activities"),
     ("F", "Konstruksi", "Construction"),
     ("G", "Perdagangan Besar dan Eceran; Reparasi dan Perawatan Mobil dan Sepeda Motor",
@@ -108,8 +108,8 @@ KBLI_CATEGORIES = (
     ("K", "Aktivitas Keuangan dan Asuransi", "Financial and insurance activities"),
     ("L", "Real Estat", "Real estate activities"),
     ("M", "Aktivitas Profesional, Ilmiah dan Teknis", "Professional, scientific and technical activities"),
-    ("N", "Aktivitas Penyewaan dan Sewa Guna Usaha Tanpa Hak Opsi, Ketenagakerjaan, Agen Perjalanan "
-          "dan Penunjang Usaha Lainnya",
+    ("N", ("Aktivitas Penyewaan dan Sewa Guna Usaha Tanpa Hak Opsi, Ketenagakerjaan, Agen Perjalanan "
+           "dan Penunjang Usaha Lainnya"),
      "Administrative and support service activities"),
     ("O", "Administrasi Pemerintahan, Pertahanan dan Jaminan Sosial Wajib",
      "Public administration and defence; compulsory social security"),
@@ -117,10 +117,10 @@ KBLI_CATEGORIES = (
     ("Q", "Aktivitas Kesehatan Manusia dan Aktivitas Sosial", "Human health and social work activities"),
     ("R", "Kesenian, Hiburan dan Rekreasi", "Arts, entertainment and recreation"),
     ("S", "Aktivitas Jasa Lainnya", "Other service activities"),
-    ("T", "Aktivitas Rumah Tangga sebagai Pemberi Kerja; Aktivitas yang Menghasilkan Barang dan Jasa "
-          "oleh Rumah Tangga yang Digunakan untuk Memenuhi Kebutuhan Sendiri",
-     "Activities of households as employers; undifferentiated goods- and services-producing "
-     "activities of households for own use"),
+    ("T", ("Aktivitas Rumah Tangga sebagai Pemberi Kerja; Aktivitas yang Menghasilkan Barang dan Jasa "
+           "oleh Rumah Tangga yang Digunakan untuk Memenuhi Kebutuhan Sendiri"),
+     ("Activities of households as employers; undifferentiated goods- and services-producing "
+      "activities of households for own use")),
     ("U", "Aktivitas Badan Internasional dan Badan Ekstra Internasional Lainnya",
      "Activities of extraterritorial organizations and bodies"),
 )

@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export QT_QPA_PLATFORM=offscreen
+# Lint first, so a finding fails the run before the long part: ruff with the rule set in
+# pyproject.toml [tool.ruff], then mypy --strict on desmig_desktop, desmig_server and desmig_testing
+# ([tool.mypy] files; its cache in .mypy_cache keeps a re-run to a few seconds).
+.venv/bin/ruff check .
+.venv/bin/mypy
 as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -c "$1"; else sudo -u postgres bash -c "$1"; fi; }
 if [ -z "${DESMIG_TEST_PG_URL:-}" ] && command -v pg_ctlcluster >/dev/null 2>&1; then
   ver=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1 || true)

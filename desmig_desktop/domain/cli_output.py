@@ -57,7 +57,7 @@ def run_with_closable_stdout(run: Callable[[], int]) -> int:
     is ``EXIT_OUTPUT_CLOSED``. Commands must let ``OutputClosed`` through their own handlers.
     """
     real = sys.stdout
-    sys.stdout = _GuardedOutput(real)  # type: ignore[assignment]
+    sys.stdout = _GuardedOutput(real)
     try:
         code = run()
         sys.stdout.flush()

@@ -22,4 +22,4 @@ def new_id() -> str:
 
 def utc_now() -> str:
     """Current UTC time as ISO-8601 with a Z suffix (informational only, never used for ordering)."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

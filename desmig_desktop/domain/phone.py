@@ -67,10 +67,11 @@ def check_phone(text: str) -> PhoneCheck:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
         number = None
-    if number is None or phonenumbers.region_code_for_country_code(number.country_code) == "ZZ":
+    country = number.country_code if number is not None else None
+    if number is None or country is None or phonenumbers.region_code_for_country_code(country) == "ZZ":
         return PhoneCheck(text, "phone_country", _("Kode negara pada No. HP tidak dikenal. {formats}",
                                                    formats=allowed_formats()), True)
-    region = phonenumbers.region_code_for_country_code(number.country_code)
+    region = phonenumbers.region_code_for_country_code(country)
     stored = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not phonenumbers.is_possible_number(number):
         return PhoneCheck(stored, "phone_length", _(

@@ -67,7 +67,8 @@ class Manifest:
             raise ReleaseFormatError("manifest is not JSON") from exc
         if not isinstance(body, dict) or body.get("format") != MANIFEST_FORMAT:
             raise ReleaseFormatError("unknown manifest format")
-        manifest = cls(str(body.get("version")), str(body.get("min_version")), body.get("size"),
+        # A missing size (-1) fails check() below like any other bad one.
+        manifest = cls(str(body.get("version")), str(body.get("min_version")), body.get("size", -1),
                        str(body.get("sha256")))
         manifest.check()
         return manifest

@@ -288,7 +288,7 @@ def empty_row() -> dict[str, Any]:
     row: dict[str, Any] = {}
     for m in METRICS:
         if m.aggregate is Aggregate.COUNT_BY:
-            row[m.key] = {k: 0 for k in (*m.keys, *([m.other_key] if m.other_key else []))}
+            row[m.key] = dict.fromkeys((*m.keys, *([m.other_key] if m.other_key else [])), 0)
         elif m.aggregate is Aggregate.COUNT_DISTINCT_BY:
             row[m.key] = {}
         elif m.aggregate is Aggregate.TOP:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from faker import Faker
 from sqlite_utils import Database
@@ -116,7 +117,7 @@ class DemoFactory:
         return f"{f.first_name_male()} {f.last_name_male()}" if sex == "L" else \
             f"{f.first_name_female()} {f.last_name_female()}"
 
-    def _member(self, district: str, sex: str, birth: dt.date, relationship: str, status: str) -> dict:
+    def _member(self, district: str, sex: str, birth: dt.date, relationship: str, status: str) -> dict[str, Any]:
         return {"id": new_id(), "nik": self._nik(district, sex, birth), "name": self._name(sex), "sex": sex,
                 "birth_place": self.fake.city_name(), "birth_date": birth.isoformat(), "relationship": relationship,
                 "education": self._education(birth),
@@ -125,7 +126,7 @@ class DemoFactory:
                 "migration_status": status,
                 "phone": f"08{self.rng.randint(11, 99)}{self.rng.randint(10_000_000, 99_999_999)}"}
 
-    def _placements(self, member: dict) -> list[dict]:
+    def _placements(self, member: dict[str, Any]) -> list[dict[str, Any]]:
         """One or two placements, one after the other; only a PMI aktif's last one is still open."""
         birth = dt.date.fromisoformat(member["birth_date"])
         earliest = max(dt.date(birth.year + 19, birth.month, 1), self._years_ago(15))
@@ -162,7 +163,7 @@ class DemoFactory:
                 out[-1]["problem_kind"] = self.rng.choice(("gaji", "kekerasan", "phk", "dokumen", "sakit"))
         return out
 
-    def _business(self, hid: str, owner: dict) -> dict:
+    def _business(self, hid: str, owner: dict[str, Any]) -> dict[str, Any]:
         category = _weighted(self.rng, KBLI)
         capital = self.rng.randrange(2_000_000, 400_000_000, 500_000)
         ready = self.rng.random() < 0.06
@@ -187,7 +188,7 @@ class DemoFactory:
             members.append(self._member(district, spouse_sex, self._birth(24, 58), "suami_istri", "bukan"))
         youngest_parent = min(self._age(dt.date.fromisoformat(m["birth_date"])) for m in members)
         oldest_child = min(22, youngest_parent - PARENT_MIN_AGE - 1)
-        for _ in range(rng.choice((0, 1, 2, 2, 3)) if oldest_child >= 1 else 0):
+        for _child in range(rng.choice((0, 1, 2, 2, 3)) if oldest_child >= 1 else 0):
             members.append(self._member(district, rng.choice("LP"), self._birth(1, oldest_child), "anak", "bukan"))
         adults = [m for m in members if m["birth_date"] <= self._years_ago(21).isoformat()]
         for m in rng.sample(adults, 2 if len(adults) > 1 and rng.random() < 0.15 else 1):

@@ -8,8 +8,9 @@ CLI's demo generator).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError

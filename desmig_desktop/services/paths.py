@@ -24,7 +24,7 @@ class Paths:
     root: Path
 
     @classmethod
-    def resolve(cls, data_dir: str | os.PathLike[str] | None = None) -> "Paths":
+    def resolve(cls, data_dir: str | os.PathLike[str] | None = None) -> Paths:
         return cls(Path(data_dir).expanduser().resolve() if data_dir else data_home())
 
     @property
@@ -35,7 +35,7 @@ class Paths:
     def logs(self) -> Path:
         return self.root / "logs"
 
-    def ensure(self) -> "Paths":
+    def ensure(self) -> Paths:
         for path in (self.root, self.logs):
             path.mkdir(parents=True, exist_ok=True)
         return self

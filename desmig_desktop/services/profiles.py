@@ -190,5 +190,5 @@ def remember(paths: Paths, db: Any) -> None:
         os.replace(tmp, paths.root / INFO_FILE)
     except (OSError, ValueError) as exc:
         log.warning("profile display info not written: %s", exc)
-    except Exception as exc:  # e.g. sqlite3.Error on a closed or foreign database: display info only
+    except Exception as exc:  # noqa: BLE001 — e.g. sqlite3.Error on a closed or foreign database: display info only
         log.warning("profile display info not read: %s", type(exc).__name__)

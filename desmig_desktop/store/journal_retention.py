@@ -30,13 +30,13 @@ _PRUNE_EVERY = dt.timedelta(days=1)
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # as ``utc_now``
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # as ``utc_now``
 
 
 def prune_journal(db: Database, now: dt.datetime | None = None, *, keep_days: int = KEEP_DAYS,
                   keep_min: int = KEEP_MIN_OPS, force: bool = False) -> int:
     """Apply the rule above (at most once a day unless ``force``); return the entries deleted."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     last = st.state(db, K_PRUNED_AT)
     if not force and isinstance(last, str) and last > _iso(now - _PRUNE_EVERY):
         return 0

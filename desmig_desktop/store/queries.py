@@ -103,7 +103,8 @@ def _where(flt: HouseholdFilter, *, scan_villages: bool = False, walk_names: boo
     the name index. ``walk_names`` keeps the text match off any index too: a page in name order
     walks the name index and tests each household's search key against the matching rowids
     (see ``_MANY_MATCHES``)."""
-    clauses, params = ["h.deleted = 0"], []
+    clauses: list[str] = ["h.deleted = 0"]
+    params: list[Any] = []
     if flt.villages:
         column = "+h.village_code" if scan_villages else "h.village_code"
         clauses.append(f"{column} IN ({', '.join('?' * len(flt.villages))})")

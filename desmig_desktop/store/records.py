@@ -16,8 +16,9 @@ as a new edit. A change without a base is made on the current row (the caller ju
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from sqlite_utils import Database
 

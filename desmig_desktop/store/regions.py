@@ -7,8 +7,8 @@ The table holds 91,599 rows (83,762 villages); every query here is bounded by a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from sqlite_utils import Database
 

@@ -6,8 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.services.backup import SUFFIX, BackupInfo, backup_job, default_name, restore_job
@@ -22,7 +31,7 @@ def _filter() -> str:
     return _("Cadangan Desmig (*{suffix})", suffix=SUFFIX)
 
 
-def start_backup(window: "MainWindow") -> bool:
+def start_backup(window: MainWindow) -> bool:
     suggested = str(Path.home() / default_name(window.db))
     path = file_dialog(window, _("Simpan cadangan sebagai"), save=True, name_filter=_filter(), directory=suggested)
     if not path:
@@ -90,7 +99,7 @@ class RestoreDialog(QDialog):
         return Path(self.path.text().strip()).expanduser(), self.passphrase.text() or None
 
 
-def start_restore(window: "MainWindow") -> bool:
+def start_restore(window: MainWindow) -> bool:
     dialog = RestoreDialog(window)
     if not dialog.exec():
         return False
@@ -98,7 +107,7 @@ def start_restore(window: "MainWindow") -> bool:
     return run_restore(window, path, passphrase)
 
 
-def run_restore(window: "MainWindow", path: Path, passphrase: str | None) -> bool:
+def run_restore(window: MainWindow, path: Path, passphrase: str | None) -> bool:
     def done(info: BackupInfo) -> None:
         dialogs.inform(window, _("Cadangan siap dipulihkan"), _(
             "Cadangan sudah diperiksa: {households} rumah tangga, {pending} perubahan belum terkirim. Aplikasi "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.paths import Paths
 from desmig_desktop.services.update_install import UpdateConfig

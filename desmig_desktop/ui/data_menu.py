@@ -9,8 +9,21 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.services.exchange import default_report_path, mask_option_label
@@ -55,7 +68,7 @@ def _buttons(dialog: QDialog, accept: str) -> QDialogButtonBox:
     return box
 
 
-def start_import(window: "MainWindow") -> bool:
+def start_import(window: MainWindow) -> bool:
     path = file_dialog(window, _("Pilih berkas untuk diimpor"), save=False,
                        name_filter=_("Data Desmig (*.jsonl *.csv *.xlsx)"))
     if not path:
@@ -67,7 +80,7 @@ def start_import(window: "MainWindow") -> bool:
     return run_import(window, Path(path))
 
 
-def report_path(window: "MainWindow", path: Path) -> Path:
+def report_path(window: MainWindow, path: Path) -> Path:
     """Where the list of an import's problems goes: beside the file (as ``desmig import`` does), or in
     the app's data folder when that folder cannot be written (a CD, a read-only share)."""
     beside = default_report_path(path)
@@ -76,7 +89,7 @@ def report_path(window: "MainWindow", path: Path) -> Path:
     return window.ctx.paths.root / beside.name
 
 
-def run_import(window: "MainWindow", path: Path) -> bool:
+def run_import(window: MainWindow, path: Path) -> bool:
     report = report_path(window, path)
 
     def done(result: dict[str, Any]) -> None:
@@ -103,7 +116,7 @@ def run_import(window: "MainWindow", path: Path) -> bool:
                                 parent=window, on_done=done, on_cancelled=lambda: _cancelled(window), on_failed=failed)
 
 
-def show_import_report(window: "MainWindow", summary: str, problems: list[RowError],
+def show_import_report(window: MainWindow, summary: str, problems: list[RowError],
                        report: Path | None) -> ImportReportDialog:
     """The import's outcome beside the main window (not blocking it)."""
     dialog = ImportReportDialog(summary, problems, report, window)
@@ -129,9 +142,9 @@ class ExportDialog(QDialog):
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         form.addRow(_("Simpan ke:"), row)
-        self.mask = QCheckBox(mask_option_label(), self)
-        self.mask.setChecked(True)  # full NIKs only when asked for explicitly
-        form.addRow("", self.mask)
+        self.mask_box = QCheckBox(mask_option_label(), self)
+        self.mask_box.setChecked(True)  # full NIKs only when asked for explicitly
+        form.addRow("", self.mask_box)
         layout.addLayout(form)
         layout.addWidget(_buttons(self, _("Ekspor")))
         browse.clicked.connect(self._browse)
@@ -151,10 +164,10 @@ class ExportDialog(QDialog):
             self._fix_suffix()
 
     def choice(self) -> tuple[str, Path, bool]:
-        return self.format.currentData(), Path(self.path.text()).expanduser(), self.mask.isChecked()
+        return self.format.currentData(), Path(self.path.text()).expanduser(), self.mask_box.isChecked()
 
 
-def start_export(window: "MainWindow") -> bool:
+def start_export(window: MainWindow) -> bool:
     dialog = ExportDialog(window)
     if not dialog.exec():
         return False
@@ -162,7 +175,7 @@ def start_export(window: "MainWindow") -> bool:
     return run_export(window, fmt, out, mask)
 
 
-def run_export(window: "MainWindow", fmt: str, out: Path, mask: bool = True) -> bool:
+def run_export(window: MainWindow, fmt: str, out: Path, mask: bool = True) -> bool:
     def done(count: int) -> None:
         window.statusBar().showMessage(_("{count} data diekspor ke {path}.", count=count, path=out), 10000)
 
@@ -239,7 +252,7 @@ class DemoDialog(QDialog):
             super().accept()
 
 
-def start_demo(window: "MainWindow") -> bool:
+def start_demo(window: MainWindow) -> bool:
     villages = window.villages()
     dialog = DemoDialog(villages, window, training=window.ctx.training)
     if not dialog.exec():
@@ -247,7 +260,7 @@ def start_demo(window: "MainWindow") -> bool:
     return run_demo(window, dialog.count.value(), villages)
 
 
-def run_demo(window: "MainWindow", households: int, villages: list[str], seed: int | None = None) -> bool:
+def run_demo(window: MainWindow, households: int, villages: list[str], seed: int | None = None) -> bool:
     def done(count: Any) -> None:
         window.on_data_changed()
         window.statusBar().showMessage(_("{count} rumah tangga contoh dibuat.", count=count), 8000)
@@ -257,5 +270,5 @@ def run_demo(window: "MainWindow", households: int, villages: list[str], seed: i
                                 parent=window, on_done=done, on_cancelled=lambda: _cancelled(window))
 
 
-def _cancelled(window: "MainWindow") -> None:
+def _cancelled(window: MainWindow) -> None:
     window.statusBar().showMessage(_("Dibatalkan; tidak ada data yang berubah."), 8000)

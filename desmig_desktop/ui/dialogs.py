@@ -7,7 +7,9 @@ words in the Indonesian UI.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -39,10 +41,8 @@ def show_error(parent: QWidget | None, error: BaseException | str, *, title: str
     if isinstance(error, BaseException):
         if getattr(error, "_desmig_shown", False):
             return
-        try:
+        with contextlib.suppress(AttributeError):  # an exception class with __slots__
             error._desmig_shown = True  # type: ignore[attr-defined]
-        except AttributeError:
-            pass
         if not isinstance(error, (KnownError, OSError)):
             log.error("unexpected error shown to the officer", exc_info=(type(error), error, error.__traceback__))
         else:

@@ -7,7 +7,6 @@ exactly what is saved and what the draft holds) and says so with ``changed``.
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 

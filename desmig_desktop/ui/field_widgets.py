@@ -6,7 +6,8 @@ and report changes. Validation, coercion and messages live in ``domain.validatio
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QFontDatabase, QRegularExpressionValidator
@@ -49,8 +50,8 @@ def _validator(pattern: str, parent: QWidget) -> QRegularExpressionValidator:
 
 
 class LineEditor(FieldEditor):
-    _PATTERNS = {Kind.NIK: r"\d{0,16}", Kind.KK: r"\d{0,16}", Kind.INT: r"-?\d{0,9}",
-                 Kind.FLOAT: r"-?\d{0,3}([.,]\d{0,8})?", Kind.PHONE: r"[+\d \-()]{0,20}"}
+    _PATTERNS: ClassVar[dict[Kind, str]] = {Kind.NIK: r"\d{0,16}", Kind.KK: r"\d{0,16}", Kind.INT: r"-?\d{0,9}",
+                                            Kind.FLOAT: r"-?\d{0,3}([.,]\d{0,8})?", Kind.PHONE: r"[+\d \-()]{0,20}"}
 
     def __init__(self, spec: FieldSpec) -> None:
         edit = QLineEdit()
@@ -58,7 +59,7 @@ class LineEditor(FieldEditor):
         self.edit = edit
         pattern = self._PATTERNS.get(spec.kind)
         if spec.kind is Kind.DIGITS:
-            pattern = r"\d{0,%d}" % (spec.length or spec.max_length or 20)
+            pattern = rf"\d{{0,{spec.length or spec.max_length or 20}}}"
         if pattern:
             edit.setValidator(_validator(pattern, edit))
         if spec.max_length:
@@ -66,7 +67,7 @@ class LineEditor(FieldEditor):
         if spec.kind in (Kind.NIK, Kind.KK):
             edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
             edit.setPlaceholderText(_("16 digit"))
-        if spec.kind is Kind.PHONE:  # a PMI abroad has a foreign number (issue 20 §5)
+        if spec.kind is Kind.PHONE:  # a PMI abroad has a foreign number
             edit.setPlaceholderText(_("0812… atau +60 12…"))
             edit.setToolTip(allowed_formats())
 

@@ -9,7 +9,9 @@ each ``Issue`` next to its field. Fields whose ``relevant`` condition is false a
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -95,7 +97,7 @@ class SpecForm(QWidget):
         grid.addWidget(editor.widget, row, 2 * col + 1, 1, 2 * span - 1)
         grid.addWidget(message, row + 1, 2 * col + 1, 1, 2 * span - 1)
         self.editors[fs.key], self.labels[fs.key], self.messages[fs.key] = editor, label, message
-        editor.connect_changed(lambda key=fs.key: self._on_editor_changed(key))
+        editor.connect_changed(partial(self._on_editor_changed, fs.key))
         inputs = [w for w in editor.widget.findChildren(QWidget) if isinstance(w, (QLineEdit, QComboBox, QAbstractButton))]
         for widget in {editor.focus_widget, *inputs}:
             if widget.focusPolicy() != Qt.FocusPolicy.NoFocus:

@@ -61,7 +61,7 @@ def format_instant(at: str) -> str:
     except (TypeError, ValueError):
         return str(at)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone().strftime("%d/%m/%Y %H:%M")
 
 

@@ -8,8 +8,9 @@ the form shows them (Rp amounts, dd/mm/yyyy dates, choice labels, member names f
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget
@@ -43,7 +44,7 @@ def local_time(at: str) -> str:
     except ValueError:
         return at
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone().strftime("%d/%m/%Y %H:%M")
 
 
@@ -209,7 +210,7 @@ class HistoryPanel(QWidget):
 
     def current_record(self) -> tuple[str, str] | None:
         data = self.picker.currentData()
-        return tuple(data) if data else None  # type: ignore[return-value]
+        return tuple(data) if data else None
 
     def _show_current(self) -> None:
         current = self.current_record()

@@ -9,9 +9,10 @@ No. KK arrive masked unless the officer chose otherwise (``services.printing``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from desmig_desktop.domain.fields import BUSINESSES, HOUSEHOLDS, MEMBERS, PLACEMENTS, EntitySpec, FieldSpec, Kind
 from desmig_desktop.domain.i18n import _

@@ -1,4 +1,4 @@
-""""Ambil lokasi": the household's coordinates from the laptop's location service (issue 20 §7).
+""""Ambil lokasi": the household's coordinates from the laptop's location service.
 
 ``LocationBar`` is a button and a status line under the household form. Pressing it asks a
 ``PositionSource`` for one fix; the fix (latitude, longitude, accuracy radius, time) goes to the
@@ -19,12 +19,16 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.ui.formatting import format_instant
+
+if TYPE_CHECKING:  # QtPositioning itself loads only when a location is asked for
+    from PySide6.QtPositioning import QGeoPositionInfoSource
 
 log = logging.getLogger(__name__)
 REQUEST_TIMEOUT_MS = 30_000
@@ -42,10 +46,10 @@ class Fix:
 
 def utc_stamp(moment: dt.datetime | None = None) -> str:
     """``moment`` (default now) as the stored UTC form of a DATETIME field."""
-    moment = moment or dt.datetime.now(dt.timezone.utc)
+    moment = moment or dt.datetime.now(dt.UTC)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class PositionSource(QObject):
@@ -91,7 +95,7 @@ class QtPositionSource(PositionSource):
         when = info.timestamp().toUTC().toPython() if info.timestamp().isValid() else None
         self.found.emit(Fix(coordinate.latitude(), coordinate.longitude(),
                             accuracy if math.isfinite(accuracy) else None,
-                            utc_stamp(when.replace(tzinfo=dt.timezone.utc) if when else None)))
+                            utc_stamp(when.replace(tzinfo=dt.UTC) if isinstance(when, dt.datetime) else None)))
 
     def _on_error(self, error: object) -> None:
         from PySide6.QtPositioning import QGeoPositionInfoSource
@@ -100,12 +104,12 @@ class QtPositionSource(PositionSource):
         self.failed.emit(error_message(error, QGeoPositionInfoSource.Error))
 
 
-def error_message(error: object, kinds: object) -> str:
+def error_message(error: object, kinds: type[QGeoPositionInfoSource.Error]) -> str:
     """The officer's sentence for a QtPositioning error."""
-    if error == getattr(kinds, "AccessError"):
+    if error == kinds.AccessError:
         return _("Akses lokasi ditolak. Izinkan layanan lokasi untuk aplikasi ini di pengaturan laptop, atau "
                  "ketik lintang dan bujur.")
-    if error == getattr(kinds, "UpdateTimeoutError"):
+    if error == kinds.UpdateTimeoutError:
         return _("Lokasi belum didapat dalam 30 detik. Coba lagi di luar ruangan, atau ketik lintang dan bujur.")
     return no_source_message()
 
@@ -161,7 +165,7 @@ class LocationBar(QWidget):
         if not at:
             self.status.clear()
             return
-        accuracy = _("akurasi ±{meters} m", meters=int(round(accuracy_m))) if accuracy_m is not None else _(
+        accuracy = _("akurasi ±{meters} m", meters=round(accuracy_m)) if accuracy_m is not None else _(
             "akurasi tidak diketahui")
         self.status.setText(_("Lokasi dari layanan lokasi laptop, {accuracy}, {when}.", accuracy=accuracy,
                               when=format_instant(at)))

@@ -13,7 +13,7 @@ layout, the menus and the tabs, and delegates.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -24,8 +24,8 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services import settings
-from desmig_desktop.services.drafts import Draft
 from desmig_desktop.services.database import DatabaseOpener
+from desmig_desktop.services.drafts import Draft
 from desmig_desktop.services.households import Base, Change, find_household, load_household
 from desmig_desktop.services.status import live_households
 from desmig_desktop.services.sync_service import pending_ops

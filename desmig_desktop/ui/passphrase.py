@@ -15,13 +15,28 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout,
-                               QWidget, QWizardPage)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
-from desmig_desktop.services.database import (MIN_PASSPHRASE_LENGTH, DatabaseOpener, MakeOpener, WrongPassphrase,
-                                              passphrase_problem, set_plaintext_allowed)
+from desmig_desktop.services.database import (
+    MIN_PASSPHRASE_LENGTH,
+    DatabaseOpener,
+    MakeOpener,
+    WrongPassphrase,
+    passphrase_problem,
+    set_plaintext_allowed,
+)
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.paths import Paths
 from desmig_desktop.ui import dialogs
@@ -91,8 +106,12 @@ class _ShowTyping(QCheckBox):
 
     def __init__(self, fields: list[QLineEdit], parent: QWidget) -> None:
         super().__init__(_("Tampilkan kata sandi"), parent)
-        self.toggled.connect(lambda on: [f.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
-                                         for f in fields])
+        self._fields = fields
+        self.toggled.connect(self._on_toggled)
+
+    def _on_toggled(self, on: bool) -> None:
+        for field in self._fields:
+            field.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
 
 
 class PassphraseChooser(QWidget):

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QCheckBox, QDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
@@ -49,10 +48,10 @@ class PrintDialog(QDialog):
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         form.addRow(_("Simpan ke:"), row)
-        self.mask = QCheckBox(mask_option_label(), self)
-        self.mask.setObjectName("print_mask")
-        self.mask.setChecked(True)  # full NIKs only when asked for explicitly
-        form.addRow("", self.mask)
+        self.mask_box = QCheckBox(mask_option_label(), self)
+        self.mask_box.setObjectName("print_mask")
+        self.mask_box.setChecked(True)  # full NIKs only when asked for explicitly
+        form.addRow("", self.mask_box)
         self.open_after = QCheckBox(_("Buka PDF setelah disimpan (untuk dicetak)"), self)
         self.open_after.setObjectName("print_open_after")
         self.open_after.setChecked(True)
@@ -81,7 +80,7 @@ class PrintDialog(QDialog):
         return Path(self.path.text().strip()).expanduser().with_suffix(".pdf")
 
 
-def start_print(window: "MainWindow") -> PrintDialog | None:
+def start_print(window: MainWindow) -> PrintDialog | None:
     """Ask where (and whether to mask), then print the current form's household; None if nothing to print."""
     editor = window.current_editor()
     if editor is None:
@@ -95,13 +94,13 @@ def start_print(window: "MainWindow") -> PrintDialog | None:
             return None  # refused or waiting for warnings to be confirmed: the form shows why
     household_id = editor.household_id
     dialog = PrintDialog(Path.home() / default_name(editor.title()), window)
-    dialog.accepted.connect(lambda: print_household(window, household_id, dialog.out(), mask=dialog.mask.isChecked(),
+    dialog.accepted.connect(lambda: print_household(window, household_id, dialog.out(), mask=dialog.mask_box.isChecked(),
                                                     open_after=dialog.open_after.isChecked()))
     dialog.open()
     return dialog
 
 
-def print_household(window: "MainWindow", household_id: str, out: Path, *, mask: bool = True,
+def print_household(window: MainWindow, household_id: str, out: Path, *, mask: bool = True,
                     open_after: bool = False) -> bool:
     try:
         write_household_pdf(printable_household(window.db, household_id, mask=mask), out, masked=mask)

@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QCompleter, QGridLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QCompleter, QGridLayout, QLabel, QLineEdit, QWidget
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.reference import Region
@@ -109,7 +109,8 @@ class RegionLevelEdit(QLineEdit):
         self.completer_.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer_.setMaxVisibleItems(12)
         self.setCompleter(self.completer_)
-        self.completer_.activated[QModelIndex].connect(self._on_completer_activated)
+        # the QModelIndex overload of activated(); PySide6's stubs do not type a signal's overloads
+        self.completer_.activated[QModelIndex].connect(self._on_completer_activated)  # type: ignore[index]
         self.textEdited.connect(self._on_text_edited)
         self.parent_code: str | None = None
         self.region: Region | None = None
@@ -136,12 +137,17 @@ class RegionLevelEdit(QLineEdit):
     def show_choices(self) -> None:
         self.completer_.complete()
 
+    def _popup(self) -> QAbstractItemView:
+        popup = self.completer_.popup()  # made on first use: never None
+        assert popup is not None
+        return popup
+
     def choose_best(self) -> bool:
         """Take the highlighted match, else the only/first match of the typed text. True if chosen."""
         text = self.text().strip()
         if self.region is not None and text == self.region.name:
             return True
-        popup = self.completer_.popup()
+        popup = self._popup()
         current = popup.currentIndex() if popup.isVisible() else QModelIndex()
         if current.isValid():
             code = current.data(CODE_ROLE)
@@ -149,7 +155,8 @@ class RegionLevelEdit(QLineEdit):
         else:
             matches = self.filter(text) if self.model.text != text or not self.model.rowCount() else self.model.regions()
             exact = [r for r in matches if r.name.casefold() == text.casefold()]
-            match = (exact or matches or [None])[0] if text else None
+            candidates = exact or matches
+            match = candidates[0] if text and candidates else None
         popup.hide()
         if match is None:
             return False
@@ -164,7 +171,7 @@ class RegionLevelEdit(QLineEdit):
         if self.model.rowCount():
             self.completer_.complete()
         else:
-            self.completer_.popup().hide()
+            self._popup().hide()
 
     def _on_completer_activated(self, index: QModelIndex) -> None:
         code = index.data(CODE_ROLE)
@@ -174,7 +181,7 @@ class RegionLevelEdit(QLineEdit):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
-        if key == Qt.Key.Key_Down and not self.completer_.popup().isVisible():
+        if key == Qt.Key.Key_Down and not self._popup().isVisible():
             self.filter("" if self.region is not None else self.text())
             self.show_choices()
             return

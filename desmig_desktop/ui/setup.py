@@ -10,18 +10,34 @@ On a new install the wizard starts without a database: its passphrase page creat
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QPushButton, QRadioButton, QVBoxLayout, QWidget,
-                               QWizard, QWizardPage)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
 
 from desmig_desktop.domain.i18n import _, get_language, set_language
-from desmig_desktop.services.database import PLAINTEXT_ENV, DatabaseOpener, plaintext_allowed, set_plaintext_allowed
-from desmig_desktop.services.paths import Paths
 from desmig_desktop.services import regions, settings
+from desmig_desktop.services.database import PLAINTEXT_ENV, DatabaseOpener, plaintext_allowed, set_plaintext_allowed
 from desmig_desktop.services.handle import Database
+from desmig_desktop.services.paths import Paths
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.passphrase import ChangePassphraseDialog, PassphrasePage
 from desmig_desktop.ui.region_picker import RegionPicker
@@ -83,7 +99,7 @@ class VillageListEditor(QWidget):
 
 
 class LanguagePage(QWizardPage):
-    def __init__(self, wizard: "FirstRunWizard") -> None:
+    def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__(wizard)
         self._wizard = wizard
         layout = QVBoxLayout(self)
@@ -96,10 +112,14 @@ class LanguagePage(QWizardPage):
             button = QRadioButton(name, self)
             button.setObjectName(f"language_{code}")
             button.setChecked(code == get_language())
-            button.toggled.connect(lambda on, c=code: on and wizard.set_wizard_language(c))
+            button.toggled.connect(partial(self._on_language_toggled, code))
             layout.addWidget(button)
             self.buttons[code] = button
         layout.addStretch(1)
+
+    def _on_language_toggled(self, code: str, on: bool) -> None:
+        if on:
+            self._wizard.set_wizard_language(code)
 
     def retranslate(self) -> None:
         self.setTitle(_("Selamat datang"))
@@ -110,7 +130,7 @@ class LanguagePage(QWizardPage):
 
 
 class OfficerPage(QWizardPage):
-    def __init__(self, wizard: "FirstRunWizard") -> None:
+    def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__(wizard)
         layout = QFormLayout(self)
         self.label = QLabel(self)
@@ -130,7 +150,7 @@ class OfficerPage(QWizardPage):
 
 
 class VillagesPage(QWizardPage):
-    def __init__(self, wizard: "FirstRunWizard") -> None:
+    def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__(wizard)
         self._wizard = wizard
         self._layout = QVBoxLayout(self)

@@ -14,16 +14,23 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QObject, Qt, QtMsgType, QTimer, Signal, qInstallMessageHandler
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QObject, Qt, QTimer, QtMsgType, Signal, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desmig_desktop.domain.i18n import _, set_language
 from desmig_desktop.services import drafts as draft_store
 from desmig_desktop.services.backup import apply_pending as apply_pending_restore
-from desmig_desktop.services.database import (DatabaseOpener, MakeOpener, PassphraseRequired, WrongPassphrase,
-                                              database_encrypted, database_exists, needs_new_passphrase,
-                                              set_plaintext_allowed)
+from desmig_desktop.services.database import (
+    DatabaseOpener,
+    MakeOpener,
+    PassphraseRequired,
+    WrongPassphrase,
+    database_encrypted,
+    database_exists,
+    needs_new_passphrase,
+    set_plaintext_allowed,
+)
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.paths import Paths, setup_logging
 from desmig_desktop.services.profiles import ProfileHome

@@ -227,7 +227,7 @@ class TaskManager(QObject):
     def _work(self, job: Job, done: Callable[[Any], None], failed: Callable[[BaseException], None]) -> None:
         try:
             result = self._call(job)
-        except BaseException as exc:  # handed to the GUI thread; nothing is swallowed
+        except BaseException as exc:  # noqa: BLE001 — handed to the GUI thread; nothing is swallowed
             self._deliver.emit(partial(failed, exc))
         else:
             self._deliver.emit(partial(done, result))
@@ -270,7 +270,7 @@ class TaskManager(QObject):
         log.info("background job finished")
         try:
             on_done(result)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 — a bug in the callback is logged and shown once; the queue goes on
             dialogs.show_error(parent, exc)
         self.finished.emit("done")
         self._start_waiting()

@@ -1,4 +1,4 @@
-"""The update prompt: a banner at the top of the main window, never a modal box (issue 17 §2).
+"""The update prompt: a banner at the top of the main window, never a modal box.
 
 Shown when the last sync's hello announced a newer release (``services.updates.offer``):
 "Pembaruan tersedia" with the release notes and a download button. The download runs on a

@@ -53,9 +53,8 @@ def current_principal(
     ``str.isdigit()`` also accepts "²", which ``int()`` refuses.
     """
     principal = authenticate(ctx.db, token, time.time())
-    if announced is not None:
-        if int(announced) < ctx.settings.min_schema:
-            raise ApiError(426, "upgrade_required", {"min_schema": ctx.settings.min_schema})
+    if announced is not None and int(announced) < ctx.settings.min_schema:
+        raise ApiError(426, "upgrade_required", {"min_schema": ctx.settings.min_schema})
     if app_version is not None:
         with ctx.db.read() as conn:
             minimum = min_version(conn)

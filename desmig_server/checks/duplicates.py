@@ -31,7 +31,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
 
 from desmig_desktop.domain.privacy import mask_identifiers
 from desmig_server.auth.principal import Principal
@@ -84,6 +84,7 @@ def duplicated_niks_query(dialect: str, actor: Principal, niks: list[str] | None
     and each is looked up in the NIK index.
     """
     r = t.records
+    nik: ColumnElement[Any]
     if niks is None:
         inner = (select(member_nik(dialect, r).label("nik"), r.c.parent_id)
                  .where(live_members(r)).offset(0).subquery("m"))

@@ -11,8 +11,9 @@ from ``tables.py`` only while no later step has altered that table; once one doe
 step gets a frozen copy of the definition it created (step 1 keeps v1 ``devices`` in
 ``_v1_metadata`` because step 3 added columns, and v1 ``records`` and ``conflicts`` because step 5
 changed them; step 3's ``audit``, replaced by step 4, is frozen in ``_v3_audit``). The drift
-test, which migrates a fresh DB and compares it with ``tables.metadata``, fails until you do. Concurrent starters (several workers) serialise on a PostgreSQL advisory
-lock or SQLite's ``BEGIN IMMEDIATE`` and re-check the applied version inside the lock.
+test, which migrates a fresh DB and compares it with ``tables.metadata``, fails until you do.
+Concurrent starters (several workers) serialise on a PostgreSQL advisory lock or SQLite's
+``BEGIN IMMEDIATE`` and re-check the applied version inside the lock.
 """
 
 from __future__ import annotations

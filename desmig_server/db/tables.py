@@ -283,6 +283,6 @@ seq_counter = Table(
 )
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
-DATA_TABLES = (admin_log, release_chunks, releases, record_history, applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts,
-               web_sessions,
+DATA_TABLES = (admin_log, release_chunks, releases, record_history, applied_ops, conflicts, scope_exits, records, devices,
+               user_scopes, login_attempts, web_sessions,
                users)

@@ -1,4 +1,4 @@
-"""The HQ web dashboard (issue 6): server-rendered pages for HQ and supervisor users at ``/``."""
+"""The HQ web dashboard: server-rendered pages for HQ and supervisor users at ``/``."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ def install_web(app: FastAPI) -> None:
     from desmig_server.web.views import router
 
     app.include_router(router)
-    app.include_router(duplicates_router)  # /duplikat (issue 14 §4)
+    app.include_router(duplicates_router)  # /duplikat
     from desmig_server.web.desk_conflicts import router as conflicts_router
     from desmig_server.web.desk_quality import router as quality_router
     from desmig_server.web.desk_users import router as users_router
 
-    app.include_router(conflicts_router)  # the review desk (issue 18 §3): /konflik, /mutu, /rumah-tangga, /pengguna
+    app.include_router(conflicts_router)  # the review desk: /konflik, /mutu, /rumah-tangga, /pengguna
     app.include_router(quality_router)
     app.include_router(users_router)

@@ -46,8 +46,8 @@ def bar_chart(chart_id: str, title: str, bars: list[Bar], empty: str, *, colours
     bar_width = _WIDTH - label_width - _VALUE_W
     chars = label_width // _PX_PER_CHAR - 1
     height = _ROW_H * len(bars) + 4
-    parts = [f'<svg class="chart" id="{escape(chart_id)}" role="img" viewBox="0 0 {_WIDTH} {height}" '
-             f'width="{_WIDTH}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+    parts = [(f'<svg class="chart" id="{escape(chart_id)}" role="img" viewBox="0 0 {_WIDTH} {height}" '
+              f'width="{_WIDTH}" height="{height}" xmlns="http://www.w3.org/2000/svg">'),
              f"<title>{escape(title)}</title>"]
     for i, bar in enumerate(bars):
         y = i * _ROW_H + 2
@@ -57,7 +57,8 @@ def bar_chart(chart_id: str, title: str, bars: list[Bar], empty: str, *, colours
             f'<g class="bar-row" data-label="{escape(bar.label)}" data-value="{bar.value}"><title>{escape(tip)}</title>'
             f'<text class="bar-label" x="{label_width - 8}" y="{y + _ROW_H / 2 + 4}" text-anchor="end">'
             f"{escape(_short(bar.label, chars))}</text>"
-            f'<rect class="bar bar-{i % 6 if colours else 0}" x="{label_width}" y="{y + 3}" width="{length}" height="{_ROW_H - 8}" rx="2"/>'
+            f'<rect class="bar bar-{i % 6 if colours else 0}" x="{label_width}" y="{y + 3}" width="{length}" '
+            f'height="{_ROW_H - 8}" rx="2"/>'
             f'<text class="bar-value" x="{label_width + length + 6}" y="{y + _ROW_H / 2 + 4}">{number(bar.value)}</text>'
             "</g>")
     parts.append("</svg>")

@@ -85,7 +85,8 @@ def _household_of(request: Request, entity: str, record_id: str) -> str | None:
 
 
 def _row(c: dict[str, Any], user: WebUser, names: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"id": c["id"], "scope": c["scope"], "village": (names or {}).get(c["scope"], ""), "entity": entity_label(c["entity"]), "field": label(c["entity"], c["field"]),
+    return {"id": c["id"], "scope": c["scope"], "village": (names or {}).get(c["scope"], ""),
+            "entity": entity_label(c["entity"]), "field": label(c["entity"], c["field"]),
             "winning": show(c["entity"], c["field"], c["winning_value"], user),
             "losing": show(c["entity"], c["field"], c["losing_value"], user),
             "winner": c["winner"]["username"] or "—", "winner_role": role_name(c["winner"]["role"]),

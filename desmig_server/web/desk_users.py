@@ -126,8 +126,9 @@ async def new_user_submit(request: Request) -> Response:
         return await run_in_threadpool(bad_form, request, user)
     opened, villages, regency = _form_state(form)
     role = first(form, "peran", 20)
-    values: dict[str, Any] = {"username": first(form, "username", 200).strip(), "role": role if role in people.CREATABLE_ROLES else "officer",
-              "villages": villages, "regency": regency, "opened": opened}
+    values: dict[str, Any] = {"username": first(form, "username", 200).strip(),
+                              "role": role if role in people.CREATABLE_ROLES else "officer",
+                              "villages": villages, "regency": regency, "opened": opened}
     password, again = first(form, "password", 1100), first(form, "password_again", 1100)
     if "simpan" not in form:  # the picker moved or the role changed: show the form again, store nothing
         return await run_in_threadpool(lambda: _new_form(request, user, values=values, retype=bool(password)))

@@ -1,4 +1,4 @@
-"""The duplicated-NIK page of the HQ dashboard (issue 14 §4): same sign-in, roles and look.
+"""The duplicated-NIK page of the HQ dashboard: same sign-in, roles and look.
 
 HQ sees every NIK held in two or more households; a supervisor only those with a household in
 its regency, the others reduced to "outside your area" (``checks.duplicates`` decides). NIKs are

@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from desmig_desktop.domain import sheetcell
 from desmig_desktop.domain.fields import KBLI_CATEGORY, UMKM_CLASS
@@ -78,10 +78,11 @@ def to_xlsx(report: dict[str, Any], *, title: str, user: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     columns = download_columns()
     wb = Workbook()
-    ws = wb.active
+    ws = cast(Worksheet, wb.active)  # a new Workbook starts with one worksheet, the active one
     ws.title = _("Rekap")
     for line in _lines(report, columns):
         _append_text_safe(ws, line)
@@ -97,7 +98,7 @@ def to_xlsx(report: dict[str, Any], *, title: str, user: str) -> bytes:
     ws.freeze_panes = "C2"
     notes = wb.create_sheet(_("Keterangan"))
     _append_text_safe(notes, [_("Wilayah"), title])
-    _append_text_safe(notes, [_("Dibuat"), dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")])
+    _append_text_safe(notes, [_("Dibuat"), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")])
     _append_text_safe(notes, [_("Oleh"), user])
     notes.append([])
     _append_text_safe(notes, [_("Kolom"), _("Cara menghitung")])

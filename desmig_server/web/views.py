@@ -23,8 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.numbers import figure as number
 from desmig_desktop.domain.reference import is_kemendagri_code
-from desmig_desktop.domain.report_spec import (LEVEL_LABELS, LEVELS, METRIC, SUMMARY_KEYS, area_phrase, areas_held,
-                                               child_level)
+from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVELS, METRIC, SUMMARY_KEYS, area_phrase, areas_held, child_level
 from desmig_server.context import HqContext
 from desmig_server.db import tables as t
 from desmig_server.errors import ApiError

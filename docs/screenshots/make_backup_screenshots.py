@@ -15,18 +15,18 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 os.environ.setdefault("DESMIG_ALLOW_PLAINTEXT", "1")
 
-from PySide6.QtCore import QPoint, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QPoint, QTimer
+from PySide6.QtWidgets import QApplication
 
-from docs.screenshots.make_screenshots import HERE, VILLAGES, settle, shot, type_text  # noqa: E402
-from desmig_desktop.app import database_factory  # noqa: E402
-from desmig_desktop.services.demo import generate_demo  # noqa: E402
-from desmig_desktop.services.paths import Paths  # noqa: E402
-from desmig_desktop.store import settings  # noqa: E402
-from desmig_desktop.ui.backup_menu import RestoreDialog  # noqa: E402
-from desmig_desktop.ui.context import AppContext  # noqa: E402
-from desmig_desktop.ui.main_window import MainWindow  # noqa: E402
-from desmig_desktop.ui.taskman import TaskManager  # noqa: E402
+from desmig_desktop.app import database_factory
+from desmig_desktop.services.demo import generate_demo
+from desmig_desktop.services.paths import Paths
+from desmig_desktop.store import settings
+from desmig_desktop.ui.backup_menu import RestoreDialog
+from desmig_desktop.ui.context import AppContext
+from desmig_desktop.ui.main_window import MainWindow
+from desmig_desktop.ui.taskman import TaskManager
+from docs.screenshots.make_screenshots import HERE, VILLAGES, settle, shot, type_text
 
 
 def main(data_dir: Path) -> None:

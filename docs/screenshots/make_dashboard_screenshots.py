@@ -24,24 +24,24 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 os.environ["DESMIG_ALLOW_PLAINTEXT"] = "1"  # the demo copy is plain; the wizard below uses its own dir
 
-from PySide6.QtCore import QTimer  # noqa: E402
-from PySide6.QtGui import QGuiApplication  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDialog, QWidget  # noqa: E402
-from openpyxl import load_workbook  # noqa: E402
+from openpyxl import load_workbook
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from desmig_desktop.app import database_factory  # noqa: E402
-from desmig_desktop.domain.i18n import set_language  # noqa: E402
-from desmig_desktop.services.exchange import export  # noqa: E402
-from desmig_desktop.services.households import load_household, save_household  # noqa: E402
-from desmig_desktop.services.paths import Paths  # noqa: E402
-from desmig_desktop.store import settings  # noqa: E402
-from desmig_desktop.ui import data_menu, print_menu  # noqa: E402
-from desmig_desktop.ui.context import AppContext  # noqa: E402
-from desmig_desktop.ui.main_window import MainWindow  # noqa: E402
-from desmig_desktop.ui.passphrase import create_database  # noqa: E402
-from desmig_desktop.ui.setup import FirstRunWizard  # noqa: E402
-from desmig_desktop.ui.taskman import TaskManager  # noqa: E402
+from desmig_desktop.app import database_factory
+from desmig_desktop.domain.i18n import set_language
+from desmig_desktop.services.exchange import export
+from desmig_desktop.services.households import load_household, save_household
+from desmig_desktop.services.paths import Paths
+from desmig_desktop.store import settings
+from desmig_desktop.ui import data_menu, print_menu
+from desmig_desktop.ui.context import AppContext
+from desmig_desktop.ui.main_window import MainWindow
+from desmig_desktop.ui.passphrase import create_database
+from desmig_desktop.ui.setup import FirstRunWizard
+from desmig_desktop.ui.taskman import TaskManager
 
 HERE = Path(__file__).resolve().parent
 VILLAGES = [f"33.01.01.200{n}" for n in range(1, 8)]  # Kedungreja, Cilacap, Jawa Tengah

@@ -16,21 +16,21 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 
-from PySide6.QtCore import QObject, Qt, QTimer  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from desmig_desktop.app import database_factory  # noqa: E402
-from desmig_desktop.domain.i18n import set_language  # noqa: E402
-from desmig_desktop.services.paths import Paths  # noqa: E402
-from desmig_desktop.store import settings  # noqa: E402
-from desmig_desktop.ui.context import AppContext  # noqa: E402
-from desmig_desktop.ui.location import Fix, PositionSource, no_source_message  # noqa: E402
-from desmig_desktop.ui.main_window import MainWindow  # noqa: E402
-from desmig_desktop.ui.taskman import TaskManager  # noqa: E402
+from desmig_desktop.app import database_factory
+from desmig_desktop.domain.i18n import set_language
+from desmig_desktop.services.paths import Paths
+from desmig_desktop.store import settings
+from desmig_desktop.ui.context import AppContext
+from desmig_desktop.ui.location import Fix, PositionSource, no_source_message
+from desmig_desktop.ui.main_window import MainWindow
+from desmig_desktop.ui.taskman import TaskManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_screenshots import screen_size, settle, shot, type_text  # noqa: E402
+from make_screenshots import screen_size, settle, shot, type_text
 
 VILLAGE = "33.01.01.2001"  # Cilacap, Jawa Tengah
 

@@ -16,15 +16,15 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 
-from PySide6.QtGui import QGuiApplication  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from desmig_desktop.domain.i18n import set_language  # noqa: E402
-from desmig_desktop.services.profiles import ProfileHome, remember  # noqa: E402
-from desmig_desktop.store import settings  # noqa: E402
-from desmig_desktop.store.db import connect  # noqa: E402
-from desmig_desktop.ui.profile_chooser import ProfileChooser  # noqa: E402
+from desmig_desktop.domain.i18n import set_language
+from desmig_desktop.services.profiles import ProfileHome, remember
+from desmig_desktop.store import settings
+from desmig_desktop.store.db import connect
+from desmig_desktop.ui.profile_chooser import ProfileChooser
 
 HERE = Path(__file__).resolve().parent
 OFFICERS = [  # synthetic

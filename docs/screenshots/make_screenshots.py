@@ -20,19 +20,19 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QGuiApplication  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
 
-from desmig_desktop.app import database_factory  # noqa: E402
-from desmig_desktop.domain.i18n import set_language  # noqa: E402
-from desmig_desktop.services.paths import Paths  # noqa: E402
-from desmig_desktop.store import settings  # noqa: E402
-from desmig_desktop.ui.context import AppContext  # noqa: E402
-from desmig_desktop.ui.main_window import MainWindow  # noqa: E402
-from desmig_desktop.ui.setup import FirstRunWizard  # noqa: E402
-from desmig_desktop.ui.taskman import TaskManager  # noqa: E402
+from desmig_desktop.app import database_factory
+from desmig_desktop.domain.i18n import set_language
+from desmig_desktop.services.paths import Paths
+from desmig_desktop.store import settings
+from desmig_desktop.ui.context import AppContext
+from desmig_desktop.ui.main_window import MainWindow
+from desmig_desktop.ui.setup import FirstRunWizard
+from desmig_desktop.ui.taskman import TaskManager
 
 HERE = Path(__file__).resolve().parent
 VILLAGES = ["33.01.01.2001", "33.01.01.2002", "33.01.01.2003"]  # Cilacap, Jawa Tengah

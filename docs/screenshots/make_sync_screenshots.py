@@ -19,26 +19,26 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 
-from PySide6.QtGui import QGuiApplication, QImage, QPainter  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtGui import QGuiApplication, QImage, QPainter
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from desmig_desktop.app import database_factory  # noqa: E402
-from desmig_desktop.domain.i18n import set_language  # noqa: E402
-from desmig_desktop.domain.ids import new_id, utc_now  # noqa: E402
-from desmig_desktop.services.demo import generate_demo  # noqa: E402
-from desmig_desktop.services.paths import Paths  # noqa: E402
-from desmig_desktop.services.sync_service import CycleReport, ErrorKind, Progress, SyncError  # noqa: E402
-from desmig_desktop.store import records, settings  # noqa: E402
-from desmig_desktop.store import sync_store as st  # noqa: E402
-from desmig_desktop.store.records import Change  # noqa: E402
-from desmig_desktop.store.sync_lost import LostValue  # noqa: E402
-from desmig_desktop.sync.scheduler import BackoffPolicy  # noqa: E402
-from desmig_desktop.ui.context import AppContext  # noqa: E402
-from desmig_desktop.ui.main_window import MainWindow  # noqa: E402
-from desmig_desktop.ui.sync.controller import SyncController  # noqa: E402
-from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync  # noqa: E402
-from desmig_desktop.ui.taskman import TaskManager  # noqa: E402
+from desmig_desktop.app import database_factory
+from desmig_desktop.domain.i18n import set_language
+from desmig_desktop.domain.ids import new_id, utc_now
+from desmig_desktop.services.demo import generate_demo
+from desmig_desktop.services.paths import Paths
+from desmig_desktop.services.sync_service import CycleReport, ErrorKind, Progress, SyncError
+from desmig_desktop.store import records, settings
+from desmig_desktop.store import sync_store as st
+from desmig_desktop.store.records import Change
+from desmig_desktop.store.sync_lost import LostValue
+from desmig_desktop.sync.scheduler import BackoffPolicy
+from desmig_desktop.ui.context import AppContext
+from desmig_desktop.ui.main_window import MainWindow
+from desmig_desktop.ui.sync.controller import SyncController
+from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
+from desmig_desktop.ui.taskman import TaskManager
 
 HERE = Path(__file__).resolve().parent
 VILLAGE = "33.01.01.2001"  # Cilacap, Jawa Tengah

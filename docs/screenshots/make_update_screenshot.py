@@ -19,24 +19,24 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-from PySide6.QtGui import QGuiApplication  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from desmig_desktop.app import database_factory  # noqa: E402
-from desmig_desktop.domain.i18n import set_language  # noqa: E402
-from desmig_desktop.domain.release import Announcement, Manifest, manifest_bytes  # noqa: E402
-from desmig_desktop.services.paths import Paths  # noqa: E402
-from desmig_desktop.services.update_install import UpdateConfig  # noqa: E402
-from desmig_desktop.store import settings  # noqa: E402
-from desmig_desktop.store import sync_store as st  # noqa: E402
-from desmig_desktop.ui import update_banner  # noqa: E402
-from desmig_desktop.ui.context import AppContext  # noqa: E402
-from desmig_desktop.ui.main_window import MainWindow  # noqa: E402
-from desmig_desktop.ui.sync.controller import SyncController  # noqa: E402
-from desmig_desktop.ui.sync.extension import install_sync  # noqa: E402
-from desmig_desktop.ui.taskman import TaskManager  # noqa: E402
+from desmig_desktop.app import database_factory
+from desmig_desktop.domain.i18n import set_language
+from desmig_desktop.domain.release import Announcement, Manifest, manifest_bytes
+from desmig_desktop.services.paths import Paths
+from desmig_desktop.services.update_install import UpdateConfig
+from desmig_desktop.store import settings
+from desmig_desktop.store import sync_store as st
+from desmig_desktop.ui import update_banner
+from desmig_desktop.ui.context import AppContext
+from desmig_desktop.ui.main_window import MainWindow
+from desmig_desktop.ui.sync.controller import SyncController
+from desmig_desktop.ui.sync.extension import install_sync
+from desmig_desktop.ui.taskman import TaskManager
 
 HERE = Path(__file__).resolve().parent
 VILLAGES = ["33.01.01.2001", "33.01.01.2002", "33.01.01.2003"]

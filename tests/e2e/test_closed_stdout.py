@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sync.fixtures import hq_server, hq_module, hq_template, make_device  # noqa: F401  (fixtures)
+from tests.sync.fixtures import hq_module, hq_server, hq_template, make_device  # noqa: F401  (fixtures)
 from tests.sync.harness import PASSWORD, VILLAGE_1, Device, HqServer, child_env, script
 
 NOISE = ("Traceback", "Exception ignored", "BrokenPipe", "Broken pipe", "unexpected", "tak terduga")
@@ -41,7 +41,7 @@ def assert_quiet(code: int, err: str, log_text: str = "") -> None:
 
 
 @pytest.fixture
-def device(hq_server: HqServer, make_device) -> Device:  # type: ignore[no-untyped-def]  # noqa: F811
+def device(hq_server: HqServer, make_device) -> Device:  # type: ignore[no-untyped-def]
     dev: Device = make_device("ana-laptop")
     dev.login(hq_server, "ana", password=PASSWORD)
     dev.create_household(VILLAGE_1, members=2)
@@ -74,7 +74,7 @@ DESKTOP = [
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("args", DESKTOP, ids=" ".join)
-def test_desktop_command_into_a_closed_pipe_exits_quietly(hq_server: HqServer, device: Device,  # noqa: F811
+def test_desktop_command_into_a_closed_pipe_exits_quietly(hq_server: HqServer, device: Device,
                                                          args: list[str]) -> None:
     argv = [a.format(root=device.root, url=hq_server.url) for a in args]
     if argv[0] == "import":  # a copy of the laptop's own records to read back
@@ -112,7 +112,7 @@ HQ = [
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("args", HQ, ids=" ".join)
-def test_hq_command_into_a_closed_pipe_exits_quietly(hq_server: HqServer, args: list[str]) -> None:  # noqa: F811
+def test_hq_command_into_a_closed_pipe_exits_quietly(hq_server: HqServer, args: list[str]) -> None:
     db = [] if args == ["--help"] else ["--db", hq_server.db_url]
     stdin = PASSWORD + "\n" if "--password-stdin" in args else None
     code, err = run_into_closed_pipe([*script("desmig-hq"), *args, *db], stdin=stdin, cwd=hq_server.db_path.parent)

@@ -20,6 +20,7 @@ action per request:
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -71,10 +72,8 @@ class TcpProxy:
 
     def close(self) -> None:
         self._stop = True
-        try:
+        with contextlib.suppress(OSError):
             self.listener.close()
-        except OSError:
-            pass
 
     def _accept(self) -> None:
         while not self._stop:
@@ -142,10 +141,8 @@ class TcpProxy:
             _reset(client)
         finally:
             if upstream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     upstream.close()
-                except OSError:
-                    pass
 
 
     @staticmethod

@@ -55,7 +55,7 @@ def test_a_replay_after_hq_pruned_its_result_is_acknowledged_once(hq_server: HqS
 
 
 def _age_journal(device: Device, days: int) -> None:
-    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with st.immediate(device.db):
         device.db.execute("UPDATE sync_journal SET acked_at = ?", [old])
 

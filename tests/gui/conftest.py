@@ -10,23 +10,23 @@ import datetime as dt
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))  # test modules import gui_helpers (pytest may use importlib mode)
 
-import pytest  # noqa: E402
+import pytest
+from gui_helpers import BIG_HOUSEHOLDS, OTHER_VILLAGE, VILLAGE, show_active
 
-from desmig_desktop.app import database_factory  # noqa: E402
-from desmig_desktop.domain.i18n import get_language, set_language  # noqa: E402
-from desmig_desktop.services.paths import Paths  # noqa: E402
-from desmig_desktop.store import settings  # noqa: E402
-from desmig_desktop.store.db import connect  # noqa: E402
-from desmig_desktop.store.records import refresh_search  # noqa: E402
+from desmig_desktop.app import database_factory
+from desmig_desktop.domain.i18n import get_language, set_language
+from desmig_desktop.services.paths import Paths
+from desmig_desktop.store import settings
+from desmig_desktop.store.db import connect
+from desmig_desktop.store.records import refresh_search
 
-
-from gui_helpers import BIG_HOUSEHOLDS, OTHER_VILLAGE, VILLAGE, show_active  # noqa: E402
 # The offscreen platform plugin warns when a top-level window is shown; it says nothing about our code.
 OFFSCREEN_NOISE = "This plugin does not support"
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from PySide6.QtCore import Qt
 
-from desmig_desktop.ui.field_widgets import (ComboEditor, LineEditor, LongTextEditor, MultiEditor,
-                                              RegionEditor)
+from desmig_desktop.ui.field_widgets import ComboEditor, LineEditor, LongTextEditor, MultiEditor, RegionEditor
 from desmig_desktop.ui.form import SpecForm
 
 VILLAGE = "32.01.05.2001"  # Cijayanti, Babakan Madang, Kabupaten Bogor, Jawa Barat

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from desmig_desktop.domain.ids import new_id, utc_now
 from desmig_desktop.services.households import HouseholdGraph, save_household

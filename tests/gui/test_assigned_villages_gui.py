@@ -6,7 +6,8 @@ scopes (``sync_state``) replace that choice.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from gui_helpers import OTHER_VILLAGE, VILLAGE, click, fill, press_ctrl

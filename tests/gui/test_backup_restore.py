@@ -14,7 +14,7 @@ from desmig_desktop.ui import backup_menu, dialogs
 
 
 def test_backup_from_the_menu_writes_a_verified_file(qtbot: Any, window: Any, monkeypatch: Any, tmp_path: Path) -> None:
-    window.new_household  # the window is up
+    assert window.new_household is not None  # the window is up
     target = tmp_path / "usb" / "cadangan"
     target.parent.mkdir()
     monkeypatch.setattr(backup_menu, "file_dialog", lambda *a, **k: str(target))

@@ -96,11 +96,11 @@ def test_chart_labels_are_drawn_whole_or_explained(dashboard_at: Any, size: tupl
         assert slot >= metrics.height() + 13  # the room a label needs, or QtCharts shows "…" alone
         for label in shown:
             assert metrics.horizontalAdvance(label) <= plot_left - 18, (size, label)
-        full = [label for label, _n in chart.items]
+        full = [label for label, _n in chart.entries]
         if sorted(shown) != sorted(full):
             for label in full:
                 assert label in chart.toolTip()
-        assert sum(n for _label, n in chart.values()) == sum(n for _label, n in chart.items)  # nothing lost
+        assert sum(n for _label, n in chart.values()) == sum(n for _label, n in chart.entries)  # nothing lost
 
 
 def test_no_figure_cell_is_cut_on_a_small_laptop(qtbot: Any, ctx: Any, db: Any) -> None:

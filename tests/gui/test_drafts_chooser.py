@@ -4,7 +4,8 @@ draft written on every change (400 ms after the last keystroke, at once on leavi
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from gui_helpers import VILLAGE, fill, show_active

@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 from gui_helpers import VILLAGE, click, fill, press_ctrl
 from PySide6.QtCore import Qt
+from test_editor_validation import MEMBER, new_valid, panel_texts
 
 from desmig_desktop.services.households import HouseholdGraph, save_household
 from desmig_desktop.store.queries import entity_counts
 from desmig_desktop.store.records import pending_ops
-
-from test_editor_validation import MEMBER, new_valid, panel_texts
 
 NO_HEAD = "Tidak ada anggota yang tercatat sebagai kepala keluarga"
 SEVERAL_HEADS = "Ada 2 anggota yang tercatat sebagai kepala keluarga"

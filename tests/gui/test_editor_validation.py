@@ -36,9 +36,9 @@ HOUSEHOLD_ERRORS = [
     ({"visited_on": "01/01/2999"}, "visited_on", "Tanggal tidak boleh di masa depan."),
     ({"visited_on": "31/02/2024"}, "visited_on", "Tanggal tidak valid; gunakan format hh/bb/tttt."),
     ({"consent": False}, "consent", "Data hanya boleh disimpan bila responden sudah memberi persetujuan."),
-    ({"phone": "12345"}, "phone", "No. HP tidak valid. Gunakan nomor Indonesia (0812…, 62812… atau +62812…) atau "
-                                  "nomor luar negeri dengan + dan kode negara, misalnya +60 12 345 6789 (Malaysia) "
-                                  "atau +852 9123 4567 (Hong Kong)."),
+    ({"phone": "12345"}, "phone", ("No. HP tidak valid. Gunakan nomor Indonesia (0812…, 62812… atau +62812…) atau "
+                                   "nomor luar negeri dengan + dan kode negara, misalnya +60 12 345 6789 (Malaysia) "
+                                   "atau +852 9123 4567 (Hong Kong).")),
     ({"latitude": "20"}, "latitude", "Tidak boleh lebih dari 6.5."),
 ]
 

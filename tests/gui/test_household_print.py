@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_helpers import VILLAGE
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QDialog
 
-from gui_helpers import VILLAGE
 from desmig_desktop.services.households import HouseholdGraph, load_household, save_household
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
@@ -73,7 +73,7 @@ def print_by_keyboard(qtbot: Any, window: Any, household_id: str, out: Path, *, 
     qtbot.keyClick(focus, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     dialog: Any = window.findChild(QDialog, "print_dialog")
     assert dialog is not None and dialog.isVisible()
-    assert dialog.mask.isChecked()  # masked unless the officer chooses otherwise
+    assert dialog.mask_box.isChecked()  # masked unless the officer chooses otherwise
     dialog.windowHandle().requestActivate()
     qtbot.waitUntil(dialog.isActiveWindow)
     dialog.path.setFocus()
@@ -82,10 +82,10 @@ def print_by_keyboard(qtbot: Any, window: Any, household_id: str, out: Path, *, 
     if unmask:
         qtbot.keyClick(dialog.path, Qt.Key.Key_Tab)  # "Pilih…"
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)  # the mask option
-        assert QApplication.focusWidget() is dialog.mask
-        qtbot.keyClick(dialog.mask, Qt.Key.Key_Space)
-        assert not dialog.mask.isChecked()
-    qtbot.keyClick(dialog.mask if unmask else dialog.path, Qt.Key.Key_Return)
+        assert QApplication.focusWidget() is dialog.mask_box
+        qtbot.keyClick(dialog.mask_box, Qt.Key.Key_Space)
+        assert not dialog.mask_box.isChecked()
+    qtbot.keyClick(dialog.mask_box if unmask else dialog.path, Qt.Key.Key_Return)
     qtbot.waitUntil(out.exists, timeout=10_000)
     return pdf_text(out)
 

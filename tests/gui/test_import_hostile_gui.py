@@ -7,13 +7,14 @@ clean import, the import report, or one message in the officer's words naming wh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from gui_helpers import VILLAGE
 from PySide6.QtWidgets import QDialog
 
-from gui_helpers import VILLAGE
 from desmig_desktop.store import settings
 from desmig_desktop.ui import data_menu
 from tests.services.test_import_hostile import HOSTILE

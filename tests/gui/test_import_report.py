@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_helpers import VILLAGE
 from openpyxl import load_workbook
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QDialog
 
-from gui_helpers import VILLAGE
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.services.demo import generate_demo
 from desmig_desktop.services.exchange import default_report_path, export

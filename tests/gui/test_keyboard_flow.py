@@ -216,7 +216,7 @@ def test_a_refused_save_focuses_the_summary_and_enter_on_each_line_goes_to_its_f
             assert section.current()["id"] == line.record_id, f"line {n}: wrong {line.entity} row"
         field = form.editors[line.field].focus_widget
         assert field.hasFocus(), f"line {n}: {line.entity}.{line.field} not focused"
-        qtbot.waitUntil(lambda: on_screen(editor, field))
+        qtbot.waitUntil(lambda field=field: on_screen(editor, field))
 
 
 # §4 Esc in a drop-down, a stray key in the region picker ---------------------------------------------

@@ -66,7 +66,7 @@ def test_every_household_list_column_shows_and_sorts_by_its_value(db: Any) -> No
 
 @pytest.mark.parametrize("spec", [MEMBERS, PLACEMENTS, BUSINESSES], ids=lambda s: s.name)
 def test_a_record_table_defaults_to_the_spec_list_columns(spec: EntitySpec) -> None:
-    model = RecordListModel(spec, None, lambda: [])
+    model = RecordListModel(spec, None, list)
     assert model.columns == list_columns(spec)
     assert _headers(model) == [pick(spec.field(k).label_id, spec.field(k).label_en) for k in list_columns(spec)]
 

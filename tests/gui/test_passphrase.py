@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from gui_helpers import VILLAGE, click, show_active
@@ -237,8 +238,7 @@ def test_an_old_plain_database_is_encrypted_at_start_off_the_gui_thread(qtbot: A
 
 def test_encryption_can_be_turned_back_on_from_the_settings(qtbot: Any, db: Any, paths: Paths, policy: None,
                                                             answers: Any) -> None:
-    from desmig_desktop.services.database import set_plaintext_allowed
-    from desmig_desktop.services.database import DatabaseOpener
+    from desmig_desktop.services.database import DatabaseOpener, set_plaintext_allowed
 
     set_plaintext_allowed(paths, True)  # the officer once chose "simpan tanpa enkripsi"
     dialog = SettingsDialog(db, opener=DatabaseOpener(opener_for(paths), None), paths=paths)

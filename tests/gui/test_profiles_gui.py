@@ -7,8 +7,9 @@ import hashlib
 import json
 import logging
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import shiboken6

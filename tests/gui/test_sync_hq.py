@@ -7,10 +7,13 @@ test harness (``tests/sync``), so these tests start HQ exactly as the end-to-end
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from gui_helpers import click
 from PySide6.QtCore import Qt
+from sync_helpers import WAIT_MS, add_household
 
 from desmig_desktop.services import sync_service
 from desmig_desktop.store import records, settings
@@ -18,11 +21,8 @@ from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.records import Change
 from desmig_desktop.ui.sync.controller import Phase, SyncController
 from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
-from tests.sync.fixtures import hq_server, hq_module, hq_template, make_device  # noqa: F401
+from tests.sync.fixtures import hq_module, hq_server, hq_template, make_device  # noqa: F401
 from tests.sync.harness import PASSWORD, VILLAGE_1, VILLAGE_2, HqServer, free_port
-
-from gui_helpers import click
-from sync_helpers import WAIT_MS, add_household
 
 pytestmark = pytest.mark.e2e
 

@@ -5,9 +5,12 @@ Rejections are recorded through the store exactly as a push reply records them (
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from gui_helpers import VILLAGE, click, fill
+from sync_helpers import FakeSync, add_household, pretend_logged_in
 
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.services import sync_service
@@ -18,9 +21,6 @@ from desmig_desktop.ui.editor import HouseholdEditor
 from desmig_desktop.ui.sync.controller import SyncController
 from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
 from desmig_desktop.ui.sync.inbox_model import InboxModel, inbox_rows
-
-from gui_helpers import VILLAGE, click, fill
-from sync_helpers import FakeSync, add_household, pretend_logged_in
 
 
 @pytest.fixture

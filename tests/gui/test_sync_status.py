@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from gui_helpers import VILLAGE
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
+from sync_helpers import WAIT_MS, FakeSync, TopOfWindow, add_household, pretend_logged_in
 
 from desmig_desktop.services.sync_service import ErrorKind, Progress
 from desmig_desktop.sync.scheduler import BackoffPolicy
@@ -17,9 +20,6 @@ from desmig_desktop.ui.sync.controller import Phase, SyncController
 from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
 from desmig_desktop.ui.sync.indicator import describe
 from desmig_desktop.ui.sync.login_dialog import LoginDialog
-
-from gui_helpers import VILLAGE
-from sync_helpers import WAIT_MS, FakeSync, TopOfWindow, add_household, pretend_logged_in
 
 QUIET = BackoffPolicy(base_s=5, cap_s=900, interval_s=3600, after_edit_s=3600)  # nothing runs by itself
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PySide6.QtWidgets import QToolBar
+from sync_helpers import WAIT_MS, FakeSync, pretend_logged_in
 
 from desmig_desktop import __version__
 from desmig_desktop.domain.release import Announcement, Manifest, manifest_bytes, parse_version
@@ -22,12 +24,10 @@ from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.sync.controller import SyncController
 from desmig_desktop.ui.sync.extension import install_sync
 
-from sync_helpers import WAIT_MS, FakeSync, pretend_logged_in
-
 QUIET = BackoffPolicy(base_s=5, cap_s=900, interval_s=3600, after_edit_s=3600)
 NOTES = "Perbaikan: daftar desa lebih cepat; formulir usaha menampilkan kelas UMKM."
 KEY = Ed25519PrivateKey.generate()
-NEW = "{}.{}.0".format(parse_version(__version__)[0], parse_version(__version__)[1] + 1)
+NEW = f"{parse_version(__version__)[0]}.{parse_version(__version__)[1] + 1}.0"
 
 
 def announcement(version: str = NEW, *, minimum: str = __version__) -> dict[str, Any]:

@@ -12,9 +12,9 @@ import pytest
 
 os.environ.setdefault("DESMIG_HQ_ARGON2_FAST", "1")  # before any app is built
 
-from desmig_server.db.engine import Database  # noqa: E402
-from tests.server.conftest import make_sqlite_template, private_pg_schema  # noqa: E402
-from tests.server.support import reset_data  # noqa: E402
+from desmig_server.db.engine import Database
+from tests.server.conftest import make_sqlite_template, private_pg_schema
+from tests.server.support import reset_data
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

@@ -11,8 +11,19 @@ from desmig_desktop.domain.report_spec import AREA_KEYS, DESIGN_KEYS, REPORT_KEY
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.reports import build_report
 
-from .fixture import (DIFFERENCES, DISTRICT_CIBINONG, EXPECTED, REGENCY_BOGOR, TOTALS, V1, V2, as_triples, figure,
-                      figures, load_desktop)
+from .fixture import (
+    DIFFERENCES,
+    DISTRICT_CIBINONG,
+    EXPECTED,
+    REGENCY_BOGOR,
+    TOTALS,
+    V1,
+    V2,
+    as_triples,
+    figure,
+    figures,
+    load_desktop,
+)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import pytest
 from desmig_desktop.domain.report_spec import AREA_KEYS
 from desmig_server import cli
 from desmig_server.app import create_app
-
 from tests.server.support import Device, Hq
 
 from .fixture import (

@@ -20,7 +20,7 @@ from desmig_desktop.domain import report_spec as spec
 from desmig_desktop.services.demo import generate_demo
 from desmig_desktop.services.households import delete_household
 from desmig_desktop.services.reports import build_report
-from tests.sync.fixtures import hq_server, hq_module, hq_template, make_device  # noqa: F401
+from tests.sync.fixtures import hq_module, hq_server, hq_template, make_device  # noqa: F401
 from tests.sync.harness import VILLAGE_1, VILLAGE_2, Device, HqServer
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +61,7 @@ def combined(rows: list[dict[str, Any]], values: list[int], held: set[str]) -> d
     return spec.finish_row(out)
 
 
-def test_hq_equals_the_sum_of_two_officers_at_every_level(hq_server: HqServer, make_device: Any) -> None:  # noqa: F811
+def test_hq_equals_the_sum_of_two_officers_at_every_level(hq_server: HqServer, make_device: Any) -> None:
     # Same district (35.01.01), different villages: every level above the village really adds up.
     ana, budi = make_device("ana"), make_device("budi")
     ana.login(hq_server, "ana")

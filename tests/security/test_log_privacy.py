@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.sync.fixtures import hq_server, hq_module, hq_template, make_device  # noqa: F401  (fixtures)
+from tests.sync.fixtures import hq_module, hq_server, hq_template, make_device  # noqa: F401  (fixtures)
 from tests.sync.harness import PASSWORD, VILLAGE_1, VILLAGE_2
 
 SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
@@ -24,7 +24,7 @@ def test_debug_logs_hold_no_identifiers(hq_server, make_device) -> None:  # type
     assert '"pending_ops": 0' in synced.stdout
     niks = [r[0] for r in device.db.execute("SELECT nik FROM members WHERE nik IS NOT NULL")]
     assert len(niks) > 80
-    logs = list(Path(device.root, "logs").glob("*.log*")) + [hq_server.log_path]
+    logs = [*Path(device.root, "logs").glob("*.log*"), hq_server.log_path]
     text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in logs)
     assert "DEBUG" in text  # the run really logged at DEBUG
     assert not SIXTEEN_DIGITS.search(text)

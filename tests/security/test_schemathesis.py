@@ -6,8 +6,8 @@ declared schema, and have the security headers; and a schema-valid request must 
 the few rules across fields that JSON Schema cannot state (``CROSS_FIELD_RULES``). Each operation gets its own example budget
 (rich inputs get more; an operation without parameters has only a handful of distinct cases),
 in positive (schema-valid) and negative (schema-violating) modes; the run prints how many cases
-were sent and fails below ``MIN_CASES`` (on PostgreSQL, half the budget runs again). Hypothesis is derandomised so CI runs are repeatable;
-``DESMIG_FUZZ_RANDOM=1`` explores new examples.
+were sent and fails below ``MIN_CASES`` (on PostgreSQL, half the budget runs again). Hypothesis is
+derandomised so CI runs are repeatable; ``DESMIG_FUZZ_RANDOM=1`` explores new examples.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from desmig_server.settings import DAY, Settings
 from tests.server.conftest import open_hq
 from tests.server.support import PASSWORD, V1, Device, Hq, household
 
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

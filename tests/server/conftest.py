@@ -20,17 +20,17 @@ from sqlalchemy import text
 
 os.environ.setdefault("DESMIG_HQ_ARGON2_FAST", "1")  # set before any app is built; inherited by subprocesses
 
-from desmig_server.app import create_app  # noqa: E402
-from desmig_server.db.engine import Database  # noqa: E402
-from desmig_server.db.migrations import migrate  # noqa: E402
-from desmig_server.settings import Settings  # noqa: E402
+from desmig_server.app import create_app
+from desmig_server.db.engine import Database
+from desmig_server.db.migrations import migrate
+from desmig_server.settings import Settings
 
-from .support import Hq, reset_data  # noqa: E402
+from .support import Hq, reset_data
 
 with warnings.catch_warnings():
     # starlette suggests httpx2 for its TestClient; httpx is what the project pins.
     warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient  # noqa: E402
+    from fastapi.testclient import TestClient
 
 PG_ENV = "DESMIG_TEST_PG_URL"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

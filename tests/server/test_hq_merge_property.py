@@ -48,7 +48,7 @@ def test_every_overwritten_or_refused_value_is_recorded(hq_app: Hq) -> None:
         rid = f"h{next(counter)}"
         owner = devices[0]
         [created] = owner.push_ok(owner.op("households", rid, household(head_name="v0", hamlet="v0", address="v0")))
-        base = {i: 0 for i in range(3)}
+        base = dict.fromkeys(range(3), 0)
         base[0] = created["version"]
         for step in steps:
             dev: Device = devices[step[1]]

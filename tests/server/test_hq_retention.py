@@ -136,7 +136,7 @@ def test_pruning_login_attempts_changes_no_lockout_decision(hq_app: Hq) -> None:
     expected = decisions()
     done = prune(hq_app.ctx.db, settings, now=now)
     assert done.login_attempts == 2
-    assert {r for r in _names(hq_app)} == {"open-window", "locked"}
+    assert set(_names(hq_app)) == {"open-window", "locked"}
     assert decisions() == expected
 
 
@@ -154,7 +154,7 @@ def test_prune_command_and_expired_sessions(hq_app: Hq, db_url: str) -> None:
         password_hash = conn.execute(select(t.users.c.password_hash)).scalar_one()
     live = make_session(hq_app.ctx, key, "pusat", password_hash)
     make_session(hq_app.ctx, key, "pusat", password_hash, now=time.time() - 9 * 3600)  # expired an hour ago
-    dev, _ops = _pushed(hq_app, 2)
+    _dev, _ops = _pushed(hq_app, 2)
     out = io.StringIO()
     assert main(["prune", "--json", "--db", db_url], stdin=io.StringIO(), stdout=out) == 0
     assert json.loads(out.getvalue()) == {"applied_ops": 0, "login_attempts": 0, "web_sessions": 1}

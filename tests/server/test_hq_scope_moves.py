@@ -137,7 +137,7 @@ def test_a_moved_record_reaches_its_old_scope_once_as_a_notice_and_never_again(h
         with hq_app.ctx.db.read() as conn:
             start = int(conn.execute(select(t.seq_counter.c.value)).scalar_one())
         for reader in readers:
-            reader.cursors = {s: start for s in reader.scopes}
+            reader.cursors = dict.fromkeys(reader.scopes, start)
             reader.held, reader.notices = {}, Counter()
         model = Model()
         pending: list[dict[str, Any]] = []

@@ -37,7 +37,8 @@ def officer_devices(hq_app: Hq) -> tuple[Device, Device, Device]:
     """Two laptops of officer ani and one of another officer, each having pushed once."""
     hq_app.add_user("ani", "officer", villages=[V1])
     hq_app.add_user("budi", "officer", villages=[V1])
-    first, second, other = hq_app.register("ani", device_name="a"), hq_app.register("ani", device_name="b"), hq_app.register("budi")
+    first, second = hq_app.register("ani", device_name="a"), hq_app.register("ani", device_name="b")
+    other = hq_app.register("budi")
     for dev in (first, second, other):
         assert dev.push(dev.op("households", f"h-{dev.device_id[:8]}", household())).status_code == 200
         dev.next_seq = 2

@@ -58,7 +58,7 @@ def _files(data_dir: Path) -> dict[str, int]:
 def test_bad_input_fails_with_one_line_and_writes_nothing(data_dir: Path, capsys: pytest.CaptureFixture[str],
                                                          args: list[str], fragment: str) -> None:
     before = as_json(capsys, data_dir, "status")
-    code, out, err = run(capsys, "--data-dir", str(data_dir), *args)
+    code, _out, err = run(capsys, "--data-dir", str(data_dir), *args)
     assert code == 1 and fragment in err and err.count("\n") == 1
     assert as_json(capsys, data_dir, "status") == before
 

@@ -4,6 +4,7 @@ passes the identity and household rules one by one, over several seeds and islan
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from typing import Any
 
@@ -130,7 +131,7 @@ def test_placements_follow_each_other_and_only_a_pmi_aktif_has_an_open_one(db: A
         placements.sort(key=lambda p: p["departed_on"])
         open_ones = [p for p in placements if p["returned_on"] is None]
         assert open_ones == ([placements[-1]] if status == "pmi_aktif" else []), status
-        for before, after in zip(placements, placements[1:]):
+        for before, after in itertools.pairwise(placements):
             assert before["returned_on"] < after["departed_on"]
         for p in placements:
             assert p["departed_on"] <= (p["returned_on"] or TODAY.isoformat()) <= TODAY.isoformat()

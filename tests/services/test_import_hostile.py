@@ -12,8 +12,9 @@ import datetime as dt
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -230,8 +231,8 @@ def test_extra_sheets_and_empty_unknown_columns_are_ignored_with_a_warning(db: D
 
 def test_an_unknown_column_with_data_is_one_error_not_one_per_row(db: Database, tmp_path: Path) -> None:
     path = xlsx_file(tmp_path, "salahketik.xlsx", {
-        "households": [[*headers("households"), "Nama ibu [nama_ibu]"], household("A") + ["Siti"],
-                       household("B") + ["Tini"], household("C") + [None]]})
+        "households": [[*headers("households"), "Nama ibu [nama_ibu]"], [*household("A"), "Siti"],
+                       [*household("B"), "Tini"], [*household("C"), None]]})
     with pytest.raises(ImportFailed) as info:
         import_file(db, path)
     [err] = info.value.errors

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from desmig_desktop.cli import main
 from desmig_desktop.errors import KnownError
@@ -145,7 +147,7 @@ def test_bad_profile_names_fail_with_one_line_and_create_nothing(home: Path, cap
 
 
 def test_unknown_profile_is_not_created_on_the_fly(home: Path, capsys: Any) -> None:
-    code, out, err = run(capsys, "--profile", "sitti", "status")
+    code, _out, err = run(capsys, "--profile", "sitti", "status")
     assert code == 1 and "Profil sitti belum ada" in err and "desmig profile add sitti" in err
     assert not (home / "profiles" / "sitti").exists()
 

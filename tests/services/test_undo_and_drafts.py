@@ -4,15 +4,15 @@ what a form's draft holds and when it is written (``services.drafts``)."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlite_utils import Database
 
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services import drafts, households
-from desmig_desktop.services.households import HouseholdGraph, delete_household, find_household, load_household, \
-    save_household
+from desmig_desktop.services.households import HouseholdGraph, delete_household, find_household, load_household, save_household
 from desmig_desktop.services.undo import UndoHistory
 
 VILLAGE = "32.01.05.2003"

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from desmig_desktop.services.demo import generate_demo
-from desmig_desktop.store.db import (PassphraseRequired, WrongPassphrase, change_passphrase, connect,
-                                     is_encrypted)
+from desmig_desktop.store.db import PassphraseRequired, WrongPassphrase, change_passphrase, connect, is_encrypted
 from desmig_desktop.store.queries import entity_counts
 
 KEY = "rahasia desa 'ku"

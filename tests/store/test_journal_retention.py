@@ -11,7 +11,7 @@ import pytest
 from desmig_desktop.store import journal_retention as jr
 from desmig_desktop.store import sync_store as st
 
-NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
 
 def _journal(db: Any, ages_days: list[float]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from desmig_desktop.services.households import HouseholdGraph, load_household, save_household
+from desmig_desktop.services.households import load_household, save_household
 from desmig_desktop.store.db import connect
 from desmig_desktop.store.schema import migrations
 

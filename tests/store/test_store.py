@@ -62,10 +62,10 @@ def test_round_trip_of_every_field(db: Database) -> None:
     pairs += [("members", m, stored_members[m["id"]]) for m in graph.members]
     pairs += [("placements", graph.placements[0], loaded.placements[0]),
               ("businesses", graph.businesses[0], loaded.businesses[0])]
-    for name, given, stored in pairs:
+    for name, saved, stored in pairs:
         for key in ENTITIES[name].keys:
-            if key in given:
-                assert stored[key] == given[key], (name, key)
+            if key in saved:
+                assert stored[key] == saved[key], (name, key)
     assert loaded.businesses[0]["umkm_class"] == "mikro" and loaded.businesses[0]["umkm_basis"] == "modal"
     filled = {k for k, v in loaded.household.items() if v is not None}
     assert set(ENTITIES["households"].keys) <= filled
@@ -207,7 +207,7 @@ def test_search_index_rebuilt_without_positions_keeps_every_household(tmp_path: 
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(hs.lists(hs.sampled_from(list('ab1_ -"*^:()+.éİ\u0301') + ["NEAR", "OR", "NOT"]) | hs.characters(),
+@given(hs.lists(hs.sampled_from([*'ab1_ -"*^:()+.éİ\u0301', "NEAR", "OR", "NOT"]) | hs.characters(),
                 max_size=12).map("".join))
 def test_any_typed_text_is_a_valid_search(db: Database, text: str) -> None:
     """Whatever an officer types (any Unicode, punctuation, quotes, FTS syntax) searches without

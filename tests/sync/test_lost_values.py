@@ -19,7 +19,6 @@ from desmig_desktop.services import sync_service
 from desmig_desktop.sync.errors import SyncError
 from tests.faults.proxy import TcpProxy, times
 from tests.sync.harness import VILLAGE_1, Device, HqServer, only
-from tests.sync.invariants import InvariantChecker
 
 pytestmark = pytest.mark.e2e
 

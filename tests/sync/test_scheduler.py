@@ -79,7 +79,7 @@ def test_a_fleet_coming_back_spreads_out() -> None:
     retries = []
     for n in range(200):
         s = SyncScheduler(BackoffPolicy(base_s=5), rng=random.Random(n), now=0)
-        for i in range(5):
+        for _ in range(5):
             s.started(0), s.failed(ErrorKind.SERVER, 0)
         retries.append(s.next_at)
     buckets = {int(r // 10) for r in retries}

@@ -40,10 +40,7 @@ class FakeLookup:
 
 def _real(day: int, month: int, yy: int) -> bool:
     """Ground truth, independent of the code under test: a real date in 19YY or in 20YY."""
-    for year in (1900 + yy, 2000 + yy):
-        if 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]:
-            return True
-    return False
+    return any(1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1] for year in (1900 + yy, 2000 + yy))
 
 
 def _nik(day_part: int, month: int, yy: int, province: str = "32", serial: str = "0001") -> str:
@@ -194,7 +191,7 @@ def _born_years_ago(years: int) -> dt.date:
 
 @pytest.mark.parametrize("education, minimum", sorted(EDUCATION_MIN_AGE.items()))
 def test_education_table_every_level_at_every_age(education: str, minimum: int) -> None:
-    for age in range(0, 40):
+    for age in range(40):
         for birth in (_born_years_ago(age), _born_years_ago(age + 1) + dt.timedelta(days=1)):  # both ends of an age
             result = validate("members", _member(education, birth), today=TODAY)
             assert result.ok

@@ -182,8 +182,9 @@ def test_type_only_imports_are_marked_and_still_count(tmp_path: Path) -> None:
     root = _tree(tmp_path, {"desmig_desktop/store/records.py": "",
                             "desmig_desktop/ui/models.py": ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
                                                             "    from desmig_desktop.store.records import R\n")})
-    assert import_graph.edges(root) == [import_graph.Edge("desmig_desktop.ui.models", "desmig_desktop.store.records",
-                                                          type_only=True), import_graph.Edge("desmig_desktop.ui.models", "typing")]
+    assert import_graph.edges(root) == [
+        import_graph.Edge("desmig_desktop.ui.models", "desmig_desktop.store.records", type_only=True),
+        import_graph.Edge("desmig_desktop.ui.models", "typing")]
     assert set(import_graph.violations(root)) == {"desmig_desktop.ui.models -> desmig_desktop.store.records"}
 
 

@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as s
 
 from desmig_desktop.domain.release import (
-    Announcement, Manifest, ReleaseFormatError, is_older, manifest_bytes, parse_version, version_key,
+    Announcement,
+    Manifest,
+    ReleaseFormatError,
+    is_older,
+    manifest_bytes,
+    parse_version,
+    version_key,
 )
 from desmig_desktop.services.update_key import built_in_key
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from desmig_desktop.domain.reference import (
-    RESOURCES_DIR,
     REGION_KINDS,
+    RESOURCES_DIR,
     Region,
     is_kemendagri_code,
     iter_regions,
@@ -25,7 +25,7 @@ def regions() -> list[Region]:
 
 
 def test_resources_dir_is_repo_resources() -> None:
-    assert RESOURCES_DIR == Path(__file__).resolve().parents[2] / "resources"
+    assert Path(__file__).resolve().parents[2] / "resources" == RESOURCES_DIR
     assert (RESOURCES_DIR / "LICENSES.md").is_file()
 
 

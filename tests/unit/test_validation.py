@@ -17,8 +17,8 @@ TODAY = dt.date(2026, 6, 15)
 
 
 class FakeLookup:
-    villages = {"32.01.05.2003"}
-    districts = {"32.01.05"}
+    villages = frozenset({"32.01.05.2003"})
+    districts = frozenset({"32.01.05"})
     assigned: set[str] | None = None
 
     def __init__(self, holder: tuple[str, str] | None = None) -> None:

@@ -15,14 +15,14 @@ import pytest
 
 os.environ.setdefault("DESMIG_HQ_ARGON2_FAST", "1")  # before any app is built; inherited by servers
 
-from desmig_server.app import create_app  # noqa: E402
-from tests.reports.fixture import V1, server_create_ops, server_delete_ops  # noqa: E402
-from tests.server.conftest import make_sqlite_template  # noqa: E402
-from tests.server.support import PASSWORD, Hq, make_op  # noqa: E402
+from desmig_server.app import create_app
+from tests.reports.fixture import V1, server_create_ops, server_delete_ops
+from tests.server.conftest import make_sqlite_template
+from tests.server.support import PASSWORD, Hq, make_op
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette suggests httpx2 for its TestClient
-    from fastapi.testclient import TestClient  # noqa: E402
+    from fastapi.testclient import TestClient
 
 # Demo villages over four provinces (Jawa Barat, Jawa Tengah, Jawa Timur, Nusa Tenggara Barat).
 DEMO_VILLAGES = ("32.01.01.1001", "32.01.01.1002", "32.01.02.2001", "33.02.01.2001", "35.07.01.2001",

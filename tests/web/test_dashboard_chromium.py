@@ -147,7 +147,7 @@ def test_sign_in_drill_down_to_a_village_and_download_its_xlsx(browser: tuple[An
             ("Cibinong", "32.01.01", "village"), ("Pondok Rajeg", "32.01.01.1001", "village")]
     for name, code, level in path:
         driver.find_element(By.LINK_TEXT, name).click()
-        wait_for(lambda: driver.current_url.endswith("kode=" + code))
+        wait_for(lambda code=code: driver.current_url.endswith("kode=" + code))
         assert driver.find_element(By.ID, "region-name").text == name
         assert driver.find_element(By.ID, "region-level").get_attribute("data-level") == level
         crumbs = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".crumbs li")]

@@ -18,7 +18,6 @@ from desmig_server.reports.queries import build_report
 from desmig_server.web import session
 from desmig_server.web.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from desmig_server.web.table import TABLE_KEYS, download_columns
-
 from tests.server.support import PASSWORD
 
 from .conftest import csrf_of, login

@@ -63,7 +63,7 @@ def _synced(device: Device) -> Any:
 
 
 @pytest.fixture
-def desk(own_hq: HqServer, make_device: Callable[[str], Device]) -> Iterator[tuple[HqServer, Device, Device]]:  # noqa: F811
+def desk(own_hq: HqServer, make_device: Callable[[str], Device]) -> Iterator[tuple[HqServer, Device, Device]]:
     done = own_hq.hq("user", "add", "sup", "--role", "supervisor", "--regency", VILLAGE_1[:5], "--password-stdin",
                      stdin=PASSWORD + "\n")
     assert done.returncode == 0, done.stderr
@@ -74,8 +74,8 @@ def desk(own_hq: HqServer, make_device: Callable[[str], Device]) -> Iterator[tup
 
 
 def test_supervisor_resolves_a_conflict_and_hq_administers_users(
-        browser: tuple[Any, Path], desk: tuple[HqServer, Device, Device],  # noqa: F811
-        make_device: Callable[[str], Device]) -> None:  # noqa: F811
+        browser: tuple[Any, Path], desk: tuple[HqServer, Device, Device],
+        make_device: Callable[[str], Device]) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -124,7 +124,8 @@ def test_supervisor_resolves_a_conflict_and_hq_administers_users(
     assert driver.find_element(By.CSS_SELECTOR, f'tr[data-code="{VILLAGE_1}"]')
     save_full_page(driver, SHOTS / "hq-desk-quality.png")
     _click(driver, f'a[href="/mutu/desa?kode={VILLAGE_1}"]')
-    officers = {e.get_attribute("data-officer") for e in driver.find_elements(By.CSS_SELECTOR, "#village-officers tr[data-officer]")}
+    officer_rows = driver.find_elements(By.CSS_SELECTOR, "#village-officers tr[data-officer]")
+    officers = {e.get_attribute("data-officer") for e in officer_rows}
     assert officers == {"ana", "budi"}
     save_full_page(driver, SHOTS / "hq-desk-village.png")
     _click(driver, f'a[href="/rumah-tangga/{hid}"]')

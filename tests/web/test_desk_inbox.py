@@ -36,7 +36,7 @@ def _resolve_on_the_web(base: str, conflict_id: int, value: str) -> None:
 
 @pytest.mark.xfail(strict=True, reason="the lost-values feed does not carry resolutions (see module docstring)")
 def test_a_loser_whose_inbox_holds_the_conflict_sees_it_closed_after_the_resolution(
-        own_hq: HqServer, make_device: Callable[[str], Device]) -> None:  # noqa: F811
+        own_hq: HqServer, make_device: Callable[[str], Device]) -> None:
     ana, budi = make_device("ana"), make_device("budi")
     for device in (ana, budi):
         device.login(own_hq, device.name)

@@ -3,11 +3,11 @@ migration status. Each is redrawn from the figures of the region on screen."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
-from typing import Any, Mapping
+from typing import Any
 
-from PySide6.QtCharts import (QBarCategoryAxis, QBarSet, QChart, QChartView, QHorizontalBarSeries, QPieSeries,
-                              QValueAxis)
+from PySide6.QtCharts import QBarCategoryAxis, QBarSet, QChart, QChartView, QHorizontalBarSeries, QPieSeries, QValueAxis
 from PySide6.QtCore import QMargins, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -51,8 +51,8 @@ class BarChart(QChartView):
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.chart().legend().hide()
         self.setMinimumHeight(220)
-        self.items: list[tuple[str, int]] = []
-        self._shown: list[str] = []  # the labels as drawn (fitted), in the order of ``items``
+        self.entries: list[tuple[str, int]] = []
+        self._shown: list[str] = []  # the labels as drawn (fitted), in the order of ``entries``
         self._label_font: QFont | None = None  # the axis' label font, as the chart's theme set it
 
     def label_room(self) -> int:
@@ -72,16 +72,16 @@ class BarChart(QChartView):
     def shown_items(self) -> list[tuple[str, int]]:
         """``items``, the smallest summed into "Lainnya" when the bars would not have room for their labels."""
         room = self.bar_room()
-        if len(self.items) <= room:
-            return list(self.items)
-        return [*self.items[:room - 1], (_("Lainnya"), sum(n for _label, n in self.items[room - 1:]))]
+        if len(self.entries) <= room:
+            return list(self.entries)
+        return [*self.entries[:room - 1], (_("Lainnya"), sum(n for _label, n in self.entries[room - 1:]))]
 
     def fitted_labels(self) -> list[str]:
         metrics, room = self._metrics(), self.label_room()
         return [shorten(label, metrics, room) for label, _n in self.shown_items()]
 
     def set_items(self, items: list[tuple[str, int]]) -> None:
-        self.items = list(items)
+        self.entries = list(items)
         self._draw()
 
     def _draw(self) -> None:
@@ -99,8 +99,8 @@ class BarChart(QChartView):
         self._label_font = categories.labelsFont()
         items = self.shown_items()
         self._shown = self.fitted_labels()
-        shortened = len(items) < len(self.items) or any(s != label for s, (label, _n) in zip(self._shown, items))
-        self.setToolTip("\n".join(f"{label}: {grouped(n)}" for label, n in self.items) if shortened else "")
+        shortened = len(items) < len(self.entries) or any(s != label for s, (label, _n) in zip(self._shown, items))
+        self.setToolTip("\n".join(f"{label}: {grouped(n)}" for label, n in self.entries) if shortened else "")
         shown = list(reversed(items))  # a horizontal bar chart draws its first category at the bottom
         bars = QBarSet("")
         bars.setColor(BAR_COLOR)
@@ -115,14 +115,14 @@ class BarChart(QChartView):
         categories.append(list(reversed(self._shown)))
         series.attachAxis(categories)
         values = QValueAxis()  # hidden: every bar carries its own number
-        values.setRange(0, max(1, max(n for _label, n in items)) * 1.18)  # room for the numbers
+        values.setRange(0, max(1, *(n for _label, n in items)) * 1.18)  # room for the numbers
         values.setVisible(False)
         chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
         series.attachAxis(values)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self.items and self.fitted_labels() != self._shown:  # wider, narrower, more or fewer bars
+        if self.entries and self.fitted_labels() != self._shown:  # wider, narrower, more or fewer bars
             self._draw()
 
     def shown_labels(self) -> list[str]:
@@ -133,7 +133,7 @@ class BarChart(QChartView):
     def values(self) -> list[tuple[str, float]]:
         """What the chart draws, top bar first, by full label (tests)."""
         series = self.chart().series()
-        if not series:
+        if not series or not isinstance(series[0], QHorizontalBarSeries):
             return []
         bars = series[0].barSets()[0]
         drawn = [bars.at(i) for i in range(bars.count())]
@@ -171,13 +171,13 @@ class PieChart(QFrame):
         row.addWidget(self.legend, 2)
         layout.addLayout(row, 1)
         self.setMinimumHeight(220)
-        self.items: list[tuple[str, int]] = []
+        self.entries: list[tuple[str, int]] = []
 
     def chart(self) -> QChart:
         return self.view.chart()
 
     def set_items(self, items: list[tuple[str, int]]) -> None:
-        self.items = list(items)
+        self.entries = list(items)
         chart = self.chart()
         chart.removeAllSeries()
         self.legend.clear()
@@ -198,7 +198,8 @@ class PieChart(QFrame):
 
     def values(self) -> list[tuple[str, float]]:
         series = self.chart().series()
-        return [(s.label(), s.value()) for s in series[0].slices()] if series else []
+        pie = series[0] if series else None
+        return [(s.label(), s.value()) for s in pie.slices()] if isinstance(pie, QPieSeries) else []
 
 
 class ChartsPanel(QWidget):

@@ -8,9 +8,10 @@ no half-written file.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, cast
 
 from desmig_desktop.domain import sheetcell
 from desmig_desktop.domain.i18n import _
@@ -43,9 +44,10 @@ def write_xlsx(table: TableExport, out: Path) -> int:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
-    ws = wb.active
+    ws = cast(Worksheet, wb.active)  # a new Workbook starts with one worksheet, the active one
     ws.title = _("Laporan")
     ws.append([table.title])
     ws["A1"].font = Font(bold=True, size=12)
@@ -72,7 +74,7 @@ def write_xlsx(table: TableExport, out: Path) -> int:
     return len(table.rows)
 
 
-def _all_rows(table: TableExport) -> list[Sequence[Any]]:
+def _all_rows(table: TableExport) -> list[list[Any]]:
     return [*table.rows, *([table.total_row] if table.total_row is not None else [])]
 
 

@@ -6,14 +6,13 @@ are those of ``services.reports.build_report``, which carries every key of the s
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from desmig_desktop.domain.fields import KBLI_CATEGORY, MIGRATION_STATUS, UMKM_CLASS
-from desmig_desktop.domain.i18n import _, pick
-from desmig_desktop.domain.report_spec import (LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, TABLE_KEYS,
-                                               UMKM_UNKNOWN, areas_line)
+from desmig_desktop.domain.i18n import _, country_name, pick
 from desmig_desktop.domain.numbers import figure, figure_short
-from desmig_desktop.ui.formatting import country_name
+from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, TABLE_KEYS, UMKM_UNKNOWN, areas_line
 
 LEVEL_ORDER: tuple[str, ...] = tuple(LEVELS)
 

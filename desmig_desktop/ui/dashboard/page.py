@@ -12,24 +12,37 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Mapping
 from functools import partial
 from html import escape
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEvent
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QSplitter, QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.domain.report_spec import SUMMARY_KEYS, child_level
 from desmig_desktop.errors import KnownError
+from desmig_desktop.services import regions, settings
 from desmig_desktop.services.reports import LEVELS, build_report
-from desmig_desktop.services import regions
-from desmig_desktop.services import settings
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.dashboard import figures
@@ -54,7 +67,7 @@ def report_job(level: str, prefix: str) -> Callable[[Any, Any], dict[str, Any] |
     def run(db: Any, _progress: Any) -> dict[str, Any] | Exception:
         try:
             return build_report(db, level, prefix)
-        except Exception as exc:  # shown on the GUI thread by ``_on_report``
+        except Exception as exc:  # noqa: BLE001 — shown on the GUI thread by ``_on_report``
             return exc
 
     return run
@@ -102,7 +115,9 @@ class FigureCards(QWidget):
     def set_figures(self, totals: Report | None) -> None:
         for key, value in self.values.items():
             value.setText(figures.format_figure(key, totals.get(key)) if totals else "–")
-            value.parentWidget().setVisible(totals is None or key in totals)
+            box = value.parentWidget()
+            if box is not None:
+                box.setVisible(totals is None or key in totals)
 
 
 class DashboardPage(QWidget):
@@ -378,7 +393,7 @@ class DashboardPage(QWidget):
         name = f"laporan-{self.level}-{self.prefix or 'indonesia'}-{dt.date.today():%Y%m%d}{suffix}"
         path = file_dialog(self, _("Simpan tabel sebagai"), save=True, directory=str(Path.home() / name),
                            name_filter=_("Excel (*.xlsx)") if fmt == "xlsx" else _("CSV (*.csv)"))
-        return bool(path) and self.export_to(fmt, Path(path).with_suffix(suffix))
+        return self.export_to(fmt, Path(path).with_suffix(suffix)) if path else False
 
     def export_to(self, fmt: str, out: Path) -> bool:
         """Write the shown table to ``out`` in the background; False if another job is running."""
@@ -416,7 +431,7 @@ class DashboardPage(QWidget):
         name = f"ringkasan-desa-{safe}-{dt.date.today():%Y-%m}.pdf"
         path = file_dialog(self, _("Simpan ringkasan desa sebagai"), save=True, directory=str(Path.home() / name),
                            name_filter=_("PDF (*.pdf)"))
-        return bool(path) and self.write_village_pdf(code, Path(path).with_suffix(".pdf"))
+        return self.write_village_pdf(code, Path(path).with_suffix(".pdf")) if path else False
 
     def write_village_pdf(self, code: str, out: Path) -> bool:
         try:

@@ -7,10 +7,11 @@ prints it on A4 through ``ui.pdf`` (on the GUI thread).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.numbers import grouped

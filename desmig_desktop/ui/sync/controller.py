@@ -29,8 +29,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.services import sync_service
-from desmig_desktop.services.sync_service import (BackoffPolicy, ErrorKind, LoginResult, SyncError, SyncScheduler,
-                                                  SyncStatus)
+from desmig_desktop.services.sync_service import BackoffPolicy, ErrorKind, LoginResult, SyncError, SyncScheduler, SyncStatus
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.sync.jobs import CycleFn, CycleOutcome, cycle_job, logout_job
 
@@ -160,9 +159,9 @@ class SyncController(QObject):
 
     def view(self) -> SyncView:
         s = self.status
-        common: dict[str, Any] = dict(pending=s.pending_ops, conflicts=s.open_conflicts, rejections=s.open_rejections,
-                                      last_success=s.last_success, username=s.username, server_url=s.server_url,
-                                      warnings=self.warnings)
+        common: dict[str, Any] = {"pending": s.pending_ops, "conflicts": s.open_conflicts, "rejections": s.open_rejections,
+                                  "last_success": s.last_success, "username": s.username, "server_url": s.server_url,
+                                  "warnings": self.warnings}
         if self.running:
             return SyncView(Phase.SYNCING, done=self.progress[0], total=self.progress[1],
                             waiting=not self._started, **common)

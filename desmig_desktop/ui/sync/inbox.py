@@ -14,8 +14,21 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QScrollArea, QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.domain.i18n import _
@@ -207,25 +220,22 @@ class ConflictsInbox(QWidget):
         self.conflicts.empty.setText(_("Tidak ada konflik. Semua isian Anda sudah sama dengan server."))
         self.rejected.empty.setText(_("Tidak ada data yang ditolak server."))
         for page in (self.conflicts, self.rejected):
-            rows = page.model.rowCount()
-            page.empty.setVisible(rows == 0)
-            page.intro.setVisible(rows > 0)
-            page.table.setVisible(rows > 0)
+            count = page.model.rowCount()
+            page.empty.setVisible(count == 0)
+            page.intro.setVisible(count > 0)
+            page.table.setVisible(count > 0)
         if not self.conflicts.model.rowCount() and self.rejected.model.rowCount():
             self.tabs.setCurrentWidget(self.rejected)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        has_conflict = self.conflicts.current() is not None
-        has_rejected = self.rejected.current() is not None
+        conflict, rejected = self.conflicts.current(), self.rejected.current()
         for button in (self.keep_button, self.accept_button):
-            button.setEnabled(has_conflict)
-        self.open_conflict_button.setEnabled(has_conflict and self.conflicts.current().household_id is not None
-                                             if has_conflict else False)
+            button.setEnabled(conflict is not None)
+        self.open_conflict_button.setEnabled(conflict is not None and conflict.household_id is not None)
         for button in (self.fix_button, self.dismiss_button):
-            button.setEnabled(has_rejected)
-        self.open_rejected_button.setEnabled(has_rejected and self.rejected.current().household_id is not None
-                                             if has_rejected else False)
+            button.setEnabled(rejected is not None)
+        self.open_rejected_button.setEnabled(rejected is not None and rejected.household_id is not None)
 
     def _resolved(self) -> None:
         self.reload()

@@ -43,7 +43,7 @@ def local_time(iso_utc: str) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).astimezone().replace(tzinfo=None)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone().replace(tzinfo=None)
 
 
 def _pending(view: SyncView) -> str:
