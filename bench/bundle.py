@@ -26,8 +26,8 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bench.common import Row, show
 
@@ -89,7 +89,7 @@ def _start_ms(cmd: Command, env: dict[str, str], until: str | None = None, timeo
                 if until in line:
                     seen = (time.perf_counter() - started) * 1000
                     break
-        out, err = proc.communicate(timeout=timeout)
+        _out, err = proc.communicate(timeout=timeout)
     except BaseException:
         proc.kill()
         raise

@@ -13,9 +13,10 @@ import platform
 import resource
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -45,7 +46,7 @@ class Row:
 
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
@@ -88,8 +89,8 @@ def machine() -> dict[str, Any]:
 def write_report(rows: list[Row], params: dict[str, Any], suffix: str = "") -> tuple[Path, Path]:
     """Write ``bench/results/<date><suffix>.json`` and a markdown summary beside it."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ") + suffix
-    data = {"date": dt.datetime.now(dt.timezone.utc).isoformat(), "machine": machine(), "params": params,
+    stem = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H%M%SZ") + suffix
+    data = {"date": dt.datetime.now(dt.UTC).isoformat(), "machine": machine(), "params": params,
             "rows": [r.as_dict() for r in rows]}
     json_path = RESULTS / f"{stem}.json"
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

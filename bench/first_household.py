@@ -51,8 +51,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any, Callable, Generator
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
@@ -308,7 +309,7 @@ def xdotool_once(work: Path, display: dict[str, str]) -> dict[str, Any]:
                 marks["main_window"] = time.time()
             elif what == "saved":
                 assert db is not None
-                until(lambda: saved(db), "the household in the database")
+                until(lambda db=db: saved(db), "the household in the database")
                 marks["saved"] = time.time()
         error = None
     except (TimeoutError, AssertionError, subprocess.CalledProcessError, IndexError) as exc:
@@ -391,16 +392,16 @@ def main() -> None:
                                "python": sys.version.split()[0], "cpus": os.cpu_count(),
                                "code": os.environ.get("PYTHONPATH", str(ROOT)), "drivers": {}}
     lines = ["# A new officer: first start to the first saved household", "",
-             "Fresh data dir; the first-run wizard (language, passphrase typed twice, officer name, one village "
+             ("Fresh data dir; the first-run wizard (language, passphrase typed twice, officer name, one village "
              "typed level by level) then one household (head's name, consent; village and visit date prefilled) "
              f"with one member, the head; key events only, sent with no delay; {args.runs} runs per driver, "
              f"{summary['platform']} platform{' (Xvfb 1366×768, no window manager)' if server else ''}, "
              f"{summary['cpus']} CPUs. Typist estimate = machine time + key presses × {args.ms_per_key} ms "
              "(assumed; no reading or thinking time). The drivers' pauses (bundle: 300 ms around each Enter in "
              "the village picker; both: 420 ms before typing into a drop-down list) are left out of the machine "
-             "time; the milestones include them.", "",
-             "| driver | complete runs | median machine time | key presses | typist estimate "
-             "| milestones of the median run (s from process start) |", "|---|---|---|---|---|---|"]
+             "time; the milestones include them."), "",
+             ("| driver | complete runs | median machine time | key presses | typist estimate "
+             "| milestones of the median run (s from process start) |"), "|---|---|---|---|---|---|"]
     try:
         for name in drivers:
             story, once = DRIVERS[name]
@@ -429,7 +430,7 @@ def main() -> None:
             server.terminate()
             server.wait()
     RESULTS.mkdir(exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H%M%SZ")
     out = RESULTS / f"first_household-{stamp}"
     out.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")

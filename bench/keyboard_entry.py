@@ -38,9 +38,9 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QWidget  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QWidget
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VILLAGE = "32.01.05.2001"  # Cijayanti, Babakan Madang, Kabupaten Bogor
@@ -276,10 +276,10 @@ def main() -> None:
                                "platform": os.environ.get("QT_QPA_PLATFORM", ""), "python": sys.version.split()[0],
                                "cpus": os.cpu_count(), "scenarios": {}}
     lines = [f"# Keyboard-only entry of one household ({args.label})", "",
-             f"3 members, 1 placement, 1 business; key events only (QTest, no delay), {args.runs} runs per "
-             f"scenario, {summary['platform']} platform, {summary['cpus']} CPUs.", "",
-             "| scenario | complete runs | median wall time | key presses | of which to reach add buttons "
-             "| add reached by |", "|---|---|---|---|---|---|"]
+             (f"3 members, 1 placement, 1 business; key events only (QTest, no delay), {args.runs} runs per "
+             f"scenario, {summary['platform']} platform, {summary['cpus']} CPUs."), "",
+             ("| scenario | complete runs | median wall time | key presses | of which to reach add buttons "
+             "| add reached by |"), "|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory(prefix="desmig-kb-") as tmp:
         for scenario, story in SCENARIOS.items():
             runs = []
@@ -300,7 +300,7 @@ def main() -> None:
                              "presses) | | | | |")
     app.processEvents()
     RESULTS.mkdir(exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H%M%SZ")
     out = RESULTS / f"keyboard_entry-{args.label}-{stamp}"
     out.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         begin = time.perf_counter()
         try:
             rows.extend(fn())
-        except Exception:  # a crash fails the run, but the other groups still report
+        except Exception:  # noqa: BLE001 — a crash fails the run, but the other groups still report
             traceback.print_exc()
             failures.append(f"{name} crashed")
         params[f"seconds_{name}"] = round(time.perf_counter() - begin, 1)
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         group("load", run_load)
         group("bundle", lambda: bundle.run(repeat=1 if args.smoke else 5))
         group("shaped", run_shaped)
-    except Exception:
+    except Exception:  # noqa: BLE001 — reported as a failed run below, with its traceback
         traceback.print_exc()
         failures.append("setup crashed")
     finally:

@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import hq
-from desmig_testing import serve
 from bench.common import Row, show
 from bench.encrypted import ENCRYPTED, PLAINTEXT, encrypt, passphrase_env
 from bench.shaping_proxy import LinkShape, ProxyStats, ProxyThread
 from bench.sync import PETUGAS, copy_db, fresh_device, villages_of
 from desmig_desktop.domain.fields import ENTITY_ORDER
+from desmig_testing import serve
 
 KOREKSI = "koreksi"  # the second device's officer: same villages, pushes the corrections
 NEW, EDITED, CORRECTED = 50, 20, 20
@@ -165,7 +165,8 @@ def measure(work: Path, start: Prepared, proxy: ProxyThread, shape: LinkShape, p
     finally:
         db.conn.close()
     if report.get("pending_ops") or report.get("pushed") != start.pending or got != start.corrections:
-        raise RuntimeError(f"shaped sync incomplete: {report}, corrections received {sum(got[h] == v for h, v in start.corrections.items())}")
+        received = sum(got[h] == v for h, v in start.corrections.items())
+        raise RuntimeError(f"shaped sync incomplete: {report}, corrections received {received}")
     return Measured(seconds, stats, report)
 
 
@@ -190,7 +191,8 @@ def rows(start: Prepared, run: Measured, shape: LinkShape, plain: Measured | Non
         Row(f"{NAME}: wall time{ENCRYPTED if encrypted else ''}", run.seconds, "s", base_s, "< 5 s", run.seconds < 5,
             baseline_name="changed records gzipped, once each way at the link's rates + 1 RTT each way",
             note=f"{NEW} new + {EDITED} edited households to send, {CORRECTED} HQ corrections to receive, {LINK},"
-                 f" device with {start.households:,} households; `desmig sync` process incl. start and DB open; link busy {stats.busy_seconds():.1f} s;"
+                 f" device with {start.households:,} households; `desmig sync` process incl. start and DB open;"
+                 f" link busy {stats.busy_seconds():.1f} s;"
                  f" {stats.stalls} stalls ({stats.stall_seconds:.2f} s); pushed {run.report.get('pushed')},"
                  f" pulled {run.report.get('pulled')} (the {CORRECTED} corrections + the echo of what it pushed)"),
         Row(f"{NAME}: bytes up + down", stats.bytes_up + stats.bytes_down, "bytes", base_bytes,

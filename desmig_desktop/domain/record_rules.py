@@ -55,9 +55,9 @@ def _check_member(v: Validation, spec: EntitySpec, record_id: str | None, lookup
     if v.values.get("sex") in ("L", "P") and v.values["sex"] != parts.sex:
         v.soft("nik", "nik_sex", _("Jenis kelamin tidak sesuai dengan NIK (tanggal lahir perempuan +40)."))
     birth = v.values.get("birth_date")
-    if birth and not any(i.field == "birth_date" for i in v.errors):
-        if not parts.birth_date_matches(dt.date.fromisoformat(birth)):
-            v.soft("nik", "nik_birth", _("Tanggal lahir tidak sesuai dengan NIK."))
+    if (birth and not any(i.field == "birth_date" for i in v.errors)
+            and not parts.birth_date_matches(dt.date.fromisoformat(birth))):
+        v.soft("nik", "nik_birth", _("Tanggal lahir tidak sesuai dengan NIK."))
     if lookup is not None:
         holder = lookup.nik_holder(nik, record_id)
         if holder is not None:
@@ -117,7 +117,7 @@ def _check_location(v: Validation) -> None:
     if km is not None and km > FAR_KM:
         v.soft("latitude", "location_far", _(
             "Titik lokasi sekitar {km} km di luar provinsi desa ini; periksa lintang dan bujur (tanda minus lintang "
-            "selatan hilang, atau lokasi diambil di tempat lain?).", km=int(round(km))))
+            "selatan hilang, atau lokasi diambil di tempat lain?).", km=round(km)))
 
 
 def _check_kk_structure(v: Validation, kk: str, lookup: Lookup | None, today: dt.date) -> None:

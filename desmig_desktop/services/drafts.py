@@ -100,7 +100,7 @@ class DraftWriter:
             return False
         try:
             save_draft(self._db, key, data)
-        except Exception as exc:  # disk full or a locked DB: never in the officer's way
+        except Exception as exc:  # noqa: BLE001 — disk full or a locked DB: a draft is never in the officer's way
             log.warning("draft could not be written: %s", type(exc).__name__)
             return False
         self._written = text

@@ -22,8 +22,9 @@ from __future__ import annotations
 import csv
 import json
 import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from sqlite_utils import Database
 

@@ -22,10 +22,9 @@ from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, RecordIssue, ValidationFailed
-from desmig_desktop.services import settings
+from desmig_desktop.services import settings, succession
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_conflicts as sc
-from desmig_desktop.services import succession
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.queries import StoreLookup
 from desmig_desktop.sync.client import SyncClient, make_retry, make_session

@@ -255,11 +255,12 @@ def _mark_restored(conn: Any) -> None:
     # Also without a device (a backup from before the first login): the lost copy may have sent
     # the backup's ops since, under a device of the same lineage (``services.succession``).
     device = json.loads(row[0]) if row is not None and row[0] is not None else None
-    marker = {"device_id": device or None, "allocated": _op_counter(conn)}
+    allocated = _op_counter(conn)
     previous = json.loads(earlier[0]) if earlier and earlier[0] else None
-    if isinstance(previous, dict) and previous.get("device_id") == marker["device_id"]:
+    if isinstance(previous, dict) and previous.get("device_id") == (device or None):
         # a copy of a restore never reconciled: only ops up to the first restore point are the lineage's
-        marker["allocated"] = min(marker["allocated"], int(previous.get("allocated", 0)))
+        allocated = min(allocated, int(previous.get("allocated", 0)))
+    marker = {"device_id": device or None, "allocated": allocated}
     conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?)", [K_RESTORED, json.dumps(marker)])
     conn.commit()
     conn.execute("PRAGMA journal_mode=DELETE")

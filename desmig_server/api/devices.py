@@ -26,7 +26,7 @@ def iso_utc(epoch: float | None) -> str | None:
     """Epoch seconds as UTC ISO-8601 (what clients read); ``None`` stays ``None``."""
     if epoch is None:
         return None
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 OP_SEQ_MAX = 2**62  # op numbers are BIGINT on the server

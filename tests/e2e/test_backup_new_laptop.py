@@ -22,7 +22,7 @@ def _status(device: Device) -> dict:
     return json.loads(run_ok(device.cli("status", "--json", env=KEY), "status").stdout)
 
 
-def test_new_laptop_login_restore_sync(server: HqServer, scratch: Path, template_db: Path):  # noqa: F811
+def test_new_laptop_login_restore_sync(server: HqServer, scratch: Path, template_db: Path):
     old = Device(scratch / "old", "ana", template_db)
     login = ("login", "--server", server.url, "--username", "ana", "--password-stdin")
     run_ok(old.cli(*login, "--device-name", "laptop-lama", env=KEY, stdin=PASSWORD + "\n"), "login old")
@@ -67,7 +67,7 @@ def _applied_twice(server: HqServer) -> int:
                         " captured_at HAVING count(*) > 1) AS twice")[0]["n"]
 
 
-def test_new_laptop_after_the_old_one_registered_again(server: HqServer, scratch: Path,  # noqa: F811
+def test_new_laptop_after_the_old_one_registered_again(server: HqServer, scratch: Path,
                                                         template_db: Path):
     """As above, but after the backup HQ revoked the old laptop's device (a suspected compromise)
     and the officer logged in again: the backup's unsent work went out under a new device id, which

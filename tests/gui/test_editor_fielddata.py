@@ -229,8 +229,8 @@ def test_interview_start_and_end_are_recorded_invisibly(qtbot: Any, window: Any,
 def test_a_change_pulled_from_hq_shows_who_made_it_in_the_history_tab(qtbot: Any, window: Any, db: Any,
                                                                       by: str | None, who: str) -> None:
     from desmig_desktop.domain.fields import HOUSEHOLDS
-    from desmig_desktop.store import records, sync_store
     from desmig_desktop.domain.wire import PulledRecord as ServerRecord
+    from desmig_desktop.store import records, sync_store
     from desmig_desktop.store.sync_pull import apply_pull
 
     editor = new_editor(qtbot, window)

@@ -6,27 +6,27 @@ values back — HQ and the laptop keep the correction and the note.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from gui_helpers import VILLAGE, click, press_ctrl, restore_all_drafts, show_active
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame
+from sync_helpers import WAIT_MS
 
-from desmig_desktop.services import drafts, sync_service
 from desmig_desktop.domain.ids import new_id
+from desmig_desktop.domain.wire import PulledRecord as ServerRecord
+from desmig_desktop.services import drafts, sync_service
 from desmig_desktop.services.households import HouseholdGraph, save_household
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_store as st
-from desmig_desktop.domain.wire import PulledRecord as ServerRecord
 from desmig_desktop.store.sync_pull import apply_pull
 from desmig_desktop.ui.main_window import MainWindow
 from desmig_desktop.ui.sync.controller import SyncController
 from desmig_desktop.ui.sync.extension import SyncWindowPart, install_sync
-from tests.sync.fixtures import hq_server, hq_module, hq_template, make_device  # noqa: F401
+from tests.sync.fixtures import hq_module, hq_server, hq_template, make_device  # noqa: F401
 from tests.sync.harness import PASSWORD, VILLAGE_1, VILLAGE_2, HqServer
-
-from gui_helpers import VILLAGE, click, press_ctrl, restore_all_drafts, show_active
-from sync_helpers import WAIT_MS
 
 pytestmark = pytest.mark.e2e
 NOTE = "Dikunjungi ulang, KK baru"

@@ -20,12 +20,12 @@ from hypothesis import strategies as hs
 from sqlite_utils import Database
 
 from desmig_desktop.domain.ids import new_id
+from desmig_desktop.domain.wire import PulledRecord as ServerRecord
 from desmig_desktop.services import exchange, sync_service
 from desmig_desktop.services.household_copy import loaded_from_json, loaded_to_json
 from desmig_desktop.services.households import HouseholdGraph, delete_household, load_household, save_household, undo
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_store as st
-from desmig_desktop.domain.wire import PulledRecord as ServerRecord
 from desmig_desktop.store.sync_pull import apply_pull
 from desmig_server.auth.principal import ROLE_RANK
 from desmig_server.sync.merge import plan_merge

@@ -19,9 +19,9 @@ from desmig_desktop.services.demo import generate_demo
 from desmig_desktop.services.drafts import load_drafts, save_draft
 from desmig_desktop.services.paths import Paths
 from desmig_desktop.store import sync_store as st
-from desmig_desktop.store.sync_restore import restored_marker
 from desmig_desktop.store.backup import BEFORE_SUFFIX, PENDING_SUFFIX, apply_pending_restore, inspect_file
 from desmig_desktop.store.db import WrongPassphrase, connect, is_encrypted
+from desmig_desktop.store.sync_restore import restored_marker
 
 KEY = "kata sandi desa"
 
@@ -56,7 +56,7 @@ def laptop(tmp_path: Path, template_db: Path):
 
 
 def test_backup_holds_everything_and_opens_only_with_the_passphrase(laptop, tmp_path):
-    paths, db = laptop
+    _paths, db = laptop
     info = create_backup(db, tmp_path / "usb.desmig-backup")
     before = _snapshot(db)  # (taken after: a backup first gives the database its lineage id, sync_restore)
     assert st.state(db, "lineage")

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from desmig_desktop.domain.wire import PulledRecord
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_pull as sp
 from desmig_desktop.store import sync_store as st
-from desmig_desktop.domain.wire import PulledRecord
 
 V = "35.01.01.2001"
 HOUSEHOLD = {"village_code": V, "head_name": "Kepala Pindah", "kk_number": "3501010101010001",

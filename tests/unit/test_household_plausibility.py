@@ -9,12 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from desmig_desktop.domain.coercion import CoerceError, coerce
-from desmig_desktop.domain.fields import MARITAL, Kind
+from desmig_desktop.domain.fields import HOUSEHOLDS, MARITAL, Kind
 from desmig_desktop.domain.geo import FAR_KM, km_outside_province, province_bounds
 from desmig_desktop.domain.household_checks import HEAD_MIN_AGE, MARRIED_MIN_AGE, household_issues
 from desmig_desktop.domain.reference import iter_regions
 from desmig_desktop.domain.validation import validate
-from desmig_desktop.domain.fields import HOUSEHOLDS
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -30,7 +29,7 @@ def member(**values: object) -> dict[str, object]:
 
 # -- marital status for age -------------------------------------------------------------------------------
 @pytest.mark.parametrize("status", [c.value for c in MARITAL])
-@pytest.mark.parametrize("age", range(0, 30))
+@pytest.mark.parametrize("age", range(30))
 def test_marital_status_table_at_every_age(status: str, age: int) -> None:
     for birth in (born(age), born(age + 1, days=-1)):  # both ends of an age
         result = validate("members", member(marital_status=status, birth_date=birth), today=TODAY)
@@ -142,7 +141,7 @@ def test_a_point_far_outside_the_province_is_a_soft_warning(village: str, lat: f
     ("2026-03-01T15:30:00+07:00", "2026-03-01T08:30:00Z"),  # WIB
     ("2026-03-01T08:30:00.123456Z", "2026-03-01T08:30:00Z"),
     ("2026-03-01T08:30:00", "2026-03-01T08:30:00Z"),  # no offset: the app writes UTC
-    (dt.datetime(2026, 3, 1, 8, 30, tzinfo=dt.timezone.utc), "2026-03-01T08:30:00Z"),
+    (dt.datetime(2026, 3, 1, 8, 30, tzinfo=dt.UTC), "2026-03-01T08:30:00Z"),
     (dt.date(2026, 3, 1), "2026-03-01T00:00:00Z"),
 ])
 def test_datetime_fields_are_stored_as_utc(raw: object, stored: str) -> None:
