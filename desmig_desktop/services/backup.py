@@ -1,4 +1,4 @@
-"""Backup to a USB stick and restore (issue 17 §3), for the CLI and the GUI.
+"""Backup to a USB stick and restore, for the CLI and the GUI.
 
 ``create_backup`` writes one verified file of everything the laptop holds (``store.backup``).
 ``restore_backup`` checks a backup and stages it beside the database; the swap happens before the

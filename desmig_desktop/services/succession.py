@@ -1,4 +1,4 @@
-"""Logging in registers this laptop database with HQ as the next device of its lineage (issue 17 §3).
+"""Logging in registers this laptop database with HQ as the next device of its lineage.
 
 HQ checks exactly-once per (device, op number). A login may give the laptop a new device id (its
 device was revoked: a logout, HQ's ``--revoke-devices``), and a database restored from a backup

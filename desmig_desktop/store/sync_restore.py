@@ -1,4 +1,4 @@
-"""A laptop database restored from a backup, or registered again, meets the server (issue 17 §3).
+"""A laptop database restored from a backup, or registered again, meets the server.
 
 ``store.backup`` marks a restored database (sync state ``restored_from_backup``: the device and
 the highest op number the backup holds); the sync engine's first hello — or a login, when the
@@ -41,7 +41,7 @@ def restored_marker(db: Database) -> dict[str, Any] | None:
 
 
 def reconcile_restore(db: Database, server_watermark: int, *, crash: Crash = no_crash) -> dict[str, Any]:
-    """The first contact after this database was restored from a backup (issue 17 §3).
+    """The first contact after this database was restored from a backup.
 
     The backup holds the device's ops up to ``allocated``; after it was taken, the laptop it came
     from may have sent more of them and made new ones, which the server holds up to its

@@ -1,4 +1,4 @@
-"""Device succession: the registrations of one laptop database share one op numbering (issue 17 §3).
+"""Device succession: the registrations of one laptop database share one op numbering.
 
 Exactly-once is checked per ``(device_id, op_seq)`` (DESIGN §4). A laptop gets a new device id
 when it logs in after its device was revoked (a logout, HQ's ``--revoke-devices``) — and a

@@ -1,4 +1,4 @@
-"""Data quality per village, and the read-only household view (issue 18 §3).
+"""Data quality per village, and the read-only household view.
 
 What HQ can see and a laptop cannot: households without a head, members whose stored values
 carry soft warnings (the laptop saves a record with warnings only once its officer confirmed

@@ -1,4 +1,4 @@
-"""Shared plumbing of the review-desk pages (issue 18 §3): who may see them, forms, value display.
+"""Shared plumbing of the review-desk pages: who may see them, forms, value display.
 
 Same sign-in, session and CSRF as the dashboard (``views``/``session``): every POST needs the
 signed-in user's form token and a same-origin ``Origin``; anything else is refused with 400 and

@@ -39,7 +39,7 @@ def texts() -> dict[str, str]:
 
 
 def desk_texts() -> dict[str, str]:
-    """The review desk's pages (issue 18 §3); ``{n}``-style placeholders are filled in the templates."""
+    """The review desk's pages; ``{n}``-style placeholders are filled in the templates."""
     return {
         "nav_conflicts": _("Konflik"),
         "village_review": _("Periksa rumah tangga dan mutu data desa ini"),
