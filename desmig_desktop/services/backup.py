@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from desmig_desktop.services.handle import Database
 from desmig_desktop.services.paths import Paths
 from desmig_desktop.store import backup as store_backup
 from desmig_desktop.store import sync_store as st
@@ -27,14 +28,14 @@ log = logging.getLogger(__name__)
 SUFFIX = ".desmig-backup"
 
 
-def default_name(db: Any, now: dt.datetime | None = None) -> str:
+def default_name(db: Database, now: dt.datetime | None = None) -> str:
     """``desmig-<officer>-<date>.desmig-backup``: what a file on a shared USB stick is."""
     who = re.sub(r"[^A-Za-z0-9_-]+", "-", str(st.state(db, st.K_USERNAME) or "laptop")).strip("-") or "laptop"
     stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M")
     return f"desmig-{who}-{stamp}{SUFFIX}"
 
 
-def create_backup(db: Any, out: Path) -> BackupInfo:
+def create_backup(db: Database, out: Path) -> BackupInfo:
     """Write and verify a backup of the open database to ``out``."""
     info = store_backup.write_backup(db, Path(out))
     log.info("backup written: %d tables, %d pending ops", len(info.counts), info.pending_ops)
@@ -69,7 +70,7 @@ def apply_pending(paths: Paths) -> bool:
 def backup_job(out: Path) -> Any:
     """``create_backup`` as a background job ``(db, progress) -> BackupInfo`` (``services.jobs``)."""
 
-    def run(db: Any, _progress: Any) -> BackupInfo:
+    def run(db: Database, _progress: Any) -> BackupInfo:
         return create_backup(db, out)
 
     return run
@@ -78,7 +79,7 @@ def backup_job(out: Path) -> Any:
 def restore_job(paths: Paths, path: Path, passphrase: str | None) -> Any:
     """Check and stage a backup in the background; the swap happens at the next start."""
 
-    def run(_db: Any, _progress: Any) -> BackupInfo:
+    def run(_db: Database, _progress: Any) -> BackupInfo:
         return restore_backup(paths, path, passphrase, now=False)
 
     return run

@@ -16,6 +16,7 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.demo import generate_demo
 from desmig_desktop.services.exchange import export, import_file
+from desmig_desktop.services.handle import Database
 
 Progress = Callable[[int, int], bool]
 Job = Callable[[Any, Progress], Any]
@@ -31,7 +32,7 @@ class Cancelled(KnownError):
 def demo_job(households: int, villages: Sequence[str] = (), seed: int = 1, batch: int = 50) -> Job:
     """Create synthetic households; all of them or, if cancelled, none."""
 
-    def run(db: Any, progress: Progress) -> int:
+    def run(db: Database, progress: Progress) -> int:
         with db.atomic():
             done = generate_demo(db, households, villages=list(villages), seed=seed, batch=batch, progress=progress)
             if not progress(done, households):
@@ -47,7 +48,7 @@ def import_job(path: Path, valid_only: bool = False, *, report: Path | None = No
     ``report``: where the list of errors and warnings is written when there is any (see ``import_file``).
     """
 
-    def run(db: Any, progress: Progress) -> dict[str, Any]:
+    def run(db: Database, progress: Progress) -> dict[str, Any]:
         with db.atomic():
             try:
                 result = import_file(db, path, valid_only=valid_only, progress=progress, report=report, gui=gui)
@@ -65,7 +66,7 @@ def import_job(path: Path, valid_only: bool = False, *, report: Path | None = No
 def export_job(fmt: str, out: Path, mask: bool = True) -> Job:
     """Export every live record; a cancel leaves no partial file behind."""
 
-    def run(db: Any, progress: Progress) -> int:
+    def run(db: Database, progress: Progress) -> int:
         try:
             return export(db, fmt, out, mask=mask, progress=progress)
         except KnownError:

@@ -35,6 +35,7 @@ from typing import Any
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
+from desmig_desktop.services.handle import Database
 from desmig_desktop.services.paths import Paths
 from desmig_desktop.store import regions as region_store
 from desmig_desktop.store import settings
@@ -171,7 +172,7 @@ def _has_database(paths: Paths) -> bool:
     return paths.database.is_file() and paths.database.stat().st_size > 0
 
 
-def remember(paths: Paths, db: Any) -> None:
+def remember(paths: Paths, db: Database) -> None:
     """Write the profile's display info from its open database (after setup, a sync, at close).
 
     Written atomically; a failure (read-only folder) only costs a stale line in the chooser, so it

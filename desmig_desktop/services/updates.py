@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.release import Announcement, Manifest, ReleaseFormatError, is_older
 from desmig_desktop.errors import KnownError
+from desmig_desktop.services.handle import Database
 from desmig_desktop.services.update_install import VERSION_FILE, Install, UpdateConfig, executable_name
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.sync.client import SyncClient
@@ -71,7 +72,7 @@ class Offer:
     required: bool  # this app is below the minimum version: it cannot sync until updated
 
 
-def announced(db: Any) -> Announcement | None:
+def announced(db: Database) -> Announcement | None:
     """The newest release the server announced (from the last hello), or None."""
     raw = st.state(db, st.K_UPDATE)
     try:
@@ -80,7 +81,7 @@ def announced(db: Any) -> Announcement | None:
         return None
 
 
-def offer(db: Any, config: UpdateConfig) -> Offer | None:
+def offer(db: Database, config: UpdateConfig) -> Offer | None:
     """The update to offer the officer, or None (nothing newer, or already refused)."""
     update = announced(db)
     if update is None or not is_older(config.version, update.version):
@@ -181,7 +182,7 @@ class DownloadPlan:
     update: Announcement
 
 
-def plan_download(db: Any, config: UpdateConfig) -> DownloadPlan:
+def plan_download(db: Database, config: UpdateConfig) -> DownloadPlan:
     """What to download, checked before any byte moves (signature, version); ``KnownError`` otherwise."""
     update = announced(db)
     if update is None or not is_older(config.version, update.version):

@@ -16,6 +16,7 @@ from typing import Any, cast
 from desmig_desktop.domain import sheetcell
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
+from desmig_desktop.services.handle import Database
 
 Progress = Callable[[int, int], bool]
 MONEY_FORMAT = '"Rp" #,##0'
@@ -84,7 +85,7 @@ WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
 def export_table_job(table: TableExport, fmt: str, out: Path) -> Callable[[Any, Progress], int]:
     """A task-manager job writing ``table`` to ``out``; returns how many region rows were written."""
 
-    def run(_db: Any, progress: Progress) -> int:
+    def run(_db: Database, progress: Progress) -> int:
         tmp = out.with_name(out.name + ".part")
         try:
             written = WRITERS[fmt](table, tmp)

@@ -42,6 +42,7 @@ from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.domain.report_spec import SUMMARY_KEYS, child_level
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services import regions, settings
+from desmig_desktop.services.handle import Database
 from desmig_desktop.services.reports import LEVELS, build_report
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.context import AppContext
@@ -64,7 +65,7 @@ def report_job(level: str, prefix: str) -> Callable[[Any, Any], dict[str, Any] |
     A failure is returned, not raised, so the page always learns that its job ended.
     """
 
-    def run(db: Any, _progress: Any) -> dict[str, Any] | Exception:
+    def run(db: Database, _progress: Any) -> dict[str, Any] | Exception:
         try:
             return build_report(db, level, prefix)
         except Exception as exc:  # noqa: BLE001 — shown on the GUI thread by ``_on_report``
