@@ -167,3 +167,13 @@ def _names(db: Database, codes: list[str]) -> dict[str, str]:
     marks = ", ".join("?" * len(codes))
     return dict(db.execute(f"SELECT code, name FROM regions WHERE code IN ({marks})", codes).fetchall())
 
+
+def home_prefix(villages: list[str]) -> str:
+    """The smallest area holding all the officer's villages (a district, regency or province; "" for none)."""
+    prefix = ""
+    for level in ("province", "regency", "district"):
+        heads = {code[:LEVELS[level]] for code in villages}
+        if len(heads) != 1:
+            break
+        prefix = heads.pop()
+    return prefix

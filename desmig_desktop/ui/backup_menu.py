@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.services.backup import SUFFIX, BackupInfo, backup_job, default_name, restore_job
 from desmig_desktop.ui import dialogs
-from desmig_desktop.ui.data_menu import file_dialog
+from desmig_desktop.ui.dialogs import file_dialog
 
 if TYPE_CHECKING:
     from desmig_desktop.ui.main_window import MainWindow

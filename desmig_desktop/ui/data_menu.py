@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -30,6 +29,7 @@ from desmig_desktop.services.exchange import default_report_path, mask_option_la
 from desmig_desktop.services.import_rows import ImportFailed, RowError
 from desmig_desktop.services.jobs import demo_job, export_job, import_job
 from desmig_desktop.ui import dialogs
+from desmig_desktop.ui.dialogs import file_dialog
 from desmig_desktop.ui.import_report import ImportReportDialog
 
 if TYPE_CHECKING:
@@ -42,21 +42,6 @@ def _format_label(fmt: str) -> str:
     return {"xlsx": _("Excel (.xlsx), satu lembar per jenis data"),
             "csv": _("CSV, satu folder berisi satu berkas per jenis data"),
             "jsonl": _("JSON lines (.jsonl), untuk cadangan/pindah laptop")}[fmt]
-
-
-def file_dialog(parent: QWidget, title: str, *, save: bool, name_filter: str, directory: str = "") -> str | None:
-    """A file chooser whose labels are in the app's language (Qt's own dialog would be English)."""
-    dialog = QFileDialog(parent, title, directory or str(Path.home()), name_filter)
-    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave if save else QFileDialog.AcceptMode.AcceptOpen)
-    dialog.setFileMode(QFileDialog.FileMode.AnyFile if save else QFileDialog.FileMode.ExistingFile)
-    dialog.setLabelText(QFileDialog.DialogLabel.LookIn, _("Lihat di:"))
-    dialog.setLabelText(QFileDialog.DialogLabel.FileName, _("Nama berkas:"))
-    dialog.setLabelText(QFileDialog.DialogLabel.FileType, _("Jenis berkas:"))
-    dialog.setLabelText(QFileDialog.DialogLabel.Accept, _("Simpan") if save else _("Buka"))
-    dialog.setLabelText(QFileDialog.DialogLabel.Reject, _("Batal"))
-    if dialog.exec() and dialog.selectedFiles():
-        return dialog.selectedFiles()[0]
-    return None
 
 
 def _buttons(dialog: QDialog, accept: str) -> QDialogButtonBox:

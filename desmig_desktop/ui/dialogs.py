@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
@@ -74,3 +75,18 @@ def inform(parent: QWidget | None, title: str, text: str) -> None:
     box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=parent)
     box.addButton(_("Tutup"), QMessageBox.ButtonRole.AcceptRole)
     box.exec()
+
+
+def file_dialog(parent: QWidget, title: str, *, save: bool, name_filter: str, directory: str = "") -> str | None:
+    """A file chooser whose labels are in the app's language (Qt's own dialog would be English)."""
+    dialog = QFileDialog(parent, title, directory or str(Path.home()), name_filter)
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave if save else QFileDialog.AcceptMode.AcceptOpen)
+    dialog.setFileMode(QFileDialog.FileMode.AnyFile if save else QFileDialog.FileMode.ExistingFile)
+    dialog.setLabelText(QFileDialog.DialogLabel.LookIn, _("Lihat di:"))
+    dialog.setLabelText(QFileDialog.DialogLabel.FileName, _("Nama berkas:"))
+    dialog.setLabelText(QFileDialog.DialogLabel.FileType, _("Jenis berkas:"))
+    dialog.setLabelText(QFileDialog.DialogLabel.Accept, _("Simpan") if save else _("Buka"))
+    dialog.setLabelText(QFileDialog.DialogLabel.Reject, _("Batal"))
+    if dialog.exec() and dialog.selectedFiles():
+        return dialog.selectedFiles()[0]
+    return None

@@ -20,7 +20,7 @@ from desmig_desktop.errors import KnownError
 from desmig_desktop.services.exchange import mask_option_label
 from desmig_desktop.services.printing import printable_household
 from desmig_desktop.ui import dialogs
-from desmig_desktop.ui.data_menu import file_dialog
+from desmig_desktop.ui.dialogs import file_dialog
 from desmig_desktop.ui.household_pdf import write_household_pdf
 
 if TYPE_CHECKING:

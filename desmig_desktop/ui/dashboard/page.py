@@ -23,8 +23,6 @@ from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEve
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -39,20 +37,21 @@ from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.numbers import grouped
-from desmig_desktop.domain.report_spec import SUMMARY_KEYS, child_level
+from desmig_desktop.domain.report_spec import child_level
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services import regions, settings
 from desmig_desktop.services.handle import Database
-from desmig_desktop.services.reports import LEVELS, build_report
+from desmig_desktop.services.reports import LEVELS, build_report, home_prefix
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.context import AppContext
 from desmig_desktop.ui.dashboard import figures
+from desmig_desktop.ui.dashboard.cards import FigureCards
 from desmig_desktop.ui.dashboard.charts import ChartsPanel
 from desmig_desktop.ui.dashboard.exporting import TableExport, export_table_job
 from desmig_desktop.ui.dashboard.header import FittingHeader
 from desmig_desktop.ui.dashboard.model import CODE_ROLE, SORT_ROLE, ReportTableModel
 from desmig_desktop.ui.dashboard.village_pdf import VillageSummary, write_pdf
-from desmig_desktop.ui.data_menu import file_dialog
+from desmig_desktop.ui.dialogs import file_dialog
 from desmig_desktop.ui.tables import ENTER, KeyTable
 
 log = logging.getLogger(__name__)
@@ -72,53 +71,6 @@ def report_job(level: str, prefix: str) -> Callable[[Any, Any], dict[str, Any] |
             return exc
 
     return run
-
-
-def home_prefix(villages: list[str]) -> str:
-    """The smallest area holding all the officer's villages (a district, regency or province; "" for none)."""
-    prefix = ""
-    for level in ("province", "regency", "district"):
-        heads = {code[:LEVELS[level]] for code in villages}
-        if len(heads) != 1:
-            break
-        prefix = heads.pop()
-    return prefix
-
-
-class FigureCards(QWidget):
-    """The area's totals in large type, one small card per figure."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._grid = QGridLayout(self)
-        self._grid.setContentsMargins(0, 0, 0, 0)
-        self._grid.setHorizontalSpacing(6)
-        self.values: dict[str, QLabel] = {}
-        for column, key in enumerate(SUMMARY_KEYS):
-            card = QFrame(self)
-            card.setObjectName("figure_card")
-            card.setStyleSheet("#figure_card { background: #f3f6fa; border: 1px solid #d5dde8; border-radius: 4px; }")
-            inner = QVBoxLayout(card)
-            inner.setContentsMargins(8, 4, 8, 4)
-            inner.setSpacing(0)
-            value = QLabel("–", card)
-            value.setStyleSheet("font-size: 14pt; font-weight: bold; color: #1d3d5f;")
-            caption = QLabel(figures.label(key), card)
-            caption.setWordWrap(True)
-            caption.setStyleSheet("color: #44515f;")
-            card.setToolTip(figures.explanation(key))
-            inner.addWidget(value)
-            inner.addWidget(caption)
-            self._grid.addWidget(card, 0, column)
-            self._grid.setColumnStretch(column, 1)
-            self.values[key] = value
-
-    def set_figures(self, totals: Report | None) -> None:
-        for key, value in self.values.items():
-            value.setText(figures.format_figure(key, totals.get(key)) if totals else "–")
-            box = value.parentWidget()
-            if box is not None:
-                box.setVisible(totals is None or key in totals)
 
 
 class DashboardPage(QWidget):
