@@ -17,9 +17,19 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, literal_column, select, text, union
+from sqlalchemy import (
+    Connection,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from desmig_desktop.domain import report_spec as spec
@@ -157,7 +167,7 @@ def _add_values(conn: Connection, delta: dict[tuple[str, str, int], int]) -> Non
     ins = maker(v)
     conn.execute(ins.on_conflict_do_update(index_elements=[v.c.code, v.c.metric, v.c.value],
                                            set_={"n": v.c.n + ins.excluded.n}), changes)
-    codes = sorted({c["code"] for c in changes})
+    codes = sorted({code for code, _metric, _value in delta})
     for chunk in _chunks(codes):
         conn.execute(delete(v).where(v.c.n == 0, v.c.code.in_(chunk)))
 
@@ -166,7 +176,7 @@ def _roll_up(conn: Connection, villages: Iterable[str]) -> None:
     """Recompute every district, regency, province and the nation above ``villages``, each from
     the rows of the level below (bottom up, so each level reads finished rows)."""
     codes = set(villages)
-    for child_len, length in zip(LENGTHS, LENGTHS[1:]):
+    for child_len, length in pairwise(LENGTHS):
         areas = {code[:length] for code in codes}
         for chunk in _chunks(sorted(areas)):
             _refresh_areas(conn, chunk, length, child_len)

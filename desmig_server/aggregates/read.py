@@ -68,12 +68,12 @@ def _stored(conn: Connection, length: int, prefix: str) -> tuple[dict[str, dict[
 def _summed(conn: Connection, length: int, prefix: str,
             actor: Principal) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     a, v = t.area_figures, t.area_values
-    where = [a.c.level_len == VILLAGE_LEN, actor.scope_condition(a.c.code),
-             *([_under(a.c.code, prefix)] if prefix else [])]
+    mine, my_values = actor.scope_condition(a.c.code), actor.scope_condition(v.c.code)
+    assert mine is not None and my_values is not None  # HQ reads the stored rows (``_stored``)
+    where = [a.c.level_len == VILLAGE_LEN, mine, *([_under(a.c.code, prefix)] if prefix else [])]
     villages = {code: json.loads(figures) for code, figures in conn.execute(select(a.c.code, a.c.figures).where(*where))}
     counts: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    value_where = [func.length(v.c.code) == VILLAGE_LEN, actor.scope_condition(v.c.code),
-                   *([_under(v.c.code, prefix)] if prefix else [])]
+    value_where = [func.length(v.c.code) == VILLAGE_LEN, my_values, *([_under(v.c.code, prefix)] if prefix else [])]
     for code, metric, value, n in conn.execute(select(v.c.code, v.c.metric, v.c.value, v.c.n).where(*value_where)):
         counts[code][metric][int(value)] = int(n)
     groups: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)

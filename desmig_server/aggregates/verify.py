@@ -14,7 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from desmig_server.aggregates.maintain import LENGTHS, MEDIANS, catch_up, counter, watermark
+from desmig_server.aggregates.maintain import (
+    LENGTHS,
+    MEDIANS,
+    catch_up,
+    counter,
+    watermark,
+)
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
 from desmig_server.reports import queries

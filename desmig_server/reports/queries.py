@@ -227,7 +227,8 @@ def build_report(db: Database, *, level: str = "province", prefix: str = "",
     Raises:
         ApiError: 422 for a bad level/prefix, 403 when ``prefix`` lies outside the actor's scopes.
     """
-    from desmig_server.aggregates.read import aggregated_report  # the aggregates build on this module
+    # Imported here: the aggregates build on this module.
+    from desmig_server.aggregates.read import aggregated_report
 
     return aggregated_report(db, level=level, prefix=prefix, actor=actor)
 

@@ -10,20 +10,42 @@ aggregates equals ``recompute_report``, and ``verify`` finds nothing. SQLite and
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import select, text, update
 
-from desmig_desktop.domain import report_spec as spec
 from desmig_server.aggregates.maintain import catch_up
 from desmig_server.aggregates.verify import verify
 from desmig_server.auth.principal import Principal
+from desmig_server.cli import main as cli_main
+from desmig_server.db import tables as t
+from desmig_server.db.migrations import migrate
 from desmig_server.reports.queries import build_report, recompute_report
 
-from .support import V1, V2, V3, V_OTHER, Device, Hq, business, household, member, placement, reset_data
+from .support import (
+    V1,
+    V2,
+    V3,
+    V_OTHER,
+    Device,
+    Hq,
+    business,
+    household,
+    member,
+    placement,
+    reset_data,
+)
 
 VILLAGES = (V1, V2, V3, V_OTHER, "32.01.02.2002", "35.07.01.2001")
 OFFICER_VILLAGES = (V1, V2)
@@ -108,16 +130,19 @@ def machine(hq: Hq) -> type[RuleBasedStateMachine]:
             record_id = self._pick(data, entity)
             if record_id is None:
                 return
-            fields: dict[str, Any] = {
-                "households": lambda: {"village_code": data.draw(st.sampled_from(VILLAGES))},
-                "members": lambda: {"migration_status": data.draw(st.sampled_from(STATUSES))},
-                "placements": lambda: data.draw(st.sampled_from([
+            fields: dict[str, Any]
+            if entity == "households":
+                fields = {"village_code": data.draw(st.sampled_from(VILLAGES))}
+            elif entity == "members":
+                fields = {"migration_status": data.draw(st.sampled_from(STATUSES))}
+            elif entity == "placements":
+                fields = data.draw(st.sampled_from([
                     {"monthly_remittance": data.draw(REMITTANCES)}, {"returned_on": None},
-                    {"returned_on": "2024-03-04"}, {"country": data.draw(st.sampled_from(["MY", "SA"]))}])),
-                "businesses": lambda: data.draw(st.sampled_from([
+                    {"returned_on": "2024-03-04"}, {"country": data.draw(st.sampled_from(["MY", "SA"]))}]))
+            else:
+                fields = data.draw(st.sampled_from([
                     {"status": "tutup"}, {"status": "aktif"}, {"kbli_category": "G"}, {"capital": data.draw(MONEY)},
-                    {"export_ready": True}])),
-            }[entity]()
+                    {"export_ready": True}]))
             device = self.devices[who]
             self._push(who, device.op(entity, record_id, fields, base=0 if stale else None))
 
@@ -176,3 +201,49 @@ def test_aggregates_equal_recomputation_after_every_step(hq: Hq, steps: int) -> 
     run_state_machine_as_test(machine(hq), settings=settings(
         max_examples=12, stateful_step_count=steps, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+
+
+def test_cli_verify_names_area_and_figure_then_rebuild_repairs(hq: Hq, capsys: pytest.CaptureFixture[str]) -> None:
+    """``aggregates verify`` exits 1 naming the village and the figure a corrupted row gets wrong
+    (and, rolled up, its district), without any record value; ``rebuild`` repairs it."""
+    boss = hq.user_device("pusat", "hq")
+    boss.push_ok(boss.op("households", "h1", household(V1, head_name="Rahasia Sekali")),
+                 boss.op("members", "m1", member("h1", migration_status="pmi_aktif")),
+                 boss.op("placements", "p1", placement("m1", monthly_remittance=3_000_000)),
+                 boss.op("households", "h2", household(V3)))
+    url = hq.ctx.db.url
+    assert cli_main(["aggregates", "verify", "--db", url]) == 0
+    assert "equal a recomputation" in capsys.readouterr().out
+    with hq.ctx.db.write() as conn:
+        a = t.area_figures
+        row = json.loads(conn.execute(select(a.c.figures).where(a.c.code == V1)).scalar_one())
+        row["members"] += 1
+        conn.execute(update(a).where(a.c.code == V1).values(figures=json.dumps(row)))
+        conn.execute(update(t.area_values).where(t.area_values.c.code == "32.01").values(n=t.area_values.c.n + 1))
+    assert cli_main(["aggregates", "verify", "--db", url, "--json"]) == 1
+    out, err = capsys.readouterr()
+    found = {(m["code"], m["figure"]) for m in json.loads(out)["mismatches"]}
+    assert found == {(V1, "members"), ("32.01", "remittance_median values")}
+    assert "differ from a recomputation" in err
+    assert "Rahasia" not in out + err and "3000000" not in out + err
+    assert cli_main(["aggregates", "rebuild", "--db", url]) == 0
+    assert "rebuilt: 2 villages" in capsys.readouterr().out
+    assert cli_main(["aggregates", "verify", "--db", url]) == 0
+
+
+def test_migration_builds_aggregates_for_existing_data(hq: Hq) -> None:
+    """Data stored before step 11 gets its aggregates when the step runs."""
+    boss = hq.user_device("pusat", "hq")
+    boss.push_ok(boss.op("households", "h1", household(V1)), boss.op("households", "h2", household(V_OTHER)))
+    with hq.ctx.db.write() as conn:
+        for table in (t.area_values, t.area_figures, t.aggregate_state):
+            conn.execute(table.delete())
+        conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version == 11))
+        for table in (t.area_values, t.area_figures, t.aggregate_state):
+            table.drop(conn)
+        conn.execute(text("DROP INDEX ix_scope_exits_seq"))
+    assert migrate(hq.ctx.db) == 1
+    with hq.ctx.db.read() as conn:
+        codes = set(conn.execute(select(t.area_figures.c.code)).scalars())
+    assert codes == {"", "32", "32.01", "32.01.01", V1, "33", "33.02", "33.02.01", V_OTHER}
+    assert verify(hq.ctx.db) == []
