@@ -11,10 +11,11 @@ aggregates equals ``recompute_report``, and ``verify`` finds nothing. SQLite and
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -25,7 +26,8 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select, text, update
 
-from desmig_server.aggregates.maintain import catch_up
+from desmig_desktop.domain import report_spec as spec
+from desmig_server.aggregates.maintain import catch_up, median_of
 from desmig_server.aggregates.verify import verify
 from desmig_server.auth.principal import Principal
 from desmig_server.cli import main as cli_main
@@ -247,3 +249,9 @@ def test_migration_builds_aggregates_for_existing_data(hq: Hq) -> None:
         codes = set(conn.execute(select(t.area_figures.c.code)).scalars())
     assert codes == {"", "32", "32.01", "32.01.01", V1, "33", "33.02", "33.02.01", V_OTHER}
     assert verify(hq.ctx.db) == []
+
+
+@given(st.lists(st.integers(-5, 10**12), max_size=40))
+def test_median_of_counts_is_the_report_median(values: list[int]) -> None:
+    """The median from a value multiset (how every area above a village gets one) is the report's."""
+    assert median_of(dict(Counter(values))) == spec.median(values)
