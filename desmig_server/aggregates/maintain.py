@@ -44,8 +44,10 @@ LENGTHS: tuple[int, ...] = (VILLAGE_LEN, spec.LEVELS["district"], spec.LEVELS["r
 MEDIANS: tuple[spec.Metric, ...] = tuple(m for m in spec.METRICS if m.aggregate is spec.Aggregate.MEDIAN)
 _LOCK_KEY = 0x6465736D6961  # PostgreSQL advisory lock of the aggregates (migrations use ...67)
 _CHUNK = 500  # codes per IN list
-# Past this many dirty villages one pass over every record costs less than per-village lookups.
+# A village costs about its records whichever way it is recomputed, so one pass over every record
+# (no lookups by village) pays only when the dirty villages are many and a large share of all.
 FULL_PASS_VILLAGES = 2_000
+FULL_PASS_SHARE = 4  # at least 1/4 of the villages holding data
 
 
 def watermark(conn: Connection) -> int:
@@ -113,7 +115,8 @@ def _changed_villages(conn: Connection, since: int) -> set[str]:
 
 def refresh(conn: Connection, villages: set[str] | None) -> int:
     """Recompute ``villages`` (``None``: all) and every area above them."""
-    if villages is None or len(villages) > FULL_PASS_VILLAGES:
+    if villages is None or (len(villages) > FULL_PASS_VILLAGES
+                            and len(villages) * FULL_PASS_SHARE > _stored_villages(conn)):
         return _rebuild_all(conn)
     if not villages:
         return 0
@@ -121,6 +124,11 @@ def refresh(conn: Connection, villages: set[str] | None) -> int:
         _refresh_villages(conn, chunk)
     _roll_up(conn, villages)
     return len(villages)
+
+
+def _stored_villages(conn: Connection) -> int:
+    a = t.area_figures
+    return int(conn.execute(select(func.count()).select_from(a).where(a.c.level_len == VILLAGE_LEN)).scalar_one())
 
 
 def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
