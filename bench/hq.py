@@ -37,11 +37,11 @@ def postgres_available() -> bool:
         return False
 
 
-def reset_postgres() -> str:
-    """Drop and create ``desmig_bench``; returns its SQLAlchemy URL."""
-    subprocess.run(["dropdb", "--if-exists", "--force", PG_DB], check=True, capture_output=True, timeout=60)
-    subprocess.run(["createdb", PG_DB], check=True, capture_output=True, timeout=60)
-    return PG_URL
+def reset_postgres(name: str = PG_DB) -> str:
+    """Drop and create the database ``name`` (default ``desmig_bench``); returns its SQLAlchemy URL."""
+    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True, capture_output=True, timeout=60)
+    subprocess.run(["createdb", name], check=True, capture_output=True, timeout=60)
+    return f"postgresql+psycopg:///{name}?host=/var/run/postgresql"
 
 
 def build_sqlite_template(folder: Path) -> Path:

@@ -46,6 +46,7 @@ class LoadResult:
     applied_ops: int
     records: int
     notes: list[str] = field(default_factory=list)
+    workers: int = 1
 
 
 def _seed_villages(tpl: Path, pairs: int) -> list[str]:
@@ -168,15 +169,17 @@ class _Device(threading.Thread):
 
 
 def run_load(work: Path, backend: str, seeds: list[tuple[Path, str]], ops_per_device: int, creates: int,
-             hq_template: Path) -> LoadResult:
-    """Copy the seeded devices, start a server on ``backend`` (sqlite|postgresql), run, audit."""
-    run_dir = work / f"load-{backend}"
+             hq_template: Path, *, workers: int = 1, pg_db: str = hq.PG_DB) -> LoadResult:
+    """Copy the seeded devices, start a server of ``workers`` processes on ``backend``
+    (sqlite|postgresql, the database ``pg_db`` created afresh), run, audit."""
+    run_dir = work / f"load-{backend}-{workers}w"
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     if backend == "sqlite":
         server = hq.HqServer.sqlite(run_dir, hq_template)
     else:
-        server = hq.HqServer(hq.reset_postgres(), run_dir / "hq.log")
+        server = hq.HqServer(hq.reset_postgres(pg_db), run_dir / "hq.log")
+    server.workers = workers
     users = {f"officer{n:02d}": ("officer", [village]) for n, (_p, village) in enumerate(seeds)}
     hq.add_users(server.db_url, users)
     paths = []
@@ -254,12 +257,13 @@ def _audit(server: hq.HqServer, backend: str, threads: list[_Device], paths: lis
         notes.append(f"applied_ops {applied_total} != {ops_per_device * len(paths)}")
     notes.append("HTTP statuses seen: " + ", ".join(f"{k}×{v}" for k, v in sorted(statuses.items())))
     return LoadResult(backend, len(paths), ops_per_device, seconds, errors, lost, duplicated, retried,
-                      applied_total, len(server_records), notes)
+                      applied_total, len(server_records), notes, server.workers)
 
 
 def rows_for(result: LoadResult) -> list[Row]:
     ok = result.errors == 0 and result.lost == 0 and result.duplicated == 0
-    name = f"HQ load {result.backend}: {result.devices} devices × {result.ops_per_device:,} ops"
+    workers = f", {result.workers} workers" if result.workers != 1 else ""
+    name = f"HQ load {result.backend}{workers}: {result.devices} devices × {result.ops_per_device:,} ops"
     total_ops = result.devices * result.ops_per_device
     row = Row(name, float(result.errors + result.lost + result.duplicated), "faults", None,
               "0 errors, 0 lost, 0 duplicated", ok,
@@ -274,12 +278,61 @@ def rows_for(result: LoadResult) -> list[Row]:
     return [row]
 
 
-def run(work: Path, *, devices: int, ops_per_device: int, hq_template: Path, backends: list[str]) -> list[Row]:
+def rate_row(result: LoadResult) -> Row:
+    """The run's throughput as a row of its own (the worker-count comparison of issue 18 §2)."""
+    total_ops = result.devices * result.ops_per_device
+    rate = Row(f"HQ load {result.backend}, {result.workers} worker(s): throughput", total_ops / result.seconds,
+               "ops/s", None, "(recorded)", None, note=f"{total_ops:,} ops in {result.seconds:.1f} s")
+    show(rate)
+    return rate
+
+
+def run(work: Path, *, devices: int, ops_per_device: int, hq_template: Path, backends: list[str],
+        workers: tuple[int, ...] = (1,), pg_db: str = hq.PG_DB, rates: bool = False) -> list[Row]:
+    """The load on each backend; on PostgreSQL once per worker count in ``workers`` (``rates``: plus
+    a throughput row per run)."""
     local_tpl = local_template(work / "run")
     creates = ops_per_device * 4 // 5
     seeds = seed_devices(work / f"load-seeds-{devices}x{ops_per_device}", local_tpl, devices, creates)
     rows: list[Row] = []
     for backend in backends:
-        result = run_load(work, backend, seeds, ops_per_device, creates, hq_template)
-        rows.extend(rows_for(result))
+        for n in workers if backend == "postgresql" else (1,):
+            result = run_load(work, backend, seeds, ops_per_device, creates, hq_template, workers=n, pg_db=pg_db)
+            rows.extend(rows_for(result))
+            if rates:
+                rows.append(rate_row(result))
     return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.load --workers 1,2,4 [--devices 50] [--ops 2000] [--pg-db NAME]``: the HQ load on
+    PostgreSQL with 1, 2 and 4 worker processes (issue 18 §2); results in ``bench/results``."""
+    import argparse
+    import tempfile
+
+    from bench.common import write_report
+
+    parser = argparse.ArgumentParser(prog="bench.load")
+    parser.add_argument("--devices", type=int, default=50)
+    parser.add_argument("--ops", type=int, default=2_000)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--pg-db", default="desmig_load", help="a database of its own, dropped and created afresh")
+    args = parser.parse_args(argv)
+    counts = tuple(int(w) for w in args.workers.split(","))
+    work = Path(tempfile.mkdtemp(prefix="desmig-load-"))
+    try:
+        rows = run(work, devices=args.devices, ops_per_device=args.ops, hq_template=hq.build_sqlite_template(work),
+                   backends=["postgresql"], workers=counts, pg_db=args.pg_db, rates=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    params = {"devices": args.devices, "ops_per_device": args.ops, "workers": args.workers, "database": args.pg_db,
+              "note": "2 CPU cores shared with up to 8 concurrent helper sessions; devices run on the same cores"}
+    json_path, md_path = write_report(rows, params, suffix="-load_workers")
+    print(f"results: {json_path} {md_path}")
+    return 0 if all(r.met is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from desmig_desktop.domain.i18n import set_language
+from desmig_server.aggregates.follower import Follower
 from desmig_server.api import conflicts, devices, records, reference, releases, reports, sync
 from desmig_server.api.body import RequestBodyMiddleware
 from desmig_server.api.headers import SecurityHeadersMiddleware, headers_for
@@ -67,10 +68,12 @@ def _install_error_handlers(app: FastAPI) -> None:
                             headers=headers_for("application/json", request.url.scheme == "https"))
 
 
-def create_app(db_url: str, settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
+def create_app(db_url: str, settings: Settings | None = None, *, run_migrations: bool = True,
+               follow_aggregates: bool = False) -> FastAPI:
     """Build the HQ app on ``db_url`` (``sqlite:///hq.db`` or ``postgresql+psycopg://...``).
 
-    Migrations run here (idempotent, serialised between processes) unless disabled.
+    Migrations run here (idempotent, serialised between processes) unless disabled. A serving
+    process (``follow_aggregates``) keeps the report aggregates caught up in the background.
     """
     set_language("id")  # rejection reasons go to officers in Bahasa Indonesia
     ctx = HqContext.open(db_url, settings)
@@ -79,7 +82,11 @@ def create_app(db_url: str, settings: Settings | None = None, *, run_migrations:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        interval = ctx.settings.aggregates_follow_s
+        follower = Follower(ctx.db, interval).start() if follow_aggregates and interval > 0 else None
         yield
+        if follower is not None:
+            follower.stop()
         ctx.db.dispose()
 
     # No /docs or /redoc: they load scripts from a CDN (which a strict CSP forbids and an HQ
@@ -101,14 +108,14 @@ def create_app(db_url: str, settings: Settings | None = None, *, run_migrations:
     return app
 
 
-def app_from_env() -> FastAPI:
+def app_from_env(*, follow_aggregates: bool = False) -> FastAPI:
     """Factory for ``uvicorn --factory`` / multi-worker serving: the DB URL comes from the env."""
-    return create_app(os.environ.get(DB_URL_ENV, "sqlite:///hq.db"))
+    return create_app(os.environ.get(DB_URL_ENV, "sqlite:///hq.db"), follow_aggregates=follow_aggregates)
 
 
 def serving_app_from_env() -> FastAPI:
     """``app_from_env`` for a worker process of ``desmig-hq serve``, its collector tuned."""
-    app = app_from_env()
+    app = app_from_env(follow_aggregates=True)
     tune_gc_for_serving()
     return app
 

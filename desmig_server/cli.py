@@ -1,4 +1,5 @@
-"""``desmig-hq``: serve, user add|passwd|disable|enable, report, conflicts, duplicates, prune, release (DESIGN §6).
+"""``desmig-hq``: serve, user add|passwd|disable|enable, report, aggregates rebuild|verify, conflicts, duplicates,
+prune, release (DESIGN §6).
 
 Exit codes: 0 success; 1 failure, with a one-line reason on stderr; 2 bad usage (argparse).
 """
@@ -76,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--prefix", default="", help="restrict to this region code")
     report.add_argument("--json", action="store_true")
 
+    aggregates = sub.add_parser("aggregates", parents=[common],
+                                help="the report aggregates: rebuild from the records, or verify against them")
+    aggregates.add_argument("action", choices=["rebuild", "verify"])
+    aggregates.add_argument("--json", action="store_true")
+
     conflicts = sub.add_parser("conflicts", parents=[common], help="list conflicts")
     conflicts.add_argument("--status", default="open", choices=["open", "resolved", "all"])
     conflicts.add_argument("--json", action="store_true")
@@ -148,7 +154,7 @@ def _serve(args: argparse.Namespace) -> None:
         uvicorn.run("desmig_server.app:serving_app_from_env", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level=args.log_level, log_config=log_config)
         return
-    app = create_app(args.db)
+    app = create_app(args.db, follow_aggregates=True)
     prune(app.state.hq.db, app.state.hq.settings)  # also daily from cron: see desmig_server/README.md
     tune_gc_for_serving()
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=log_config)
@@ -239,6 +245,35 @@ def _report(args: argparse.Namespace, out: TextIO) -> None:
     finally:
         ctx.db.dispose()
     out.write(json.dumps(report, ensure_ascii=False) + "\n" if args.json else _fmt_table(report))
+
+
+def _aggregates(args: argparse.Namespace, out: TextIO) -> None:
+    """``rebuild`` recomputes every area; ``verify`` names each area and figure that differs from a
+    recomputation (codes and figure keys only: no record value) and then fails."""
+    from desmig_server.aggregates.maintain import rebuild
+    from desmig_server.aggregates.verify import Busy, verify
+
+    ctx = _open(args.db)
+    try:
+        if args.action == "rebuild":
+            villages = rebuild(ctx.db)
+            out.write(json.dumps({"villages": villages}) + "\n" if args.json else f"rebuilt: {villages} villages\n")
+            return
+        try:
+            mismatches = verify(ctx.db)
+        except Busy as exc:
+            raise CliError(str(exc)) from exc
+    finally:
+        ctx.db.dispose()
+    if args.json:
+        out.write(json.dumps({"mismatches": [{"code": m.code, "figure": m.figure} for m in mismatches]}) + "\n")
+    else:
+        out.writelines(f"differs: {m.describe()}\n" for m in mismatches)
+    if mismatches:
+        raise CliError(f"{len(mismatches)} figure(s) differ from a recomputation; "
+                       "run `desmig-hq aggregates rebuild` and report this")
+    if not args.json:
+        out.write("aggregates equal a recomputation\n")
 
 
 def _conflicts(args: argparse.Namespace, out: TextIO) -> None:
@@ -342,6 +377,8 @@ def _run(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO | None
             _prune(args, out)
         elif args.command == "report":
             _report(args, out)
+        elif args.command == "aggregates":
+            _aggregates(args, out)
         elif args.command == "conflicts":
             _conflicts(args, out)
         elif args.command == "duplicates":

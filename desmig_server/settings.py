@@ -14,6 +14,7 @@ FAST_ARGON2_ENV = "DESMIG_HQ_ARGON2_FAST"
 TOKEN_TTL_ENV = "DESMIG_HQ_TOKEN_TTL_DAYS"
 TOKEN_GRACE_ENV = "DESMIG_HQ_TOKEN_GRACE_SECONDS"
 APPLIED_OPS_RETENTION_ENV = "DESMIG_HQ_APPLIED_OPS_RETENTION_DAYS"
+AGGREGATES_FOLLOW_ENV = "DESMIG_HQ_AGGREGATES_FOLLOW_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class Settings:
     # How long a pushed op's result is kept to answer a replay of it with the original result
     # (``sync/retention``); older replays are answered ``pruned``, never applied again.
     applied_ops_retention_s: float = 90 * DAY
+    # How often a serving worker catches the report aggregates up in the background
+    # (``aggregates.follower``); 0 = never (reports still catch up before they read). A catch-up
+    # recomputes each village changed since the last one, so a longer interval folds more pushes
+    # into one recomputation (at 2 s the 1M bench lost 29 % of its push throughput).
+    aggregates_follow_s: float = 10.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,4 +72,10 @@ class Settings:
                 if not value > 0 or value == float("inf"):
                     raise ValueError(f"{env} must be a positive number, not {raw!r}")
                 overrides[key] = value * unit
+        follow = os.environ.get(AGGREGATES_FOLLOW_ENV, "").strip()
+        if follow:
+            value = float(follow)
+            if not 0 <= value < float("inf"):
+                raise ValueError(f"{AGGREGATES_FOLLOW_ENV} must be 0 (off) or a positive number, not {follow!r}")
+            overrides["aggregates_follow_s"] = value
         return cls(argon2_fast=os.environ.get(FAST_ARGON2_ENV, "") == "1", **overrides)

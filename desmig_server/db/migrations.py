@@ -372,6 +372,24 @@ def _device_lineage(conn: Connection) -> None:
             index.create(conn)
 
 
+def _report_aggregates(conn: Connection) -> None:
+    """Per-area report aggregates kept from the change feed (``desmig_server.aggregates``),
+    built here for the data already stored, and the index their feed reads on ``scope_exits``.
+
+    The aggregates are derived data: building them with the code of the day is right whenever this
+    runs (a later change of what is counted rebuilds them in its own step, or ``aggregates rebuild``).
+    """
+    from desmig_server.aggregates.maintain import catch_up_in
+
+    t.area_figures.create(conn)
+    t.area_values.create(conn)
+    t.aggregate_state.create(conn)
+    for index in t.scope_exits.indexes:
+        if index.name == "ix_scope_exits_seq":
+            index.create(conn)
+    catch_up_in(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -385,6 +403,7 @@ STEPS: tuple[Step, ...] = (
     Step(10, "app_releases", _releases),
     Step(11, "review_desk_admin_log", _admin_log),
     Step(12, "device_lineage", _device_lineage),
+    Step(13, "report_aggregates", _report_aggregates),
 )
 LATEST = STEPS[-1].version
 

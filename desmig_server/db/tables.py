@@ -231,6 +231,39 @@ scope_exits = Table(
     Column("entity", String(16), nullable=False),
     Column("record_id", String(64), nullable=False),
     PrimaryKeyConstraint("scope", "server_seq"),
+    # Added by migration 13: the report aggregates read the notices past their watermark.
+    Index("ix_scope_exits_seq", "server_seq"),
+)
+
+# Report aggregates (migration 13; ``desmig_server.aggregates``): derived data,
+# rebuilt from ``records`` at will. One row per area holding data, at every level: a village
+# (``level_len`` 13), district (8), regency (5), province (2) and the nation ("", 0); ``figures`` is
+# the area's report row as JSON. Villages are computed from the records, larger areas summed from
+# the level below. ``area_values`` holds each area's multiset of the values a median is taken
+# over ({value: count}), so a median of any union of villages is exact.
+area_figures = Table(
+    "area_figures", metadata,
+    Column("code", String(13), primary_key=True),
+    Column("level_len", Integer, nullable=False),
+    Column("figures", Text, nullable=False),
+    Index("ix_area_figures_level", "level_len", "code"),
+)
+
+area_values = Table(
+    "area_values", metadata,
+    Column("code", String(13), nullable=False),
+    Column("metric", String(64), nullable=False),
+    Column("value", BigInteger, nullable=False),
+    Column("n", BigInteger, nullable=False),
+    PrimaryKeyConstraint("code", "metric", "value"),
+)
+
+# The change-feed watermark of the aggregates: every change with ``server_seq`` at or below it
+# (records and ``scope_exits``) is reflected in them. One row (id 1); missing means 0.
+aggregate_state = Table(
+    "aggregate_state", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("watermark", BigInteger, nullable=False),
 )
 
 # Published app releases (migration 10). ``manifest`` is the exact text HQ signed
@@ -283,6 +316,6 @@ seq_counter = Table(
 )
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
-DATA_TABLES = (admin_log, release_chunks, releases, record_history, applied_ops, conflicts, scope_exits, records, devices,
-               user_scopes, login_attempts, web_sessions,
+DATA_TABLES = (area_values, area_figures, aggregate_state, admin_log, release_chunks, releases, record_history,
+               applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts, web_sessions,
                users)

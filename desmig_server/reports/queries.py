@@ -7,6 +7,10 @@ per median (``row_number()``/``count()`` over the region, then the middle one or
 data from the rows (``report_spec.count_areas``) and runs the median queries again grouped by an
 empty code prefix: a median of the whole is not a sum of the parts. The database does the
 counting; Python only assembles at most one dict per region.
+
+That full recomputation (``recompute_report``) reads every record: it is the definition, and what
+the maintained aggregates (``desmig_server.aggregates``) are verified against. ``build_report``,
+what the API, the dashboard and the CLI call, reads those aggregates instead (one row per area).
 """
 
 from __future__ import annotations
@@ -170,6 +174,25 @@ def _median(conn: Connection, src: _Source, metric: spec.Metric, out: dict[str, 
         out.setdefault(code, spec.empty_row())[metric.key] = int(value)
 
 
+def value_counts(conn: Connection, dialect: str, length: int, filters: list[Any],
+                 metric: spec.Metric) -> dict[str, dict[int, int]]:
+    """The multiset a MEDIAN ``metric`` is taken over, per scope prefix of ``length``:
+    ``{code: {value: records}}`` (the aggregates keep it so a median of a union stays exact)."""
+    src = _source(dialect, length, filters, metric)
+    x = src.col(metric.field or "", NUMBER)
+    out: dict[str, dict[int, int]] = {}
+    stmt = select(src.code, x, func.count()).where(x.is_not(None), src.condition(metric)).group_by(src.code, x)
+    for code, value, n in conn.execute(stmt):
+        out.setdefault(code, {})[int(value)] = int(n)
+    return out
+
+
+def figures_by_code(conn: Connection, dialect: str, length: int, filters: list[Any]) -> dict[str, dict[str, Any]]:
+    """Every figure per scope prefix of ``length``, recomputed from the records (regions with a
+    live household only); ``filters`` restrict the household's scope."""
+    return _aggregate(conn, dialect, length, filters)
+
+
 def _aggregate(conn: Connection, dialect: str, length: int, filters: list[Any], *,
                medians_only: bool = False) -> dict[str, dict[str, Any]]:
     """Every metric per scope prefix of ``length`` (0: one row keyed ""); only the medians if asked."""
@@ -198,7 +221,21 @@ def check_level(level: str, prefix: str) -> None:
 
 def build_report(db: Database, *, level: str = "province", prefix: str = "",
                  actor: Principal | None = None) -> dict[str, Any]:
-    """The report JSON of ``report_spec`` (DESIGN §6 and its later keys), restricted to ``prefix`` and ``actor``'s scopes.
+    """The report JSON of ``report_spec`` (DESIGN §6 and its later keys), restricted to ``prefix`` and ``actor``'s scopes,
+    read from the maintained aggregates after catching them up (equal to ``recompute_report``).
+
+    Raises:
+        ApiError: 422 for a bad level/prefix, 403 when ``prefix`` lies outside the actor's scopes.
+    """
+    # Imported here: the aggregates build on this module.
+    from desmig_server.aggregates.read import aggregated_report
+
+    return aggregated_report(db, level=level, prefix=prefix, actor=actor)
+
+
+def recompute_report(db: Database, *, level: str = "province", prefix: str = "",
+                     actor: Principal | None = None) -> dict[str, Any]:
+    """``build_report`` recomputed from every record (the definition the aggregates must equal).
 
     Raises:
         ApiError: 422 for a bad level/prefix, 403 when ``prefix`` lies outside the actor's scopes.

@@ -102,7 +102,8 @@ class HqServer(ServeProcess):
         """Wipe all sync data and devices (users stay) while the server runs: it keeps nothing in memory."""
         with self.connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
-            for table in ("applied_ops", "conflicts", "scope_exits", "records", "devices", "login_attempts"):
+            for table in ("applied_ops", "conflicts", "scope_exits", "records", "devices", "login_attempts",
+                          "area_values", "area_figures", "aggregate_state"):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("UPDATE seq_counter SET value = 0")
             conn.execute("COMMIT")

@@ -1,0 +1,96 @@
+"""The report from the maintained aggregates: the same JSON as ``queries.recompute_report``.
+
+HQ (every village) reads the stored rows of the asked level under the prefix and the prefix's own
+row as totals: at most one row per area of that level, whatever the number of households.
+Officers and supervisors see only their villages, so a larger area's stored row (which holds
+other villages too) is not theirs: their rows are summed from their villages' rows (a
+supervisor's regency at most), their medians from those villages' value counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, func, select
+
+from desmig_desktop.domain import report_spec as spec
+from desmig_server.aggregates.maintain import MEDIANS, VILLAGE_LEN, catch_up, median_of
+from desmig_server.auth.principal import Principal
+from desmig_server.db import tables as t
+from desmig_server.db.engine import Database
+from desmig_server.errors import forbidden
+from desmig_server.reports.queries import check_level
+
+
+def aggregated_report(db: Database, *, level: str = "province", prefix: str = "",
+                      actor: Principal | None = None) -> dict[str, Any]:
+    """``build_report``: see ``desmig_server.reports.queries``.
+
+    Raises:
+        ApiError: 422 for a bad level/prefix, 403 when ``prefix`` lies outside the actor's scopes.
+    """
+    check_level(level, prefix)
+    if actor is not None and not actor.overlaps_prefix(prefix):
+        raise forbidden({"prefix": prefix})
+    catch_up(db)
+    length = spec.LEVELS[level]
+    with db.read() as conn:
+        scoped = actor is not None and actor.scope_condition(t.area_figures.c.code) is not None
+        if scoped:
+            assert actor is not None
+            by_code, totals = _summed(conn, length, prefix, actor)
+        else:
+            by_code, totals = _stored(conn, length, prefix)
+        names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
+            t.regions.c.code.in_(sorted(by_code)))).all()) if by_code else {}
+    rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]
+    return {"level": level, "prefix": prefix or None, "rows": rows, "totals": totals}
+
+
+def _under(code: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
+    return (code == prefix) | code.startswith(prefix + ".", autoescape=True)
+
+
+def _empty_totals() -> dict[str, Any]:
+    return spec.finish_row(spec.empty_row())
+
+
+def _stored(conn: Connection, length: int, prefix: str) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    a = t.area_figures
+    where = [a.c.level_len == length, *([_under(a.c.code, prefix)] if prefix else [])]
+    by_code = {code: json.loads(figures) for code, figures in conn.execute(select(a.c.code, a.c.figures).where(*where))}
+    own = conn.execute(select(a.c.figures).where(a.c.code == prefix)).scalar()
+    return by_code, json.loads(own) if own is not None else _empty_totals()
+
+
+def _summed(conn: Connection, length: int, prefix: str,
+            actor: Principal) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    a, v = t.area_figures, t.area_values
+    mine, my_values = actor.scope_condition(a.c.code), actor.scope_condition(v.c.code)
+    assert mine is not None and my_values is not None  # HQ reads the stored rows (``_stored``)
+    where = [a.c.level_len == VILLAGE_LEN, mine, *([_under(a.c.code, prefix)] if prefix else [])]
+    villages = {code: json.loads(figures) for code, figures in conn.execute(select(a.c.code, a.c.figures).where(*where))}
+    counts: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    value_where = [func.length(v.c.code) == VILLAGE_LEN, my_values, *([_under(v.c.code, prefix)] if prefix else [])]
+    for code, metric, value, n in conn.execute(select(v.c.code, v.c.metric, v.c.value, v.c.n).where(*value_where)):
+        counts[code][metric][int(value)] = int(n)
+    groups: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for code, row in villages.items():
+        groups[code[:length]][code] = row
+    by_code = {code: _combine(group, counts) for code, group in groups.items()}
+    return by_code, _combine(villages, counts) if villages else _empty_totals()
+
+
+def _combine(villages: dict[str, dict[str, Any]], counts: dict[str, dict[str, dict[int, int]]]) -> dict[str, Any]:
+    """The figures of a union of villages (medians from their merged value counts)."""
+    row = spec.add_rows(list(villages.values()))
+    row.update(spec.count_areas(villages))
+    for metric in MEDIANS:
+        merged: dict[int, int] = defaultdict(int)
+        for code in villages:
+            for value, n in counts.get(code, {}).get(metric.key, {}).items():
+                merged[value] += n
+        row[metric.key] = median_of(merged)
+    return spec.finish_row(row)
