@@ -66,7 +66,7 @@ REMITTANCES = st.one_of(st.none(), st.sampled_from([1_000_000, 2_500_000, 3_000_
 MONEY = st.one_of(st.none(), st.sampled_from([0, 50_000_000, 400_000_000, 3_000_000_000]))
 
 
-def machine(hq: Hq) -> type[RuleBasedStateMachine]:
+def machine(hq_app: Hq) -> type[RuleBasedStateMachine]:
     class Aggregates(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
@@ -77,10 +77,10 @@ def machine(hq: Hq) -> type[RuleBasedStateMachine]:
 
         @initialize()
         def start(self) -> None:
-            with hq.ctx.db.write() as conn:
+            with hq_app.ctx.db.write() as conn:
                 reset_data(conn)
-            self.devices = [hq.user_device("pusat", "hq"), hq.user_device("pusat2", "hq"),
-                            hq.user_device("ofc", "officer", villages=list(OFFICER_VILLAGES))]
+            self.devices = [hq_app.user_device("pusat", "hq"), hq_app.user_device("pusat2", "hq"),
+                            hq_app.user_device("ofc", "officer", villages=list(OFFICER_VILLAGES))]
 
         def _new_id(self, entity: str) -> str:
             self.serial += 1
@@ -177,10 +177,10 @@ def machine(hq: Hq) -> type[RuleBasedStateMachine]:
         @rule(data=st.data(), action=st.sampled_from(["dismiss", "apply_losing"]))
         def resolve(self, data: st.DataObject, action: str) -> None:
             boss = self.devices[0]
-            listed = hq.client.get("/v1/conflicts", headers=boss.headers).json()["conflicts"]
+            listed = hq_app.client.get("/v1/conflicts", headers=boss.headers).json()["conflicts"]
             if listed:
                 conflict = data.draw(st.sampled_from(listed))
-                response = hq.client.post(f"/v1/conflicts/{conflict['id']}/resolve", json={"action": action},
+                response = hq_app.client.post(f"/v1/conflicts/{conflict['id']}/resolve", json={"action": action},
                                           headers=boss.headers)
                 # 409: already resolved; 422 "rejected": the losing value is no longer valid (its
                 # parent was deleted since), the applier refuses it like a push.
@@ -191,13 +191,13 @@ def machine(hq: Hq) -> type[RuleBasedStateMachine]:
         def catch_up_now(self) -> None:
             """A catch-up between steps (the serving follower), so later ones start from a watermark
             in the middle of the run rather than only right before a report."""
-            catch_up(hq.ctx.db)
+            catch_up(hq_app.ctx.db)
 
         @invariant()
         def reports_equal_recomputation(self) -> None:
             if not self.devices:
                 return
-            db = hq.ctx.db
+            db = hq_app.ctx.db
             for actor, level, prefix in VIEWS:
                 expected = recompute_report(db, level=level, prefix=prefix, actor=actor)
                 assert build_report(db, level=level, prefix=prefix, actor=actor) == expected, (
@@ -208,30 +208,30 @@ def machine(hq: Hq) -> type[RuleBasedStateMachine]:
 
         def teardown(self) -> None:
             if self.devices:
-                assert verify(hq.ctx.db) == []
+                assert verify(hq_app.ctx.db) == []
 
     return Aggregates
 
 
 @pytest.mark.parametrize("steps", [25])
-def test_aggregates_equal_recomputation_after_every_step(hq: Hq, steps: int) -> None:
-    run_state_machine_as_test(machine(hq), settings=settings(
+def test_aggregates_equal_recomputation_after_every_step(hq_app: Hq, steps: int) -> None:
+    run_state_machine_as_test(machine(hq_app), settings=settings(
         max_examples=12, stateful_step_count=steps, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
 
 
-def test_cli_verify_names_area_and_figure_then_rebuild_repairs(hq: Hq, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_verify_names_area_and_figure_then_rebuild_repairs(hq_app: Hq, capsys: pytest.CaptureFixture[str]) -> None:
     """``aggregates verify`` exits 1 naming the village and the figure a corrupted row gets wrong
     (and, rolled up, its district), without any record value; ``rebuild`` repairs it."""
-    boss = hq.user_device("pusat", "hq")
+    boss = hq_app.user_device("pusat", "hq")
     boss.push_ok(boss.op("households", "h1", household(V1, head_name="Rahasia Sekali")),
                  boss.op("members", "m1", member("h1", migration_status="pmi_aktif")),
                  boss.op("placements", "p1", placement("m1", monthly_remittance=3_000_000)),
                  boss.op("households", "h2", household(V3)))
-    url = hq.ctx.db.url
+    url = hq_app.ctx.db.url
     assert cli_main(["aggregates", "verify", "--db", url]) == 0
     assert "equal a recomputation" in capsys.readouterr().out
-    with hq.ctx.db.write() as conn:
+    with hq_app.ctx.db.write() as conn:
         a = t.area_figures
         row = json.loads(conn.execute(select(a.c.figures).where(a.c.code == V1)).scalar_one())
         row["members"] += 1
@@ -248,22 +248,22 @@ def test_cli_verify_names_area_and_figure_then_rebuild_repairs(hq: Hq, capsys: p
     assert cli_main(["aggregates", "verify", "--db", url]) == 0
 
 
-def test_migration_builds_aggregates_for_existing_data(hq: Hq) -> None:
+def test_migration_builds_aggregates_for_existing_data(hq_app: Hq) -> None:
     """Data stored before step 11 gets its aggregates when the step runs."""
-    boss = hq.user_device("pusat", "hq")
+    boss = hq_app.user_device("pusat", "hq")
     boss.push_ok(boss.op("households", "h1", household(V1)), boss.op("households", "h2", household(V_OTHER)))
-    with hq.ctx.db.write() as conn:
+    with hq_app.ctx.db.write() as conn:
         for table in (t.area_values, t.area_figures, t.aggregate_state):
             conn.execute(table.delete())
         conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version == 11))
         for table in (t.area_values, t.area_figures, t.aggregate_state):
             table.drop(conn)
         conn.execute(text("DROP INDEX ix_scope_exits_seq"))
-    assert migrate(hq.ctx.db) == 1
-    with hq.ctx.db.read() as conn:
+    assert migrate(hq_app.ctx.db) == 1
+    with hq_app.ctx.db.read() as conn:
         codes = set(conn.execute(select(t.area_figures.c.code)).scalars())
     assert codes == {"", "32", "32.01", "32.01.01", V1, "33", "33.02", "33.02.01", V_OTHER}
-    assert verify(hq.ctx.db) == []
+    assert verify(hq_app.ctx.db) == []
 
 
 @given(st.lists(st.integers(-5, 10**12), max_size=40))
