@@ -14,6 +14,7 @@ from desmig_server.api.responses import error_responses
 from desmig_server.auth import tokens
 from desmig_server.auth.lineage import MAX_ADOPTED, LineageClaim
 from desmig_server.auth.users import USERNAME_PATTERN, list_devices, register_device, revoke_device
+from desmig_server.sync.models import JsonInt
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"])
 
@@ -36,7 +37,7 @@ class EarlierDevice(BaseModel):
     model_config = ConfigDict(strict=True)
 
     device_id: str = Field(pattern=DEVICE_ID_PATTERN)
-    base: int = Field(ge=0, le=OP_SEQ_MAX)
+    base: JsonInt = Field(ge=0, le=OP_SEQ_MAX)
 
 
 class LineageRequest(BaseModel):
@@ -45,7 +46,7 @@ class LineageRequest(BaseModel):
     model_config = ConfigDict(strict=True)
 
     id: str = Field(pattern=DEVICE_ID_PATTERN, description="made once by the laptop database, kept in its backups")
-    base: int = Field(ge=0, le=OP_SEQ_MAX, description="where a lineage new to HQ starts (the laptop's numbering)")
+    base: JsonInt = Field(ge=0, le=OP_SEQ_MAX, description="where a lineage new to HQ starts (the laptop's numbering)")
     devices: list[EarlierDevice] = Field(default_factory=list, max_length=MAX_ADOPTED, description=(
         "this laptop's earlier devices on this server, adopted into the lineage if an older app registered them"))
 
