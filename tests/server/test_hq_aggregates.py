@@ -249,13 +249,13 @@ def test_cli_verify_names_area_and_figure_then_rebuild_repairs(hq_app: Hq, capsy
 
 
 def test_migration_builds_aggregates_for_existing_data(hq_app: Hq) -> None:
-    """Data stored before step 11 gets its aggregates when the step runs."""
+    """Data stored before step 13 gets its aggregates when the step runs."""
     boss = hq_app.user_device("pusat", "hq")
     boss.push_ok(boss.op("households", "h1", household(V1)), boss.op("households", "h2", household(V_OTHER)))
     with hq_app.ctx.db.write() as conn:
         for table in (t.area_values, t.area_figures, t.aggregate_state):
             conn.execute(table.delete())
-        conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version == 11))
+        conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version == 13))
         for table in (t.area_values, t.area_figures, t.aggregate_state):
             table.drop(conn)
         conn.execute(text("DROP INDEX ix_scope_exits_seq"))
