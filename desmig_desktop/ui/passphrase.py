@@ -18,7 +18,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -244,17 +243,6 @@ class PassphrasePage(QWizardPage):
         return True
 
 
-def _buttons(dialog: QDialog, accept: str, reject: str) -> QDialogButtonBox:
-    box = QDialogButtonBox(dialog)
-    ok = box.addButton(accept, QDialogButtonBox.ButtonRole.AcceptRole)
-    ok.setObjectName("accept_button")
-    ok.setDefault(True)
-    box.addButton(reject, QDialogButtonBox.ButtonRole.RejectRole)
-    box.accepted.connect(dialog.accept)
-    box.rejected.connect(dialog.reject)
-    return box
-
-
 class ChoosePassphraseDialog(QDialog):
     """At start, for a database made before encryption: choose its passphrase (or keep it plain, explicitly)."""
 
@@ -269,7 +257,7 @@ class ChoosePassphraseDialog(QDialog):
         layout.addWidget(intro)
         self.chooser = PassphraseChooser(self)
         layout.addWidget(self.chooser)
-        box = _buttons(self, _("Enkripsi dan buka"), _("Tutup aplikasi"))
+        box = dialogs.button_box(self, _("Enkripsi dan buka"), _("Tutup aplikasi"))
         layout.addWidget(box)
         accept = box.buttons()[0]
         self.chooser.plaintext.toggled.connect(
@@ -312,7 +300,7 @@ class UnlockDialog(QDialog):
         note.setWordWrap(True)
         note.setStyleSheet("color: #555;")
         layout.addWidget(note)
-        box = _buttons(self, _("Buka"), _("Tutup aplikasi"))
+        box = dialogs.button_box(self, _("Buka"), _("Tutup aplikasi"))
         layout.addWidget(box)
         self.open_button = box.buttons()[0]
         self.open_button.setEnabled(False)
@@ -341,7 +329,7 @@ class ChangePassphraseDialog(QDialog):
         self.chooser = PassphraseChooser(self, allow_plaintext=False)
         layout.addWidget(self.chooser)
         self.problem = self.chooser.problem
-        layout.addWidget(_buttons(self, _("Ganti kata sandi"), _("Batal")))
+        layout.addWidget(dialogs.button_box(self, _("Ganti kata sandi"), _("Batal")))
         self.current.textChanged.connect(lambda _t: _show_problem(self.problem, ""))
         self.setMinimumWidth(560)
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.profiles import NAME_MAX, Profile
+from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.history import local_time
 from desmig_desktop.ui.passphrase import PROBLEM_STYLE
 
@@ -137,13 +138,7 @@ class NewProfileDialog(QDialog):
         self.problem.setWordWrap(True)
         self.problem.hide()
         layout.addWidget(self.problem)
-        box = QDialogButtonBox(self)
-        ok = box.addButton(_("Lanjut"), QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setDefault(True)
-        box.addButton(_("Batal"), QDialogButtonBox.ButtonRole.RejectRole)
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
-        layout.addWidget(box)
+        layout.addWidget(dialogs.button_box(self, _("Lanjut")))
         self.name.textChanged.connect(lambda _t: self.problem.hide())
         self.setMinimumWidth(460)
 
