@@ -42,7 +42,6 @@ from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.taskman import BusyDialog, Report, TaskManager
 
 log = logging.getLogger(__name__)
-PROBLEM_STYLE = "color: #b00020;"
 WARNING_BOX_STYLE = ("QLabel { background: #fff4e0; border: 1px solid #e0a030; border-radius: 4px; padding: 8px; }")
 
 
@@ -84,15 +83,6 @@ def _password_field(parent: QWidget, name: str) -> QLineEdit:
     edit.setEchoMode(QLineEdit.EchoMode.Password)
     edit.setMinimumWidth(260)
     return edit
-
-
-def _problem_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName("problem")
-    label.setStyleSheet(PROBLEM_STYLE)
-    label.setWordWrap(True)
-    label.hide()
-    return label
 
 
 def _show_problem(label: QLabel, text: str) -> None:
@@ -144,7 +134,7 @@ class PassphraseChooser(QWidget):
                         "kata acak yang harus ditulis di laptop.", count=MIN_PASSPHRASE_LENGTH), self)
         hint.setWordWrap(True)
         layout.addWidget(hint)
-        self.problem = _problem_label(self)
+        self.problem = dialogs.problem_label(self)
         layout.addWidget(self.problem)
         layout.addSpacing(10)
         self.plaintext = QCheckBox(_("Simpan tanpa enkripsi (tidak disarankan)"), self)
@@ -155,7 +145,7 @@ class PassphraseChooser(QWidget):
             "Tanpa enkripsi, siapa pun yang memegang laptop ini — atau salinan berkasnya — bisa membaca NIK, No. KK "
             "dan nomor HP semua keluarga yang Anda data. Pilih ini hanya untuk latihan dengan data contoh."), self)
         self.plaintext_warning.setWordWrap(True)
-        self.plaintext_warning.setStyleSheet(PROBLEM_STYLE)
+        self.plaintext_warning.setStyleSheet(dialogs.ERROR_STYLE)
         self.plaintext_warning.hide()
         layout.addWidget(self.plaintext_warning)
         layout.addStretch(1)
@@ -287,7 +277,7 @@ class UnlockDialog(QDialog):
         intro = QLabel(_("Data di laptop ini dienkripsi. Ketik kata sandi untuk membukanya."), self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.problem = _problem_label(self)
+        self.problem = dialogs.problem_label(self)
         _show_problem(self.problem, problem)
         layout.addWidget(self.problem)
         form = QFormLayout()

@@ -31,7 +31,6 @@ from desmig_desktop.errors import KnownError
 from desmig_desktop.services.profiles import NAME_MAX, Profile
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.history import local_time
-from desmig_desktop.ui.passphrase import PROBLEM_STYLE
 
 log = logging.getLogger(__name__)
 NEW_PROFILE = 2  # the chooser's result code for Ctrl+N / "Profil baru…"
@@ -132,11 +131,7 @@ class NewProfileDialog(QDialog):
                         count=NAME_MAX), self)
         hint.setWordWrap(True)
         layout.addWidget(hint)
-        self.problem = QLabel(self)
-        self.problem.setObjectName("problem")
-        self.problem.setStyleSheet(PROBLEM_STYLE)
-        self.problem.setWordWrap(True)
-        self.problem.hide()
+        self.problem = dialogs.problem_label(self)
         layout.addWidget(self.problem)
         layout.addWidget(dialogs.button_box(self, _("Lanjut")))
         self.name.textChanged.connect(lambda _t: self.problem.hide())

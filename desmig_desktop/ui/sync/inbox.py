@@ -36,7 +36,7 @@ from desmig_desktop.errors import KnownError, ValidationFailed
 from desmig_desktop.services import sync_service
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.context import AppContext
-from desmig_desktop.ui.form import ERROR_STYLE, SpecForm
+from desmig_desktop.ui.form import SpecForm
 from desmig_desktop.ui.sync.inbox_model import InboxModel, InboxRow, inbox_rows
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class FixDialog(QDialog):
         reason = QLabel(_("Alasan dari server: {reason}", reason=row.reason), self)
         reason.setObjectName("fix_reason")
         reason.setWordWrap(True)
-        reason.setStyleSheet(ERROR_STYLE)
+        reason.setStyleSheet(dialogs.ERROR_STYLE)
         layout.addWidget(reason)
         item = row.item
         keys = fixable_keys(item.entity, item.mine)
@@ -81,11 +81,7 @@ class FixDialog(QDialog):
             scroll.setWidgetResizable(True)
             scroll.setWidget(self.form)
             layout.addWidget(scroll, 1)
-        self.message = QLabel(self)
-        self.message.setObjectName("fix_message")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.hide()
+        self.message = dialogs.problem_label(self, "fix_message")
         layout.addWidget(self.message)
         buttons = QDialogButtonBox(self)
         self.send_button = buttons.addButton(_("Kirim ulang"), QDialogButtonBox.ButtonRole.AcceptRole)
