@@ -17,7 +17,7 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.issues import Lookup, Validation
 from desmig_desktop.domain.nik import parse_nik
 from desmig_desktop.domain.phone import check_phone
-from desmig_desktop.domain.reference import is_kemendagri_code, load_countries
+from desmig_desktop.domain.reference import is_village_code, load_countries
 
 
 @functools.cache
@@ -42,7 +42,7 @@ def _check_kk(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup
 
 
 def _check_region(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
-    if not is_kemendagri_code(value) or value.count(".") != 3:
+    if not is_village_code(value):
         v.hard(spec.key, "region_format", _(
             "Kode desa harus format Kemendagri PP.KK.CC.DDDD (contoh 32.01.05.2003), bukan kode BPS."))
     elif lookup is not None and not lookup.village_exists(value):

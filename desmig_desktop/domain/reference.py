@@ -68,6 +68,11 @@ def is_kemendagri_code(code: str) -> bool:
     return isinstance(code, str) and REGION_CODE_RE.fullmatch(code) is not None
 
 
+def is_village_code(code: str) -> bool:
+    """Return True if ``code`` has the shape of a village's code, ``PP.KK.CC.DDDD`` (syntax only)."""
+    return is_kemendagri_code(code) and len(code) == 13
+
+
 def region_level(code: str) -> int:
     """Return the level (1-4) of a dotted Kemendagri code.
 

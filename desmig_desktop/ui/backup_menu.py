@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -76,11 +75,8 @@ class RestoreDialog(QDialog):
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         form.addRow(_("Kata sandi cadangan:"), self.passphrase)
         layout.addLayout(form)
-        box = QDialogButtonBox(self)
-        self.accept_button = box.addButton(_("Periksa dan pulihkan"), QDialogButtonBox.ButtonRole.AcceptRole)
-        box.addButton(_("Batal"), QDialogButtonBox.ButtonRole.RejectRole)
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
+        box = dialogs.button_box(self, _("Periksa dan pulihkan"))
+        self.accept_button = box.buttons()[0]
         layout.addWidget(box)
         browse.clicked.connect(self._browse)
         self.path.textChanged.connect(self._update)

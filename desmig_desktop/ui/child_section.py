@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desmig_desktop.domain.fields import EntitySpec
 from desmig_desktop.domain.i18n import _
@@ -19,7 +19,7 @@ from desmig_desktop.services.handle import Database
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.form import SpecForm
 from desmig_desktop.ui.models import RecordListModel
-from desmig_desktop.ui.tables import ENTER, KeyTable
+from desmig_desktop.ui.tables import ENTER, KeyTable, record_list
 
 Record = dict[str, Any]
 
@@ -52,12 +52,8 @@ class ChildSection(QWidget):
         self.table = KeyTable(self)
         self.table.setObjectName(f"table_{spec.name}")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        record_list(self.table)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.setAlternatingRowColors(True)
         row_height = self.table.verticalHeader().defaultSectionSize()
         self.table.setFixedHeight(row_height * visible_rows + self.table.horizontalHeader().sizeHint().height() + 4)
         layout.addWidget(self.table)

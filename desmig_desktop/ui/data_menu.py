@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -42,15 +41,6 @@ def _format_label(fmt: str) -> str:
     return {"xlsx": _("Excel (.xlsx), satu lembar per jenis data"),
             "csv": _("CSV, satu folder berisi satu berkas per jenis data"),
             "jsonl": _("JSON lines (.jsonl), untuk cadangan/pindah laptop")}[fmt]
-
-
-def _buttons(dialog: QDialog, accept: str) -> QDialogButtonBox:
-    box = QDialogButtonBox(dialog)
-    box.addButton(accept, QDialogButtonBox.ButtonRole.AcceptRole)
-    box.addButton(_("Batal"), QDialogButtonBox.ButtonRole.RejectRole)
-    box.accepted.connect(dialog.accept)
-    box.rejected.connect(dialog.reject)
-    return box
 
 
 def start_import(window: MainWindow) -> bool:
@@ -131,7 +121,7 @@ class ExportDialog(QDialog):
         self.mask_box.setChecked(True)  # full NIKs only when asked for explicitly
         form.addRow("", self.mask_box)
         layout.addLayout(form)
-        layout.addWidget(_buttons(self, _("Ekspor")))
+        layout.addWidget(dialogs.button_box(self, _("Ekspor")))
         browse.clicked.connect(self._browse)
         self.format.currentIndexChanged.connect(self._fix_suffix)
         self.setMinimumWidth(560)

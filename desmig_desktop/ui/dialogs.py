@@ -12,13 +12,15 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QFileDialog, QLabel, QMessageBox, QWidget
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
 
 log = logging.getLogger(__name__)
 LOG_FILE_PROPERTY = "desmig_log_file"
+# The one red of the app: field errors, a dialog's problem line, warnings about data at risk.
+ERROR_STYLE = "color: #b00020;"
 
 
 def error_text(error: BaseException | str) -> str:
@@ -68,6 +70,32 @@ def confirm(parent: QWidget | None, title: str, text: str, accept: str, reject: 
     box.setEscapeButton(no)
     box.exec()
     return box.clickedButton() is yes
+
+
+def button_box(dialog: QDialog, accept: str, reject: str | None = None) -> QDialogButtonBox:
+    """A form dialog's two buttons in our words (``reject`` defaults to "Batal"), wired to its accept/reject.
+
+    The accept button is ``box.buttons()[0]``, named ``accept_button`` and the default (Enter), as Qt makes
+    the first accept button on show anyway.
+    """
+    box = QDialogButtonBox(dialog)
+    ok = box.addButton(accept, QDialogButtonBox.ButtonRole.AcceptRole)
+    ok.setObjectName("accept_button")
+    ok.setDefault(True)
+    box.addButton(_("Batal") if reject is None else reject, QDialogButtonBox.ButtonRole.RejectRole)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return box
+
+
+def problem_label(parent: QWidget, name: str = "problem") -> QLabel:
+    """A dialog's hidden, red, word-wrapped line for what is wrong with its input (``setText`` + ``show``)."""
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
 
 
 def inform(parent: QWidget | None, title: str, text: str) -> None:

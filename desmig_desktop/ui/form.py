@@ -21,11 +21,11 @@ from desmig_desktop.domain.fields import EntitySpec, FieldSpec, Kind
 from desmig_desktop.domain.i18n import pick
 from desmig_desktop.domain.issues import Issue
 from desmig_desktop.services.handle import Database
+from desmig_desktop.ui.dialogs import ERROR_STYLE
 from desmig_desktop.ui.field_widgets import FieldEditor, make_editor
 
 _WIDE = (Kind.REGION, Kind.LONG_TEXT, Kind.MULTI)
 LABEL_WIDTH = 175  # fits "Tanggal kunjungan *" on one line at the default font size
-ERROR_STYLE = "color: #b00020;"
 WARNING_STYLE = "color: #8a5a00;"
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget
 
 from desmig_desktop.domain.fields import ENTITIES, FieldSpec, Kind
 from desmig_desktop.domain.i18n import _, pick
@@ -22,7 +22,7 @@ from desmig_desktop.services.handle import Database
 from desmig_desktop.services.households import HouseholdGraph
 from desmig_desktop.services.queries import record_history
 from desmig_desktop.ui.formatting import display_value, field_label
-from desmig_desktop.ui.tables import KeyTable
+from desmig_desktop.ui.tables import KeyTable, record_list
 
 _Index = QModelIndex | QPersistentModelIndex
 DELETED = "deleted"
@@ -155,11 +155,8 @@ class HistoryPanel(QWidget):
         self.table = KeyTable(self)  # Tab leaves it, as every table of the app
         self.table.setObjectName("history_table")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
+        record_list(self.table, single=False)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         for column in range(3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)

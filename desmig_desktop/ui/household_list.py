@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -25,7 +24,7 @@ from desmig_desktop.services import regions
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.queries import HouseholdFilter
 from desmig_desktop.ui.models import HouseholdTableModel
-from desmig_desktop.ui.tables import ENTER, KeyTable
+from desmig_desktop.ui.tables import ENTER, KeyTable, record_list
 
 SEARCH_DELAY_MS = 250
 MINE, ALL = "__mine__", "__all__"
@@ -102,11 +101,7 @@ class HouseholdListPage(QWidget):
         self.table = KeyTable(self)
         self.table.setObjectName("household_table")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
+        record_list(self.table)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)

@@ -18,11 +18,17 @@ from desmig_desktop.domain.fields import BUSINESSES, HOUSEHOLDS, MEMBERS, PLACEM
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.services.printing import PrintableHousehold
 from desmig_desktop.ui.formatting import display_value, field_label, format_date
-from desmig_desktop.ui.pdf import write_html_pdf
+from desmig_desktop.ui.pdf import TypeSizes, printout_html, write_html_pdf
 
 _NONE = "–"
 # Shown in the heading instead of among the fields.
 _HEADING_KEYS = frozenset({"village_code", "head_name"})
+_SIZES = TypeSizes(body=8, h1=12, h2=9, h3=8, muted=7)
+# The members' table is the widest on the page: smaller type; field names shaded.
+_CSS = """table.members { font-size: 7pt; }
+table.members th { font-size: 6.5pt; }
+td.k { color: #333333; background-color: #f3f6fa; }
+"""
 
 
 def _shown_fields(spec: EntitySpec) -> list[FieldSpec]:
@@ -115,21 +121,7 @@ def household_html(printable: PrintableHousehold, *, masked: bool = True) -> str
     privacy = (_("NIK dan No. KK disamarkan. Data lengkap tersimpan di laptop petugas.") if masked else
                _("Dokumen ini memuat NIK dan No. KK lengkap: simpan di tempat aman, jangan difoto atau dibagikan."))
     printed = _("{date}, oleh {officer}", date=format_date(printable.printed_on), officer=printable.officer or _NONE)
-    return f"""<html><head><style>
-body {{ font-family: 'DejaVu Sans', 'Noto Sans', sans-serif; font-size: 8pt; }}
-h1 {{ font-size: 12pt; margin-top: 2px; margin-bottom: 2px; }}
-h2 {{ font-size: 9pt; margin-top: 6px; margin-bottom: 3px; }}
-h3 {{ font-size: 8pt; margin-top: 4px; margin-bottom: 2px; }}
-.muted {{ color: #555555; font-size: 7pt; }}
-table.grid {{ border-collapse: collapse; border: 1px solid #999999; }}
-table.grid td, table.grid th {{ border: 1px solid #999999; }}
-table.members {{ font-size: 7pt; }}
-table.members th {{ font-size: 6.5pt; }}
-td.k {{ color: #333333; background-color: #f3f6fa; }}
-th {{ background-color: #e8eef5; }}
-</style></head><body>
-<p class='muted'>{escape(_("Kementerian Ketenagakerjaan — Program Desa Migran Produktif (Desmigratif)"))}</p>
-<h1>{escape(_("Data Rumah Tangga PMI"))}</h1>
+    body = f"""<h1>{escape(_("Data Rumah Tangga PMI"))}</h1>
 <p><b>{escape(str(household.get("head_name") or _NONE))}</b> — {escape(place or _NONE)}<br/>
 <span class='muted'>{escape(_("Dicetak"))}: {escape(printed)}. {escape(privacy)}</span></p>
 <h2>{escape(_("Rumah tangga"))}</h2>
@@ -140,13 +132,10 @@ th {{ background-color: #e8eef5; }}
 {placements}
 <h2>{escape(_("Unit usaha"))}</h2>
 {businesses}
-<p class='muted'>{escape(_("Bila ada data yang keliru, sampaikan kepada petugas Desmigratif agar diperbaiki."))}</p>
-<table width='100%' cellspacing='0' cellpadding='2'><tr>
-<td width='50%' align='center'>{escape(_("Kepala keluarga/responden"))}<br/><br/><br/><br/>
-({escape(str(household.get("head_name") or "................................................"))})</td>
-<td width='50%' align='center'>{escape(_("Petugas Desmigratif"))}<br/><br/><br/><br/>
-({escape(printable.officer or "................................................")})</td></tr></table>
-</body></html>"""
+<p class='muted'>{escape(_("Bila ada data yang keliru, sampaikan kepada petugas Desmigratif agar diperbaiki."))}</p>"""
+    return printout_html(body, sizes=_SIZES, extra_css=_CSS,
+                         signatures=(([_("Kepala keluarga/responden")], str(household.get("head_name") or "")),
+                                     ([_("Petugas Desmigratif")], printable.officer)))
 
 
 def document_title(printable: PrintableHousehold) -> str:

@@ -8,7 +8,8 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from desmig_desktop.domain.i18n import _
-from desmig_desktop.ui.form import ERROR_STYLE, WARNING_STYLE
+from desmig_desktop.ui.dialogs import ERROR_STYLE
+from desmig_desktop.ui.form import WARNING_STYLE
 from desmig_desktop.ui.issue_routing import PanelItem
 
 

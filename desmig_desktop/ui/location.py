@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from desmig_desktop.domain.coercion import parse_instant
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.ui.formatting import format_instant
 
@@ -45,11 +46,8 @@ class Fix:
 
 
 def utc_stamp(moment: dt.datetime | None = None) -> str:
-    """``moment`` (default now) as the stored UTC form of a DATETIME field."""
-    moment = moment or dt.datetime.now(dt.UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``moment`` (default now; naive is UTC) as the stored UTC form of a DATETIME field."""
+    return parse_instant(moment or dt.datetime.now(dt.UTC))
 
 
 class PositionSource(QObject):

@@ -18,7 +18,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -43,7 +42,6 @@ from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.taskman import BusyDialog, Report, TaskManager
 
 log = logging.getLogger(__name__)
-PROBLEM_STYLE = "color: #b00020;"
 WARNING_BOX_STYLE = ("QLabel { background: #fff4e0; border: 1px solid #e0a030; border-radius: 4px; padding: 8px; }")
 
 
@@ -85,15 +83,6 @@ def _password_field(parent: QWidget, name: str) -> QLineEdit:
     edit.setEchoMode(QLineEdit.EchoMode.Password)
     edit.setMinimumWidth(260)
     return edit
-
-
-def _problem_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName("problem")
-    label.setStyleSheet(PROBLEM_STYLE)
-    label.setWordWrap(True)
-    label.hide()
-    return label
 
 
 def _show_problem(label: QLabel, text: str) -> None:
@@ -145,7 +134,7 @@ class PassphraseChooser(QWidget):
                         "kata acak yang harus ditulis di laptop.", count=MIN_PASSPHRASE_LENGTH), self)
         hint.setWordWrap(True)
         layout.addWidget(hint)
-        self.problem = _problem_label(self)
+        self.problem = dialogs.problem_label(self)
         layout.addWidget(self.problem)
         layout.addSpacing(10)
         self.plaintext = QCheckBox(_("Simpan tanpa enkripsi (tidak disarankan)"), self)
@@ -156,7 +145,7 @@ class PassphraseChooser(QWidget):
             "Tanpa enkripsi, siapa pun yang memegang laptop ini — atau salinan berkasnya — bisa membaca NIK, No. KK "
             "dan nomor HP semua keluarga yang Anda data. Pilih ini hanya untuk latihan dengan data contoh."), self)
         self.plaintext_warning.setWordWrap(True)
-        self.plaintext_warning.setStyleSheet(PROBLEM_STYLE)
+        self.plaintext_warning.setStyleSheet(dialogs.ERROR_STYLE)
         self.plaintext_warning.hide()
         layout.addWidget(self.plaintext_warning)
         layout.addStretch(1)
@@ -244,17 +233,6 @@ class PassphrasePage(QWizardPage):
         return True
 
 
-def _buttons(dialog: QDialog, accept: str, reject: str) -> QDialogButtonBox:
-    box = QDialogButtonBox(dialog)
-    ok = box.addButton(accept, QDialogButtonBox.ButtonRole.AcceptRole)
-    ok.setObjectName("accept_button")
-    ok.setDefault(True)
-    box.addButton(reject, QDialogButtonBox.ButtonRole.RejectRole)
-    box.accepted.connect(dialog.accept)
-    box.rejected.connect(dialog.reject)
-    return box
-
-
 class ChoosePassphraseDialog(QDialog):
     """At start, for a database made before encryption: choose its passphrase (or keep it plain, explicitly)."""
 
@@ -269,7 +247,7 @@ class ChoosePassphraseDialog(QDialog):
         layout.addWidget(intro)
         self.chooser = PassphraseChooser(self)
         layout.addWidget(self.chooser)
-        box = _buttons(self, _("Enkripsi dan buka"), _("Tutup aplikasi"))
+        box = dialogs.button_box(self, _("Enkripsi dan buka"), _("Tutup aplikasi"))
         layout.addWidget(box)
         accept = box.buttons()[0]
         self.chooser.plaintext.toggled.connect(
@@ -299,7 +277,7 @@ class UnlockDialog(QDialog):
         intro = QLabel(_("Data di laptop ini dienkripsi. Ketik kata sandi untuk membukanya."), self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.problem = _problem_label(self)
+        self.problem = dialogs.problem_label(self)
         _show_problem(self.problem, problem)
         layout.addWidget(self.problem)
         form = QFormLayout()
@@ -312,7 +290,7 @@ class UnlockDialog(QDialog):
         note.setWordWrap(True)
         note.setStyleSheet("color: #555;")
         layout.addWidget(note)
-        box = _buttons(self, _("Buka"), _("Tutup aplikasi"))
+        box = dialogs.button_box(self, _("Buka"), _("Tutup aplikasi"))
         layout.addWidget(box)
         self.open_button = box.buttons()[0]
         self.open_button.setEnabled(False)
@@ -341,7 +319,7 @@ class ChangePassphraseDialog(QDialog):
         self.chooser = PassphraseChooser(self, allow_plaintext=False)
         layout.addWidget(self.chooser)
         self.problem = self.chooser.problem
-        layout.addWidget(_buttons(self, _("Ganti kata sandi"), _("Batal")))
+        layout.addWidget(dialogs.button_box(self, _("Ganti kata sandi"), _("Batal")))
         self.current.textChanged.connect(lambda _t: _show_problem(self.problem, ""))
         self.setMinimumWidth(560)
 

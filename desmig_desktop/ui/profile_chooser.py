@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.profiles import NAME_MAX, Profile
+from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.history import local_time
-from desmig_desktop.ui.passphrase import PROBLEM_STYLE
 
 log = logging.getLogger(__name__)
 NEW_PROFILE = 2  # the chooser's result code for Ctrl+N / "Profil baru…"
@@ -131,19 +131,9 @@ class NewProfileDialog(QDialog):
                         count=NAME_MAX), self)
         hint.setWordWrap(True)
         layout.addWidget(hint)
-        self.problem = QLabel(self)
-        self.problem.setObjectName("problem")
-        self.problem.setStyleSheet(PROBLEM_STYLE)
-        self.problem.setWordWrap(True)
-        self.problem.hide()
+        self.problem = dialogs.problem_label(self)
         layout.addWidget(self.problem)
-        box = QDialogButtonBox(self)
-        ok = box.addButton(_("Lanjut"), QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setDefault(True)
-        box.addButton(_("Batal"), QDialogButtonBox.ButtonRole.RejectRole)
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
-        layout.addWidget(box)
+        layout.addWidget(dialogs.button_box(self, _("Lanjut")))
         self.name.textChanged.connect(lambda _t: self.problem.hide())
         self.setMinimumWidth(460)
 

@@ -15,7 +15,6 @@ empty the levels under it, Ctrl+Z brings the previous village back.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from typing import Any
 
@@ -24,11 +23,10 @@ from PySide6.QtGui import QFocusEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QCompleter, QGridLayout, QLabel, QLineEdit, QWidget
 
 from desmig_desktop.domain.i18n import _
-from desmig_desktop.domain.reference import Region
+from desmig_desktop.domain.reference import Region, is_village_code
 from desmig_desktop.services import regions as region_service
 from desmig_desktop.services.handle import Database
 
-_VILLAGE_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
 CODE_ROLE = Qt.ItemDataRole.UserRole
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -164,7 +162,7 @@ class RegionLevelEdit(QLineEdit):
         return True
 
     def _on_text_edited(self, text: str) -> None:
-        if _VILLAGE_CODE.match(text.strip()):
+        if is_village_code(text.strip()):
             self.code_typed.emit(text.strip())
             return
         self.filter(text)  # the choice itself stays until another region is taken

@@ -18,7 +18,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -277,12 +276,7 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         self.villages = VillageListEditor(db, settings.villages(db), self)
         layout.addWidget(self.villages, 1)
-        buttons = QDialogButtonBox(self)
-        buttons.addButton(_("Simpan"), QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(_("Batal"), QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(dialogs.button_box(self, _("Simpan")))
         self.resize(720, 560)
 
     def apply(self) -> bool:

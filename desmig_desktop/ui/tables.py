@@ -21,6 +21,17 @@ _COMMAND_MODIFIERS = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.
                       | Qt.KeyboardModifier.MetaModifier)
 
 
+def record_list(table: QTableView, *, single: bool = True) -> None:
+    """Make ``table`` a read-only list of records: whole rows selected (one, unless not ``single``), striped,
+    no row numbers (the records have their own names)."""
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    if single:
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().hide()
+
+
 class KeyTable(QTableView):
     """A table view that Tab leaves, with keys bound to slots (``bind``)."""
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from desmig_desktop.domain.fields import ENTITIES, Kind
@@ -33,6 +34,7 @@ from desmig_server.web.views import (
 
 MAX_FORM_BYTES = 32 * 1024  # a user form carries up to ``people.MAX_VILLAGES`` village codes
 BAD_FORM = "Formulir kedaluwarsa atau tidak sah. Silakan coba lagi."
+Form = dict[str, list[str]]  # an urlencoded form, repeated fields kept
 
 
 def signed_in(request: Request, *, hq_only: bool = False) -> WebUser | Response:
@@ -45,7 +47,7 @@ def signed_in(request: Request, *, hq_only: bool = False) -> WebUser | Response:
     return user
 
 
-async def form_of(request: Request) -> dict[str, list[str]]:
+async def form_of(request: Request) -> Form:
     """An urlencoded form with repeated fields kept (checkbox lists); empty when not one or too big."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return {}
@@ -55,17 +57,32 @@ async def form_of(request: Request) -> dict[str, list[str]]:
     return parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=1000)
 
 
-def first(form: dict[str, list[str]], name: str, limit: int = 200) -> str:
+def first(form: Form, name: str, limit: int = 200) -> str:
     values = form.get(name) or [""]
     return values[0][:limit]
 
 
-def csrf_ok(request: Request, user: WebUser, form: dict[str, list[str]]) -> bool:
+def csrf_ok(request: Request, user: WebUser, form: Form) -> bool:
     return _same_origin(request) and session.token_ok(session.form_csrf(_key(request), user), first(form, "csrf"))
 
 
 def bad_form(request: Request, user: WebUser) -> Response:
     return _error(request, 400, _(BAD_FORM), user)
+
+
+async def signed_post(request: Request, *, hq_only: bool = False) -> tuple[WebUser, Form] | Response:
+    """The signed-in user and the form of a desk POST whose CSRF token and origin hold, or the refusal.
+
+    The form is read first (the body must be awaited on the event loop); the checks that read the
+    database run in the thread pool, as the routes' own work does.
+    """
+    form = await form_of(request)
+    user = await run_in_threadpool(signed_in, request, hq_only=hq_only)
+    if isinstance(user, Response):
+        return user
+    if not await run_in_threadpool(csrf_ok, request, user, form):
+        return await run_in_threadpool(bad_form, request, user)
+    return user, form
 
 
 def page(request: Request, user: WebUser, template: str, title: str, status: int = 200, **values: Any) -> Response:

@@ -10,7 +10,6 @@ personal data in URLs.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,29 +21,27 @@ from starlette.responses import Response
 
 from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.reference import is_village_code
 from desmig_server.auth.users import USERNAME_RE
 from desmig_server.db import tables as t
 from desmig_server.errors import ApiError
 from desmig_server.review import conflicts as review
 from desmig_server.web.desk import (
-    bad_form,
-    csrf_ok,
     entity_label,
     first,
-    form_of,
     label,
     page,
     role_name,
     short_time,
     show,
     signed_in,
+    signed_post,
 )
 from desmig_server.web.session import WebUser
 from desmig_server.web.views import _ctx, _error, _region_names, harden
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
-_VILLAGE_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$", re.ASCII)
 MAX_AGE_DAYS = 3650
 
 
@@ -52,7 +49,7 @@ def _filters(desa: str | None, petugas: str | None, umur: str | None, status: st
              halaman: str | None) -> dict[str, Any] | str:
     """The list's filters, or the Bahasa Indonesia message naming the one that is wrong."""
     village, officer = (desa or "").strip(), (petugas or "").strip()
-    if village and not _VILLAGE_RE.match(village):
+    if village and not is_village_code(village):
         return _("Kode desa harus berbentuk PP.KK.CC.DDDD, misalnya 32.01.01.1001.")
     if officer and not USERNAME_RE.match(officer):
         return _("Nama petugas tidak valid.")
@@ -160,12 +157,10 @@ def conflict_page(request: Request, conflict_id: str) -> Response:
 
 @router.post("/konflik/{conflict_id}")
 async def resolve_submit(request: Request, conflict_id: str) -> Response:
-    form = await form_of(request)
-    user = await run_in_threadpool(signed_in, request)
-    if isinstance(user, Response):
-        return user
-    if not await run_in_threadpool(csrf_ok, request, user, form):
-        return await run_in_threadpool(bad_form, request, user)
+    got = await signed_post(request)
+    if isinstance(got, Response):
+        return got
+    user, form = got
     if not (conflict_id.isascii() and conflict_id.isdigit() and 1 <= int(conflict_id) <= 2**31 - 1):
         return await run_in_threadpool(_error, request, 404, _("Konflik tidak ditemukan di wilayah kerja Anda."), user)
     choice, typed = first(form, "pilihan", 10), first(form, "nilai", 2000)

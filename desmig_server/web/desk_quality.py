@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import _
-from desmig_desktop.domain.reference import is_kemendagri_code
+from desmig_desktop.domain.reference import is_kemendagri_code, is_village_code
 from desmig_server.errors import ApiError
 from desmig_server.review import quality
 from desmig_server.web.desk import (
@@ -33,8 +33,6 @@ from desmig_server.web.views import _chain, _ctx, _error, _region_names
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
-_CODE_RE = re.compile(r"^(\d{2}(\.\d{2}){0,2}(\.\d{4})?)?$", re.ASCII)
-_VILLAGE_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$", re.ASCII)
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$", re.ASCII)
 DEFAULT_STALE_DAYS = 14
 
@@ -48,7 +46,7 @@ def quality_page(request: Request, kode: str | None = None, hari: str | None = N
     days_text = (hari or str(DEFAULT_STALE_DAYS)).strip()
     if not (days_text.isascii() and days_text.isdigit() and 1 <= int(days_text) <= 3650):
         return _error(request, 400, _("Jumlah hari harus angka 1–3650."), user)
-    if _CODE_RE.match(code) is None or (code and not is_kemendagri_code(code)):
+    if code and not is_kemendagri_code(code):
         return _error(request, 404, _("Kode wilayah tidak dikenal: {code}", code=code[:20]), user)
     principal = user.principal()
     if code and not principal.overlaps_prefix(code):
@@ -74,7 +72,7 @@ def village_page(request: Request, kode: str | None = None) -> Response:
     if isinstance(user, Response):
         return user
     code = (kode or "").strip()
-    if not _VILLAGE_RE.match(code):
+    if not is_village_code(code):
         return _error(request, 404, _("Kode desa tidak dikenal: {code}", code=code[:20]), user)
     try:
         found = quality.village(_ctx(request).db, user.principal(), code)

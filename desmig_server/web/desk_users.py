@@ -26,14 +26,14 @@ from desmig_server.db import tables as t
 from desmig_server.errors import ApiError
 from desmig_server.review import people
 from desmig_server.web.desk import (
+    Form,
     bad_form,
-    csrf_ok,
     first,
-    form_of,
     page,
     role_name,
     short_time,
     signed_in,
+    signed_post,
 )
 from desmig_server.web.session import WebUser
 from desmig_server.web.views import _chain, _ctx, _error, harden
@@ -78,11 +78,11 @@ def picker(request: Request, role: str, opened: str, villages: list[str], regenc
     }
 
 
-def _codes(form: dict[str, list[str]], name: str) -> list[str]:
+def _codes(form: Form, name: str) -> list[str]:
     return sorted({v.strip() for v in form.get(name, []) if v.strip()})[:people.MAX_VILLAGES + 1]
 
 
-def _form_state(form: dict[str, list[str]]) -> tuple[str, list[str], str]:
+def _form_state(form: Form) -> tuple[str, list[str], str]:
     opened = first(form, "buka" if "buka" in form else "dibuka", 20).strip()
     return (opened if _OPEN_RE.match(opened) else ""), _codes(form, "desa"), first(form, "kabupaten", 20).strip()
 
@@ -118,12 +118,10 @@ def new_user_page(request: Request) -> Response:
 
 @router.post("/pengguna/baru")
 async def new_user_submit(request: Request) -> Response:
-    form = await form_of(request)
-    user = await run_in_threadpool(signed_in, request, hq_only=True)
-    if isinstance(user, Response):
-        return user
-    if not await run_in_threadpool(csrf_ok, request, user, form):
-        return await run_in_threadpool(bad_form, request, user)
+    got = await signed_post(request, hq_only=True)
+    if isinstance(got, Response):
+        return got
+    user, form = got
     opened, villages, regency = _form_state(form)
     role = first(form, "peran", 20)
     values: dict[str, Any] = {"username": first(form, "username", 200).strip(),
@@ -180,16 +178,11 @@ def user_page(request: Request, username: str, dibuat: str | None = None) -> Res
     return _user_page(request, user, username, notice=_("Pengguna dibuat.") if dibuat == "1" else "")
 
 
-async def _post(request: Request, username: str) -> tuple[WebUser, dict[str, list[str]]] | Response:
-    form = await form_of(request)
-    user = await run_in_threadpool(signed_in, request, hq_only=True)
-    if isinstance(user, Response):
-        return user
-    if not await run_in_threadpool(csrf_ok, request, user, form):
-        return await run_in_threadpool(bad_form, request, user)
-    if not _target(username):
-        return await run_in_threadpool(_error, request, 404, _("Pengguna tidak ditemukan."), user)
-    return user, form
+async def _post(request: Request, username: str) -> tuple[WebUser, Form] | Response:
+    got = await signed_post(request, hq_only=True)
+    if not isinstance(got, Response) and not _target(username):
+        return await run_in_threadpool(_error, request, 404, _("Pengguna tidak ditemukan."), got[0])
+    return got
 
 
 async def _act(request: Request, user: WebUser, username: str, action: Any, done: str,

@@ -9,7 +9,6 @@ figures are ``no-store``. Supervisors land on their regency and can see nothing 
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -48,7 +47,6 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-_CODE_RE = re.compile(r"^(\d{2}(\.\d{2}){0,2}(\.\d{4})?)?$", re.ASCII)
 _MAX_FORM_BYTES = 4096
 
 router = APIRouter(include_in_schema=False)
@@ -212,7 +210,7 @@ def _view(request: Request, kode: str | None) -> tuple[WebUser, str, dict[str, A
     if user is None:
         return _to_login()
     code = (kode if kode is not None else (user.regency or "") if user.role == "supervisor" else "").strip()
-    valid = _CODE_RE.match(code) is not None and (code == "" or is_kemendagri_code(code))
+    valid = code == "" or is_kemendagri_code(code)
     names = _region_names(_ctx(request), _chain(code)) if valid else {}
     if not valid or (code and code not in names):
         return _error(request, 404, _("Kode wilayah tidak dikenal: {code}", code=code[:20]), user)

@@ -21,7 +21,6 @@ from typing import Any
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -52,7 +51,7 @@ from desmig_desktop.ui.dashboard.header import FittingHeader
 from desmig_desktop.ui.dashboard.model import CODE_ROLE, SORT_ROLE, ReportTableModel
 from desmig_desktop.ui.dashboard.village_pdf import VillageSummary, write_pdf
 from desmig_desktop.ui.dialogs import file_dialog
-from desmig_desktop.ui.tables import ENTER, KeyTable
+from desmig_desktop.ui.tables import ENTER, KeyTable, record_list
 
 log = logging.getLogger(__name__)
 Report = Mapping[str, Any]
@@ -133,11 +132,7 @@ class DashboardPage(QWidget):
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
+        record_list(self.table)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # the figures share the width: no sideways scrolling

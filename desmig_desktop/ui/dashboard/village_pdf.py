@@ -18,10 +18,12 @@ from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.domain.report_spec import TABLE_KEYS
 from desmig_desktop.ui.dashboard import figures
 from desmig_desktop.ui.formatting import format_date
-from desmig_desktop.ui.pdf import write_html_pdf
+from desmig_desktop.ui.pdf import TypeSizes, printout_html, write_html_pdf
 
 # Every whole-number figure of the report that exists, in the table's order plus the rest.
 SUMMARY_KEYS: tuple[str, ...] = (*TABLE_KEYS, "remittance_placements")
+# One page for the whole village: larger type than the household's record.
+_SIZES = TypeSizes(body=8.5, h1=14, h2=10, h3=9, muted=7.5, h1_bottom=4, h2_top=10, h3_top=8)
 
 
 @dataclass(frozen=True)
@@ -70,18 +72,7 @@ def summary_html(summary: VillageSummary) -> str:
     kbli = [(figures.kbli_label(k), n) for k, n in figures.ranked(data.get("businesses_by_kbli") or {}, 21)]
     sectors = _small_table(_("Unit usaha per sektor (KBLI)"), (_("Kategori"), _("Usaha")), kbli, no_business)
     place_rows = "".join(f"<tr><td>{escape(k)}</td><td>: <b>{escape(v)}</b></td></tr>" for k, v in place)
-    return f"""<html><head><style>
-body {{ font-family: 'DejaVu Sans', 'Noto Sans', sans-serif; font-size: 8.5pt; }}
-h1 {{ font-size: 14pt; margin-top: 2px; margin-bottom: 4px; }}
-h2 {{ font-size: 10pt; margin-top: 10px; margin-bottom: 3px; }}
-h3 {{ font-size: 9pt; margin-top: 8px; margin-bottom: 2px; }}
-.muted {{ color: #555555; font-size: 7.5pt; }}
-table.grid {{ border-collapse: collapse; border: 1px solid #999999; }}
-table.grid td, table.grid th {{ border: 1px solid #999999; }}
-th {{ background-color: #e8eef5; }}
-</style></head><body>
-<p class='muted'>{escape(_("Kementerian Ketenagakerjaan — Program Desa Migran Produktif (Desmigratif)"))}</p>
-<h1>{escape(_("Ringkasan Data PMI Desa {name}", name=summary.name))}</h1>
+    body = f"""<h1>{escape(_("Ringkasan Data PMI Desa {name}", name=summary.name))}</h1>
 <table cellspacing='0' cellpadding='1'>{place_rows}
 <tr><td>{escape(_("Dicetak"))}</td><td>: {escape(printed)}</td></tr></table>
 <h2>{escape(_("Angka pokok"))}</h2>
@@ -90,13 +81,9 @@ th {{ background-color: #e8eef5; }}
 <td width='44%' valign='top'>{status}{classes}{countries}</td><td width='3%'></td>
 <td width='53%' valign='top'>{sectors}</td></tr></table>
 <p class='muted'>{escape(_("Angka dihitung dari data yang tersimpan di laptop petugas pada tanggal cetak. Data yang "
-                           "belum disinkronkan belum tercatat di HQ."))}</p>
-<table width='100%' cellspacing='0' cellpadding='2'><tr>
-<td width='50%' align='center'>{escape(_("Mengetahui,"))}<br/>{escape(_("Kepala Desa {name}", name=summary.name))}
-<br/><br/><br/><br/>(................................................)</td>
-<td width='50%' align='center'><br/>{escape(_("Petugas Desmigratif"))}<br/><br/><br/><br/>
-({escape(summary.officer or "................................................")})</td></tr></table>
-</body></html>"""
+                           "belum disinkronkan belum tercatat di HQ."))}</p>"""
+    head = [_("Mengetahui,"), _("Kepala Desa {name}", name=summary.name)]
+    return printout_html(body, sizes=_SIZES, signatures=((head, ""), (["", _("Petugas Desmigratif")], summary.officer)))
 
 
 def write_pdf(summary: VillageSummary, out: Path) -> None:

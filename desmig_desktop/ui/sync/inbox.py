@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFrame,
@@ -34,10 +34,12 @@ from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError, ValidationFailed
 from desmig_desktop.services import sync_service
+from desmig_desktop.services.handle import Database
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.context import AppContext
-from desmig_desktop.ui.form import ERROR_STYLE, SpecForm
+from desmig_desktop.ui.form import SpecForm
 from desmig_desktop.ui.sync.inbox_model import InboxModel, InboxRow, inbox_rows
+from desmig_desktop.ui.tables import record_list
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ class FixDialog(QDialog):
         reason = QLabel(_("Alasan dari server: {reason}", reason=row.reason), self)
         reason.setObjectName("fix_reason")
         reason.setWordWrap(True)
-        reason.setStyleSheet(ERROR_STYLE)
+        reason.setStyleSheet(dialogs.ERROR_STYLE)
         layout.addWidget(reason)
         item = row.item
         keys = fixable_keys(item.entity, item.mine)
@@ -81,11 +83,7 @@ class FixDialog(QDialog):
             scroll.setWidgetResizable(True)
             scroll.setWidget(self.form)
             layout.addWidget(scroll, 1)
-        self.message = QLabel(self)
-        self.message.setObjectName("fix_message")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.hide()
+        self.message = dialogs.problem_label(self, "fix_message")
         layout.addWidget(self.message)
         buttons = QDialogButtonBox(self)
         self.send_button = buttons.addButton(_("Kirim ulang"), QDialogButtonBox.ButtonRole.AcceptRole)
@@ -125,12 +123,8 @@ class _Page(QWidget):
         self.table = QTableView(self)
         self.table.setObjectName(f"inbox_{kind}_table")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
+        record_list(self.table)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
         layout.addWidget(self.table, 1)
         self.empty = QLabel(self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -245,32 +239,11 @@ class ConflictsInbox(QWidget):
 
     def keep_mine(self) -> bool:
         """My value again, as a new edit on top of the winner (sent with the next sync)."""
-        row = self.conflicts.current()
-        if row is None:
-            return False
-        try:
-            sync_service.keep_mine(self.ctx.db, row.item.id)
-        except KnownError as exc:
-            dialogs.show_error(self, exc)
-            self.reload()
-            return False
-        log.info("conflict %d: kept mine", row.item.id)
-        self._resolved()
-        return True
+        return self._settle(sync_service.keep_mine, self.conflicts.current(), "conflict %d: kept mine")
 
     def accept_theirs(self) -> bool:
-        row = self.conflicts.current()
-        if row is None:
-            return False
-        try:
-            sync_service.accept_theirs(self.ctx.db, row.item.id)
-        except KnownError as exc:
-            dialogs.show_error(self, exc)
-            self.reload()
-            return False
-        log.info("conflict %d: accepted the winning value", row.item.id)
-        self._resolved()
-        return True
+        return self._settle(sync_service.accept_theirs, self.conflicts.current(),
+                            "conflict %d: accepted the winning value")
 
     def fix(self) -> FixDialog | None:
         """Open the refused change in a form (window-modal; the inbox refreshes once it is resent)."""
@@ -291,12 +264,19 @@ class ConflictsInbox(QWidget):
                 _("Abaikan perubahan ini? Data di server tetap seperti sebelumnya."), _("Abaikan"), _("Batal"),
                 destructive=True):
             return False
+        return self._settle(sync_service.dismiss, row, "rejection %d: dismissed")
+
+    def _settle(self, action: Callable[[Database, int], object], row: InboxRow | None, done: str) -> bool:
+        """Settle ``row``'s conflict or rejection with ``action``; a refusal is shown and the inbox re-read."""
+        if row is None:
+            return False
         try:
-            sync_service.dismiss(self.ctx.db, row.item.id)
+            action(self.ctx.db, row.item.id)
         except KnownError as exc:
             dialogs.show_error(self, exc)
             self.reload()
             return False
+        log.info(done, row.item.id)
         self._resolved()
         return True
 

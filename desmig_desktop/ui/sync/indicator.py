@@ -128,17 +128,9 @@ class SyncIndicator(QWidget):
         self.bar.setObjectName("sync_progress")
         self.bar.setTextVisible(False)
         self.bar.setFixedSize(80, 10)
-        self.action_button = QToolButton(self)
-        self.action_button.setObjectName("sync_action")
-        self.action_button.setAutoRaise(True)
-        self.action_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.action_button.setStyleSheet(LINK_STYLE.format(color=TONES["busy"], weight="normal"))
+        self.action_button = self._link("sync_action", TONES["busy"], "normal")
         self.action_button.clicked.connect(self._on_action)
-        self.inbox_button = QToolButton(self)
-        self.inbox_button.setObjectName("sync_inbox")
-        self.inbox_button.setAutoRaise(True)
-        self.inbox_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.inbox_button.setStyleSheet(LINK_STYLE.format(color=TONES["warn"], weight="bold"))
+        self.inbox_button = self._link("sync_inbox", TONES["warn"], "bold")
         self.inbox_button.clicked.connect(self.inbox_clicked)
         separator = QFrame(self)
         separator.setFrameShape(QFrame.Shape.VLine)
@@ -148,6 +140,15 @@ class SyncIndicator(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         controller.changed.connect(self.update_view)
         self.update_view()
+
+    def _link(self, name: str, color: str, weight: str) -> QToolButton:
+        """A flat button that looks like a link (the status bar has no room for a real button)."""
+        button = QToolButton(self)
+        button.setObjectName(name)
+        button.setAutoRaise(True)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setStyleSheet(LINK_STYLE.format(color=color, weight=weight))
+        return button
 
     def update_view(self) -> None:
         view = self._controller.view()

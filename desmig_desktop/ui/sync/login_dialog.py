@@ -18,10 +18,10 @@ from desmig_desktop.errors import KnownError
 from desmig_desktop.services import sync_service
 from desmig_desktop.services.sync_service import ErrorKind, SyncError
 from desmig_desktop.ui.context import AppContext
+from desmig_desktop.ui.dialogs import ERROR_STYLE, problem_label
 from desmig_desktop.ui.sync.jobs import LoginFn, LoginOutcome, login_job
 
 log = logging.getLogger(__name__)
-ERROR_STYLE = "color: #b00020;"
 NOTE_STYLE = "color: #555555;"
 
 
@@ -67,10 +67,7 @@ class LoginDialog(QDialog):
         form.addRow(_("Nama pengguna:"), self.username)
         form.addRow(_("Kata sandi:"), self.password)
         layout.addLayout(form)
-        self.message = QLabel(self)
-        self.message.setObjectName("login_message")
-        self.message.setWordWrap(True)
-        self.message.hide()
+        self.message = problem_label(self, "login_message")  # _say sets its colour
         layout.addWidget(self.message)
         self.buttons = QDialogButtonBox(self)
         self.login_button = self.buttons.addButton(_("Masuk"), QDialogButtonBox.ButtonRole.AcceptRole)
