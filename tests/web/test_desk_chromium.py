@@ -50,13 +50,19 @@ def _click(driver: Any, css: str) -> None:
 
 
 def _stale(element: Any) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+    """The page holding ``element`` was replaced. While the new page loads, chromedriver may say so
+    as "Node with given id does not belong to the document" instead of a stale reference."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
     try:
         element.is_enabled()
         return False
     except StaleElementReferenceException:
         return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
 
 
 def _synced(device: Device) -> Any:
