@@ -110,6 +110,10 @@ class Overview:
     rejected: int
 
 
+def _age(days: int | None) -> int:
+    return 10**6 if days is None else days
+
+
 def _stale(days: int | None, stale_days: int) -> bool:
     return days is None or days >= stale_days
 
@@ -138,7 +142,8 @@ def overview(db: Database, actor: Principal, prefix: str = "", *, stale_days: in
         last = {v: max((o["last_sync"] for o in officers.get(v, []) if o["last_sync"]), default=None)
                 for v in set(held) | set(officers)}
         days = {v: _days_since(at, now) for v, at in last.items()}
-        order = sorted(last, key=lambda v: (not _stale(days[v], stale_days), -(days[v] or 10**6), v))
+        # Never synced before the oldest sync (``or`` would also rank a sync today, 0 days, as never).
+        order = sorted(last, key=lambda v: (not _stale(days[v], stale_days), -_age(days[v]), v))
         page = order[offset:offset + limit]
         a_ops, open_rejections = _rejected_open()
         rec = t.records.alias("rec")
