@@ -60,7 +60,7 @@ def quality_page(request: Request, kode: str | None = None, hari: str | None = N
         return _error(request, 403, _("Wilayah ini di luar wilayah kerja Anda."), user)
     stale, number = int(days_text), int(page_text)
     found = quality.overview(_ctx(request).db, principal, code, stale_days=stale,
-                             offset=(number - 1) * quality.PAGE_SIZE)
+                             offset=(number - 1) * quality.PAGE_SIZE, limit=quality.PAGE_SIZE)
     last = max(1, -(-found.villages // quality.PAGE_SIZE))
     if number > last:
         return _error(request, 404, _("Nomor halaman tidak valid."), user)
