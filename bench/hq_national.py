@@ -11,6 +11,9 @@ villages. Then, in the same run:
 * p95 of ``build_report`` (the aggregates) for every dashboard page — national (province rows),
   province (regency rows), regency (district rows), district (village rows), village — against the
   baseline ``recompute_report`` (the full recomputation from the records, fewer repetitions);
+* p95 of the real web pages over HTTP (``bench.hq_pages``): the dashboard at every level, the
+  national table's CSV/XLSX, and the review desk's ``/mutu``, ``/mutu/desa``, ``/konflik`` and
+  ``/duplikat``, signed in as HQ on a real ``desmig-hq serve``;
 * push throughput of a real ``desmig-hq serve`` with the background catch-up on (every second)
   and off, alternating, each pushing new households with members into villages holding data.
 
@@ -34,6 +37,7 @@ from sqlalchemy import text
 
 from bench.common import Row, p95, show, timed, write_report
 from bench.hq import PASSWORD, ServeProcess, add_users
+from bench.hq_pages import page_rows
 from desmig_desktop.domain.ops import op_hash
 from desmig_server.aggregates.maintain import catch_up, rebuild
 from desmig_server.db.engine import Database
@@ -122,7 +126,10 @@ def pages(db: Database) -> list[tuple[str, str, str]]:
             ("district", "village", village[:8]), ("village", "village", village)]
 
 
-def report_rows(db: Database, households: int, repeat: int, baseline_repeat: int) -> list[Row]:
+def report_rows(db: Database, households: int, repeat: int, baseline_repeat: int,
+                baselines: dict[str, float] | None = None) -> list[Row]:
+    """``build_report`` per dashboard level against the full recomputation; the baselines' p95
+    (page name → ms) go into ``baselines`` for the HTTP rows."""
     rows: list[Row] = []
     for name, level, prefix in pages(db):
         fast = timed(partial(build_report, db, level=level, prefix=prefix), repeat)
@@ -130,6 +137,8 @@ def report_rows(db: Database, households: int, repeat: int, baseline_repeat: int
             "national", "province", "regency") else None
         assert build_report(db, level=level, prefix=prefix) == recompute_report(db, level=level, prefix=prefix)
         value = p95(fast)
+        if slow and baselines is not None:
+            baselines[name] = p95(slow)
         rows.append(Row(f"HQ {name} page ({level} rows{', ' + prefix if prefix else ''}), {households:,} households, "
                         "PostgreSQL, p95", value, "ms", p95(slow) if slow else None,
                         "p95 < 1 s", value < PAGE_TARGET_MS, "full recomputation" if slow else "",
@@ -212,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--baseline-repeat", type=int, default=3)
     parser.add_argument("--push-rounds", type=int, default=3)
+    parser.add_argument("--pages-repeat", type=int, default=7, help="HTTP requests per page after one warm-up")
+    parser.add_argument("--no-push", action="store_true", help="skip the push throughput rows")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the households of an earlier run in desmig_agg (time a rebuild instead)")
     args = parser.parse_args(argv)
@@ -244,9 +255,12 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(Row(f"HQ aggregates built from {households:,} households ({villages:,} villages)", built, "s",
                         None, "(recorded)", None))
         show(rows[-1])
-        rows.extend(report_rows(db, households, repeat, baseline_repeat))
-        rows.extend(push_rows(db, work, 1 if args.smoke else args.push_rounds, 3 if args.smoke else 12,
-                              300 if args.smoke else 1500))
+        baselines: dict[str, float] = {}
+        rows.extend(report_rows(db, households, repeat, baseline_repeat, baselines))
+        rows.extend(page_rows(db, work, households, 5 if args.smoke else args.pages_repeat, baselines))
+        if not args.no_push:
+            rows.extend(push_rows(db, work, 1 if args.smoke else args.push_rounds, 3 if args.smoke else 12,
+                                  300 if args.smoke else 1500))
     finally:
         db.dispose()
     json_path, md_path = write_report(rows, params, suffix="-hq_national" + ("-smoke" if args.smoke else ""))

@@ -6,7 +6,8 @@ them — nothing stores the confirmation itself, so a warning on a stored record
 one), ops the server rejected whose record no later op fixed, and when each village's officers
 last synced. Every query is restricted to the caller's scopes (``Principal.scope_condition``).
 
-Overview figures are GROUP BY queries over a region (at most a regency for supervisors);
+The overview lists every village of a region (a nation: ~50,000) a page at a time, the village
+list and household total from the report aggregates, the other counts for the page's villages;
 soft warnings need the questionnaire's Python checks, so they are computed on the village page
 only (one village's members), never for a whole region.
 """
@@ -33,6 +34,7 @@ from sqlalchemy import (
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.household_checks import HEAD, household_issues
 from desmig_desktop.domain.validation import validate
+from desmig_server.aggregates.maintain import VILLAGE_LEN, catch_up
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
@@ -94,38 +96,95 @@ def _days_since(iso: str | None, now: dt.datetime) -> int | None:
     return max(0, (now - at).days)
 
 
-def overview(db: Database, actor: Principal, prefix: str = "") -> list[dict[str, Any]]:
-    """One row per village in ``actor``'s scopes under ``prefix`` that holds households or has an
-    officer: households, without head, open rejections, officers and the last sync (newest first
-    by trouble: never synced and oldest sync come first)."""
-    r, s = t.records.c, t.user_scopes.c
+PAGE_SIZE = 100  # villages per page of the overview: a nation holds ~50,000 with data
+
+
+@dataclass(frozen=True)
+class Overview:
+    """One page of the per-village overview; the counts are about every village listed, not only the page."""
+
+    rows: list[dict[str, Any]]
+    villages: int
+    stale: int
+    households: int
+    rejected: int
+
+
+def _age(days: int | None) -> int:
+    return 10**6 if days is None else days
+
+
+def _stale(days: int | None, stale_days: int) -> bool:
+    return days is None or days >= stale_days
+
+
+def overview(db: Database, actor: Principal, prefix: str = "", *, stale_days: int = 14, offset: int = 0,
+             limit: int = PAGE_SIZE) -> Overview:
+    """The villages in ``actor``'s scopes under ``prefix`` that hold data or have an officer, most
+    troubled first (never synced or not for ``stale_days``, then the oldest sync, then by code);
+    ``limit`` of them from ``offset`` with households, without head, open rejections, officers and
+    the last sync.
+
+    Which villages hold data, and the households of all of them, come from the report aggregates
+    (one index-only read of the village codes, the area's own row for the total): a nation is
+    ~50,000 villages and a million households, which a GROUP BY over the records (and the
+    households-without-head anti-join over the members) cannot serve in a page's time. The
+    per-village figures are then counted from the records for the page's villages only.
+    """
+    r, s, a = t.records.c, t.user_scopes.c, t.area_figures
     now = dt.datetime.now(dt.UTC)
+    catch_up(db)  # the village list and the total are as fresh as the records
     with db.read() as conn:
         dialect = conn.dialect.name
-        counts: dict[str, int] = dict(conn.execute(select(r.scope, func.count()).where(
-            r.entity == "households", r.deleted == false(), *_scoped(actor, r.scope, prefix)).group_by(r.scope)).all())
-        h, headless = _headless(dialect)
-        no_head: dict[str, int] = dict(conn.execute(select(h.c.scope, func.count()).where(
-            headless, *_scoped(actor, h.c.scope, prefix)).group_by(h.c.scope)).all())
-        a, open_rejections = _rejected_open()
-        rec = t.records.alias("rec")
-        rejected: dict[str, int] = dict(conn.execute(select(rec.c.scope, func.count()).select_from(a).join(
-            rec, and_(rec.c.entity == a.c.entity, rec.c.id == a.c.record_id)).where(
-            open_rejections, *_scoped(actor, rec.c.scope, prefix)).group_by(rec.c.scope)).all())
+        held = [str(c) for c in conn.execute(select(a.c.code).where(
+            a.c.level_len == VILLAGE_LEN, *_scoped(actor, a.c.code, prefix))).scalars()]
         officers = _officer_sync(conn, _scoped(actor, s.village_code, prefix))
-        villages = sorted(set(counts) | set(officers))
+        last = {v: max((o["last_sync"] for o in officers.get(v, []) if o["last_sync"]), default=None)
+                for v in set(held) | set(officers)}
+        days = {v: _days_since(at, now) for v, at in last.items()}
+        # Never synced before the oldest sync (``or`` would also rank a sync today, 0 days, as never).
+        order = sorted(last, key=lambda v: (not _stale(days[v], stale_days), -_age(days[v]), v))
+        page = order[offset:offset + limit]
+        a_ops, open_rejections = _rejected_open()
+        rec = t.records.alias("rec")
+        rejected: dict[str, int] = dict(conn.execute(select(rec.c.scope, func.count()).select_from(a_ops).join(
+            rec, and_(rec.c.entity == a_ops.c.entity, rec.c.id == a_ops.c.record_id)).where(
+            open_rejections, *_scoped(actor, rec.c.scope, prefix)).group_by(rec.c.scope)).all())
+        counts: dict[str, int] = {}
+        no_head: dict[str, int] = {}
         names: dict[str, str] = {}
-        for i in range(0, len(villages), 1000):  # bounded IN lists (PostgreSQL caps bind parameters)
-            names.update(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
-                t.regions.c.code.in_(villages[i:i + 1000]))).all())
+        if page:
+            counts = dict(conn.execute(select(r.scope, func.count()).where(
+                r.entity == "households", r.deleted == false(), r.scope.in_(page)).group_by(r.scope)).all())
+            h, headless = _headless(dialect)
+            no_head = dict(conn.execute(select(h.c.scope, func.count()).where(
+                headless, h.c.scope.in_(page)).group_by(h.c.scope)).all())
+            names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
+                t.regions.c.code.in_(page))).all())
+        households = _households(conn, actor, prefix, held)
     rows = []
-    for v in villages:
+    for v in page:
         people = sorted(officers.get(v, []), key=lambda o: o["username"])
-        last = max((o["last_sync"] for o in people if o["last_sync"]), default=None)
         rows.append({"code": v, "name": names.get(v, v), "households": int(counts.get(v, 0)),
                      "without_head": int(no_head.get(v, 0)), "rejected": int(rejected.get(v, 0)),
-                     "officers": people, "last_sync": last, "days_since_sync": _days_since(last, now)})
-    return rows
+                     "officers": people, "last_sync": last[v], "days_since_sync": days[v],
+                     "stale": _stale(days[v], stale_days)})
+    return Overview(rows, len(order), sum(1 for v in order if _stale(days[v], stale_days)), households,
+                    sum(rejected.get(v, 0) for v in order))
+
+
+def _households(conn: Connection, actor: Principal, prefix: str, held: list[str]) -> int:
+    """Live households of the villages ``held`` (all of the caller's under ``prefix``): the area's
+    stored row for HQ, the sum of the villages' rows for a caller with scopes (a regency at most)."""
+    a = t.area_figures
+    if actor.scope_condition(a.c.code) is None:
+        own = conn.execute(select(a.c.figures).where(a.c.code == prefix)).scalar()
+        return int(json.loads(own)["households"]) if own is not None else 0
+    total = 0
+    for i in range(0, len(held), 1000):  # bounded IN lists (PostgreSQL caps bind parameters)
+        total += sum(int(json.loads(f)["households"]) for f in conn.execute(select(a.c.figures).where(
+            a.c.code.in_(held[i:i + 1000]))).scalars())
+    return total
 
 
 @dataclass(frozen=True)

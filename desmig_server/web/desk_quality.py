@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -38,7 +39,8 @@ DEFAULT_STALE_DAYS = 14
 
 
 @router.get("/mutu", response_class=HTMLResponse)
-def quality_page(request: Request, kode: str | None = None, hari: str | None = None) -> Response:
+def quality_page(request: Request, kode: str | None = None, hari: str | None = None,
+                 halaman: str | None = None) -> Response:
     user = signed_in(request)
     if isinstance(user, Response):
         return user
@@ -46,24 +48,33 @@ def quality_page(request: Request, kode: str | None = None, hari: str | None = N
     days_text = (hari or str(DEFAULT_STALE_DAYS)).strip()
     if not (days_text.isascii() and days_text.isdigit() and 1 <= int(days_text) <= 3650):
         return _error(request, 400, _("Jumlah hari harus angka 1–3650."), user)
+    page_text = (halaman or "1").strip() or "1"
+    if not (page_text.isascii() and page_text.isdigit() and 1 <= int(page_text) <= 100_000):
+        return _error(request, 400, _("Nomor halaman tidak valid."), user)
     if code and not is_kemendagri_code(code):
         return _error(request, 404, _("Kode wilayah tidak dikenal: {code}", code=code[:20]), user)
     principal = user.principal()
     if code and not principal.overlaps_prefix(code):
         return _error(request, 403, _("Wilayah ini di luar wilayah kerja Anda."), user)
-    stale = int(days_text)
-    rows = quality.overview(_ctx(request).db, principal, code)
-    for r in rows:
-        r["stale"] = r["days_since_sync"] is None or r["days_since_sync"] >= stale
+    stale, number = int(days_text), int(page_text)
+    found = quality.overview(_ctx(request).db, principal, code, stale_days=stale,
+                             offset=(number - 1) * quality.PAGE_SIZE, limit=quality.PAGE_SIZE)
+    last = max(1, -(-found.villages // quality.PAGE_SIZE))
+    if number > last:
+        return _error(request, 404, _("Nomor halaman tidak valid."), user)
+    for r in found.rows:
         r["last_sync_text"] = short_time(r["last_sync"])
         for o in r["officers"]:
             o["last_sync_text"] = short_time(o["last_sync"])
-    rows.sort(key=lambda r: (not r["stale"], -(r["days_since_sync"] or 10**6), r["code"]))
     names = _region_names(_ctx(request), _chain(code))
     heading = names.get(code, _("Nasional")) if code else _("Nasional")
-    totals = {k: sum(r[k] for r in rows) for k in ("households", "without_head", "rejected")}
-    return page(request, user, "quality.html", _("Mutu data"), rows=rows, code=code, heading=heading, stale=stale,
-                stale_count=sum(1 for r in rows if r["stale"]), totals=totals)
+    totals = {"households": found.households, "rejected": found.rejected,
+              "without_head": sum(r["without_head"] for r in found.rows)}
+    link = "/mutu?" + urlencode({"kode": code, "hari": stale}) + "&halaman="
+    return page(request, user, "quality.html", _("Mutu data"), rows=found.rows, code=code, heading=heading,
+                stale=stale, stale_count=found.stale, totals=totals, villages=found.villages, page=number,
+                last_page=last, prev_url=f"{link}{number - 1}" if number > 1 else None,
+                next_url=f"{link}{number + 1}" if number < last else None)
 
 
 @router.get("/mutu/desa", response_class=HTMLResponse)

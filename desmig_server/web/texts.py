@@ -89,6 +89,8 @@ def desk_texts() -> dict[str, str]:
         "stale_villages": _("desa tanpa sinkronisasi ≥ {n} hari"),
         "col_households": _("Rumah tangga"),
         "col_without_head": _("Tanpa kepala keluarga"),
+        "without_head_page": _("Tanpa kepala keluarga (desa di halaman ini)"),
+        "quality_villages": _("{n} desa"),
         "col_rejected": _("Ditolak, belum diperbaiki"),
         "col_last_sync": _("Sinkron terakhir (UTC)"),
         "col_officers": _("Petugas"),

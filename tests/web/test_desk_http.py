@@ -8,6 +8,7 @@ Every refused or invalid action is checked to leave the whole database as it was
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from desmig_server.app import create_app
 from desmig_server.db import tables as t
+from desmig_server.review import quality
 from tests.server.conftest import BACKENDS, fresh_db_url, hq_pg, hq_sqlite_template  # noqa: F401 (fixtures)
 from tests.server.support import PASSWORD, V1, V2, V_OTHER, Hq, member
 
@@ -156,6 +158,21 @@ def test_quality_figures(desk: tuple[Hq, dict[str, Any]]) -> None:
     ofc.push_ok(ofc.op("members", "m1", {"sex": "L"}, base=hq.record("members", "m1").version))
     fixed = as_user(hq, "pusat").get("/mutu").text.split(f'data-code="{V1}"')[1].split("</tr>")[0]
     assert 'data-key="rejected">0<' in fixed
+
+
+def test_quality_lists_a_page_of_villages(desk: tuple[Hq, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A nation holds ~50,000 villages: /mutu shows a page of them, the totals about all of them."""
+    hq, _info = desk
+    monkeypatch.setattr(quality, "PAGE_SIZE", 1, raising=False)  # two villages hold data: two pages
+    client = as_user(hq, "pusat")
+    pages = [client.get("/mutu").text, client.get("/mutu?halaman=2").text]
+    shown = [re.findall(r'<tr data-code="([0-9.]+)"', page) for page in pages]
+    assert [len(codes) for codes in shown] == [1, 1] and sorted(shown[0] + shown[1]) == sorted([V1, V_OTHER])
+    assert 'id="page-next" href="/mutu?kode=&amp;hari=14&amp;halaman=2"' in pages[0] and 'id="page-next"' not in pages[1]
+    assert all('data-key="households"><div class="tile-value">2<' in page for page in pages)  # both villages
+    assert client.get("/mutu?halaman=3").status_code == 404
+    assert client.get("/mutu?halaman=0").status_code == 400 and client.get("/mutu?halaman=x").status_code == 400
+    assert 'id="quality-pager"' not in as_user(hq, "sup").get("/mutu").text  # one village: one page
 
 
 # -- resolving conflicts -----------------------------------------------------------------------------
