@@ -57,6 +57,13 @@ K_UPDATE = "update_announced"  # hello's newest release (``domain.release.Announ
 K_REGISTRATIONS = "registrations"  # [{"device_id", "op_seq_base"}], oldest first: whose log holds which ops
 K_RESTORED = "restored_from_backup"  # {"device_id", "allocated"}: restored, not yet reconciled with the server
 K_RESTORES = "restores"  # [{"device_id", "allocated", "watermark", "shift", "acked"}]: what each reconcile did
+# The window of this device's ops whose answers are applied here (issue 21 §1, no echo), local
+# numbering: every op in (K_OWN_FLOOR, K_OWN_ANSWERED] had its answer applied by ``apply_ack``
+# to this database, so a pull may leave out a version that is exactly such an op (the server
+# knows which op made each version). An op acknowledged without its answer (a lost reply, a
+# pull's watermark, a restore) raises the floor past it: its records come down as before.
+K_OWN_FLOOR = "own_floor"
+K_OWN_ANSWERED = "own_answered"
 
 DELETED_MARK = {"deleted": True}
 
@@ -79,10 +86,12 @@ class OutboxOp:
     captured_at: str
     app_schema: int
 
-    def wire(self, base: int) -> dict[str, Any]:
-        """The op as the push endpoint takes it (server-side numbering): ``domain.wire.WireOp``'s JSON."""
+    def wire(self, base: int, *, hashed: bool = True) -> dict[str, Any]:
+        """The op as the push endpoint takes it (server-side numbering): ``domain.wire.WireOp``'s JSON.
+        ``hashed=False``: without ``op_hash``, for a server that computes it (feature
+        ``optional_op_hash``; the hash stays in the outbox and journal all the same)."""
         return op_json(self.op_seq - base, self.entity, self.record_id, self.kind, self.base_version, self.fields,
-                       self.op_hash, self.captured_at)
+                       self.op_hash if hashed else None, self.captured_at)
 
 
 @dataclass(frozen=True)
@@ -236,6 +245,22 @@ def raise_last_acked(db: Database, watermark: int) -> None:
         put_state(db, K_LAST_ACK, watermark)
 
 
+def own_window(db: Database) -> tuple[int, int] | None:
+    """``(after, through]``: this device's op numbers (server numbering) whose answers were
+    applied here; ``None`` when empty. A pull sends it, the server leaves those versions out."""
+    base = op_seq_base(db)
+    after = max(0, int(state(db, K_OWN_FLOOR, 0)) - base)
+    through = max(0, int(state(db, K_OWN_ANSWERED, 0)) - base)
+    return (after, through) if through > after else None
+
+
+def raise_own_floor(db: Database, op_seq: int) -> None:
+    """Op ``op_seq`` (and all before it) no longer count as answered here: its records must come
+    down by pull (inside the caller's transaction)."""
+    if op_seq > int(state(db, K_OWN_FLOOR, 0)):
+        put_state(db, K_OWN_FLOOR, op_seq)
+
+
 # -- ack ----------------------------------------------------------------------------------------
 def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, crash: Crash = no_crash) -> AckSummary:
     """Apply a push reply in one transaction. ``watermark``: the server's ``last_op_seq`` in local numbering."""
@@ -246,16 +271,20 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
         crash("push.ack.in_tx")
         max_sent = int(state(db, K_MAX_SENT, 0))
         now = utc_now()
-        versions: dict[str, list[tuple[int, str, int]]] = {}
+        versions: dict[str, list[tuple[int, str, int, int]]] = {}
+        floor = 0  # the newest op acknowledged here without an answer that describes our copy
         for row in moved:
             op_seq, entity_name, record_id = row[0], row[1], row[2]
             outcome = by_seq.get(op_seq)
             if outcome is None:
                 unanswered += 1  # acked by the watermark of an earlier, lost reply: the server's feed has it
+                floor = op_seq
                 continue
+            if outcome.status not in _ANSWERED or (outcome.status == OpStatus.OK and not outcome.version):
+                floor = op_seq  # "pruned", a newer server's status: nothing to tell our copy by
             if outcome.status == OpStatus.OK and outcome.version:
                 # Nobody else touched the record since our base: the local copy *is* that version.
-                versions.setdefault(entity_name, []).append((outcome.version, record_id, outcome.version))
+                versions.setdefault(entity_name, []).append((outcome.version, record_id, outcome.version, op_seq))
                 _rebase(db, entity_name, record_id, outcome.version, after=max(op_seq, max_sent), acked_base=row[4])
             elif outcome.status == OpStatus.CONFLICT:
                 conflicts += _store_lost_values(db, _op(row), outcome, now)
@@ -269,10 +298,31 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
                             op.op_seq, now])
         for entity_name, rows in versions.items():
             ENTITIES[entity_name]  # only known table names reach SQL
-            db.conn.executemany(f"UPDATE {entity_name} SET server_version = ? WHERE id = ? AND server_version < ?",
-                                rows)
+            cur = db.conn.executemany(f"UPDATE {entity_name} SET server_version = ? WHERE id = ? AND server_version < ?",
+                                      [r[:3] for r in rows])
+            if cur.rowcount < len(rows):  # (rare) a copy already newer, or none held: see ``_unheld``
+                floor = max(floor, _unheld(db, entity_name, rows))
         raise_last_acked(db, watermark)
+        raise_own_floor(db, floor)
+        if watermark > int(state(db, K_OWN_ANSWERED, 0)):
+            put_state(db, K_OWN_ANSWERED, watermark)
     return AckSummary(len(moved), conflicts, rejected, unanswered)
+
+
+_ANSWERED = frozenset((OpStatus.OK, OpStatus.MERGED, OpStatus.CONFLICT, OpStatus.REJECTED))
+
+
+def _unheld(db: Database, entity_name: str, rows: Sequence[tuple[int, str, int, int]]) -> int:
+    """The newest op of ``rows`` (``(version, id, version, op_seq)``) whose record this laptop does
+    not hold (a move-out notice dropped it while the op was pending): the server would leave that
+    version out of our pulls as our own, so the own-ops window must not cover that op."""
+    ids = [r[1] for r in rows]
+    held: set[str] = set()
+    for i in range(0, len(ids), records.IN_CHUNK):
+        chunk = ids[i:i + records.IN_CHUNK]
+        held.update(h for (h,) in db.conn.execute(
+            f"SELECT id FROM {entity_name} WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+    return max((r[3] for r in rows if r[1] not in held), default=0)
 
 
 def _rebase(db: Database, entity_name: str, record_id: str, version: int, *, after: int, acked_base: int) -> None:
@@ -351,7 +401,10 @@ def forget_server_position(db: Database) -> None:
 
 
 def reset_cursors(db: Database) -> None:
+    """Pull everything again from the start: echoes of our earlier ops included (the copies they
+    describe may be gone or older: a restore on either side), so the own-ops window closes."""
     with db.atomic():
+        raise_own_floor(db, max_op_seq_allocated(db))
         db.execute("DELETE FROM sync_state WHERE key LIKE ?", [CURSOR_PREFIX + "%"])
         db.execute("DELETE FROM sync_state WHERE key = ?", [K_SERVER_SEQ_SEEN])
         # the feed again from the start too; conflicts already stored are recognised by their id
@@ -383,6 +436,7 @@ def register_device(db: Database, *, server_url: str, username: str, device_id: 
         for key, value in ((K_SERVER_URL, server_url), (K_USERNAME, username), (K_DEVICE_ID, device_id),
                            (K_TOKEN, token), (K_DEVICE_NAME, device_name), (K_OP_SEQ_BASE, base),
                            (K_LAST_ACK, base), (K_MAX_SENT, base), (K_REGISTRATIONS, history),
+                           (K_OWN_FLOOR, base), (K_OWN_ANSWERED, base),
                            (K_TOKEN_EXPIRES, token_expires_at)):
             put_state(db, key, value)
     return base

@@ -45,6 +45,7 @@ def greet(ctx: CycleContext, tally: Tally) -> Hello:
     db = ctx.db
     sent_at = ctx.now()
     hello = ctx.client.hello()
+    ctx.features = hello.features
     server_time = check_clock(ctx, hello, sent_at, ctx.now(), tally)
     if hello.update is not None:
         # Kept before any refusal below: an app too old to sync must still learn of the update.

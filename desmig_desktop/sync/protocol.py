@@ -56,6 +56,9 @@ class Hello:
     # Newest conflict id in which this device's value lost; None: the server has no such feed.
     conflict_seq: int | None = None
     update: Announcement | None = None  # the newest app release; None: none (or a malformed one)
+    # Protocol additions the server speaks (``"changes"``: one pull for several scopes, and the
+    # own-ops window that keeps this device's acknowledged changes from echoing back).
+    features: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Hello:
@@ -67,6 +70,7 @@ class Hello:
                 isinstance(v, int) and not isinstance(v, bool) for v in seqs.values())):
             seqs = None  # a malformed hint is ignored: pulling every scope is always correct
         conflict_seq = body.get("conflict_seq")
+        features = body.get("features")
         update = None
         if body.get("update") is not None:
             try:
@@ -77,7 +81,8 @@ class Hello:
                    _int(body, "last_op_seq"), tuple(scopes), body.get("role"), body.get("username"),
                    dict(seqs) if seqs is not None else None,
                    body["token_expires_at"] if isinstance(body.get("token_expires_at"), str) else None,
-                   _int(body, "conflict_seq") if conflict_seq is not None else None, update)
+                   _int(body, "conflict_seq") if conflict_seq is not None else None, update,
+                   tuple(f for f in features if isinstance(f, str)) if isinstance(features, list) else ())
 
 
 @dataclass(frozen=True)
@@ -178,4 +183,26 @@ class PullPage:
     @classmethod
     def parse(cls, body: dict[str, Any]) -> PullPage:
         return cls(parse_records(body.get("records", [])), _int(body, "next"), bool(body.get("more")),
+                   _int(body, "last_op_seq"))
+
+
+@dataclass(frozen=True)
+class ScopesPage:
+    """A page of ``GET /v1/sync/changes``: records of several scopes, each scope's cursor after
+    this page (the scopes it read), and the scopes with more to read, in the order asked."""
+
+    records: tuple[PulledRecord, ...]
+    cursors: dict[str, int]
+    unfinished: tuple[str, ...]
+    last_op_seq: int  # server numbering, same snapshot as the page
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> ScopesPage:
+        cursors, unfinished = body.get("cursors"), body.get("unfinished", [])
+        if not isinstance(cursors, dict) or not all(
+                isinstance(k, str) and type(v) is int for k, v in cursors.items()):
+            raise ProtocolError("cursors must map scopes to integers")
+        if not isinstance(unfinished, list) or not all(isinstance(s, str) for s in unfinished):
+            raise ProtocolError("unfinished must be a list of scopes")
+        return cls(parse_records(body.get("records", [])), dict(cursors), tuple(unfinished),
                    _int(body, "last_op_seq"))

@@ -1,8 +1,10 @@
-"""``/v1/sync/hello``, ``/v1/sync/push``, ``/v1/sync/pull``."""
+"""``/v1/sync/hello``, ``/v1/sync/push``, ``/v1/sync/pull``, ``/v1/sync/changes``, ``/v1/sync/conflicts``."""
 
 from __future__ import annotations
 
 from typing import Annotated
+
+import re
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
@@ -10,11 +12,13 @@ from fastapi.responses import JSONResponse, Response
 from desmig_desktop.domain import jsontext
 from desmig_server.api.deps import Caller, Ctx, Updater
 from desmig_server.api.responses import error_responses
+from desmig_server.errors import ApiError
 from desmig_server.sync import lost as lost_feed
 from desmig_server.sync import pull as pull_feed
 from desmig_server.sync import push as push_apply
 from desmig_server.sync.models import (
     MAX_INT32, MAX_INT64, VILLAGE_PATTERN, HelloReply, LostValuesReply, PullReply, PushReply, PushRequest,
+    ScopesPullReply,
 )
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])
@@ -38,6 +42,16 @@ def push(body: PushRequest, caller: Caller, ctx: Ctx) -> Response:
                     media_type="application/json")
 
 
+OwnAfter = Annotated[int, Query(ge=0, le=MAX_INT64, description=(
+    "with own_through: this device's op numbers in (own_after, own_through] are ops whose answers it"
+    " applied; a version that is exactly one of them is left out (no echo). Default: nothing left out"))]
+OwnThrough = Annotated[int, Query(ge=0, le=MAX_INT64, description="see own_after")]
+
+
+def _own(own_after: int, own_through: int) -> pull_feed.Own:
+    return pull_feed.Own(own_after, own_through) if own_through > own_after else pull_feed.Own()
+
+
 @router.get("/pull", response_model=PullReply)
 def pull(
     caller: Caller,
@@ -45,11 +59,48 @@ def pull(
     scope: Annotated[str, Query(pattern=VILLAGE_PATTERN, description="a village code of the caller")],
     since: Annotated[int, Query(ge=0, le=MAX_INT64, description="server_seq cursor (exclusive)")] = 0,
     limit: Annotated[int | None, Query(ge=1, le=MAX_INT64, description="page size (capped by the server)")] = None,
+    own_after: OwnAfter = 0,
+    own_through: OwnThrough = 0,
 ) -> JSONResponse:
     """Records of one scope changed after ``since`` (tombstones included), in commit order."""
     size = min(limit or ctx.settings.pull_default_limit, ctx.settings.pull_max_limit)
-    return Response(pull_feed.pull(ctx.db, caller, scope=scope, since=since, limit=size),
-                    media_type="application/json")
+    return Response(pull_feed.pull(ctx.db, caller, scope=scope, since=since, limit=size,
+                                   own=_own(own_after, own_through)), media_type="application/json")
+
+
+_CURSOR = re.compile(r"^([0-9.]{13}):([0-9]{1,19})$")
+_VILLAGE = re.compile(VILLAGE_PATTERN)
+
+
+def parse_cursors(text: str) -> list[tuple[str, int]]:
+    """``CODE:SEQ,CODE:SEQ`` → ``[(code, seq)]``; 422 for anything else (a bad code, a number out
+    of range, a scope named twice, more than ``MAX_SCOPES_PER_PULL``)."""
+    out: list[tuple[str, int]] = []
+    for part in text.split(","):
+        found = _CURSOR.match(part)
+        if found is None or not _VILLAGE.match(found.group(1)) or int(found.group(2)) > MAX_INT64:
+            raise ApiError(422, "invalid_request", {"cursors": "CODE:SEQ,CODE:SEQ (village codes, server_seq)"})
+        out.append((found.group(1), int(found.group(2))))
+    if len({code for code, _ in out}) != len(out) or len(out) > pull_feed.MAX_SCOPES_PER_PULL:
+        raise ApiError(422, "invalid_request", {"cursors": f"each scope once, at most {pull_feed.MAX_SCOPES_PER_PULL}"})
+    return out
+
+
+@router.get("/changes", response_model=ScopesPullReply, responses=error_responses(403, 422))
+def changes(
+    caller: Caller,
+    ctx: Ctx,
+    cursors: Annotated[str, Query(max_length=4096, description=(
+        "CODE:SEQ,CODE:SEQ — the caller's village codes, each with its server_seq cursor (exclusive)"))],
+    limit: Annotated[int | None, Query(ge=1, le=MAX_INT64, description="page size (capped by the server)")] = None,
+    own_after: OwnAfter = 0,
+    own_through: OwnThrough = 0,
+) -> JSONResponse:
+    """Records of several scopes after their cursors, one page: each scope's changes in commit
+    order, the scopes one after the other in the order given, each with its own cursor."""
+    size = min(limit or ctx.settings.pull_default_limit, ctx.settings.pull_max_limit)
+    return Response(pull_feed.pull_scopes(ctx.db, caller, cursors=parse_cursors(cursors), limit=size,
+                                          own=_own(own_after, own_through)), media_type="application/json")
 
 
 @router.get("/conflicts", response_model=LostValuesReply)

@@ -359,6 +359,13 @@ def _admin_log(conn: Connection) -> None:
     t.admin_log.create(conn)
 
 
+def _record_echo(conn: Connection) -> None:
+    """Which device's acknowledged op made each record's current version (issue 21 §1): a pull
+    leaves a device's own acknowledged changes out. Existing records keep NULL (sent as before)."""
+    _add_column(conn, t.records, "echo_device")
+    _add_column(conn, t.records, "echo_op")
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -371,6 +378,7 @@ STEPS: tuple[Step, ...] = (
     Step(9, "records_updated_by", _record_author),
     Step(10, "app_releases", _releases),
     Step(11, "review_desk_admin_log", _admin_log),
+    Step(12, "records_echo_of_device_op", _record_echo),
 )
 LATEST = STEPS[-1].version
 

@@ -131,6 +131,12 @@ records = Table(
     # Added by migration 9: the username whose op last changed the data (or deleted the record),
     # sent with each pulled record so a laptop's history names who made a change it pulled.
     Column("updated_by", String(64)),
+    # Added by migration 12 (issue 21 §1, no echo): the device and op number whose "ok" op made
+    # this version exactly what that device holds after applying the op's answer; NULL after any
+    # other change (a merge, a touch, a cascade, a move, a resolution). A pull leaves such a
+    # version out for that device when it says it applied that op's answer.
+    Column("echo_device", String(36)),
+    Column("echo_op", BigInteger),
     PrimaryKeyConstraint("entity", "id"),
     Index("ix_records_scope_seq", "scope", "server_seq"),
     Index("ix_records_parent", "parent_id"),

@@ -214,6 +214,13 @@ class OpApplier:
         insert_conflicts(conn, self.conflict_rows, self._lost)
         self.conflict_rows, self._lost = [], {}
 
+    def _echo(self, rec: Rec, op: PushOp) -> None:
+        """``rec``'s new version is exactly what ``op``'s device holds once it applies the "ok"
+        answer: a pull leaves it out for that device (``sync.pull``; issue 21 §1). Only a device's
+        numbered op qualifies (a review-desk resolution is op 0 of no device)."""
+        if op.op_seq > 0 and self.actor.device_id:
+            rec.echo_device, rec.echo_op = self.actor.device_id, op.op_seq
+
     def _me(self, version: int) -> FieldMeta:
         return FieldMeta(version, self.actor.device_id, self.actor.role)
 
@@ -256,6 +263,7 @@ class OpApplier:
             r.stamp(self.seq.next(), self.now)
             r.fmeta[STATE_KEY] = self._me(r.version).as_json()
             self.audit.deletion(op, r, r.version, APPLIED if r is rec else CASCADE)
+        self._echo(rec, op)  # the cascaded children are not: the device still holds them live
         return Outcome(OpStatus.OK, rec.version)
 
     def _upsert(self, op: PushOp) -> Outcome:
@@ -334,6 +342,7 @@ class OpApplier:
         before = rec.data if rec else {}
         changed = [k for k in _KEYS[spec.name] if values.get(k) != before.get(k)]
         lost = any(not c.incoming_won for c in clashes)
+        stamped = True
         if rec is None:
             version = self.seq.next()
             rec = Rec(entity=op.entity, id=op.id, scope=scope, parent_id=parent_id, data=values, fmeta={},
@@ -354,6 +363,8 @@ class OpApplier:
             if moving:
                 self._move(rec, scope)
             rec.data, rec.parent_id = values, parent_id
+        else:
+            stamped = False
         version = rec.version
         won = {c.field for c in clashes if c.incoming_won}
         applied = self.audit.fields(op, rec.scope, version, APPLIED)
@@ -383,6 +394,10 @@ class OpApplier:
                     winner=c.stored_by, loser=self._me(version), version=version, op_seq=op.op_seq))
                 self.audit.change(op, rec.scope, version, c.field, c.stored_value, losing, CONFLICT_LOST)
         status = OpStatus.CONFLICT if clashes else OpStatus.MERGED if concurrent else OpStatus.OK
+        if status is OpStatus.OK and stamped and all(k in op.fields and op.fields[k] == values.get(k) for k in changed):
+            # Every field this version changed is the op's own value as sent: the device holds
+            # exactly this version once it applies the answer (no normalisation to bring back).
+            self._echo(rec, op)
         return Outcome(status, version, None, entries)
 
     def _move(self, rec: Rec, scope: str) -> None:

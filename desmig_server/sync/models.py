@@ -49,7 +49,10 @@ class PushOp(BaseModel):
     kind: Literal[OpKind.UPSERT, OpKind.DELETE]
     base_version: JsonInt = Field(ge=0, le=MAX_INT64)
     fields: dict[str, Any]
-    op_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    # Optional since issue 21 §3: the server computes it from the op itself (it always did, to
+    # check it), so a client may leave it out — a third of a push body on a slow link. When
+    # sent it must match (400 ``hash_mismatch``): an app that sends it keeps that check.
+    op_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     # informational device time; no control characters (PostgreSQL text cannot hold NUL)
     captured_at: str | None = Field(default=None, max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$")
 
@@ -97,6 +100,15 @@ class PullReply(BaseModel):
     last_op_seq: int
 
 
+class ScopesPullReply(BaseModel):
+    records: list[PulledRecord]
+    cursors: dict[str, int] = Field(description=(
+        "each scope this page read (complete or cut) and its cursor after it; scopes not reached are absent"))
+    unfinished: list[str] = Field(description="scopes with more to read, in the order asked (the cut one first)")
+    more: bool
+    last_op_seq: int
+
+
 class ReleaseAnnouncement(BaseModel):
     version: str
     min_version: str = Field(description="apps older than this may not push or pull (426); they still update")
@@ -127,6 +139,9 @@ class HelloReply(BaseModel):
         " /v1/sync/conflicts cursor has reached it may skip that call"))
     update: ReleaseAnnouncement | None = Field(default=None, description=(
         "the newest published app release; absent when none was published"))
+    features: list[str] = Field(default_factory=list, description=(
+        "protocol additions this server speaks: `changes` (GET /v1/sync/changes, several scopes per page,"
+        " and the `own_after`/`own_through` window on pulls)"))
 
 
 class LostWinner(BaseModel):

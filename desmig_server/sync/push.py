@@ -63,7 +63,12 @@ def check_request(req: PushRequest, actor: Principal, settings: Settings) -> Non
         if op.op_seq <= previous:
             raise ApiError(422, "invalid_request", {"op_seq": op.op_seq, "msg": "op_seq must increase"})
         previous = op.op_seq
-        if op_hash(op.entity, op.id, op.kind.value, op.base_version, op.fields) != op.op_hash:
+        computed = op_hash(op.entity, op.id, op.kind.value, op.base_version, op.fields)
+        if op.op_hash is None:
+            # Left out by the client (issue 21 §3): the server's own hash of the op is what a
+            # replay is compared with, exactly as when the client sends it (it must match).
+            op.op_hash = computed
+        elif computed != op.op_hash:
             raise ApiError(400, "hash_mismatch", {"op_seq": op.op_seq})
 
 
