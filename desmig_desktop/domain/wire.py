@@ -80,7 +80,7 @@ class WireOp:
     kind: OpKind
     base_version: int
     fields: dict[str, Any]
-    op_hash: str | None  # None: not sent (the server computes it; feature ``optional_op_hash``)
+    op_hash: str | None = None  # None: not sent (the server computes it; feature ``optional_op_hash``)
     captured_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
