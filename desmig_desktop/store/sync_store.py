@@ -30,7 +30,7 @@ from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import op_hash
 from desmig_desktop.domain.wire import OpKind, OpStatus, op_json
 from desmig_desktop.store import records, settings
-from desmig_desktop.store.sync_lost import K_CONFLICT_CURSOR, LostValue, record_lost
+from desmig_desktop.store.sync_lost import K_CONFLICT_CURSOR, K_RESOLUTION_CURSOR, LostValue, record_lost
 
 log = logging.getLogger(__name__)
 
@@ -408,7 +408,7 @@ def reset_cursors(db: Database) -> None:
         db.execute("DELETE FROM sync_state WHERE key LIKE ?", [CURSOR_PREFIX + "%"])
         db.execute("DELETE FROM sync_state WHERE key = ?", [K_SERVER_SEQ_SEEN])
         # the feed again from the start too; conflicts already stored are recognised by their id
-        db.execute("DELETE FROM sync_state WHERE key = ?", [K_CONFLICT_CURSOR])
+        db.execute("DELETE FROM sync_state WHERE key IN (?, ?)", [K_CONFLICT_CURSOR, K_RESOLUTION_CURSOR])
 
 
 def store_token(db: Database, token: str, expires_at: str | None) -> None:

@@ -25,7 +25,9 @@ from desmig_desktop.domain import jsontext
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.wire import ProtocolError
 from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
-from desmig_desktop.sync.protocol import Hello, LostPage, PullPage, PushReply, Registration, ScopesPage
+from desmig_desktop.sync.protocol import (
+    Hello, LostPage, PullPage, PushReply, Registration, ResolutionsPage, ScopesPage,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -173,6 +175,11 @@ class SyncClient:
         if own is not None:
             params.update(own_after=own[0], own_through=own[1])
         return self._parse(ScopesPage.parse, self._call("GET", "v1/sync/changes", params=params))
+
+    def resolutions(self, since: int, limit: int) -> ResolutionsPage:
+        """A page of the conflicts this device lost that were resolved after resolution ``since``."""
+        body = self._call("GET", "v1/sync/resolutions", params={"since": since, "limit": limit})
+        return self._parse(ResolutionsPage.parse, body)
 
     def lost_values(self, since: int, limit: int, base: int) -> LostPage:
         """A page of the values this device lost after conflict id ``since`` (``base``: local numbering)."""

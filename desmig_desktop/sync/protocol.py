@@ -59,6 +59,8 @@ class Hello:
     # Protocol additions the server speaks (``"changes"``: one pull for several scopes, and the
     # own-ops window that keeps this device's acknowledged changes from echoing back).
     features: tuple[str, ...] = ()
+    # Newest resolution number of a conflict this device lost; None: the server has no such feed.
+    resolution_seq: int | None = None
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Hello:
@@ -82,7 +84,8 @@ class Hello:
                    dict(seqs) if seqs is not None else None,
                    body["token_expires_at"] if isinstance(body.get("token_expires_at"), str) else None,
                    _int(body, "conflict_seq") if conflict_seq is not None else None, update,
-                   tuple(f for f in features if isinstance(f, str)) if isinstance(features, list) else ())
+                   tuple(f for f in features if isinstance(f, str)) if isinstance(features, list) else (),
+                   _int(body, "resolution_seq") if body.get("resolution_seq") is not None else None)
 
 
 @dataclass(frozen=True)
@@ -206,3 +209,19 @@ class ScopesPage:
             raise ProtocolError("unfinished must be a list of scopes")
         return cls(parse_records(body.get("records", [])), dict(cursors), tuple(unfinished),
                    _int(body, "last_op_seq"))
+
+
+@dataclass(frozen=True)
+class ResolutionsPage:
+    """A page of ``GET /v1/sync/resolutions``: ids of conflicts this device lost, resolved since."""
+
+    ids: tuple[int, ...]
+    next: int
+    more: bool
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> ResolutionsPage:
+        raw = body.get("resolved", [])
+        if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+            raise ProtocolError("resolved must be a list of objects")
+        return cls(tuple(_int(r, "id") for r in raw), _int(body, "next"), bool(body.get("more")))

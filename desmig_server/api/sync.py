@@ -18,7 +18,7 @@ from desmig_server.sync import pull as pull_feed
 from desmig_server.sync import push as push_apply
 from desmig_server.sync.models import (
     MAX_INT32, MAX_INT64, VILLAGE_PATTERN, HelloReply, LostValuesReply, PullReply, PushReply, PushRequest,
-    ScopesPullReply,
+    ResolutionsReply, ScopesPullReply,
 )
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])
@@ -112,3 +112,14 @@ def lost_values(
 ) -> JSONResponse:
     """The conflicts in which this device's values lost, oldest first (its conflicts inbox)."""
     return JSONResponse(lost_feed.feed(ctx.db, caller, since=since, limit=limit))
+
+
+@router.get("/resolutions", response_model=ResolutionsReply)
+def resolutions(
+    caller: Caller,
+    ctx: Ctx,
+    since: Annotated[int, Query(ge=0, le=MAX_INT64, description="resolution number cursor (exclusive)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = 500,
+) -> JSONResponse:
+    """Conflicts this device lost that were resolved after ``since`` (its inbox closes them)."""
+    return JSONResponse(lost_feed.resolutions(ctx.db, caller, since=since, limit=limit))

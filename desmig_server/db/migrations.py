@@ -361,9 +361,16 @@ def _admin_log(conn: Connection) -> None:
 
 def _record_echo(conn: Connection) -> None:
     """Which device's acknowledged op made each record's current version (issue 21 §1): a pull
-    leaves a device's own acknowledged changes out. Existing records keep NULL (sent as before)."""
+    leaves a device's own acknowledged changes out. Existing records keep NULL (sent as before).
+    And the numbered feed of conflict resolutions (issue 21 §5): a loser's laptop closes the
+    conflict in its inbox; conflicts resolved before this step keep NULL (their laptops learnt
+    the status when the conflict reached them, or not at all — as before)."""
     _add_column(conn, t.records, "echo_device")
     _add_column(conn, t.records, "echo_op")
+    _add_column(conn, t.conflicts, "resolved_seq")
+    for index in t.conflicts.indexes:
+        if index.name == "ix_conflicts_resolved_seq":
+            index.create(conn)
 
 
 STEPS: tuple[Step, ...] = (
@@ -378,7 +385,7 @@ STEPS: tuple[Step, ...] = (
     Step(9, "records_updated_by", _record_author),
     Step(10, "app_releases", _releases),
     Step(11, "review_desk_admin_log", _admin_log),
-    Step(12, "records_echo_of_device_op", _record_echo),
+    Step(12, "records_echo_and_resolution_feed", _record_echo),
 )
 LATEST = STEPS[-1].version
 

@@ -185,8 +185,13 @@ conflicts = Table(
     # Added by migration 7: the loser's op when its value lost on arrival (NULL when it lost later,
     # overwritten by another device's op), and the per-device feed of lost values (``sync/lost``).
     Column("loser_op_seq", BigInteger),
+    # Added by migration 12: the resolution's number, in commit order (one more than the newest,
+    # under the seq_counter lock every resolver holds): the loser's device reads resolutions
+    # after its cursor (``sync.lost.resolutions``) and closes the conflict in its inbox.
+    Column("resolved_seq", BigInteger),
     Index("ix_conflicts_scope_status", "scope", "status"),
     Index("ix_conflicts_loser_device", "loser_device", "id"),
+    Index("ix_conflicts_resolved_seq", "resolved_seq"),
     # migration 5: a move re-scopes the record's conflicts (``scope`` is the record's current village)
     Index("ix_conflicts_record", "entity", "record_id"),
 )

@@ -139,6 +139,9 @@ class HelloReply(BaseModel):
         " /v1/sync/conflicts cursor has reached it may skip that call"))
     update: ReleaseAnnouncement | None = Field(default=None, description=(
         "the newest published app release; absent when none was published"))
+    resolution_seq: int = Field(default=0, description=(
+        "newest resolution number of a conflict this device lost (0: none); a client whose"
+        " /v1/sync/resolutions cursor has reached it may skip that call"))
     features: list[str] = Field(default_factory=list, description=(
         "protocol additions this server speaks: `changes` (GET /v1/sync/changes, several scopes per page,"
         " and the `own_after`/`own_through` window on pulls)"))
@@ -165,6 +168,17 @@ class LostValue(BaseModel):
     rule: Literal["higher_role", "later_arrival", "delete_edit"]
     op_seq: int | None = Field(description="the op that lost on arrival; null when the value lost later")
     status: Literal["open", "resolved"]
+
+
+class Resolution(BaseModel):
+    id: int = Field(description="conflict id (as in /v1/sync/conflicts)")
+    seq: int = Field(description="resolution number (the cursor)")
+
+
+class ResolutionsReply(BaseModel):
+    resolved: list[Resolution]
+    next: int
+    more: bool
 
 
 class LostValuesReply(BaseModel):

@@ -18,6 +18,7 @@ from desmig_server.errors import forbidden
 from desmig_server.releases import latest as latest_release
 from desmig_server.settings import Settings
 from desmig_server.sync.lost import newest as newest_lost
+from desmig_server.sync.lost import newest_resolution
 from desmig_server.sync.push import device_watermark
 
 
@@ -159,7 +160,7 @@ def scopes_of(db: Database, actor: Principal) -> list[str]:
         return list(conn.execute(select(t.records.c.scope).distinct().order_by(t.records.c.scope)).scalars())
 
 
-FEATURES = ("changes", "optional_op_hash")
+FEATURES = ("changes", "optional_op_hash", "resolutions")
 
 # Above this many scopes (supervisors, HQ) hello leaves ``scope_seqs`` out: one indexed lookup
 # per scope would cost more than the pulls it saves, and the client then pulls every scope.
@@ -187,6 +188,7 @@ def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
         last_op_seq = device_watermark(conn, actor.device_id)
         seqs = latest_seqs(conn, scopes) if len(scopes) <= SCOPE_SEQS_MAX else None
         conflict_seq = newest_lost(conn, actor.device_id)
+        resolution_seq = newest_resolution(conn, actor.device_id)
         release = latest_release(conn)
     reply = {
         "server_time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -200,10 +202,12 @@ def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
         "token_expires_at": None if actor.token_expires_at is None else dt.datetime.fromtimestamp(
             actor.token_expires_at, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "conflict_seq": conflict_seq,
+        "resolution_seq": resolution_seq,
         # What this server speaks beyond the first protocol (a client checks before using it):
         # ``changes``: ``GET /v1/sync/changes`` (several scopes per page) and the ``own_*`` window
         # on pulls that leaves out the caller's own acknowledged changes; ``optional_op_hash``:
-        # a pushed op may leave out ``op_hash`` (the server computes it).
+        # a pushed op may leave out ``op_hash`` (the server computes it); ``resolutions``:
+        # ``GET /v1/sync/resolutions``, the conflicts this device lost that were resolved since.
         "features": list(FEATURES),
     }
     if seqs is not None:
