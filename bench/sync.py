@@ -288,7 +288,9 @@ def _end_to_end(work: Path, device_db: Path, hq_template: Path, villages: list[s
     server = hq.HqServer.sqlite(work / "hq", hq_template)
     hq.add_users(server.db_url, {PETUGAS: ("officer", villages)})
     with server, ProxyThread(server.port) as proxy:
-        run_child(["login", str(device_db), proxy.url, PETUGAS], passphrase=passphrase)
+        subprocess.run([sys.executable, "-m", "bench.worker", "login", str(device_db), proxy.url, PETUGAS],
+                       check=True, capture_output=True, env={**hq.child_env(), **passphrase_env(passphrase)},
+                       timeout=600, cwd=Path(__file__).resolve().parents[1])
         proxy.set_shape(None)  # count the cycle only
         server_cpu = server.cpu_seconds()
         cycle = run_child(["cycle", str(device_db), proxy.url, PETUGAS], passphrase=passphrase)

@@ -152,7 +152,8 @@ class SyncClient:
     @staticmethod
     def push_body(device_id: str, app_schema: int, ops: list[dict[str, Any]]) -> bytes:
         """The gzipped JSON request body of a push (built ahead of sending by the engine)."""
-        return _gzip_json({"device_id": device_id, "app_schema": app_schema, "ops": ops})
+        # ``compact``: plain "ok" results answered as runs (an older server ignores it, answers in full)
+        return _gzip_json({"device_id": device_id, "app_schema": app_schema, "ops": ops, "compact": True})
 
     def push(self, device_id: str, app_schema: int, ops: list[dict[str, Any]] | None = None, *,
              body: bytes | None = None) -> PushReply:

@@ -92,6 +92,9 @@ class Hello:
 class PushReply:
     last_op_seq: int  # server numbering
     results: tuple[dict[str, Any], ...]
+    # ``[op_seq, version, n]``: n plain "ok" results of consecutive ops with consecutive versions
+    # (a server that answers a ``compact`` request so; they are then not in ``results``)
+    ok_runs: tuple[tuple[int, int, int], ...] = ()
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> PushReply:
@@ -101,11 +104,17 @@ class PushReply:
         for r in results:  # the (rare) conflict details are checked here, where a bad reply is a SyncError
             if isinstance(r, dict) and r.get("conflicts") is not None:
                 _entries(r)
-        return cls(_int(body, "last_op_seq"), tuple(results))
+        runs = body.get("ok_runs") or []
+        if not isinstance(runs, list) or not all(
+                isinstance(run, list) and len(run) == 3 and all(type(v) is int for v in run) and run[2] >= 0
+                for run in runs):
+            raise ProtocolError("ok_runs must be a list of [op_seq, version, n]")
+        return cls(_int(body, "last_op_seq"), tuple(results), tuple((a, b, n) for a, b, n in runs))
 
     def outcomes(self, base: int) -> list[OpOutcome]:
         """The per-op results in local numbering."""
-        out = []
+        out = [OpOutcome(op_seq + i + base, OpStatus.OK, version + i)
+               for op_seq, version, n in self.ok_runs for i in range(n)]
         for r in self.results:
             clashes: tuple[tuple[str, bool], ...] = ()
             lost: tuple[LostValue, ...] = ()

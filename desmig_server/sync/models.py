@@ -63,6 +63,9 @@ class PushRequest(BaseModel):
     device_id: str = Field(max_length=36)
     app_schema: JsonInt = Field(ge=-MAX_INT64, le=MAX_INT64)  # published with the server's window (api/openapi)
     ops: list[PushOp]
+    # Issue 21 §1: answer plain "ok" results as runs (``PushReply.ok_runs``); an older server
+    # ignores the key and answers every result in ``results``, which such a client still reads.
+    compact: bool = False
 
 
 class OpResult(BaseModel):
@@ -77,6 +80,10 @@ class OpResult(BaseModel):
 class PushReply(BaseModel):
     last_op_seq: int
     results: list[OpResult]
+    ok_runs: list[list[int]] | None = Field(default=None, description=(
+        "only when the request asked `compact`: `[op_seq, version, n]` stands for n results `ok` of ops"
+        " op_seq.. op_seq+n-1 with versions version.. version+n-1 (no reason, no conflicts); they are"
+        " then not in `results`"))
 
 
 class PulledRecord(BaseModel):

@@ -189,3 +189,28 @@ def test_a_copy_kept_from_answers_and_windowed_pulls_equals_the_server(hq_app: H
             budi.pull_all(V1)
             ani_pulls()
     ani_pulls()
+
+
+def test_a_compact_answer_stands_for_exactly_the_full_one(hq_app: Hq) -> None:
+    """Issue 21 §1: ``compact`` answers plain "ok" results as runs; expanded, the answer is the
+    full one (a replay too), and every other result stays as it was."""
+    ani = hq_app.user_device("ani", "officer", villages=[V1])
+    pusat = hq_app.user_device("pusat", "hq")
+    ani.push_ok(ani.op("households", "h0", household()))
+    pusat.pull(V1)
+    pusat.push_ok(pusat.op("households", "h0", {"head_name": "Versi HQ"}))
+    ops = [ani.op("households", f"h{i}", household()) for i in range(1, 4)]
+    ops += [ani.op("households", "h0", {"head_name": "Versi Ani"}, base=1),  # conflict with HQ
+            ani.op("households", "bad", household(visited_on="2999-01-01")),  # rejected
+            ani.op("households", "h9", household()), ani.op("households", "h9", {"notes": "lagi"})]
+    for replay in (False, True):
+        full = ani.push(*ops).json() if replay else None
+        compact = ani.push(*ops, compact=True).json()
+        if full is None:
+            full = ani.push(*ops).json()  # (a replay: answered from applied_ops, the same)
+        expanded = [{"op_seq": s + i, "status": "ok", "version": v + i, "reason": None}
+                    for s, v, n in compact["ok_runs"] for i in range(n)]
+        assert sorted(expanded + compact["results"], key=lambda r: r["op_seq"]) == full["results"]
+        assert [r["status"] for r in compact["results"]] == ["conflict", "rejected"]
+        assert compact["ok_runs"] == [[2, full["results"][0]["version"], 3], [7, full["results"][5]["version"], 2]]
+    assert ani.push(*ops).json()["results"] == full["results"]  # an older app's request: the full answer
