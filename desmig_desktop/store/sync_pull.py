@@ -31,9 +31,10 @@ from desmig_desktop.domain.fields import COMMON_COLUMNS, ENTITIES, Kind
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.wire import OpKind, PulledRecord
 from desmig_desktop.store import records
+from desmig_desktop.store.sync_own import raise_own_floor
 from desmig_desktop.store.sync_store import (
     CURSOR_PREFIX, K_SERVER_SEQ_SEEN, Crash, cursor, db_value, immediate, last_acked, move_to_journal, no_crash,
-    put_state, raise_last_acked, raise_own_floor, state,
+    put_state, raise_last_acked, state,
 )
 
 log = logging.getLogger(__name__)

@@ -31,6 +31,10 @@ from desmig_desktop.domain.ops import op_hash
 from desmig_desktop.domain.wire import OpKind, OpStatus, op_json
 from desmig_desktop.store import records, settings
 from desmig_desktop.store.sync_lost import K_CONFLICT_CURSOR, K_RESOLUTION_CURSOR, LostValue, record_lost
+from desmig_desktop.store.sync_own import (
+    ANSWERED, K_OWN_ANSWERED, K_OWN_FLOOR, raise_own_answered, raise_own_floor, unheld,
+)
+from desmig_desktop.store.sync_own import own_window as _own_window
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +61,6 @@ K_UPDATE = "update_announced"  # hello's newest release (``domain.release.Announ
 K_REGISTRATIONS = "registrations"  # [{"device_id", "op_seq_base"}], oldest first: whose log holds which ops
 K_RESTORED = "restored_from_backup"  # {"device_id", "allocated"}: restored, not yet reconciled with the server
 K_RESTORES = "restores"  # [{"device_id", "allocated", "watermark", "shift", "acked"}]: what each reconcile did
-# The window of this device's ops whose answers are applied here (issue 21 §1, no echo), local
-# numbering: every op in (K_OWN_FLOOR, K_OWN_ANSWERED] had its answer applied by ``apply_ack``
-# to this database, so a pull may leave out a version that is exactly such an op (the server
-# knows which op made each version). An op acknowledged without its answer (a lost reply, a
-# pull's watermark, a restore) raises the floor past it: its records come down as before.
-K_OWN_FLOOR = "own_floor"
-K_OWN_ANSWERED = "own_answered"
 
 DELETED_MARK = {"deleted": True}
 
@@ -246,19 +243,8 @@ def raise_last_acked(db: Database, watermark: int) -> None:
 
 
 def own_window(db: Database) -> tuple[int, int] | None:
-    """``(after, through]``: this device's op numbers (server numbering) whose answers were
-    applied here; ``None`` when empty. A pull sends it, the server leaves those versions out."""
-    base = op_seq_base(db)
-    after = max(0, int(state(db, K_OWN_FLOOR, 0)) - base)
-    through = max(0, int(state(db, K_OWN_ANSWERED, 0)) - base)
-    return (after, through) if through > after else None
-
-
-def raise_own_floor(db: Database, op_seq: int) -> None:
-    """Op ``op_seq`` (and all before it) no longer count as answered here: its records must come
-    down by pull (inside the caller's transaction)."""
-    if op_seq > int(state(db, K_OWN_FLOOR, 0)):
-        put_state(db, K_OWN_FLOOR, op_seq)
+    """``sync_own.own_window`` in the server's numbering of the current registration."""
+    return _own_window(db, op_seq_base(db))
 
 
 # -- ack ----------------------------------------------------------------------------------------
@@ -280,7 +266,7 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
                 unanswered += 1  # acked by the watermark of an earlier, lost reply: the server's feed has it
                 floor = op_seq
                 continue
-            if outcome.status not in _ANSWERED or (outcome.status == OpStatus.OK and not outcome.version):
+            if outcome.status not in ANSWERED or (outcome.status == OpStatus.OK and not outcome.version):
                 floor = op_seq  # "pruned", a newer server's status: nothing to tell our copy by
             if outcome.status == OpStatus.OK and outcome.version:
                 # Nobody else touched the record since our base: the local copy *is* that version.
@@ -300,29 +286,12 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
             ENTITIES[entity_name]  # only known table names reach SQL
             cur = db.conn.executemany(f"UPDATE {entity_name} SET server_version = ? WHERE id = ? AND server_version < ?",
                                       [r[:3] for r in rows])
-            if cur.rowcount < len(rows):  # (rare) a copy already newer, or none held: see ``_unheld``
-                floor = max(floor, _unheld(db, entity_name, rows))
+            if cur.rowcount < len(rows):  # (rare) a copy already newer, or none held: see ``unheld``
+                floor = max(floor, unheld(db, entity_name, rows))
         raise_last_acked(db, watermark)
         raise_own_floor(db, floor)
-        if watermark > int(state(db, K_OWN_ANSWERED, 0)):
-            put_state(db, K_OWN_ANSWERED, watermark)
+        raise_own_answered(db, watermark)
     return AckSummary(len(moved), conflicts, rejected, unanswered)
-
-
-_ANSWERED = frozenset((OpStatus.OK, OpStatus.MERGED, OpStatus.CONFLICT, OpStatus.REJECTED))
-
-
-def _unheld(db: Database, entity_name: str, rows: Sequence[tuple[int, str, int, int]]) -> int:
-    """The newest op of ``rows`` (``(version, id, version, op_seq)``) whose record this laptop does
-    not hold (a move-out notice dropped it while the op was pending): the server would leave that
-    version out of our pulls as our own, so the own-ops window must not cover that op."""
-    ids = [r[1] for r in rows]
-    held: set[str] = set()
-    for i in range(0, len(ids), records.IN_CHUNK):
-        chunk = ids[i:i + records.IN_CHUNK]
-        held.update(h for (h,) in db.conn.execute(
-            f"SELECT id FROM {entity_name} WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
-    return max((r[3] for r in rows if r[1] not in held), default=0)
 
 
 def _rebase(db: Database, entity_name: str, record_id: str, version: int, *, after: int, acked_base: int) -> None:
