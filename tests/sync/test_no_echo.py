@@ -21,5 +21,6 @@ def test_a_cycle_pulls_back_nothing_of_its_own_and_everything_of_others(hq_serve
     second = ana.sync()
     assert second.rejected == 1 and second.pulled == 2
     assert ana.row("households", hids[1])["hamlet"] == "Dusun Krajan"
+    budi.sync()
     checker.check([ana, budi], quiescent=True)
     assert ana.sync().pulled == 0
