@@ -9,8 +9,12 @@ incremental sync, each with a baseline measured in the same run.
 * no-op sync — a full cycle on the pulled device with nothing new. Baseline: the same cycle on
   a device whose villages (as many) hold no records: equal means the cost does not grow with
   DB size.
-* incremental sync — 100 edits saved like form saves, then one full cycle (push 100, pull the
-  100 back). Baseline: the no-op cycle.
+* incremental sync — 100 edits saved like form saves, then one full cycle (push 100; no echo
+  comes back since issue 21 §1). Baseline: the no-op cycle.
+* end to end — ``desmig sync``'s cycle (hello, push, pull, feeds) of the same outbox into
+  another fresh server, through a counting (unshaped) proxy: records/s against the push's raw
+  executemany baseline, and the bytes it downloads against the bytes it uploads (issue 21: a
+  device never downloads its own acknowledged changes).
 
 With ``passphrase`` every device DB (the pushing one, the pulled one, the no-op baseline's) is
 SQLCipher-encrypted and opened with it (``bench.encrypted``); the raw baselines stay plain files.
@@ -195,6 +199,12 @@ def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path
     hq.add_users(server.db_url, {PETUGAS: ("officer", villages),
                                  KOSONG: ("officer", empty_villages(device_db, villages, passphrase))})
     rows: list[Row] = []
+    whole = work / "e2e-device" / device_db.name
+    if baselines:  # (before the push drains it) the same outbox, for the end-to-end cycle
+        whole.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal"):  # (no writer now: the file and its WAL are one consistent DB, encrypted or not)
+            if Path(str(device_db) + suffix).exists():
+                shutil.copy(str(device_db) + suffix, str(whole) + suffix)
     with server:
         server_cpu = server.cpu_seconds()
         push = run_child(["push", str(device_db), server.url, PETUGAS], passphrase=passphrase)
@@ -224,6 +234,7 @@ def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path
             rows.append(row)
             rows.append(_push_all_rows(server.sqlite_path, hq_template, raw_db, push, label))
             rows.append(_push_cpu_row(push, server_cpu, 0.3 * rate, label))
+            rows.extend(_end_to_end(work / "e2e", whole, hq_template, villages, rate, label, passphrase))
             raw_dev = work / "raw-device.db"
             tables = [(name, _columns(pulled, name, passphrase)) for name in ENTITY_ORDER]
             count, seconds, rates = median_raw_insert(local_tpl, raw_dev, lambda: [
@@ -266,6 +277,46 @@ def _push_cpu_row(push: Measured, server_cpu: float, target_rate: float, label: 
                    f" per record cannot go below {floor_us:.0f} µs, vs {budget_us:.0f} µs allowed")
     show(row)
     return row
+
+
+def _end_to_end(work: Path, device_db: Path, hq_template: Path, villages: list[str], raw_rate: float, label: str,
+                passphrase: str | None) -> list[Row]:
+    """One whole ``desmig sync`` cycle of ``device_db``'s outbox into a fresh server, through a
+    counting proxy (no shaping): what the officer waits for, and what crosses the wire."""
+    from bench.shaping_proxy import ProxyThread
+
+    server = hq.HqServer.sqlite(work / "hq", hq_template)
+    hq.add_users(server.db_url, {PETUGAS: ("officer", villages)})
+    with server, ProxyThread(server.port) as proxy:
+        subprocess.run([sys.executable, "-m", "bench.worker", "login", str(device_db), proxy.url, PETUGAS],
+                       check=True, capture_output=True, env={**hq.child_env(), **passphrase_env(passphrase)},
+                       timeout=600, cwd=Path(__file__).resolve().parents[1])
+        proxy.set_shape(None)  # count the cycle only
+        server_cpu = server.cpu_seconds()
+        cycle = run_child(["cycle", str(device_db), proxy.url, PETUGAS], passphrase=passphrase)
+        server_cpu = server.cpu_seconds() - server_cpu
+        stats = proxy.stats
+    pushed, pulled = int(cycle.extra.get("pushed", 0)), int(cycle.extra.get("pulled", 0))
+    rate = pushed / cycle.seconds if cycle.seconds else 0.0
+    by_kind: dict[str, list[int]] = {}
+    for r in stats.requests:
+        by_kind.setdefault(r.path, [0, 0, 0])
+        by_kind[r.path][0] += 1
+        by_kind[r.path][1] += r.bytes_up
+        by_kind[r.path][2] += r.bytes_down
+    listing = "; ".join(f"{path} ×{n} ({up:,} B up, {down:,} B down)" for path, (n, up, down) in sorted(by_kind.items()))
+    out = [
+        Row(f"desmig sync {label} end to end (push + pull)", rate, "records/s", raw_rate, "≥ 0.15 of raw executemany",
+            rate >= 0.15 * raw_rate, baseline_name="raw executemany of the same records rows (the push row's)",
+            note=f"one cycle: pushed {pushed}, pulled {pulled} in {cycle.seconds:.1f} s; HQ CPU"
+                 f" {server_cpu / max(1, pushed) * 1e6:.0f} µs per pushed record; {len(stats.requests)} requests"),
+        Row(f"desmig sync {label} end to end: bytes down", stats.bytes_down, "bytes", stats.bytes_up,
+            "≤ 2 % of bytes up", stats.bytes_down <= 0.02 * stats.bytes_up, baseline_name="bytes up of the same cycle",
+            note=f"{listing} (HTTP heads included)"),
+    ]
+    for row in out:
+        show(row)
+    return out
 
 
 AUDIT_SAMPLE = 2_000_000  # history rows inserted for the all-rows baseline; the rest is extrapolated

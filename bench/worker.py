@@ -51,6 +51,7 @@ def main(argv: list[str]) -> int:
         return 0
     client = SyncClient(st.state(db, st.K_SERVER_URL), st.state(db, st.K_TOKEN))
     engine = SyncEngine(db, client)
+    extra: dict[str, int] = {}
     start, cpu_start = time.perf_counter(), time.process_time()
     if action == "push":
         before = st.pending_count(db)
@@ -58,18 +59,19 @@ def main(argv: list[str]) -> int:
         records = before - st.pending_count(db)
     elif action == "pull":
         hello = engine.hello()
-        engine.pull_all(hello.scopes)
+        engine.pull_all(hello.scopes, together="changes" in hello.features)
         records = sum(int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
                       for t in ("households", "members", "placements", "businesses"))
     elif action == "cycle":
         report = run_cycle(db, session=client.session)
         records = report.pushed + report.pulled
+        extra = {"pushed": report.pushed, "pulled": report.pulled}
     else:
         raise SystemExit(f"unknown action {action}")
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     client.close()
     print(json.dumps({"records": records, "seconds": seconds, "cpu_seconds": cpu_seconds, "rss_mb": peak_rss_mb(),
-                      "device_id": st.state(db, st.K_DEVICE_ID)}))
+                      "device_id": st.state(db, st.K_DEVICE_ID), **extra}))
     db.conn.close()
     return 0
 

@@ -60,8 +60,12 @@ def _str(body: Mapping[str, Any], key: str) -> str:
 
 # -- the op -----------------------------------------------------------------------------------
 def op_json(op_seq: int, entity: str, record_id: str, kind: str, base_version: int, fields: dict[str, Any],
-            op_hash: str, captured_at: str | None) -> dict[str, Any]:
-    """An op as ``POST /v1/sync/push`` takes it (server numbering); ``kind``: an ``OpKind`` value."""
+            op_hash: str | None, captured_at: str | None) -> dict[str, Any]:
+    """An op as ``POST /v1/sync/push`` takes it (server numbering); ``kind``: an ``OpKind`` value.
+    ``op_hash`` None: left out (a server with feature ``optional_op_hash`` computes it)."""
+    if op_hash is None:
+        return {"op_seq": op_seq, "entity": entity, "id": record_id, "kind": kind, "base_version": base_version,
+                "fields": fields, "captured_at": captured_at}
     return {"op_seq": op_seq, "entity": entity, "id": record_id, "kind": kind, "base_version": base_version,
             "fields": fields, "op_hash": op_hash, "captured_at": captured_at}
 
@@ -76,7 +80,7 @@ class WireOp:
     kind: OpKind
     base_version: int
     fields: dict[str, Any]
-    op_hash: str
+    op_hash: str | None = None  # None: not sent (the server computes it; feature ``optional_op_hash``)
     captured_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -95,7 +99,8 @@ class WireOp:
         if captured_at is not None and not isinstance(captured_at, str):
             raise ProtocolError("'captured_at' must be a string")
         return cls(_int(body, "op_seq"), _str(body, "entity"), _str(body, "id"), OpKind(kind),
-                   _int(body, "base_version"), fields, _str(body, "op_hash"), captured_at)
+                   _int(body, "base_version"), fields, None if body.get("op_hash") is None else _str(body, "op_hash"),
+                   captured_at)
 
 
 _KINDS = tuple(k.value for k in OpKind)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 K_CONFLICT_CURSOR = "conflict_cursor"  # newest server conflict id fetched from the feed
+K_RESOLUTION_CURSOR = "resolution_cursor"  # newest resolution number read (``GET /v1/sync/resolutions``)
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,29 @@ def conflict_cursor(db: Database) -> int:
 def set_conflict_cursor(db: Database, value: int) -> None:
     db.execute("INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                [K_CONFLICT_CURSOR, json.dumps(value)])
+
+
+def resolution_cursor(db: Database) -> int:
+    row = db.execute("SELECT value FROM sync_state WHERE key = ?", [K_RESOLUTION_CURSOR]).fetchone()
+    return int(json.loads(row[0])) if row and row[0] is not None else 0
+
+
+def set_resolution_cursor(db: Database, value: int) -> None:
+    db.execute("INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+               [K_RESOLUTION_CURSOR, json.dumps(value)])
+
+
+def record_resolutions(db: Database, server_ids: Sequence[int], next_cursor: int) -> int:
+    """Close the inbox rows of conflicts a supervisor or HQ resolved on the server (issue 21 §5),
+    inside the caller's transaction; advance the cursor. A row the officer already acted on
+    (kept mine, accepted, ...) keeps its status; a conflict not held yet arrives later from the
+    feed with the server's status. Returns how many rows were closed."""
+    closed = 0
+    for i in range(0, len(server_ids), 500):
+        chunk = list(server_ids[i:i + 500])
+        cur = db.conn.execute(f"UPDATE sync_conflicts SET status = 'resolved' WHERE status = 'open' AND server_id IN"
+                              f" ({', '.join('?' * len(chunk))})", chunk)
+        closed += cur.rowcount
+    if next_cursor > resolution_cursor(db):
+        set_resolution_cursor(db, next_cursor)
+    return closed

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +31,7 @@ from desmig_desktop.domain.fields import COMMON_COLUMNS, ENTITIES, Kind
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.wire import OpKind, PulledRecord
 from desmig_desktop.store import records
+from desmig_desktop.store.sync_own import raise_own_floor
 from desmig_desktop.store.sync_store import (
     CURSOR_PREFIX, K_SERVER_SEQ_SEEN, Crash, cursor, db_value, immediate, last_acked, move_to_journal, no_crash,
     put_state, raise_last_acked, state,
@@ -124,14 +125,23 @@ class _GroupRolledBack(Exception):
 # -- pull ---------------------------------------------------------------------------------------
 def apply_pull(db: Database, scope: str, page_records: Sequence[PulledRecord], next_cursor: int, watermark: int,
                *, drop_acked: bool = True, crash: Crash = no_crash) -> PullSummary:
-    """Apply one pulled page in one transaction. ``watermark``: the device's ``last_op_seq`` (local numbering)
-    read in the same server snapshot as the page."""
-    if not page_records and next_cursor == cursor(db, scope) and watermark <= last_acked(db) and (
+    """Apply one pulled page of one scope in one transaction (``apply_page``)."""
+    return apply_page(db, {scope: next_cursor}, page_records, watermark, drop_acked=drop_acked, crash=crash)
+
+
+def apply_page(db: Database, cursors: Mapping[str, int], page_records: Sequence[PulledRecord], watermark: int,
+               *, drop_acked: bool = True, crash: Crash = no_crash) -> PullSummary:
+    """Apply one pulled page — of one scope or several (``GET /v1/sync/changes``) — in one
+    transaction. ``cursors``: each scope the page read and its cursor after it; ``watermark``:
+    the device's ``last_op_seq`` (local numbering) read in the same server snapshot as the page."""
+    if not page_records and all(c == cursor(db, s) for s, c in cursors.items()) and watermark <= last_acked(db) and (
             not drop_acked or db.execute("SELECT 1 FROM sync_outbox WHERE op_seq <= ? LIMIT 1", [watermark]).fetchone()
             is None):
         return PullSummary(0, 0)  # nothing new: no write transaction (a no-op sync stays cheap)
     with _foreign_keys_off(db), immediate(db):
         dropped = move_to_journal(db, watermark, {}) if drop_acked else []
+        if dropped:  # acknowledged without their answers: their records must come down (issue 21 §1)
+            raise_own_floor(db, int(dropped[-1][0]))
         raise_last_acked(db, watermark)
         crash("pull.apply.dropped")
         conn = db.conn  # plain sqlite3 below: this loop runs once per pulled record
@@ -161,7 +171,8 @@ def apply_pull(db: Database, scope: str, page_records: Sequence[PulledRecord], n
                              f" ({', '.join('?' * len(columns))})", new_rows)
         crash("pull.apply.records")
         records.refresh_search(db, sorted(households))
-        put_state(db, CURSOR_PREFIX + scope, next_cursor)
+        for scope, next_cursor in cursors.items():
+            put_state(db, CURSOR_PREFIX + scope, next_cursor)
         if page_records:
             put_state(db, K_SERVER_SEQ_SEEN, max(int(state(db, K_SERVER_SEQ_SEEN, 0)),
                                                  max(r.server_seq for r in page_records)))

@@ -30,7 +30,11 @@ from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import op_hash
 from desmig_desktop.domain.wire import OpKind, OpStatus, op_json
 from desmig_desktop.store import records, settings
-from desmig_desktop.store.sync_lost import K_CONFLICT_CURSOR, LostValue, record_lost
+from desmig_desktop.store.sync_lost import K_CONFLICT_CURSOR, K_RESOLUTION_CURSOR, LostValue, record_lost
+from desmig_desktop.store.sync_own import (
+    ANSWERED, K_OWN_ANSWERED, K_OWN_FLOOR, raise_own_answered, raise_own_floor, unheld,
+)
+from desmig_desktop.store.sync_own import own_window as _own_window
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +83,12 @@ class OutboxOp:
     captured_at: str
     app_schema: int
 
-    def wire(self, base: int) -> dict[str, Any]:
-        """The op as the push endpoint takes it (server-side numbering): ``domain.wire.WireOp``'s JSON."""
+    def wire(self, base: int, *, hashed: bool = True) -> dict[str, Any]:
+        """The op as the push endpoint takes it (server-side numbering): ``domain.wire.WireOp``'s JSON.
+        ``hashed=False``: without ``op_hash``, for a server that computes it (feature
+        ``optional_op_hash``; the hash stays in the outbox and journal all the same)."""
         return op_json(self.op_seq - base, self.entity, self.record_id, self.kind, self.base_version, self.fields,
-                       self.op_hash, self.captured_at)
+                       self.op_hash if hashed else None, self.captured_at)
 
 
 @dataclass(frozen=True)
@@ -236,6 +242,11 @@ def raise_last_acked(db: Database, watermark: int) -> None:
         put_state(db, K_LAST_ACK, watermark)
 
 
+def own_window(db: Database) -> tuple[int, int] | None:
+    """``sync_own.own_window`` in the server's numbering of the current registration."""
+    return _own_window(db, op_seq_base(db))
+
+
 # -- ack ----------------------------------------------------------------------------------------
 def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, crash: Crash = no_crash) -> AckSummary:
     """Apply a push reply in one transaction. ``watermark``: the server's ``last_op_seq`` in local numbering."""
@@ -246,16 +257,20 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
         crash("push.ack.in_tx")
         max_sent = int(state(db, K_MAX_SENT, 0))
         now = utc_now()
-        versions: dict[str, list[tuple[int, str, int]]] = {}
+        versions: dict[str, list[tuple[int, str, int, int]]] = {}
+        floor = 0  # the newest op acknowledged here without an answer that describes our copy
         for row in moved:
             op_seq, entity_name, record_id = row[0], row[1], row[2]
             outcome = by_seq.get(op_seq)
             if outcome is None:
                 unanswered += 1  # acked by the watermark of an earlier, lost reply: the server's feed has it
+                floor = op_seq
                 continue
+            if outcome.status not in ANSWERED or (outcome.status == OpStatus.OK and not outcome.version):
+                floor = op_seq  # "pruned", a newer server's status: nothing to tell our copy by
             if outcome.status == OpStatus.OK and outcome.version:
                 # Nobody else touched the record since our base: the local copy *is* that version.
-                versions.setdefault(entity_name, []).append((outcome.version, record_id, outcome.version))
+                versions.setdefault(entity_name, []).append((outcome.version, record_id, outcome.version, op_seq))
                 _rebase(db, entity_name, record_id, outcome.version, after=max(op_seq, max_sent), acked_base=row[4])
             elif outcome.status == OpStatus.CONFLICT:
                 conflicts += _store_lost_values(db, _op(row), outcome, now)
@@ -269,9 +284,13 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
                             op.op_seq, now])
         for entity_name, rows in versions.items():
             ENTITIES[entity_name]  # only known table names reach SQL
-            db.conn.executemany(f"UPDATE {entity_name} SET server_version = ? WHERE id = ? AND server_version < ?",
-                                rows)
+            cur = db.conn.executemany(f"UPDATE {entity_name} SET server_version = ? WHERE id = ? AND server_version < ?",
+                                      [r[:3] for r in rows])
+            if cur.rowcount < len(rows):  # (rare) a copy already newer, or none held: see ``unheld``
+                floor = max(floor, unheld(db, entity_name, rows))
         raise_last_acked(db, watermark)
+        raise_own_floor(db, floor)
+        raise_own_answered(db, watermark)
     return AckSummary(len(moved), conflicts, rejected, unanswered)
 
 
@@ -351,11 +370,14 @@ def forget_server_position(db: Database) -> None:
 
 
 def reset_cursors(db: Database) -> None:
+    """Pull everything again from the start: echoes of our earlier ops included (the copies they
+    describe may be gone or older: a restore on either side), so the own-ops window closes."""
     with db.atomic():
+        raise_own_floor(db, max_op_seq_allocated(db))
         db.execute("DELETE FROM sync_state WHERE key LIKE ?", [CURSOR_PREFIX + "%"])
         db.execute("DELETE FROM sync_state WHERE key = ?", [K_SERVER_SEQ_SEEN])
         # the feed again from the start too; conflicts already stored are recognised by their id
-        db.execute("DELETE FROM sync_state WHERE key = ?", [K_CONFLICT_CURSOR])
+        db.execute("DELETE FROM sync_state WHERE key IN (?, ?)", [K_CONFLICT_CURSOR, K_RESOLUTION_CURSOR])
 
 
 def store_token(db: Database, token: str, expires_at: str | None) -> None:
@@ -389,6 +411,7 @@ def register_device(db: Database, *, server_url: str, username: str, device_id: 
         for key, value in ((K_SERVER_URL, server_url), (K_USERNAME, username), (K_DEVICE_ID, device_id),
                            (K_TOKEN, token), (K_DEVICE_NAME, device_name), (K_OP_SEQ_BASE, base),
                            (K_LAST_ACK, base), (K_MAX_SENT, base), (K_REGISTRATIONS, history),
+                           (K_OWN_FLOOR, base), (K_OWN_ANSWERED, base),
                            (K_TOKEN_EXPIRES, token_expires_at)):
             put_state(db, key, value)
     return base

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urljoin
@@ -25,7 +25,9 @@ from desmig_desktop.domain import jsontext
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.wire import ProtocolError
 from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
-from desmig_desktop.sync.protocol import Hello, LostPage, PullPage, PushReply, Registration
+from desmig_desktop.sync.protocol import (
+    Hello, LostPage, PullPage, PushReply, Registration, ResolutionsPage, ScopesPage,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -153,7 +155,8 @@ class SyncClient:
     @staticmethod
     def push_body(device_id: str, app_schema: int, ops: list[dict[str, Any]]) -> bytes:
         """The gzipped JSON request body of a push (built ahead of sending by the engine)."""
-        return _gzip_json({"device_id": device_id, "app_schema": app_schema, "ops": ops})
+        # ``compact``: plain "ok" results answered as runs (an older server ignores it, answers in full)
+        return _gzip_json({"device_id": device_id, "app_schema": app_schema, "ops": ops, "compact": True})
 
     def push(self, device_id: str, app_schema: int, ops: list[dict[str, Any]] | None = None, *,
              body: bytes | None = None) -> PushReply:
@@ -161,9 +164,26 @@ class SyncClient:
         encoded = body if body is not None else self.push_body(device_id, app_schema, ops or [])
         return self._parse(PushReply.parse, self._call("POST", "v1/sync/push", encoded=encoded))
 
-    def pull(self, scope: str, since: int, limit: int) -> PullPage:
-        body = self._call("GET", "v1/sync/pull", params={"scope": scope, "since": since, "limit": limit})
-        return self._parse(PullPage.parse, body)
+    def pull(self, scope: str, since: int, limit: int, own: tuple[int, int] | None = None) -> PullPage:
+        """One page of one scope. ``own``: the window ``(after, through]`` of this device's op
+        numbers (server numbering) whose answers it applied — their versions are left out."""
+        params: dict[str, Any] = {"scope": scope, "since": since, "limit": limit}
+        if own is not None:
+            params.update(own_after=own[0], own_through=own[1])
+        return self._parse(PullPage.parse, self._call("GET", "v1/sync/pull", params=params))
+
+    def pull_scopes(self, cursors: Sequence[tuple[str, int]], limit: int,
+                    own: tuple[int, int] | None = None) -> ScopesPage:
+        """One page of several scopes (``GET /v1/sync/changes``, a server with feature ``changes``)."""
+        params: dict[str, Any] = {"cursors": ",".join(f"{s}:{c}" for s, c in cursors), "limit": limit}
+        if own is not None:
+            params.update(own_after=own[0], own_through=own[1])
+        return self._parse(ScopesPage.parse, self._call("GET", "v1/sync/changes", params=params))
+
+    def resolutions(self, since: int, limit: int) -> ResolutionsPage:
+        """A page of the conflicts this device lost that were resolved after resolution ``since``."""
+        body = self._call("GET", "v1/sync/resolutions", params={"since": since, "limit": limit})
+        return self._parse(ResolutionsPage.parse, body)
 
     def lost_values(self, since: int, limit: int, base: int) -> LostPage:
         """A page of the values this device lost after conflict id ``since`` (``base``: local numbering)."""

@@ -60,6 +60,8 @@ class CycleContext:
     cancel: Callable[[], bool]
     crash: Crash
     now: Callable[[], dt.datetime]
+    # hello's ``features`` (protocol additions the server speaks); empty until hello answered
+    features: tuple[str, ...] = ()
 
     @property
     def base(self) -> int:

@@ -115,7 +115,8 @@ class SyncEngine:
             # hello's per-scope newest changes still hold only if nothing of ours reached the server
             # since (a push whose answer was lost must be healed by the pull's watermark).
             quiet = tally.pushed == 0 and push_error is None and not st.pending_count(self.db)
-            self.pull_all(hello.scopes, tally, latest=hello.scope_seqs if quiet else None)
+            self.pull_all(hello.scopes, tally, latest=hello.scope_seqs if quiet else None,
+                          together="changes" in hello.features)
             self.fetch_lost(hello, tally)
             if push_error is not None:
                 raise push_error
@@ -152,8 +153,8 @@ class SyncEngine:
         self.pusher.push_all(tally)
 
     def pull_all(self, scopes: Sequence[str], tally: Tally | None = None, *,
-                 latest: Mapping[str, int] | None = None) -> None:
-        self.puller.pull_all(scopes, tally or Tally(), latest=latest)
+                 latest: Mapping[str, int] | None = None, together: bool = False) -> None:
+        self.puller.pull_all(scopes, tally or Tally(), latest=latest, together=together)
 
     def fetch_lost(self, hello: Hello, tally: Tally | None = None) -> None:
         self.feed.fetch(hello, tally or Tally())

@@ -45,6 +45,7 @@ def greet(ctx: CycleContext, tally: Tally) -> Hello:
     db = ctx.db
     sent_at = ctx.now()
     hello = ctx.client.hello()
+    ctx.features = hello.features
     server_time = check_clock(ctx, hello, sent_at, ctx.now(), tally)
     if hello.update is not None:
         # Kept before any refusal below: an app too old to sync must still learn of the update.
@@ -62,6 +63,9 @@ def greet(ctx: CycleContext, tally: Tally) -> Hello:
         # conflicts we hold are recognised by their id, record and field.
         with st.immediate(db):
             sl.set_conflict_cursor(db, 0)
+    if hello.resolution_seq is not None and sl.resolution_cursor(db) > hello.resolution_seq:
+        with st.immediate(db):  # the same for the resolutions (a resolved row stays resolved)
+            sl.set_resolution_cursor(db, 0)
     if list(hello.scopes) != st.state(db, st.K_SCOPES):
         st.put_state(db, st.K_SCOPES, list(hello.scopes))
     if hello.role and hello.role != st.state(db, st.K_ROLE):

@@ -34,12 +34,28 @@ class LostFeed:
         if hello.conflict_seq is None:
             return
         since = sl.conflict_cursor(ctx.db)
-        if hello.conflict_seq <= since and not tally.unanswered:
+        if hello.conflict_seq > since or tally.unanswered:
+            while not ctx.cancelled(tally):
+                page = ctx.client.lost_values(since, LOST_LIMIT, ctx.base)
+                with st.immediate(ctx.db):
+                    tally.conflicts += sl.record_feed(ctx.db, page.items, page.next, utc_now())
+                if not page.more or page.next <= since:
+                    break
+                since = page.next
+        self.fetch_resolutions(hello, tally)
+
+    def fetch_resolutions(self, hello: Hello, tally: Tally) -> None:
+        """Close in the inbox the conflicts a supervisor or HQ resolved on the server (issue 21
+        §5; the value itself comes down with the pull). After the feed, so a conflict and its
+        resolution read in one cycle end closed; skipped when hello says nothing is new."""
+        ctx = self.ctx
+        if hello.resolution_seq is None:
             return
-        while not ctx.cancelled(tally):
-            page = ctx.client.lost_values(since, LOST_LIMIT, ctx.base)
+        since = sl.resolution_cursor(ctx.db)
+        while hello.resolution_seq > since and not ctx.cancelled(tally):
+            page = ctx.client.resolutions(since, LOST_LIMIT)
             with st.immediate(ctx.db):
-                tally.conflicts += sl.record_feed(ctx.db, page.items, page.next, utc_now())
+                sl.record_resolutions(ctx.db, page.ids, page.next)
             if not page.more or page.next <= since:
                 return
             since = page.next

@@ -60,6 +60,11 @@ class Hello:
     # Newest conflict id in which this device's value lost; None: the server has no such feed.
     conflict_seq: int | None = None
     update: Announcement | None = None  # the newest app release; None: none (or a malformed one)
+    # Protocol additions the server speaks (``"changes"``: one pull for several scopes, and the
+    # own-ops window that keeps this device's acknowledged changes from echoing back).
+    features: tuple[str, ...] = ()
+    # Newest resolution number of a conflict this device lost; None: the server has no such feed.
+    resolution_seq: int | None = None
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Hello:
@@ -71,6 +76,7 @@ class Hello:
                 isinstance(v, int) and not isinstance(v, bool) for v in seqs.values())):
             seqs = None  # a malformed hint is ignored: pulling every scope is always correct
         conflict_seq = body.get("conflict_seq")
+        features = body.get("features")
         update = None
         if body.get("update") is not None:
             try:
@@ -81,13 +87,18 @@ class Hello:
                    _int(body, "last_op_seq"), tuple(scopes), body.get("role"), body.get("username"),
                    dict(seqs) if seqs is not None else None,
                    body["token_expires_at"] if isinstance(body.get("token_expires_at"), str) else None,
-                   _int(body, "conflict_seq") if conflict_seq is not None else None, update)
+                   _int(body, "conflict_seq") if conflict_seq is not None else None, update,
+                   tuple(f for f in features if isinstance(f, str)) if isinstance(features, list) else (),
+                   _int(body, "resolution_seq") if body.get("resolution_seq") is not None else None)
 
 
 @dataclass(frozen=True)
 class PushReply:
     last_op_seq: int  # server numbering
     results: tuple[dict[str, Any], ...]
+    # ``[op_seq, version, n]``: n plain "ok" results of consecutive ops with consecutive versions
+    # (a server that answers a ``compact`` request so; they are then not in ``results``)
+    ok_runs: tuple[tuple[int, int, int], ...] = ()
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> PushReply:
@@ -97,11 +108,17 @@ class PushReply:
         for r in results:  # the (rare) conflict details are checked here, where a bad reply is a SyncError
             if isinstance(r, dict) and r.get("conflicts") is not None:
                 _entries(r)
-        return cls(_int(body, "last_op_seq"), tuple(results))
+        runs = body.get("ok_runs") or []
+        if not isinstance(runs, list) or not all(
+                isinstance(run, list) and len(run) == 3 and all(type(v) is int for v in run) and run[2] >= 0
+                for run in runs):
+            raise ProtocolError("ok_runs must be a list of [op_seq, version, n]")
+        return cls(_int(body, "last_op_seq"), tuple(results), tuple((a, b, n) for a, b, n in runs))
 
     def outcomes(self, base: int) -> list[OpOutcome]:
         """The per-op results in local numbering."""
-        out = []
+        out = [OpOutcome(op_seq + i + base, OpStatus.OK, version + i)
+               for op_seq, version, n in self.ok_runs for i in range(n)]
         for r in self.results:
             clashes: tuple[tuple[str, bool], ...] = ()
             lost: tuple[LostValue, ...] = ()
@@ -183,3 +200,41 @@ class PullPage:
     def parse(cls, body: dict[str, Any]) -> PullPage:
         return cls(parse_records(body.get("records", [])), _int(body, "next"), bool(body.get("more")),
                    _int(body, "last_op_seq"))
+
+
+@dataclass(frozen=True)
+class ScopesPage:
+    """A page of ``GET /v1/sync/changes``: records of several scopes, each scope's cursor after
+    this page (the scopes it read), and the scopes with more to read, in the order asked."""
+
+    records: tuple[PulledRecord, ...]
+    cursors: dict[str, int]
+    unfinished: tuple[str, ...]
+    last_op_seq: int  # server numbering, same snapshot as the page
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> ScopesPage:
+        cursors, unfinished = body.get("cursors"), body.get("unfinished", [])
+        if not isinstance(cursors, dict) or not all(
+                isinstance(k, str) and type(v) is int for k, v in cursors.items()):
+            raise ProtocolError("cursors must map scopes to integers")
+        if not isinstance(unfinished, list) or not all(isinstance(s, str) for s in unfinished):
+            raise ProtocolError("unfinished must be a list of scopes")
+        return cls(parse_records(body.get("records", [])), dict(cursors), tuple(unfinished),
+                   _int(body, "last_op_seq"))
+
+
+@dataclass(frozen=True)
+class ResolutionsPage:
+    """A page of ``GET /v1/sync/resolutions``: ids of conflicts this device lost, resolved since."""
+
+    ids: tuple[int, ...]
+    next: int
+    more: bool
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> ResolutionsPage:
+        raw = body.get("resolved", [])
+        if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+            raise ProtocolError("resolved must be a list of objects")
+        return cls(tuple(_int(r, "id") for r in raw), _int(body, "next"), bool(body.get("more")))

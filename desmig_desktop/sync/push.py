@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 START_BATCH = 1_000
 MAX_BATCH = 5_000
 MAX_GAP_RECOVERIES = 2
+OPTIONAL_HASH = "optional_op_hash"  # hello feature: the server computes each op's hash (issue 21 §3)
 
 Batch = list[st.OutboxOp]
 
@@ -139,7 +140,9 @@ class PushPipeline:
         base = ctx.base
         self.mark_sent(batch)
         ctx.crash("push.batch_taken")
-        return batch, base, ctx.client.push_body(ctx.device_id, APP_SCHEMA, [op.wire(base) for op in batch])
+        hashed = OPTIONAL_HASH not in ctx.features  # a server that computes op_hash need not be sent it
+        return batch, base, ctx.client.push_body(ctx.device_id, APP_SCHEMA, [op.wire(base, hashed=hashed)
+                                                                             for op in batch])
 
     def _apply_reply(self, batch: Batch, reply: PushReply, base: int, tally: Tally, total: int,
                      pushed_before: int) -> None:

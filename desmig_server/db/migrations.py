@@ -390,6 +390,20 @@ def _report_aggregates(conn: Connection) -> None:
     catch_up_in(conn)
 
 
+def _record_echo(conn: Connection) -> None:
+    """Which device's acknowledged op made each record's current version: a pull
+    leaves a device's own acknowledged changes out. Existing records keep NULL (sent as before).
+    And the numbered feed of conflict resolutions: a loser's laptop closes the
+    conflict in its inbox; conflicts resolved before this step keep NULL (their laptops learnt
+    the status when the conflict reached them, or not at all — as before)."""
+    _add_column(conn, t.records, "echo_device")
+    _add_column(conn, t.records, "echo_op")
+    _add_column(conn, t.conflicts, "resolved_seq")
+    for index in t.conflicts.indexes:
+        if index.name == "ix_conflicts_resolved_seq":
+            index.create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -404,6 +418,7 @@ STEPS: tuple[Step, ...] = (
     Step(11, "review_desk_admin_log", _admin_log),
     Step(12, "device_lineage", _device_lineage),
     Step(13, "report_aggregates", _report_aggregates),
+    Step(14, "records_echo_and_resolution_feed", _record_echo),
 )
 LATEST = STEPS[-1].version
 

@@ -139,6 +139,12 @@ records = Table(
     # Added by migration 9: the username whose op last changed the data (or deleted the record),
     # sent with each pulled record so a laptop's history names who made a change it pulled.
     Column("updated_by", String(64)),
+    # Added by migration 14 (no echo): the device and op number whose "ok" op made
+    # this version exactly what that device holds after applying the op's answer; NULL after any
+    # other change (a merge, a touch, a cascade, a move, a resolution). A pull leaves such a
+    # version out for that device when it says it applied that op's answer.
+    Column("echo_device", String(36)),
+    Column("echo_op", BigInteger),
     PrimaryKeyConstraint("entity", "id"),
     Index("ix_records_scope_seq", "scope", "server_seq"),
     Index("ix_records_parent", "parent_id"),
@@ -187,8 +193,13 @@ conflicts = Table(
     # Added by migration 7: the loser's op when its value lost on arrival (NULL when it lost later,
     # overwritten by another device's op), and the per-device feed of lost values (``sync/lost``).
     Column("loser_op_seq", BigInteger),
+    # Added by migration 14: the resolution's number, in commit order (one more than the newest,
+    # under the seq_counter lock every resolver holds): the loser's device reads resolutions
+    # after its cursor (``sync.lost.resolutions``) and closes the conflict in its inbox.
+    Column("resolved_seq", BigInteger),
     Index("ix_conflicts_scope_status", "scope", "status"),
     Index("ix_conflicts_loser_device", "loser_device", "id"),
+    Index("ix_conflicts_resolved_seq", "resolved_seq"),
     # migration 5: a move re-scopes the record's conflicts (``scope`` is the record's current village)
     Index("ix_conflicts_record", "entity", "record_id"),
 )

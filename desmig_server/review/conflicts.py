@@ -29,6 +29,7 @@ from desmig_server.settings import Settings
 from desmig_server.sync.apply import OpApplier
 from desmig_server.sync.conflicts import _losing_op, conflict_json
 from desmig_server.sync.lookup import ServerLookup
+from desmig_server.sync.lost import next_resolution
 from desmig_server.sync.models import PushOp
 from desmig_server.sync.push import server_today
 from desmig_server.sync.seq import SeqAllocator
@@ -112,7 +113,7 @@ def resolve(db: Database, settings: Settings, actor: Principal, conflict_id: int
             applier.write_conflicts(conn)
             applier.audit.write(conn)
         conn.execute(update(t.conflicts).where(t.conflicts.c.id == conflict_id).values(
-            status="resolved", resolved_at=utc_now(), resolved_by=actor.username, resolution=CHOICES[choice]))
+            status="resolved", resolved_at=utc_now(), resolved_by=actor.username, resolution=CHOICES[choice], resolved_seq=next_resolution(conn)))
         adminlog.write(conn, actor.username, "conflict_resolve", f"conflict:{conflict_id}", choice=choice,
                        entity=row["entity"], record_id=row["record_id"], field=row["field"], scope=row["scope"],
                        version=version)

@@ -216,6 +216,32 @@ class OpApplier:
         insert_conflicts(conn, self.conflict_rows, self._lost)
         self.conflict_rows, self._lost = [], {}
 
+    def _echo(self, rec: Rec, op: PushOp, before: tuple[int, str | None, int | None], exact: bool) -> None:
+        """Say whether ``rec``'s new version, made by ``op`` answered "ok", is exactly what the
+        op's device holds once it applies that answer — then a pull leaves it out for that device
+        (``sync.pull``; issue 21 §1). ``before``: the record's ``(version, echo_device, echo_op)``
+        before the op; ``exact``: every field the op changed is stored as the op sent it.
+
+        The device's copy is the version it based the op on plus its own ops since. That equals
+        the stored record when nothing but this device's exact ops came after its base, so the
+        version before the op must be new, the op's base itself, or this device's exact echo —
+        and never this device's *inexact* one: a version whose answer said "ok" while the
+        server stored a normalised value (the device believes it holds that version and rebases
+        on it, but its copy differs; that version must come down, so nothing of this device's
+        may ever stand in for it). An inexact version is marked with the op negated, which no
+        window ``(after ≥ 0, through]`` covers. Only a device's numbered op qualifies (a review-desk
+        resolution is op 0 of no device).
+        """
+        me = self.actor.device_id
+        if op.op_seq <= 0 or not me:
+            return
+        version, device, number = before
+        mine_exact, mine_inexact = device == me and (number or 0) > 0, device == me and (number or 0) < 0
+        if exact and (version == 0 or mine_exact or (version == op.base_version and not mine_inexact)):
+            rec.echo_device, rec.echo_op = me, op.op_seq
+        else:
+            rec.echo_device, rec.echo_op = me, -op.op_seq
+
     def _me(self, version: int) -> FieldMeta:
         return FieldMeta(version, self.actor.device_id, self.actor.role)
 
@@ -252,12 +278,14 @@ class OpApplier:
                                   op_seq=op.op_seq)
             self.audit.deletion(op, rec, version, CONFLICT_LOST)
             return Outcome(OpStatus.CONFLICT, version, _("Data diubah perangkat lain; penghapusan tidak diterapkan."), [lost])
+        before = (rec.version, rec.echo_device, rec.echo_op)
         for r in subtree:
             r.deleted = True
             r.updated_by = self.actor.username
             r.stamp(self.seq.next(), self.now)
             r.fmeta[STATE_KEY] = self._me(r.version).as_json()
             self.audit.deletion(op, r, r.version, APPLIED if r is rec else CASCADE)
+        self._echo(rec, op, before, True)  # the cascaded children are not: the device still holds them live
         return Outcome(OpStatus.OK, rec.version)
 
     def _upsert(self, op: PushOp) -> Outcome:
@@ -336,6 +364,8 @@ class OpApplier:
         before = rec.data if rec else {}
         changed = [k for k in _KEYS[spec.name] if values.get(k) != before.get(k)]
         lost = any(not c.incoming_won for c in clashes)
+        stamped = True
+        prior = (rec.version, rec.echo_device, rec.echo_op) if rec is not None else (0, None, None)
         if rec is None:
             version = self.seq.next()
             rec = Rec(entity=op.entity, id=op.id, scope=scope, parent_id=parent_id, data=values, fmeta={},
@@ -356,6 +386,8 @@ class OpApplier:
             if moving:
                 self._move(rec, scope)
             rec.data, rec.parent_id = values, parent_id
+        else:
+            stamped = False
         version = rec.version
         won = {c.field for c in clashes if c.incoming_won}
         applied = self.audit.fields(op, rec.scope, version, APPLIED)
@@ -385,6 +417,8 @@ class OpApplier:
                     winner=c.stored_by, loser=self._me(version), version=version, op_seq=op.op_seq))
                 self.audit.change(op, rec.scope, version, c.field, c.stored_value, losing, CONFLICT_LOST)
         status = OpStatus.CONFLICT if clashes else OpStatus.MERGED if concurrent else OpStatus.OK
+        if status is OpStatus.OK and stamped:
+            self._echo(rec, op, prior, all(k in op.fields and op.fields[k] == values.get(k) for k in changed))
         return Outcome(status, version, None, entries)
 
     def _move(self, rec: Rec, scope: str) -> None:

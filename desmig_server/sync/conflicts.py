@@ -22,6 +22,7 @@ from desmig_server.errors import ApiError, forbidden
 from desmig_server.settings import Settings
 from desmig_server.sync.apply import DELETED, OpApplier
 from desmig_server.sync.lookup import ServerLookup
+from desmig_server.sync.lost import next_resolution
 from desmig_server.sync.models import PushOp
 from desmig_server.sync.push import server_today
 from desmig_server.sync.seq import SeqAllocator
@@ -112,7 +113,7 @@ def resolve(db: Database, settings: Settings, actor: Principal, conflict_id: int
             applier.audit.write(conn)
         now = utc_now()
         conn.execute(update(t.conflicts).where(t.conflicts.c.id == conflict_id).values(
-            status="resolved", resolved_at=now, resolved_by=actor.username, resolution=action))
+            status="resolved", resolved_at=now, resolved_by=actor.username, resolution=action, resolved_seq=next_resolution(conn)))
         seq.finish()
         updated = conn.execute(select(t.conflicts).where(t.conflicts.c.id == conflict_id)).mappings().one()
     return {"conflict": conflict_json(updated), "version": version}

@@ -106,3 +106,35 @@ def feed(db: Database, actor: Principal, *, since: int, limit: int) -> dict[str,
     items = [{**detail(r), "entity": r["entity"], "record_id": r["record_id"], "mine": _value(r["losing_value"]),
               "op_seq": None if r["loser_op_seq"] is None else int(r["loser_op_seq"]), "status": r["status"]} for r in rows]
     return {"conflicts": items, "next": int(rows[-1]["id"]) if rows else since, "more": more}
+
+
+def next_resolution(conn: Connection) -> int:
+    """The number of a resolution being written: one more than the newest. Every resolver holds
+    the ``seq_counter`` row lock (``SeqAllocator``), so the numbers follow commit order and a
+    device's cursor over them never skips one (as conflict ids and ``server_seq``)."""
+    c = t.conflicts.c
+    return int(conn.execute(select(func.max(c.resolved_seq))).scalar() or 0) + 1
+
+
+def newest_resolution(conn: Connection, device_id: str) -> int:
+    """The newest resolution number of a conflict this device lost (0: none) — hello's ``resolution_seq``."""
+    c = t.conflicts.c
+    return int(conn.execute(select(func.max(c.resolved_seq)).where(c.loser_device == device_id)).scalar() or 0)
+
+
+def resolutions(db: Database, actor: Principal, *, since: int, limit: int) -> dict[str, Any]:
+    """Conflicts the caller's device lost that were resolved after resolution number ``since``,
+    in that order (issue 21 §5): ``{"resolved": [{"id", "seq"}], "next", "more"}``. The laptop
+    closes them in its inbox; the value the resolution wrote comes down with the pull, as any
+    change. Only records in the caller's current scopes are listed (as ``feed``)."""
+    c = t.conflicts.c
+    query = (select(c.id, c.resolved_seq).where(c.loser_device == actor.device_id, c.resolved_seq > since)
+             .order_by(c.resolved_seq).limit(limit + 1))
+    if (condition := actor.scope_condition(c.scope)) is not None:
+        query = query.where(condition)
+    with db.read() as conn:
+        rows = conn.execute(query).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"resolved": [{"id": int(i), "seq": int(n)} for i, n in rows],
+            "next": int(rows[-1][1]) if rows else since, "more": more}

@@ -49,7 +49,10 @@ class PushOp(BaseModel):
     kind: Literal[OpKind.UPSERT, OpKind.DELETE]
     base_version: JsonInt = Field(ge=0, le=MAX_INT64)
     fields: dict[str, Any]
-    op_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    # Optional since issue 21 §3: the server computes it from the op itself (it always did, to
+    # check it), so a client may leave it out — a third of a push body on a slow link. When
+    # sent it must match (400 ``hash_mismatch``): an app that sends it keeps that check.
+    op_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     # informational device time; no control characters (PostgreSQL text cannot hold NUL)
     captured_at: str | None = Field(default=None, max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$")
 
@@ -60,6 +63,9 @@ class PushRequest(BaseModel):
     device_id: str = Field(max_length=36)
     app_schema: JsonInt = Field(ge=-MAX_INT64, le=MAX_INT64)  # published with the server's window (api/openapi)
     ops: list[PushOp]
+    # Issue 21 §1: answer plain "ok" results as runs (``PushReply.ok_runs``); an older server
+    # ignores the key and answers every result in ``results``, which such a client still reads.
+    compact: bool = False
 
 
 class OpResult(BaseModel):
@@ -74,6 +80,10 @@ class OpResult(BaseModel):
 class PushReply(BaseModel):
     last_op_seq: int
     results: list[OpResult]
+    ok_runs: list[list[int]] | None = Field(default=None, description=(
+        "only when the request asked `compact`: `[op_seq, version, n]` stands for n results `ok` of ops"
+        " op_seq.. op_seq+n-1 with versions version.. version+n-1 (no reason, no conflicts); they are"
+        " then not in `results`"))
 
 
 class PulledRecord(BaseModel):
@@ -93,6 +103,15 @@ class PulledRecord(BaseModel):
 class PullReply(BaseModel):
     records: list[PulledRecord]
     next: int
+    more: bool
+    last_op_seq: int
+
+
+class ScopesPullReply(BaseModel):
+    records: list[PulledRecord]
+    cursors: dict[str, int] = Field(description=(
+        "each scope this page read (complete or cut) and its cursor after it; scopes not reached are absent"))
+    unfinished: list[str] = Field(description="scopes with more to read, in the order asked (the cut one first)")
     more: bool
     last_op_seq: int
 
@@ -127,6 +146,12 @@ class HelloReply(BaseModel):
         " /v1/sync/conflicts cursor has reached it may skip that call"))
     update: ReleaseAnnouncement | None = Field(default=None, description=(
         "the newest published app release; absent when none was published"))
+    resolution_seq: int = Field(default=0, description=(
+        "newest resolution number of a conflict this device lost (0: none); a client whose"
+        " /v1/sync/resolutions cursor has reached it may skip that call"))
+    features: list[str] = Field(default_factory=list, description=(
+        "protocol additions this server speaks: `changes` (GET /v1/sync/changes, several scopes per page,"
+        " and the `own_after`/`own_through` window on pulls)"))
 
 
 class LostWinner(BaseModel):
@@ -150,6 +175,17 @@ class LostValue(BaseModel):
     rule: Literal["higher_role", "later_arrival", "delete_edit"]
     op_seq: int | None = Field(description="the op that lost on arrival; null when the value lost later")
     status: Literal["open", "resolved"]
+
+
+class Resolution(BaseModel):
+    id: int = Field(description="conflict id (as in /v1/sync/conflicts)")
+    seq: int = Field(description="resolution number (the cursor)")
+
+
+class ResolutionsReply(BaseModel):
+    resolved: list[Resolution]
+    next: int
+    more: bool
 
 
 class LostValuesReply(BaseModel):

@@ -63,7 +63,12 @@ def check_request(req: PushRequest, actor: Principal, settings: Settings) -> Non
         if op.op_seq <= previous:
             raise ApiError(422, "invalid_request", {"op_seq": op.op_seq, "msg": "op_seq must increase"})
         previous = op.op_seq
-        if op_hash(op.entity, op.id, op.kind.value, op.base_version, op.fields) != op.op_hash:
+        computed = op_hash(op.entity, op.id, op.kind.value, op.base_version, op.fields)
+        if op.op_hash is None:
+            # Left out by the client (issue 21 §3): the server's own hash of the op is what a
+            # replay is compared with, exactly as when the client sends it (it must match).
+            op.op_hash = computed
+        elif computed != op.op_hash:
             raise ApiError(400, "hash_mismatch", {"op_seq": op.op_seq})
 
 
@@ -174,4 +179,24 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
     counts = Counter(str(r["status"]) for r in results[len(replays):])
     log.info("push device=%s ops=%d replayed=%d %s last_op_seq=%d", actor.device_id, len(req.ops),
              len(replays), dict(counts), last)
+    if req.compact:
+        runs, rest = ok_runs(results)
+        return {"last_op_seq": last, "results": rest, "ok_runs": runs}
     return {"last_op_seq": last, "results": results}
+
+
+def ok_runs(results: list[dict[str, Any]]) -> tuple[list[list[int]], list[dict[str, Any]]]:
+    """Plain "ok" results (a version, no reason, no conflicts) as runs ``[op_seq, version, n]``
+    of consecutive ops with consecutive versions — nearly a whole batch of new records is one
+    run — and the other results as they are. The push answer was about 5 bytes per op gzipped:
+    on a push-only sync more than every other download together (issue 21 §1, ≤ 2 % of bytes up)."""
+    runs: list[list[int]] = []
+    rest: list[dict[str, Any]] = []
+    for r in results:
+        if r["status"] != OpStatus.OK or not r["version"] or r["reason"] is not None or "conflicts" in r:
+            rest.append(r)
+        elif runs and runs[-1][0] + runs[-1][2] == r["op_seq"] and runs[-1][1] + runs[-1][2] == r["version"]:
+            runs[-1][2] += 1
+        else:
+            runs.append([r["op_seq"], r["version"], 1])
+    return runs, rest

@@ -101,25 +101,31 @@ class Rec:
     dirty: bool = False
     stored_scope: str | None = None  # the scope committed before this transaction (None: new record)
     left_seq: int | None = None  # the notice number of its first move in this transaction
+    # The device and op whose "ok" answer describes this version exactly (``records.echo_*``):
+    # set by ``OpApplier`` after the stamp of such an op, cleared by every other stamp.
+    echo_device: str | None = None
+    echo_op: int | None = None
 
     def meta(self, key: str) -> FieldMeta | None:
         return FieldMeta.of(self.fmeta.get(key))
 
     def stamp(self, version: int, now: str) -> None:
-        """Mark the record changed at ``version`` (its new server_seq)."""
+        """Mark the record changed at ``version`` (its new server_seq). The new version is nobody's
+        echo until the op that made it says so (``OpApplier``)."""
         self.version = version
         self.updated_at = now
         self.dirty = True
+        self.echo_device = self.echo_op = None
 
     def row_values(self) -> tuple[Any, ...]:
         """The ``records`` row, in ``ROW_COLUMNS`` order."""
         return (self.entity, self.id, self.scope, self.parent_id, stored_sorted(self.data),
                 encode_fmeta(self.fmeta), self.version, self.deleted, self.version, self.created_at, self.updated_at,
-                self.updated_by)
+                self.updated_by, self.echo_device, self.echo_op)
 
 
 ROW_COLUMNS = ("entity", "id", "scope", "parent_id", "data", "fmeta", "version", "deleted", "server_seq",
-               "created_at", "updated_at", "updated_by")
+               "created_at", "updated_at", "updated_by", "echo_device", "echo_op")
 assert set(ROW_COLUMNS) == set(t.records.c.keys()), "records columns changed"
 # What an update of an existing record writes (its key and creation time never change).
 _UPDATE_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in ("entity", "id", "created_at"))
@@ -130,7 +136,8 @@ def _from_row(row: Any) -> Rec:
     return Rec(entity=row.entity, id=row.id, scope=row.scope, parent_id=row.parent_id,
                data=json.loads(row.data), fmeta=decode_fmeta(row.fmeta), version=int(row.version),
                deleted=bool(row.deleted), created_at=row.created_at, updated_at=row.updated_at,
-               stored_scope=row.scope, updated_by=row.updated_by)
+               stored_scope=row.scope, updated_by=row.updated_by, echo_device=row.echo_device,
+               echo_op=None if row.echo_op is None else int(row.echo_op))
 
 
 class WorkingSet:

@@ -99,6 +99,22 @@ def drop_lost_scenario(hq_server, make_device, checker: InvariantChecker, broken
     checker.check([ana, pusat], quiescent=True)
 
 
+def skip_too_much_scenario(hq_server, make_device, checker: InvariantChecker, broken: BrokenVariant | None) -> None:
+    """ana's push answers are lost; the cycle's pull then acknowledges her ops by its watermark
+    (without their answers), so the records they made must come down with that pull."""
+    ana = make_device(f"ana-{broken}")
+    ana.login(hq_server, "ana")
+    ana.create_household(VILLAGE_1, members=2)
+    ana.adapter.plan = only("/v1/sync/push", "lose", times=99)
+    with pytest.raises(SyncError):
+        ana.sync(broken=broken)
+    assert ana.pending() == 0  # the pull's watermark acknowledged them
+    checker.check([ana], pulled=(ana.name,))
+    ana.adapter.plan = lambda _r: None
+    ana.sync(broken=broken)
+    checker.check([ana], quiescent=True)
+
+
 def test_ack_before_the_server_answers_is_caught(hq_server, make_device, checker):
     ack_early_scenario(hq_server, make_device, checker, None)
     hq_server.reset()
@@ -129,3 +145,11 @@ def test_device_that_ignores_the_servers_lost_values_is_caught(hq_server, make_d
     with pytest.raises(InvariantViolation) as caught:
         drop_lost_scenario(hq_server, make_device, InvariantChecker(hq_server.db_path), BrokenVariant.DROP_LOST)
     assert caught.value.kinds() == {"conflict-unseen"}, caught.value
+
+
+def test_pull_that_leaves_out_unanswered_own_ops_is_caught(hq_server, make_device, checker):
+    skip_too_much_scenario(hq_server, make_device, checker, None)
+    hq_server.reset()
+    with pytest.raises(InvariantViolation) as caught:
+        skip_too_much_scenario(hq_server, make_device, InvariantChecker(hq_server.db_path), BrokenVariant.SKIP_TOO_MUCH)
+    assert caught.value.kinds() == {"stale-version"}, caught.value

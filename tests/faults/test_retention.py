@@ -38,7 +38,7 @@ def test_a_replay_after_hq_pruned_its_result_is_acknowledged_once(hq_server: HqS
     ana.remember()
     # the push reaches HQ and commits, its answer is lost, and the pull cannot run either
     ana.adapter.plan = lambda r: ("lose" if r.path_url.startswith("/v1/sync/push") else
-                                  "down" if r.path_url.startswith("/v1/sync/pull") else None)
+                                  "down" if r.path_url.startswith(("/v1/sync/pull", "/v1/sync/changes")) else None)
     with pytest.raises(SyncError):
         ana.sync()
     assert ana.pending() == 4

@@ -75,8 +75,9 @@ CASES: list[Any] = [
     ("op_seq as string", push_json(lambda w: push_body(w, good_op(op_seq="2"))), 422, "invalid_request"),
     ("negative base_version", push_json(lambda w: push_body(w, good_op(base_version=-1))), 422, "invalid_request"),
     ("fields is a list", push_json(lambda w: push_body(w, good_op(fields=[1]))), 422, "invalid_request"),
-    ("missing op_hash", push_json(lambda w: push_body(w, {k: v for k, v in good_op().items() if k != "op_hash"})),
-     422, "invalid_request"),
+    # (a missing op_hash is valid since issue 21 §3: the server computes it — test_hq_no_echo)
+    ("op_hash not hex", push_json(lambda w: push_body(w, good_op(op_hash="x" * 64))), 422, "invalid_request"),
+    ("op_hash too short", push_json(lambda w: push_body(w, good_op(op_hash="0" * 22))), 422, "invalid_request"),
     ("unknown entity", push_json(lambda w: push_body(w, make_op(2, "pets", "x1", {"name": "Kucing"}))),
      422, "unknown_entity"),
     ("unknown kind", push_json(lambda w: push_body(w, make_op(2, "households", "h1", household(), kind="patch"))),

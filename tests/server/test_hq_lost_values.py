@@ -180,3 +180,42 @@ def test_every_conflict_a_device_lost_reaches_it_with_the_same_detail(hq_app: Hq
 
     run()
     assert seen["reported"] and seen["fed"] > seen["reported"]  # both roads were exercised
+
+
+def resolutions(dev: Device, since: int = 0, limit: int | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {"since": since} | ({"limit": limit} if limit is not None else {})
+    response = dev.client.get("/v1/sync/resolutions", params=params, headers=dev.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_resolutions_reach_the_losing_device_in_commit_order(hq_app: Hq) -> None:
+    """Issue 21 §5: every resolution of a conflict a device lost is numbered in commit order and
+    listed to that device (and only to it) after its cursor, page by page; hello says the newest."""
+    a, b, h, base = _world(hq_app)
+    sup = hq_app.user_device("sari", "supervisor", regency=REGENCY)
+    for i in range(4):
+        h.push_ok(h.op("households", f"x{i}", household(head_name=f"Awal {i}")))
+    lost = []
+    for i in range(4):
+        rid = f"x{i}"
+        first = h.versions[("households", rid)]
+        b.pull(V1)
+        h.push_ok(h.op("households", rid, {"head_name": f"HQ {i}"}, base=first))
+        [res] = a.push_ok(a.op("households", rid, {"head_name": f"Ani {i}"}, base=first))
+        assert res["status"] == "conflict"
+        lost.append(res["conflicts"][0]["id"])
+    assert a.hello()["resolution_seq"] == 0 and resolutions(a) == {"resolved": [], "next": 0, "more": False}
+    order = [lost[2], lost[0], lost[3]]
+    for conflict_id in order:
+        done = sup.client.post(f"/v1/conflicts/{conflict_id}/resolve", json={"action": "dismiss"}, headers=sup.headers)
+        assert done.status_code == 200, done.text
+    page = resolutions(a, limit=2)
+    assert [r["id"] for r in page["resolved"]] == order[:2] and page["more"] is True
+    rest = resolutions(a, since=page["next"])
+    assert [r["id"] for r in rest["resolved"]] == order[2:] and rest["more"] is False
+    assert a.hello()["resolution_seq"] == rest["next"] == rest["resolved"][-1]["seq"]
+    seqs = [r["seq"] for r in page["resolved"] + rest["resolved"]]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    assert resolutions(b)["resolved"] == [] and b.hello()["resolution_seq"] == 0  # not b's conflicts

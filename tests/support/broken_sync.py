@@ -25,6 +25,7 @@ class BrokenVariant(Enum):
     ACK_EARLY = "ack_early"  # move ops to the journal before the server answers
     NO_WATERMARK = "no_watermark"  # pull keeps outbox ops the server already acknowledged
     DROP_LOST = "drop_lost"  # ignore the server's detail of lost values (push results and feed)
+    SKIP_TOO_MUCH = "skip_too_much"  # pull claims answers it never applied: its own unanswered ops don't come down
 
 
 class AckEarlyPush(PushPipeline):
@@ -48,6 +49,17 @@ class DropLostPush(PushPipeline):
         return [dataclasses.replace(o, lost=()) for o in super().outcomes(reply, base)]
 
 
+class SkipTooMuchPull(PullPipeline):
+    """Tells the server every op this laptop ever numbered was answered here — also those whose
+    answer was lost — so a version made by such an op is left out although the laptop never
+    learned it (issue 21 §1: only ops whose answers were applied may be left out)."""
+
+    def own_window(self) -> tuple[int, int] | None:
+        db = self.ctx.db
+        top = st.max_op_seq_allocated(db) - st.op_seq_base(db)
+        return (0, top) if top > 0 else None
+
+
 class NoLostFeed(LostFeed):
     """Never reads the feed of values that lost later."""
 
@@ -59,6 +71,7 @@ _PARTS: dict[BrokenVariant, dict[str, type[Any]]] = {
     BrokenVariant.ACK_EARLY: {"push": AckEarlyPush},
     BrokenVariant.NO_WATERMARK: {"pull": NoWatermarkPull},
     BrokenVariant.DROP_LOST: {"push": DropLostPush, "lost": NoLostFeed},
+    BrokenVariant.SKIP_TOO_MUCH: {"pull": SkipTooMuchPull},
 }
 
 

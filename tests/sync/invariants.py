@@ -20,6 +20,11 @@ What is checked (the names are the ones used in violation messages):
   the server's ``conflicts``; a device that got that answer has it in ``sync_conflicts``.
 * ``version-backwards`` / ``cursor-ahead`` — record versions (server and local) never decrease;
   version == server_seq; no cursor is ahead of the server's sequence (it would skip rows).
+* ``stale-version`` — every server record of a device's village at or below that village's pull
+  cursor is on the device, at the server's version and deletion state: the cursor says the
+  device has seen it, so a pull that left out a version the device does not hold (no echo,
+  issue 21 §1: only the device's own answered ops may be left out) is caught here, at once,
+  not only at quiescence.
 * ``stale-outbox`` — right after a pull completed, no op the server had acknowledged (at or
   below the watermark the page carried) is still pending: the pull drops them first.
 * quiescent: ``diverged`` (every device equals the server on its scopes), ``not-drained``
@@ -196,6 +201,8 @@ class InvariantChecker:
         problems += self._conflicts(server, views)
         if not restored:
             problems += self._versions(server, views)
+            for view in views:
+                problems += self._seen_is_held(server, view)
         if quiescent:
             for view in views:
                 problems += self._converged(server, view)
@@ -372,6 +379,25 @@ class InvariantChecker:
             for scope, cur in view.cursors.items():
                 if cur > server.seq:
                     problems.append(f"cursor-ahead: {view.name} cursor {scope}={cur} beyond server seq {server.seq}")
+        return problems
+
+    def _seen_is_held(self, server: ServerView, view: DeviceView) -> list[str]:
+        """A record the device's cursor has passed is held at the server's version (``stale-version``)."""
+        problems = []
+        scopes = set(view.scopes)
+        pending = {(op.entity, op.record_id) for op in view.outbox.values()}  # a local delete not yet sent
+        for key, rec in server.records.items():
+            scope = rec["scope"]
+            if scope not in scopes or int(rec["server_seq"]) > view.cursors.get(scope, 0):
+                continue
+            mine = view.records.get(key)
+            where = f"{view.name} {key[0]} {key[1][:8]} (server v{rec['version']}, cursor {scope}={view.cursors[scope]})"
+            if mine is None:
+                problems.append(f"stale-version: {where} is missing on the device")
+            elif int(mine["server_version"]) != int(rec["version"]) or (
+                    bool(mine["deleted"]) != bool(rec["deleted"]) and key not in pending):
+                problems.append(f"stale-version: {where} is v{mine['server_version']} deleted={mine['deleted']}"
+                                " on the device")
         return problems
 
     # -- quiescence --------------------------------------------------------------------------

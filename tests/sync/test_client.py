@@ -94,10 +94,23 @@ def test_push_is_gzip_json_with_bearer_token(fake) -> None:
     reply = client(url).push("dev-1", 1, ops)
     seen = script.seen[-1]
     assert seen["headers"]["Content-Encoding"] == "gzip" and seen["headers"]["Authorization"] == "Bearer tok-123"
-    assert seen["body"] == {"device_id": "dev-1", "app_schema": 1, "ops": ops}
+    assert seen["body"] == {"device_id": "dev-1", "app_schema": 1, "ops": ops, "compact": True}
     outcomes = reply.outcomes(base=10)
     assert [(o.op_seq, o.status, o.version) for o in outcomes] == [(11, "ok", 7), (12, "conflict", 8)]
     assert outcomes[1].clashes == (("name", False),)
+
+
+def test_a_compact_push_reply_stands_for_each_ok_result(fake) -> None:
+    """Issue 21 §1: plain "ok" results come as runs ``[op_seq, version, n]``; each op still gets its outcome."""
+    url, script = fake
+    script.on("/v1/sync/push", (200, {"last_op_seq": 6, "ok_runs": [[1, 20, 3], [5, 30, 2]], "results": [
+        {"op_seq": 4, "status": "rejected", "version": 0, "reason": "x"}]}, {}),
+        (200, {"last_op_seq": 1, "ok_runs": [[1, 2]], "results": []}, {}))
+    outcomes = client(url).push("dev-1", 1, []).outcomes(base=100)
+    assert sorted((o.op_seq, o.status, o.version) for o in outcomes) == [
+        (101, "ok", 20), (102, "ok", 21), (103, "ok", 22), (104, "rejected", 0), (105, "ok", 30), (106, "ok", 31)]
+    with pytest.raises(SyncError):
+        client(url).push("dev-1", 1, [])  # a malformed run is a protocol error, never a guess
 
 
 def test_5xx_and_429_are_retried_by_the_transport(fake) -> None:

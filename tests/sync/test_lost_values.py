@@ -64,7 +64,7 @@ def test_lost_push_answer_replayed_through_the_proxy_keeps_the_detail(hq_server,
     pusat.edit("households", hid, head_name="Ejaan HQ")
     ana.edit("households", hid, head_name="Ejaan Petugas")
     pusat.sync()
-    pushes, pulls = times("cut", cuts), times("cut", cuts, path_suffix="/v1/sync/pull")
+    pushes, pulls = times("cut", cuts), times("cut", cuts, path_suffix="/v1/sync/changes")  # (the pull)
     proxy = TcpProxy(hq_server.port, lambda method, path: pushes(method, path) or pulls(method, path))
     ana.point_at(proxy.url)
     try:

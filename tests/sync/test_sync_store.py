@@ -228,3 +228,46 @@ def test_a_page_group_commits_when_it_is_old_enough(db) -> None:
     assert not db.conn.in_transaction
     group.close(commit=True)  # nothing open: a no-op
     assert st.cursor(db, V) == 1
+
+
+@pytest.mark.parametrize("status", ["ok", "pruned", None])
+def test_the_own_ops_window_covers_only_ops_whose_answers_were_applied(db, status) -> None:
+    """Issue 21 §1: a pull may leave out only versions of ops whose answers this laptop applied.
+    An op acknowledged without one (a lost reply, "pruned", a pull's watermark, an op whose
+    record is no longer held) closes the window up to it."""
+    st.register_device(db, server_url="http://hq", username="ani", device_id="d1", token="t", device_name="l")
+    assert st.own_window(db) is None
+    s1, s2, s3 = (save(db, "households", f"h{i}", **household(f"h{i}")) for i in range(3))
+    outcomes = [OpOutcome(s1, "ok", 10), OpOutcome(s3, "ok", 12)]
+    if status is not None:
+        outcomes.append(OpOutcome(s2, status, 11 if status == "ok" else 0))
+    st.apply_ack(db, s3, outcomes)
+    assert st.own_window(db) == ((0, 3) if status == "ok" else (2, 3))
+    s4 = save(db, "households", "h4", **household("h4"))
+    sp.apply_pull(db, V, [], 0, s4)  # the pull's watermark acknowledges s4 without its answer
+    assert st.own_window(db) is None
+    s5 = save(db, "households", "h5", **household("h5"))
+    db.execute("DELETE FROM households WHERE id = 'h5'")  # (a move-out notice dropped it meanwhile)
+    st.apply_ack(db, s5, [OpOutcome(s5, "ok", 14)])
+    assert st.own_window(db) is None
+    s6 = save(db, "households", "h6", **household("h6"))
+    st.apply_ack(db, s6, [OpOutcome(s6, "ok", 15)])
+    assert st.own_window(db) == (5, 6)
+    st.forget_server_position(db)  # the server went back in time: everything comes down again
+    assert st.own_window(db) is None
+
+
+def test_resolutions_close_only_open_inbox_rows(db) -> None:
+    from desmig_desktop.store import sync_lost as sl
+    rows = [(1, "open"), (2, "kept_mine"), (3, "open"), (4, "open")]
+    for server_id, status in rows:
+        db.execute("INSERT INTO sync_conflicts (kind, entity, record_id, field, mine, theirs, status, created_at,"
+                   " server_id) VALUES ('conflict', 'households', ?, 'head_name', '\"a\"', '\"b\"', ?, 'now', ?)",
+                   [f"h{server_id}", status, server_id])
+    with st.immediate(db):
+        assert sl.record_resolutions(db, [1, 2, 4, 99], 7) == 2
+    assert dict(db.execute("SELECT server_id, status FROM sync_conflicts").fetchall()) == {
+        1: "resolved", 2: "kept_mine", 3: "open", 4: "resolved"}
+    assert sl.resolution_cursor(db) == 7
+    st.reset_cursors(db)
+    assert sl.resolution_cursor(db) == 0

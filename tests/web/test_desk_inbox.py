@@ -1,10 +1,10 @@
-"""A known gap, kept as a strict xfail so that fixing it turns this test red until the marker goes.
+"""A conflict resolved on the web closes in the inbox of the laptop that lost it (issue 21 §5).
 
 When a supervisor resolves a conflict on the web, every laptop pulls the outcome (the record's new
-version: ``test_desk_chromium``). But a loser whose laptop had already fetched the conflict keeps it
-*open* in its inbox: the lost-values feed (``sync/lost.feed``, cursor = conflict id) never re-sends
-a conflict, and the laptop's ``record_lost`` ignores a known one. Closing it needs the feed to carry
-resolutions (a resolution cursor) and the laptop to apply them — ``sync/*`` and ``store/sync_lost``.
+version: ``test_desk_chromium``). A loser whose laptop had already fetched the conflict used to keep
+it *open*: the lost-values feed (cursor = conflict id) never re-sends a conflict. The server now
+numbers resolutions (``conflicts.resolved_seq``) and the laptop reads the ones after its cursor
+(``GET /v1/sync/resolutions``, ``sync/lost.LostFeed.fetch_resolutions``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ def _resolve_on_the_web(base: str, conflict_id: int, value: str) -> None:
         assert done.status_code in (200, 303), done.text
 
 
-@pytest.mark.xfail(strict=True, reason="the lost-values feed does not carry resolutions (see module docstring)")
 def test_a_loser_whose_inbox_holds_the_conflict_sees_it_closed_after_the_resolution(
         own_hq: HqServer, make_device: Callable[[str], Device]) -> None:
     ana, budi = make_device("ana"), make_device("budi")
