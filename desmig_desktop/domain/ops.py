@@ -8,7 +8,7 @@ from typing import Any
 from desmig_desktop.domain.jsontext import compact_sorted
 
 # The questionnaire version this app speaks. 2: households gained location_accuracy_m,
-# location_at, interview_started_at, interview_ended_at (issue 20 §7). An app refuses to sync
+# location_at, interview_started_at, interview_ended_at. An app refuses to sync
 # with a server whose max_schema is lower (that server would reject every op carrying the new
 # fields as unknown); a server keeps accepting apps down to MIN_APP_SCHEMA, whose ops simply
 # lack the new fields (and which keep the fields they pull but do not know in ``extra``).

@@ -1,5 +1,5 @@
 """Values of this laptop that lost a conflict on the server, as the server describes them
-(issue 13 §6): stored in ``sync_conflicts`` for the officer's inbox.
+stored in ``sync_conflicts`` for the officer's inbox.
 
 They come from a push result (the op lost on arrival; a replayed push answers the same), or
 from the server's per-device feed (``GET /v1/sync/conflicts``: the value lost later, or the
@@ -83,7 +83,7 @@ def set_resolution_cursor(db: Database, value: int) -> None:
 
 
 def record_resolutions(db: Database, server_ids: Sequence[int], next_cursor: int) -> int:
-    """Close the inbox rows of conflicts a supervisor or HQ resolved on the server (issue 21 §5),
+    """Close the inbox rows of conflicts a supervisor or HQ resolved on the server,
     inside the caller's transaction; advance the cursor. A row the officer already acted on
     (kept mine, accepted, ...) keeps its status; a conflict not held yet arrives later from the
     feed with the server's status. Returns how many rows were closed."""

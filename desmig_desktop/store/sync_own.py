@@ -1,4 +1,4 @@
-"""The window of this device's own ops whose answers were applied here (issue 21 §1, no echo).
+"""The window of this device's own ops whose answers were applied here (no echo).
 
 Every op in ``(K_OWN_FLOOR, K_OWN_ANSWERED]`` (local numbering) had its answer applied to this
 database by ``sync_store.apply_ack``, so a pull may leave out a version that is exactly such an

@@ -33,8 +33,18 @@ from desmig_desktop.domain.wire import OpKind, PulledRecord
 from desmig_desktop.store import records
 from desmig_desktop.store.sync_own import raise_own_floor
 from desmig_desktop.store.sync_store import (
-    CURSOR_PREFIX, K_SERVER_SEQ_SEEN, Crash, cursor, db_value, immediate, last_acked, move_to_journal, no_crash,
-    put_state, raise_last_acked, state,
+    CURSOR_PREFIX,
+    K_SERVER_SEQ_SEEN,
+    Crash,
+    cursor,
+    db_value,
+    immediate,
+    last_acked,
+    move_to_journal,
+    no_crash,
+    put_state,
+    raise_last_acked,
+    state,
 )
 
 log = logging.getLogger(__name__)
@@ -140,7 +150,7 @@ def apply_page(db: Database, cursors: Mapping[str, int], page_records: Sequence[
         return PullSummary(0, 0)  # nothing new: no write transaction (a no-op sync stays cheap)
     with _foreign_keys_off(db), immediate(db):
         dropped = move_to_journal(db, watermark, {}) if drop_acked else []
-        if dropped:  # acknowledged without their answers: their records must come down (issue 21 §1)
+        if dropped:  # acknowledged without their answers: their records must come down
             raise_own_floor(db, int(dropped[-1][0]))
         raise_last_acked(db, watermark)
         crash("pull.apply.dropped")
@@ -174,8 +184,7 @@ def apply_page(db: Database, cursors: Mapping[str, int], page_records: Sequence[
         for scope, next_cursor in cursors.items():
             put_state(db, CURSOR_PREFIX + scope, next_cursor)
         if page_records:
-            put_state(db, K_SERVER_SEQ_SEEN, max(int(state(db, K_SERVER_SEQ_SEEN, 0)),
-                                                 max(r.server_seq for r in page_records)))
+            put_state(db, K_SERVER_SEQ_SEEN, max(int(state(db, K_SERVER_SEQ_SEEN, 0)), *(r.server_seq for r in page_records)))
     return PullSummary(len(dropped), applied)
 
 

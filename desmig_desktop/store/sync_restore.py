@@ -23,8 +23,22 @@ from typing import Any
 from sqlite_utils import Database
 
 from desmig_desktop.store.sync_store import (
-    K_DEVICE_ID, K_LAST_ACK, K_REGISTRATIONS, K_RESTORED, K_RESTORES, Crash, fresh_base, immediate, last_acked,
-    max_op_seq_allocated, move_to_journal, no_crash, put_state, raise_last_acked, register_device, reset_cursors,
+    K_DEVICE_ID,
+    K_LAST_ACK,
+    K_REGISTRATIONS,
+    K_RESTORED,
+    K_RESTORES,
+    Crash,
+    fresh_base,
+    immediate,
+    last_acked,
+    max_op_seq_allocated,
+    move_to_journal,
+    no_crash,
+    put_state,
+    raise_last_acked,
+    register_device,
+    reset_cursors,
     state,
 )
 

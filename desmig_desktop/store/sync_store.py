@@ -32,7 +32,12 @@ from desmig_desktop.domain.wire import OpKind, OpStatus, op_json
 from desmig_desktop.store import records, settings
 from desmig_desktop.store.sync_lost import K_CONFLICT_CURSOR, K_RESOLUTION_CURSOR, LostValue, record_lost
 from desmig_desktop.store.sync_own import (
-    ANSWERED, K_OWN_ANSWERED, K_OWN_FLOOR, raise_own_answered, raise_own_floor, unheld,
+    ANSWERED,
+    K_OWN_ANSWERED,
+    K_OWN_FLOOR,
+    raise_own_answered,
+    raise_own_floor,
+    unheld,
 )
 from desmig_desktop.store.sync_own import own_window as _own_window
 

@@ -26,7 +26,13 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.wire import ProtocolError
 from desmig_desktop.sync.errors import ErrorKind, SyncError, device_mismatch_error
 from desmig_desktop.sync.protocol import (
-    Hello, LostPage, PullPage, PushReply, Registration, ResolutionsPage, ScopesPage,
+    Hello,
+    LostPage,
+    PullPage,
+    PushReply,
+    Registration,
+    ResolutionsPage,
+    ScopesPage,
 )
 
 log = logging.getLogger(__name__)
@@ -64,10 +70,7 @@ def make_retry(backoff_factor: float | None = None, *, statuses: tuple[int, ...]
 def _caused_by_read_timeout(exc: BaseException) -> bool:
     """requests reports "read timed out on every retry" as a ConnectionError around urllib3's
     MaxRetryError; dig out the reason so a slow server is told apart from an unreachable one."""
-    for arg in exc.args:
-        if isinstance(arg, MaxRetryError) and isinstance(arg.reason, ReadTimeoutError):
-            return True
-    return False
+    return any(isinstance(arg, MaxRetryError) and isinstance(arg.reason, ReadTimeoutError) for arg in exc.args)
 
 
 CA_BUNDLE_ENV = "DESMIG_CA_BUNDLE"

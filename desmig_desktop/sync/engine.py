@@ -91,7 +91,7 @@ class SyncEngine:
             raise SyncError(ErrorKind.AUTH, _("Belum masuk ke server. Masuk dulu untuk sinkronisasi."),
                             detail="no device registered")
         self.ctx = CycleContext(db, client, device_id, progress or (lambda _p: None), cancel or (lambda: False),
-                                crash, now or (lambda: dt.datetime.now(dt.timezone.utc)))
+                                crash, now or (lambda: dt.datetime.now(dt.UTC)))
         self.db = db
         self.pusher = push(self.ctx)
         self.puller = pull(self.ctx, limit=pull_limit)

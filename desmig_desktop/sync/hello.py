@@ -37,7 +37,7 @@ def parse_time(text: str) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def greet(ctx: CycleContext, tally: Tally) -> Hello:
@@ -52,9 +52,9 @@ def greet(ctx: CycleContext, tally: Tally) -> Hello:
         announced = hello.update.as_dict()
         if announced != st.state(db, st.K_UPDATE):
             st.put_state(db, st.K_UPDATE, announced)
-    if APP_SCHEMA < hello.min_schema:
+    if hello.min_schema > APP_SCHEMA:
         raise SyncError(ErrorKind.TOO_OLD, detail=f"app schema {APP_SCHEMA} < {hello.min_schema}")
-    if APP_SCHEMA > hello.max_schema:
+    if hello.max_schema < APP_SCHEMA:
         raise SyncError(ErrorKind.SERVER, _("Server belum mendukung versi aplikasi ini."),
                         detail=f"app schema {APP_SCHEMA} > {hello.max_schema}")
     if hello.conflict_seq is not None and sl.conflict_cursor(db) > hello.conflict_seq:
@@ -89,7 +89,7 @@ def check_clock(ctx: CycleContext, hello: Hello, sent_at: dt.datetime, received_
         st.put_state(ctx.db, st.K_CLOCK_OFFSET, tally.clock_offset_s)
         if abs(offset) > CLOCK_WARNING_S:
             tally.warnings.append(_("Jam laptop berbeda {minutes} menit dari server. Periksa tanggal dan jam"
-                                    " laptop.", minutes=int(round(abs(offset) / 60))))
+                                    " laptop.", minutes=round(abs(offset) / 60)))
     return server_time
 
 

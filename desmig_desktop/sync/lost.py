@@ -1,4 +1,4 @@
-"""The feed of this device's values that lost a conflict (issue 13 §6), read into the inbox.
+"""The feed of this device's values that lost a conflict, read into the inbox.
 
 The deliberately broken variant ``drop_lost`` of the negative controls
 (``tests/support/broken_sync.py``) replaces ``LostFeed`` with one that reads nothing.
@@ -45,8 +45,8 @@ class LostFeed:
         self.fetch_resolutions(hello, tally)
 
     def fetch_resolutions(self, hello: Hello, tally: Tally) -> None:
-        """Close in the inbox the conflicts a supervisor or HQ resolved on the server (issue 21
-        §5; the value itself comes down with the pull). After the feed, so a conflict and its
+        """Close in the inbox the conflicts a supervisor or HQ resolved on the server (the value
+        itself comes down with the pull). After the feed, so a conflict and its
         resolution read in one cycle end closed; skipped when hello says nothing is new."""
         ctx = self.ctx
         if hello.resolution_seq is None:

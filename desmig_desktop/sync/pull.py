@@ -31,7 +31,7 @@ class PullPipeline:
 
     def own_window(self) -> tuple[int, int] | None:
         """The window of our own answered ops a pull sends (``sync_store.own_window``): the server
-        leaves out versions that only echo what this laptop holds (issue 21 §1)."""
+        leaves out versions that only echo what this laptop holds."""
         return st.own_window(self.ctx.db)
 
     def pull_all(self, scopes: Sequence[str], tally: Tally, *, latest: Mapping[str, int] | None = None,

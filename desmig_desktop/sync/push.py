@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 START_BATCH = 1_000
 MAX_BATCH = 5_000
 MAX_GAP_RECOVERIES = 2
-OPTIONAL_HASH = "optional_op_hash"  # hello feature: the server computes each op's hash (issue 21 §3)
+OPTIONAL_HASH = "optional_op_hash"  # hello feature: the server computes each op's hash
 
 Batch = list[st.OutboxOp]
 

@@ -14,8 +14,16 @@ from desmig_server.sync import lost as lost_feed
 from desmig_server.sync import pull as pull_feed
 from desmig_server.sync import push as push_apply
 from desmig_server.sync.models import (
-    MAX_INT32, MAX_INT64, VILLAGE_PATTERN, HelloReply, LostValuesReply, PullReply, PushReply, PushRequest,
-    ResolutionsReply, ScopesPullReply,
+    MAX_INT32,
+    MAX_INT64,
+    VILLAGE_PATTERN,
+    HelloReply,
+    LostValuesReply,
+    PullReply,
+    PushReply,
+    PushRequest,
+    ResolutionsReply,
+    ScopesPullReply,
 )
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])

@@ -113,7 +113,8 @@ def resolve(db: Database, settings: Settings, actor: Principal, conflict_id: int
             applier.write_conflicts(conn)
             applier.audit.write(conn)
         conn.execute(update(t.conflicts).where(t.conflicts.c.id == conflict_id).values(
-            status="resolved", resolved_at=utc_now(), resolved_by=actor.username, resolution=CHOICES[choice], resolved_seq=next_resolution(conn)))
+            status="resolved", resolved_at=utc_now(), resolved_by=actor.username, resolution=CHOICES[choice],
+            resolved_seq=next_resolution(conn)))
         adminlog.write(conn, actor.username, "conflict_resolve", f"conflict:{conflict_id}", choice=choice,
                        entity=row["entity"], record_id=row["record_id"], field=row["field"], scope=row["scope"],
                        version=version)

@@ -219,7 +219,7 @@ class OpApplier:
     def _echo(self, rec: Rec, op: PushOp, before: tuple[int, str | None, int | None], exact: bool) -> None:
         """Say whether ``rec``'s new version, made by ``op`` answered "ok", is exactly what the
         op's device holds once it applies that answer — then a pull leaves it out for that device
-        (``sync.pull``; issue 21 §1). ``before``: the record's ``(version, echo_device, echo_op)``
+        (``sync.pull``). ``before``: the record's ``(version, echo_device, echo_op)``
         before the op; ``exact``: every field the op changed is stored as the op sent it.
 
         The device's copy is the version it based the op on plus its own ops since. That equals

@@ -113,7 +113,8 @@ def resolve(db: Database, settings: Settings, actor: Principal, conflict_id: int
             applier.audit.write(conn)
         now = utc_now()
         conn.execute(update(t.conflicts).where(t.conflicts.c.id == conflict_id).values(
-            status="resolved", resolved_at=now, resolved_by=actor.username, resolution=action, resolved_seq=next_resolution(conn)))
+            status="resolved", resolved_at=now, resolved_by=actor.username, resolution=action,
+            resolved_seq=next_resolution(conn)))
         seq.finish()
         updated = conn.execute(select(t.conflicts).where(t.conflicts.c.id == conflict_id)).mappings().one()
     return {"conflict": conflict_json(updated), "version": version}

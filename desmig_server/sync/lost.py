@@ -27,7 +27,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, RowMapping, func, insert, select
 
 from desmig_server.auth.principal import ROLE_RANK, Principal
 from desmig_server.db import tables as t
@@ -53,7 +53,7 @@ def _value(text: str | None) -> Any:
     return json.loads(text) if text is not None else None
 
 
-def detail(row: Mapping[str, Any]) -> dict[str, Any]:
+def detail(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
     """One lost field as its loser's device sees it (a ``conflicts`` row with its id).
 
     The winner is named by role and username only (what an officer may already list through
@@ -124,7 +124,7 @@ def newest_resolution(conn: Connection, device_id: str) -> int:
 
 def resolutions(db: Database, actor: Principal, *, since: int, limit: int) -> dict[str, Any]:
     """Conflicts the caller's device lost that were resolved after resolution number ``since``,
-    in that order (issue 21 §5): ``{"resolved": [{"id", "seq"}], "next", "more"}``. The laptop
+    in that order: ``{"resolved": [{"id", "seq"}], "next", "more"}``. The laptop
     closes them in its inbox; the value the resolution wrote comes down with the pull, as any
     change. Only records in the caller's current scopes are listed (as ``feed``)."""
     c = t.conflicts.c

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
 
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.wire import OpKind, OpStatus
@@ -44,12 +44,12 @@ class PushOp(BaseModel):
 
     op_seq: JsonInt = Field(ge=1, le=MAX_INT64)
     # Published as the list of tables; any other name is answered 422 ``unknown_entity``.
-    entity: str = Field(max_length=32, json_schema_extra={"enum": sorted(ENTITIES)})
+    entity: str = Field(max_length=32, json_schema_extra={"enum": list[JsonValue](sorted(ENTITIES))})
     id: str = Field(pattern=ID_PATTERN)
     kind: Literal[OpKind.UPSERT, OpKind.DELETE]
     base_version: JsonInt = Field(ge=0, le=MAX_INT64)
     fields: dict[str, Any]
-    # Optional since issue 21 §3: the server computes it from the op itself (it always did, to
+    # Optional: the server computes it from the op itself (it always did, to
     # check it), so a client may leave it out — a third of a push body on a slow link. When
     # sent it must match (400 ``hash_mismatch``): an app that sends it keeps that check.
     op_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
@@ -63,7 +63,7 @@ class PushRequest(BaseModel):
     device_id: str = Field(max_length=36)
     app_schema: JsonInt = Field(ge=-MAX_INT64, le=MAX_INT64)  # published with the server's window (api/openapi)
     ops: list[PushOp]
-    # Issue 21 §1: answer plain "ok" results as runs (``PushReply.ok_runs``); an older server
+    # Answer plain "ok" results as runs (``PushReply.ok_runs``); an older server
     # ignores the key and answers every result in ``results``, which such a client still reads.
     compact: bool = False
 

@@ -21,12 +21,11 @@ from desmig_server.sync.lost import newest as newest_lost
 from desmig_server.sync.lost import newest_resolution
 from desmig_server.sync.push import device_watermark
 
-
 _PAGE_COLUMNS = "entity, id, data, version, deleted, server_seq, updated_by"  # the order ``pull`` unpacks
 _BY = ',"by":'
 # A version that is exactly the caller's own acknowledged op (``records.echo_*``, set by
 # ``sync.apply``) is left out when the caller says it applied that op's answer: its op number
-# lies in the window ``(own_after, own_through]`` the device sends (issue 21 §1, no echo).
+# lies in the window ``(own_after, own_through]`` the device sends (no echo).
 _NOT_OWN = (" AND (echo_device IS NULL OR echo_device <> :device OR echo_op <= :own_after"
             " OR echo_op > :own_through)")
 _PAGE_BY_SCOPE = text(f"SELECT {_PAGE_COLUMNS} FROM {t.records.name} WHERE scope = :scope AND server_seq > :since"
@@ -102,7 +101,7 @@ def pull(db: Database, actor: Principal, *, scope: str, since: int, limit: int, 
 def pull_scopes(db: Database, actor: Principal, *, cursors: Sequence[tuple[str, int]], limit: int,
                 own: Own = Own()) -> bytes:
     """One page of several scopes (``GET /v1/sync/changes``): one request where a per-scope pull
-    needed one per village (issue 21 §3, 8 round trips for 8 villages).
+    needed one per village (8 round trips for 8 villages).
 
     The page is the scopes' own pages one after the other, in the order asked, until ``limit``
     rows: each scope keeps its own cursor exactly as a single-scope pull moves it (``cursors``
@@ -191,7 +190,7 @@ def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
         resolution_seq = newest_resolution(conn, actor.device_id)
         release = latest_release(conn)
     reply = {
-        "server_time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "server_time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "min_schema": settings.min_schema,
         "max_schema": settings.max_schema,
         "last_op_seq": last_op_seq,
@@ -200,7 +199,7 @@ def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
         "role": actor.role,
         "device_id": actor.device_id,
         "token_expires_at": None if actor.token_expires_at is None else dt.datetime.fromtimestamp(
-            actor.token_expires_at, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            actor.token_expires_at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "conflict_seq": conflict_seq,
         "resolution_seq": resolution_seq,
         # What this server speaks beyond the first protocol (a client checks before using it):

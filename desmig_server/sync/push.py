@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 def server_today(settings: Settings) -> dt.date:
     """The latest date the server accepts as "not in the future" (see ``Settings``)."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     return (now + dt.timedelta(days=settings.future_date_tolerance_days)).date()
 
 
@@ -65,7 +65,7 @@ def check_request(req: PushRequest, actor: Principal, settings: Settings) -> Non
         previous = op.op_seq
         computed = op_hash(op.entity, op.id, op.kind.value, op.base_version, op.fields)
         if op.op_hash is None:
-            # Left out by the client (issue 21 §3): the server's own hash of the op is what a
+            # Left out by the client: the server's own hash of the op is what a
             # replay is compared with, exactly as when the client sends it (it must match).
             op.op_hash = computed
         elif computed != op.op_hash:
@@ -189,7 +189,7 @@ def ok_runs(results: list[dict[str, Any]]) -> tuple[list[list[int]], list[dict[s
     """Plain "ok" results (a version, no reason, no conflicts) as runs ``[op_seq, version, n]``
     of consecutive ops with consecutive versions — nearly a whole batch of new records is one
     run — and the other results as they are. The push answer was about 5 bytes per op gzipped:
-    on a push-only sync more than every other download together (issue 21 §1, ≤ 2 % of bytes up)."""
+    on a push-only sync more than every other download together (≤ 2 % of bytes up)."""
     runs: list[list[int]] = []
     rest: list[dict[str, Any]] = []
     for r in results:

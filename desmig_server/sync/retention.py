@@ -48,7 +48,7 @@ class Pruned:
 
 def iso_utc(epoch: float) -> str:
     """``epoch`` in the format of ``utc_now`` (``applied_at``), so text comparison orders it."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def prune(db: Database, settings: Settings, now: float | None = None) -> Pruned:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -56,7 +56,7 @@ def decode_fmeta(text: str) -> dict[str, list[Any]]:
     raw = json.loads(text)
     metas = raw.pop(_METAS, None)
     if metas is None:
-        return raw
+        return cast(dict[str, list[Any]], raw)
     return {key: metas[i] for key, i in raw.items()}
 _CHUNK = 500
 

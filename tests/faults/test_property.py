@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis.errors import Flaky
 from hypothesis import strategies as s
+from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from desmig_desktop.errors import KnownError
@@ -32,8 +32,8 @@ from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.sync_restore import restored_marker
 from desmig_desktop.sync.errors import SyncError
 from desmig_desktop.sync.hooks import CRASH_POINTS
-from tests.support.broken_sync import BrokenVariant
 from tests.faults.test_negative_controls import strip_autoincrement
+from tests.support.broken_sync import BrokenVariant
 from tests.sync.harness import VILLAGE_1, VILLAGE_2, Device, HqServer, only
 from tests.sync.invariants import InvariantChecker, InvariantViolation
 
@@ -289,7 +289,7 @@ def test_sync_machine(hq_server, template_db, tmp_path, capsys):
     with capsys.disabled():
         print(f" [property: DESMIG_SEED={seed}]", end="")
     try:
-        run_machine(hq_server, template_db, tmp_path, seed=seed, examples=int(os.environ.get("DESMIG_EXAMPLES", 20)),
+        run_machine(hq_server, template_db, tmp_path, seed=seed, examples=int(os.environ.get("DESMIG_EXAMPLES", "20")),
                     steps=25)
     except BaseException as exc:
         exc.add_note(f"reproduce with: DESMIG_SEED={seed} pytest {__file__}::test_sync_machine")
@@ -297,7 +297,7 @@ def test_sync_machine(hq_server, template_db, tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("offset", range(int(os.environ.get("DESMIG_SEEDS", 8))))
+@pytest.mark.parametrize("offset", range(int(os.environ.get("DESMIG_SEEDS", "8"))))
 def test_sync_machine_chaos(hq_server, template_db, tmp_path, offset, capsys):
     seed = int(os.environ.get("DESMIG_SEED") or 1000) + offset
     with capsys.disabled():

@@ -193,7 +193,7 @@ def resolutions(dev: Device, since: int = 0, limit: int | None = None) -> dict[s
 def test_resolutions_reach_the_losing_device_in_commit_order(hq_app: Hq) -> None:
     """Issue 21 §5: every resolution of a conflict a device lost is numbered in commit order and
     listed to that device (and only to it) after its cursor, page by page; hello says the newest."""
-    a, b, h, base = _world(hq_app)
+    a, b, h, _base = _world(hq_app)
     sup = hq_app.user_device("sari", "supervisor", regency=REGENCY)
     for i in range(4):
         h.push_ok(h.op("households", f"x{i}", household(head_name=f"Awal {i}")))

@@ -26,14 +26,14 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from desmig_testing import serve
-from desmig_testing.serve import ServeProcess, free_port, script  # noqa: F401  (free_port: tests import it from here)
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.db import connect
 from desmig_desktop.store.records import Change
 from desmig_desktop.sync.client import make_retry, make_session
+from desmig_testing import serve
+from desmig_testing.serve import ServeProcess, free_port, script  # noqa: F401  (free_port: tests import it from here)
 from tests.support.broken_sync import BrokenVariant, engine_parts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -273,7 +273,7 @@ class Device:
                     out.setdefault((reg["device_id"], op.op_seq - base), []).append(op)
         return out
 
-    def restore(self, path: Path, *, previous: "Device | None" = None) -> None:
+    def restore(self, path: Path, *, previous: Device | None = None) -> None:
         """Restore a backup into this data dir (``previous``: the laptop whose backup it is, when
         it is another one — a new laptop); the copy it replaces is retired."""
         from desmig_desktop.store.backup import apply_pending_restore, stage_restore
@@ -402,7 +402,7 @@ class Device:
 
 
 def skewed_clock(days: float) -> Callable[[], dt.datetime]:
-    return lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)
+    return lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
 
 
 def report_totals(text: str) -> dict[str, Any]:

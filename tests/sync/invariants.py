@@ -346,7 +346,7 @@ class InvariantChecker:
                                     " no losing value is in conflicts")
         losers = {(c["loser_device"], int(c["version"])) for c in server.conflicts if c["loser_device"]}
         for view in views:
-            for device_id, base, upto in self._registrations(view):
+            for device_id, base, _upto in self._registrations(view):
                 for wire, row in server.applied.get(device_id, {}).items():
                     seq = wire + base
                     lost = (device_id, int(row["version"])) in losers
@@ -448,7 +448,7 @@ class InvariantChecker:
                 a, b = _norm(f.kind, mine.get(f.key)), _norm(f.kind, rec["data"].get(f.key))
                 if a != b:
                     problems.append(f"diverged: {view.name} {key[0]} {key[1][:8]}.{f.key} local={a!r} server={b!r}")
-        for key, mine in view.records.items():
+        for key in view.records:
             if key in theirs or key in view.rejected_records:
                 continue
             # Not on the server, or in a village that is not the laptop's (it moved away: the

@@ -58,9 +58,9 @@ def _keys_read(tree: ast.Module) -> list[ast.expr]:
                 keys.append(node.args[0])
         elif isinstance(node, ast.Subscript) and _is_environ(node.value) and isinstance(node.ctx, ast.Load):
             keys.append(node.slice)
-        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn):
-            if _is_environ(node.comparators[0]):
-                keys.append(node.left)
+        elif (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn)
+              and _is_environ(node.comparators[0])):
+            keys.append(node.left)
     return keys
 
 

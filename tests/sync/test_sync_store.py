@@ -6,12 +6,12 @@ import json
 
 import pytest
 
+from desmig_desktop.domain.wire import PulledRecord
 from desmig_desktop.store import records
 from desmig_desktop.store import sync_conflicts as sc
 from desmig_desktop.store import sync_pull as sp
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.records import Change
-from desmig_desktop.domain.wire import PulledRecord
 from desmig_desktop.store.sync_store import OpOutcome
 
 V = "35.01.01.2001"
@@ -70,12 +70,12 @@ def test_ack_stores_lost_fields_and_rejections(db) -> None:
                           OpOutcome(s2, "conflict", 9, None, (("notes", False), ("hamlet", True)))])
     rows = sc.conflict_rows(db)
     assert [(r.kind, r.field, r.mine) for r in rows] == [
-        ("rejected", None, {k: v for k, v in household("h1").items()}), ("conflict", "notes", "mine")]
+        ("rejected", None, dict(household("h1").items())), ("conflict", "notes", "mine")]
     assert rows[0].reason == "village_code: tidak ada"
 
 
 def test_pull_drops_acked_ops_first_then_overwrites(db) -> None:
-    s1 = save(db, "households", "h1", **household("h1"))
+    save(db, "households", "h1", **household("h1"))
     s2 = save(db, "households", "h1", notes="pending")
     server = PulledRecord("households", "h1", {**household("h1"), "head_name": "Dari server", "notes": "srv"}, 5,
                           False, 5)
