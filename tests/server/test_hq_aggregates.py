@@ -32,7 +32,7 @@ from desmig_server.aggregates.verify import verify
 from desmig_server.auth.principal import Principal
 from desmig_server.cli import main as cli_main
 from desmig_server.db import tables as t
-from desmig_server.db.migrations import migrate
+from desmig_server.db.migrations import STEPS, migrate
 from desmig_server.reports.queries import build_report, recompute_report
 
 from .support import (
@@ -255,11 +255,15 @@ def test_migration_builds_aggregates_for_existing_data(hq_app: Hq) -> None:
     with hq_app.ctx.db.write() as conn:
         for table in (t.area_values, t.area_figures, t.aggregate_state):
             conn.execute(table.delete())
-        conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version == 13))
+        # back to the database as it was before step 13 (and the steps after it)
+        conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version >= 13))
         for table in (t.area_values, t.area_figures, t.aggregate_state):
             table.drop(conn)
         conn.execute(text("DROP INDEX ix_scope_exits_seq"))
-    assert migrate(hq_app.ctx.db) == 1
+        conn.execute(text("DROP INDEX ix_conflicts_resolved_seq"))
+        for table, column in (("records", "echo_device"), ("records", "echo_op"), ("conflicts", "resolved_seq")):
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+    assert migrate(hq_app.ctx.db) == len([s for s in STEPS if s.version >= 13])
     with hq_app.ctx.db.read() as conn:
         codes = set(conn.execute(select(t.area_figures.c.code)).scalars())
     assert codes == {"", "32", "32.01", "32.01.01", V1, "33", "33.02", "33.02.01", V_OTHER}
