@@ -20,8 +20,7 @@ from desmig_server.aggregates.maintain import MEDIANS, VILLAGE_LEN, catch_up, me
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
-from desmig_server.errors import forbidden
-from desmig_server.reports.queries import check_level
+from desmig_server.reports.queries import check_request
 
 
 def aggregated_report(db: Database, *, level: str = "province", prefix: str = "",
@@ -31,9 +30,7 @@ def aggregated_report(db: Database, *, level: str = "province", prefix: str = ""
     Raises:
         ApiError: 422 for a bad level/prefix, 403 when ``prefix`` lies outside the actor's scopes.
     """
-    check_level(level, prefix)
-    if actor is not None and not actor.overlaps_prefix(prefix):
-        raise forbidden({"prefix": prefix})
+    check_request(level, prefix, actor)
     catch_up(db)
     length = spec.LEVELS[level]
     with db.read() as conn:

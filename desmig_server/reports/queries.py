@@ -212,11 +212,15 @@ def _aggregate(conn: Connection, dialect: str, length: int, filters: list[Any], 
     return {code: spec.finish_row(row) for code, row in out.items() if row["households"]}
 
 
-def check_level(level: str, prefix: str) -> None:
+def check_request(level: str, prefix: str, actor: Principal | None) -> None:
+    """A report request's level and prefix are valid and ``prefix`` overlaps ``actor``'s scopes
+    (422 / 403), the same for the aggregates and the recomputation."""
     if level not in spec.LEVELS:
         raise ApiError(422, "invalid_request", {"level": f"one of {', '.join(spec.LEVELS)}"})
     if prefix and (not is_kemendagri_code(prefix) or not spec.valid_prefix(level, prefix)):
         raise ApiError(422, "invalid_request", {"prefix": "a Kemendagri code at or above the report level"})
+    if actor is not None and not actor.overlaps_prefix(prefix):
+        raise forbidden({"prefix": prefix})
 
 
 def build_report(db: Database, *, level: str = "province", prefix: str = "",
@@ -240,9 +244,7 @@ def recompute_report(db: Database, *, level: str = "province", prefix: str = "",
     Raises:
         ApiError: 422 for a bad level/prefix, 403 when ``prefix`` lies outside the actor's scopes.
     """
-    check_level(level, prefix)
-    if actor is not None and not actor.overlaps_prefix(prefix):
-        raise forbidden({"prefix": prefix})
+    check_request(level, prefix, actor)
     filters: list[Any] = []
     if prefix:
         filters.append(lambda scope: (scope == prefix) | scope.startswith(prefix + ".", autoescape=True))
