@@ -5,7 +5,8 @@ through random creates, edits (remittances, statuses, return dates, business sta
 moves of households between villages and provinces, re-parented members, deletes (with their
 cascades), stale edits that conflict and conflict resolutions; after every step the report of
 every level (HQ, the officer and a supervisor, with and without a prefix) read from the
-aggregates equals ``recompute_report``, and ``verify`` finds nothing. SQLite and PostgreSQL.
+aggregates equals ``recompute_report``, ``member_niks`` equals its recomputation (members' NIKs
+are set, changed and cleared too), and ``verify`` finds nothing. SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from hypothesis.stateful import (
 from sqlalchemy import select, text, update
 
 from desmig_desktop.domain import report_spec as spec
+from desmig_server.aggregates import niks
 from desmig_server.aggregates.maintain import catch_up, median_of
 from desmig_server.aggregates.verify import verify
 from desmig_server.auth.principal import Principal
@@ -63,6 +65,8 @@ STATUSES = ("bukan", "calon_pmi", "pmi_aktif", "pmi_purna")
 # Few values, so medians of even counts and ties between villages happen often.
 REMITTANCES = st.one_of(st.none(), st.sampled_from([1_000_000, 2_500_000, 3_000_000]),
                         st.integers(0, 10_000_000))
+# Few structurally valid synthetic NIKs, so members of different households share one often.
+NIKS = st.sampled_from(["3201014101900001", "3201010202850002", "3201010303800003"])
 MONEY = st.one_of(st.none(), st.sampled_from([0, 50_000_000, 400_000_000, 3_000_000_000]))
 
 
@@ -160,6 +164,14 @@ def machine(hq_app: Hq) -> type[RuleBasedStateMachine]:
             device = self.devices[who]
             self._push(who, device.op(entity, record_id, fields, base=0 if stale else None))
 
+        @rule(who=st.integers(0, 2), data=st.data(), nik=st.one_of(st.none(), NIKS), stale=st.booleans())
+        def set_nik(self, who: int, data: st.DataObject, nik: str | None, stale: bool) -> None:
+            """A member's NIK set, changed or cleared (``member_niks``)."""
+            record_id = self._pick(data, "members")
+            if record_id:
+                device = self.devices[who]
+                self._push(who, device.op("members", record_id, {"nik": nik}, base=0 if stale else None))
+
         @rule(who=st.integers(0, 2), data=st.data())
         def reparent(self, who: int, data: st.DataObject) -> None:
             """A member (with its placements) moves to another household, maybe in another village."""
@@ -192,6 +204,14 @@ def machine(hq_app: Hq) -> type[RuleBasedStateMachine]:
             """A catch-up between steps (the serving follower), so later ones start from a watermark
             in the middle of the run rather than only right before a report."""
             catch_up(hq_app.ctx.db)
+
+        @invariant()
+        def member_niks_equal_recomputation(self) -> None:
+            if not self.devices:
+                return
+            catch_up(hq_app.ctx.db)
+            with hq_app.ctx.db.read() as conn:
+                assert niks.compare(conn) == []
 
         @invariant()
         def reports_equal_recomputation(self) -> None:
@@ -263,6 +283,25 @@ def test_migration_builds_aggregates_for_existing_data(hq_app: Hq) -> None:
     with hq_app.ctx.db.read() as conn:
         codes = set(conn.execute(select(t.area_figures.c.code)).scalars())
     assert codes == {"", "32", "32.01", "32.01.01", V1, "33", "33.02", "33.02.01", V_OTHER}
+    assert verify(hq_app.ctx.db) == []
+
+
+def test_migration_fills_member_niks_for_existing_data(hq_app: Hq) -> None:
+    """Members stored before step 15 are in ``member_niks`` once it runs (live ones with a NIK)."""
+    boss = hq_app.user_device("pusat", "hq")
+    boss.push_ok(boss.op("households", "h1", household(V1)), boss.op("households", "h2", household(V_OTHER)),
+                 boss.op("members", "m1", member("h1", nik="3201014101900001")),
+                 boss.op("members", "m2", member("h2", nik="3201014101900001")),
+                 boss.op("members", "m3", member("h2")), boss.op("members", "m4", member("h2", nik="3201010202850002")))
+    boss.push_ok(boss.op("members", "m4", kind="delete"))
+    with hq_app.ctx.db.write() as conn:
+        conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version == 15))
+        t.member_niks.drop(conn)
+    assert migrate(hq_app.ctx.db) == 1
+    with hq_app.ctx.db.read() as conn:
+        m = t.member_niks
+        assert conn.execute(select(m.c.member_id, m.c.household_id, m.c.scope).order_by(m.c.member_id)).all() == [
+            ("m1", "h1", V1), ("m2", "h2", V_OTHER)]
     assert verify(hq_app.ctx.db) == []
 
 
