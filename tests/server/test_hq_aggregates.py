@@ -32,6 +32,8 @@ from desmig_server.aggregates import niks
 from desmig_server.aggregates.maintain import catch_up, median_of
 from desmig_server.aggregates.verify import verify
 from desmig_server.auth.principal import Principal
+from desmig_server.checks.duplicates import find_duplicates
+from desmig_server.auth.principal import Principal
 from desmig_server.cli import main as cli_main
 from desmig_server.db import tables as t
 from desmig_server.db.migrations import migrate
@@ -102,12 +104,12 @@ def machine(hq_app: Hq) -> type[RuleBasedStateMachine]:
         def add_household(self, who: int, village: str) -> None:
             self._push(who, self.devices[who].op("households", self._new_id("households"), household(village)))
 
-        @rule(who=st.integers(0, 2), data=st.data(), status=st.sampled_from(STATUSES))
-        def add_member(self, who: int, data: st.DataObject, status: str) -> None:
+        @rule(who=st.integers(0, 2), data=st.data(), status=st.sampled_from(STATUSES), nik=st.one_of(st.none(), NIKS))
+        def add_member(self, who: int, data: st.DataObject, status: str, nik: str | None) -> None:
             parent = self._pick(data, "households")
             if parent:
                 self._push(who, self.devices[who].op("members", self._new_id("members"),
-                                                     member(parent, migration_status=status)))
+                                                     member(parent, migration_status=status, nik=nik)))
 
         @rule(who=st.integers(0, 2), data=st.data(), remittance=REMITTANCES, returned=st.booleans(),
               country=st.sampled_from(["MY", "SA", "HK", "TW"]))
@@ -127,7 +129,8 @@ def machine(hq_app: Hq) -> type[RuleBasedStateMachine]:
             device = self.devices[who]
             hid, mid = self._new_id("households"), self._new_id("members")
             self._push(who, device.op("households", hid, household(village)),
-                       device.op("members", mid, member(hid, migration_status="pmi_aktif")),
+                       device.op("members", mid, member(hid, migration_status="pmi_aktif",
+                                                        nik="3201010404750004")),
                        device.op("placements", self._new_id("placements"), placement(mid, monthly_remittance=remittance)),
                        device.op("placements", self._new_id("placements"), placement(mid, monthly_remittance=second)))
 
@@ -302,6 +305,26 @@ def test_migration_fills_member_niks_for_existing_data(hq_app: Hq) -> None:
         m = t.member_niks
         assert conn.execute(select(m.c.member_id, m.c.household_id, m.c.scope).order_by(m.c.member_id)).all() == [
             ("m1", "h1", V1), ("m2", "h2", V_OTHER)]
+    assert verify(hq_app.ctx.db) == []
+
+
+def test_member_niks_follow_moves_and_deletes(hq_app: Hq) -> None:
+    """A household moving to another village takes its members' NIKs along (the old village's rows
+    go), a deleted member's NIK goes, and HQ's duplicate list sees it at once."""
+    boss = hq_app.user_device("pusat", "hq")
+    boss.push_ok(boss.op("households", "h1", household(V1)), boss.op("households", "h2", household(V3)),
+                 boss.op("members", "m1", member("h1", nik="3201014101900001")),
+                 boss.op("members", "m2", member("h2", nik="3201014101900001")))
+    catch_up(hq_app.ctx.db)
+    boss.push_ok(boss.op("households", "h1", {"village_code": V_OTHER}))
+    catch_up(hq_app.ctx.db)
+    m = t.member_niks
+    with hq_app.ctx.db.read() as conn:
+        assert conn.execute(select(m.c.member_id, m.c.scope).order_by(m.c.member_id)).all() == [
+            ("m1", V_OTHER), ("m2", V3)]
+    assert find_duplicates(hq_app.ctx.db, Principal("pusat", "hq", "web")).total == 1
+    boss.push_ok(boss.op("members", "m2", kind="delete"))
+    assert find_duplicates(hq_app.ctx.db, Principal("pusat", "hq", "web")).total == 0
     assert verify(hq_app.ctx.db) == []
 
 
