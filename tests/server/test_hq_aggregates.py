@@ -33,7 +33,6 @@ from desmig_server.aggregates.maintain import catch_up, median_of
 from desmig_server.aggregates.verify import verify
 from desmig_server.auth.principal import Principal
 from desmig_server.checks.duplicates import find_duplicates
-from desmig_server.auth.principal import Principal
 from desmig_server.cli import main as cli_main
 from desmig_server.db import tables as t
 from desmig_server.db.migrations import migrate
