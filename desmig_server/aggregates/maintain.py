@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from desmig_desktop.domain import report_spec as spec
+from desmig_server.aggregates.niks import refresh_niks
 from desmig_server.db import tables as t
 from desmig_server.db.bulk import insert_rows
 from desmig_server.db.engine import Database
@@ -85,14 +86,20 @@ def catch_up(db: Database) -> int:
         return catch_up_in(conn)
 
 
-def catch_up_in(conn: Connection) -> int:
-    """``catch_up`` inside the caller's write transaction (which holds the lock)."""
+def catch_up_in(conn: Connection, *, niks: bool = True) -> int:
+    """``catch_up`` inside the caller's write transaction (which holds the lock).
+
+    ``niks`` False leaves ``member_niks`` alone: for migration step 13, which runs before step 15
+    creates that table (step 15 then fills it whole).
+    """
     old, high = watermark(conn), counter(conn)
     if old == high:
         return 0
     # A counter below the watermark: the data was wiped and numbering restarted; start over.
     villages = None if high < old else _changed_villages(conn, old)
     done = refresh(conn, villages)
+    if niks:
+        refresh_niks(conn, villages)
     _set_watermark(conn, high)
     return done
 
@@ -103,6 +110,7 @@ def rebuild(db: Database) -> int:
         _lock(conn)
         high = counter(conn)
         done = refresh(conn, None)
+        refresh_niks(conn, None)
         _set_watermark(conn, high)
         return done
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from desmig_server.aggregates import niks
 from desmig_server.aggregates.maintain import (
     LENGTHS,
     MEDIANS,
@@ -75,6 +76,7 @@ def compare(conn: Connection) -> list[Mismatch]:
                     if key == metric.key and len(code) == length}
             out.extend(Mismatch(code, f"{metric.key} values") for code in sorted(want.keys() | have.keys())
                        if want.get(code, {}) != have.get(code, {}))
+    out.extend(Mismatch(code, "member NIKs") for code in niks.compare(conn))
     return out
 
 

@@ -17,12 +17,13 @@ reports"), the CLI does only with ``--full-nik`` (its user already holds the dat
 officer of a holder is the user whose device last set the member's NIK (``fmeta``), i.e. who
 entered it.
 
-**Cost.** A supervisor's list reads the NIKs of its regency's members, then looks them up in the
-partial index ``ix_records_member_nik`` (migration 8); the holders of the page shown are one more
-index lookup. HQ's list is about every member, so it is one pass over them that takes each NIK out
-of its JSON once: measured ~1 s per 200,000 members on PostgreSQL on a shared 2-core machine (a
-regency's supervisor list: ~0.2 s on the same data). For a country's millions of members a NIK
-column maintained on write would make HQ's list an index-only scan; not done here.
+**Cost.** HQ's list is about every member: it reads ``member_niks`` (migration 15), the NIK of
+every live member kept by the aggregates' catch-up (``aggregates.niks``), in the order of its
+(nik, household_id) index, so no member's JSON is parsed; the page catches up first, like the
+reports, so the list is never behind a committed push. A supervisor's list reads the NIKs of its
+regency's members, then looks them up in the partial index ``ix_records_member_nik``
+(migration 8): ~0.2 s for a regency on a shared 2-core machine. The holders of the page shown are
+one more index lookup in ``records``.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
+from sqlalchemy import Connection, Select, and_, func, select
 
 from desmig_desktop.domain.privacy import mask_identifiers
+from desmig_server.aggregates.maintain import catch_up
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
@@ -61,6 +63,8 @@ class DuplicatePage:
 def find_duplicates(db: Database, actor: Principal, *, limit: int = DEFAULT_LIMIT, offset: int = 0,
                     full_nik: bool = False) -> DuplicatePage:
     """NIKs held in two or more live households that ``actor`` may see (see the module docstring)."""
+    if actor.scope_condition(t.records.c.scope) is None:
+        catch_up(db)  # HQ's list reads member_niks
     with db.read() as conn:
         niks = _duplicated_niks(conn, actor)
         page = niks[offset:offset + limit]
@@ -77,23 +81,19 @@ _CHUNK = 500
 def duplicated_niks_query(dialect: str, actor: Principal, niks: list[str] | None = None) -> Select[Any]:
     """The NIKs held by live members of two or more households, in NIK order.
 
-    HQ (``niks`` None) asks about every member: one pass, with the NIK taken out of each record's
-    JSON once (a subquery behind ``OFFSET 0``, which neither database flattens) and households
-    compared with ``min <> max`` rather than ``count(DISTINCT) > 1`` so PostgreSQL may hash
-    instead of sorting every member. A supervisor asks about ``niks`` — the NIKs its members hold —
-    and each is looked up in the NIK index.
+    HQ (``niks`` None) asks about every member: ``member_niks`` in the order of its (nik,
+    household_id) index, households compared with ``min <> max`` (as ``count(DISTINCT) > 1``, but
+    without a sort per group). A supervisor asks about ``niks`` — the NIKs its members hold — and
+    each is looked up in the NIK index of ``records``.
     """
-    r = t.records
-    nik: ColumnElement[Any]
     if niks is None:
-        inner = (select(member_nik(dialect, r).label("nik"), r.c.parent_id)
-                 .where(live_members(r)).offset(0).subquery("m"))
-        nik, household = inner.c.nik, inner.c.parent_id
-        query = select(nik)
-    else:
-        nik, household = member_nik(dialect, r), r.c.parent_id
-        query = select(nik).where(live_members(r, by_nik_on=dialect), nik.in_(niks))
-    return (query.group_by(nik).having(and_(nik.is_not(None), func.min(household) != func.max(household)))
+        m = t.member_niks
+        return (select(m.c.nik).group_by(m.c.nik)
+                .having(func.min(m.c.household_id) != func.max(m.c.household_id)).order_by(m.c.nik))
+    r = t.records
+    nik = member_nik(dialect, r)
+    query = select(nik).where(live_members(r, by_nik_on=dialect), nik.in_(niks))
+    return (query.group_by(nik).having(and_(nik.is_not(None), func.min(r.c.parent_id) != func.max(r.c.parent_id)))
             .order_by(nik))
 
 

@@ -387,7 +387,7 @@ def _report_aggregates(conn: Connection) -> None:
     for index in t.scope_exits.indexes:
         if index.name == "ix_scope_exits_seq":
             index.create(conn)
-    catch_up_in(conn)
+    catch_up_in(conn, niks=False)  # as it ran before step 15 made member_niks
 
 
 def _record_echo(conn: Connection) -> None:
@@ -402,6 +402,16 @@ def _record_echo(conn: Connection) -> None:
     for index in t.conflicts.indexes:
         if index.name == "ix_conflicts_resolved_seq":
             index.create(conn)
+
+
+def _member_niks(conn: Connection) -> None:
+    """``member_niks`` (``desmig_server.aggregates.niks``), filled from the records stored: HQ's
+    duplicate list scans its NIK index instead of every member's JSON. Derived data, like the
+    aggregates of step 13: filled with the code of the day (``aggregates rebuild`` refills it)."""
+    from desmig_server.aggregates.niks import refresh_niks
+
+    t.member_niks.create(conn)
+    refresh_niks(conn, None)
 
 
 STEPS: tuple[Step, ...] = (
@@ -419,6 +429,7 @@ STEPS: tuple[Step, ...] = (
     Step(12, "device_lineage", _device_lineage),
     Step(13, "report_aggregates", _report_aggregates),
     Step(14, "records_echo_and_resolution_feed", _record_echo),
+    Step(15, "member_niks", _member_niks),
 )
 LATEST = STEPS[-1].version
 

@@ -277,6 +277,19 @@ aggregate_state = Table(
     Column("watermark", BigInteger, nullable=False),
 )
 
+# Every NIK held by a live member (migration 15): derived from ``records`` by the aggregates'
+# catch-up, village by village (``desmig_server.aggregates.niks``), so HQ's duplicate list is one
+# scan of the (nik, household_id) index instead of every member's JSON.
+member_niks = Table(
+    "member_niks", metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("nik", Text, nullable=False),
+    Column("household_id", String(64)),
+    Column("scope", String(13), nullable=False),
+    Index("ix_member_niks_nik", "nik", "household_id"),
+    Index("ix_member_niks_scope", "scope"),
+)
+
 # Published app releases (migration 10). ``manifest`` is the exact text HQ signed
 # (``desmig_desktop.domain.release``) and ``signature`` its base64 Ed25519 signature; the package
 # itself lives in ``release_chunks`` so any worker serves any byte range of it without reading
@@ -327,6 +340,7 @@ seq_counter = Table(
 )
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
-DATA_TABLES = (area_values, area_figures, aggregate_state, admin_log, release_chunks, releases, record_history,
+DATA_TABLES = (member_niks, area_values, area_figures, aggregate_state, admin_log, release_chunks, releases,
+               record_history,
                applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts, web_sessions,
                users)

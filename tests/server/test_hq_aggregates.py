@@ -5,7 +5,8 @@ through random creates, edits (remittances, statuses, return dates, business sta
 moves of households between villages and provinces, re-parented members, deletes (with their
 cascades), stale edits that conflict and conflict resolutions; after every step the report of
 every level (HQ, the officer and a supervisor, with and without a prefix) read from the
-aggregates equals ``recompute_report``, and ``verify`` finds nothing. SQLite and PostgreSQL.
+aggregates equals ``recompute_report``, ``member_niks`` equals its recomputation (members' NIKs
+are set, changed and cleared too), and ``verify`` finds nothing. SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from hypothesis.stateful import (
 from sqlalchemy import select, text, update
 
 from desmig_desktop.domain import report_spec as spec
+from desmig_server.aggregates import niks
 from desmig_server.aggregates.maintain import catch_up, median_of
 from desmig_server.aggregates.verify import verify
 from desmig_server.auth.principal import Principal
+from desmig_server.checks.duplicates import find_duplicates
 from desmig_server.cli import main as cli_main
 from desmig_server.db import tables as t
 from desmig_server.db.migrations import STEPS, migrate
@@ -63,6 +66,8 @@ STATUSES = ("bukan", "calon_pmi", "pmi_aktif", "pmi_purna")
 # Few values, so medians of even counts and ties between villages happen often.
 REMITTANCES = st.one_of(st.none(), st.sampled_from([1_000_000, 2_500_000, 3_000_000]),
                         st.integers(0, 10_000_000))
+# Few structurally valid synthetic NIKs, so members of different households share one often.
+NIKS = st.sampled_from(["3201014101900001", "3201010202850002", "3201010303800003"])
 MONEY = st.one_of(st.none(), st.sampled_from([0, 50_000_000, 400_000_000, 3_000_000_000]))
 
 
@@ -98,12 +103,12 @@ def machine(hq_app: Hq) -> type[RuleBasedStateMachine]:
         def add_household(self, who: int, village: str) -> None:
             self._push(who, self.devices[who].op("households", self._new_id("households"), household(village)))
 
-        @rule(who=st.integers(0, 2), data=st.data(), status=st.sampled_from(STATUSES))
-        def add_member(self, who: int, data: st.DataObject, status: str) -> None:
+        @rule(who=st.integers(0, 2), data=st.data(), status=st.sampled_from(STATUSES), nik=st.one_of(st.none(), NIKS))
+        def add_member(self, who: int, data: st.DataObject, status: str, nik: str | None) -> None:
             parent = self._pick(data, "households")
             if parent:
                 self._push(who, self.devices[who].op("members", self._new_id("members"),
-                                                     member(parent, migration_status=status)))
+                                                     member(parent, migration_status=status, nik=nik)))
 
         @rule(who=st.integers(0, 2), data=st.data(), remittance=REMITTANCES, returned=st.booleans(),
               country=st.sampled_from(["MY", "SA", "HK", "TW"]))
@@ -123,7 +128,8 @@ def machine(hq_app: Hq) -> type[RuleBasedStateMachine]:
             device = self.devices[who]
             hid, mid = self._new_id("households"), self._new_id("members")
             self._push(who, device.op("households", hid, household(village)),
-                       device.op("members", mid, member(hid, migration_status="pmi_aktif")),
+                       device.op("members", mid, member(hid, migration_status="pmi_aktif",
+                                                        nik="3201010404750004")),
                        device.op("placements", self._new_id("placements"), placement(mid, monthly_remittance=remittance)),
                        device.op("placements", self._new_id("placements"), placement(mid, monthly_remittance=second)))
 
@@ -160,6 +166,14 @@ def machine(hq_app: Hq) -> type[RuleBasedStateMachine]:
             device = self.devices[who]
             self._push(who, device.op(entity, record_id, fields, base=0 if stale else None))
 
+        @rule(who=st.integers(0, 2), data=st.data(), nik=st.one_of(st.none(), NIKS), stale=st.booleans())
+        def set_nik(self, who: int, data: st.DataObject, nik: str | None, stale: bool) -> None:
+            """A member's NIK set, changed or cleared (``member_niks``)."""
+            record_id = self._pick(data, "members")
+            if record_id:
+                device = self.devices[who]
+                self._push(who, device.op("members", record_id, {"nik": nik}, base=0 if stale else None))
+
         @rule(who=st.integers(0, 2), data=st.data())
         def reparent(self, who: int, data: st.DataObject) -> None:
             """A member (with its placements) moves to another household, maybe in another village."""
@@ -192,6 +206,14 @@ def machine(hq_app: Hq) -> type[RuleBasedStateMachine]:
             """A catch-up between steps (the serving follower), so later ones start from a watermark
             in the middle of the run rather than only right before a report."""
             catch_up(hq_app.ctx.db)
+
+        @invariant()
+        def member_niks_equal_recomputation(self) -> None:
+            if not self.devices:
+                return
+            catch_up(hq_app.ctx.db)
+            with hq_app.ctx.db.read() as conn:
+                assert niks.compare(conn) == []
 
         @invariant()
         def reports_equal_recomputation(self) -> None:
@@ -267,6 +289,45 @@ def test_migration_builds_aggregates_for_existing_data(hq_app: Hq) -> None:
     with hq_app.ctx.db.read() as conn:
         codes = set(conn.execute(select(t.area_figures.c.code)).scalars())
     assert codes == {"", "32", "32.01", "32.01.01", V1, "33", "33.02", "33.02.01", V_OTHER}
+    assert verify(hq_app.ctx.db) == []
+
+
+def test_migration_fills_member_niks_for_existing_data(hq_app: Hq) -> None:
+    """Members stored before step 15 are in ``member_niks`` once it runs (live ones with a NIK)."""
+    boss = hq_app.user_device("pusat", "hq")
+    boss.push_ok(boss.op("households", "h1", household(V1)), boss.op("households", "h2", household(V_OTHER)),
+                 boss.op("members", "m1", member("h1", nik="3201014101900001")),
+                 boss.op("members", "m2", member("h2", nik="3201014101900001")),
+                 boss.op("members", "m3", member("h2")), boss.op("members", "m4", member("h2", nik="3201010202850002")))
+    boss.push_ok(boss.op("members", "m4", kind="delete"))
+    with hq_app.ctx.db.write() as conn:
+        conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version == 15))
+        t.member_niks.drop(conn)
+    assert migrate(hq_app.ctx.db) == 1
+    with hq_app.ctx.db.read() as conn:
+        m = t.member_niks
+        assert conn.execute(select(m.c.member_id, m.c.household_id, m.c.scope).order_by(m.c.member_id)).all() == [
+            ("m1", "h1", V1), ("m2", "h2", V_OTHER)]
+    assert verify(hq_app.ctx.db) == []
+
+
+def test_member_niks_follow_moves_and_deletes(hq_app: Hq) -> None:
+    """A household moving to another village takes its members' NIKs along (the old village's rows
+    go), a deleted member's NIK goes, and HQ's duplicate list sees it at once."""
+    boss = hq_app.user_device("pusat", "hq")
+    boss.push_ok(boss.op("households", "h1", household(V1)), boss.op("households", "h2", household(V3)),
+                 boss.op("members", "m1", member("h1", nik="3201014101900001")),
+                 boss.op("members", "m2", member("h2", nik="3201014101900001")))
+    catch_up(hq_app.ctx.db)
+    boss.push_ok(boss.op("households", "h1", {"village_code": V_OTHER}))
+    catch_up(hq_app.ctx.db)
+    m = t.member_niks
+    with hq_app.ctx.db.read() as conn:
+        assert conn.execute(select(m.c.member_id, m.c.scope).order_by(m.c.member_id)).all() == [
+            ("m1", V_OTHER), ("m2", V3)]
+    assert find_duplicates(hq_app.ctx.db, Principal("pusat", "hq", "web")).total == 1
+    boss.push_ok(boss.op("members", "m2", kind="delete"))
+    assert find_duplicates(hq_app.ctx.db, Principal("pusat", "hq", "web")).total == 0
     assert verify(hq_app.ctx.db) == []
 
 
