@@ -83,14 +83,14 @@ def catch_up(db: Database) -> int:
         return 0
     with db.write() as conn:
         _lock(conn)
-        return catch_up_in(conn)
+        return catch_up_in(conn, niks=True)
 
 
-def catch_up_in(conn: Connection, *, niks: bool = True) -> int:
+def catch_up_in(conn: Connection, *, niks: bool = False) -> int:
     """``catch_up`` inside the caller's write transaction (which holds the lock).
 
-    ``niks`` False leaves ``member_niks`` alone: for migration step 13, which runs before step 15
-    creates that table (step 15 then fills it whole).
+    Without ``niks`` it brings the aggregates only, as migration step 13 has always called it
+    (``member_niks`` comes with step 15, which fills it whole); ``catch_up`` passes ``niks=True``.
     """
     old, high = watermark(conn), counter(conn)
     if old == high:

@@ -387,7 +387,7 @@ def _report_aggregates(conn: Connection) -> None:
     for index in t.scope_exits.indexes:
         if index.name == "ix_scope_exits_seq":
             index.create(conn)
-    catch_up_in(conn, niks=False)  # as it ran before step 15 made member_niks
+    catch_up_in(conn)
 
 
 def _record_echo(conn: Connection) -> None:

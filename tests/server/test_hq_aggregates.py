@@ -277,9 +277,10 @@ def test_migration_builds_aggregates_for_existing_data(hq_app: Hq) -> None:
     with hq_app.ctx.db.write() as conn:
         for table in (t.area_values, t.area_figures, t.aggregate_state):
             conn.execute(table.delete())
-        # back to the database as it was before step 13 (and the steps after it)
+        # back to the database as it was before step 13 (and the steps after it: 14 adds the no-echo
+        # columns, 15 member_niks)
         conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version >= 13))
-        for table in (t.area_values, t.area_figures, t.aggregate_state):
+        for table in (t.area_values, t.area_figures, t.aggregate_state, t.member_niks):
             table.drop(conn)
         conn.execute(text("DROP INDEX ix_scope_exits_seq"))
         conn.execute(text("DROP INDEX ix_conflicts_resolved_seq"))
