@@ -338,8 +338,228 @@ BUSINESSES = EntitySpec(
     parent_key="household_id",
 )
 
-ENTITIES: dict[str, EntitySpec] = {e.name: e for e in (HOUSEHOLDS, MEMBERS, PLACEMENTS, BUSINESSES)}
-ENTITY_ORDER: tuple[str, ...] = ("households", "members", "placements", "businesses")
+# --- The programme's four pillars and the officer's own work (village-level records) ---------
+# A record below either has a ``village_code`` (the village it belongs to: its sync scope) or a
+# parent that has one. References to members and businesses that are not the parent (the person
+# served, an attendee, a cooperative's member) are plain ``REF`` fields checked against the scope.
+
+VILLAGE_STATUS = _choices(("aktif", "Aktif", "Active"), ("lulus", "Lulus/mandiri", "Graduated"))
+WEEKDAYS = _choices(
+    ("1_senin", "Senin", "Monday"), ("2_selasa", "Selasa", "Tuesday"), ("3_rabu", "Rabu", "Wednesday"),
+    ("4_kamis", "Kamis", "Thursday"), ("5_jumat", "Jumat", "Friday"), ("6_sabtu", "Sabtu", "Saturday"),
+    ("7_minggu", "Minggu", "Sunday"),
+)
+AGE_BAND = _choices(
+    ("lt18", "Di bawah 18 tahun", "Under 18"), ("18_24", "18–24 tahun", "18–24"),
+    ("25_34", "25–34 tahun", "25–34"), ("35_44", "35–44 tahun", "35–44"),
+    ("45_54", "45–54 tahun", "45–54"), ("55plus", "55 tahun ke atas", "55 and over"),
+)
+SERVICE_TYPE = _choices(
+    ("informasi", "Informasi migrasi aman dan lowongan kerja", "Safe migration and job information"),
+    ("dokumen", "Bantuan dokumen", "Help with documents"),
+    ("orientasi", "Orientasi pra-pemberangkatan", "Pre-departure orientation"),
+    ("pengaduan", "Pengaduan/kasus", "Complaint or case"),
+    ("reintegrasi", "Bantuan kepulangan dan reintegrasi", "Return and reintegration help"),
+)
+DOCUMENT_KIND = _choices(
+    ("ktp_kk", "KTP/KK", "ID card/family card"), ("paspor", "Paspor", "Passport"),
+    ("sertifikat", "Sertifikat/ijazah", "Certificates"), ("lainnya", "Lainnya", "Other"),
+)
+CASE_KIND = _choices(
+    ("gaji", "Gaji tidak dibayar", "Unpaid wages"), ("kekerasan", "Kekerasan/pelecehan", "Abuse"),
+    ("hilang", "PMI hilang/tidak ada kabar", "Missing worker"),
+    ("non_prosedural", "Keberangkatan non-prosedural", "Undocumented departure"),
+    ("lainnya", "Lainnya", "Other"),
+)
+REFERRAL = _choices(
+    ("tidak", "Tidak dirujuk", "Not referred"), ("dinaker", "Dinas Ketenagakerjaan", "Regency manpower office"),
+    ("bp2mi", "BP2MI/UPT", "BP2MI/UPT"), ("polisi", "Kepolisian", "Police"), ("lainnya", "Lainnya", "Other"),
+)
+CASE_STATUS = _choices(
+    ("terbuka", "Terbuka", "Open"), ("ditindaklanjuti", "Sedang ditindaklanjuti", "In follow-up"),
+    ("selesai", "Selesai", "Closed"),
+)
+OPEN_CASE_STATUSES: tuple[str, ...] = ("terbuka", "ditindaklanjuti")
+SUPPORT_TYPE = _choices(
+    ("pelatihan", "Pelatihan", "Training"), ("pendampingan", "Pendampingan", "Mentoring"),
+    ("akses_pasar", "Akses pasar", "Market access"), ("modal", "Bantuan modal", "Capital support"),
+)
+SUPPORT_SOURCE = _choices(
+    ("kemnaker", "Kemnaker/Dinaker", "Ministry/manpower office"), ("pemda", "Pemerintah daerah/desa", "Local government"),
+    ("kur", "KUR/bank", "KUR/bank loan"), ("koperasi", "Koperasi", "Cooperative"),
+    ("swasta", "Swasta/CSR", "Private/CSR"), ("lsm", "LSM", "NGO"), ("lainnya", "Lainnya", "Other"),
+)
+PARENTING_TYPE = _choices(
+    ("kelompok_belajar", "Kelompok belajar", "Study group"),
+    ("kelas_pengasuhan", "Kelas pengasuhan bagi pengasuh", "Parenting class for caregivers"),
+    ("bermain_kreatif", "Bermain/kreativitas", "Play/creative session"), ("lainnya", "Lainnya", "Other"),
+)
+ATTENDEE_ROLE = _choices(("anak", "Anak", "Child"), ("pengasuh", "Pengasuh", "Caregiver"))
+GROUP_KIND = _choices(("koperasi", "Koperasi", "Cooperative"), ("kelompok", "Kelompok usaha", "Business group"))
+LEGAL_STATUS = _choices(("berbadan_hukum", "Berbadan hukum", "Registered"), ("belum", "Belum berbadan hukum", "Not registered"))
+GROUP_STATUS = _choices(("aktif", "Aktif", "Active"), ("tidak_aktif", "Tidak aktif", "Inactive"))
+GROUP_ROLE = _choices(
+    ("ketua", "Ketua", "Chair"), ("sekretaris", "Sekretaris", "Secretary"),
+    ("bendahara", "Bendahara", "Treasurer"), ("anggota", "Anggota", "Member"),
+)
+ACTIVITY_KIND = _choices(
+    ("rapat_koordinasi", "Rapat koordinasi", "Coordination meeting"), ("sosialisasi", "Sosialisasi", "Socialisation event"),
+    ("kunjungan", "Kunjungan/pendampingan", "Visit"), ("lainnya", "Lainnya", "Other"),
+)
+PARTNERS = _choices(
+    ("pemdes", "Pemerintah desa", "Village government"), ("tokoh", "Tokoh masyarakat", "Community leaders"),
+    ("dinaker", "Dinas Ketenagakerjaan", "Regency manpower office"), ("bp2mi", "BP2MI/UPT", "BP2MI/UPT"),
+    ("lsm", "LSM", "NGO"), ("lainnya", "Lainnya", "Other"),
+)
+
+VILLAGE_PROFILES = EntitySpec(
+    "village_profiles", "Profil desa Desmigratif", "Desmigratif village profile",
+    (
+        F("village_code", "Desa/kelurahan", "Village", K.REGION, required=True, list_column=1),
+        F("joined_year", "Tahun bergabung", "Year joined", K.INT, required=True, minimum=2016, list_column=2),
+        F("facilitators", "Pendamping desa", "Facilitators", K.TEXT, max_length=300),
+        F("centre_address", "Alamat pusat layanan migrasi", "Service centre address", K.TEXT, max_length=300),
+        F("centre_days", "Hari buka pusat layanan", "Service centre opening days", K.MULTI, choices=WEEKDAYS),
+        F("head_name", "Nama kepala desa", "Village head", K.TEXT, max_length=150),
+        F("head_phone", "No. HP kepala desa", "Village head's phone", K.PHONE),
+        F("status", "Status desa", "Status", K.CHOICE, required=True, choices=VILLAGE_STATUS, list_column=3),
+        F("notes", "Catatan", "Notes", K.LONG_TEXT, max_length=2000),
+    ),
+)
+
+SERVICES = EntitySpec(
+    "services", "Layanan migrasi", "Migration service",
+    (
+        F("village_code", "Desa/kelurahan", "Village", K.REGION, required=True),
+        F("served_on", "Tanggal layanan", "Date", K.DATE, required=True, list_column=1),
+        # The person served: a member of a recorded household, or a walk-in described below.
+        F("member_id", "Anggota rumah tangga", "Household member", K.REF, ref_entity="members"),
+        F("walk_in_name", "Nama (bukan anggota terdata)", "Name (walk-in)", K.TEXT, max_length=150, list_column=2),
+        F("walk_in_sex", "Jenis kelamin (bukan anggota terdata)", "Sex (walk-in)", K.CHOICE, choices=SEX),
+        F("walk_in_age_band", "Kelompok umur (bukan anggota terdata)", "Age band (walk-in)", K.CHOICE, choices=AGE_BAND),
+        F("walk_in_nik", "NIK (bukan anggota terdata)", "NIK (walk-in)", K.NIK),
+        F("service_type", "Jenis layanan", "Service type", K.CHOICE, required=True, choices=SERVICE_TYPE,
+          list_column=3),
+        F("document_kind", "Dokumen yang dibantu", "Documents", K.MULTI, choices=DOCUMENT_KIND,
+          relevant=Relevance("service_type", ("dokumen",))),
+        F("case_kind", "Jenis kasus", "Kind of case", K.CHOICE, choices=CASE_KIND,
+          relevant=Relevance("service_type", ("pengaduan",))),
+        F("destination_country", "Negara tujuan", "Destination country", K.COUNTRY),
+        F("referral", "Rujukan", "Referral", K.CHOICE, choices=REFERRAL),
+        F("status", "Status", "Status", K.CHOICE, required=True, choices=CASE_STATUS, list_column=4),
+        F("follow_up_on", "Tanggal tindak lanjut", "Follow-up date", K.DATE),
+        F("notes", "Catatan", "Notes", K.LONG_TEXT, max_length=2000),
+    ),
+)
+
+BUSINESS_SUPPORTS = EntitySpec(
+    "business_supports", "Pelatihan dan dukungan usaha", "Business training and support",
+    (
+        F("business_id", "Unit usaha", "Business", K.REF, required=True, ref_entity="businesses"),
+        F("support_type", "Jenis dukungan", "Kind of support", K.CHOICE, required=True, choices=SUPPORT_TYPE,
+          list_column=1),
+        F("received_on", "Tanggal", "Date", K.DATE, required=True, list_column=2),
+        F("provider", "Penyelenggara/pemberi", "Provider", K.TEXT, max_length=150, list_column=3),
+        F("topic", "Topik", "Topic", K.TEXT, max_length=300),
+        F("source", "Sumber dukungan", "Source", K.CHOICE, choices=SUPPORT_SOURCE),
+        F("amount", "Nilai bantuan (Rp)", "Amount (Rp)", K.MONEY, maximum=10**12, list_column=4),
+    ),
+    parent_key="business_id",
+)
+
+PARENTING_ACTIVITIES = EntitySpec(
+    "parenting_activities", "Kegiatan pengasuhan bersama", "Community parenting activity",
+    (
+        F("village_code", "Desa/kelurahan", "Village", K.REGION, required=True),
+        F("held_on", "Tanggal kegiatan", "Date", K.DATE, required=True, list_column=1),
+        F("activity_type", "Jenis kegiatan", "Kind of activity", K.CHOICE, required=True, choices=PARENTING_TYPE,
+          list_column=2),
+        F("facilitator", "Fasilitator", "Facilitator", K.TEXT, max_length=150),
+        F("topic", "Topik", "Topic", K.TEXT, max_length=300, list_column=3),
+        # People who came but are not recorded members (counted, not named).
+        F("walk_in_children", "Anak lain yang hadir", "Other children present", K.INT, minimum=0, maximum=10_000),
+        F("walk_in_caregivers", "Pengasuh lain yang hadir", "Other caregivers present", K.INT, minimum=0,
+          maximum=10_000),
+        F("notes", "Catatan", "Notes", K.LONG_TEXT, max_length=2000),
+    ),
+)
+
+PARENTING_ATTENDANCE = EntitySpec(
+    "parenting_attendance", "Kehadiran kegiatan pengasuhan", "Parenting activity attendance",
+    (
+        F("activity_id", "Kegiatan", "Activity", K.REF, required=True, ref_entity="parenting_activities"),
+        F("member_id", "Anggota rumah tangga", "Household member", K.REF, required=True, ref_entity="members",
+          list_column=1),
+        F("role", "Hadir sebagai", "Attended as", K.CHOICE, required=True, choices=ATTENDEE_ROLE, list_column=2),
+    ),
+    parent_key="activity_id",
+)
+
+COOPERATIVES = EntitySpec(
+    "cooperatives", "Koperasi/kelompok usaha", "Cooperative/business group",
+    (
+        F("village_code", "Desa/kelurahan", "Village", K.REGION, required=True),
+        F("name", "Nama", "Name", K.TEXT, required=True, max_length=150, list_column=1),
+        F("group_kind", "Bentuk", "Kind", K.CHOICE, required=True, choices=GROUP_KIND, list_column=2),
+        F("legal_status", "Status badan hukum", "Legal status", K.CHOICE, required=True, choices=LEGAL_STATUS),
+        F("legal_number", "Nomor badan hukum", "Registration number", K.TEXT, max_length=100,
+          relevant=Relevance("legal_status", ("berbadan_hukum",))),
+        F("founded_on", "Tanggal berdiri", "Founded", K.DATE),
+        F("capital", "Modal (Rp)", "Capital (Rp)", K.MONEY, maximum=10**15),
+        F("status", "Status", "Status", K.CHOICE, required=True, choices=GROUP_STATUS, list_column=3),
+        F("notes", "Catatan", "Notes", K.LONG_TEXT, max_length=2000),
+    ),
+)
+
+COOPERATIVE_MEMBERS = EntitySpec(
+    "cooperative_members", "Anggota koperasi/kelompok", "Cooperative member",
+    (
+        F("cooperative_id", "Koperasi/kelompok", "Cooperative", K.REF, required=True, ref_entity="cooperatives"),
+        F("member_id", "Anggota rumah tangga", "Household member", K.REF, required=True, ref_entity="members",
+          list_column=1),
+        F("role", "Jabatan", "Role", K.CHOICE, required=True, choices=GROUP_ROLE, list_column=2),
+        F("joined_on", "Tanggal bergabung", "Joined", K.DATE, list_column=3),
+    ),
+    parent_key="cooperative_id",
+)
+
+COOPERATIVE_BUSINESSES = EntitySpec(
+    "cooperative_businesses", "Usaha yang didukung koperasi", "Business supported by the cooperative",
+    (
+        F("cooperative_id", "Koperasi/kelompok", "Cooperative", K.REF, required=True, ref_entity="cooperatives"),
+        F("business_id", "Unit usaha", "Business", K.REF, required=True, ref_entity="businesses", list_column=1),
+        F("support", "Bentuk dukungan", "Support given", K.TEXT, max_length=300, list_column=2),
+    ),
+    parent_key="cooperative_id",
+)
+
+OFFICER_ACTIVITIES = EntitySpec(
+    "officer_activities", "Kegiatan petugas", "Officer's activity",
+    (
+        F("village_code", "Desa/kelurahan", "Village", K.REGION, required=True),
+        F("held_on", "Tanggal", "Date", K.DATE, required=True, list_column=1),
+        F("activity_kind", "Jenis kegiatan", "Kind of activity", K.CHOICE, required=True, choices=ACTIVITY_KIND,
+          list_column=2),
+        F("partners", "Bersama", "With", K.MULTI, required=True, choices=PARTNERS),
+        F("topic", "Topik", "Topic", K.TEXT, required=True, max_length=300, list_column=3),
+        F("attendance", "Jumlah peserta", "Attendance", K.INT, minimum=0, maximum=100_000, list_column=4),
+        F("follow_up", "Tindak lanjut", "Follow-up", K.LONG_TEXT, max_length=2000),
+        F("follow_up_on", "Tanggal tindak lanjut", "Follow-up date", K.DATE),
+    ),
+)
+
+PROGRAMME_ENTITIES: tuple[EntitySpec, ...] = (
+    VILLAGE_PROFILES, SERVICES, BUSINESS_SUPPORTS, PARENTING_ACTIVITIES, PARENTING_ATTENDANCE,
+    COOPERATIVES, COOPERATIVE_MEMBERS, COOPERATIVE_BUSINESSES, OFFICER_ACTIVITIES,
+)
+
+ENTITIES: dict[str, EntitySpec] = {
+    e.name: e for e in (HOUSEHOLDS, MEMBERS, PLACEMENTS, BUSINESSES, *PROGRAMME_ENTITIES)
+}
+# Parents before children, and every record after the records its references point to.
+ENTITY_ORDER: tuple[str, ...] = (
+    "households", "members", "placements", "businesses", *(e.name for e in PROGRAMME_ENTITIES)
+)
 COMMON_COLUMNS: tuple[str, ...] = ("id", "deleted", "server_version", "created_at", "updated_at", "extra")
 
 

@@ -7,7 +7,7 @@ import csv
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, EntitySpec, FieldSpec, Kind
+from desmig_desktop.domain.fields import ENTITIES, EntitySpec, FieldSpec, Kind
 from desmig_desktop.domain.reference import RESOURCES_DIR
 
 migrations = Migrations("desmig")
@@ -74,7 +74,7 @@ def m001_initial(db: Database) -> None:
         db.conn.executemany("INSERT INTO regions VALUES (?, ?, ?, ?, ?)", rows)
     db.execute("CREATE INDEX idx_regions_parent ON regions(parent_code, name)")
     db.execute("CREATE INDEX idx_regions_level_name ON regions(level, name COLLATE NOCASE)")
-    for name in ENTITY_ORDER:
+    for name in ("households", "members", "placements", "businesses"):
         db.execute(_entity_ddl(ENTITIES[name]))
     db.execute("CREATE INDEX idx_households_village ON households(village_code, head_name COLLATE NOCASE)")
     db.execute("CREATE INDEX idx_households_head ON households(head_name COLLATE NOCASE)")
@@ -191,3 +191,171 @@ def m012_location_fix_and_interview_times(db: Database) -> None:
                            ("interview_ended_at", "TEXT")):
         if name not in have:
             db.execute(f"ALTER TABLE households ADD COLUMN {name} {sql_type}")
+
+
+# The programme's records (four pillars and the officer's own work), written out as they were
+# when this step was released: a later question is a later step, never an edit here.
+_M013_TABLES = (
+    """CREATE TABLE village_profiles (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  village_code TEXT REFERENCES regions(code) DEFERRABLE INITIALLY DEFERRED,
+  joined_year INTEGER,
+  facilitators TEXT,
+  centre_address TEXT,
+  centre_days TEXT,
+  head_name TEXT,
+  head_phone TEXT,
+  status TEXT,
+  notes TEXT
+)""",
+    """CREATE TABLE services (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  village_code TEXT REFERENCES regions(code) DEFERRABLE INITIALLY DEFERRED,
+  served_on TEXT,
+  member_id TEXT REFERENCES members(id) DEFERRABLE INITIALLY DEFERRED,
+  walk_in_name TEXT,
+  walk_in_sex TEXT,
+  walk_in_age_band TEXT,
+  walk_in_nik TEXT,
+  service_type TEXT,
+  document_kind TEXT,
+  case_kind TEXT,
+  destination_country TEXT,
+  referral TEXT,
+  status TEXT,
+  follow_up_on TEXT,
+  notes TEXT
+)""",
+    """CREATE TABLE business_supports (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  business_id TEXT REFERENCES businesses(id) DEFERRABLE INITIALLY DEFERRED,
+  support_type TEXT,
+  received_on TEXT,
+  provider TEXT,
+  topic TEXT,
+  source TEXT,
+  amount INTEGER
+)""",
+    """CREATE TABLE parenting_activities (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  village_code TEXT REFERENCES regions(code) DEFERRABLE INITIALLY DEFERRED,
+  held_on TEXT,
+  activity_type TEXT,
+  facilitator TEXT,
+  topic TEXT,
+  walk_in_children INTEGER,
+  walk_in_caregivers INTEGER,
+  notes TEXT
+)""",
+    """CREATE TABLE parenting_attendance (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  activity_id TEXT REFERENCES parenting_activities(id) DEFERRABLE INITIALLY DEFERRED,
+  member_id TEXT REFERENCES members(id) DEFERRABLE INITIALLY DEFERRED,
+  role TEXT
+)""",
+    """CREATE TABLE cooperatives (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  village_code TEXT REFERENCES regions(code) DEFERRABLE INITIALLY DEFERRED,
+  name TEXT,
+  group_kind TEXT,
+  legal_status TEXT,
+  legal_number TEXT,
+  founded_on TEXT,
+  capital INTEGER,
+  status TEXT,
+  notes TEXT
+)""",
+    """CREATE TABLE cooperative_members (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  cooperative_id TEXT REFERENCES cooperatives(id) DEFERRABLE INITIALLY DEFERRED,
+  member_id TEXT REFERENCES members(id) DEFERRABLE INITIALLY DEFERRED,
+  role TEXT,
+  joined_on TEXT
+)""",
+    """CREATE TABLE cooperative_businesses (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  cooperative_id TEXT REFERENCES cooperatives(id) DEFERRABLE INITIALLY DEFERRED,
+  business_id TEXT REFERENCES businesses(id) DEFERRABLE INITIALLY DEFERRED,
+  support TEXT
+)""",
+    """CREATE TABLE officer_activities (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  village_code TEXT REFERENCES regions(code) DEFERRABLE INITIALLY DEFERRED,
+  held_on TEXT,
+  activity_kind TEXT,
+  partners TEXT,
+  topic TEXT,
+  attendance INTEGER,
+  follow_up TEXT,
+  follow_up_on TEXT
+)""",
+)
+_M013_INDEXES = (
+    "CREATE INDEX idx_village_profiles_village ON village_profiles(village_code)",
+    "CREATE INDEX idx_services_village ON services(village_code)",
+    "CREATE INDEX idx_services_member_id ON services(member_id)",
+    "CREATE INDEX idx_business_supports_parent ON business_supports(business_id)",
+    "CREATE INDEX idx_parenting_activities_village ON parenting_activities(village_code)",
+    "CREATE INDEX idx_parenting_attendance_parent ON parenting_attendance(activity_id)",
+    "CREATE INDEX idx_parenting_attendance_member_id ON parenting_attendance(member_id)",
+    "CREATE INDEX idx_cooperatives_village ON cooperatives(village_code)",
+    "CREATE INDEX idx_cooperative_members_parent ON cooperative_members(cooperative_id)",
+    "CREATE INDEX idx_cooperative_members_member_id ON cooperative_members(member_id)",
+    "CREATE INDEX idx_cooperative_businesses_parent ON cooperative_businesses(cooperative_id)",
+    "CREATE INDEX idx_cooperative_businesses_business_id ON cooperative_businesses(business_id)",
+    "CREATE INDEX idx_officer_activities_village ON officer_activities(village_code)",
+)
+
+
+@migrations()
+def m013_programme_records(db: Database) -> None:
+    """The Desmigratif village profile, the four pillars' records (migration services, business
+    training and support, parenting activities and their attendance, cooperatives with their
+    members and supported businesses) and the officer's activity log."""
+    for statement in (*_M013_TABLES, *_M013_INDEXES):
+        db.execute(statement)
