@@ -256,7 +256,7 @@ def m012_location_fix_and_interview_times(db: Database) -> None:
     Columns written out here, not read from the specs: this step stays what it is.
 
     The guard (only missing columns are added) stays although m001 is now frozen without them:
-    the releases from this step's until the freeze built m001's tables from the live specs, so a
+    the releases from this step's own until the freeze built m001's tables from the live specs, so a
     database created by one of them got all four columns from m001. This step normally ran right
     after, but each step is its own transaction: a power cut between m001's commit and this one's
     leaves such a database with the columns and this step pending, and an unconditional ADD

@@ -23,6 +23,7 @@ older commits (``scripts/old_database_fixture.py``), synthetic records only.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -36,6 +37,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from desmig_desktop.domain.fields import COMMON_COLUMNS, ENTITIES, EntitySpec, FieldSpec, Kind
+from desmig_desktop.store import schema
 from desmig_desktop.store.db import connect
 from desmig_desktop.store.entity_columns import COMMON, Column, required_columns
 from desmig_desktop.store.queries import HouseholdFilter, search_households
@@ -153,6 +155,15 @@ def test_the_common_columns_are_the_domains() -> None:
 
 def test_a_fresh_database_is_what_the_specs_require(db: Database) -> None:
     assert spec_drift(db) == []
+
+
+def test_no_step_reads_the_live_specs() -> None:
+    """A step that builds from the specs creates, on a new database, what an old one only gets from a
+    later step (the trap m001 was). The controls below catch that once a spec changes; this, at once."""
+    tree = ast.parse(Path(schema.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    assert not {m for m in imported if m and m.endswith((".fields", ".entity_columns"))}, imported
 
 
 def test_the_fixtures_are_the_releases_they_stand_for() -> None:
