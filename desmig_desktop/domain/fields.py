@@ -1,8 +1,14 @@
 """The questionnaire, declared once.
 
-Every field of every entity is one ``FieldSpec``. The same specs drive the local database
-columns, validation (desktop and HQ server), form widgets, list columns and export headers.
-A new question is one new entry here plus a store migration.
+Every field of every entity is one ``FieldSpec``. The same specs drive validation (desktop and HQ
+server), form widgets, list columns and export headers, and say which columns the local database
+must have. They do not create those columns: the store's migration steps are literal and frozen
+(``store/schema.py``), so a database created by any release ends up the same as a new one.
+
+A new question is one new entry here plus a new literal step at the end of ``store/schema.py``
+that adds its column (``ALTER TABLE <entity> ADD COLUMN …``; never edit a released step). The drift
+test (``tests/store/test_schema_drift.py``) fails until the step exists and names the statement
+that is missing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,11 @@
-"""Versioned migrations of the local database (each in a transaction; never edit a released one)."""
+"""Versioned migrations of the local database, each in its own transaction.
+
+Every step is literal and frozen: it writes out the tables and columns it creates as they were
+when it was released, and never reads the live field specs (``domain/fields.py``). So a database
+created by any release, migrated forward, equals a fresh one, and a new question is a spec entry
+plus a new step that adds its column (``tests/store/test_schema_drift.py`` names what is missing).
+Never edit a released step; add one.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,6 @@ import csv
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from desmig_desktop.domain.fields import ENTITIES, EntitySpec, FieldSpec, Kind
 from desmig_desktop.domain.reference import RESOURCES_DIR
 
 migrations = Migrations("desmig")
@@ -29,37 +35,101 @@ SEARCH_KEYS_SQL = (
 )
 
 
-_SQL_TYPE = {Kind.INT: "INTEGER", Kind.MONEY: "INTEGER", Kind.BOOL: "INTEGER", Kind.FLOAT: "REAL"}
-
-
-def column_type(kind: Kind) -> str:
-    return _SQL_TYPE.get(kind, "TEXT")
-
-
-def references(spec: FieldSpec) -> tuple[str, str] | None:
-    """The ``(table, column)`` a field's column references, from the spec: a ``REF`` field its
-    ``ref_entity``'s id, a village code the regions table."""
-    if spec.kind is Kind.REF and spec.ref_entity:
-        return spec.ref_entity, "id"
-    if spec.kind is Kind.REGION:
-        return "regions", "code"
-    return None
-
-
-def _entity_ddl(spec: EntitySpec) -> str:
-    cols = [
-        "id TEXT PRIMARY KEY NOT NULL",
-        "deleted INTEGER NOT NULL DEFAULT 0",
-        "server_version INTEGER NOT NULL DEFAULT 0",
-        "created_at TEXT NOT NULL",
-        "updated_at TEXT NOT NULL",
-        "extra TEXT",
-    ]
-    for f in spec.fields:
-        ref = references(f)
-        fk = f" REFERENCES {ref[0]}({ref[1]}) DEFERRABLE INITIALLY DEFERRED" if ref else ""
-        cols.append(f"{f.key} {column_type(f.kind)}{fk}")
-    return f"CREATE TABLE {spec.name} (\n  " + ",\n  ".join(cols) + "\n)"
+# The four entity tables as the first release created them, written out: every release up to the
+# one before m012 created exactly these (checked against each commit's own m001). A later question
+# is a later step (an ADD COLUMN), never an edit here: a database created by an older release
+# has only these, and a fresh one must end up with what the older one gets after migrating.
+_M001_ENTITY_TABLES = (
+    """CREATE TABLE households (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  village_code TEXT REFERENCES regions(code) DEFERRABLE INITIALLY DEFERRED,
+  hamlet TEXT,
+  rt TEXT,
+  rw TEXT,
+  address TEXT,
+  kk_number TEXT,
+  head_name TEXT,
+  phone TEXT,
+  latitude REAL,
+  longitude REAL,
+  visited_on TEXT,
+  consent INTEGER,
+  notes TEXT
+)""",
+    """CREATE TABLE members (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  household_id TEXT REFERENCES households(id) DEFERRABLE INITIALLY DEFERRED,
+  nik TEXT,
+  name TEXT,
+  sex TEXT,
+  birth_place TEXT,
+  birth_date TEXT,
+  relationship TEXT,
+  education TEXT,
+  marital_status TEXT,
+  occupation TEXT,
+  migration_status TEXT,
+  phone TEXT
+)""",
+    """CREATE TABLE placements (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  member_id TEXT REFERENCES members(id) DEFERRABLE INITIALLY DEFERRED,
+  country TEXT,
+  job TEXT,
+  sector TEXT,
+  scheme TEXT,
+  agency_name TEXT,
+  departed_on TEXT,
+  returned_on TEXT,
+  monthly_remittance INTEGER,
+  remittance_use TEXT,
+  had_problem INTEGER,
+  problem_kind TEXT,
+  bpjs_ketenagakerjaan INTEGER
+)""",
+    """CREATE TABLE businesses (
+  id TEXT PRIMARY KEY NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  server_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  extra TEXT,
+  household_id TEXT REFERENCES households(id) DEFERRABLE INITIALLY DEFERRED,
+  owner_member_id TEXT REFERENCES members(id) DEFERRABLE INITIALLY DEFERRED,
+  name TEXT,
+  kbli_category TEXT,
+  kbli_code TEXT,
+  products TEXT,
+  started_year INTEGER,
+  workers INTEGER,
+  capital INTEGER,
+  annual_turnover INTEGER,
+  umkm_class TEXT,
+  umkm_basis TEXT,
+  capital_source TEXT,
+  nib TEXT,
+  export_ready INTEGER,
+  exporting INTEGER,
+  cooperative_member INTEGER,
+  received_support INTEGER,
+  status TEXT
+)""",
+)
 
 
 @migrations()
@@ -74,8 +144,8 @@ def m001_initial(db: Database) -> None:
         db.conn.executemany("INSERT INTO regions VALUES (?, ?, ?, ?, ?)", rows)
     db.execute("CREATE INDEX idx_regions_parent ON regions(parent_code, name)")
     db.execute("CREATE INDEX idx_regions_level_name ON regions(level, name COLLATE NOCASE)")
-    for name in ("households", "members", "placements", "businesses"):
-        db.execute(_entity_ddl(ENTITIES[name]))
+    for statement in _M001_ENTITY_TABLES:
+        db.execute(statement)
     db.execute("CREATE INDEX idx_households_village ON households(village_code, head_name COLLATE NOCASE)")
     db.execute("CREATE INDEX idx_households_head ON households(head_name COLLATE NOCASE)")
     db.execute("CREATE INDEX idx_households_kk ON households(kk_number)")
@@ -183,9 +253,14 @@ def m012_location_fix_and_interview_times(db: Database) -> None:
     """Households record where their coordinates came from and when the interview took place
     (issue 20 §7): the location service's accuracy radius and the time of its fix (both empty
     for typed coordinates), and the interview's start and end (set by the editor, never typed).
-    Columns written out here, not read from the specs: this step stays what it is. m001 builds the
-    entity tables from the live specs, so a database created by this release already has them:
-    only missing ones are added."""
+    Columns written out here, not read from the specs: this step stays what it is.
+
+    The guard (only missing columns are added) stays although m001 is now frozen without them:
+    the releases from this step's own until the freeze built m001's tables from the live specs, so a
+    database created by one of them got all four columns from m001. This step normally ran right
+    after, but each step is its own transaction: a power cut between m001's commit and this one's
+    leaves such a database with the columns and this step pending, and an unconditional ADD
+    COLUMN would then fail at every start. Both shapes end up equal (the drift test checks)."""
     have = {column.name for column in db["households"].columns}
     for name, sql_type in (("location_accuracy_m", "REAL"), ("location_at", "TEXT"), ("interview_started_at", "TEXT"),
                            ("interview_ended_at", "TEXT")):

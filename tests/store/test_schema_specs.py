@@ -9,8 +9,8 @@ import pytest
 
 from desmig_desktop.domain.fields import ENTITIES, EntitySpec, FieldSpec, Kind
 
-# Pinned from a database created before the keys were derived from the specs (m001 builds the
-# entity tables from the live specs; changing what it creates is a schema change).
+# Pinned from a database created before the keys were derived from the specs (m001 writes these
+# tables out; test_schema_drift checks every entity's keys against the specs).
 FRESH_FOREIGN_KEYS = {
     "households": {("village_code", "regions", "code")},
     "members": {("household_id", "households", "id")},
