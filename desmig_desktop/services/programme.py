@@ -28,6 +28,8 @@ from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.issues import Issue
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
+from desmig_desktop.services import drafts
+from desmig_desktop.services.household_copy import loaded_from_json, loaded_to_json
 from desmig_desktop.services.record_edits import changed_values, on_current_row, undo_for
 from desmig_desktop.store import records
 from desmig_desktop.store.queries import StoreLookup, children
@@ -318,3 +320,31 @@ def describe(entity_name: str, values: Values) -> str:
         if spec.has(key) and values.get(key):
             return f"{label} {values[key]}"
     return label
+
+
+# --- drafts: a form's unsaved record kept like a household form's (``services.drafts``) ----------
+
+def draft_key(entity_name: str, record_id: str) -> str:
+    return f"{drafts.PROGRAMME_PREFIX}{entity_name}/{record_id}"
+
+
+def snapshot(rec: ProgrammeRecord) -> dict[str, Any]:
+    """A form's draft: the record, its children and the copy it loaded (JSON-safe)."""
+    return {"entity": rec.entity, "values": rec.values, "children": rec.children,
+            "loaded": loaded_to_json(rec.loaded)}
+
+
+def restored(data: dict[str, Any]) -> ProgrammeRecord:
+    """The record a draft holds; ``KeyError``/``TypeError``/``ValueError`` if unreadable."""
+    entity_name, values, kids = data["entity"], data["values"], data["children"]
+    _spec(entity_name)
+    if not isinstance(values, dict) or not isinstance(kids, dict) or not all(
+            name in child_entities(entity_name) and isinstance(rows, list) and all(isinstance(r, dict) for r in rows)
+            for name, rows in kids.items()):
+        raise ValueError("a draft's records are not value dicts")
+    return ProgrammeRecord(entity_name, values, kids, loaded_from_json(data["loaded"]))
+
+
+def programme_drafts(db: Database) -> list[drafts.Draft]:
+    """The drafts of programme forms, oldest first."""
+    return drafts.load_drafts(db, programme=True)
