@@ -318,7 +318,7 @@ def describe(entity_name: str, values: Values) -> str:
     label = pick(spec.label_id, spec.label_en)
     for key in ("name", "topic", "walk_in_name"):
         if spec.has(key) and values.get(key):
-            return f"{label} {values[key]}"
+            return f"{label}: {values[key]}"
     return label
 
 

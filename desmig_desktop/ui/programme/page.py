@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -43,6 +43,9 @@ from desmig_desktop.ui.household_list import ALL, MINE
 from desmig_desktop.ui.programme.model import ProgrammeTableModel
 from desmig_desktop.ui.programme.record_editor import RecordEditor
 from desmig_desktop.ui.tables import ENTER, KeyTable, record_list
+
+LIST_MIN_WIDTH = 260  # pixels: date and the first column of a list
+LIST_COLUMN_MAX = 170  # pixels: a long topic or name is cut (whole in the tooltip) so the next columns show
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,11 @@ class RecordPage(QWidget):
         self.stack.addWidget(self.editor)
         splitter.addWidget(left)
         splitter.addWidget(self.stack)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 6)
-        splitter.setSizes([480, 720])
+        splitter.setStretchFactor(0, 9)
+        splitter.setStretchFactor(1, 11)
+        splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
+        self._sized = False
         layout.addWidget(splitter, 1)
         self.table.bind(ENTER, self._open_from_list)
         self.table.bind(Qt.Key.Key_Delete, self._delete_from_list)
@@ -127,6 +132,18 @@ class RecordPage(QWidget):
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self._on_escape)
         self.apply_filter()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """First shown: the list takes up to 45 % of the width, the form at least what its fields need
+        (on a 1024-pixel screen the list gets less; it scrolls sideways)."""
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            width = self.splitter.width()
+            area = self.editor.scroll_area
+            form = area.widget().minimumSizeHint().width() + 2 * area.verticalScrollBar().sizeHint().width()
+            listed = min(width * 45 // 100, max(LIST_MIN_WIDTH, width - form))
+            self.splitter.setSizes([listed, width - listed])
 
     def _open_from_list(self) -> None:
         self.open_current()
@@ -219,7 +236,7 @@ class RecordPage(QWidget):
         self.model.set_filter(self.current_filter(), columns)
         for column in range(len(columns) - 1):
             self.table.resizeColumnToContents(column)
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 240))
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), LIST_COLUMN_MAX))
         self.select(selected)
         self._after_query()
 

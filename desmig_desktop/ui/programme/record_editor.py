@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushBu
 from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
-from desmig_desktop.services import drafts
+from desmig_desktop.services import drafts, regions
 from desmig_desktop.services import programme as prog
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.programme_lists import Option, business_options, member_options
@@ -122,6 +122,8 @@ class RecordEditor(QWidget):
         self.delete_button.clicked.connect(self.delete_requested)
         self.close_button.clicked.connect(self.close_requested)
         self.form.changed.connect(self._on_form_changed)
+        for _key, editor, _options in self._pickers(None, listing=False):
+            editor.combo.currentTextChanged.connect(editor.combo.setToolTip)  # a long name cut in the box is whole here
 
     def _child_section(self, name: str, parent: QWidget) -> ChildSection:
         spec = ENTITIES[name]
@@ -163,9 +165,18 @@ class RecordEditor(QWidget):
         self._update_heading()
 
     def title(self) -> str:
-        name = prog.describe(self.spec.name, self.record.values)
-        label = pick(self.spec.label_id, self.spec.label_en)
-        return _("{what} (baru)", what=label) if self.record.is_new and name == label else name
+        """What the form shows: the kind of record and who or what it is about ("Layanan migrasi: Tarsih")."""
+        values, label = self.record.values, pick(self.spec.label_id, self.spec.label_en)
+        named = next((str(values[k]) for k in ("name", "topic", "walk_in_name") if self.spec.has(k) and values.get(k)),
+                     None)
+        for key in ("member_id", "business_id"):
+            if named is None and self.spec.has(key) and values.get(key):
+                named = self._ref_label(key, values[key]).split(" — ")[0]
+        if named is None and values.get("village_code"):
+            named = regions.names(self._db, [str(values["village_code"])]).get(str(values["village_code"]))
+        if named is None:
+            return _("{what} (baru)", what=label) if self.record.is_new else label
+        return _("{what}: {name}", what=label, name=named)
 
     def _update_heading(self) -> None:
         self.heading.setText(self.title() + (" *" if self.dirty else ""))
@@ -189,7 +200,8 @@ class RecordEditor(QWidget):
             editor.set_options(list(listed.items()))
             editor.set_value(current)
 
-    def _pickers(self, village: str | None) -> list[tuple[str, ComboEditor, list[Option]]]:
+    def _pickers(self, village: str | None, *, listing: bool = True) -> list[tuple[str, ComboEditor, list[Option]]]:
+        """The reference pickers of the form and its sections with their options (none unless ``listing``)."""
         found: list[tuple[str, ComboEditor, list[Option]]] = []
         forms = [(self.spec.name, self.form), *((name, s.form) for name, s in self.sections.items())]
         members: list[Option] | None = None
@@ -199,7 +211,9 @@ class RecordEditor(QWidget):
                 fs = spec.field(key)
                 if fs.kind is not Kind.REF or not isinstance(editor, ComboEditor):
                     continue
-                if fs.ref_entity == "members":
+                if not listing:
+                    found.append((key, editor, []))
+                elif fs.ref_entity == "members":
                     members = member_options(self._db, village) if members is None else members
                     found.append((key, editor, members))
                 elif fs.ref_entity == "businesses":

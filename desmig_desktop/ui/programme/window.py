@@ -51,7 +51,7 @@ class ProgrammeWindow(QWidget):
             page.saved.connect(self._on_saved)
             page.deleted.connect(self._on_deleted)
             self.pages[spec.entity] = page
-            self.tabs.addTab(page, f"&{number} {spec.title}")
+            self.tabs.addTab(page, f"&{number} {spec.title.replace('&', '&&')}")  # "&&": a "&" shown, not a mnemonic
         layout.addWidget(self.tabs, 1)
         self.message = QLabel(self)
         self.message.setObjectName("programme_message")
