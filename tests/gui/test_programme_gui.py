@@ -214,3 +214,23 @@ def test_the_main_window_opens_it_with_ctrl_shift_d(qtbot: Any, window: Any) -> 
     qtbot.keyClick(window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert window.programme is not None
     qtbot.waitUntil(window.programme.isVisible)
+
+
+def test_long_lists_are_fetched_page_by_page(qtbot: Any, qtmodeltester: Any, db: Any) -> None:
+    from desmig_desktop.domain.ids import new_id
+    from desmig_desktop.store.records import Change, apply_changes
+
+    apply_changes(db, [Change("officer_activities", new_id(), {
+        "village_code": VILLAGE, "held_on": f"2026-{1 + n % 11:02d}-{1 + n % 28:02d}", "activity_kind": "kunjungan",
+        "partners": "pemdes", "topic": f"Kunjungan {n:03d}"}) for n in range(450)])
+    win = ProgrammeWindow(db, [VILLAGE], page_size=100)
+    qtbot.addWidget(win)
+    page = win.show_page("officer_activities")
+    assert page.model.total == 450 and page.model.rowCount() == 100 and page.model.pages_fetched == 1
+    qtmodeltester.check(page.model, force_py=True)
+    page.table.scrollToBottom()
+    qtbot.waitUntil(lambda: page.model.pages_fetched > 1)
+    shown = [page.model.data(page.model.index(r, 0)) for r in range(page.model.rowCount())]
+    iso = ["-".join(reversed(d.split("/"))) for d in shown]
+    assert shown[0] == "28/11/2026" and iso == sorted(iso, reverse=True)  # newest first, across pages
+    assert len({page.model.record_id(r) for r in range(page.model.rowCount())}) == page.model.rowCount()

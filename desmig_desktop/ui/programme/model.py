@@ -41,6 +41,7 @@ class ProgrammeTableModel(QAbstractTableModel):
         self._rows: list[dict[str, Any]] = []
         self._total = 0
         self.pages_fetched = 0
+        self._fetching = False
 
     @property
     def total(self) -> int:
@@ -78,20 +79,24 @@ class ProgrammeTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.columns)
 
     def canFetchMore(self, parent: _Index) -> bool:
-        return not parent.isValid() and len(self._rows) < self._total
+        return not parent.isValid() and not self._fetching and len(self._rows) < self._total
 
     def fetchMore(self, parent: _Index) -> None:
-        if parent.isValid():
-            return
+        if parent.isValid() or self._fetching:
+            return  # a view asking again while this page is being announced would fetch it twice
         page = list_records(self._db, self.spec.name, self._filter, offset=len(self._rows), limit=self.page_size)
         if not page:
             self._total = len(self._rows)  # rows vanished since counting
             return
         first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-        self._rows.extend(page)
-        self.pages_fetched += 1
-        self.endInsertRows()
+        self._fetching = True
+        try:
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self._rows.extend(page)
+            self.pages_fetched += 1
+            self.endInsertRows()
+        finally:
+            self._fetching = False
 
     def _text(self, record: dict[str, Any], key: str) -> str:
         if self.spec.has(key):
