@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -134,16 +134,21 @@ class RecordPage(QWidget):
         self.apply_filter()
 
     def showEvent(self, event: QShowEvent) -> None:
-        """First shown: the list takes up to 45 % of the width, the form at least what its fields need
-        (on a 1024-pixel screen the list gets less; it scrolls sideways)."""
+        """First shown: the list takes 45 % of the width (the form widens when a record needs it, ``_fit_form``)."""
         super().showEvent(event)
         if not self._sized:
             self._sized = True
             width = self.splitter.width()
-            area = self.editor.scroll_area
-            form = area.widget().minimumSizeHint().width() + 2 * area.verticalScrollBar().sizeHint().width()
-            listed = min(width * 45 // 100, max(LIST_MIN_WIDTH, width - form))
-            self.splitter.setSizes([listed, width - listed])
+            self.splitter.setSizes([width * 45 // 100, width - width * 45 // 100])
+            self._fit_form()
+
+    def _fit_form(self) -> None:
+        """Give the form what its fields need (on a 1024-pixel screen the list gets less and scrolls sideways)."""
+        sizes = self.splitter.sizes()
+        total, needed = sum(sizes), self.editor.needed_width()
+        if self.editing() and sizes[1] < needed and total > 0:
+            listed = max(LIST_MIN_WIDTH, total - needed)
+            self.splitter.setSizes([listed, total - listed])
 
     def _open_from_list(self) -> None:
         self.open_current()
@@ -319,6 +324,7 @@ class RecordPage(QWidget):
         self.editor.show_record(rec, restored=restored)
         self.stack.setCurrentWidget(self.editor)
         self.editor.focus_first_field()
+        QTimer.singleShot(0, self, self._fit_form)  # once the form's layout has settled
 
     def close_editor(self) -> bool:
         if not self.editor.ask_discard():

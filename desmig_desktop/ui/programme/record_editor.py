@@ -82,6 +82,7 @@ class RecordEditor(QWidget):
         self.heading = QLabel(self)
         self.heading.setObjectName("record_heading")
         self.heading.setStyleSheet("font-size: 13pt; font-weight: bold;")
+        self.heading.setWordWrap(True)  # a long topic wraps instead of widening the form
         outer.addWidget(self.heading)
         self.summary = QLabel(self)
         self.summary.setObjectName("record_summary")
@@ -89,7 +90,7 @@ class RecordEditor(QWidget):
         self.summary.setStyleSheet(dialogs.ERROR_STYLE)
         self.summary.hide()
         outer.addWidget(self.summary)
-        body = QWidget(self)
+        body = self.body = QWidget(self)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 8, 0)
         keys = [f.key for f in self.spec.fields if not f.hidden]  # a page's record shows its parent link too
@@ -163,6 +164,10 @@ class RecordEditor(QWidget):
         self._set_dirty(restored)
         self.status.setText(_("Dipulihkan dari isian tersimpan otomatis; belum disimpan.") if restored else "")
         self._update_heading()
+
+    def needed_width(self) -> int:
+        """How wide the form must be to show its fields without a sideways scroll."""
+        return self.body.minimumSizeHint().width() + 2 * self.scroll_area.verticalScrollBar().sizeHint().width()
 
     def title(self) -> str:
         """What the form shows: the kind of record and who or what it is about ("Layanan migrasi: Tarsih")."""
