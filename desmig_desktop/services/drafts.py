@@ -20,6 +20,7 @@ from desmig_desktop.services.households import HouseholdGraph, find_household
 
 log = logging.getLogger(__name__)
 DRAFT_VERSION = 1
+PROGRAMME_PREFIX = "programme/"  # key prefix of a programme form's draft (``services.programme``); others: household ids
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,13 @@ def discard_draft(db: Database, key: str) -> None:
         db.execute("DELETE FROM drafts WHERE key = ?", [key])
 
 
-def load_drafts(db: Database) -> list[Draft]:
-    """Every readable draft, oldest first; unreadable ones are logged and left in place."""
+def load_drafts(db: Database, *, programme: bool = False) -> list[Draft]:
+    """Every readable draft of a household form (``programme``: of a programme form), oldest first;
+    unreadable ones are logged and left in place."""
     found: list[Draft] = []
-    for key, saved_at, text in db.execute("SELECT key, saved_at, data FROM drafts ORDER BY saved_at, key"):
+    which = "LIKE" if programme else "NOT LIKE"
+    for key, saved_at, text in db.execute(f"SELECT key, saved_at, data FROM drafts WHERE key {which} ?"
+                                          " ORDER BY saved_at, key", [PROGRAMME_PREFIX + "%"]):
         try:
             payload = json.loads(text)
             if payload.get("version") != DRAFT_VERSION or not isinstance(payload.get("data"), dict):

@@ -27,7 +27,7 @@ from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.issues import Issue
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
-from desmig_desktop.services.record_edits import changed_values, on_current_row
+from desmig_desktop.services.record_edits import changed_values, on_current_row, undo_for
 from desmig_desktop.store import records
 from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Base as Base  # re-exported: the ui names these through services
@@ -199,22 +199,6 @@ def _on_current(db: Database, graph: HouseholdGraph) -> tuple[HouseholdGraph, Pl
     return stored, plan
 
 
-def _undo_for(db: Database, change: Change) -> Change | None:
-    """The change that restores the state before ``change``, as an edit made on the state after
-    it (so undoing later sends only these fields, with this version as base)."""
-    current = records.get(db, change.entity, change.id)
-    if current is None:
-        return Change(change.entity, change.id, delete=True, base=Base(0))
-    version = int(current["server_version"])
-    if change.delete:
-        return None if current["deleted"] else Change(change.entity, change.id, undelete=True, base=Base(version))
-    if current["deleted"]:
-        return None  # saving never revives a deleted record, so there is nothing to undo
-    keys = records.edited(change)
-    return Change(change.entity, change.id, {k: current.get(k) for k in keys},
-                  base=Base(version, {k: change.values[k] for k in keys}))
-
-
 def save_household(db: Database, graph: HouseholdGraph, *, confirm_warnings: bool = False) -> SaveResult:
     """Validate and save the whole graph in one transaction, with its outbox ops.
 
@@ -241,7 +225,7 @@ def save_household(db: Database, graph: HouseholdGraph, *, confirm_warnings: boo
         else:
             changes.append(Change(name, values["id"], {k: v for k, v in values.items() if k != "id"}))
     changes.extend(_removed_children(db, graph))
-    undo = [u for u in (_undo_for(db, c) for c in changes) if u is not None]
+    undo = [u for u in (undo_for(db, c) for c in changes) if u is not None]
     seqs = records.apply_changes(db, changes)
     return SaveResult(graph.household["id"], seqs, warnings, list(reversed(undo)))
 

@@ -4,16 +4,20 @@ A form (or an import row) edits a copy read earlier (``records.Base``: the versi
 had); meanwhile a sync may have changed the stored row. Only the fields that differ from the copy
 once both are normalised are the officer's edits; they go on top of the current row, and only
 they (with what they imply) are written. Used by ``households`` (a save), ``household_copy``
-(comparing a copy with the database) and ``exchange`` (an import of an exported file).
+(comparing a copy with the database), ``exchange`` (an import of an exported file) and
+``programme`` (the programme's records); ``undo_for`` makes the undo of a change before it is applied.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlite_utils import Database
+
 from desmig_desktop.domain.coercion import CoerceError, coerce
 from desmig_desktop.domain.fields import ENTITIES, Kind
-from desmig_desktop.store.records import Base
+from desmig_desktop.store import records
+from desmig_desktop.store.records import Base, Change
 
 
 def differs(entity_name: str, key: str, value: Any, seen: Any) -> bool:
@@ -48,3 +52,19 @@ def changed_values(normalised: dict[str, Any], keys: set[str], current: dict[str
     imply (a derived class, an answer that no longer applies) — never an untouched field,
     whatever the row now holds."""
     return {k: v for k, v in normalised.items() if k != "id" and (k in keys or current.get(k) != v)}
+
+
+def undo_for(db: Database, change: Change) -> Change | None:
+    """The change that restores the state before ``change`` (called before it is applied), as an
+    edit made on the state after it (so undoing later sends only these fields, with this version as base)."""
+    current = records.get(db, change.entity, change.id)
+    if current is None:
+        return Change(change.entity, change.id, delete=True, base=Base(0))
+    version = int(current["server_version"])
+    if change.delete:
+        return None if current["deleted"] else Change(change.entity, change.id, undelete=True, base=Base(version))
+    if current["deleted"]:
+        return None  # saving never revives a deleted record, so there is nothing to undo
+    keys = records.edited(change)
+    return Change(change.entity, change.id, {k: current.get(k) for k in keys},
+                  base=Base(version, {k: change.values[k] for k in keys}))

@@ -1,4 +1,4 @@
-"""Ctrl+Z: the last save or delete of a household in this session, undone once.
+"""Ctrl+Z: the last save or delete of a household (or of a programme record) in this session, undone once.
 
 One level only: the officer undoes what they just did, not a history (an older step may have
 been synced and changed at HQ since). The undo is a new edit, synced like any other (see
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from desmig_desktop.services.households import find_household, undo
+from desmig_desktop.services.households import undo
+from desmig_desktop.store import records
 from desmig_desktop.store.records import Change
 
 
@@ -20,8 +21,9 @@ class UndoStep:
     """What one Ctrl+Z undoes: ``changes`` restore the state before the save or delete."""
 
     label: str  # what the officer did, in their words ("simpan Budi Santoso")
-    household_id: str
+    household_id: str  # the id of the record the step is about (a household unless ``entity`` says otherwise)
     changes: list[Change]
+    entity: str = "households"
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,9 @@ class UndoHistory:
         self._db = db
         self.last: UndoStep | None = None
 
-    def record(self, label: str, household_id: str, changes: list[Change]) -> None:
+    def record(self, label: str, household_id: str, changes: list[Change], *, entity: str = "households") -> None:
         """A save or delete just made: it replaces the step undone so far."""
-        self.last = UndoStep(label, household_id, list(changes))
+        self.last = UndoStep(label, household_id, list(changes), entity)
 
     def undo(self) -> Undone | None:
         """Undo the last step (``KnownError`` if the database refuses: the step stays)."""
@@ -48,5 +50,5 @@ class UndoHistory:
             return None
         undo(self._db, step.changes)
         self.last = None
-        household = find_household(self._db, step.household_id)
-        return Undone(step, household is not None and not household["deleted"])
+        row = records.get(self._db, step.entity, step.household_id)
+        return Undone(step, row is not None and not row["deleted"])

@@ -36,15 +36,19 @@ class ChildSection(QWidget):
                  rows: Callable[[], list[Record]], add_record: Callable[[], Record | None],
                  remove_record: Callable[[Record], None], add_text: str, remove_text: str,
                  describe: Callable[[Record], str], form_keys: Sequence[str] | None = None,
-                 visible_rows: int = 4, parent: QWidget | None = None) -> None:
+                 visible_rows: int = 4, remove_question: str | None = None,
+                 ref_label: Callable[[str, Any], str] | None = None, parent: QWidget | None = None) -> None:
+        """``remove_question``: what Delete asks, with ``{what}`` for the record (default: of a household);
+        ``ref_label``: names a referenced record in the table (see ``RecordListModel``)."""
         super().__init__(parent)
         self.spec = spec
         self._rows = rows
         self._add_record = add_record
         self._remove_record = remove_record
         self._describe = describe
+        self._remove_question = remove_question
         self._issues: dict[str, list[Issue]] = {}
-        self.model = RecordListModel(spec, columns, rows, self)
+        self.model = RecordListModel(spec, columns, rows, self, ref_label=ref_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel(f"<b>{title}</b>", self)
@@ -121,8 +125,10 @@ class ChildSection(QWidget):
         record = self.current()
         if record is None:
             return
-        if not dialogs.confirm(self, _("Hapus data"), _("Hapus {what} dari rumah tangga ini?", what=self._describe(record)),
-                               _("Hapus"), _("Batal"), destructive=True):
+        what = self._describe(record)
+        question = (self._remove_question.format(what=what) if self._remove_question is not None
+                    else _("Hapus {what} dari rumah tangga ini?", what=what))
+        if not dialogs.confirm(self, _("Hapus data"), question, _("Hapus"), _("Batal"), destructive=True):
             return
         row = self.table.currentIndex().row()
         self._remove_record(record)

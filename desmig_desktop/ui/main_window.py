@@ -37,6 +37,8 @@ from desmig_desktop.ui.editor import HouseholdEditor
 from desmig_desktop.ui.editor_sections import ADD_BUSINESS_KEY, ADD_MEMBER_KEY, ADD_PLACEMENT_KEY
 from desmig_desktop.ui.form_draft import DRAFT_DELAY_MS
 from desmig_desktop.ui.household_list import HouseholdListPage
+from desmig_desktop.ui.programme import OPEN_KEY as PROGRAMME_KEY
+from desmig_desktop.ui.programme import ProgrammeWindow
 from desmig_desktop.ui.window_controllers import DraftsController, EditsController
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class MainWindow(QMainWindow):
         self.drafts = DraftsController(self.db, self, self, autosave_ms=autosave_ms)
         self.edits = EditsController(self.db, self, self)
         self._last_village: str | None = None
+        self.programme: ProgrammeWindow | None = None  # opened on first use (Ctrl+Shift+D)
         title = _("Desmigratif — Pendataan Rumah Tangga PMI")
         self.setWindowTitle(_("{title} — MODE LATIHAN", title=title) if ctx.training else title)
         self.resize(1280, 800)
@@ -141,6 +144,9 @@ class MainWindow(QMainWindow):
         for action in (self.undo_action, self.delete_action, None, self.add_member_action, self.add_placement_action,
                        self.add_business_action, None, self.find_action):
             self.edit_menu.addSeparator() if action is None else self.edit_menu.addAction(action)
+        self.programme_action = self._action(_("Program &Desmigratif…"), self.open_programme, PROGRAMME_KEY)
+        self.programme_menu = bar.addMenu(_("&Program"))
+        self.programme_menu.addAction(self.programme_action)
         self.sync_menu = bar.addMenu(_("Si&nkronisasi"))
         self.sync_menu.setObjectName("sync_menu")
         self.sync_menu.menuAction().setVisible(False)
@@ -175,6 +181,22 @@ class MainWindow(QMainWindow):
                 self.restart_requested.emit()
                 return
             self.list_page.set_villages(self.villages())
+            if self.programme is not None:
+                self.programme.set_villages(self.villages())
+
+    def open_programme(self) -> ProgrammeWindow:
+        """The programme's records (village profiles, the four pillars, activity log) in their own window."""
+        if self.programme is None:
+            self.programme = ProgrammeWindow(self.db, self.villages(), parent=self)
+            self.programme.data_changed.connect(self._after_programme_edit)
+        self.programme.show()
+        self.programme.raise_()
+        self.programme.activateWindow()
+        return self.programme
+
+    def _after_programme_edit(self) -> None:
+        self.refresh_counts()  # the changes waiting to be sent
+        self.data_changed.emit()
 
     # editors -----------------------------------------------------------------------------
 
@@ -314,6 +336,8 @@ class MainWindow(QMainWindow):
         self.list_page.refresh()
         for editor in self.editors():
             editor.check_underneath()
+        if self.programme is not None:
+            self.programme.refresh()
         self.data_changed.emit()
 
     def refresh_counts(self) -> None:
@@ -355,9 +379,12 @@ class MainWindow(QMainWindow):
             "Tab / Shift+Tab  isian berikutnya / sebelumnya (juga keluar dari tabel; Ctrl+Tab antarsel)\n"
             "Ctrl+Shift+A / P / U  tambah anggota / penempatan / usaha\n"
             "Esc  tutup isian (ditanya dulu bila ada perubahan)\nCtrl+F  cari nama, NIK atau No. KK\n"
-            "Ctrl+Z  urungkan simpan/hapus terakhir\nCtrl+W  tutup isian\n↓  buka daftar pilihan wilayah"))
+            "Ctrl+Z  urungkan simpan/hapus terakhir\nCtrl+W  tutup isian\n↓  buka daftar pilihan wilayah\n"
+            "Ctrl+Shift+D  Program Desmigratif (Alt+1…6 pindah halaman)"))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing never asks and never loses: unsaved editors are kept as drafts for the next start."""
         self.write_drafts()
+        if self.programme is not None:
+            self.programme.write_drafts()
         event.accept()

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from desmig_desktop.domain.fields import HOUSEHOLDS, EntitySpec, list_columns
+from desmig_desktop.domain.fields import HOUSEHOLDS, EntitySpec, Kind, list_columns
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.issues import Issue
 from desmig_desktop.services.handle import Database
@@ -146,13 +146,15 @@ class RecordListModel(QAbstractTableModel):
 
     ``rows`` returns the current list of value dicts (the editor's graph), so the model never
     holds a stale copy; call ``reset()`` after adding/removing and ``row_changed()`` after edits.
-    The columns are the spec's list columns unless ``columns`` names others.
+    The columns are the spec's list columns unless ``columns`` names others. ``ref_label(key, id)``
+    names the record a reference points to (a member picked from a list), else the id would show.
     """
 
     def __init__(self, spec: EntitySpec, columns: Sequence[str] | None, rows: Callable[[], list[dict[str, Any]]],
-                 parent: Any = None) -> None:
+                 parent: Any = None, *, ref_label: Callable[[str, Any], str] | None = None) -> None:
         super().__init__(parent)
         self.spec = spec
+        self._ref_label = ref_label
         self.columns = list_columns(spec) if columns is None else tuple(columns)
         self._rows = rows
         self._issues: dict[str, list[Issue]] = {}
@@ -190,7 +192,11 @@ class RecordListModel(QAbstractTableModel):
         issues = self._issues.get(record.get("id") or "", [])
         if role == Qt.ItemDataRole.DisplayRole:
             key = self.columns[index.column()]
-            text = display_value(self.spec.field(key), record.get(key))
+            fs = self.spec.field(key)
+            if fs.kind is Kind.REF and self._ref_label is not None and record.get(key):
+                text = self._ref_label(key, record[key])
+            else:
+                text = display_value(fs, record.get(key))
             if index.column() == 0 and not text:
                 return _("(belum diisi)")
             return text
