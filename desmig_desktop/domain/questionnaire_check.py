@@ -231,7 +231,8 @@ def _bounds(c: _Checker, where: str, f: Mapping[str, Any], kind: Kind) -> None:
     for key in ("minimum", "maximum"):
         if key in f and (kind not in NUMERIC or not _is_number(f[key])):
             c.bad(f"{where}.{key}", f"only a number field has a {key}, and it must be a finite number")
-    low, high = f.get("minimum"), f.get("maximum")
+    low: Any = f.get("minimum")
+    high: Any = f.get("maximum")
     if _is_number(low) and _is_number(high) and low > high:
         c.bad(f"{where}.minimum", "must not exceed maximum")
     for key in ("max_length", "length", "zero_pad"):
