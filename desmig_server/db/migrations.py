@@ -404,6 +404,12 @@ def _record_echo(conn: Connection) -> None:
             index.create(conn)
 
 
+def _questionnaire_versions(conn: Connection) -> None:
+    """The questionnaire versions HQ publishes (issue 16 §3, ``desmig_server.questionnaires``).
+    Version 1 is the app's bundled document and gets no row."""
+    t.questionnaire_versions.create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -419,6 +425,8 @@ STEPS: tuple[Step, ...] = (
     Step(12, "device_lineage", _device_lineage),
     Step(13, "report_aggregates", _report_aggregates),
     Step(14, "records_echo_and_resolution_feed", _record_echo),
+    # 15 is the lead's member_niks (issue 18), merged separately
+    Step(16, "questionnaire_versions", _questionnaire_versions),
 )
 LATEST = STEPS[-1].version
 
