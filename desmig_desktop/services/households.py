@@ -20,15 +20,16 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desmig_desktop.domain.fields import ENTITIES, PLACEMENT_STATUSES
+from desmig_desktop.domain.fields import PLACEMENT_STATUSES
 from desmig_desktop.domain.household_checks import household_issues
 from desmig_desktop.domain.i18n import _, country_name
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.issues import Issue
+from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.services.record_edits import changed_values, on_current_row
-from desmig_desktop.store import records
+from desmig_desktop.store import questionnaire_store, records
 from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Base as Base  # re-exported: the ui names these through services
 from desmig_desktop.store.records import Change as Change
@@ -87,8 +88,8 @@ class SaveResult:
     undo: list[Change]  # applying these restores the state before the save
 
 
-def _fields_only(entity_name: str, values: Values) -> Values:
-    spec = ENTITIES[entity_name]
+def _fields_only(q: Questionnaire, entity_name: str, values: Values) -> Values:
+    spec = q.entity(entity_name)
     return {k: v for k, v in values.items() if spec.has(k)}
 
 
@@ -114,12 +115,13 @@ def validate_graph(db: Database, graph: HouseholdGraph) -> tuple[list[tuple[str,
     """Validate every record; return the normalised ``(entity, values)`` list and all issues."""
     graph.ensure_ids()
     lookup = StoreLookup(db)
+    q = questionnaire_store.active(db)  # the version this database is on validates the save
     out: list[tuple[str, Values]] = []
     issues: list[RecordIssue] = []
 
     def check(entity_name: str, values: Values, parent: Values | None = None) -> Values:
-        result = validate(entity_name, _fields_only(entity_name, values), record_id=values["id"],
-                          lookup=lookup, parent=parent)
+        result = validate(entity_name, _fields_only(q, entity_name, values), record_id=values["id"],
+                          lookup=lookup, parent=parent, questionnaire=q)
         issues.extend(RecordIssue(entity_name, values["id"], i) for i in result.issues)
         normalised = {**result.values, "id": values["id"]}
         out.append((entity_name, normalised))
@@ -182,13 +184,14 @@ def _on_current(db: Database, graph: HouseholdGraph) -> tuple[HouseholdGraph, Pl
     edits on top. Also returns, per loaded record, ``(edited keys, current row)``."""
     graph.ensure_ids()
     plan: Plan = {}
+    q = questionnaire_store.active(db)
 
     def on_current(entity_name: str, values: Values) -> Values:
         base = graph.loaded.get((entity_name, values["id"]))
         current = records.get(db, entity_name, values["id"]) if base is not None else None
         if base is None or current is None:
             return values
-        merged, keys = on_current_row(entity_name, values, base, current)
+        merged, keys = on_current_row(entity_name, values, base, current, q.entity(entity_name))
         plan[(entity_name, values["id"])] = (keys, current)
         return {**merged, "id": values["id"]}
 
