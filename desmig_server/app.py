@@ -17,7 +17,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from desmig_desktop.domain.i18n import set_language
 from desmig_server.aggregates.follower import Follower
-from desmig_server.api import conflicts, devices, records, reference, releases, reports, sync
+from desmig_server.api import conflicts, devices, questionnaire, records, reference, releases, reports, sync
 from desmig_server.api.body import RequestBodyMiddleware
 from desmig_server.api.headers import SecurityHeadersMiddleware, headers_for
 from desmig_server.api.openapi import install_openapi
@@ -94,7 +94,7 @@ def create_app(db_url: str, settings: Settings | None = None, *, run_migrations:
     app = FastAPI(title="Desmig HQ", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Sync, reference data, reports and conflicts for the Desmig desktop app.")
     app.state.hq = ctx
-    for module in (devices, sync, reference, reports, conflicts, records, releases):
+    for module in (devices, sync, reference, reports, conflicts, records, releases, questionnaire):
         app.include_router(module.router, responses=SHARED_ERRORS)
     install_web(app)  # the HQ dashboard at /
     install_openapi(app, ctx.settings)

@@ -1,5 +1,5 @@
 """``desmig-hq``: serve, user add|passwd|disable|enable, report, aggregates rebuild|verify, conflicts, duplicates,
-prune, release (DESIGN §6).
+prune, release, questionnaire publish|show|history (DESIGN §6).
 
 Exit codes: 0 success; 1 failure, with a one-line reason on stderr; 2 bad usage (argparse).
 """
@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from desmig_desktop.domain.cli_output import run_with_closable_stdout
 from desmig_desktop.domain.privacy import MaskingFilter
 from desmig_desktop.domain.report_spec import LEVELS, TEXT_TABLE_KEYS
+from desmig_server import questionnaire_cli
 from desmig_server.auth.users import UserError, add_user, set_disabled, set_password
 from desmig_server.context import HqContext
 from desmig_server.db.migrations import migrate
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     duplicates.add_argument("--offset", type=_non_negative, default=0)
     duplicates.add_argument("--full-nik", action="store_true", help="show whole NIKs (masked by default)")
     duplicates.add_argument("--json", action="store_true")
+    questionnaire_cli.add_parser(sub, common)
     return parser
 
 
@@ -355,6 +357,16 @@ def _release(args: argparse.Namespace, out: TextIO) -> None:
     out.write(f"release {done.version} published (min {done.min_version}, {done.size} bytes, sha256 {done.sha256})\n")
 
 
+def _questionnaire(args: argparse.Namespace, out: TextIO) -> None:
+    ctx = _open(args.db)
+    try:
+        questionnaire_cli.run(ctx.db, args, out)
+    except questionnaire_cli.QuestionnaireCliError as exc:  # a line per refused change or bad row
+        raise CliError("\n".join(exc.lines)) from None
+    finally:
+        ctx.db.dispose()
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Run one subcommand; return the exit code (argparse exits with 2 on bad usage).
 
@@ -385,6 +397,8 @@ def _run(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO | None
             _duplicates(args, out)
         elif args.command == "release":
             _release(args, out)
+        elif args.command == "questionnaire":
+            _questionnaire(args, out)
     except CliError as exc:
         sys.stderr.write(f"desmig-hq: {exc}\n")
         return 1

@@ -9,8 +9,12 @@ may be raw (strings from a form or a CSV cell); the result carries the normalise
 
 This module is the order of the steps, per field: coerce the raw value (``coercion``), drop an
 answer whose question no longer applies, require what is required, check the value by its kind
-(``field_rules``); then the rules across the record's fields (``record_rules``). The result and
-what the rules may ask are in ``issues``.
+(``field_rules``); then the rules across the record's fields (``record_rules``), then the soft
+rules HQ published with the questionnaire (``questionnaire.check_rules``). The result and what
+the rules may ask are in ``issues``.
+
+``questionnaire``: the version to validate against (the HQ server: the version the op was
+validated under on the laptop); None is the bundled version 1 (``fields.ENTITIES``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from desmig_desktop.domain.field_rules import check_field
 from desmig_desktop.domain.fields import ENTITIES, FieldSpec, Kind, entity
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.issues import Lookup, Validation
+from desmig_desktop.domain.questionnaire import Questionnaire, check_rules
 from desmig_desktop.domain.record_rules import RECORD_RULES
 
 
@@ -44,16 +49,17 @@ def validate(
     lookup: Lookup | None = None,
     parent: Mapping[str, Any] | None = None,
     today: dt.date | None = None,
+    questionnaire: Questionnaire | None = None,
 ) -> Validation:
     """Validate a whole record (all its fields); unknown keys are hard errors."""
-    spec = entity(entity_name)
+    spec = entity(entity_name) if questionnaire is None else questionnaire.entity(entity_name)
     today = today or dt.date.today()
     values: dict[str, Any] = {}
     v = Validation(values=values)
     for key in raw:
         if not spec.has(key):
             v.hard(key, "unknown_field", _("Isian tidak dikenal: {field}", field=key))
-    for fs in _INPUT_FIELDS[entity_name]:
+    for fs in _INPUT_FIELDS[entity_name] if questionnaire is None else spec.input_fields:
         try:
             value = coerce(fs, raw.get(fs.key))
         except CoerceError as exc:
@@ -74,4 +80,6 @@ def validate(
     rule = RECORD_RULES.get(entity_name)
     if rule is not None:
         rule(v, spec, record_id, lookup, parent, today)
+    if questionnaire is not None:
+        check_rules(v, questionnaire.rules_for(entity_name))
     return v

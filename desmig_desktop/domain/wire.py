@@ -60,14 +60,21 @@ def _str(body: Mapping[str, Any], key: str) -> str:
 
 # -- the op -----------------------------------------------------------------------------------
 def op_json(op_seq: int, entity: str, record_id: str, kind: str, base_version: int, fields: dict[str, Any],
-            op_hash: str | None, captured_at: str | None) -> dict[str, Any]:
+            op_hash: str | None, captured_at: str | None, questionnaire_version: int = 1) -> dict[str, Any]:
     """An op as ``POST /v1/sync/push`` takes it (server numbering); ``kind``: an ``OpKind`` value.
-    ``op_hash`` None: left out (a server with feature ``optional_op_hash`` computes it)."""
+    ``op_hash`` None: left out (a server with feature ``optional_op_hash`` computes it).
+    ``questionnaire_version``: the version the op was validated under, sent only when not 1
+    (absent means 1, so a version-1 op is byte for byte what it was before versions existed;
+    it is not part of ``op_hash``: the op's content is the same whatever version checked it)."""
     if op_hash is None:
-        return {"op_seq": op_seq, "entity": entity, "id": record_id, "kind": kind, "base_version": base_version,
-                "fields": fields, "captured_at": captured_at}
-    return {"op_seq": op_seq, "entity": entity, "id": record_id, "kind": kind, "base_version": base_version,
-            "fields": fields, "op_hash": op_hash, "captured_at": captured_at}
+        out = {"op_seq": op_seq, "entity": entity, "id": record_id, "kind": kind, "base_version": base_version,
+               "fields": fields, "captured_at": captured_at}
+    else:
+        out = {"op_seq": op_seq, "entity": entity, "id": record_id, "kind": kind, "base_version": base_version,
+               "fields": fields, "op_hash": op_hash, "captured_at": captured_at}
+    if questionnaire_version != 1:
+        out["questionnaire_version"] = questionnaire_version
+    return out
 
 
 @dataclass(frozen=True)
@@ -82,10 +89,11 @@ class WireOp:
     fields: dict[str, Any]
     op_hash: str | None = None  # None: not sent (the server computes it; feature ``optional_op_hash``)
     captured_at: str | None = None
+    questionnaire_version: int = 1  # the questionnaire version the op was validated under
 
     def to_json(self) -> dict[str, Any]:
         return op_json(self.op_seq, self.entity, self.id, _KIND_TEXT[self.kind], self.base_version, self.fields,
-                       self.op_hash, self.captured_at)
+                       self.op_hash, self.captured_at, self.questionnaire_version)
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> WireOp:
@@ -98,9 +106,12 @@ class WireOp:
         captured_at = body.get("captured_at")
         if captured_at is not None and not isinstance(captured_at, str):
             raise ProtocolError("'captured_at' must be a string")
+        version = 1 if body.get("questionnaire_version") is None else _int(body, "questionnaire_version")
+        if version < 1:
+            raise ProtocolError("'questionnaire_version' must be at least 1")
         return cls(_int(body, "op_seq"), _str(body, "entity"), _str(body, "id"), OpKind(kind),
                    _int(body, "base_version"), fields, None if body.get("op_hash") is None else _str(body, "op_hash"),
-                   captured_at)
+                   captured_at, version)
 
 
 _KINDS = tuple(k.value for k in OpKind)

@@ -29,17 +29,18 @@ from typing import Any
 from sqlite_utils import Database
 
 from desmig_desktop.domain import sheetcell
-from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, Kind
+from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, EntitySpec, Kind
 from desmig_desktop.domain.household_checks import household_issues
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
+from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.import_read import read_rows
 from desmig_desktop.services.import_rows import COPY_COLUMNS, COPY_HEADERS, ImportFailed, ImportRow, RowError, headers
 from desmig_desktop.services.privacy import mask_nik
 from desmig_desktop.services.record_edits import changed_values, on_current_row
-from desmig_desktop.store import records
+from desmig_desktop.store import questionnaire_store, records
 from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Base, Change
 
@@ -49,11 +50,12 @@ FORMATS = ("jsonl", "csv", "xlsx")
 Progress = Callable[[int, int], bool]
 
 
-def _live_rows(db: Database, entity_name: str) -> Iterator[dict[str, Any]]:
+def _live_rows(db: Database, q: Questionnaire, entity_name: str) -> Iterator[dict[str, Any]]:
     cur = db.execute(f"SELECT * FROM {entity_name} WHERE deleted = 0 ORDER BY created_at, id")
     names = [c[0] for c in cur.description]
+    spec = q.entity(entity_name)
     for row in cur:
-        yield records.from_db(entity_name, dict(zip(names, row)))
+        yield records.from_db(entity_name, dict(zip(names, row)), spec)
 
 
 def _cell(value: Any) -> Any:
@@ -89,10 +91,14 @@ def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Pr
         raise KnownError(_("Format ekspor tidak dikenal: {fmt}", fmt=fmt))
     total = sum(db.execute(f"SELECT count(*) FROM {e} WHERE deleted = 0").fetchone()[0] for e in ENTITY_ORDER)
     written = 0
+    # The columns of the questionnaire version this database is on. Answers a record keeps in
+    # ``extra`` (questions of a later version) are not exported: a row never states them, so an
+    # import of the file never blanks them (only the fields a row changes are written).
+    q = questionnaire_store.active(db)
 
     def rows_of(entity_name: str) -> Iterator[dict[str, Any]]:
         nonlocal written
-        for row in _live_rows(db, entity_name):
+        for row in _live_rows(db, q, entity_name):
             if mask:
                 for key in ("nik", "kk_number"):
                     if row.get(key):
@@ -107,7 +113,7 @@ def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Pr
         if fmt == "jsonl":
             with open(tmp, "w", encoding="utf-8") as fh:
                 for name in ENTITY_ORDER:
-                    keys = ENTITIES[name].keys
+                    keys = q.entity(name).keys
                     for row in rows_of(name):
                         data = {k: row[k] for k in keys if row.get(k) is not None}
                         fh.write(json.dumps({"entity": name, "id": row["id"], "data": data,
@@ -118,8 +124,8 @@ def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Pr
             for name in ENTITY_ORDER:
                 with open(tmp / f"{name}.csv", "w", newline="", encoding="utf-8-sig") as fh:
                     writer = csv.writer(fh)
-                    writer.writerow(csv_line([*headers(name), *COPY_HEADERS]))
-                    keys = ("id", *ENTITIES[name].keys, *(k for _t, k in COPY_COLUMNS))
+                    writer.writerow(csv_line([*headers(name, q), *COPY_HEADERS]))
+                    keys = ("id", *q.entity(name).keys, *(k for _t, k in COPY_COLUMNS))
                     writer.writerows(csv_line(_cell(row.get(k)) for k in keys) for row in rows_of(name))
         else:
             from openpyxl import Workbook
@@ -127,8 +133,8 @@ def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Pr
             wb = Workbook(write_only=True)
             for name in ENTITY_ORDER:
                 ws = wb.create_sheet(name)
-                ws.append(xlsx_line(ws, [*headers(name), *COPY_HEADERS]))
-                keys = ("id", *ENTITIES[name].keys, *(k for _t, k in COPY_COLUMNS))
+                ws.append(xlsx_line(ws, [*headers(name, q), *COPY_HEADERS]))
+                keys = ("id", *q.entity(name).keys, *(k for _t, k in COPY_COLUMNS))
                 for row in rows_of(name):
                     ws.append(xlsx_line(ws, (_cell(row.get(k)) for k in keys)))
             wb.save(tmp)
@@ -172,8 +178,9 @@ def import_file(db: Database, path: Path, *, valid_only: bool = False, progress:
     (``RT-1``): the record gets a new id, and the file's references to that label (a member's
     ``household_id``) follow it. So new households and their members can be typed in Excel.
     """
+    q = questionnaire_store.active(db)  # the version this database is on: its columns, its validation
     try:
-        parsed = read_rows(path)
+        parsed = read_rows(path, q)
     except ImportFailed as exc:
         raise ImportFailed(exc.errors, _write_report(exc.errors, report)) from None
     rows = sorted(parsed.rows, key=lambda r: ENTITY_ORDER.index(r.entity))
@@ -187,7 +194,7 @@ def import_file(db: Database, path: Path, *, valid_only: bool = False, progress:
     niks: dict[str, tuple[str, str | None, ImportRow]] = {}
     skipped = 0
     for n, row in enumerate(rows, start=1):
-        row_errors = list(row.cell_errors) or _check_row(db, row, lookup, known, changes, labels, warnings, gui)
+        row_errors = list(row.cell_errors) or _check_row(db, q, row, lookup, known, changes, labels, warnings, gui)
         if not row_errors and row.entity == "members":
             row_errors = _same_nik_in_file(db, row, changes, known, niks, warnings)
         errors.extend(row_errors)
@@ -290,10 +297,10 @@ def _number_hint(row: ImportRow, key: str, gui: bool = False) -> str:
     return ""
 
 
-def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str],
+def _check_row(db: Database, q: Questionnaire, row: ImportRow, lookup: StoreLookup, known: set[str],
                changes: list[Change], labels: dict[tuple[str, str], str],
                warnings: list[RowError], gui: bool = False) -> list[RowError]:
-    spec = ENTITIES[row.entity]
+    spec = q.entity(row.entity)
     data = dict(row.data)
     for f in spec.fields:  # references to a label of this file follow the label's new id
         value = data.get(f.key)
@@ -307,15 +314,15 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
     copy: Base | None = None
     if live and row.version is not None:
         try:
-            copy = _exported_copy(db, row, current or {}, int(row.version))
+            copy = _exported_copy(db, spec, row, current or {}, int(row.version))
         except (TypeError, ValueError):
             return [row.error("server_version", _("Versi server harus bilangan bulat."))]
     keys: set[str] = set()
     if copy is not None and current is not None:
-        merged, keys = on_current_row(row.entity, data, copy, current)
+        merged, keys = on_current_row(row.entity, data, copy, current, spec)
     else:
         merged = {**{k: current[k] for k in spec.keys if live and current is not None}, **data}
-    result = validate(row.entity, merged, record_id=record_id, lookup=lookup)
+    result = validate(row.entity, merged, record_id=record_id, lookup=lookup, questionnaire=q)
     errors = [row.error(i.field, i.message + _number_hint(row, i.field, gui)) for i in result.errors]
     for f in spec.fields:
         target = result.values.get(f.key) if f.kind is Kind.REF else None
@@ -332,11 +339,10 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
     return []
 
 
-def _exported_copy(db: Database, row: ImportRow, current: dict[str, Any], version: int) -> Base:
+def _exported_copy(db: Database, spec: EntitySpec, row: ImportRow, current: dict[str, Any], version: int) -> Base:
     """The record as it was when the row was exported: its version, and its current values with
     every local change since the row's ``updated_at`` (local edits and pulled ones alike, all in
     the history with that same clock) undone, newest first."""
-    spec = ENTITIES[row.entity]
     values = {k: current.get(k) for k in spec.keys}
     if row.updated_at:
         since = str(row.updated_at)

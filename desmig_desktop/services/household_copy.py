@@ -17,7 +17,7 @@ from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.households import HouseholdGraph, Values, load_household
 from desmig_desktop.services.record_edits import differs, edited_keys
-from desmig_desktop.store import records
+from desmig_desktop.store import questionnaire_store, records
 from desmig_desktop.store.records import Base
 
 
@@ -34,17 +34,19 @@ def changed_underneath(db: Database, graph: HouseholdGraph) -> bool:
     current = {(name, v["id"]): v for name, v in now.records()}
     if any(key not in graph.loaded for key in current):
         return True
+    q = questionnaire_store.active(db)  # a question added since the form opened counts too
     for name, values in graph.records():
         base = graph.loaded.get((name, values["id"]))
         if base is None:
             continue
-        keys = edited_keys(name, values, base)
+        spec = q.entity(name)
+        keys = edited_keys(name, values, base, spec)
         row = current.get((name, values["id"]))
         if row is None:
             if not keys:
                 return True
             continue
-        if any(row.get(k) != base.values.get(k) for k in ENTITIES[name].keys if k not in keys):
+        if any(row.get(k) != base.values.get(k) for k in spec.keys if k not in keys):
             return True
     return False
 
@@ -110,12 +112,14 @@ def has_unsaved(db: Database, graph: HouseholdGraph) -> bool:
         return True
     stored = {(name, v["id"]): v for name, v in now.records()}
     mine = graph.records()
+    q = questionnaire_store.active(db)
     for name, values in mine:
         row = stored.get((name, str(values.get("id"))))
         if row is None:
             return True
         base = graph.loaded.get((name, row["id"])) or records.base_of(row)
-        if any(differs(name, k, values[k], row.get(k)) for k in edited_keys(name, values, base)):
+        spec = q.entity(name)
+        if any(differs(name, k, values[k], row.get(k), spec) for k in edited_keys(name, values, base, spec)):
             return True
     kept = {(name, str(v.get("id"))) for name, v in mine}
     removable = graph.loaded if graph.loaded else stored

@@ -20,15 +20,16 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desmig_desktop.domain.fields import ENTITIES, PLACEMENT_STATUSES
+from desmig_desktop.domain.fields import PLACEMENT_STATUSES, Kind
 from desmig_desktop.domain.household_checks import household_issues
 from desmig_desktop.domain.i18n import _, country_name
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.issues import Issue
+from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.services.record_edits import changed_values, on_current_row, undo_for
-from desmig_desktop.store import records
+from desmig_desktop.store import questionnaire_store, records
 from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Base as Base  # re-exported: the ui names these through services
 from desmig_desktop.store.records import Change as Change
@@ -87,8 +88,8 @@ class SaveResult:
     undo: list[Change]  # applying these restores the state before the save
 
 
-def _fields_only(entity_name: str, values: Values) -> Values:
-    spec = ENTITIES[entity_name]
+def _fields_only(q: Questionnaire, entity_name: str, values: Values) -> Values:
+    spec = q.entity(entity_name)
     return {k: v for k, v in values.items() if spec.has(k)}
 
 
@@ -114,12 +115,13 @@ def validate_graph(db: Database, graph: HouseholdGraph) -> tuple[list[tuple[str,
     """Validate every record; return the normalised ``(entity, values)`` list and all issues."""
     graph.ensure_ids()
     lookup = StoreLookup(db)
+    q = questionnaire_store.active(db)  # the version this database is on validates the save
     out: list[tuple[str, Values]] = []
     issues: list[RecordIssue] = []
 
     def check(entity_name: str, values: Values, parent: Values | None = None) -> Values:
-        result = validate(entity_name, _fields_only(entity_name, values), record_id=values["id"],
-                          lookup=lookup, parent=parent)
+        result = validate(entity_name, _fields_only(q, entity_name, values), record_id=values["id"],
+                          lookup=lookup, parent=parent, questionnaire=q)
         issues.extend(RecordIssue(entity_name, values["id"], i) for i in result.issues)
         normalised = {**result.values, "id": values["id"]}
         out.append((entity_name, normalised))
@@ -182,13 +184,14 @@ def _on_current(db: Database, graph: HouseholdGraph) -> tuple[HouseholdGraph, Pl
     edits on top. Also returns, per loaded record, ``(edited keys, current row)``."""
     graph.ensure_ids()
     plan: Plan = {}
+    q = questionnaire_store.active(db)
 
     def on_current(entity_name: str, values: Values) -> Values:
         base = graph.loaded.get((entity_name, values["id"]))
         current = records.get(db, entity_name, values["id"]) if base is not None else None
         if base is None or current is None:
             return values
-        merged, keys = on_current_row(entity_name, values, base, current)
+        merged, keys = on_current_row(entity_name, values, base, current, q.entity(entity_name))
         plan[(entity_name, values["id"])] = (keys, current)
         return {**merged, "id": values["id"]}
 
@@ -210,6 +213,7 @@ def save_household(db: Database, graph: HouseholdGraph, *, confirm_warnings: boo
     """
     stored, plan = _on_current(db, graph)
     normalised, issues = validate_graph(db, stored)
+    issues = _newer_answers_kept(db, stored, plan, issues)
     errors = [i for i in issues if i.issue.hard]
     if errors:
         raise ValidationFailed(_("Data belum bisa disimpan: {count} kesalahan.", count=len(errors)), errors)
@@ -228,6 +232,31 @@ def save_household(db: Database, graph: HouseholdGraph, *, confirm_warnings: boo
     undo = [u for u in (undo_for(db, c) for c in changes) if u is not None]
     seqs = records.apply_changes(db, changes)
     return SaveResult(graph.household["id"], seqs, warnings, list(reversed(undo)))
+
+
+def _newer_answers_kept(db: Database, stored: HouseholdGraph, plan: Plan,
+                        issues: list[RecordIssue]) -> list[RecordIssue]:
+    """A stored answer the officer did not touch, to a choice question, that this database's
+    questionnaire version does not offer: another device chose it under a newer version HQ
+    published (this one has not applied it yet, or is an older app). It is kept as it is — never
+    refused, never sent again — instead of blocking every save of the household."""
+    hard = [ri for ri in issues if ri.issue.hard and ri.issue.code in ("choice", "format")]
+    if not hard:
+        return issues
+    q = questionnaire_store.active(db)
+    values = {(name, str(v["id"])): v for name, v in stored.records()}
+    kept: set[int] = set()
+    for ri in hard:
+        key = (ri.entity, ri.record_id)
+        spec = q.entity(ri.entity)
+        if key not in plan or not spec.has(ri.issue.field):
+            continue
+        edited, current = plan[key]
+        field = ri.issue.field
+        if spec.field(field).kind in (Kind.CHOICE, Kind.MULTI) and field not in edited \
+                and current.get(field) is not None and values[key].get(field) == current.get(field):
+            kept.add(id(ri))
+    return [ri for ri in issues if id(ri) not in kept]
 
 
 def _removed_children(db: Database, graph: HouseholdGraph) -> list[Change]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.import_rows import (
     Formula,
@@ -46,8 +47,9 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls (and other old
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-def read_rows(path: Path) -> Parsed:
-    """Parse an import file (or CSV folder) into rows; ``KnownError`` naming the file if it cannot be read."""
+def read_rows(path: Path, q: Questionnaire | None = None) -> Parsed:
+    """Parse an import file (or CSV folder) into rows; ``KnownError`` naming the file if it cannot be read.
+    ``q``: the questionnaire whose columns the file may have (the database's active one; default 1)."""
     if not path.exists():
         raise KnownError(_("Berkas tidak ditemukan: {path}", path=path))
     try:
@@ -56,9 +58,9 @@ def read_rows(path: Path) -> Parsed:
                            key=lambda p: (ENTITY_ORDER.index(p.stem) if p.stem in ENTITY_ORDER else 9, p.name))
             if not files:
                 raise KnownError(_("Folder tidak berisi berkas CSV: {path}", path=path))
-            parsed = tables_to_rows([t for f in files for t in _csv_tables(f, f.read_bytes())])
+            parsed = tables_to_rows([t for f in files for t in _csv_tables(f, f.read_bytes())], q)
         else:
-            parsed = _read_file(path, path.read_bytes())
+            parsed = _read_file(path, path.read_bytes(), q)
     except OSError as exc:
         raise KnownError(_("Berkas tidak bisa dibaca: {path} ({reason})", path=path,
                            reason=exc.strerror or exc)) from exc
@@ -67,11 +69,11 @@ def read_rows(path: Path) -> Parsed:
     return parsed
 
 
-def _read_file(path: Path, data: bytes) -> Parsed:
+def _read_file(path: Path, data: bytes, q: Questionnaire | None) -> Parsed:
     if not data.strip():
         return Parsed([], [])
     if data.startswith(_ZIP):
-        return tables_to_rows(_xlsx_tables(path, data))
+        return tables_to_rows(_xlsx_tables(path, data), q)
     if data.startswith(_OLE2):
         raise KnownError(_("Berkas Excel 97-2003 (.xls) tidak didukung: {path}. Simpan sebagai .xlsx atau CSV.",
                            path=path))
@@ -80,7 +82,7 @@ def _read_file(path: Path, data: bytes) -> Parsed:
         return Parsed(list(_jsonl_rows(text)), [])
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
         return Parsed(list(_jsonl_rows(text)), [])
-    return tables_to_rows(_csv_tables(path, data, text))
+    return tables_to_rows(_csv_tables(path, data, text), q)
 
 
 def _decode(path: Path, data: bytes) -> str:

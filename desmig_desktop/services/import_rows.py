@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from desmig_desktop.domain import sheetcell
-from desmig_desktop.domain.fields import ENTITIES, Kind
+from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.errors import KnownError
 
-_HEADER_KEY = re.compile(r"\[([a-z_]+)\]\s*$")
+_HEADER_KEY = re.compile(r"\[([a-z][a-z0-9_]*)\]\s*$")  # a field key (``questionnaire_check.NAME``)
 MAX_CELL = 32_767  # the most characters an Excel cell holds; no field allows nearly as many
 _NUMBERED_KINDS = (Kind.REF, Kind.DIGITS)  # kinds whose whole-number cell means its digits
 
@@ -109,8 +110,10 @@ COPY_HEADERS = [f"{t} [{k}]" for t, k in COPY_COLUMNS]
 _COPY_KEYS = tuple(k for _t, k in COPY_COLUMNS)
 
 
-def headers(entity_name: str) -> list[str]:
-    spec = ENTITIES[entity_name]
+def headers(entity_name: str, q: Questionnaire | None = None) -> list[str]:
+    """An export's headings of ``entity_name`` under ``q`` (the database's active questionnaire;
+    default version 1)."""
+    spec = q.entity(entity_name) if q is not None else ENTITIES[entity_name]
     return ["ID [id]"] + [f"{f.label_id} [{f.key}]" for f in spec.fields]
 
 
@@ -145,14 +148,13 @@ def empty_cell(cell: Any) -> bool:
     return cell is None or (isinstance(cell, str) and cell.strip() == "")
 
 
-def _cell_value(entity_name: str, key: str, cell: Any) -> Any:
+def _cell_value(spec: EntitySpec, key: str, cell: Any) -> Any:
     """What a spreadsheet cell means for the questionnaire.
 
     Excel turns a typed date into a datetime and an id, code or RT into a number; both are undone
     here (a datetime in a date field, or at midnight, becomes its date; a whole number in an id or
     digits column becomes its digits). The escape quote of an exported text cell is dropped.
     """
-    spec = ENTITIES[entity_name]
     kind = spec.field(key).kind if spec.has(key) else None
     if isinstance(cell, str):
         return sheetcell.restore(cell)
@@ -180,7 +182,7 @@ def _cell_problem(cell: Any) -> str | None:
     return None
 
 
-def _table_rows(table: Table) -> tuple[str, list[ImportRow], list[RowError]] | None:
+def _table_rows(table: Table, q: Questionnaire | None) -> tuple[str, list[ImportRow], list[RowError]] | None:
     """The rows of one sheet or CSV file; ``None`` when its headings are not an export's."""
     label = table.label
     header = [sheetcell.restore(h) for h in table.header]
@@ -188,7 +190,7 @@ def _table_rows(table: Table) -> tuple[str, list[ImportRow], list[RowError]] | N
     entity_name = _entity_for_headers(keys)
     if entity_name is None:
         return None
-    spec = ENTITIES[entity_name]
+    spec = q.entity(entity_name) if q is not None else ENTITIES[entity_name]
     columns = {k: (_column_letter(i), str(h or "").strip()) for i, (k, h) in enumerate(zip(keys, header, strict=True)) if k}
     problems: list[RowError] = []
     for index, key in enumerate(keys):
@@ -209,7 +211,7 @@ def _table_rows(table: Table) -> tuple[str, list[ImportRow], list[RowError]] | N
         # a row may be shorter or longer than the heading row (CSV): zip stops at the shorter
         bad = tuple(RowError(at, k, problem, label, number, columns[k][1], columns[k][0])
                     for k, c in zip(keys, cells, strict=False) if k and (problem := _cell_problem(c)) is not None)
-        data = {k: _cell_value(entity_name, k, c) for k, c in zip(keys, cells, strict=False) if k}
+        data = {k: _cell_value(spec, k, c) for k, c in zip(keys, cells, strict=False) if k}
         numbers = frozenset(k for k, c in zip(keys, cells, strict=False)
                             if k and isinstance(c, (int, float)) and not isinstance(c, bool))
         record_id = data.pop("id", None)
@@ -226,13 +228,14 @@ def _headings(table: Table, shown: int = 5, longest: int = 40) -> str:
     return quoted + (" …" if len(texts) > shown else "") if quoted else _("(kosong)")
 
 
-def tables_to_rows(tables: list[Table]) -> Parsed:
-    """Rows of every recognised table; unrecognised ones are ignored with a warning, unless none is recognised."""
+def tables_to_rows(tables: list[Table], q: Questionnaire | None = None) -> Parsed:
+    """Rows of every recognised table; unrecognised ones are ignored with a warning, unless none is recognised.
+    ``q``: the questionnaire whose columns a table may have (default version 1)."""
     rows: list[ImportRow] = []
     problems: list[RowError] = []
     unknown: list[Table] = []
     for table in tables:
-        found = _table_rows(table)
+        found = _table_rows(table, q)
         if found is None:
             unknown.append(table)
             continue

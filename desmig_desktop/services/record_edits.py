@@ -15,36 +15,40 @@ from typing import Any
 from sqlite_utils import Database
 
 from desmig_desktop.domain.coercion import CoerceError, coerce
-from desmig_desktop.domain.fields import ENTITIES, Kind
+from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
 from desmig_desktop.store import records
 from desmig_desktop.store.records import Base, Change
 
 
-def differs(entity_name: str, key: str, value: Any, seen: Any) -> bool:
+def differs(entity_name: str, key: str, value: Any, seen: Any, entity_spec: EntitySpec | None = None) -> bool:
     """Whether a form value differs from the loaded one once both are normalised (a form gives
-    text where the row held a number, an empty string where it held nothing)."""
+    text where the row held a number, an empty string where it held nothing). ``entity_spec``:
+    the entity under the database's active questionnaire (default: version 1's)."""
     if value == seen:
         return False
-    spec = ENTITIES[entity_name].field(key)
+    spec = (entity_spec or ENTITIES[entity_name]).field(key)
     try:
         return bool(coerce(spec, value) != coerce(spec, seen))
     except CoerceError:
         return True
 
 
-def edited_keys(entity_name: str, values: dict[str, Any], base: Base) -> set[str]:
+def edited_keys(entity_name: str, values: dict[str, Any], base: Base, spec: EntitySpec | None = None) -> set[str]:
     """The fields of one record the officer changed relative to the copy they were shown."""
-    spec = ENTITIES[entity_name]
+    spec = spec or ENTITIES[entity_name]
     return {f.key for f in spec.fields if f.kind is not Kind.DERIVED and f.key in values
-            and differs(entity_name, f.key, values[f.key], base.values.get(f.key))}
+            and differs(entity_name, f.key, values[f.key], base.values.get(f.key), spec)}
 
 
-def on_current_row(entity_name: str, values: dict[str, Any], base: Base,
-                   current: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+def on_current_row(entity_name: str, values: dict[str, Any], base: Base, current: dict[str, Any],
+                   spec: EntitySpec | None = None) -> tuple[dict[str, Any], set[str]]:
     """A record edited on a copy (``base``) as it will be stored: the current row with the
-    fields changed relative to the copy on top. Returns it (not yet validated) and those keys."""
-    keys = edited_keys(entity_name, values, base)
-    return {**{k: current.get(k) for k in ENTITIES[entity_name].keys}, **{k: values[k] for k in keys}}, keys
+    fields changed relative to the copy on top. Returns it (not yet validated) and those keys.
+    ``spec``: the entity under the database's active questionnaire, so a question added since
+    the copy was made (a form opened before the sync that brought it) keeps its stored answer."""
+    spec = spec or ENTITIES[entity_name]
+    keys = edited_keys(entity_name, values, base, spec)
+    return {**{k: current.get(k) for k in spec.keys}, **{k: values[k] for k in keys}}, keys
 
 
 def changed_values(normalised: dict[str, Any], keys: set[str], current: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from desmig_desktop.domain import report_spec as spec
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.errors import KnownError
+from desmig_desktop.services import report_questions
 from desmig_desktop.store.queries import rows as fetch
 
 LEVELS = spec.LEVELS
@@ -158,7 +159,8 @@ def build_report(db: Database, level: str = "province", prefix: str = "") -> dic
     spec.finish_row(totals)
     names = _names(db, sorted(by_code))
     report_rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]
-    return {"level": level, "prefix": prefix or None, "rows": report_rows, "totals": totals}
+    report = {"level": level, "prefix": prefix or None, "rows": report_rows, "totals": totals}
+    return report_questions.add_breakdowns(db, report, LEVELS[level], prefix)  # questions HQ published later
 
 
 def _names(db: Database, codes: list[str]) -> dict[str, str]:

@@ -20,10 +20,11 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, RecordIssue, ValidationFailed
 from desmig_desktop.services import settings, succession
-from desmig_desktop.store import records
+from desmig_desktop.store import questionnaire_store, records
 from desmig_desktop.store import sync_conflicts as sc
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.queries import StoreLookup
@@ -229,8 +230,8 @@ def follow_scopes(db: Database, scopes: Sequence[str]) -> bool:
     return True
 
 
-def _label(entity_name: str, key: str | None) -> str:
-    spec = ENTITIES.get(entity_name)
+def _label(entity_name: str, key: str | None, q: Questionnaire | None = None) -> str:
+    spec = (q.entities if q is not None else ENTITIES).get(entity_name)
     if spec is None or key is None:
         return ""
     if key == "*":
@@ -240,7 +241,8 @@ def _label(entity_name: str, key: str | None) -> str:
 
 def list_conflicts(db: Database, *, include_closed: bool = False) -> list[ConflictItem]:
     statuses = ("open", "kept_mine", "accepted", "resent", "dismissed") if include_closed else ("open",)
-    return [ConflictItem(r.id, r.kind, r.entity, r.record_id, r.field, _label(r.entity, r.field), r.mine, r.theirs,
+    q = questionnaire_store.active(db)
+    return [ConflictItem(r.id, r.kind, r.entity, r.record_id, r.field, _label(r.entity, r.field, q), r.mine, r.theirs,
                          r.reason, r.status, r.created_at, winner_text(r.winner_role, r.winner_user),
                          rule_text(r.rule)) for r in sc.conflict_rows(db, statuses=statuses)]
 
@@ -293,7 +295,8 @@ def keep_mine(db: Database, conflict_id: int) -> int:
         if row.mine == st.DELETED_MARK:
             return sc.force_edit(db, row.entity, row.record_id, {}, delete=True, base=records.Base(version),
                                  close_conflict=close)
-        fields = {k: v for k, v in (row.mine or {}).items() if ENTITIES[row.entity].has(k)}
+        spec = questionnaire_store.spec(db, row.entity)
+        fields = {k: v for k, v in (row.mine or {}).items() if spec.has(k)}
         return sc.force_edit(db, row.entity, row.record_id, fields, revive=True, base=records.Base(version),
                              close_conflict=close)
     assert row.field is not None
@@ -333,7 +336,8 @@ def resend_rejected(db: Database, conflict_id: int, fixes: dict[str, Any] | None
         current = records.get(db, row.entity, row.record_id) or {}
         return sc.force_edit(db, row.entity, row.record_id, {}, delete=True,
                              base=records.Base(_captured_on(db, row.op_seq, current)), close_conflict=close)
-    spec = ENTITIES[row.entity]
+    q = questionnaire_store.active(db)
+    spec = q.entity(row.entity)
     fields = {k: v for k, v in {**(row.mine or {}), **(fixes or {})}.items() if spec.has(k)}
     current = records.get(db, row.entity, row.record_id) or {}
     whole = {k: current.get(k) for k in spec.keys if current.get(k) is not None}
@@ -341,7 +345,8 @@ def resend_rejected(db: Database, conflict_id: int, fixes: dict[str, Any] | None
     parent = None
     if spec.parent_entity and spec.parent_key and whole.get(spec.parent_key):
         parent = records.get(db, spec.parent_entity, str(whole[spec.parent_key]))
-    result = validate(row.entity, whole, record_id=row.record_id, lookup=StoreLookup(db), parent=parent)
+    result = validate(row.entity, whole, record_id=row.record_id, lookup=StoreLookup(db), parent=parent,
+                      questionnaire=q)
     if result.errors:
         issues = [RecordIssue(row.entity, row.record_id, i) for i in result.errors]
         raise ValidationFailed(_("Data belum bisa dikirim ulang: {count} kesalahan.", count=len(issues)), issues)

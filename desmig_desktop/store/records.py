@@ -22,9 +22,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desmig_desktop.domain.fields import COMMON_COLUMNS, ENTITIES, Kind, entity
+from desmig_desktop.domain.fields import COMMON_COLUMNS, EntitySpec, Kind
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import APP_SCHEMA, op_hash
+from desmig_desktop.domain.questionnaire import Questionnaire, bundled
+from desmig_desktop.store import questionnaire_store
 from desmig_desktop.store.schema import SEARCH_KEYS_SQL, SEARCH_ROWS_SQL
 
 
@@ -68,9 +70,10 @@ def base_of(row: Mapping[str, Any]) -> Base:
     return Base(int(row.get("server_version") or 0), {k: v for k, v in row.items() if k not in COMMON_COLUMNS})
 
 
-def from_db(entity_name: str, row: dict[str, Any]) -> dict[str, Any]:
-    """Turn a stored row into canonical values (booleans back to ``bool``)."""
-    spec = entity(entity_name)
+def from_db(entity_name: str, row: dict[str, Any], spec: EntitySpec | None = None) -> dict[str, Any]:
+    """Turn a stored row into canonical values (booleans back to ``bool``). ``spec``: the entity
+    under the database's active questionnaire (default: version 1's, for a caller without one)."""
+    spec = spec or bundled().entity(entity_name)
     out = dict(row)
     for f in spec.fields:
         if f.kind is Kind.BOOL and out.get(f.key) is not None:
@@ -79,12 +82,12 @@ def from_db(entity_name: str, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def get(db: Database, entity_name: str, record_id: str) -> dict[str, Any] | None:
-    entity(entity_name)  # refuse unknown entity names before they reach SQL
+    spec = questionnaire_store.spec(db, entity_name)  # refuses unknown entity names before they reach SQL
     cur = db.execute(f"SELECT * FROM {entity_name} WHERE id = ?", [record_id])
     row = cur.fetchone()
     if row is None:
         return None
-    return from_db(entity_name, dict(zip([c[0] for c in cur.description], row)))
+    return from_db(entity_name, dict(zip([c[0] for c in cur.description], row)), spec)
 
 
 def _to_db(value: Any) -> Any:
@@ -92,13 +95,14 @@ def _to_db(value: Any) -> Any:
 
 
 def enqueue(db: Database, entity_name: str, record_id: str, kind: str, base_version: int,
-            fields: dict[str, Any]) -> int:
-    """Append one op to the outbox (caller holds the transaction)."""
+            fields: dict[str, Any], questionnaire_version: int = 1) -> int:
+    """Append one op to the outbox (caller holds the transaction); ``questionnaire_version``: the
+    version its values were validated under (the HQ validates the op under the same one)."""
     cur = db.execute(
-        "INSERT INTO sync_outbox (entity, record_id, kind, base_version, fields, op_hash, captured_at, app_schema)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sync_outbox (entity, record_id, kind, base_version, fields, op_hash, captured_at, app_schema,"
+        " questionnaire_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [entity_name, record_id, kind, base_version, json.dumps(fields, ensure_ascii=False),
-         op_hash(entity_name, record_id, kind, base_version, fields), utc_now(), APP_SCHEMA],
+         op_hash(entity_name, record_id, kind, base_version, fields), utc_now(), APP_SCHEMA, questionnaire_version],
     )
     return int(cur.lastrowid or 0)
 
@@ -130,18 +134,22 @@ def history(db: Database, entity_name: str, record_id: str) -> list[dict[str, An
     return out
 
 
-def _apply_one(db: Database, change: Change, now: str) -> tuple[int, dict[str, tuple[Any, Any]]] | None:
-    """Write one change and its op; return the op_seq and the field changes ``{field: (old, new)}``."""
-    spec = ENTITIES[change.entity]
+def _apply_one(db: Database, change: Change, now: str,
+               q: Questionnaire) -> tuple[int, dict[str, tuple[Any, Any]]] | None:
+    """Write one change and its op; return the op_seq and the field changes ``{field: (old, new)}``.
+    ``q``: the database's active questionnaire (the fields a change may set, the op's version).
+    Answers a row keeps in ``extra`` (questions of a later version) are never touched here."""
+    spec = q.entity(change.entity)
+    version = q.version
     current = get(db, change.entity, change.id)
     base_version = change.base.version if change.base is not None else current["server_version"] if current else 0
     if change.delete:
         if current is None or (current["deleted"] and change.base is None):
             return None
         if current["deleted"]:  # a copy that saw the record live deletes it again (a refused delete resent)
-            return enqueue(db, spec.name, change.id, "delete", base_version, {}), {}
+            return enqueue(db, spec.name, change.id, "delete", base_version, {}, version), {}
         db.execute(f"UPDATE {spec.name} SET deleted = 1, updated_at = ? WHERE id = ?", [now, change.id])
-        seq = enqueue(db, spec.name, change.id, "delete", base_version, {})
+        seq = enqueue(db, spec.name, change.id, "delete", base_version, {}, version)
         return seq, {"deleted": (False, True)}
     unknown = [k for k in change.values if not spec.has(k)]
     if unknown:
@@ -150,9 +158,9 @@ def _apply_one(db: Database, change: Change, now: str) -> tuple[int, dict[str, t
         fields = {k: v for k, v in change.values.items() if v is not None}
         row = {k: _to_db(v) for k, v in fields.items()}
         row.update(id=change.id, deleted=0, server_version=0, created_at=now, updated_at=now)
-        cols = ", ".join(row)
+        cols = ", ".join(map(questionnaire_store.quote, row))
         db.execute(f"INSERT INTO {spec.name} ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
-        seq = enqueue(db, spec.name, change.id, "upsert", 0, fields)
+        seq = enqueue(db, spec.name, change.id, "upsert", 0, fields, version)
         return seq, {k: (None, v) for k, v in fields.items()}
     fields = edited(change)
     written = {k: v for k, v in fields.items() if current.get(k) != v}
@@ -169,9 +177,9 @@ def _apply_one(db: Database, change: Change, now: str) -> tuple[int, dict[str, t
         history["deleted"] = (True, False)
         # A revived record re-sends all its values so the server's copy is whole again.
         fields = {k: v for k, v in {**current, **change.values}.items() if spec.has(k) and v is not None}
-    assignments = ", ".join(f"{k} = ?" for k in sets)
+    assignments = ", ".join(f"{questionnaire_store.quote(k)} = ?" for k in sets)
     db.execute(f"UPDATE {spec.name} SET {assignments} WHERE id = ?", [*sets.values(), change.id])
-    seq = enqueue(db, spec.name, change.id, "upsert", base_version, fields)
+    seq = enqueue(db, spec.name, change.id, "upsert", base_version, fields, version)
     return seq, history
 
 
@@ -182,8 +190,9 @@ def apply_changes(db: Database, changes: Iterable[Change]) -> list[int]:
     touched: set[str] = set()
     with db.atomic():
         actor = db.execute("SELECT json_extract(value, '$') FROM settings WHERE key = 'officer_name'").fetchone()
+        q = questionnaire_store.active(db)  # read in the transaction: a sync cannot apply a version meanwhile
         for change in changes:
-            applied = _apply_one(db, change, now)
+            applied = _apply_one(db, change, now, q)
             if applied is not None:
                 seq, field_changes = applied
                 audit(db, at=now, actor=actor[0] if actor else None, source="local", entity_name=change.entity,

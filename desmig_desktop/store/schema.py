@@ -434,3 +434,19 @@ def m013_programme_records(db: Database) -> None:
     members and supported businesses) and the officer's activity log."""
     for statement in (*_M013_TABLES, *_M013_INDEXES):
         db.execute(statement)
+
+
+@migrations()
+def m014_questionnaire_versions(db: Database) -> None:
+    """The questionnaire versions this device applied (issue 16 §3), and the version each op was
+    validated under. A database without a row here is on version 1, the questionnaire the app
+    ships; the highest stored version is the active one (``store.questionnaire_store``). The
+    columns a version adds are not a step here: they are added by applying the version, in the
+    same transaction as its row. Outbox and journal ops made before this step were validated
+    under version 1."""
+    db.execute(
+        "CREATE TABLE questionnaire_documents (version INTEGER PRIMARY KEY NOT NULL, digest TEXT NOT NULL,"
+        " document TEXT NOT NULL, changes TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    db.execute("ALTER TABLE sync_outbox ADD COLUMN questionnaire_version INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE sync_journal ADD COLUMN questionnaire_version INTEGER NOT NULL DEFAULT 1")

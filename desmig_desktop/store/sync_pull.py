@@ -27,10 +27,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desmig_desktop.domain.fields import COMMON_COLUMNS, ENTITIES, Kind
+from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.ids import utc_now
+from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.domain.wire import OpKind, PulledRecord
 from desmig_desktop.store import records
+from desmig_desktop.store.questionnaire_store import EntityColumns, active, columns, quote
 from desmig_desktop.store.sync_own import raise_own_floor
 from desmig_desktop.store.sync_store import (
     CURSOR_PREFIX,
@@ -170,15 +172,16 @@ def apply_page(db: Database, cursors: Mapping[str, int], page_records: Sequence[
         pending = _pending_fields(conn, known)
         current = _current_rows(conn, known)
         inserts: dict[str, list[tuple[Any, ...]]] = {}
+        # The columns of the questionnaire version this database is on (read once a page, the
+        # plans computed once a version): a field it does not know goes to the row's ``extra``.
+        plans = _Plans(active(db))
         for rec in known:
             households.update(_apply_record(db, rec, now, pending.get((rec.entity, rec.id), ()),
-                                            current.get((rec.entity, rec.id)), inserts))
+                                            current.get((rec.entity, rec.id)), inserts, plans))
             if (rec.entity, rec.id) in waiting:
                 _fill_theirs(db, rec)
         for entity_name, new_rows in inserts.items():
-            columns = _INSERT_COLUMNS[entity_name]
-            conn.executemany(f"INSERT INTO {entity_name} ({', '.join(columns)}) VALUES"
-                             f" ({', '.join('?' * len(columns))})", new_rows)
+            conn.executemany(plans[entity_name].insert_sql, new_rows)
         crash("pull.apply.records")
         records.refresh_search(db, sorted(households))
         for scope, next_cursor in cursors.items():
@@ -276,29 +279,35 @@ def _ids_by_entity(recs: Sequence[PulledRecord]) -> dict[str, list[str]]:
     return out
 
 
-_ROW_PLAN = {name: (spec.keys, tuple(i for i, f in enumerate(spec.fields) if f.kind is Kind.BOOL))
-             for name, spec in ENTITIES.items()}
-_KNOWN_KEYS = {name: frozenset(spec.keys) | frozenset(COMMON_COLUMNS) for name, spec in ENTITIES.items()}
-# The columns of a pulled record's new row, in the order ``_apply_record`` builds its tuple.
-_INSERT_COLUMNS = {name: (*spec.keys, "deleted", "server_version", "updated_at", "extra", "id", "created_at")
-                   for name, spec in ENTITIES.items()}
+class _Plans(dict[str, EntityColumns]):
+    """Per entity, its column plan under one questionnaire (``questionnaire_store.columns``),
+    looked up once per page and entity."""
+
+    def __init__(self, q: Questionnaire) -> None:
+        super().__init__()
+        self.q = q
+
+    def __missing__(self, entity_name: str) -> EntityColumns:
+        plan = self[entity_name] = columns(self.q, entity_name)
+        return plan
 
 
 def _apply_record(db: Database, rec: PulledRecord, now: str, pending: Sequence[tuple[str, str]],
-                  before: dict[str, Any] | None, inserts: dict[str, list[tuple[Any, ...]]]) -> set[str]:
+                  before: dict[str, Any] | None, inserts: dict[str, list[tuple[Any, ...]]], plans: _Plans) -> set[str]:
     """Overwrite with the server's copy, then lay the fields of still-pending ops over it.
 
     ``pending``: the record's outbox ops ``(kind, fields JSON)``; ``before``: its stored row, if
     any. A new record's row is appended to ``inserts`` (the caller inserts them in bulk).
     Returns the households whose search entry must be refreshed.
     """
+    plan = plans[rec.entity]
     if before is None and not pending:
-        # Nearly every record of a first pull: its row as a tuple in ``_INSERT_COLUMNS`` order.
-        inserts.setdefault(rec.entity, []).append((*_field_values(rec), int(rec.deleted), rec.version, now,
-                                                   _extra_json(rec), rec.id, now))
+        # Nearly every record of a first pull: its row as a tuple in ``plan.insert_sql`` order.
+        inserts.setdefault(rec.entity, []).append((*_field_values(rec, plan), int(rec.deleted), rec.version, now,
+                                                   _extra_json(rec, plan), rec.id, now))
         return _households_of(rec, rec.data.get("household_id"), None)
-    spec = ENTITIES[rec.entity]
-    row: dict[str, Any] = dict(zip(spec.keys, _field_values(rec)))
+    spec = plans.q.entity(rec.entity)
+    row: dict[str, Any] = dict(zip(plan.keys, _field_values(rec, plan)))
     deleted = rec.deleted
     for kind, fields in pending:
         if kind == OpKind.DELETE:
@@ -310,12 +319,12 @@ def _apply_record(db: Database, rec: PulledRecord, now: str, pending: Sequence[t
     if before is not None and int(before["server_version"]) > rec.version:
         # An ack already gave us a newer copy than this page (two cycles overlapping): keep it.
         return set()
-    row.update(deleted=int(deleted), server_version=rec.version, updated_at=now, extra=_extra_json(rec))
+    row.update(deleted=int(deleted), server_version=rec.version, updated_at=now, extra=_extra_json(rec, plan))
     if before is None:
         row.update(id=rec.id, created_at=now)
-        inserts.setdefault(rec.entity, []).append(tuple(row.values()))  # ``_INSERT_COLUMNS`` order
+        inserts.setdefault(rec.entity, []).append(tuple(row.values()))  # ``plan.insert_sql`` order
     else:
-        db.conn.execute(f"UPDATE {rec.entity} SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
+        db.conn.execute(f"UPDATE {rec.entity} SET {', '.join(f'{quote(k)} = ?' for k in row)} WHERE id = ?",
                         [*row.values(), rec.id])
         # What another laptop (or HQ) changed here goes into the local history, like a local edit.
         changes = {k: (before.get(k), row[k]) for k in spec.keys if before.get(k) != row[k]}
@@ -327,22 +336,21 @@ def _apply_record(db: Database, rec: PulledRecord, now: str, pending: Sequence[t
     return _households_of(rec, row.get("household_id"), before)
 
 
-def _field_values(rec: PulledRecord) -> list[Any]:
+def _field_values(rec: PulledRecord, plan: EntityColumns) -> list[Any]:
     """The record's questionnaire fields as stored, in ``spec.keys`` order, yes/no fields as 0/1
     (``db_value``; a stray boolean elsewhere is bound as 0/1 by sqlite3 itself). Runs for every
     field of every pulled record, hence one ``map`` and a loop over the yes/no fields only."""
-    keys, bools = _ROW_PLAN[rec.entity]
-    values = list(map(rec.data.get, keys))
-    for i in bools:
+    values = list(map(rec.data.get, plan.keys))
+    for i in plan.bools:
         value = values[i]
         if value is not None:
             values[i] = int(bool(value))
     return values
 
 
-def _extra_json(rec: PulledRecord) -> str | None:
-    """Fields this app version does not know (a newer questionnaire), kept as JSON."""
-    known = _KNOWN_KEYS[rec.entity]
+def _extra_json(rec: PulledRecord, plan: EntityColumns) -> str | None:
+    """Fields the database's questionnaire version does not know (a newer one), kept as JSON."""
+    known = plan.known
     if known.issuperset(rec.data):
         return None
     return json.dumps({k: v for k, v in rec.data.items() if k not in known}, ensure_ascii=False)

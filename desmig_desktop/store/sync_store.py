@@ -87,13 +87,14 @@ class OutboxOp:
     op_hash: str
     captured_at: str
     app_schema: int
+    questionnaire_version: int = 1  # the questionnaire version the op's values were validated under
 
     def wire(self, base: int, *, hashed: bool = True) -> dict[str, Any]:
         """The op as the push endpoint takes it (server-side numbering): ``domain.wire.WireOp``'s JSON.
         ``hashed=False``: without ``op_hash``, for a server that computes it (feature
         ``optional_op_hash``; the hash stays in the outbox and journal all the same)."""
         return op_json(self.op_seq - base, self.entity, self.record_id, self.kind, self.base_version, self.fields,
-                       self.op_hash if hashed else None, self.captured_at)
+                       self.op_hash if hashed else None, self.captured_at, self.questionnaire_version)
 
 
 @dataclass(frozen=True)
@@ -172,11 +173,13 @@ def immediate(db: Database) -> Iterator[None]:
 
 
 # -- outbox -------------------------------------------------------------------------------------
-_OP_COLUMNS = "op_seq, entity, record_id, kind, base_version, fields, op_hash, captured_at, app_schema"
+_OP_COLUMNS = ("op_seq, entity, record_id, kind, base_version, fields, op_hash, captured_at, app_schema,"
+               " questionnaire_version")
 
 
 def _op(row: Sequence[Any]) -> OutboxOp:
-    return OutboxOp(int(row[0]), row[1], row[2], row[3], int(row[4]), json.loads(row[5]), row[6], row[7], int(row[8]))
+    return OutboxOp(int(row[0]), row[1], row[2], row[3], int(row[4]), json.loads(row[5]), row[6], row[7], int(row[8]),
+                    int(row[9]))
 
 
 def take_batch(db: Database, limit: int, *, after: int = 0) -> list[OutboxOp]:
@@ -235,7 +238,8 @@ def move_to_journal(db: Database, upto: int, outcomes: dict[int, OpOutcome]) -> 
     acked = ("acked", None)
     db.conn.executemany(
         "INSERT OR REPLACE INTO sync_journal (op_seq, entity, record_id, kind, base_version, fields, op_hash,"
-        " captured_at, app_schema, acked_at, status, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " captured_at, app_schema, questionnaire_version, acked_at, status, version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(*row, now, *((outcomes[row[0]].status, outcomes[row[0]].version) if row[0] in outcomes else acked))
          for row in moved])
     db.execute("DELETE FROM sync_outbox WHERE op_seq <= ?", [upto])

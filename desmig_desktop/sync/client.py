@@ -155,6 +155,11 @@ class SyncClient:
     def hello(self) -> Hello:
         return self._parse(Hello.parse, self._call("GET", "v1/sync/hello"))
 
+    def questionnaire(self) -> dict[str, Any]:
+        """The questionnaire document HQ publishes now (``GET /v1/questionnaire``), parsed JSON;
+        checking it is the caller's (``store.questionnaire_store``)."""
+        return self._parse(lambda b: b, self._call("GET", "v1/questionnaire"))
+
     @staticmethod
     def push_body(device_id: str, app_schema: int, ops: list[dict[str, Any]]) -> bytes:
         """The gzipped JSON request body of a push (built ahead of sending by the engine)."""

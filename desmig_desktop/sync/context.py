@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from desmig_desktop.store import sync_store as st
+from desmig_desktop.store.questionnaire_store import Applied
 from desmig_desktop.sync.client import SyncClient
 
 Crash = Callable[[str], None]
@@ -37,6 +38,7 @@ class Tally:
     clock_offset_s: float | None = None
     warnings: list[str] = field(default_factory=list)
     unanswered: int = 0  # ops acknowledged without their result (answer lost): the feed has them
+    questionnaire: Applied | None = None  # the questionnaire version this cycle applied, if any
 
 
 @dataclass

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
+from desmig_desktop.domain.questionnaire_compat import summary
 from desmig_desktop.store import journal_retention
 from desmig_desktop.store import sync_restore as sr
 from desmig_desktop.store import sync_store as st
@@ -36,6 +37,7 @@ from desmig_desktop.sync.lost import LostFeed
 from desmig_desktop.sync.protocol import Hello
 from desmig_desktop.sync.pull import PULL_LIMIT, PullPipeline
 from desmig_desktop.sync.push import PushPipeline
+from desmig_desktop.sync.questionnaire import QuestionnaireStep
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +56,20 @@ class CycleReport:
     cancelled: bool = False
     clock_offset_s: float | None = None
     warnings: tuple[str, ...] = ()
+    # The questionnaire version this cycle applied, and how many questions / choices it added
+    # (the GUI tells the officer: "Kuesioner versi 3: 2 pertanyaan baru"); None: none applied.
+    questionnaire_version: int | None = None
+    questionnaire_changes: tuple[tuple[str, int], ...] = ()  # (change code, count), compatible ones
 
     def as_json(self) -> dict[str, Any]:
-        return {"pushed": self.pushed, "pulled": self.pulled, "conflicts": self.conflicts,
-                "rejected": self.rejected, "pending_ops": self.pending_ops, "cancelled": self.cancelled,
-                "clock_offset_s": self.clock_offset_s, "warnings": list(self.warnings)}
+        out: dict[str, Any] = {
+            "pushed": self.pushed, "pulled": self.pulled, "conflicts": self.conflicts, "rejected": self.rejected,
+            "pending_ops": self.pending_ops, "cancelled": self.cancelled, "clock_offset_s": self.clock_offset_s,
+            "warnings": list(self.warnings)}
+        if self.questionnaire_version is not None:
+            out["questionnaire_applied"] = {"version": self.questionnaire_version,
+                                            "changes": dict(self.questionnaire_changes)}
+        return out
 
     @property
     def attention(self) -> ErrorKind | None:
@@ -77,15 +88,16 @@ class SyncEngine:
         crash: crash-point hook (tests inject one that raises instead of exiting).
         now: the device clock (UTC); only used for the clock-offset warning and timestamps.
         pull_limit: records per pulled page asked for.
-        push, pull, lost: the pipeline classes (the production ones unless a test injects a
-            deliberately broken variant).
+        push, pull, lost, questionnaire: the pipeline classes (the production ones unless a test
+            injects a deliberately broken variant, or a device on an older app).
     """
 
     def __init__(self, db: Database, client: SyncClient, *, progress: Callable[[Progress], None] | None = None,
                  cancel: Callable[[], bool] | None = None, crash: Callable[[str], None] = crash_point,
                  now: Callable[[], dt.datetime] | None = None, pull_limit: int = PULL_LIMIT,
                  push: type[PushPipeline] = PushPipeline, pull: type[PullPipeline] = PullPipeline,
-                 lost: type[LostFeed] = LostFeed) -> None:
+                 lost: type[LostFeed] = LostFeed,
+                 questionnaire: type[QuestionnaireStep] = QuestionnaireStep) -> None:
         device_id = st.state(db, st.K_DEVICE_ID)
         if not device_id:
             raise SyncError(ErrorKind.AUTH, _("Belum masuk ke server. Masuk dulu untuk sinkronisasi."),
@@ -96,6 +108,7 @@ class SyncEngine:
         self.pusher = push(self.ctx)
         self.puller = pull(self.ctx, limit=pull_limit)
         self.feed = lost(self.ctx)
+        self.questionnaire = questionnaire(self.ctx)
 
     # -- the cycle --------------------------------------------------------------------------
     def run_cycle(self) -> CycleReport:
@@ -103,6 +116,7 @@ class SyncEngine:
         tally = Tally()
         try:
             hello = self.hello(tally)
+            self.questionnaire.update(hello, tally)  # before the pull: new answers land in their columns
             push_error: SyncError | None = None
             try:
                 self.push_all(tally)
@@ -139,8 +153,11 @@ class SyncEngine:
         return report
 
     def _report(self, tally: Tally) -> CycleReport:
+        applied = tally.questionnaire
         return CycleReport(tally.pushed, tally.pulled, tally.conflicts, tally.rejected, st.pending_count(self.db),
-                           tally.cancelled, tally.clock_offset_s, tuple(tally.warnings))
+                           tally.cancelled, tally.clock_offset_s, tuple(tally.warnings),
+                           applied.version if applied else None,
+                           tuple(sorted(summary(list(applied.changes)).items())) if applied else ())
 
     # -- the steps (each also callable alone: tests, the bench) ------------------------------
     def hello(self, tally: Tally | None = None) -> Hello:

@@ -65,6 +65,9 @@ class Hello:
     features: tuple[str, ...] = ()
     # Newest resolution number of a conflict this device lost; None: the server has no such feed.
     resolution_seq: int | None = None
+    # The questionnaire version HQ publishes now (``GET /v1/questionnaire``); None: not said
+    # (a server from before questionnaire versions: every device stays on version 1).
+    questionnaire_version: int | None = None
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Hello:
@@ -89,7 +92,8 @@ class Hello:
                    body["token_expires_at"] if isinstance(body.get("token_expires_at"), str) else None,
                    _int(body, "conflict_seq") if conflict_seq is not None else None, update,
                    tuple(f for f in features if isinstance(f, str)) if isinstance(features, list) else (),
-                   _int(body, "resolution_seq") if body.get("resolution_seq") is not None else None)
+                   _int(body, "resolution_seq") if body.get("resolution_seq") is not None else None,
+                   _int(body, "questionnaire_version") if body.get("questionnaire_version") is not None else None)
 
 
 @dataclass(frozen=True)

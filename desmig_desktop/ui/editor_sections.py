@@ -11,10 +11,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from desmig_desktop.domain import umkm
-from desmig_desktop.domain.fields import BUSINESSES, HOUSEHOLDS, MEMBERS, PLACEMENT_STATUSES, PLACEMENTS
+from desmig_desktop.domain.fields import PLACEMENT_STATUSES
 from desmig_desktop.domain.i18n import _, get_language, pick
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.errors import RecordIssue
+from desmig_desktop.services import questionnaire
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.households import HouseholdGraph
 from desmig_desktop.ui.child_section import ChildSection, Record
@@ -38,14 +39,16 @@ class MembersSection(QWidget):
         self.records = records
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        # The questions of the version this database is on (a version a sync applied shows in
+        # the forms opened after it).
         self.members = ChildSection(
-            MEMBERS, db, title=_("Anggota rumah tangga"),
+            questionnaire.entity_spec(db, "members"), db, title=_("Anggota rumah tangga"),
             rows=lambda: self.records.members, add_record=self._add_member, remove_record=self._remove_member,
             add_text=_("Tambah anggota ({key})", key=ADD_MEMBER_KEY), remove_text=_("Hapus anggota"),
             describe=records.member_label, parent=self)
         layout.addWidget(self.members)
         self.placements = ChildSection(
-            PLACEMENTS, db, title=_("Riwayat penempatan anggota ini"),
+            questionnaire.entity_spec(db, "placements"), db, title=_("Riwayat penempatan anggota ini"),
             rows=self._member_placements, add_record=self._add_placement, remove_record=self._remove_placement,
             add_text=_("Tambah penempatan ({key})", key=ADD_PLACEMENT_KEY), remove_text=_("Hapus penempatan"),
             describe=records.placement_label,
@@ -111,9 +114,10 @@ class BusinessesSection(ChildSection):
 
     def __init__(self, records: HouseholdGraph, db: Database, parent: QWidget | None = None) -> None:
         self.records = records
-        keys = [f.key for f in BUSINESSES.fields if f.key not in ("household_id", "umkm_basis")]
+        self.spec = questionnaire.entity_spec(db, "businesses")
+        keys = [f.key for f in self.spec.fields if f.key not in ("household_id", "umkm_basis")]
         super().__init__(
-            BUSINESSES, db, title=_("Unit usaha"),
+            self.spec, db, title=_("Unit usaha"),
             rows=lambda: self.records.businesses, add_record=self._add_business,
             remove_record=self.records.businesses.remove, add_text=_("Tambah usaha ({key})", key=ADD_BUSINESS_KEY),
             remove_text=_("Hapus usaha"),
@@ -158,8 +162,8 @@ class BusinessesSection(ChildSection):
         if cls is None:
             editor.set_text(_("diisi otomatis dari modal atau hasil penjualan"))
             return
-        spec = BUSINESSES.field("umkm_class")
-        basis_spec = BUSINESSES.field("umkm_basis")
+        spec = self.spec.field("umkm_class")
+        basis_spec = self.spec.field("umkm_basis")
         lang = get_language()
         editor.set_text(_("{umkm_class} (menurut {basis})", umkm_class=spec.choice_label(cls, lang),
                           basis=basis_spec.choice_label(basis or "", lang).lower()))
@@ -186,8 +190,9 @@ class HouseholdPage(QScrollArea):
         layout.addWidget(self.issues)
         self.underneath = UnderneathNotice(body)
         layout.addWidget(self.underneath)
-        layout.addWidget(QLabel(f"<b>{pick(HOUSEHOLDS.label_id, HOUSEHOLDS.label_en)}</b>", body))
-        self.form = SpecForm(HOUSEHOLDS, db, parent=body)
+        households = questionnaire.entity_spec(db, "households")
+        layout.addWidget(QLabel(f"<b>{pick(households.label_id, households.label_en)}</b>", body))
+        self.form = SpecForm(households, db, parent=body)
         layout.addWidget(self.form)
         self.location = LocationBar(body)
         layout.addWidget(self.location)

@@ -17,10 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desmig_desktop.domain.fields import MIGRATION_STATUS
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.numbers import grouped
-from desmig_desktop.services import regions
+from desmig_desktop.services import questionnaire, regions
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.queries import HouseholdFilter
 from desmig_desktop.ui.models import HouseholdTableModel
@@ -81,7 +80,8 @@ class HouseholdListPage(QWidget):
         self.status_filter = QComboBox(self)
         self.status_filter.setObjectName("filter_status")
         self.status_filter.addItem(_("Semua status migrasi"), None)
-        for choice in MIGRATION_STATUS:
+        # the statuses of the questionnaire this database is on (HQ may publish a new one)
+        for choice in questionnaire.entity_spec(db, "members").field("migration_status").choices:
             self.status_filter.addItem(_("Ada anggota: {status}", status=pick(choice.label_id, choice.label_en)),
                                        choice.value)
         self.business_filter = QComboBox(self)

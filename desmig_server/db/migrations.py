@@ -414,6 +414,12 @@ def _member_niks(conn: Connection) -> None:
     refresh_niks(conn, None)
 
 
+def _questionnaire_versions(conn: Connection) -> None:
+    """The questionnaire versions HQ publishes (issue 16 §3, ``desmig_server.questionnaires``).
+    Version 1 is the app's bundled document and gets no row."""
+    t.questionnaire_versions.create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -430,6 +436,7 @@ STEPS: tuple[Step, ...] = (
     Step(13, "report_aggregates", _report_aggregates),
     Step(14, "records_echo_and_resolution_feed", _record_echo),
     Step(15, "member_niks", _member_niks),
+    Step(16, "questionnaire_versions", _questionnaire_versions),
 )
 LATEST = STEPS[-1].version
 

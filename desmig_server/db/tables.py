@@ -333,6 +333,21 @@ admin_log = Table(
     Index("ix_admin_log_target", "target", "id"),
 )
 
+# Questionnaire versions HQ published (migration 16; ``desmig_server.questionnaires``). Version 1
+# ships with the app (``resources/questionnaire/v1.json``) and has no row. A version is never
+# changed once published: devices validated ops under it. ``document`` is the canonical JSON
+# text, ``digest`` its SHA-256 (the ETag, the parsed-specs cache key), ``changes`` what
+# ``questionnaire_compat.compare`` found against the version before (JSON list).
+questionnaire_versions = Table(
+    "questionnaire_versions", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("digest", String(64), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("changes", Text, nullable=False),
+    Column("published_at", String(32), nullable=False),
+    Column("published_by", String(64), nullable=False),
+)
+
 seq_counter = Table(
     "seq_counter", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
@@ -340,7 +355,6 @@ seq_counter = Table(
 )
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
-DATA_TABLES = (member_niks, area_values, area_figures, aggregate_state, admin_log, release_chunks, releases,
-               record_history,
-               applied_ops, conflicts, scope_exits, records, devices, user_scopes, login_attempts, web_sessions,
-               users)
+DATA_TABLES = (questionnaire_versions, member_niks, area_values, area_figures, aggregate_state, admin_log,
+               release_chunks, releases, record_history, applied_ops, conflicts, scope_exits, records, devices,
+               user_scopes, login_attempts, web_sessions, users)

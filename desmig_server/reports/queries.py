@@ -233,8 +233,10 @@ def build_report(db: Database, *, level: str = "province", prefix: str = "",
     """
     # Imported here: the aggregates build on this module.
     from desmig_server.aggregates.read import aggregated_report
+    from desmig_server.reports.questions import add_breakdowns  # questions published after version 1
 
-    return aggregated_report(db, level=level, prefix=prefix, actor=actor)
+    return add_breakdowns(db, aggregated_report(db, level=level, prefix=prefix, actor=actor), level=level,
+                          prefix=prefix, actor=actor)
 
 
 def recompute_report(db: Database, *, level: str = "province", prefix: str = "",
@@ -259,4 +261,7 @@ def recompute_report(db: Database, *, level: str = "province", prefix: str = "",
     totals.update(spec.count_areas(by_code))
     totals.update({m.key: medians.get(m.key) for m in spec.METRICS if m.aggregate is Agg.MEDIAN})
     rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]
-    return {"level": level, "prefix": prefix or None, "rows": rows, "totals": spec.finish_row(totals)}
+    from desmig_server.reports.questions import add_breakdowns  # questions published after version 1
+
+    return add_breakdowns(db, {"level": level, "prefix": prefix or None, "rows": rows,
+                               "totals": spec.finish_row(totals)}, level=level, prefix=prefix, actor=actor)

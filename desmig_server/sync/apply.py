@@ -38,14 +38,16 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from desmig_desktop.domain.coercion import CoerceError, coerce
-from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
+from desmig_desktop.domain.fields import EntitySpec, Kind
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.issues import Issue
+from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.domain.wire import OpKind, OpStatus, result_json
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
+from desmig_server.questionnaires import QuestionnaireSet
 from desmig_server.sync.audit import APPLIED, CASCADE, CONFLICT_LOST, CONFLICT_WON, AuditTrail
 from desmig_server.sync.codec import dumps_text
 from desmig_server.sync.lookup import ServerLookup
@@ -56,7 +58,6 @@ from desmig_server.sync.seq import SeqAllocator
 from desmig_server.sync.state import STATE_KEY, FieldMeta, Rec, WorkingSet
 
 DELETED = {"deleted": True}
-_KEYS = {name: spec.keys for name, spec in ENTITIES.items()}  # ``EntitySpec.keys`` builds a tuple per call
 
 
 @dataclass
@@ -175,6 +176,7 @@ class OpApplier:
                  lookup: ServerLookup, today: dt.date) -> None:
         self.ws, self.seq, self.actor, self.lookup, self.today = ws, seq, actor, lookup, today
         self.names = DeviceNames(conn)
+        self.questionnaires = QuestionnaireSet(conn)
         self.conflict_rows: list[dict[str, Any]] = []
         # index in conflict_rows -> the push-result entry of a field this op's device lost (its
         # detail is filled in by ``insert_conflicts`` once the row has an id)
@@ -242,6 +244,12 @@ class OpApplier:
         else:
             rec.echo_device, rec.echo_op = me, -op.op_seq
 
+    def _questionnaire(self, op: PushOp) -> Questionnaire | None:
+        """The version ``op`` is validated under: the one its device validated it under (absent: 1).
+        An op of no device (``op_seq`` 0: a resolution on the review desk, never from the wire)
+        is an edit made now, under the current version."""
+        return self.questionnaires.get(op.questionnaire_version) if op.op_seq > 0 else self.questionnaires.current()
+
     def _me(self, version: int) -> FieldMeta:
         return FieldMeta(version, self.actor.device_id, self.actor.role)
 
@@ -289,10 +297,13 @@ class OpApplier:
         return Outcome(OpStatus.OK, rec.version)
 
     def _upsert(self, op: PushOp) -> Outcome:
-        spec = ENTITIES[op.entity]
         rec = self.ws.get(op.entity, op.id)
         if rec is not None and not self.actor.can_access(rec.scope):
             return self._outside(rec)  # first: nothing of another scope's record is read or touched
+        questionnaire = self._questionnaire(op)
+        if questionnaire is None:  # a server restored from before a publish: consumed, like any invalid op
+            return self._rejected(rec, _("Versi kuesioner ini tidak dikenal server; sinkronkan lagi."))
+        spec = questionnaire.entity(op.entity)  # every version has every entity (compare() refuses new ones)
         if unstorable(op.fields):
             return self._rejected(rec, _("Data berisi karakter kendali atau angka tak hingga yang tidak diizinkan."))
         if not all(spec.has(k) for k in op.fields):  # never named: the keys are client text (SECURITY.md)
@@ -327,12 +338,18 @@ class OpApplier:
                 if not self.actor.can_access(parent.scope):
                     return self._outside(rec)
                 if parent.deleted:
-                    return self._child_of_deleted(op, rec, parent, fields)
+                    return self._child_of_deleted(op, spec, rec, parent, fields)
+        # Answers to questions of a later version than the op's (stored by an up-to-date device)
+        # stay as stored: an older app never drops or blanks them, and they are not validated
+        # under a version that does not know them.
+        kept = None if rec is None or spec.covers(rec.data) else {k: v for k, v in raw.items() if not spec.has(k)}
+        if kept:
+            raw = {k: v for k, v in raw.items() if k not in kept}
         result = validate(op.entity, raw, record_id=op.id, lookup=self.lookup,
-                          parent=parent.data if parent else None, today=self.today)
+                          parent=parent.data if parent else None, today=self.today, questionnaire=questionnaire)
         if not result.ok:
             return self._rejected(rec, rejection_reason(spec, result.errors))
-        values = result.values
+        values = {**result.values, **kept} if kept else result.values
         owner = values.get("owner_member_id")
         if owner is not None:
             member = self.ws.get("members", owner)
@@ -343,7 +360,8 @@ class OpApplier:
             return self._outside(rec)
         return self._write(op, spec, rec, values, scope, parent_id, plan.clashes, plan.concurrent, reviving)
 
-    def _child_of_deleted(self, op: PushOp, rec: Rec | None, parent: Rec, fields: dict[str, Any]) -> Outcome:
+    def _child_of_deleted(self, op: PushOp, spec: EntitySpec, rec: Rec | None, parent: Rec,
+                          fields: dict[str, Any]) -> Outcome:
         deletion = parent.meta(STATE_KEY)
         if deletion is None or deletion.version <= op.base_version or deletion.device == self.actor.device_id:
             # The author knew the parent was gone: a plain business-rule failure, not a race.
@@ -353,7 +371,6 @@ class OpApplier:
                               winning={"deleted": True, "parent_id": parent.id}, losing=fields,
                               winner=deletion, loser=self._me(version), version=version or self.seq.current,
                               op_seq=op.op_seq)
-        spec = ENTITIES[op.entity]
         self.audit.lost_fields(op, parent.scope, version or self.seq.current, rec.data if rec else {},
                                {k: _coerced_or_raw(spec, k, v) for k, v in fields.items()})
         return Outcome(OpStatus.CONFLICT, version, _("Data induk sudah dihapus perangkat lain; perubahan tidak diterapkan."),
@@ -362,7 +379,7 @@ class OpApplier:
     def _write(self, op: PushOp, spec: EntitySpec, rec: Rec | None, values: dict[str, Any], scope: str,
                parent_id: str | None, clashes: list[Clash], concurrent: bool, reviving: bool) -> Outcome:
         before = rec.data if rec else {}
-        changed = [k for k in _KEYS[spec.name] if values.get(k) != before.get(k)]
+        changed = [k for k in spec.keys if values.get(k) != before.get(k)]
         lost = any(not c.incoming_won for c in clashes)
         stamped = True
         prior = (rec.version, rec.echo_device, rec.echo_op) if rec is not None else (0, None, None)

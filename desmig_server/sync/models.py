@@ -55,6 +55,9 @@ class PushOp(BaseModel):
     op_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     # informational device time; no control characters (PostgreSQL text cannot hold NUL)
     captured_at: str | None = Field(default=None, max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$")
+    # The questionnaire version the device validated the op under; the server validates it under
+    # the same version (``desmig_server.questionnaires``). Absent: 1, as every app before versions.
+    questionnaire_version: JsonInt = Field(default=1, ge=1, le=MAX_INT32)
 
 
 class PushRequest(BaseModel):
@@ -151,7 +154,10 @@ class HelloReply(BaseModel):
         " /v1/sync/resolutions cursor has reached it may skip that call"))
     features: list[str] = Field(default_factory=list, description=(
         "protocol additions this server speaks: `changes` (GET /v1/sync/changes, several scopes per page,"
-        " and the `own_after`/`own_through` window on pulls)"))
+        " and the `own_after`/`own_through` window on pulls), `optional_op_hash`, `resolutions`,"
+        " `questionnaire` (GET /v1/questionnaire, ops' `questionnaire_version`)"))
+    questionnaire_version: int = Field(default=1, description=(
+        "the current questionnaire version (GET /v1/questionnaire); a device on an older one fetches it"))
 
 
 class LostWinner(BaseModel):

@@ -15,6 +15,7 @@ from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
 from desmig_server.errors import forbidden
+from desmig_server.questionnaires import current_version as questionnaire_version
 from desmig_server.releases import latest as latest_release
 from desmig_server.settings import Settings
 from desmig_server.sync.lost import newest as newest_lost
@@ -159,7 +160,7 @@ def scopes_of(db: Database, actor: Principal) -> list[str]:
         return list(conn.execute(select(t.records.c.scope).distinct().order_by(t.records.c.scope)).scalars())
 
 
-FEATURES = ("changes", "optional_op_hash", "resolutions")
+FEATURES = ("changes", "optional_op_hash", "resolutions", "questionnaire")
 
 # Above this many scopes (supervisors, HQ) hello leaves ``scope_seqs`` out: one indexed lookup
 # per scope would cost more than the pulls it saves, and the client then pulls every scope.
@@ -189,6 +190,7 @@ def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
         conflict_seq = newest_lost(conn, actor.device_id)
         resolution_seq = newest_resolution(conn, actor.device_id)
         release = latest_release(conn)
+        questionnaire = questionnaire_version(conn)
     reply = {
         "server_time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "min_schema": settings.min_schema,
@@ -206,8 +208,10 @@ def hello(db: Database, settings: Settings, actor: Principal) -> dict[str, Any]:
         # ``changes``: ``GET /v1/sync/changes`` (several scopes per page) and the ``own_*`` window
         # on pulls that leaves out the caller's own acknowledged changes; ``optional_op_hash``:
         # a pushed op may leave out ``op_hash`` (the server computes it); ``resolutions``:
-        # ``GET /v1/sync/resolutions``, the conflicts this device lost that were resolved since.
+        # ``GET /v1/sync/resolutions``, the conflicts this device lost that were resolved since;
+        # ``questionnaire``: ``GET /v1/questionnaire`` and ops' ``questionnaire_version``.
         "features": list(FEATURES),
+        "questionnaire_version": questionnaire,
     }
     if seqs is not None:
         reply["scope_seqs"] = seqs

@@ -28,6 +28,7 @@ from desmig_server.db import tables as t
 from desmig_server.errors import ApiError
 from desmig_server.reports.queries import build_report
 from desmig_server.web import charts, session
+from desmig_server.web.question_charts import question_charts
 from desmig_server.web.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_TTL_S, LoginRefused, WebUser
 from desmig_server.web.table import shown_columns, to_csv, to_xlsx
 from desmig_server.web.texts import texts
@@ -266,6 +267,8 @@ def dashboard(request: Request, kode: str | None = None) -> Response:
                                        charts.status_bars(totals), _("Belum ada anggota rumah tangga."),
                                        colours=True),
         },
+        question_charts=question_charts(report),  # questions HQ published after version 1
+
     )
 
 

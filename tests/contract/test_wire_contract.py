@@ -74,7 +74,8 @@ OPS = st.builds(
     wire.WireOp, op_seq=st.integers(1, models.MAX_INT64), entity=st.sampled_from(sorted(ENTITIES)), id=IDS,
     kind=st.sampled_from(wire.OpKind), base_version=INT64, fields=FIELDS,
     op_hash=st.from_regex(r"[0-9a-f]{64}", fullmatch=True),
-    captured_at=st.none() | st.from_regex(r"[^\x00-\x1f\x7f]{0,40}", fullmatch=True))
+    captured_at=st.none() | st.from_regex(r"[^\x00-\x1f\x7f]{0,40}", fullmatch=True),
+    questionnaire_version=st.just(1) | st.integers(1, models.MAX_INT32))
 CONFLICT_ENTRIES = st.lists(st.fixed_dictionaries({"field": TEXT, "won": st.booleans()},
                                                   optional={"id": INT64, "theirs": JSON}), max_size=3)
 RESULTS = st.builds(wire.OpResult, op_seq=INT64, status=st.sampled_from(wire.OpStatus), version=INT64,
@@ -106,6 +107,21 @@ def both_ways(model: type[BaseModel], value: Any) -> None:
 @given(OPS)
 def test_op_same_json_both_ways(op: wire.WireOp) -> None:
     both_ways(models.PushOp, op)
+
+
+def test_questionnaire_version_absent_is_one_on_both_sides() -> None:
+    """An app from before questionnaire versions sends no key: both sides read version 1, and a
+    version-1 op is sent exactly as before (the key only for other versions)."""
+    body = {"op_seq": 1, "entity": "households", "id": "h1", "kind": "upsert", "base_version": 0, "fields": {}}
+    assert models.PushOp.model_validate(body).questionnaire_version == 1
+    assert wire.WireOp.from_json(body).questionnaire_version == 1
+    assert "questionnaire_version" not in wire.WireOp.from_json(body).to_json()
+    assert wire.WireOp.from_json({**body, "questionnaire_version": 3}).to_json()["questionnaire_version"] == 3
+    for bad in (0, -1, "2", 1.5, True):
+        with pytest.raises(Exception):  # noqa: B017 - pydantic's and the domain's own error types
+            models.PushOp.model_validate({**body, "questionnaire_version": bad})
+        with pytest.raises(wire.ProtocolError):
+            wire.WireOp.from_json({**body, "questionnaire_version": bad})
 
 
 @settings(max_examples=200, deadline=None)

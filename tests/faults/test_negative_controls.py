@@ -27,7 +27,7 @@ def strip_autoincrement(device: Device) -> None:
         db.execute("ALTER TABLE sync_outbox RENAME TO sync_outbox_old")
         db.execute("CREATE TABLE sync_outbox (op_seq INTEGER PRIMARY KEY, entity TEXT NOT NULL, record_id TEXT NOT NULL,"
                    " kind TEXT NOT NULL, base_version INTEGER NOT NULL, fields TEXT NOT NULL, op_hash TEXT NOT NULL,"
-                   " captured_at TEXT NOT NULL, app_schema INTEGER NOT NULL)")
+                   " captured_at TEXT NOT NULL, app_schema INTEGER NOT NULL, questionnaire_version INTEGER NOT NULL DEFAULT 1)")
         db.execute("INSERT INTO sync_outbox SELECT * FROM sync_outbox_old")
         db.execute("DROP TABLE sync_outbox_old")
         db.execute("CREATE INDEX idx_outbox_record ON sync_outbox(entity, record_id)")

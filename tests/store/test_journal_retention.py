@@ -50,8 +50,9 @@ def test_runs_at_most_once_a_day(db: Any) -> None:
     assert jr.prune_journal(db, NOW, keep_min=1) == 2
     with st.immediate(db):  # op 3 is now old too, and op 4 newer
         db.execute("UPDATE sync_journal SET acked_at = '2025-01-01T00:00:00.000000Z' WHERE op_seq = 3")
-        db.execute("INSERT INTO sync_journal SELECT 4, entity, 'h4', kind, base_version, fields, op_hash, captured_at,"
-                   " app_schema, acked_at, status, version FROM sync_journal WHERE op_seq = 3")
+        db.execute("INSERT INTO sync_journal (op_seq, entity, record_id, kind, base_version, fields, op_hash, captured_at,"
+                   " app_schema, acked_at, status, version) SELECT 4, entity, 'h4', kind, base_version, fields, op_hash,"
+                   " captured_at, app_schema, acked_at, status, version FROM sync_journal WHERE op_seq = 3")
         db.execute("UPDATE sync_journal SET acked_at = ? WHERE op_seq = 4", [NOW.strftime("%Y-%m-%dT%H:%M:%S.%fZ")])
     assert jr.prune_journal(db, NOW + dt.timedelta(hours=23), keep_min=1) == 0
     assert jr.prune_journal(db, NOW + dt.timedelta(hours=25), keep_min=1) == 1

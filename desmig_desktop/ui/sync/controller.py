@@ -28,7 +28,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from desmig_desktop.domain.i18n import _
-from desmig_desktop.services import sync_service
+from desmig_desktop.services import questionnaire, sync_service
 from desmig_desktop.services.sync_service import BackoffPolicy, ErrorKind, LoginResult, SyncError, SyncScheduler, SyncStatus
 from desmig_desktop.ui import dialogs
 from desmig_desktop.ui.sync.jobs import CycleFn, CycleOutcome, cycle_job, logout_job
@@ -73,6 +73,7 @@ class SyncView:
     username: str | None = None
     server_url: str | None = None
     warnings: tuple[str, ...] = ()
+    notice: str | None = None  # what the last cycle's new questionnaire version changed, if it applied one
 
 
 _PHASE_OF_KIND = {ErrorKind.NETWORK: Phase.OFFLINE, ErrorKind.SERVER: Phase.SERVER_ERROR,
@@ -118,6 +119,7 @@ class SyncController(QObject):
         self.error: SyncError | None = None
         self.unexpected: BaseException | None = None
         self.warnings: tuple[str, ...] = ()
+        self.notice: str | None = None  # "Kuesioner versi 3: 2 pertanyaan baru" (until the next version)
         self.last_delay_s: float | None = None  # the scheduler's last choice (tests, tooltips)
         self.retry_at: dt.datetime | None = None
         self.status: SyncStatus = sync_service.sync_status(ctx.db)
@@ -161,7 +163,7 @@ class SyncController(QObject):
         s = self.status
         common: dict[str, Any] = {"pending": s.pending_ops, "conflicts": s.open_conflicts, "rejections": s.open_rejections,
                                   "last_success": s.last_success, "username": s.username, "server_url": s.server_url,
-                                  "warnings": self.warnings}
+                                  "warnings": self.warnings, "notice": self.notice}
         if self.running:
             return SyncView(Phase.SYNCING, done=self.progress[0], total=self.progress[1],
                             waiting=not self._started, **common)
@@ -311,7 +313,13 @@ class SyncController(QObject):
         self._follow_scopes()
         report = outcome.report
         window = self.window()
-        if window is not None and report is not None and (report.pulled or report.conflicts or report.rejected):
+        if report is not None and report.questionnaire_version is not None:
+            # Forms opened from now on show the new questions; the officer is told what changed.
+            self.notice = questionnaire.update_notice(report.questionnaire_version, dict(report.questionnaire_changes))
+            if window is not None:
+                window.statusBar().showMessage(self.notice, 30000)
+        if window is not None and report is not None and (report.pulled or report.conflicts or report.rejected
+                                                          or report.questionnaire_version is not None):
             window.on_data_changed()
         self._reschedule()
         self.changed.emit()

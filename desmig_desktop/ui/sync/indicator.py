@@ -84,7 +84,7 @@ def describe(view: SyncView, today: dt.date | None = None) -> Looks:
                      _lines(account, _("Tekan F5 untuk sinkronisasi sekarang.")), None)
     if phase is Phase.SYNCED:
         text = _("Tersinkron {when}", when=clock_text(last, today)) if last else _("Tersinkron")
-        tooltip = _lines(last_text, account, *view.warnings)
+        tooltip = _lines(last_text, account, view.notice or "", *view.warnings)
         warned = _("{count} peringatan", count=len(view.warnings)) if view.warnings else ""
         return Looks("warn" if view.warnings else "ok", _join(text, _pending(view), warned), tooltip)
     if phase is Phase.OFFLINE:
