@@ -261,7 +261,7 @@ def test_each_version_is_parsed_once_per_process(hq_app: Hq, monkeypatch: pytest
 def test_the_readme_example_spreadsheet_publishes(hq_app: Hq, db_url: str,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     example = Path(__file__).resolve().parents[2] / "resources" / "questionnaire" / "example-v2.xlsx"
-    code, out, err = _run(capsys, "questionnaire", "publish", str(example), "--db", db_url)
+    code, _out, err = _run(capsys, "questionnaire", "publish", str(example), "--db", db_url)
     assert (code, err) == (0, ""), err
     dev = hq_app.user_device("ani", "officer", villages=[V1])
     assert dev.hello()["questionnaire_version"] == 2
@@ -270,3 +270,29 @@ def test_the_readme_example_spreadsheet_publishes(hq_app: Hq, db_url: str,
         _v(dev.op("businesses", "b1", business("h1", workers=2, female_workers=5)), 2))
     assert [r["status"] for r in results] == ["ok", "ok"]  # the warning (5 > 2) is soft: stored all the same
     assert hq_app.data("households", "h1")["training_attended"] == "bahasa,keuangan"
+
+
+def test_a_new_question_merges_and_clashes_like_any_other(hq_app: Hq) -> None:
+    """A v2 field is stamped in the record's field metadata and history, so two devices changing
+    it concurrently clash (the losing value kept in conflicts) instead of one silently winning."""
+    a = hq_app.user_device("ani", "officer", villages=[V1])
+    b = hq_app.register("ani", device_name="second laptop")
+    questionnaires.publish(hq_app.ctx.db, _v2_doc(), by="admin")
+    a.push_ok(_v(a.op("households", "h1", household(training="bahasa")), 2))
+    assert "training" in json.loads(hq_app.record("households", "h1").fmeta)
+    b.pull_all(V1)
+    doc = _v2_doc()
+    next(e for e in doc["entities"] if e["name"] == "households")["fields"][-1]["choices"].append(
+        {"value": "perawat", "label": {"id": "Perawat", "en": "Care"}})
+    questionnaires.publish(hq_app.ctx.db, doc, by="admin")
+    a.push_ok(_v(a.op("households", "h1", {"training": "perawat"}), 3))
+    [late] = b.push_ok(_v(b.op("households", "h1", {"training": "bahasa"}), 3))  # base before A's change
+    assert late["status"] == "conflict"
+    assert [(c["field"], json.loads(c["losing_value"])) for c in hq_app.conflicts()] == [("training", "perawat")]
+    # Resolving is an edit made now: under the current version, which knows the field.
+    boss = hq_app.user_device("pusat", "hq")
+    conflict_id = hq_app.conflicts()[0]["id"]
+    done = hq_app.client.post(f"/v1/conflicts/{conflict_id}/resolve", json={"action": "apply_losing"},
+                              headers=boss.headers)
+    assert done.status_code == 200, done.text
+    assert hq_app.data("households", "h1")["training"] == "perawat"
