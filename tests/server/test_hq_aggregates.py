@@ -257,7 +257,7 @@ def test_migration_builds_aggregates_for_existing_data(hq_app: Hq) -> None:
             conn.execute(table.delete())
         # back to the database as it was before step 13 (and the steps after it)
         conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version >= 13))
-        for table in (t.area_values, t.area_figures, t.aggregate_state):
+        for table in (t.area_values, t.area_figures, t.aggregate_state, t.questionnaire_versions):
             table.drop(conn)
         conn.execute(text("DROP INDEX ix_scope_exits_seq"))
         conn.execute(text("DROP INDEX ix_conflicts_resolved_seq"))
