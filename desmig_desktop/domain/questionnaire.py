@@ -22,6 +22,15 @@ The API (stdlib only, shared by the laptop and the HQ server):
 * ``questionnaire_sheet.document_from_sheets(base, survey, choices) -> dict`` turns an
   XLSForm-style spreadsheet (rows already read) into the next version's document.
 
+**For the device** (applying a published version at sync): hello's ``questionnaire_version``
+says whether the server holds a newer one; ``GET /v1/questionnaire`` (``If-None-Match`` with the
+held ETag → 304) gives the document; ``from_document`` checks it and ``compare(held, fetched)``
+must find no ``refused`` change (a server cannot make an app take a shape it does not know —
+refuse the version then, as an app too old); store ``document_text(doc)`` and apply the new
+columns in one transaction; validate with ``validate(..., questionnaire=q)`` and send ops with
+``WireOp.questionnaire_version = q.version`` (``domain.wire``; absent = 1). ``summary(changes)``
+counts what changed for the officer's notice. The names in ``fields`` stay version 1.
+
 **Soft rules** are the one thing HQ may add that is not a question: a comparison of a field with
 a constant or with another field of the same record (``op``: ``==``, ``!=``, ``<``, ``<=``,
 ``>``, ``>=``), stating what *should* hold; when both sides are answered and it does not hold,
@@ -41,6 +50,7 @@ from typing import Any
 
 from desmig_desktop.domain.i18n import pick
 from desmig_desktop.domain.issues import Validation
+from desmig_desktop.domain.questionnaire_check import document_problems
 from desmig_desktop.domain.reference import RESOURCES_DIR
 from desmig_desktop.domain.specs import Choice, EntitySpec, FieldSpec, Kind, Relevance
 
@@ -125,8 +135,6 @@ def _field(obj: Mapping[str, Any]) -> FieldSpec:
 
 def from_document(doc: Any) -> Questionnaire:
     """The questionnaire a parsed JSON document declares; ``DocumentError`` listing every problem."""
-    from desmig_desktop.domain.questionnaire_check import document_problems
-
     problems = document_problems(doc)
     if problems:
         raise DocumentError(problems)

@@ -243,8 +243,9 @@ def _survey_row(row: dict[str, str], entities: dict[str, Any], doc: dict[str, An
         fields.append(field)
     else:
         assert field is not None
-        if kind is not None:
-            field["kind"] = kind.value  # a different kind is compare()'s refusal, with its reason
+        if kind is not None and kind.value != field["kind"]:  # refused here: its bounds would not fit it
+            raise _RowError(f"jenis jawaban pertanyaan yang sudah ada tidak boleh diubah ({field['kind']} → "
+                            f"{kind.value}; the kind of an existing question may not change: needs an app release)")
         if label_id:
             field["label"]["id"] = label_id
         if cell.get(LABEL_EN):

@@ -278,9 +278,9 @@ def test_migration_builds_aggregates_for_existing_data(hq_app: Hq) -> None:
         for table in (t.area_values, t.area_figures, t.aggregate_state):
             conn.execute(table.delete())
         # back to the database as it was before step 13 (and the steps after it: 14 adds the no-echo
-        # columns, 15 member_niks)
+        # columns, 15 member_niks, 16 questionnaire_versions)
         conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version >= 13))
-        for table in (t.area_values, t.area_figures, t.aggregate_state, t.member_niks):
+        for table in (t.area_values, t.area_figures, t.aggregate_state, t.member_niks, t.questionnaire_versions):
             table.drop(conn)
         conn.execute(text("DROP INDEX ix_scope_exits_seq"))
         conn.execute(text("DROP INDEX ix_conflicts_resolved_seq"))

@@ -225,6 +225,7 @@ BAD_SHEETS: list[tuple[list[dict[str, str]], list[dict[str, str]], str]] = [
     ([{"entity": "households", "type": "text", "name": "x", "label::bahasa indonesia": "X"},
       {"entity": "households", "type": "text", "name": "x", "label::bahasa indonesia": "X"}], [], "baris 3"),
     ([], [{"list_name": "members.nope", "name": "a", "label::bahasa indonesia": "A"}], "tidak dipakai"),
+    ([{"entity": "households", "type": "integer", "name": "hamlet"}], [], "tidak boleh diubah (text → int"),
     ([], [{"list_name": "placements.job", "name": "a,b", "label::bahasa indonesia": "A"}], "choices baris 2"),
     ([{"entity": "households", "type": "int", "name": "x", "label::bahasa indonesia": "X",
        "relevant": "${nope} = 'a'"}], [], "document"),
