@@ -137,7 +137,9 @@ def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
 
 
 def _dump(row: dict[str, Any]) -> str:
-    return json.dumps(row, separators=(",", ":"), ensure_ascii=False)
+    """An area's stored figures: every key but the programme ones, which depend on a period."""
+    kept = {k: v for k, v in row.items() if k not in spec.PROGRAMME_KEYS}
+    return json.dumps(kept, separators=(",", ":"), ensure_ascii=False)
 
 
 def _refresh_villages(conn: Connection, chunk: list[str]) -> None:

@@ -5,26 +5,34 @@ row as totals: at most one row per area of that level, whatever the number of ho
 Officers and supervisors see only their villages, so a larger area's stored row (which holds
 other villages too) is not theirs: their rows are summed from their villages' rows (a
 supervisor's regency at most), their medians from those villages' value counts.
+
+The programme figures (issue 15) are not aggregated (they depend on the asked period): they are
+computed from the records of the same scope at each request and set on the rows (``_programme``).
+Programme records are few beside households; the one figure reading household records,
+``children_of_pmi``, walks the members of the scope (the README says what that costs).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
 from desmig_desktop.domain import report_spec as spec
+from desmig_desktop.domain.report_period import EVERYTHING, Period
 from desmig_server.aggregates.maintain import MEDIANS, VILLAGE_LEN, catch_up, median_of
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
-from desmig_server.reports.queries import check_request
+from desmig_server.reports.queries import check_request, programme_by_code, scope_filters
 
 
 def aggregated_report(db: Database, *, level: str = "province", prefix: str = "",
-                      actor: Principal | None = None) -> dict[str, Any]:
+                      actor: Principal | None = None, period: Period = EVERYTHING,
+                      today: date | None = None) -> dict[str, Any]:
     """``build_report``: see ``desmig_server.reports.queries``.
 
     Raises:
@@ -40,10 +48,23 @@ def aggregated_report(db: Database, *, level: str = "province", prefix: str = ""
             by_code, totals = _summed(conn, length, prefix, actor)
         else:
             by_code, totals = _stored(conn, length, prefix)
+        _programme(by_code, totals, programme_by_code(conn, db.dialect, length, scope_filters(prefix, actor), period,
+                                                      today))
         names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
             t.regions.c.code.in_(sorted(by_code)))).all()) if by_code else {}
     rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]
-    return {"level": level, "prefix": prefix or None, "rows": rows, "totals": totals}
+    return {"level": level, "prefix": prefix or None, "period": period.as_json(), "rows": rows, "totals": totals}
+
+
+def _programme(by_code: dict[str, dict[str, Any]], totals: dict[str, Any],
+               programme: dict[str, dict[str, Any]]) -> None:
+    """Set the programme figures on the rows (a region without programme records: zeros) and on
+    the totals, which are the sum of the rows as on the desktop (regions with a live household)."""
+    empty = spec.empty_row()
+    for code, row in by_code.items():
+        row.update({k: programme.get(code, empty)[k] for k in spec.PROGRAMME_KEYS})
+    summed = spec.add_rows([{k: row[k] for k in spec.PROGRAMME_KEYS} for row in by_code.values()])
+    totals.update({k: summed[k] for k in spec.PROGRAMME_KEYS})
 
 
 def _under(code: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:

@@ -10,11 +10,15 @@ counting; Python only assembles at most one dict per region.
 
 That full recomputation (``recompute_report``) reads every record: it is the definition, and what
 the maintained aggregates (``desmig_server.aggregates``) are verified against. ``build_report``,
-what the API, the dashboard and the CLI call, reads those aggregates instead (one row per area).
+what the API, the dashboard and the CLI call, reads those aggregates instead (one row per area),
+with the programme figures (issue 15) computed from the records for the asked period
+(``programme_by_code``): the aggregates hold one value per area, and an activity figure depends on
+the period and a stock on its end (a child turns 18 without any record changing).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -26,14 +30,17 @@ from sqlalchemy import (
     case,
     cast,
     distinct,
+    exists,
     false,
     func,
     literal_column,
+    or_,
     select,
     true,
 )
 
 from desmig_desktop.domain import report_spec as spec
+from desmig_desktop.domain.report_period import EVERYTHING, Period, adult_cutoff, days_before
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.reference import is_kemendagri_code
 from desmig_server.auth.principal import Principal
@@ -60,8 +67,12 @@ class _Source:
     """
 
     def __init__(self, dialect: str, entity_name: str, length: int, filters: list[Any],
-                 fields: set[tuple[str, str, str]], *, with_scope: bool = False) -> None:
+                 fields: set[tuple[str, str, str]], *, with_scope: bool = False, period: Period = EVERYTHING,
+                 today: date | None = None) -> None:
         self.entity = entity_name
+        self.dialect = dialect
+        self.period = period
+        self.as_of = period.as_of(today)
         e = t.records.alias("e")
         joined: FromClause = e
         child = e
@@ -77,6 +88,9 @@ class _Source:
         if with_scope:
             cols.append(scope.label("scope"))
         for owner, key, how in sorted(fields):
+            if owner == entity_name and key == "id":
+                cols.append(e.c.id.label(_label(entity_name, owner, key, how)))
+                continue
             if owner not in data or not ENTITIES[owner].has(key):  # keys come from the spec, never from input
                 raise ValueError(f"{entity_name} reads no field {key!r} of {owner}")
             value: ColumnElement[Any] = json_text(dialect, data[owner], key)
@@ -95,8 +109,19 @@ class _Source:
 
     def condition(self, metric: spec.Metric) -> ColumnElement[bool]:
         parts: list[ColumnElement[bool]] = []
+        if metric.dated:
+            day = self.col(metric.dated, of=metric.dated_of)
+            start, end = self.period.bounds()
+            if start is not None and not metric.stock:
+                parts.append(day >= start)
+            if end is not None:
+                parts.append(day <= end)
+        if metric.child_of_pmi:
+            parts.append(child_of_pmi(self.dialect, self.col(metric.child_of_pmi), adult_cutoff(self.as_of)))
         for where in metric.where:
-            if where.absent:
+            if where.one_of:
+                parts.append(self.col(where.field, of=where.of).in_(where.one_of))
+            elif where.absent:
                 parts.append(self.col(where.field, of=where.of).is_(None))
             elif where.value is None:
                 parts.append(self.col(where.field, of=where.of).is_not(None))
@@ -105,6 +130,23 @@ class _Source:
             else:
                 parts.append(self.col(where.field, of=where.of) == where.value)
         return and_(true(), *parts)
+
+
+def child_of_pmi(dialect: str, member: ColumnElement[Any], cutoff: str) -> ColumnElement[bool]:
+    """Whether the member whose id is ``member`` is a child of PMI (``report_spec.CHILD_OF_PMI``),
+    born after ``cutoff`` when the birth date is known: the desktop's ``child_of_pmi_sql`` over
+    ``records`` (the PMI found by the household index ``ix_records_parent``)."""
+    r = t.records
+    c, h, p = r.alias("c"), r.alias("ch"), r.alias("p")
+    rel_c, rel_p = json_text(dialect, c.c.data, "relationship"), json_text(dialect, p.c.data, "relationship")
+    born = json_text(dialect, c.c.data, "birth_date")
+    joined = c.join(h, and_(h.c.entity == "households", h.c.id == c.c.parent_id, h.c.deleted == false())).join(
+        p, and_(p.c.entity == "members", p.c.parent_id == c.c.parent_id, p.c.deleted == false(), p.c.id != c.c.id))
+    return exists(select(literal_column("1")).select_from(joined).where(
+        c.c.entity == "members", c.c.id == member, c.c.deleted == false(),
+        json_text(dialect, p.c.data, "migration_status") == spec.PMI_STATUS,
+        or_(born.is_(None), born > cutoff),
+        or_(*(and_(rel_c == child, rel_p.in_(parents)) for child, parents in spec.CHILD_OF_PMI.items()))))
 
 
 def _label(entity_name: str, owner: str, key: str, how: str) -> str:
@@ -120,16 +162,21 @@ def _fields(metrics: tuple[spec.Metric, ...]) -> set[tuple[str, str, str]]:
             if isinstance(where.value, bool) and where.value is not True:
                 raise ValueError("a report condition on a yes/no field must be True")
             out.add((where.of or m.entity, where.field, TRUE if where.value is True else TEXT))
+        if m.dated:
+            out.add((m.dated_of or m.entity, m.dated, TEXT))
+        if m.child_of_pmi:
+            out.add((m.entity, m.child_of_pmi, TEXT))
         if m.distinct:
-            out.add((m.entity, m.distinct, TEXT))
+            out.add((m.distinct_of or m.entity, m.distinct, TEXT))
         if m.field:
             out.add((m.entity, m.field, NUMBER if m.aggregate in (Agg.SUM, Agg.MEDIAN) else TEXT))
     return out
 
 
-def _source(dialect: str, length: int, filters: list[Any], *metrics: spec.Metric) -> _Source:
+def _source(dialect: str, length: int, filters: list[Any], *metrics: spec.Metric, period: Period = EVERYTHING,
+            today: date | None = None) -> _Source:
     return _Source(dialect, metrics[0].entity, length, filters, _fields(metrics),
-                   with_scope=any(m.aggregate is Agg.AREAS for m in metrics))
+                   with_scope=any(m.aggregate is Agg.AREAS for m in metrics), period=period, today=today)
 
 
 def _plain(conn: Connection, src: _Source, metrics: tuple[spec.Metric, ...], length: int,
@@ -145,7 +192,7 @@ def _plain(conn: Connection, src: _Source, metrics: tuple[spec.Metric, ...], len
         elif m.aggregate is Agg.COUNT:
             cols.append(func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(m.key))
         elif m.aggregate is Agg.COUNT_DISTINCT:
-            cols.append(func.count(distinct(case((cond, src.col(m.distinct or ""))))).label(m.key))
+            cols.append(func.count(distinct(case((cond, src.col(m.distinct or "", of=m.distinct_of))))).label(m.key))
         else:
             cols.append(func.coalesce(func.sum(case((cond, src.col(m.field or "", NUMBER)))), 0).label(m.key))
     for r in conn.execute(select(src.code, *cols).group_by(src.code)).mappings():
@@ -155,7 +202,11 @@ def _plain(conn: Connection, src: _Source, metrics: tuple[spec.Metric, ...], len
 
 def _breakdowns(conn: Connection, src: _Source, metric: spec.Metric, out: dict[str, dict[str, Any]]) -> None:
     value = src.col(metric.field or "")
-    counted = func.count() if metric.aggregate is Agg.COUNT_BY else func.count(distinct(src.col(metric.distinct or "")))
+    if metric.aggregate is Agg.AGE_BY:  # the band of the days from ``field`` to the period's end
+        value = case(*((value > days_before(src.as_of, days), key) for days, key in zip(metric.bands, metric.keys)),
+                     else_=metric.keys[-1])
+    counted = (func.count() if metric.aggregate in (Agg.COUNT_BY, Agg.AGE_BY)
+               else func.count(distinct(src.col(metric.distinct or ""))))
     stmt = select(src.code, value, counted).where(src.condition(metric)).group_by(src.code, value)
     for code, key, n in conn.execute(stmt):
         spec.add_count_by(out.setdefault(code, spec.empty_row()), metric, key, n)
@@ -188,25 +239,46 @@ def value_counts(conn: Connection, dialect: str, length: int, filters: list[Any]
 
 
 def figures_by_code(conn: Connection, dialect: str, length: int, filters: list[Any]) -> dict[str, dict[str, Any]]:
-    """Every figure per scope prefix of ``length``, recomputed from the records (regions with a
-    live household only); ``filters`` restrict the household's scope."""
-    return _aggregate(conn, dialect, length, filters)
+    """Every figure but the programme ones per scope prefix of ``length``, recomputed from the
+    records (regions with a live household only); ``filters`` restrict the household's scope.
+    What the aggregates store: the programme figures depend on a period (``programme_by_code``)."""
+    return {code: _without_programme(row) for code, row in _aggregate(conn, dialect, length, filters,
+                                                                      programme=False).items()}
+
+
+def programme_by_code(conn: Connection, dialect: str, length: int, filters: list[Any], period: Period,
+                      today: date | None = None) -> dict[str, dict[str, Any]]:
+    """The programme figures per scope prefix of ``length``, from the records: activities in
+    ``period``, stocks at its end (else ``today``). Every code holding a programme record has a
+    row; the report keeps those of regions with a live household."""
+    out = _aggregate(conn, dialect, length, filters, programme=True, period=period, today=today, every_code=True)
+    return {code: {k: row[k] for k in spec.PROGRAMME_KEYS} for code, row in out.items()}
+
+
+def _without_programme(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in spec.PROGRAMME_KEYS}
 
 
 def _aggregate(conn: Connection, dialect: str, length: int, filters: list[Any], *,
-               medians_only: bool = False) -> dict[str, dict[str, Any]]:
-    """Every metric per scope prefix of ``length`` (0: one row keyed ""); only the medians if asked."""
+               medians_only: bool = False, programme: bool | None = None, period: Period = EVERYTHING,
+               today: date | None = None, every_code: bool = False) -> dict[str, dict[str, Any]]:
+    """Every metric per scope prefix of ``length`` (0: one row keyed ""); only the medians if asked,
+    only the programme figures or only the others if ``programme`` says so."""
     out: dict[str, dict[str, Any]] = {}
     for entity_name in () if medians_only else spec.entities():
-        metrics = spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS)
+        metrics = spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS,
+                                  programme=programme)
         if metrics:
-            _plain(conn, _source(dialect, length, filters, *metrics), metrics, length, out)
+            _plain(conn, _source(dialect, length, filters, *metrics, period=period, today=today), metrics, length,
+                   out)
     for metric in spec.METRICS:
+        if programme is not None and metric.programme != programme:
+            continue
         if metric.is_map and not medians_only:
-            _breakdowns(conn, _source(dialect, length, filters, metric), metric, out)
+            _breakdowns(conn, _source(dialect, length, filters, metric, period=period, today=today), metric, out)
         elif metric.aggregate is Agg.MEDIAN:
             _median(conn, _source(dialect, length, filters, metric), metric, out)
-    if medians_only:
+    if medians_only or every_code:
         return out
     # A region exists in the report only if it has a live household.
     return {code: spec.finish_row(row) for code, row in out.items() if row["households"]}
@@ -224,7 +296,8 @@ def check_request(level: str, prefix: str, actor: Principal | None) -> None:
 
 
 def build_report(db: Database, *, level: str = "province", prefix: str = "",
-                 actor: Principal | None = None) -> dict[str, Any]:
+                 actor: Principal | None = None, period: Period = EVERYTHING,
+                 today: date | None = None) -> dict[str, Any]:
     """The report JSON of ``report_spec`` (DESIGN §6 and its later keys), restricted to ``prefix`` and ``actor``'s scopes,
     read from the maintained aggregates after catching them up (equal to ``recompute_report``).
 
@@ -234,24 +307,21 @@ def build_report(db: Database, *, level: str = "province", prefix: str = "",
     # Imported here: the aggregates build on this module.
     from desmig_server.aggregates.read import aggregated_report
 
-    return aggregated_report(db, level=level, prefix=prefix, actor=actor)
+    return aggregated_report(db, level=level, prefix=prefix, actor=actor, period=period, today=today)
 
 
 def recompute_report(db: Database, *, level: str = "province", prefix: str = "",
-                     actor: Principal | None = None) -> dict[str, Any]:
+                     actor: Principal | None = None, period: Period = EVERYTHING,
+                     today: date | None = None) -> dict[str, Any]:
     """``build_report`` recomputed from every record (the definition the aggregates must equal).
 
     Raises:
         ApiError: 422 for a bad level/prefix, 403 when ``prefix`` lies outside the actor's scopes.
     """
     check_request(level, prefix, actor)
-    filters: list[Any] = []
-    if prefix:
-        filters.append(lambda scope: (scope == prefix) | scope.startswith(prefix + ".", autoescape=True))
-    if actor is not None and actor.scope_condition(t.records.c.scope) is not None:
-        filters.append(actor.scope_condition)
+    filters = scope_filters(prefix, actor)
     with db.read() as conn:
-        by_code = _aggregate(conn, db.dialect, spec.LEVELS[level], filters)
+        by_code = _aggregate(conn, db.dialect, spec.LEVELS[level], filters, period=period, today=today)
         medians = _aggregate(conn, db.dialect, 0, filters, medians_only=True).get("", {})
         names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
             t.regions.c.code.in_(sorted(by_code)))).all()) if by_code else {}
@@ -259,4 +329,15 @@ def recompute_report(db: Database, *, level: str = "province", prefix: str = "",
     totals.update(spec.count_areas(by_code))
     totals.update({m.key: medians.get(m.key) for m in spec.METRICS if m.aggregate is Agg.MEDIAN})
     rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]
-    return {"level": level, "prefix": prefix or None, "rows": rows, "totals": spec.finish_row(totals)}
+    return {"level": level, "prefix": prefix or None, "period": period.as_json(), "rows": rows,
+            "totals": spec.finish_row(totals)}
+
+
+def scope_filters(prefix: str, actor: Principal | None) -> list[Any]:
+    """Conditions on a scope column: under ``prefix`` and inside ``actor``'s scopes."""
+    filters: list[Any] = []
+    if prefix:
+        filters.append(lambda scope: (scope == prefix) | scope.startswith(prefix + ".", autoescape=True))
+    if actor is not None and actor.scope_condition(t.records.c.scope) is not None:
+        filters.append(actor.scope_condition)
+    return filters
