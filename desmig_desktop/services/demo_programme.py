@@ -61,7 +61,7 @@ def _village(factory: Any, village: str, graphs: list[HouseholdGraph]) -> list[C
     start = today - dt.timedelta(days=365)
 
     def day(first: dt.date = start, last: dt.date = today) -> str:
-        return factory._date_between(first, last).isoformat()
+        return str(factory._date_between(first, last).isoformat())
 
     adults = [m for g in graphs for m in g.members if (m.get("birth_date") or "9") <= f"{today.year - 18}-01-01"]
     businesses = [b for g in graphs for b in g.businesses]

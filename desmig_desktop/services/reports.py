@@ -16,16 +16,15 @@ cutoff dates), so the SQL is the same for every period.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from datetime import date
-
 from desmig_desktop.domain import report_spec as spec
-from desmig_desktop.domain.report_period import EVERYTHING, Period, adult_cutoff, days_before
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.report_period import EVERYTHING, Period, adult_cutoff, days_before
 from desmig_desktop.errors import KnownError
 from desmig_desktop.store.queries import rows as fetch
 

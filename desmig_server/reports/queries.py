@@ -40,9 +40,9 @@ from sqlalchemy import (
 )
 
 from desmig_desktop.domain import report_spec as spec
-from desmig_desktop.domain.report_period import EVERYTHING, Period, adult_cutoff, days_before
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.reference import is_kemendagri_code
+from desmig_desktop.domain.report_period import EVERYTHING, Period, adult_cutoff, days_before
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database

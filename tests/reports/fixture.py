@@ -171,7 +171,7 @@ def programme_figures(**given: Any) -> dict[str, Any]:
     """The programme keys of a row: every one 0 (maps: each key 0) unless ``given``."""
     out: dict[str, Any] = {
         "programme_villages": 0, "service_records": 0,
-        "services_by_type": {k: 0 for k in ("informasi", "dokumen", "orientasi", "pengaduan", "reintegrasi")},
+        "services_by_type": dict.fromkeys(("informasi", "dokumen", "orientasi", "pengaduan", "reintegrasi"), 0),
         "open_cases": 0, "open_cases_by_age": {"lt30": 0, "30_89": 0, "90plus": 0},
         "children_of_pmi": 0, "children_in_parenting": 0, "parenting_activities": 0, "cooperatives": 0,
         "cooperative_members": 0, "households_trained": 0, "trained_businesses_active": 0,
