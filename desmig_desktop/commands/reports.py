@@ -55,10 +55,13 @@ def cmd_monthly_report(args: argparse.Namespace, paths: Paths) -> int:
 
     try:
         parse_period(month=args.month)
-        out = Path(args.out)
-        kind = output_format(out)
-    except (PeriodError, KnownError) as exc:
+    except PeriodError as exc:
         return _usage(str(exc))
+    out = Path(args.out)
+    try:
+        kind = output_format(out)
+    except KnownError as exc:
+        return _usage(f"--out: {exc}")
     if not out.parent.is_dir():
         raise KnownError(_("Folder {path} tidak ada.", path=out.parent))
     report = monthly_report(open_store(paths), args.month)

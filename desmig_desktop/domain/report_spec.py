@@ -338,6 +338,11 @@ TEXT_TABLE_KEYS: tuple[str, ...] = (*COUNT_KEYS, *AREA_KEYS)
 # The programme figures (issue 15), in the order the dashboards and the monthly report show them.
 PROGRAMME_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if m.programme)
 PROGRAMME_SCALAR_KEYS: tuple[str, ...] = tuple(k for k in PROGRAMME_KEYS if k in SCALAR_KEYS)
+# The programme's headline figures: the second row of the officer's cards and of HQ's tiles.
+PROGRAMME_SUMMARY_KEYS: tuple[str, ...] = (
+    "service_records", "open_cases", "children_of_pmi", "children_in_parenting", "parenting_activities",
+    "cooperatives", "cooperative_members", "households_trained", "officer_activities",
+)
 
 
 def areas_held(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, int]]:

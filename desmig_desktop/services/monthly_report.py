@@ -53,7 +53,7 @@ def output_format(out: Path) -> str:
     """
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
-        raise KnownError(_("--out: nama berkas harus berakhiran .pdf atau .xlsx (bukan {name}).", name=out.name))
+        raise KnownError(_("Nama berkas harus berakhiran .pdf atau .xlsx (bukan {name}).", name=out.name))
     return suffix
 
 
