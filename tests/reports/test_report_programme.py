@@ -4,20 +4,26 @@ numbers of ``programme_fixture``, for a month and for "everything until today"."
 
 from __future__ import annotations
 
+import io
+import json
+import re
 import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from desmig_desktop.domain.numbers import figure
 from desmig_desktop.domain.report_period import EVERYTHING
-from desmig_desktop.domain.report_spec import PROGRAMME_KEYS
+from desmig_desktop.domain.report_spec import METRIC, PROGRAMME_KEYS, PROGRAMME_SUMMARY_KEYS
 from desmig_desktop.services.reports import build_report as desktop_report
+from desmig_server import cli
 from desmig_server.app import create_app
 from desmig_server.auth.principal import Principal
 from desmig_server.reports.queries import build_report as hq_report
 from desmig_server.reports.queries import recompute_report
 from tests.server.support import Hq
+from tests.web.conftest import login
 
 from . import fixture, programme_fixture
 from .fixture import V1, V2, V3, V4
@@ -91,3 +97,33 @@ def test_hq_supervisor_sees_the_sums_of_its_villages(hq: Hq) -> None:
     assert by_village(report) == {code: EXPECTED_VILLAGES[code] for code in (V1, V2, V3)}
     assert programme(report["totals"]) == summed(V1, V2, V3)
     assert report == recompute_report(hq.ctx.db, level="village", actor=supervisor, period=PERIOD)
+
+
+_PILLAR = re.compile(r'<div class="tile pillar" data-key="([a-z_]+)" data-value="([^"]*)"[^>]*>\s*'
+                     r'<div class="tile-value">([^<]*)<')
+
+
+def test_hq_api_cli_and_web_page_take_the_period(hq: Hq) -> None:
+    db = hq.ctx.db
+    expected = hq_report(db, level="village", period=PERIOD)
+    boss = hq.register("pusat", device_name="api")
+    answer = hq.client.get("/v1/reports", params={"level": "village", "from": "2026-11-01", "to": "2026-11-30"},
+                           headers=boss.headers)
+    assert answer.status_code == 200 and answer.json()["rows"] == expected["rows"]
+    for bad in ({"from": "2026-11-31"}, {"from": "2026-11-05", "to": "2026-11-01"}, {"to": "30/11/2026"}):
+        refused = hq.client.get("/v1/reports", params={"level": "village", **bad}, headers=boss.headers)
+        assert refused.status_code == 422, bad
+    out = io.StringIO()
+    assert cli.main(["report", "--level", "village", "--month", "2026-11", "--json", "--db", db.url], stdout=out) == 0
+    assert json.loads(out.getvalue()) == answer.json()
+    assert cli.main(["report", "--month", "2026-13", "--db", db.url], stdout=io.StringIO()) == 1
+    assert login(hq.client, "pusat").status_code == 303
+    page = hq.client.get("/", params={"dari": "2026-11-01", "sampai": "2026-11-30"})
+    assert page.status_code == 200
+    tiles = {key: (raw, text) for key, raw, text in _PILLAR.findall(page.text)}
+    assert list(tiles) == list(PROGRAMME_SUMMARY_KEYS)
+    assert tiles == {k: (str(EXPECTED_TOTALS[k]), figure(EXPECTED_TOTALS[k], METRIC[k].money))
+                     for k in PROGRAMME_SUMMARY_KEYS}
+    assert 'href="/?kode=32&amp;dari=2026-11-01&amp;sampai=2026-11-30"' in page.text  # drilling keeps the period
+    refused = hq.client.get("/", params={"dari": "2026-02-30"})
+    assert refused.status_code == 400 and "Dari" in refused.text
