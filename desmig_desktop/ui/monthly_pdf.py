@@ -86,11 +86,10 @@ def write_pdf(report: MonthlyReport, out: Path) -> None:
 
 
 def write_pdf_anywhere(report: MonthlyReport, out: Path) -> None:
-    """``write_pdf`` from the command line: an off-screen Qt application is started if none runs."""
-    from PySide6.QtGui import QGuiApplication
+    """``write_pdf`` from the command line: an off-screen Qt application is started if none runs
+    (a widgets one, so the process can still open windows after it, as the tests do)."""
+    from PySide6.QtWidgets import QApplication
 
-    app = QGuiApplication.instance() or QGuiApplication(["desmig", "-platform", "offscreen"])
-    try:
-        write_pdf(report, out)
-    finally:
-        del app
+    if QApplication.instance() is None:
+        QApplication(["desmig", "-platform", "offscreen"])
+    write_pdf(report, out)
