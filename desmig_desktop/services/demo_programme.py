@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain import report_spec as spec
 from desmig_desktop.domain.ids import new_id
+from desmig_desktop.domain.report_period import adult_cutoff
 from desmig_desktop.services.households import HouseholdGraph
 from desmig_desktop.store import records
 from desmig_desktop.store.records import Change
@@ -38,12 +39,12 @@ def _pick(rng: Any, pairs: Sequence[tuple[str, int]]) -> str:
 
 
 def _children_of_pmi(graph: HouseholdGraph, today: dt.date) -> list[dict[str, Any]]:
-    cutoff = spec.CHILD_OF_PMI
+    parents = spec.CHILD_OF_PMI
     abroad = [m for m in graph.members if m["migration_status"] == spec.PMI_STATUS]
-    adult = dt.date(today.year - 18, today.month, 1).isoformat()
+    adult = adult_cutoff(today)
     return [m for m in graph.members
-            if m["relationship"] in cutoff and (m.get("birth_date") or "") > adult
-            and any(p is not m and p["relationship"] in cutoff[m["relationship"]] for p in abroad)]
+            if m["relationship"] in parents and (m.get("birth_date") or "") > adult
+            and any(p is not m and p["relationship"] in parents[m["relationship"]] for p in abroad)]
 
 
 def add_programme(db: Database, factory: Any, by_village: dict[str, list[HouseholdGraph]]) -> int:
@@ -135,8 +136,9 @@ def _services(factory: Any, village: str, adults: list[dict[str, Any]]) -> list[
             "destination_country": rng.choice(("MY", "TW", "HK", "SA")) if kind != "dokumen" else None,
             "referral": rng.choice(("dinaker", "bp2mi", "polisi")) if kind == "pengaduan" else "tidak",
             "status": status,
-            "follow_up_on": (served + dt.timedelta(days=rng.randint(7, 30))).isoformat() if status != "selesai"
-            else None}))
+            # not after today: the questionnaire refuses a date in the future, a planned one too
+            "follow_up_on": min(today, served + dt.timedelta(days=rng.randint(7, 30))).isoformat()
+            if status != "selesai" else None}))
     return out
 
 
