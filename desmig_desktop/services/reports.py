@@ -61,15 +61,27 @@ def _source(entity_name: str) -> tuple[str, str]:
 
 def child_of_pmi_sql(member: str) -> str:
     """Whether the member whose id is the SQL expression ``member`` is a child of PMI
-    (``report_spec.CHILD_OF_PMI``) under 18 on the day whose cutoff is ``:adult_cutoff``."""
-    pairs = " OR ".join(
-        f"(c.relationship = '{child}' AND p.relationship IN ({', '.join(repr(r) for r in parents)}))"
-        for child, parents in spec.CHILD_OF_PMI.items())
+    (``report_spec.CHILD_OF_PMI``) under 18 on the day whose cutoff is ``:adult_cutoff``: found by
+    its id, in a live household, and ``is_child_of_pmi`` of it."""
     return (f"EXISTS (SELECT 1 FROM members c JOIN households ch ON ch.id = c.household_id AND ch.deleted = 0"
-            f" JOIN members p ON p.household_id = c.household_id AND p.deleted = 0 AND p.id <> c.id"
-            f" AND p.migration_status = '{spec.PMI_STATUS}'"
-            f" WHERE c.id = {member} AND c.deleted = 0"
-            f" AND (c.birth_date IS NULL OR c.birth_date > :adult_cutoff) AND ({pairs}))")
+            f" WHERE c.id = {member} AND c.deleted = 0 AND {is_child_of_pmi('c')})")
+
+
+def is_child_of_pmi(alias: str) -> str:
+    """The member row ``alias`` is a child of PMI: born after ``:adult_cutoff`` when known, and its
+    household among those holding a PMI aktif of a relationship it is the child or grandchild of.
+
+    As at HQ (``desmig_server.reports.queries.is_child_of_pmi``): the households are an
+    uncorrelated list SQLite builds once per query, not a lookup per member. The PMI is never the
+    member itself: no relationship is on both sides."""
+    def households_with_pmi(parents: tuple[str, ...]) -> str:
+        return ("(SELECT p.household_id FROM members p WHERE p.deleted = 0"
+                f" AND p.migration_status = '{spec.PMI_STATUS}'"
+                f" AND p.relationship IN ({', '.join(repr(r) for r in parents)}))")
+
+    pairs = " OR ".join(f"({alias}.relationship = '{child}' AND {alias}.household_id IN {households_with_pmi(parents)})"
+                        for child, parents in spec.CHILD_OF_PMI.items())
+    return f"({alias}.birth_date IS NULL OR {alias}.birth_date > :adult_cutoff) AND ({pairs})"
 
 
 def _condition(metric: spec.Metric, params: dict[str, Any]) -> str:
@@ -80,7 +92,9 @@ def _condition(metric: spec.Metric, params: dict[str, Any]) -> str:
         if not metric.stock:
             parts.append(f"(:period_from IS NULL OR {column} >= :period_from)")
         parts.append(f"(:period_to IS NULL OR {column} <= :period_to)")
-    if metric.child_of_pmi:
+    if metric.child_of_pmi == "id" and metric.entity == "members":
+        parts.append(is_child_of_pmi("e"))  # the member itself, its household already live
+    elif metric.child_of_pmi:
         parts.append(child_of_pmi_sql(_column(metric.entity, metric.child_of_pmi)))
     for i, where in enumerate(metric.where):
         column = _column(metric.entity, where.field, where.of)

@@ -88,8 +88,8 @@ class _Source:
         if with_scope:
             cols.append(scope.label("scope"))
         for owner, key, how in sorted(fields):
-            if owner == entity_name and key == "id":
-                cols.append(e.c.id.label(_label(entity_name, owner, key, how)))
+            if owner == entity_name and key in ("id", "parent_id"):
+                cols.append(e.c[key].label(_label(entity_name, owner, key, how)))
                 continue
             if owner not in data or not ENTITIES[owner].has(key):  # keys come from the spec, never from input
                 raise ValueError(f"{entity_name} reads no field {key!r} of {owner}")
@@ -116,7 +116,10 @@ class _Source:
                 parts.append(day >= start)
             if end is not None:
                 parts.append(day <= end)
-        if metric.child_of_pmi:
+        if metric.child_of_pmi == "id" and metric.entity == "members":  # the member itself, household live
+            parts.append(is_child_of_pmi(self.dialect, self.col("relationship"), self.col("birth_date"),
+                                         self.col("parent_id"), adult_cutoff(self.as_of)))
+        elif metric.child_of_pmi:
             parts.append(child_of_pmi(self.dialect, self.col(metric.child_of_pmi), adult_cutoff(self.as_of)))
         for where in metric.where:
             if where.one_of:
@@ -133,17 +136,26 @@ class _Source:
 
 
 def child_of_pmi(dialect: str, member: ColumnElement[Any], cutoff: str) -> ColumnElement[bool]:
-    """Whether the member whose id is ``member`` is a child of PMI (``report_spec.CHILD_OF_PMI``),
-    born after ``cutoff`` when the birth date is known: the desktop's ``child_of_pmi_sql`` over
-    ``records``.
-
-    The member is found by its primary key; its household's PMI by an uncorrelated ``IN`` list
-    of the households holding a PMI aktif of the right relationship, which SQLite and PostgreSQL
-    build once per query (a PMI looked up per member made SQLite walk every member each time: 15 s
-    for 8,000 members). The PMI is never the child itself: no relationship is both.
-    """
+    """Whether the member whose id is ``member`` is a child of PMI (``report_spec.CHILD_OF_PMI``):
+    found by its primary key, in a live household, and ``is_child_of_pmi`` of it."""
     r = t.records
     c, h = r.alias("c"), r.alias("ch")
+    joined = c.join(h, and_(h.c.entity == "households", h.c.id == c.c.parent_id, h.c.deleted == false()))
+    return exists(select(literal_column("1")).select_from(joined).where(
+        c.c.entity == "members", c.c.id == member, c.c.deleted == false(),
+        is_child_of_pmi(dialect, json_text(dialect, c.c.data, "relationship"),
+                        json_text(dialect, c.c.data, "birth_date"), c.c.parent_id, cutoff)))
+
+
+def is_child_of_pmi(dialect: str, relationship: ColumnElement[Any], born: ColumnElement[Any],
+                    household: ColumnElement[Any], cutoff: str) -> ColumnElement[bool]:
+    """A member with these columns is a child of PMI, born after ``cutoff`` when known: the
+    desktop's ``is_child_of_pmi``. Its household is looked for in an uncorrelated ``IN`` list of
+    the households holding a PMI aktif of the right relationship, which SQLite and PostgreSQL
+    build once per query (a PMI looked up per member made SQLite walk every member each time:
+    15 s for 8,000 members). The PMI is never the member itself: no relationship is on both sides.
+    """
+    r = t.records
 
     def households_with_pmi(relationships: tuple[str, ...]) -> Any:
         p = r.alias("p")
@@ -152,13 +164,9 @@ def child_of_pmi(dialect: str, member: ColumnElement[Any], cutoff: str) -> Colum
             json_text(dialect, p.c.data, "migration_status") == spec.PMI_STATUS,
             json_text(dialect, p.c.data, "relationship").in_(relationships))
 
-    rel_c, born = json_text(dialect, c.c.data, "relationship"), json_text(dialect, c.c.data, "birth_date")
-    joined = c.join(h, and_(h.c.entity == "households", h.c.id == c.c.parent_id, h.c.deleted == false()))
-    return exists(select(literal_column("1")).select_from(joined).where(
-        c.c.entity == "members", c.c.id == member, c.c.deleted == false(),
-        or_(born.is_(None), born > cutoff),
-        or_(*(and_(rel_c == child, c.c.parent_id.in_(households_with_pmi(parents)))
-              for child, parents in spec.CHILD_OF_PMI.items()))))
+    return and_(or_(born.is_(None), born > cutoff),
+                or_(*(and_(relationship == child, household.in_(households_with_pmi(parents)))
+                      for child, parents in spec.CHILD_OF_PMI.items())))
 
 
 def _label(entity_name: str, owner: str, key: str, how: str) -> str:
@@ -176,7 +184,9 @@ def _fields(metrics: tuple[spec.Metric, ...]) -> set[tuple[str, str, str]]:
             out.add((where.of or m.entity, where.field, TRUE if where.value is True else TEXT))
         if m.dated:
             out.add((m.dated_of or m.entity, m.dated, TEXT))
-        if m.child_of_pmi:
+        if m.child_of_pmi == "id" and m.entity == "members":
+            out.update((m.entity, key, TEXT) for key in ("relationship", "birth_date", "parent_id"))
+        elif m.child_of_pmi:
             out.add((m.entity, m.child_of_pmi, TEXT))
         if m.distinct:
             out.add((m.distinct_of or m.entity, m.distinct, TEXT))
