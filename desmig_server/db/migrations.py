@@ -404,6 +404,16 @@ def _record_echo(conn: Connection) -> None:
             index.create(conn)
 
 
+def _children_of_pmi_values(conn: Connection) -> None:
+    """The report aggregates rebuilt so ``area_values`` holds every area's children of PMI by birth
+    date (issue 15: ``reports.queries.AGED``), beside the medians' values."""
+    from desmig_server.aggregates.maintain import counter, refresh, set_watermark
+
+    high = counter(conn)
+    refresh(conn, None)
+    set_watermark(conn, high)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -419,6 +429,8 @@ STEPS: tuple[Step, ...] = (
     Step(12, "device_lineage", _device_lineage),
     Step(13, "report_aggregates", _report_aggregates),
     Step(14, "records_echo_and_resolution_feed", _record_echo),
+    # 15-17 are taken by work merged beside this (lead, questionnaire versions, programme data).
+    Step(18, "report_children_of_pmi_values", _children_of_pmi_values),
 )
 LATEST = STEPS[-1].version
 

@@ -148,9 +148,9 @@ def child_of_pmi(dialect: str, member: ColumnElement[Any], cutoff: str) -> Colum
 
 
 def is_child_of_pmi(dialect: str, relationship: ColumnElement[Any], born: ColumnElement[Any],
-                    household: ColumnElement[Any], cutoff: str) -> ColumnElement[bool]:
-    """A member with these columns is a child of PMI, born after ``cutoff`` when known: the
-    desktop's ``is_child_of_pmi``. Its household is looked for in an uncorrelated ``IN`` list of
+                    household: ColumnElement[Any], cutoff: str | None) -> ColumnElement[bool]:
+    """A member with these columns is a child of PMI, born after ``cutoff`` when known (``None``:
+    whatever the age): the desktop's ``is_child_of_pmi``. Its household is looked for in an uncorrelated ``IN`` list of
     the households holding a PMI aktif of the right relationship, which SQLite and PostgreSQL
     build once per query (a PMI looked up per member made SQLite walk every member each time:
     15 s for 8,000 members). The PMI is never the member itself: no relationship is on both sides.
@@ -164,7 +164,7 @@ def is_child_of_pmi(dialect: str, relationship: ColumnElement[Any], born: Column
             json_text(dialect, p.c.data, "migration_status") == spec.PMI_STATUS,
             json_text(dialect, p.c.data, "relationship").in_(relationships))
 
-    return and_(or_(born.is_(None), born > cutoff),
+    return and_(true() if cutoff is None else or_(born.is_(None), born > cutoff),
                 or_(*(and_(relationship == child, household.in_(households_with_pmi(parents)))
                       for child, parents in spec.CHILD_OF_PMI.items())))
 
@@ -250,14 +250,36 @@ def _median(conn: Connection, src: _Source, metric: spec.Metric, out: dict[str, 
 def value_counts(conn: Connection, dialect: str, length: int, filters: list[Any],
                  metric: spec.Metric) -> dict[str, dict[int, int]]:
     """The multiset a MEDIAN ``metric`` is taken over, per scope prefix of ``length``:
-    ``{code: {value: records}}`` (the aggregates keep it so a median of a union stays exact)."""
+    ``{code: {value: records}}`` (the aggregates keep it so a median of a union stays exact).
+
+    For ``children_of_pmi`` (``AGED``): the children of PMI of any age by birth date as the number
+    ``YYYYMMDD`` (0: not known), from which the count under 18 on any day is one sum (``aged_count``).
+    """
     src = _source(dialect, length, filters, metric)
-    x = src.col(metric.field or "", NUMBER)
+    if metric.key in AGED:
+        born = src.col("birth_date")
+        digits = func.replace(born, literal_column("'-'"), literal_column("''"))  # literals: one GROUP BY text
+        x: ColumnElement[Any] = func.coalesce(cast(digits, BigInteger), literal_column("0"))
+        condition = is_child_of_pmi(dialect, src.col("relationship"), born, src.col("parent_id"), None)
+    else:
+        x = src.col(metric.field or "", NUMBER)
+        condition = and_(x.is_not(None), src.condition(metric))
     out: dict[str, dict[int, int]] = {}
-    stmt = select(src.code, x, func.count()).where(x.is_not(None), src.condition(metric)).group_by(src.code, x)
+    stmt = select(src.code, x, func.count()).where(condition).group_by(src.code, x)
     for code, value, n in conn.execute(stmt):
         out.setdefault(code, {})[int(value)] = int(n)
     return out
+
+
+# Programme figures the aggregates keep as a multiset of birth dates (``value_counts``), not
+# recomputed from the records per request: a national page would walk every member.
+AGED: tuple[str, ...] = ("children_of_pmi",)
+
+
+def aged_count(counts: dict[int, int], as_of: date) -> int:
+    """Children of ``counts`` (birth date ``YYYYMMDD`` → children; 0: unknown) under 18 on ``as_of``."""
+    cutoff = int(adult_cutoff(as_of).replace("-", ""))
+    return sum(n for value, n in counts.items() if value == 0 or value > cutoff)
 
 
 def figures_by_code(conn: Connection, dialect: str, length: int, filters: list[Any]) -> dict[str, dict[str, Any]]:
@@ -272,9 +294,11 @@ def programme_by_code(conn: Connection, dialect: str, length: int, filters: list
                       today: date | None = None) -> dict[str, dict[str, Any]]:
     """The programme figures per scope prefix of ``length``, from the records: activities in
     ``period``, stocks at its end (else ``today``). Every code holding a programme record has a
-    row; the report keeps those of regions with a live household."""
-    out = _aggregate(conn, dialect, length, filters, programme=True, period=period, today=today, every_code=True)
-    return {code: {k: row[k] for k in spec.PROGRAMME_KEYS} for code, row in out.items()}
+    row; the report keeps those of regions with a live household. Not the ``AGED`` figures: the
+    aggregates keep those."""
+    out = _aggregate(conn, dialect, length, filters, programme=True, period=period, today=today, every_code=True,
+                     exclude=AGED)
+    return {code: {k: row[k] for k in spec.PROGRAMME_KEYS if k not in AGED} for code, row in out.items()}
 
 
 def _without_programme(row: dict[str, Any]) -> dict[str, Any]:
@@ -283,13 +307,14 @@ def _without_programme(row: dict[str, Any]) -> dict[str, Any]:
 
 def _aggregate(conn: Connection, dialect: str, length: int, filters: list[Any], *,
                medians_only: bool = False, programme: bool | None = None, period: Period = EVERYTHING,
-               today: date | None = None, every_code: bool = False) -> dict[str, dict[str, Any]]:
+               today: date | None = None, every_code: bool = False,
+               exclude: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
     """Every metric per scope prefix of ``length`` (0: one row keyed ""); only the medians if asked,
-    only the programme figures or only the others if ``programme`` says so."""
+    only the programme figures or only the others if ``programme`` says so, none of ``exclude``."""
     out: dict[str, dict[str, Any]] = {}
     for entity_name in () if medians_only else spec.entities():
-        metrics = spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS,
-                                  programme=programme)
+        metrics = tuple(m for m in spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS,
+                                                   programme=programme) if m.key not in exclude)
         if metrics:
             _plain(conn, _source(dialect, length, filters, *metrics, period=period, today=today), metrics, length,
                    out)
