@@ -24,7 +24,8 @@ Rules every metric follows:
   records, whose village is their own ``village_code`` or their parent's. *Activities* count in
   the report's period (``domain.report_period``: ``dated``); *stocks* are taken at its end
   (``stock``: open cases opened by then; children under 18 then). HQ computes them from the
-  records at each request (``programme``), not from its maintained aggregates, which hold no period.
+  records at each request (``programme``), as its maintained aggregates hold no period; children
+  of PMI come from the aggregates' birth-date multisets (``desmig_server.reports.queries.AGED``).
 
 Keys are stable: the first are those of DESIGN §6, and none is ever renamed (the JSON of
 ``desmig report --json``, the HQ API and the downloads carry them).
