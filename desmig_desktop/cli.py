@@ -15,10 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from desmig_desktop.commands import reports as report_commands
 from desmig_desktop.commands import sync as sync_commands
 from desmig_desktop.commands.base import Handler, open_store
 from desmig_desktop.domain.cli_output import OutputClosed, run_with_closable_stdout
 from desmig_desktop.domain.i18n import _, set_language
+from desmig_desktop.domain.report_period import PeriodError
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.paths import Paths, data_home, setup_logging
 
@@ -141,7 +143,12 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     from desmig_desktop.domain.report_spec import TEXT_TABLE_KEYS
     from desmig_desktop.services.reports import build_report
 
-    result = build_report(open_store(paths), args.level, args.prefix or "")
+    try:
+        period = report_commands.period_of(args)
+    except PeriodError as exc:
+        print(f"desmig: {exc}", file=sys.stderr)
+        return report_commands.USAGE
+    result = build_report(open_store(paths), args.level, args.prefix or "", period)
     if args.json:
         _print_json(result)
         return 0
@@ -252,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--level", choices=("province", "regency", "district", "village"), default="province")
     rep.add_argument("--prefix", help=_("batasi pada kode wilayah ini"))
     rep.add_argument("--json", action="store_true")
+    report_commands.add_period_options(rep)
     exp = sub.add_parser("export", help=_("ekspor data"))
     exp.add_argument("--format", choices=("csv", "xlsx", "jsonl"), required=True)
     exp.add_argument("--out", required=True)
@@ -278,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     res = sub.add_parser("restore", help=_("pulihkan data dari berkas cadangan"))
     res.add_argument("path")
     sync_commands.add_parsers(sub)
+    report_commands.add_parsers(sub)
     return parser
 
 
@@ -286,7 +295,8 @@ def command_table() -> dict[str, Handler]:
     return {"gui": cmd_gui, "profiles": cmd_profiles, "profile": cmd_profile, "update": cmd_update,
             "demo": cmd_demo, "status": cmd_status, "report": cmd_report, "export": cmd_export,
             "import": cmd_import, "backup": cmd_backup, "restore": cmd_restore,
-            "login": sync_commands.cmd_login, "sync": sync_commands.cmd_sync}
+            "login": sync_commands.cmd_login, "sync": sync_commands.cmd_sync,
+            "monthly-report": report_commands.cmd_monthly_report}
 
 
 def main(argv: Sequence[str] | None = None, *, updates: Any = None) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from desmig_desktop.domain.cli_output import run_with_closable_stdout
 from desmig_desktop.domain.privacy import MaskingFilter
+from desmig_desktop.domain.report_period import PeriodError, parse_period
 from desmig_desktop.domain.report_spec import LEVELS, TEXT_TABLE_KEYS
 from desmig_server import questionnaire_cli
 from desmig_server.auth.users import UserError, add_user, set_disabled, set_password
@@ -77,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--level", default="province", choices=list(LEVELS))
     report.add_argument("--prefix", default="", help="restrict to this region code")
     report.add_argument("--json", action="store_true")
+    report.add_argument("--from", dest="period_from", metavar="YYYY-MM-DD",
+                        help="first day the programme's activities count")
+    report.add_argument("--to", dest="period_to", metavar="YYYY-MM-DD",
+                        help="last day they count; open cases and children of PMI are taken at it")
+    report.add_argument("--month", metavar="YYYY-MM", help="one month (instead of --from/--to)")
 
     aggregates = sub.add_parser("aggregates", parents=[common],
                                 help="the report aggregates: rebuild from the records, or verify against them")
@@ -239,9 +245,13 @@ def _fmt_table(report: dict[str, Any]) -> str:
 
 
 def _report(args: argparse.Namespace, out: TextIO) -> None:
+    try:
+        period = parse_period(args.period_from, args.period_to, args.month)
+    except PeriodError as exc:
+        raise CliError(str(exc)) from exc
     ctx = _open(args.db)
     try:
-        report = build_report(ctx.db, level=args.level, prefix=args.prefix)
+        report = build_report(ctx.db, level=args.level, prefix=args.prefix, period=period)
     except ApiError as exc:
         raise CliError(f"{exc.code}: {exc.detail}") from exc
     finally:

@@ -20,6 +20,13 @@ Rules every metric follows:
   figure); remittances are the current ones: the open placement (no return date) of a member
   who is PMI aktif now. What was ever recorded has its own, differently named figure.
 
+* **Programme figures** (issue 15: the four pillars and the officer's work) read the programme
+  records, whose village is their own ``village_code`` or their parent's. *Activities* count in
+  the report's period (``domain.report_period``: ``dated``); *stocks* are taken at its end
+  (``stock``: open cases opened by then; children under 18 then). HQ computes them from the
+  records at each request (``programme``), as its maintained aggregates hold no period; children
+  of PMI come from the aggregates' birth-date multisets (``desmig_server.reports.queries.AGED``).
+
 Keys are stable: the first are those of DESIGN §6, and none is ever renamed (the JSON of
 ``desmig report --json``, the HQ API and the downloads carry them).
 """
@@ -30,7 +37,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from desmig_desktop.domain.fields import ENTITIES, KBLI_CATEGORY, UMKM_CLASS
+from desmig_desktop.domain.fields import (
+    ENTITIES,
+    KBLI_CATEGORY,
+    OPEN_CASE_STATUSES,
+    SERVICE_TYPE,
+    UMKM_CLASS,
+)
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.domain.reference import is_kemendagri_code
@@ -58,6 +71,21 @@ class Aggregate(Enum):
     COUNT_DISTINCT_BY = "count_distinct_by"  # {value of ``field``: distinct values of ``distinct``}
     TOP = "top"  # the ``top_n`` largest entries of the map metric ``source``
     AREAS = "areas"  # distinct areas of ``level`` (code prefixes) holding a matching record
+    AGE_BY = "age_by"  # {band: matching records} by the days from ``field`` to the period's end (``bands``)
+
+
+# The household entities; every other entity is a programme record (issue 15).
+HOUSEHOLD_ENTITIES: tuple[str, ...] = ("households", "members", "placements", "businesses")
+# Children of PMI: a live member whose relationship to the head is a key here, in a household with
+# another live member who is PMI aktif and whose relationship is one of the values — the member is
+# their child or grandchild (the head's child: of the head or spouse, grandchild of the head's or
+# spouse's parent; the head's grandchild: of the head or spouse, or child of a child or
+# child-in-law) — and under 18 at the period's end when the birth date is known.
+CHILD_OF_PMI: dict[str, tuple[str, ...]] = {
+    "anak": ("kepala", "suami_istri", "orang_tua", "mertua"),
+    "cucu": ("kepala", "suami_istri", "anak", "menantu"),
+}
+PMI_STATUS = "pmi_aktif"
 
 
 @dataclass(frozen=True)
@@ -71,6 +99,7 @@ class Where:
     value: str | bool | None = None
     of: str | None = None
     absent: bool = False
+    one_of: tuple[str, ...] = ()  # the field has one of these values (``value`` unused)
 
 
 @dataclass(frozen=True)
@@ -92,10 +121,23 @@ class Metric:
     top_item: tuple[str, str] = ("key", "value")  # TOP: names of an entry's two members
     money: bool = False
     level: str | None = None  # AREAS: the level whose areas are counted
+    # Programme figures (module docstring): the date field placing the record in the period (of
+    # the ancestor ``dated_of``); a stock counts records dated up to the period's end only.
+    dated: str | None = None
+    dated_of: str | None = None
+    stock: bool = False
+    child_of_pmi: str | None = None  # the field holding a member id ("id": the record) that must be a child of PMI
+    distinct_of: str | None = None  # COUNT_DISTINCT: the ancestor whose field ``distinct`` is
+    bands: tuple[int, ...] = ()  # AGE_BY: upper day limits of the bands but the last (``keys`` name them)
 
     @property
     def is_map(self) -> bool:
-        return self.aggregate in (Aggregate.COUNT_BY, Aggregate.COUNT_DISTINCT_BY)
+        return self.aggregate in (Aggregate.COUNT_BY, Aggregate.COUNT_DISTINCT_BY, Aggregate.AGE_BY)
+
+    @property
+    def programme(self) -> bool:
+        """A programme figure: HQ computes it from the records for the asked period."""
+        return self.entity not in HOUSEHOLD_ENTITIES or self.child_of_pmi is not None
 
     @property
     def additive(self) -> bool:
@@ -119,6 +161,69 @@ _ACTIVE = W("status", "aktif")  # a business counts while it runs; closed ones: 
 _CURRENT = (W("returned_on", absent=True), W("migration_status", "pmi_aktif", of="members"))
 _CURRENT_ID = "penempatan yang sedang berjalan (belum ada tanggal kembali) dari anggota berstatus PMI aktif"
 _CURRENT_EN = "open placements (no return date) of members who are abroad now"
+
+
+_TRAINED = W("support_type", one_of=("pelatihan", "pendampingan"))
+_OPEN = W("status", one_of=OPEN_CASE_STATUSES)
+_IN_ID, _IN_EN = "dalam periode laporan", "in the report's period"
+PROGRAMME_METRICS: tuple[Metric, ...] = (
+    M("programme_villages", "Desa Desmigratif aktif", "Active Desmigratif villages", "village_profiles", A.COUNT,
+      "Profil desa Desmigratif berstatus aktif.", "Desmigratif village profiles whose status is active.",
+      where=(W("status", "aktif"),)),
+    M("service_records", "Layanan migrasi", "Migration services", "services", A.COUNT,
+      f"Catatan layanan pusat layanan migrasi {_IN_ID}.", f"Service records of the migration centre {_IN_EN}.",
+      dated="served_on"),
+    M("services_by_type", "Layanan migrasi per jenis", "Migration services by type", "services", A.COUNT_BY,
+      f"Catatan layanan {_IN_ID} per jenis layanan.", f"Service records {_IN_EN} per service type.",
+      field="service_type", keys=tuple(c.value for c in SERVICE_TYPE), dated="served_on"),
+    M("open_cases", "Layanan/kasus terbuka", "Open cases", "services", A.COUNT,
+      "Layanan berstatus terbuka atau sedang ditindaklanjuti, dicatat sampai akhir periode.",
+      "Services whose status is open or in follow-up, recorded up to the period's end.",
+      where=(_OPEN,), dated="served_on", stock=True),
+    M("open_cases_by_age", "Kasus terbuka menurut umur", "Open cases by age", "services", A.AGE_BY,
+      "Kasus terbuka menurut hari sejak tanggal layanan sampai akhir periode: di bawah 30, 30–89, 90 atau lebih.",
+      "Open cases by days from the service date to the period's end: under 30, 30–89, 90 or more.",
+      field="served_on", keys=("lt30", "30_89", "90plus"), bands=(30, 90), where=(_OPEN,), dated="served_on",
+      stock=True),
+    M("children_of_pmi", "Anak PMI", "Children of migrant workers", "members", A.COUNT,
+      "Anak atau cucu anggota berstatus PMI aktif dalam rumah tangga yang sama, berumur di bawah 18 tahun pada "
+      "akhir periode (bila tanggal lahir diisi).", "Children or grandchildren of a member who is abroad now, in "
+      "the same household, under 18 at the period's end (when the birth date is known).", child_of_pmi="id"),
+    M("children_in_parenting", "Anak PMI ikut pengasuhan bersama", "Children of migrant workers in parenting",
+      "parenting_attendance", A.COUNT_DISTINCT, f"Anak PMI yang hadir sedikitnya sekali di kegiatan pengasuhan "
+      f"{_IN_ID} (dihitung sekali).", f"Children of migrant workers who attended a parenting activity {_IN_EN} "
+      "(counted once).", distinct="member_id", child_of_pmi="member_id", dated="held_on",
+      dated_of="parenting_activities"),
+    M("parenting_activities", "Kegiatan pengasuhan bersama", "Community parenting activities",
+      "parenting_activities", A.COUNT, f"Kegiatan pengasuhan bersama {_IN_ID}.",
+      f"Community parenting activities {_IN_EN}.", dated="held_on"),
+    M("cooperatives", "Koperasi/kelompok usaha aktif", "Active cooperatives/business groups", "cooperatives",
+      A.COUNT, "Koperasi atau kelompok usaha berstatus aktif.", "Cooperatives or business groups whose status "
+      "is active.", where=(W("status", "aktif"),)),
+    M("cooperative_members", "Anggota koperasi/kelompok aktif", "Members of active cooperatives",
+      "cooperative_members", A.COUNT, "Keanggotaan pada koperasi atau kelompok usaha berstatus aktif.",
+      "Memberships of cooperatives or business groups whose status is active.",
+      where=(W("status", "aktif", of="cooperatives"),)),
+    M("households_trained", "Rumah tangga dilatih/didampingi", "Households trained or mentored",
+      "business_supports", A.COUNT_DISTINCT, f"Rumah tangga yang usahanya menerima pelatihan atau pendampingan "
+      f"{_IN_ID} (dihitung sekali).", f"Households whose business received training or mentoring {_IN_EN} "
+      "(counted once).", distinct="household_id", distinct_of="businesses", where=(_TRAINED,),
+      dated="received_on"),
+    M("trained_businesses_active", "Usaha dilatih yang masih aktif", "Trained businesses still active",
+      "business_supports", A.COUNT_DISTINCT, f"Unit usaha yang menerima pelatihan atau pendampingan {_IN_ID} dan "
+      "kini berstatus aktif.", f"Businesses that received training or mentoring {_IN_EN} and are active now.",
+      distinct="business_id", where=(_TRAINED, W("status", "aktif", of="businesses")), dated="received_on"),
+    M("trained_businesses_closed", "Usaha dilatih yang sudah tutup", "Trained businesses now closed",
+      "business_supports", A.COUNT_DISTINCT, f"Unit usaha yang menerima pelatihan atau pendampingan {_IN_ID} dan "
+      "kini berstatus tutup.", f"Businesses that received training or mentoring {_IN_EN} and are closed now.",
+      distinct="business_id", where=(_TRAINED, W("status", "tutup", of="businesses")), dated="received_on"),
+    M("support_amount", "Nilai dukungan usaha", "Value of business support", "business_supports", A.SUM,
+      f"Jumlah nilai bantuan (modal, akses pasar, dll.) {_IN_ID} (Rp).", f"Total value of support {_IN_EN} (IDR).",
+      field="amount", money=True, dated="received_on"),
+    M("officer_activities", "Kegiatan petugas", "Officer's activities", "officer_activities", A.COUNT,
+      f"Rapat koordinasi, sosialisasi dan kunjungan petugas {_IN_ID}.",
+      f"The officer's coordination meetings, socialisation events and visits {_IN_EN}.", dated="held_on"),
+)
 
 
 def _areas(key: str, level: str, label_id: str, label_en: str) -> Metric:
@@ -198,6 +303,7 @@ METRICS: tuple[Metric, ...] = (
     _areas("regencies", "regency", "Kabupaten/kota", "Regencies/cities"),
     _areas("districts", "district", "Kecamatan", "Districts"),
     _areas("villages", "village", "Desa/kelurahan", "Villages"),
+    *PROGRAMME_METRICS,
 )
 del M, A, W
 
@@ -230,6 +336,14 @@ DOWNLOAD_EXTRA_KEYS: tuple[str, ...] = ("remittance_placements", "remittance_tot
 # A plain-text table (``desmig report``, ``desmig-hq report``): every whole, additive figure,
 # then the areas holding data — no median, so no cell is ever empty.
 TEXT_TABLE_KEYS: tuple[str, ...] = (*COUNT_KEYS, *AREA_KEYS)
+# The programme figures (issue 15), in the order the dashboards and the monthly report show them.
+PROGRAMME_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS if m.programme)
+PROGRAMME_SCALAR_KEYS: tuple[str, ...] = tuple(k for k in PROGRAMME_KEYS if k in SCALAR_KEYS)
+# The programme's headline figures: the second row of the officer's cards and of HQ's tiles.
+PROGRAMME_SUMMARY_KEYS: tuple[str, ...] = (
+    "service_records", "open_cases", "children_of_pmi", "children_in_parenting", "parenting_activities",
+    "cooperatives", "cooperative_members", "households_trained", "officer_activities",
+)
 
 
 def areas_held(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, int]]:
@@ -269,14 +383,18 @@ def entities() -> tuple[str, ...]:
     return tuple(seen)
 
 
-def metrics_of(entity_name: str, *aggregates: Aggregate) -> tuple[Metric, ...]:
-    return tuple(m for m in METRICS if m.entity == entity_name and m.aggregate in aggregates)
+def metrics_of(entity_name: str, *aggregates: Aggregate, programme: bool | None = None) -> tuple[Metric, ...]:
+    """The metrics of ``entity_name`` with one of ``aggregates`` (only programme figures, or only
+    the others, when ``programme`` says so)."""
+    return tuple(m for m in METRICS if m.entity == entity_name and m.aggregate in aggregates
+                 and (programme is None or m.programme == programme))
 
 
 def condition_entities(metric: Metric) -> tuple[str, ...]:
     """The ancestors whose fields ``metric``'s conditions read (checked against the entity tree)."""
     parents = {parent for _key, parent in ancestors(metric.entity)}
-    owners = tuple(dict.fromkeys(w.of for w in metric.where if w.of is not None))
+    named = [*(w.of for w in metric.where), metric.dated_of, metric.distinct_of]
+    owners = tuple(dict.fromkeys(o for o in named if o is not None))
     for owner in owners:
         if owner not in parents:
             raise ValueError(f"{metric.key}: {owner} is not an ancestor of {metric.entity}")
@@ -287,7 +405,7 @@ def empty_row() -> dict[str, Any]:
     """The figures of a region without records (maps with fixed keys list them all at 0)."""
     row: dict[str, Any] = {}
     for m in METRICS:
-        if m.aggregate is Aggregate.COUNT_BY:
+        if m.aggregate in (Aggregate.COUNT_BY, Aggregate.AGE_BY):
             row[m.key] = dict.fromkeys((*m.keys, *([m.other_key] if m.other_key else [])), 0)
         elif m.aggregate is Aggregate.COUNT_DISTINCT_BY:
             row[m.key] = {}
@@ -303,7 +421,7 @@ def empty_row() -> dict[str, Any]:
 def add_count_by(row: dict[str, Any], metric: Metric, value: Any, n: int) -> None:
     """Count ``n`` records whose ``metric.field`` is ``value`` (unknown values go to ``other_key``)."""
     target = row[metric.key]
-    if metric.aggregate is Aggregate.COUNT_BY:
+    if metric.aggregate in (Aggregate.COUNT_BY, Aggregate.AGE_BY):
         key = value if value in metric.keys else metric.other_key
         if key is not None:
             target[key] += int(n)
@@ -318,6 +436,8 @@ def add_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
     total = empty_row()
     for row in rows:
         for m in METRICS:
+            if m.key not in row:  # HQ's stored aggregates hold no programme figure
+                continue
             if m.is_map:
                 for key, n in row[m.key].items():
                     total[m.key][key] = total[m.key].get(key, 0) + n

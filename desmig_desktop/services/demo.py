@@ -7,7 +7,8 @@ village's district, the member's sex and birth date (a real calendar date), KK n
 region prefix is the household's district (so its regency), with a real issue date not in the
 future and a sequence other than 0000, placements one after another (only a PMI aktif's last
 one still open), and coordinates on land in the village's province, on the right island
-(``demo_places``). The numbers belong to nobody.
+(``demo_places``). The numbers belong to nobody. Each village then gets its programme records
+(``demo_programme``): profile, cooperative, services, parenting, trainings, the officer's log.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.nik import make_nik
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.demo_places import box_of
+from desmig_desktop.services.demo_programme import add_programme
 from desmig_desktop.services.households import HouseholdGraph, save_household
 
 # Destinations of PMI placements, weighted roughly by BP2MI placement statistics.
@@ -50,6 +52,9 @@ SENDING_PROVINCES = ("35", "33", "32", "52", "53", "18", "12", "36")
 EDUCATION_BY_AGE = (("tidak_sekolah", 0, 4), ("sd", 12, 26), ("smp", 15, 26), ("sma", 18, 32), ("diploma", 20, 6),
                     ("s1", 22, 5), ("s2_s3", 24, 1))
 PARENT_MIN_AGE = 17  # at a child's birth
+# The households of a village its programme records draw on (members served, children attending):
+# the first ones saved, so memory stays bounded for the bench's large demos.
+PROGRAMME_SAMPLE = 200
 
 
 def _weighted(rng: random.Random, pairs: Sequence[tuple[str, int]]) -> str:
@@ -230,11 +235,18 @@ def generate_demo(db: Database, households: int, *, villages: Sequence[str] = ()
     chosen = chosen or pick_villages(db, factory.rng)
     factory.used_niks.update(r[0] for r in db.execute("SELECT nik FROM members WHERE nik IS NOT NULL"))
     done = 0
+    by_village: dict[str, list[HouseholdGraph]] = {}
     while done < households:
         with db.atomic():
             for _i in range(min(batch, households - done)):
-                save_household(db, factory.household(factory.rng.choice(chosen)), confirm_warnings=True)
+                graph = factory.household(factory.rng.choice(chosen))
+                save_household(db, graph, confirm_warnings=True)
+                sample = by_village.setdefault(graph.household["village_code"], [])
+                if len(sample) < PROGRAMME_SAMPLE:
+                    sample.append(graph)
                 done += 1
         if progress is not None and not progress(done, households):
             break
+    if by_village:
+        add_programme(db, factory, by_village)
     return done

@@ -7,10 +7,16 @@ query per median. ``totals`` adds the rows' additive figures (regions never over
 the areas holding data from the rows (``report_spec.count_areas``) and runs the median queries
 again with an empty grouping prefix (``substr(code, 1, 0)``): a median of the whole is not a sum
 of the parts.
+
+Programme figures (issue 15) follow the same path: their records' village is their own
+``village_code`` or their top ancestor's; activities are counted in the report's period and
+stocks at its end (``report_period``), bound as parameters (``:period_from``, ``:period_to``, the
+cutoff dates), so the SQL is the same for every period.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
@@ -18,6 +24,7 @@ from sqlite_utils import Database
 from desmig_desktop.domain import report_spec as spec
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.report_period import EVERYTHING, Period, adult_cutoff, days_before
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services import report_questions
 from desmig_desktop.store.queries import rows as fetch
@@ -31,6 +38,8 @@ Agg = spec.Aggregate
 def _column(entity_name: str, key: str, of: str | None = None) -> str:
     """``key`` of the record (alias ``e``) or of its ancestor ``of`` (alias ``a<depth>`` of ``_source``)."""
     owner = of or entity_name
+    if key == "id" and of is None:
+        return "e.id"
     if not ENTITIES[owner].has(key):  # keys come from the spec, never from input
         raise ValueError(f"{owner} has no field {key!r}")
     if of is None:
@@ -51,12 +60,50 @@ def _source(entity_name: str) -> tuple[str, str]:
         f"{alias}.village_code"
 
 
+def child_of_pmi_sql(member: str) -> str:
+    """Whether the member whose id is the SQL expression ``member`` is a child of PMI
+    (``report_spec.CHILD_OF_PMI``) under 18 on the day whose cutoff is ``:adult_cutoff``: found by
+    its id, in a live household, and ``is_child_of_pmi`` of it."""
+    return (f"EXISTS (SELECT 1 FROM members c JOIN households ch ON ch.id = c.household_id AND ch.deleted = 0"
+            f" WHERE c.id = {member} AND c.deleted = 0 AND {is_child_of_pmi('c')})")
+
+
+def is_child_of_pmi(alias: str) -> str:
+    """The member row ``alias`` is a child of PMI: born after ``:adult_cutoff`` when known, and its
+    household among those holding a PMI aktif of a relationship it is the child or grandchild of.
+
+    As at HQ (``desmig_server.reports.queries.is_child_of_pmi``): the households are an
+    uncorrelated list SQLite builds once per query, not a lookup per member. The PMI is never the
+    member itself: no relationship is on both sides."""
+    def households_with_pmi(parents: tuple[str, ...]) -> str:
+        return ("(SELECT p.household_id FROM members p WHERE p.deleted = 0"
+                f" AND p.migration_status = '{spec.PMI_STATUS}'"
+                f" AND p.relationship IN ({', '.join(repr(r) for r in parents)}))")
+
+    pairs = " OR ".join(f"({alias}.relationship = '{child}' AND {alias}.household_id IN {households_with_pmi(parents)})"
+                        for child, parents in spec.CHILD_OF_PMI.items())
+    return f"({alias}.birth_date IS NULL OR {alias}.birth_date > :adult_cutoff) AND ({pairs})"
+
+
 def _condition(metric: spec.Metric, params: dict[str, Any]) -> str:
     parts = []
     spec.condition_entities(metric)  # only ancestors joined by ``_source``
+    if metric.dated:
+        column = _column(metric.entity, metric.dated, metric.dated_of)
+        if not metric.stock:
+            parts.append(f"(:period_from IS NULL OR {column} >= :period_from)")
+        parts.append(f"(:period_to IS NULL OR {column} <= :period_to)")
+    if metric.child_of_pmi == "id" and metric.entity == "members":
+        parts.append(is_child_of_pmi("e"))  # the member itself, its household already live
+    elif metric.child_of_pmi:
+        parts.append(child_of_pmi_sql(_column(metric.entity, metric.child_of_pmi)))
     for i, where in enumerate(metric.where):
         column = _column(metric.entity, where.field, where.of)
-        if where.absent:
+        if where.one_of:
+            names = [f"{metric.key}_{i}_{j}" for j in range(len(where.one_of))]
+            params.update(zip(names, where.one_of))
+            parts.append(f"{column} IN ({', '.join(':' + n for n in names)})")
+        elif where.absent:
             parts.append(f"{column} IS NULL")
         elif where.value is None:
             parts.append(f"{column} IS NOT NULL")
@@ -86,7 +133,7 @@ def _plain(entity_name: str, metrics: tuple[spec.Metric, ...], out: dict[str, di
         elif m.aggregate is Agg.COUNT:
             cols.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {m.key}")
         elif m.aggregate is Agg.COUNT_DISTINCT:
-            cols.append(f"count(DISTINCT CASE WHEN {cond} THEN {_column(entity_name, m.distinct or '')} END)"
+            cols.append(f"count(DISTINCT CASE WHEN {cond} THEN {_column(entity_name, m.distinct or '', m.distinct_of)} END)"
                         f" AS {m.key}")
         else:
             cols.append(f"coalesce(sum(CASE WHEN {cond} THEN {_column(entity_name, m.field or '')} END), 0)"
@@ -100,7 +147,13 @@ def _plain(entity_name: str, metrics: tuple[spec.Metric, ...], out: dict[str, di
 def _breakdowns(metric: spec.Metric, out: dict[str, dict[str, Any]], params: dict[str, Any], db: Database) -> None:
     source, village = _source(metric.entity)
     field = _column(metric.entity, metric.field or "")
-    counted = "count(*)" if metric.aggregate is Agg.COUNT_BY else \
+    if metric.aggregate is Agg.AGE_BY:  # the band of the days from ``field`` to the period's end
+        bands = [f"WHEN {field} > :{metric.key}_band_{i} THEN '{key}'"
+                 for i, key in enumerate(metric.keys[:len(metric.bands)])]
+        params.update({f"{metric.key}_band_{i}": days_before(date.fromisoformat(params["as_of"]), days)
+                       for i, days in enumerate(metric.bands)})
+        field = f"CASE {' '.join(bands)} ELSE '{metric.keys[-1]}' END"
+    counted = "count(*)" if metric.aggregate in (Agg.COUNT_BY, Agg.AGE_BY) else \
         f"count(DISTINCT {_column(metric.entity, metric.distinct or '')})"
     sql = (f"SELECT substr({village}, 1, :n) AS code, {field} AS k, {counted} AS n {source}"
            f" AND {_condition(metric, params)} GROUP BY 1, 2")
@@ -123,9 +176,17 @@ def _median(metric: spec.Metric, out: dict[str, dict[str, Any]], params: dict[st
         out.setdefault(r["code"], spec.empty_row())[metric.key] = int(r["median"])
 
 
-def _aggregate(db: Database, length: int, prefix: str, *, medians_only: bool = False) -> dict[str, dict[str, Any]]:
+def period_params(period: Period, today: date | None = None) -> dict[str, Any]:
+    """The bound parameters of a period: its bounds, its end (or today) and the adult cutoff then."""
+    start, end = period.bounds()
+    as_of = period.as_of(today)
+    return {"period_from": start, "period_to": end, "as_of": as_of.isoformat(), "adult_cutoff": adult_cutoff(as_of)}
+
+
+def _aggregate(db: Database, length: int, prefix: str, *, medians_only: bool = False,
+               period: Period = EVERYTHING, today: date | None = None) -> dict[str, dict[str, Any]]:
     """Every metric per code prefix of ``length`` (0: one row keyed ""); only the medians if asked."""
-    params: dict[str, Any] = {"n": length, "prefix": prefix}
+    params: dict[str, Any] = {"n": length, "prefix": prefix, **period_params(period, today)}
     out: dict[str, dict[str, Any]] = {}
     for entity_name in () if medians_only else spec.entities():
         _plain(entity_name, spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS), out,
@@ -141,8 +202,10 @@ def _aggregate(db: Database, length: int, prefix: str, *, medians_only: bool = F
     return {code: spec.finish_row(row) for code, row in out.items() if row["households"]}
 
 
-def build_report(db: Database, level: str = "province", prefix: str = "") -> dict[str, Any]:
-    """Aggregate live records by ``level``, optionally inside the region code ``prefix``.
+def build_report(db: Database, level: str = "province", prefix: str = "", period: Period = EVERYTHING,
+                 today: date | None = None) -> dict[str, Any]:
+    """Aggregate live records by ``level``, optionally inside the region code ``prefix``; activities
+    in ``period``, stocks at its end (else ``today``, by default the laptop's date).
 
     Raises:
         KnownError: an unknown level, or a prefix that is not a Kemendagri code at or above it.
@@ -151,7 +214,7 @@ def build_report(db: Database, level: str = "province", prefix: str = "") -> dic
         raise KnownError(_("Tingkat laporan tidak dikenal: {level}", level=level))
     if not spec.valid_prefix(level, prefix):
         raise KnownError(_("Kode wilayah {code} tidak bisa dipakai pada tingkat {level}.", code=prefix, level=level))
-    by_code = _aggregate(db, LEVELS[level], prefix)
+    by_code = _aggregate(db, LEVELS[level], prefix, period=period, today=today)
     totals = spec.add_rows(list(by_code.values()))
     totals.update(spec.count_areas(by_code))
     medians = _aggregate(db, 0, prefix, medians_only=True).get("", {})
@@ -159,7 +222,8 @@ def build_report(db: Database, level: str = "province", prefix: str = "") -> dic
     spec.finish_row(totals)
     names = _names(db, sorted(by_code))
     report_rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]
-    report = {"level": level, "prefix": prefix or None, "rows": report_rows, "totals": totals}
+    report = {"level": level, "prefix": prefix or None, "period": period.as_json(), "rows": report_rows,
+              "totals": totals}
     return report_questions.add_breakdowns(db, report, LEVELS[level], prefix)  # questions HQ published later
 
 

@@ -272,3 +272,28 @@ def entity_counts(db: Database) -> dict[str, int]:
     """Live (not deleted) record counts per entity."""
     return {name: int(db.execute(f"SELECT count(*) FROM {name} WHERE deleted = 0").fetchone()[0])
             for name in ("households", "members", "placements", "businesses")}
+
+
+def _in_villages(column: str, villages: list[str] | None) -> tuple[str, list[Any]]:
+    if villages is None:
+        return "1", []
+    return f"{column} IN ({', '.join('?' * len(villages)) or 'NULL'})", list(villages)
+
+
+def officer_activities(db: Database, villages: list[str] | None, start: str, end: str) -> list[dict[str, Any]]:
+    """The live activity log of ``villages`` (``None``: all) held from ``start`` to ``end`` (ISO, both
+    counted), oldest first."""
+    where, params = _in_villages("village_code", villages)
+    found = rows(db, f"SELECT * FROM officer_activities WHERE deleted = 0 AND held_on BETWEEN ? AND ? AND {where}"
+                     " ORDER BY held_on, created_at, id", [start, end, *params])
+    return [from_db("officer_activities", r) for r in found]
+
+
+def open_cases(db: Database, villages: list[str] | None, statuses: tuple[str, ...], as_of: str) -> list[dict[str, Any]]:
+    """The live services of ``villages`` (``None``: all) whose status is one of ``statuses`` and that
+    were served by ``as_of`` (ISO), oldest first: the open cases of ``report_spec``'s ``open_cases``."""
+    where, params = _in_villages("village_code", villages)
+    marks = ", ".join("?" * len(statuses))
+    found = rows(db, f"SELECT * FROM services WHERE deleted = 0 AND status IN ({marks}) AND served_on <= ?"
+                     f" AND {where} ORDER BY served_on, created_at, id", [*statuses, as_of, *params])
+    return [from_db("services", r) for r in found]

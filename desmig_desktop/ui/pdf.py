@@ -75,13 +75,16 @@ table.grid td, table.grid th {{ border: 1px solid #999999; }}
 </body></html>"""
 
 
-def write_html_pdf(html: str, title: str, out: Path) -> None:
-    """Print ``html`` to ``out`` (A4, 2 cm margins); ``KnownError`` when it cannot be written."""
+def write_html_pdf(html: str, title: str, out: Path, *, landscape: bool = False) -> None:
+    """Print ``html`` to ``out`` (A4, 2 cm margins; ``landscape`` for wide tables); ``KnownError``
+    when it cannot be written."""
     document = QTextDocument()
     document.setHtml(html)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    if landscape:
+        printer.setPageOrientation(QPageLayout.Orientation.Landscape)
     # No printer margin: QTextDocument.print_ lays an unpaginated document out with 2 cm margins itself.
     printer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
     printer.setDocName(title)

@@ -43,6 +43,9 @@ VILLAGE_LEN = spec.LEVELS["village"]
 # Area code lengths from a village up to the nation ("").
 LENGTHS: tuple[int, ...] = (VILLAGE_LEN, spec.LEVELS["district"], spec.LEVELS["regency"], spec.LEVELS["province"], 0)
 MEDIANS: tuple[spec.Metric, ...] = tuple(m for m in spec.METRICS if m.aggregate is spec.Aggregate.MEDIAN)
+# Every figure kept as a value multiset in ``area_values``: the medians', and the birth dates of the
+# children of PMI (``queries.AGED``: under 18 depends on the day asked, so a count cannot be stored).
+VALUE_METRICS: tuple[spec.Metric, ...] = (*MEDIANS, *(spec.METRIC[key] for key in queries.AGED))
 _LOCK_KEY = 0x6465736D6961  # PostgreSQL advisory lock of the aggregates (migrations use ...67)
 _CHUNK = 500  # codes per IN list
 # A village costs about its records whichever way it is recomputed, so one pass over every record
@@ -60,7 +63,7 @@ def counter(conn: Connection) -> int:
     return int(conn.execute(select(t.seq_counter.c.value).where(t.seq_counter.c.id == 1)).scalar() or 0)
 
 
-def _set_watermark(conn: Connection, value: int) -> None:
+def set_watermark(conn: Connection, value: int) -> None:
     conn.execute(delete(t.aggregate_state))
     conn.execute(insert(t.aggregate_state).values(id=1, watermark=value))
 
@@ -100,7 +103,7 @@ def catch_up_in(conn: Connection, *, niks: bool = False) -> int:
     done = refresh(conn, villages)
     if niks:
         refresh_niks(conn, villages)
-    _set_watermark(conn, high)
+    set_watermark(conn, high)
     return done
 
 
@@ -111,7 +114,7 @@ def rebuild(db: Database) -> int:
         high = counter(conn)
         done = refresh(conn, None)
         refresh_niks(conn, None)
-        _set_watermark(conn, high)
+        set_watermark(conn, high)
         return done
 
 
@@ -128,7 +131,7 @@ def refresh(conn: Connection, villages: set[str] | None) -> int:
         return _rebuild_all(conn)
     if not villages:
         return 0
-    for chunk in _chunks(sorted(villages)):
+    for chunk in chunks(sorted(villages)):
         _refresh_villages(conn, chunk)
     _roll_up(conn, villages)
     return len(villages)
@@ -139,13 +142,15 @@ def _stored_villages(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(a).where(a.c.level_len == VILLAGE_LEN)).scalar_one())
 
 
-def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
+def chunks(items: Sequence[str]) -> Iterator[list[str]]:
     for i in range(0, len(items), _CHUNK):
         yield list(items[i:i + _CHUNK])
 
 
 def _dump(row: dict[str, Any]) -> str:
-    return json.dumps(row, separators=(",", ":"), ensure_ascii=False)
+    """An area's stored figures: every key but the programme ones, which depend on a period."""
+    kept = {k: v for k, v in row.items() if k not in spec.PROGRAMME_KEYS}
+    return json.dumps(kept, separators=(",", ":"), ensure_ascii=False)
 
 
 def _refresh_villages(conn: Connection, chunk: list[str]) -> None:
@@ -158,7 +163,7 @@ def _refresh_villages(conn: Connection, chunk: list[str]) -> None:
             v.c.code.in_(chunk))):
         old[(code, metric)][int(value)] = int(n)
     delta: dict[tuple[str, str, int], int] = defaultdict(int)
-    for metric in MEDIANS:
+    for metric in VALUE_METRICS:
         new = queries.value_counts(conn, dialect, VILLAGE_LEN, filters, metric)
         for village in chunk:
             before, after = old.get((village, metric.key), {}), new.get(village, {})
@@ -184,7 +189,7 @@ def _add_values(conn: Connection, delta: dict[tuple[str, str, int], int]) -> Non
     conn.execute(ins.on_conflict_do_update(index_elements=[v.c.code, v.c.metric, v.c.value],
                                            set_={"n": v.c.n + ins.excluded.n}), changes)
     codes = sorted({code for code, _metric, _value in delta})
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes):
         conn.execute(delete(v).where(v.c.n == 0, v.c.code.in_(chunk)))
 
 
@@ -194,7 +199,7 @@ def _roll_up(conn: Connection, villages: Iterable[str]) -> None:
     codes = set(villages)
     for child_len, length in pairwise(LENGTHS):
         areas = {code[:length] for code in codes}
-        for chunk in _chunks(sorted(areas)):
+        for chunk in chunks(sorted(areas)):
             _refresh_areas(conn, chunk, length, child_len)
         codes = areas
 
@@ -262,7 +267,7 @@ def _rebuild_all(conn: Connection) -> int:
     insert_rows(conn, t.area_figures, ("code", "level_len", "figures"),
                 [(code, VILLAGE_LEN, _dump(row)) for code, row in rows.items()])
     v = t.area_values
-    for metric in MEDIANS:
+    for metric in VALUE_METRICS:
         counts = queries.value_counts(conn, dialect, VILLAGE_LEN, [], metric)
         insert_rows(conn, v, ("code", "metric", "value", "n"),
                     [(code, metric.key, value, n) for code, values in counts.items() for value, n in values.items()])

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 from desmig_server.aggregates import niks
 from desmig_server.aggregates.maintain import (
     LENGTHS,
-    MEDIANS,
+    VALUE_METRICS,
     catch_up,
     counter,
     watermark,
@@ -70,7 +70,7 @@ def compare(conn: Connection) -> list[Mismatch]:
         mine = {code: row for code, row in stored.items() if len(code) == length}
         for code in sorted(expected.keys() | mine.keys()):
             out.extend(_diff(code, expected.get(code), mine.get(code)))
-        for metric in MEDIANS:
+        for metric in VALUE_METRICS:
             want = queries.value_counts(conn, dialect, length, [], metric)
             have = {code: counts for (code, key), counts in stored_values.items()
                     if key == metric.key and len(code) == length}

@@ -420,6 +420,16 @@ def _questionnaire_versions(conn: Connection) -> None:
     t.questionnaire_versions.create(conn)
 
 
+def _children_of_pmi_values(conn: Connection) -> None:
+    """The report aggregates rebuilt so ``area_values`` holds every area's children of PMI by birth
+    date (issue 15: ``reports.queries.AGED``), beside the medians' values."""
+    from desmig_server.aggregates.maintain import counter, refresh, set_watermark
+
+    high = counter(conn)
+    refresh(conn, None)
+    set_watermark(conn, high)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -437,6 +447,7 @@ STEPS: tuple[Step, ...] = (
     Step(14, "records_echo_and_resolution_feed", _record_echo),
     Step(15, "member_niks", _member_niks),
     Step(16, "questionnaire_versions", _questionnaire_versions),
+    Step(18, "report_children_of_pmi_values", _children_of_pmi_values),
 )
 LATEST = STEPS[-1].version
 

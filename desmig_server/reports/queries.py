@@ -10,11 +10,15 @@ counting; Python only assembles at most one dict per region.
 
 That full recomputation (``recompute_report``) reads every record: it is the definition, and what
 the maintained aggregates (``desmig_server.aggregates``) are verified against. ``build_report``,
-what the API, the dashboard and the CLI call, reads those aggregates instead (one row per area).
+what the API, the dashboard and the CLI call, reads those aggregates instead (one row per area),
+with the programme figures (issue 15) computed from the records for the asked period
+(``programme_by_code``): the aggregates hold one value per area, and an activity figure depends on
+the period and a stock on its end (a child turns 18 without any record changing).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -26,9 +30,11 @@ from sqlalchemy import (
     case,
     cast,
     distinct,
+    exists,
     false,
     func,
     literal_column,
+    or_,
     select,
     true,
 )
@@ -36,6 +42,7 @@ from sqlalchemy import (
 from desmig_desktop.domain import report_spec as spec
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.reference import is_kemendagri_code
+from desmig_desktop.domain.report_period import EVERYTHING, Period, adult_cutoff, days_before
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
 from desmig_server.db.engine import Database
@@ -60,8 +67,12 @@ class _Source:
     """
 
     def __init__(self, dialect: str, entity_name: str, length: int, filters: list[Any],
-                 fields: set[tuple[str, str, str]], *, with_scope: bool = False) -> None:
+                 fields: set[tuple[str, str, str]], *, with_scope: bool = False, period: Period = EVERYTHING,
+                 today: date | None = None) -> None:
         self.entity = entity_name
+        self.dialect = dialect
+        self.period = period
+        self.as_of = period.as_of(today)
         e = t.records.alias("e")
         joined: FromClause = e
         child = e
@@ -77,6 +88,9 @@ class _Source:
         if with_scope:
             cols.append(scope.label("scope"))
         for owner, key, how in sorted(fields):
+            if owner == entity_name and key in ("id", "parent_id"):
+                cols.append(e.c[key].label(_label(entity_name, owner, key, how)))
+                continue
             if owner not in data or not ENTITIES[owner].has(key):  # keys come from the spec, never from input
                 raise ValueError(f"{entity_name} reads no field {key!r} of {owner}")
             value: ColumnElement[Any] = json_text(dialect, data[owner], key)
@@ -95,8 +109,22 @@ class _Source:
 
     def condition(self, metric: spec.Metric) -> ColumnElement[bool]:
         parts: list[ColumnElement[bool]] = []
+        if metric.dated:
+            day = self.col(metric.dated, of=metric.dated_of)
+            start, end = self.period.bounds()
+            if start is not None and not metric.stock:
+                parts.append(day >= start)
+            if end is not None:
+                parts.append(day <= end)
+        if metric.child_of_pmi == "id" and metric.entity == "members":  # the member itself, household live
+            parts.append(is_child_of_pmi(self.dialect, self.col("relationship"), self.col("birth_date"),
+                                         self.col("parent_id"), adult_cutoff(self.as_of)))
+        elif metric.child_of_pmi:
+            parts.append(child_of_pmi(self.dialect, self.col(metric.child_of_pmi), adult_cutoff(self.as_of)))
         for where in metric.where:
-            if where.absent:
+            if where.one_of:
+                parts.append(self.col(where.field, of=where.of).in_(where.one_of))
+            elif where.absent:
                 parts.append(self.col(where.field, of=where.of).is_(None))
             elif where.value is None:
                 parts.append(self.col(where.field, of=where.of).is_not(None))
@@ -105,6 +133,40 @@ class _Source:
             else:
                 parts.append(self.col(where.field, of=where.of) == where.value)
         return and_(true(), *parts)
+
+
+def child_of_pmi(dialect: str, member: ColumnElement[Any], cutoff: str) -> ColumnElement[bool]:
+    """Whether the member whose id is ``member`` is a child of PMI (``report_spec.CHILD_OF_PMI``):
+    found by its primary key, in a live household, and ``is_child_of_pmi`` of it."""
+    r = t.records
+    c, h = r.alias("c"), r.alias("ch")
+    joined = c.join(h, and_(h.c.entity == "households", h.c.id == c.c.parent_id, h.c.deleted == false()))
+    return exists(select(literal_column("1")).select_from(joined).where(
+        c.c.entity == "members", c.c.id == member, c.c.deleted == false(),
+        is_child_of_pmi(dialect, json_text(dialect, c.c.data, "relationship"),
+                        json_text(dialect, c.c.data, "birth_date"), c.c.parent_id, cutoff)))
+
+
+def is_child_of_pmi(dialect: str, relationship: ColumnElement[Any], born: ColumnElement[Any],
+                    household: ColumnElement[Any], cutoff: str | None) -> ColumnElement[bool]:
+    """A member with these columns is a child of PMI, born after ``cutoff`` when known (``None``:
+    whatever the age): the desktop's ``is_child_of_pmi``. Its household is looked for in an uncorrelated ``IN`` list of
+    the households holding a PMI aktif of the right relationship, which SQLite and PostgreSQL
+    build once per query (a PMI looked up per member made SQLite walk every member each time:
+    15 s for 8,000 members). The PMI is never the member itself: no relationship is on both sides.
+    """
+    r = t.records
+
+    def households_with_pmi(relationships: tuple[str, ...]) -> Any:
+        p = r.alias("p")
+        return select(p.c.parent_id).where(
+            p.c.entity == "members", p.c.deleted == false(),
+            json_text(dialect, p.c.data, "migration_status") == spec.PMI_STATUS,
+            json_text(dialect, p.c.data, "relationship").in_(relationships))
+
+    return and_(true() if cutoff is None else or_(born.is_(None), born > cutoff),
+                or_(*(and_(relationship == child, household.in_(households_with_pmi(parents)))
+                      for child, parents in spec.CHILD_OF_PMI.items())))
 
 
 def _label(entity_name: str, owner: str, key: str, how: str) -> str:
@@ -120,16 +182,23 @@ def _fields(metrics: tuple[spec.Metric, ...]) -> set[tuple[str, str, str]]:
             if isinstance(where.value, bool) and where.value is not True:
                 raise ValueError("a report condition on a yes/no field must be True")
             out.add((where.of or m.entity, where.field, TRUE if where.value is True else TEXT))
+        if m.dated:
+            out.add((m.dated_of or m.entity, m.dated, TEXT))
+        if m.child_of_pmi == "id" and m.entity == "members":
+            out.update((m.entity, key, TEXT) for key in ("relationship", "birth_date", "parent_id"))
+        elif m.child_of_pmi:
+            out.add((m.entity, m.child_of_pmi, TEXT))
         if m.distinct:
-            out.add((m.entity, m.distinct, TEXT))
+            out.add((m.distinct_of or m.entity, m.distinct, TEXT))
         if m.field:
             out.add((m.entity, m.field, NUMBER if m.aggregate in (Agg.SUM, Agg.MEDIAN) else TEXT))
     return out
 
 
-def _source(dialect: str, length: int, filters: list[Any], *metrics: spec.Metric) -> _Source:
+def _source(dialect: str, length: int, filters: list[Any], *metrics: spec.Metric, period: Period = EVERYTHING,
+            today: date | None = None) -> _Source:
     return _Source(dialect, metrics[0].entity, length, filters, _fields(metrics),
-                   with_scope=any(m.aggregate is Agg.AREAS for m in metrics))
+                   with_scope=any(m.aggregate is Agg.AREAS for m in metrics), period=period, today=today)
 
 
 def _plain(conn: Connection, src: _Source, metrics: tuple[spec.Metric, ...], length: int,
@@ -145,7 +214,7 @@ def _plain(conn: Connection, src: _Source, metrics: tuple[spec.Metric, ...], len
         elif m.aggregate is Agg.COUNT:
             cols.append(func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(m.key))
         elif m.aggregate is Agg.COUNT_DISTINCT:
-            cols.append(func.count(distinct(case((cond, src.col(m.distinct or ""))))).label(m.key))
+            cols.append(func.count(distinct(case((cond, src.col(m.distinct or "", of=m.distinct_of))))).label(m.key))
         else:
             cols.append(func.coalesce(func.sum(case((cond, src.col(m.field or "", NUMBER)))), 0).label(m.key))
     for r in conn.execute(select(src.code, *cols).group_by(src.code)).mappings():
@@ -155,7 +224,11 @@ def _plain(conn: Connection, src: _Source, metrics: tuple[spec.Metric, ...], len
 
 def _breakdowns(conn: Connection, src: _Source, metric: spec.Metric, out: dict[str, dict[str, Any]]) -> None:
     value = src.col(metric.field or "")
-    counted = func.count() if metric.aggregate is Agg.COUNT_BY else func.count(distinct(src.col(metric.distinct or "")))
+    if metric.aggregate is Agg.AGE_BY:  # the band of the days from ``field`` to the period's end
+        value = case(*((value > days_before(src.as_of, days), key) for days, key in zip(metric.bands, metric.keys)),
+                     else_=metric.keys[-1])
+    counted = (func.count() if metric.aggregate in (Agg.COUNT_BY, Agg.AGE_BY)
+               else func.count(distinct(src.col(metric.distinct or ""))))
     stmt = select(src.code, value, counted).where(src.condition(metric)).group_by(src.code, value)
     for code, key, n in conn.execute(stmt):
         spec.add_count_by(out.setdefault(code, spec.empty_row()), metric, key, n)
@@ -177,36 +250,82 @@ def _median(conn: Connection, src: _Source, metric: spec.Metric, out: dict[str, 
 def value_counts(conn: Connection, dialect: str, length: int, filters: list[Any],
                  metric: spec.Metric) -> dict[str, dict[int, int]]:
     """The multiset a MEDIAN ``metric`` is taken over, per scope prefix of ``length``:
-    ``{code: {value: records}}`` (the aggregates keep it so a median of a union stays exact)."""
+    ``{code: {value: records}}`` (the aggregates keep it so a median of a union stays exact).
+
+    For ``children_of_pmi`` (``AGED``): the children of PMI of any age by birth date as the number
+    ``YYYYMMDD`` (0: not known), from which the count under 18 on any day is one sum (``aged_count``).
+    """
     src = _source(dialect, length, filters, metric)
-    x = src.col(metric.field or "", NUMBER)
+    if metric.key in AGED:
+        born = src.col("birth_date")
+        digits = func.replace(born, literal_column("'-'"), literal_column("''"))  # literals: one GROUP BY text
+        x: ColumnElement[Any] = func.coalesce(cast(digits, BigInteger), literal_column("0"))
+        condition = is_child_of_pmi(dialect, src.col("relationship"), born, src.col("parent_id"), None)
+    else:
+        x = src.col(metric.field or "", NUMBER)
+        condition = and_(x.is_not(None), src.condition(metric))
     out: dict[str, dict[int, int]] = {}
-    stmt = select(src.code, x, func.count()).where(x.is_not(None), src.condition(metric)).group_by(src.code, x)
+    stmt = select(src.code, x, func.count()).where(condition).group_by(src.code, x)
     for code, value, n in conn.execute(stmt):
         out.setdefault(code, {})[int(value)] = int(n)
     return out
 
 
+# Programme figures the aggregates keep as a multiset of birth dates (``value_counts``), not
+# recomputed from the records per request: a national page would walk every member.
+AGED: tuple[str, ...] = ("children_of_pmi",)
+
+
+def aged_count(counts: dict[int, int], as_of: date) -> int:
+    """Children of ``counts`` (birth date ``YYYYMMDD`` → children; 0: unknown) under 18 on ``as_of``."""
+    cutoff = int(adult_cutoff(as_of).replace("-", ""))
+    return sum(n for value, n in counts.items() if value == 0 or value > cutoff)
+
+
 def figures_by_code(conn: Connection, dialect: str, length: int, filters: list[Any]) -> dict[str, dict[str, Any]]:
-    """Every figure per scope prefix of ``length``, recomputed from the records (regions with a
-    live household only); ``filters`` restrict the household's scope."""
-    return _aggregate(conn, dialect, length, filters)
+    """Every figure but the programme ones per scope prefix of ``length``, recomputed from the
+    records (regions with a live household only); ``filters`` restrict the household's scope.
+    What the aggregates store: the programme figures depend on a period (``programme_by_code``)."""
+    return {code: _without_programme(row) for code, row in _aggregate(conn, dialect, length, filters,
+                                                                      programme=False).items()}
+
+
+def programme_by_code(conn: Connection, dialect: str, length: int, filters: list[Any], period: Period,
+                      today: date | None = None) -> dict[str, dict[str, Any]]:
+    """The programme figures per scope prefix of ``length``, from the records: activities in
+    ``period``, stocks at its end (else ``today``). Every code holding a programme record has a
+    row; the report keeps those of regions with a live household. Not the ``AGED`` figures: the
+    aggregates keep those."""
+    out = _aggregate(conn, dialect, length, filters, programme=True, period=period, today=today, every_code=True,
+                     exclude=AGED)
+    return {code: {k: row[k] for k in spec.PROGRAMME_KEYS if k not in AGED} for code, row in out.items()}
+
+
+def _without_programme(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in spec.PROGRAMME_KEYS}
 
 
 def _aggregate(conn: Connection, dialect: str, length: int, filters: list[Any], *,
-               medians_only: bool = False) -> dict[str, dict[str, Any]]:
-    """Every metric per scope prefix of ``length`` (0: one row keyed ""); only the medians if asked."""
+               medians_only: bool = False, programme: bool | None = None, period: Period = EVERYTHING,
+               today: date | None = None, every_code: bool = False,
+               exclude: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
+    """Every metric per scope prefix of ``length`` (0: one row keyed ""); only the medians if asked,
+    only the programme figures or only the others if ``programme`` says so, none of ``exclude``."""
     out: dict[str, dict[str, Any]] = {}
     for entity_name in () if medians_only else spec.entities():
-        metrics = spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS)
+        metrics = tuple(m for m in spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS,
+                                                   programme=programme) if m.key not in exclude)
         if metrics:
-            _plain(conn, _source(dialect, length, filters, *metrics), metrics, length, out)
+            _plain(conn, _source(dialect, length, filters, *metrics, period=period, today=today), metrics, length,
+                   out)
     for metric in spec.METRICS:
+        if programme is not None and metric.programme != programme:
+            continue
         if metric.is_map and not medians_only:
-            _breakdowns(conn, _source(dialect, length, filters, metric), metric, out)
+            _breakdowns(conn, _source(dialect, length, filters, metric, period=period, today=today), metric, out)
         elif metric.aggregate is Agg.MEDIAN:
             _median(conn, _source(dialect, length, filters, metric), metric, out)
-    if medians_only:
+    if medians_only or every_code:
         return out
     # A region exists in the report only if it has a live household.
     return {code: spec.finish_row(row) for code, row in out.items() if row["households"]}
@@ -224,7 +343,8 @@ def check_request(level: str, prefix: str, actor: Principal | None) -> None:
 
 
 def build_report(db: Database, *, level: str = "province", prefix: str = "",
-                 actor: Principal | None = None) -> dict[str, Any]:
+                 actor: Principal | None = None, period: Period = EVERYTHING,
+                 today: date | None = None) -> dict[str, Any]:
     """The report JSON of ``report_spec`` (DESIGN §6 and its later keys), restricted to ``prefix`` and ``actor``'s scopes,
     read from the maintained aggregates after catching them up (equal to ``recompute_report``).
 
@@ -235,25 +355,22 @@ def build_report(db: Database, *, level: str = "province", prefix: str = "",
     from desmig_server.aggregates.read import aggregated_report
     from desmig_server.reports.questions import add_breakdowns  # questions published after version 1
 
-    return add_breakdowns(db, aggregated_report(db, level=level, prefix=prefix, actor=actor), level=level,
-                          prefix=prefix, actor=actor)
+    return add_breakdowns(db, aggregated_report(db, level=level, prefix=prefix, actor=actor, period=period, today=today),
+                          level=level, prefix=prefix, actor=actor)
 
 
 def recompute_report(db: Database, *, level: str = "province", prefix: str = "",
-                     actor: Principal | None = None) -> dict[str, Any]:
+                     actor: Principal | None = None, period: Period = EVERYTHING,
+                     today: date | None = None) -> dict[str, Any]:
     """``build_report`` recomputed from every record (the definition the aggregates must equal).
 
     Raises:
         ApiError: 422 for a bad level/prefix, 403 when ``prefix`` lies outside the actor's scopes.
     """
     check_request(level, prefix, actor)
-    filters: list[Any] = []
-    if prefix:
-        filters.append(lambda scope: (scope == prefix) | scope.startswith(prefix + ".", autoescape=True))
-    if actor is not None and actor.scope_condition(t.records.c.scope) is not None:
-        filters.append(actor.scope_condition)
+    filters = scope_filters(prefix, actor)
     with db.read() as conn:
-        by_code = _aggregate(conn, db.dialect, spec.LEVELS[level], filters)
+        by_code = _aggregate(conn, db.dialect, spec.LEVELS[level], filters, period=period, today=today)
         medians = _aggregate(conn, db.dialect, 0, filters, medians_only=True).get("", {})
         names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
             t.regions.c.code.in_(sorted(by_code)))).all()) if by_code else {}
@@ -263,5 +380,15 @@ def recompute_report(db: Database, *, level: str = "province", prefix: str = "",
     rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]
     from desmig_server.reports.questions import add_breakdowns  # questions published after version 1
 
-    return add_breakdowns(db, {"level": level, "prefix": prefix or None, "rows": rows,
+    return add_breakdowns(db, {"level": level, "prefix": prefix or None, "period": period.as_json(), "rows": rows,
                                "totals": spec.finish_row(totals)}, level=level, prefix=prefix, actor=actor)
+
+
+def scope_filters(prefix: str, actor: Principal | None) -> list[Any]:
+    """Conditions on a scope column: under ``prefix`` and inside ``actor``'s scopes."""
+    filters: list[Any] = []
+    if prefix:
+        filters.append(lambda scope: (scope == prefix) | scope.startswith(prefix + ".", autoescape=True))
+    if actor is not None and actor.scope_condition(t.records.c.scope) is not None:
+        filters.append(actor.scope_condition)
+    return filters

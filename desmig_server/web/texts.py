@@ -18,6 +18,12 @@ def texts() -> dict[str, str]:
         "logout": _("Keluar"),
         "breadcrumb": _("Lokasi"),
         "summary": _("Ringkasan"),
+        "pillars": _("Program Desmigratif"),
+        "period_from": _("Dari"),
+        "period_to": _("Sampai"),
+        "period_show": _("Tampilkan"),
+        "period_note": _("Layanan, kegiatan pengasuhan, pelatihan dan kegiatan petugas dihitung dalam periode ini "
+                         "(kosong: semua waktu); kasus terbuka dan anak PMI per akhir periode."),
         "coverage": _("Wilayah yang memiliki sedikitnya satu rumah tangga tercatat."),
         "charts": _("Grafik"),
         "chart_sector": _("Unit usaha per sektor (KBLI)"),

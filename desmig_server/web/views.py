@@ -4,6 +4,8 @@ Server-rendered (Jinja2, autoescaped), no script at all: the charts are SVG draw
 response carries a strict CSP (``default-src 'none'``; styles and images from this origin only),
 ``frame-ancestors 'none'``/``X-Frame-Options``, ``nosniff`` and ``Referrer-Policy``; pages with
 figures are ``no-store``. Supervisors land on their regency and can see nothing outside it.
+The programme's figures (issue 15) have tiles of their own; ``dari``/``sampai`` (ISO dates, either
+may be empty) choose the period their activities count in, kept by every link of the page.
 """
 
 from __future__ import annotations
@@ -22,7 +24,17 @@ from starlette.concurrency import run_in_threadpool
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.numbers import figure as number
 from desmig_desktop.domain.reference import is_kemendagri_code
-from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVELS, METRIC, SUMMARY_KEYS, area_phrase, areas_held, child_level
+from desmig_desktop.domain.report_period import Period, PeriodError, parse_period
+from desmig_desktop.domain.report_spec import (
+    LEVEL_LABELS,
+    LEVELS,
+    METRIC,
+    PROGRAMME_SUMMARY_KEYS,
+    SUMMARY_KEYS,
+    area_phrase,
+    areas_held,
+    child_level,
+)
 from desmig_server.context import HqContext
 from desmig_server.db import tables as t
 from desmig_server.errors import ApiError
@@ -205,18 +217,39 @@ def _chain(code: str) -> list[str]:
     return [code[:n] for n in LEVELS.values() if n <= len(code)] if code else []
 
 
-def _view(request: Request, kode: str | None) -> tuple[WebUser, str, dict[str, Any], dict[str, str]] | Response:
-    """Who asks, for which region, and its report; or the response that refuses."""
+def _period(dari: str | None, sampai: str | None) -> Period:
+    """The period of the page's ``dari``/``sampai`` (empty: open).
+
+    Raises:
+        PeriodError: a date that is not ``YYYY-MM-DD``, or a start after the end.
+    """
+    return parse_period((dari or "").strip() or None, (sampai or "").strip() or None)
+
+
+def _query(code: str, period: Period, **more: str) -> str:
+    """A link's query: the region, the period (when one is chosen) and ``more``."""
+    start, end = period.bounds()
+    return urlencode({"kode": code, **({"dari": start} if start else {}), **({"sampai": end} if end else {}), **more})
+
+
+def _view(request: Request, kode: str | None, dari: str | None = None,
+          sampai: str | None = None) -> tuple[WebUser, str, dict[str, Any], dict[str, str]] | Response:
+    """Who asks, for which region and period, and its report; or the response that refuses."""
     user = _current_user(request)
     if user is None:
         return _to_login()
+    try:
+        period = _period(dari, sampai)
+    except PeriodError as exc:
+        return _error(request, 400, str(exc).replace("--from", _("Dari")).replace("--to", _("Sampai")), user)
     code = (kode if kode is not None else (user.regency or "") if user.role == "supervisor" else "").strip()
     valid = code == "" or is_kemendagri_code(code)
     names = _region_names(_ctx(request), _chain(code)) if valid else {}
     if not valid or (code and code not in names):
         return _error(request, 404, _("Kode wilayah tidak dikenal: {code}", code=code[:20]), user)
     try:
-        report = build_report(_ctx(request).db, level=child_level(code), prefix=code, actor=user.principal())
+        report = build_report(_ctx(request).db, level=child_level(code), prefix=code, actor=user.principal(),
+                              period=period)
     except ApiError as exc:
         if exc.status == 403:
             return _error(request, 403, _("Wilayah ini di luar wilayah kerja Anda."), user)
@@ -228,34 +261,42 @@ def _cells(row: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"key": c.path[0], "raw": c.value(row), "text": number(c.value(row), c.money)} for c in shown_columns()]
 
 
+def _tiles(totals: dict[str, Any], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{"key": k, "label": METRIC[k].label, "raw": totals[k], "text": number(totals[k], METRIC[k].money),
+             "help": METRIC[k].counted} for k in keys]
+
+
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, kode: str | None = None) -> Response:
-    found = _view(request, kode)
+def dashboard(request: Request, kode: str | None = None, dari: str | None = None,
+              sampai: str | None = None) -> Response:
+    found = _view(request, kode, dari, sampai)
     if isinstance(found, Response):
         return found
     user, code, report, names = found
+    period = _period(dari, sampai)
     level = report["level"]
     at_village = len(code) == LEVELS["village"]
     totals = report["totals"]
-    crumbs = [{"name": _("Nasional"), "link": "/?kode=" if code else None}]
-    crumbs += [{"name": names.get(c, c), "link": None if c == code else "/?" + urlencode({"kode": c})}
+    crumbs = [{"name": _("Nasional"), "link": "/?" + _query("", period) if code else None}]
+    crumbs += [{"name": names.get(c, c), "link": None if c == code else "/?" + _query(c, period)}
                for c in _chain(code)]
     heading = names.get(code, _("Nasional")) if code else _("Nasional")
     subtitle = (_("Rekap desa/kelurahan {code}", code=code) if at_village else
                 _("Rekap per {level}", level=pick(*LEVEL_LABELS[level]).lower()))
     rows = [{"code": r["code"], "name": r["name"], "cells": _cells(r),
-             "link": None if at_village else "/?" + urlencode({"kode": r["code"]})} for r in report["rows"]]
-    tiles = [{"key": k, "label": METRIC[k].label, "raw": totals[k], "text": number(totals[k], METRIC[k].money),
-              "help": METRIC[k].counted} for k in SUMMARY_KEYS]
+             "link": None if at_village else "/?" + _query(r["code"], period)} for r in report["rows"]]
+    tiles = _tiles(totals, SUMMARY_KEYS)
+    start, end = period.bounds()
     coverage = [{"key": k, "raw": n, "text": area_phrase(k, n)} for k, n in areas_held(totals, code)]
-    query = urlencode({"kode": code})
+    query = _query(code, period)
     return _page(
         "dashboard.html", title=heading, user=user, role_label=_role_label(request, user),
         csrf=session.form_csrf(_key(request), user), crumbs=crumbs, heading=heading, subtitle=subtitle,
-        tiles=tiles, coverage=coverage, rows=rows, totals=_cells(totals), columns=shown_columns(), level=level,
+        tiles=tiles, pillar_tiles=_tiles(totals, PROGRAMME_SUMMARY_KEYS), period_from=start or "",
+        period_to=end or "", code=code, coverage=coverage, rows=rows, totals=_cells(totals), columns=shown_columns(), level=level,
         head_code=_("Kode"), head_name=pick(*LEVEL_LABELS[level]),
         csv_url=f"/download/rekap.csv?{query}", xlsx_url=f"/download/rekap.xlsx?{query}",
-        review_url=f"/mutu/desa?{query}" if at_village else None,  # the review desk's village page
+        review_url=f"/mutu/desa?{urlencode({'kode': code})}" if at_village else None,  # the review desk's village page
         charts={
             "sector": charts.bar_chart("chart-sector", _("Unit usaha per sektor (KBLI)"),
                                        charts.sector_bars(totals["businesses_by_kbli"]), _("Belum ada unit usaha."),
@@ -273,10 +314,11 @@ def dashboard(request: Request, kode: str | None = None) -> Response:
 
 
 @router.get("/download/rekap.{fmt}")
-def download(request: Request, fmt: str, kode: str | None = None) -> Response:
+def download(request: Request, fmt: str, kode: str | None = None, dari: str | None = None,
+             sampai: str | None = None) -> Response:
     if fmt not in ("csv", "xlsx"):
         return _error(request, 404, _("Format unduhan tidak dikenal."))
-    found = _view(request, kode)
+    found = _view(request, kode, dari, sampai)
     if isinstance(found, Response):
         return found
     user, code, report, names = found

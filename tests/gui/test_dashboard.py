@@ -146,9 +146,9 @@ def test_level_filter_and_name_filter(qtbot: Any, dashboard: Any, dataset: Any) 
 def test_report_is_computed_off_the_gui_thread(qtbot: Any, dashboard: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     threads: list[str] = []
 
-    def recording(db: Any, level: str, prefix: str) -> Any:
+    def recording(db: Any, level: str, prefix: str, period: Any) -> Any:
         threads.append(threading.current_thread().name)
-        return build_report(db, level, prefix)
+        return build_report(db, level, prefix, period)
 
     monkeypatch.setattr(page_module, "build_report", recording)
     with qtbot.waitSignal(dashboard.report_shown, timeout=10_000):
@@ -158,7 +158,7 @@ def test_report_is_computed_off_the_gui_thread(qtbot: Any, dashboard: Any, monke
 
 def test_a_failed_report_is_shown_and_the_page_recovers(qtbot: Any, dashboard: Any, ctx: Any, shown_errors: list[str],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    def failing(db: Any, level: str, prefix: str) -> Any:
+    def failing(db: Any, level: str, prefix: str, period: Any) -> Any:
         raise KnownError("Basis data sedang dikunci.")
 
     monkeypatch.setattr(page_module, "build_report", failing)

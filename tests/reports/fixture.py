@@ -144,10 +144,11 @@ def figures(*, households: int, members: int, active: int = 0, returned: int = 0
             exporting: int = 0, umkm: dict[str, int] | None = None, countries: list[tuple[str, int]] | None = None,
             remittance_total: int = 0, remittance_median: int | None = None, remittance_count: int = 0,
             closed: int = 0, remittance_all: int = 0, areas: tuple[int, int, int, int] = (0, 0, 0, 0),
-            ) -> dict[str, Any]:
+            children: int = 0, **programme: Any) -> dict[str, Any]:
     """A report row (without code/name), every key spelled out as the JSON carries it.
 
-    ``areas``: provinces, regencies, districts and villages holding a live household.
+    ``areas``: provinces, regencies, districts and villages holding a live household;
+    ``children``: children of PMI; ``programme``: other programme figures (issue 15, 0 unless given).
     """
     countries = countries or []
     return {
@@ -162,7 +163,24 @@ def figures(*, households: int, members: int, active: int = 0, returned: int = 0
         "remittance_placements": remittance_count,
         "businesses_closed": closed, "remittance_total_all_placements": remittance_all,
         "provinces": areas[0], "regencies": areas[1], "districts": areas[2], "villages": areas[3],
+        **programme_figures(children_of_pmi=children, **programme),
     }
+
+
+def programme_figures(**given: Any) -> dict[str, Any]:
+    """The programme keys of a row: every one 0 (maps: each key 0) unless ``given``."""
+    out: dict[str, Any] = {
+        "programme_villages": 0, "service_records": 0,
+        "services_by_type": dict.fromkeys(("informasi", "dokumen", "orientasi", "pengaduan", "reintegrasi"), 0),
+        "open_cases": 0, "open_cases_by_age": {"lt30": 0, "30_89": 0, "90plus": 0},
+        "children_of_pmi": 0, "children_in_parenting": 0, "parenting_activities": 0, "cooperatives": 0,
+        "cooperative_members": 0, "households_trained": 0, "trained_businesses_active": 0,
+        "trained_businesses_closed": 0, "support_amount": 0, "officer_activities": 0,
+    }
+    for key, value in given.items():
+        assert key in out, key
+        out[key] = {**out[key], **value} if isinstance(out[key], dict) else value
+    return out
 
 
 ONE = (1, 1, 1, 1)  # a village, or an area holding data in one village only
@@ -170,7 +188,8 @@ VILLAGE_V1 = figures(  # hA, hB; members a1 a2 a3 b1; current remittance: pa2 on
     households=2, members=4, active=1, returned=1, prospective=1, with_business=1, businesses=1,
     kbli={"G": 1}, ready=1, exporting=1, umkm={"mikro": 1}, closed=2,
     countries=[("MY", 2), ("HK", 1), ("SA", 1)],  # MY: a1 and a2 (finished placements still count here)
-    remittance_total=5 * JUTA, remittance_median=5 * JUTA, remittance_count=1, remittance_all=10 * JUTA, areas=ONE)
+    remittance_total=5 * JUTA, remittance_median=5 * JUTA, remittance_count=1, remittance_all=10 * JUTA, areas=ONE,
+    children=2)  # a2, a3: children (anak) of the head a1, PMI aktif
 VILLAGE_V2 = figures(
     households=1, members=1, active=1, with_business=1, businesses=1, kbli={"A": 1}, ready=1,
     umkm={"unknown": 1}, countries=[("MY", 1)],
@@ -180,29 +199,30 @@ VILLAGE_V3 = figures(
     umkm={"menengah": 1}, countries=[("HK", 2)],
     # 1.000.001 and 6.000.000: mean 3.500.000,5 -> rounded half up
     remittance_total=7 * JUTA + 1, remittance_median=3_500_001, remittance_count=2, remittance_all=7 * JUTA + 1,
-    areas=ONE)
+    areas=ONE, children=1)  # c2 (anak) of c1
 VILLAGE_V4 = figures(  # pd1 is open but d1 is purna: no current remittance at all
     households=2, members=4, active=1, returned=3, with_business=1, businesses=1, kbli={"G": 1},
     umkm={"besar": 1}, countries=[("SA", 2), ("JP", 1), ("KR", 1), ("QA", 1), ("TW", 1)],
-    remittance_total=0, remittance_median=None, remittance_count=0, remittance_all=2_500_000, areas=ONE)
+    remittance_total=0, remittance_median=None, remittance_count=0, remittance_all=2_500_000, areas=ONE,
+    children=1)  # g2 (anak) of g1; d2 is the child of a PMI purna
 DISTRICT_CIBINONG = figures(  # V1 + V2; current remittances 4, 5 -> (4 + 5) / 2
     households=3, members=5, active=2, returned=1, prospective=1, with_business=2, businesses=2,
     kbli={"G": 1, "A": 1}, ready=2, exporting=1, umkm={"mikro": 1, "unknown": 1}, closed=2,
     countries=[("MY", 3), ("HK", 1), ("SA", 1)],
     remittance_total=9 * JUTA, remittance_median=4_500_000, remittance_count=2, remittance_all=14 * JUTA,
-    areas=(1, 1, 1, 2))
+    areas=(1, 1, 1, 2), children=2)
 REGENCY_BOGOR = figures(  # V1 + V2 + V3; current remittances 1.000001, 4, 5, 6 -> (4 + 5) / 2
     households=4, members=7, active=4, returned=1, prospective=1, with_business=3, businesses=3,
     kbli={"G": 1, "A": 1, "I": 1}, ready=3, exporting=2, umkm={"mikro": 1, "menengah": 1, "unknown": 1}, closed=2,
     countries=[("HK", 3), ("MY", 3), ("SA", 1)],  # HK: a2 c1 c2; MY: a1 a2 f1; tie -> by code
     remittance_total=16 * JUTA + 1, remittance_median=4_500_000, remittance_count=4, remittance_all=21 * JUTA + 1,
-    areas=(1, 1, 2, 3))
+    areas=(1, 1, 2, 3), children=3)
 TOTALS = figures(  # everything live; current remittances 1.000001, 4, 5, 6 -> (4 + 5) / 2
     households=6, members=11, active=5, returned=4, prospective=1, with_business=4, businesses=4,
     kbli={"G": 2, "A": 1, "I": 1}, ready=3, exporting=2, umkm={"mikro": 1, "menengah": 1, "besar": 1, "unknown": 1},
     closed=2, countries=[("HK", 3), ("MY", 3), ("SA", 3), ("JP", 1), ("KR", 1), ("QA", 1), ("TW", 1)],  # top 5
     remittance_total=16 * JUTA + 1, remittance_median=4_500_000, remittance_count=4, remittance_all=23_500_001,
-    areas=(2, 2, 3, 4))
+    areas=(2, 2, 3, 4), children=4)
 
 # Issue 14, figure by figure: (level, row code or "" for totals, key, the value of the first
 # definition, the value now). Every pair differs, so a report built the old way fails here.

@@ -1,4 +1,5 @@
-"""The dashboard's figure cards: the area's totals in large type, the same selection as the HQ tiles."""
+"""The dashboard's figure cards: the area's totals in large type, the same selections as the HQ tiles
+(households and businesses; the programme's pillars below them)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ Report = Mapping[str, Any]
 class FigureCards(QWidget):
     """The area's totals in large type, one small card per figure."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, keys: tuple[str, ...] = SUMMARY_KEYS) -> None:
         super().__init__(parent)
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(6)
         self.values: dict[str, QLabel] = {}
-        for column, key in enumerate(SUMMARY_KEYS):
+        for column, key in enumerate(keys):
             card = QFrame(self)
             card.setObjectName("figure_card")
             card.setStyleSheet("#figure_card { background: #f3f6fa; border: 1px solid #d5dde8; border-radius: 4px; }")

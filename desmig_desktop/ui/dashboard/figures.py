@@ -6,12 +6,14 @@ are those of ``services.reports.build_report``, which carries every key of the s
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from desmig_desktop.domain.fields import KBLI_CATEGORY, MIGRATION_STATUS, UMKM_CLASS
 from desmig_desktop.domain.i18n import _, country_name, pick
 from desmig_desktop.domain.numbers import figure, figure_short
+from desmig_desktop.domain.report_period import EVERYTHING, Period, month_period
 from desmig_desktop.domain.report_spec import LEVEL_LABELS, LEVEL_OF_LENGTH, LEVELS, METRIC, TABLE_KEYS, UMKM_UNKNOWN, areas_line
 
 LEVEL_ORDER: tuple[str, ...] = tuple(LEVELS)
@@ -132,3 +134,12 @@ def short_label(key: str) -> str:
              "export_ready": _("Layak ekspor"), "exporting": _("Sudah ekspor"),
              "remittance_total": _("Remit. jumlah"), "remittance_median": _("Remit. median")}
     return short.get(key) or label(key)
+
+
+def period_choices(today: dt.date) -> list[tuple[str, Period]]:
+    """The periods the dashboard offers: everything (the default), this month, last month, this year.
+    Activities (services, parenting, trainings, the officer's work) count in the period."""
+    this = month_period(f"{today.year:04d}-{today.month:02d}")
+    last = month_period(f"{today.year - 1:04d}-12" if today.month == 1 else f"{today.year:04d}-{today.month - 1:02d}")
+    return [(_("Semua waktu"), EVERYTHING), (_("Bulan ini"), this), (_("Bulan lalu"), last),
+            (_("Tahun ini"), Period(dt.date(today.year, 1, 1), dt.date(today.year, 12, 31)))]

@@ -6,6 +6,10 @@ a background job on the shared task manager (quietly: no progress dialog, waitin
 behind a sync). Results are cached per (level, region) until records change:
 ``mark_stale()`` (wired to the main window's ``data_changed``) drops the cache and recomputes
 when the tab is on screen, or the next time it is shown.
+
+The programme's figures (issue 15) have a second row of cards; activities among them count in
+the period chosen at the top (everything by default). "Laporan bulanan…" writes the officer's
+monthly report (``ui.dashboard.monthly``).
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ from shiboken6 import isValid
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.numbers import grouped
-from desmig_desktop.domain.report_spec import child_level
+from desmig_desktop.domain.report_period import EVERYTHING, Period
+from desmig_desktop.domain.report_spec import PROGRAMME_SUMMARY_KEYS, child_level
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services import regions, settings
 from desmig_desktop.services.handle import Database
@@ -49,6 +54,7 @@ from desmig_desktop.ui.dashboard.charts import ChartsPanel
 from desmig_desktop.ui.dashboard.exporting import TableExport, export_table_job
 from desmig_desktop.ui.dashboard.header import FittingHeader
 from desmig_desktop.ui.dashboard.model import CODE_ROLE, SORT_ROLE, ReportTableModel
+from desmig_desktop.ui.dashboard.monthly import MonthlyReportDialog, default_name, write_monthly_report
 from desmig_desktop.ui.dashboard.village_pdf import VillageSummary, write_pdf
 from desmig_desktop.ui.dialogs import file_dialog
 from desmig_desktop.ui.tables import ENTER, KeyTable, record_list
@@ -57,7 +63,7 @@ log = logging.getLogger(__name__)
 Report = Mapping[str, Any]
 
 
-def report_job(level: str, prefix: str) -> Callable[[Any, Any], dict[str, Any] | Exception]:
+def report_job(level: str, prefix: str, period: Period = EVERYTHING) -> Callable[[Any, Any], dict[str, Any] | Exception]:
     """The background job computing one report (its own connection, plain data out).
 
     A failure is returned, not raised, so the page always learns that its job ended.
@@ -65,7 +71,7 @@ def report_job(level: str, prefix: str) -> Callable[[Any, Any], dict[str, Any] |
 
     def run(db: Database, _progress: Any) -> dict[str, Any] | Exception:
         try:
-            return build_report(db, level, prefix)
+            return build_report(db, level, prefix, period)
         except Exception as exc:  # noqa: BLE001 — shown on the GUI thread by ``_on_report``
             return exc
 
@@ -84,9 +90,10 @@ class DashboardPage(QWidget):
         self.prefix = home_prefix(settings.villages(ctx.db)) if prefix is None else prefix
         self.level = child_level(self.prefix)
         self.report: Report | None = None
-        self._cache: dict[tuple[str, str], Report] = {}
+        self.period: Period = EVERYTHING
+        self._cache: dict[tuple[str, str, Period], Report] = {}
         self._generation = 0  # bumped when records change: older results are not cached
-        self._running: tuple[str, str] | None = None
+        self._running: tuple[str, str, Period] | None = None
         self._reselect = ""  # the row to select once the next report is shown
         self._build()
         self._show_place()
@@ -105,6 +112,14 @@ class DashboardPage(QWidget):
         self.breadcrumb.setTextFormat(Qt.TextFormat.RichText)
         self.level_box = QComboBox(self)
         self.level_box.setObjectName("level_box")
+        self.period_box = QComboBox(self)
+        self.period_box.setObjectName("period_box")
+        self.period_box.setToolTip(_("Layanan, kegiatan pengasuhan, pelatihan dan kegiatan petugas dihitung dalam "
+                                     "periode ini; kasus terbuka dan anak PMI per akhir periode."))
+        choices = figures.period_choices(dt.date.today())
+        self.periods = [period for _text, period in choices]  # the box's items (an index as their data)
+        for n, (text, _period) in enumerate(choices):
+            self.period_box.addItem(text, n)
         self.refresh_button = QPushButton(_("Muat ulang"), self)
         self.refresh_button.setToolTip(_("Hitung ulang angka dari data terbaru (F5)"))
         top.addWidget(self.up_button)
@@ -117,9 +132,16 @@ class DashboardPage(QWidget):
         self.coverage.setObjectName("coverage")
         self.coverage.setStyleSheet("font-size: 11pt; color: #1d3d5f;")
         self.coverage.setToolTip(_("Wilayah yang memiliki sedikitnya satu rumah tangga tercatat."))
-        layout.addWidget(self.coverage)
+        areas = QHBoxLayout()  # the areas holding data, and the period the activities count in
+        areas.addWidget(self.coverage, 1)
+        areas.addWidget(QLabel(_("Periode:"), self))
+        areas.addWidget(self.period_box)
+        layout.addLayout(areas)
         self.cards = FigureCards(self)
         layout.addWidget(self.cards)
+        self.pillar_cards = FigureCards(self, PROGRAMME_SUMMARY_KEYS)
+        self.pillar_cards.setObjectName("pillar_cards")
+        layout.addWidget(self.pillar_cards)
         self.model = ReportTableModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -155,14 +177,18 @@ class DashboardPage(QWidget):
         self.csv_button = QPushButton(_("Ekspor CSV…"), self)
         self.pdf_button = QPushButton(_("Cetak ringkasan desa (PDF)…"), self)
         self.pdf_button.setObjectName("pdf_button")
+        self.monthly_button = QPushButton(_("Laporan bulanan…"), self)
+        self.monthly_button.setObjectName("monthly_button")
+        self.monthly_button.setToolTip(_("Laporan bulanan petugas untuk Dinas (PDF atau Excel)"))
         bottom.addWidget(self.search)
         bottom.addWidget(self.status, 1)
-        for button in (self.xlsx_button, self.csv_button, self.pdf_button):
+        for button in (self.xlsx_button, self.csv_button, self.pdf_button, self.monthly_button):
             bottom.addWidget(button)
         layout.addLayout(bottom)
         self.up_button.clicked.connect(self.go_up)
         self.breadcrumb.linkActivated.connect(lambda href: self.navigate(href.removeprefix("code:")))
         self.level_box.activated.connect(lambda _i: self.set_level(self.level_box.currentData()))
+        self.period_box.activated.connect(lambda i: self.set_period(self.periods[i]))
         self.refresh_button.clicked.connect(self.reload)
         self.table.doubleClicked.connect(lambda _index: self.drill())
         self.table.bind(ENTER, self.drill)  # Enter drills into the current region, Backspace goes up
@@ -172,6 +198,7 @@ class DashboardPage(QWidget):
         self.xlsx_button.clicked.connect(lambda: self.start_export("xlsx"))
         self.csv_button.clicked.connect(lambda: self.start_export("csv"))
         self.pdf_button.clicked.connect(self.start_village_pdf)
+        self.monthly_button.clicked.connect(self.start_monthly_report)
         reload_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self)
         reload_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         reload_key.activated.connect(self.reload)
@@ -185,6 +212,14 @@ class DashboardPage(QWidget):
         self.search.clear()
         self._show_place()
         self.refresh()
+
+    def set_period(self, period: Period) -> None:
+        """Count activities in ``period`` (the figures are computed again, or taken from the cache)."""
+        if period != self.period:
+            self.period = period
+            if period in self.periods:
+                self.period_box.setCurrentIndex(self.periods.index(period))
+            self.refresh()
 
     def set_level(self, level: str) -> None:
         if level != self.level:
@@ -244,7 +279,7 @@ class DashboardPage(QWidget):
 
     def refresh(self) -> None:
         """Show the current area's figures, computing them in the background unless cached."""
-        wanted = (self.level, self.prefix)
+        wanted = (self.level, self.prefix, self.period)
         if wanted in self._cache:
             self._show(self._cache[wanted])
             return
@@ -255,7 +290,7 @@ class DashboardPage(QWidget):
         self.ctx.tasks.run_quietly(report_job(*wanted), label=_("Menghitung laporan…"),
                                    on_done=partial(self._on_report, wanted, self._generation))
 
-    def _on_report(self, key: tuple[str, str], generation: int, report: Report | Exception) -> None:
+    def _on_report(self, key: tuple[str, str, Period], generation: int, report: Report | Exception) -> None:
         if not isValid(self):
             return  # the window was rebuilt meanwhile (language switch)
         self._running = None
@@ -265,7 +300,7 @@ class DashboardPage(QWidget):
             return
         if generation == self._generation:
             self._cache[key] = report
-        wanted = (self.level, self.prefix)
+        wanted = (self.level, self.prefix, self.period)
         if wanted in self._cache:
             self._show(self._cache[wanted])
         elif wanted != key or self.isVisible():
@@ -295,6 +330,7 @@ class DashboardPage(QWidget):
         self.coverage.setText(figures.coverage(report["totals"], str(report.get("prefix") or "")))
         self.coverage.setVisible(bool(self.coverage.text()))
         self.cards.set_figures(report["totals"])
+        self.pillar_cards.set_figures(report["totals"])
         self.charts.show_figures(report["totals"])
         if keep:
             self._select_code(keep)
@@ -308,7 +344,7 @@ class DashboardPage(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if (self.level, self.prefix) not in self._cache:
+        if (self.level, self.prefix, self.period) not in self._cache:
             self.refresh()
 
     def _update_actions(self) -> None:
@@ -388,4 +424,25 @@ class DashboardPage(QWidget):
             dialogs.show_error(self, exc)
             return False
         self.message.emit(_("Ringkasan desa tersimpan di {path}.", path=out))
+        return True
+
+    # the officer's monthly report --------------------------------------------------------
+
+    def start_monthly_report(self) -> bool:
+        dialog = MonthlyReportDialog(self)
+        if not dialog.exec():
+            return False
+        suffix = dialog.suffix
+        path = file_dialog(self, _("Simpan laporan bulanan sebagai"), save=True,
+                           directory=str(Path.home() / default_name(dialog.month, suffix)),
+                           name_filter=_("PDF (*.pdf)") if suffix == ".pdf" else _("Excel (*.xlsx)"))
+        return self.write_monthly_report(dialog.month, Path(path).with_suffix(suffix)) if path else False
+
+    def write_monthly_report(self, month: str, out: Path) -> bool:
+        try:
+            write_monthly_report(self.ctx.db, month, out)
+        except KnownError as exc:
+            dialogs.show_error(self, exc)
+            return False
+        self.message.emit(_("Laporan bulanan tersimpan di {path}.", path=out))
         return True
