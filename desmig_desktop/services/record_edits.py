@@ -34,7 +34,7 @@ def differs(entity_name: str, key: str, value: Any, seen: Any, entity_spec: Enti
     try:
         return bool(coerce(spec, value) != coerce(spec, seen))
     except CoerceError:
-        return _as_stored(spec.kind, value) != _as_stored(spec.kind, seen)
+        return bool(_as_stored(spec.kind, value) != _as_stored(spec.kind, seen))
 
 
 def _as_stored(kind: Kind, value: Any) -> Any:
