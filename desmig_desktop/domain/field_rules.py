@@ -19,6 +19,11 @@ from desmig_desktop.domain.nik import parse_nik
 from desmig_desktop.domain.phone import check_phone
 from desmig_desktop.domain.reference import is_village_code, load_countries
 
+# How far ahead a planned date (``FieldSpec.planned``: a follow-up) may lie. Follow-ups are planned
+# weeks or months ahead; two years (leap days included) leaves room for a yearly review while a
+# mistyped year (2035 for 2025) is still refused.
+PLANNING_HORIZON_DAYS = 2 * 366
+
 
 @functools.cache
 def _country_codes() -> frozenset[str]:
@@ -72,10 +77,13 @@ def _check_digits(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lo
 
 def _check_date(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
     day = dt.date.fromisoformat(value)
-    if day > today:
-        v.hard(spec.key, "future", _("Tanggal tidak boleh di masa depan."))
-    elif day.year < 1900:
+    if day.year < 1900:
         v.hard(spec.key, "too_old", _("Tanggal tidak masuk akal (sebelum 1900)."))
+    elif not spec.planned:
+        if day > today:
+            v.hard(spec.key, "future", _("Tanggal tidak boleh di masa depan."))
+    elif day > today + dt.timedelta(days=PLANNING_HORIZON_DAYS):
+        v.hard(spec.key, "too_far", _("Tanggal rencana paling lambat dua tahun dari hari ini."))
 
 
 def _check_bounds(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:

@@ -129,7 +129,7 @@ def _field(obj: Mapping[str, Any]) -> FieldSpec:
         minimum=obj.get("minimum"), maximum=obj.get("maximum"), max_length=obj.get("max_length"),
         length=obj.get("length"), zero_pad=obj.get("zero_pad"), relevant=_relevance(obj.get("relevant")),
         ref_entity=obj.get("ref_entity"), list_column=obj.get("list_column"), hidden=bool(obj.get("hidden", False)),
-        help_id=help_id, help_en=help_en,
+        help_id=help_id, help_en=help_en, planned=bool(obj.get("planned", False)),
     )
 
 
@@ -181,6 +181,8 @@ def field_json(f: FieldSpec) -> dict[str, Any]:
         out["list_column"] = f.list_column
     if f.hidden:
         out["hidden"] = True
+    if f.planned:
+        out["planned"] = True
     return out
 
 

@@ -28,7 +28,7 @@ INT_MAX = 10**15  # bounds and limits: whole rupiah, counts; beyond this is a ty
 _TOP = {"format", "version", "entities", "rules"}
 _ENTITY = {"name", "label", "parent_key", "relevant", "fields"}
 _FIELD = {"key", "label", "help", "kind", "required", "choices", "minimum", "maximum", "max_length", "length",
-          "zero_pad", "relevant", "ref_entity", "list_column", "hidden"}
+          "zero_pad", "relevant", "ref_entity", "list_column", "hidden", "planned"}
 _RULE = {"id", "entity", "field", "op", "value", "other", "message"}
 _RELEVANCE = {"field", "values", "of_parent"}
 
@@ -194,6 +194,9 @@ def _field_shape(c: _Checker, where: str, f: Any, declared: Mapping[str, Any]) -
         return False
     c.flag(where, f, "required")
     c.flag(where, f, "hidden")
+    c.flag(where, f, "planned")
+    if "planned" in f and kind is not Kind.DATE:
+        c.bad(f"{where}.planned", "only a date field may be planned (may lie after today)")
     c.positive(where, f, "list_column")
     _choices(c, where, f, kind)
     _bounds(c, where, f, kind)

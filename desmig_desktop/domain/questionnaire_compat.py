@@ -2,9 +2,10 @@
 
 ``compare(old, new)`` lists every difference between two questionnaires as a ``Change``:
 ``compatible`` ones (a new optional question of a kind the app knows, a new choice, a label or
-help text, a soft rule, hiding or showing a question, a bound loosened) reach every laptop at its
-next sync; any other (a new or removed entity, a removed question or choice, a changed kind, a
-question made required, a bound tightened that stored answers may break, …) is refused by
+help text, a soft rule, hiding or showing a question, a bound loosened, a date made a planned one
+that may lie ahead) reach every laptop at its next sync; any other (a new or removed entity, a
+removed question or choice, a changed kind, a question made required, a bound tightened that
+stored answers may break, a planned date made an ordinary one, …) is refused by
 ``desmig-hq questionnaire publish`` with the change's reason in Bahasa Indonesia and English,
 and needs an app release. The rule of thumb: every record valid under ``old`` stays storable
 under ``new``, and no code of the installed app meets a shape it does not know.
@@ -168,6 +169,12 @@ def _field_changes(entity: str, old: FieldSpec, new: FieldSpec) -> Iterator[Chan
         yield (_ok("field_hidden", entity, key, "Pertanyaan disembunyikan (jawabannya tetap tersimpan).",
                    "The question is hidden (its answers stay stored).") if new.hidden else
                _ok("field_shown", entity, key, "Pertanyaan ditampilkan lagi.", "The question is shown again."))
+    if old.planned != new.planned:
+        yield (_ok("date_planned", entity, key, "Tanggal ini kini boleh di masa depan (tanggal rencana).",
+                   "This date may now lie in the future (a planned date).") if new.planned else
+               _no("date_unplanned", entity, key, "Tanggal rencana tidak boleh dijadikan tanggal biasa: tanggal "
+                   "yang tersimpan di masa depan akan ditolak.", "A planned date may not become an ordinary "
+                   "date: stored dates in the future would be refused."))
     if old.list_column != new.list_column:
         yield _ok("list_column_changed", entity, key, "Kolom daftar diubah.", "The list column changed.")
     if old.ref_entity != new.ref_entity:

@@ -43,7 +43,8 @@ Row = tuple[int, dict[str, str]]
 LABEL_ID, LABEL_EN = "label::bahasa indonesia", "label::english"
 SURVEY_COLUMNS = frozenset({"entity", "type", "name", LABEL_ID, LABEL_EN, "label", "hint", "hint::bahasa indonesia",
                             "hint::english", "required", "relevant", "constraint", "warning",
-                            "warning_message::bahasa indonesia", "warning_message::english", "hidden"})
+                            "warning_message::bahasa indonesia", "warning_message::english", "hidden",
+                            "planned"})
 CHOICE_COLUMNS = frozenset({"list_name", "name", LABEL_ID, LABEL_EN, "label"})
 TYPES = {"text": Kind.TEXT, "long_text": Kind.LONG_TEXT, "integer": Kind.INT, "int": Kind.INT,
          "decimal": Kind.FLOAT, "float": Kind.FLOAT, "money": Kind.MONEY, "date": Kind.DATE, "bool": Kind.BOOL,
@@ -255,8 +256,10 @@ def _survey_row(row: dict[str, str], entities: dict[str, Any], doc: dict[str, An
     if hint_id or hint_en:
         old = field.get("help", {"id": "", "en": ""})
         field["help"] = {"id": hint_id or old["id"], "en": hint_en or hint_id or old["en"]}
-    for column in ("required", "hidden"):
+    for column in ("required", "hidden", "planned"):
         flag = _flag(cell.get(column, ""))
+        if flag and column == "planned" and field["kind"] != Kind.DATE.value:
+            raise _RowError("planned hanya untuk pertanyaan tanggal (planned is only for a date question)")
         if flag:
             field[column] = True
         elif flag is not None:

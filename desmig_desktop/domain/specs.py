@@ -74,6 +74,9 @@ class FieldSpec:
     # Guidance shown with the question (the XLSForm ``hint``); empty for most questions.
     help_id: str = ""
     help_en: str = ""
+    # A DATE that plans ahead (a follow-up): it may lie after today, up to a horizon
+    # (``field_rules``); every other date may not. Only a date field may be planned.
+    planned: bool = False
 
     @functools.cached_property
     def choice_values(self) -> frozenset[str]:

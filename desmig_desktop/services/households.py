@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desmig_desktop.domain.fields import PLACEMENT_STATUSES, Kind
+from desmig_desktop.domain.fields import PLACEMENT_STATUSES
 from desmig_desktop.domain.household_checks import household_issues
 from desmig_desktop.domain.i18n import _, country_name
 from desmig_desktop.domain.ids import new_id
@@ -28,7 +28,7 @@ from desmig_desktop.domain.issues import Issue
 from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
-from desmig_desktop.services.record_edits import changed_values, on_current_row, undo_for
+from desmig_desktop.services.record_edits import Plan, changed_values, newer_answers_kept, on_current_row, undo_for
 from desmig_desktop.store import questionnaire_store, records
 from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Base as Base  # re-exported: the ui names these through services
@@ -176,9 +176,6 @@ def _is_nik_error(ri: RecordIssue) -> bool:
     return ri.entity == "members" and ri.issue.field == "nik" and ri.issue.hard
 
 
-Plan = dict[tuple[str, str], tuple[set[str], Values]]  # per loaded record: (edited keys, current row)
-
-
 def _on_current(db: Database, graph: HouseholdGraph) -> tuple[HouseholdGraph, Plan]:
     """The graph as it will be stored: each loaded record is its current row with the officer's
     edits on top. Also returns, per loaded record, ``(edited keys, current row)``."""
@@ -213,7 +210,8 @@ def save_household(db: Database, graph: HouseholdGraph, *, confirm_warnings: boo
     """
     stored, plan = _on_current(db, graph)
     normalised, issues = validate_graph(db, stored)
-    issues = _newer_answers_kept(db, stored, plan, issues)
+    issues = newer_answers_kept(questionnaire_store.active(db), {(name, str(v["id"])): v for name, v in stored.records()},
+                                plan, issues)
     errors = [i for i in issues if i.issue.hard]
     if errors:
         raise ValidationFailed(_("Data belum bisa disimpan: {count} kesalahan.", count=len(errors)), errors)
@@ -232,31 +230,6 @@ def save_household(db: Database, graph: HouseholdGraph, *, confirm_warnings: boo
     undo = [u for u in (undo_for(db, c) for c in changes) if u is not None]
     seqs = records.apply_changes(db, changes)
     return SaveResult(graph.household["id"], seqs, warnings, list(reversed(undo)))
-
-
-def _newer_answers_kept(db: Database, stored: HouseholdGraph, plan: Plan,
-                        issues: list[RecordIssue]) -> list[RecordIssue]:
-    """A stored answer the officer did not touch, to a choice question, that this database's
-    questionnaire version does not offer: another device chose it under a newer version HQ
-    published (this one has not applied it yet, or is an older app). It is kept as it is — never
-    refused, never sent again — instead of blocking every save of the household."""
-    hard = [ri for ri in issues if ri.issue.hard and ri.issue.code in ("choice", "format")]
-    if not hard:
-        return issues
-    q = questionnaire_store.active(db)
-    values = {(name, str(v["id"])): v for name, v in stored.records()}
-    kept: set[int] = set()
-    for ri in hard:
-        key = (ri.entity, ri.record_id)
-        spec = q.entity(ri.entity)
-        if key not in plan or not spec.has(ri.issue.field):
-            continue
-        edited, current = plan[key]
-        field = ri.issue.field
-        if spec.field(field).kind in (Kind.CHOICE, Kind.MULTI) and field not in edited \
-                and current.get(field) is not None and values[key].get(field) == current.get(field):
-            kept.add(id(ri))
-    return [ri for ri in issues if id(ri) not in kept]
 
 
 def _removed_children(db: Database, graph: HouseholdGraph) -> list[Change]:

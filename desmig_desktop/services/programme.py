@@ -30,8 +30,8 @@ from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.services import drafts
 from desmig_desktop.services.household_copy import loaded_from_json, loaded_to_json
-from desmig_desktop.services.record_edits import changed_values, on_current_row, undo_for
-from desmig_desktop.store import records
+from desmig_desktop.services.record_edits import Plan, changed_values, newer_answers_kept, on_current_row, undo_for
+from desmig_desktop.store import questionnaire_store, records
 from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Base, Change
 
@@ -143,23 +143,24 @@ def profile_for_village(db: Database, village_code: str) -> ProgrammeRecord:
     return ProgrammeRecord("village_profiles", {"id": record_id, "village_code": village_code})
 
 
-def _fields_only(entity_name: str, values: Values) -> Values:
-    spec = ENTITIES[entity_name]
+def _fields_only(spec: EntitySpec, values: Values) -> Values:
     return {k: v for k, v in values.items() if spec.has(k)}
 
 
-def _on_current(db: Database, rec: ProgrammeRecord) -> tuple[ProgrammeRecord, dict[tuple[str, str], tuple[set[str], Values]]]:
+def _on_current(db: Database, rec: ProgrammeRecord) -> tuple[ProgrammeRecord, Plan]:
     """The record as it will be stored: each loaded record is its current row with the officer's
-    edits on top; also, per loaded record, ``(edited keys, current row)``."""
+    edits on top; also, per loaded record, ``(edited keys, current row)``. Read under the
+    database's active questionnaire version, as a household's save is (``households``)."""
     rec.ensure_ids()
-    plan: dict[tuple[str, str], tuple[set[str], Values]] = {}
+    plan: Plan = {}
+    q = questionnaire_store.active(db)
 
     def on_current(entity_name: str, values: Values) -> Values:
         base = rec.loaded.get((entity_name, values["id"]))
         current = records.get(db, entity_name, values["id"]) if base is not None else None
         if base is None or current is None:
             return dict(values)
-        merged, keys = on_current_row(entity_name, values, base, current)
+        merged, keys = on_current_row(entity_name, values, base, current, q.entity(entity_name))
         plan[(entity_name, values["id"])] = (keys, current)
         return {**merged, "id": values["id"]}
 
@@ -211,12 +212,13 @@ def validate_record(db: Database, rec: ProgrammeRecord) -> tuple[list[tuple[str,
     """Validate the record and its children; return the normalised ``(entity, values)`` list and all issues."""
     rec.ensure_ids()
     lookup = StoreLookup(db)
+    q = questionnaire_store.active(db)  # the version this database is on validates the save
     out: list[tuple[str, Values]] = []
     issues: list[RecordIssue] = []
 
     def check(entity_name: str, values: Values, village: str | None, parent: Values | None = None) -> Values:
-        result = validate(entity_name, _fields_only(entity_name, values), record_id=values["id"], lookup=lookup,
-                          parent=parent)
+        result = validate(entity_name, _fields_only(q.entity(entity_name), values), record_id=values["id"],
+                          lookup=lookup, parent=parent, questionnaire=q)
         found = list(result.issues)
         fields_with_errors = {i.field for i in found if i.hard}
         found += [i for i in _reference_issues(db, entity_name, result.values, village)
@@ -274,6 +276,8 @@ def save_record(db: Database, rec: ProgrammeRecord, *, confirm_warnings: bool = 
     """
     stored, plan = _on_current(db, rec)
     normalised, issues = validate_record(db, stored)
+    issues = newer_answers_kept(questionnaire_store.active(db), {(name, str(v["id"])): v for name, v in stored.all_records()},
+                                plan, issues)
     errors = [i for i in issues if i.issue.hard]
     if errors:
         raise ValidationFailed(_("Data belum bisa disimpan: {count} kesalahan.", count=len(errors)), errors)

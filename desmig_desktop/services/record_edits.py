@@ -5,7 +5,9 @@ had); meanwhile a sync may have changed the stored row. Only the fields that dif
 once both are normalised are the officer's edits; they go on top of the current row, and only
 they (with what they imply) are written. Used by ``households`` (a save), ``household_copy``
 (comparing a copy with the database), ``exchange`` (an import of an exported file) and
-``programme`` (the programme's records); ``undo_for`` makes the undo of a change before it is applied.
+``programme`` (the programme's records); ``undo_for`` makes the undo of a change before it is applied;
+``newer_answers_kept`` lets a save through a stored answer the officer did not touch that a later
+questionnaire version allows.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain.coercion import CoerceError, coerce
 from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
+from desmig_desktop.domain.questionnaire import Questionnaire
+from desmig_desktop.errors import RecordIssue
 from desmig_desktop.store import records
 from desmig_desktop.store.records import Base, Change
 
@@ -30,7 +34,16 @@ def differs(entity_name: str, key: str, value: Any, seen: Any, entity_spec: Enti
     try:
         return bool(coerce(spec, value) != coerce(spec, seen))
     except CoerceError:
-        return True
+        return bool(_as_stored(spec.kind, value) != _as_stored(spec.kind, seen))
+
+
+def _as_stored(kind: Kind, value: Any) -> Any:
+    """A value this version cannot read, as it would be stored: a multi answer holding a later
+    version's choice is the same answer whether a form gives it as a list or the row as text."""
+    if kind is Kind.MULTI and isinstance(value, (list, tuple, set, str)):
+        parts = value.split(",") if isinstance(value, str) else value
+        return ",".join(sorted({str(p).strip() for p in parts if str(p).strip()})) or None
+    return value
 
 
 def edited_keys(entity_name: str, values: dict[str, Any], base: Base, spec: EntitySpec | None = None) -> set[str]:
@@ -56,6 +69,44 @@ def changed_values(normalised: dict[str, Any], keys: set[str], current: dict[str
     imply (a derived class, an answer that no longer applies) — never an untouched field,
     whatever the row now holds."""
     return {k: v for k, v in normalised.items() if k != "id" and (k in keys or current.get(k) != v)}
+
+
+Plan = dict[tuple[str, str], tuple[set[str], dict[str, Any]]]  # per loaded record: (edited keys, current row)
+
+# What a later questionnaire version may allow that this one refuses (``questionnaire_compat``'s
+# compatible changes): a new choice (a choice question: "choice"; a multi one: "format" from
+# coercion), a loosened bound or length ("min", "max", "too_long").
+_LATER_CHOICE_CODES = frozenset({"choice", "format"})
+_LATER_BOUND_CODES = frozenset({"min", "max", "too_long"})
+
+
+def newer_answers_kept(q: Questionnaire, stored: dict[tuple[str, str], dict[str, Any]], plan: Plan,
+                       issues: list[RecordIssue]) -> list[RecordIssue]:
+    """``issues`` without the errors on a stored answer the officer did not touch that this
+    database's version ``q`` refuses but a later one allows: another device gave it under a newer
+    version HQ published (this one has not applied it yet, or is an older app). It is kept as it
+    is — never refused, never sent again (``changed_values`` writes only what changed) — instead of
+    blocking every save of the record; HQ validates it under its newest version.
+
+    ``stored``: each record as it will be stored, by ``(entity, id)``; ``plan``: per loaded record,
+    the keys the officer edited and the current row."""
+    kept: set[int] = set()
+    for ri in issues:
+        issue = ri.issue
+        if not issue.hard or issue.code not in _LATER_CHOICE_CODES | _LATER_BOUND_CODES:
+            continue
+        key = (ri.entity, ri.record_id)
+        spec = q.entity(ri.entity)
+        if key not in plan or not spec.has(issue.field):
+            continue
+        edited, current = plan[key]
+        field = issue.field
+        later = (spec.field(field).kind in (Kind.CHOICE, Kind.MULTI) if issue.code in _LATER_CHOICE_CODES
+                 else True)
+        if later and field not in edited and current.get(field) is not None \
+                and stored[key].get(field) == current.get(field):
+            kept.add(id(ri))
+    return [ri for ri in issues if id(ri) not in kept]
 
 
 def undo_for(db: Database, change: Change) -> Change | None:

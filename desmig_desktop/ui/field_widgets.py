@@ -76,10 +76,19 @@ class LineEditor(FieldEditor):
         return text or None
 
     def set_value(self, value: Any) -> None:
-        self.edit.setText("" if value is None else str(value))
+        text = "" if value is None else str(value)
+        if self.spec.max_length:  # a longer answer a later questionnaire version allows is shown whole, never cut
+            self.edit.setMaxLength(max(self.spec.max_length, len(text)))
+        self.edit.setText(text)
 
     def connect_changed(self, slot: Callable[[], None]) -> None:
         self.edit.textEdited.connect(lambda _text: slot())
+
+
+def later_choice_label(value: Any) -> str:
+    """How a stored choice this questionnaire version does not list is shown: it came from a later
+    version (another device's answer); the form keeps it as it is unless the officer changes it."""
+    return _("{value} (pilihan kuesioner versi baru)", value=value)
 
 
 class LongTextEditor(FieldEditor):
@@ -161,12 +170,14 @@ class ComboEditor(FieldEditor):
         combo.setMinimumContentsLength(12)
         super().__init__(spec, combo)
         self.combo = combo
+        self._later: Any = None  # a stored choice of a later questionnaire version, listed last while shown
         self.set_options(options)
 
     def set_options(self, options: list[tuple[Any, str]]) -> None:
         current = self.value() if self.combo.count() else None
         self.combo.blockSignals(True)
         self.combo.clear()
+        self._later = None
         self.combo.addItem("", None)
         for value, label in options:
             self.combo.addItem(label, value)
@@ -177,7 +188,15 @@ class ComboEditor(FieldEditor):
         return self.combo.currentData()
 
     def set_value(self, value: Any) -> None:
+        self.combo.blockSignals(True)
+        if self._later is not None and value != self._later:
+            self.combo.removeItem(self.combo.findData(self._later))
+            self._later = None
         index = self.combo.findData(value) if value is not None else 0
+        if index < 0 and self.spec.kind is Kind.CHOICE:  # kept, not blanked: see ``later_choice_label``
+            self.combo.addItem(later_choice_label(value), value)
+            self._later, index = value, self.combo.count() - 1
+        self.combo.blockSignals(False)
         self.combo.setCurrentIndex(max(index, 0))
 
     def connect_changed(self, slot: Callable[[], None]) -> None:
@@ -206,17 +225,26 @@ class MultiEditor(FieldEditor):
             grid.addWidget(check, n // 3, n % 3)
             self.checks[choice.value] = check
         grid.setColumnStretch(3, 1)  # keep the boxes together on the left
+        # stored choices of a later questionnaire version: kept in the answer, named under the boxes
+        self.later: list[str] = []
+        self.later_label = QLabel(box)
+        self.later_label.setObjectName(f"field_{spec.key}_later")
+        self.later_label.hide()
+        grid.addWidget(self.later_label, (len(self.checks) + 2) // 3, 0, 1, 3)
         super().__init__(spec, box, next(iter(self.checks.values())))
 
     def value(self) -> Any:
-        chosen = [v for v, c in self.checks.items() if c.isChecked()]
+        chosen = [v for v, c in self.checks.items() if c.isChecked()] + self.later
         return chosen or None
 
     def set_value(self, value: Any) -> None:
         items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
-        wanted = {str(i).strip() for i in items}
+        wanted = {str(i).strip() for i in items} - {""}
         for v, check in self.checks.items():
             check.setChecked(v in wanted)
+        self.later = sorted(wanted - self.checks.keys())
+        self.later_label.setText(", ".join(later_choice_label(v) for v in self.later))
+        self.later_label.setVisible(bool(self.later))
 
     def connect_changed(self, slot: Callable[[], None]) -> None:
         for check in self.checks.values():

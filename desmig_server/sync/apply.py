@@ -339,17 +339,9 @@ class OpApplier:
                     return self._outside(rec)
                 if parent.deleted:
                     return self._child_of_deleted(op, spec, rec, parent, fields)
-        # Answers to questions of a later version than the op's (stored by an up-to-date device)
-        # stay as stored: an older app never drops or blanks them, and they are not validated
-        # under a version that does not know them.
-        kept = None if rec is None or spec.covers(rec.data) else {k: v for k, v in raw.items() if not spec.has(k)}
-        if kept:
-            raw = {k: v for k, v in raw.items() if k not in kept}
-        result = validate(op.entity, raw, record_id=op.id, lookup=self.lookup,
-                          parent=parent.data if parent else None, today=self.today, questionnaire=questionnaire)
-        if not result.ok:
-            return self._rejected(rec, rejection_reason(spec, result.errors))
-        values = {**result.values, **kept} if kept else result.values
+        named_by, values, errors = self._validated(op, rec, raw, fields, questionnaire, parent)
+        if errors:
+            return self._rejected(rec, rejection_reason(named_by, errors))
         owner = values.get("owner_member_id")
         if owner is not None:
             member = self.ws.get("members", owner)
@@ -359,6 +351,43 @@ class OpApplier:
         if scope is None or not self.actor.can_access(scope):
             return self._outside(rec)
         return self._write(op, spec, rec, values, scope, parent_id, plan.clashes, plan.concurrent, reviving)
+
+    def _validated(self, op: PushOp, rec: Rec | None, raw: dict[str, Any], fields: dict[str, Any],
+                   questionnaire: Questionnaire, parent: Rec | None) -> tuple[EntitySpec, dict[str, Any], list[Issue]]:
+        """The merged record ``raw`` validated: ``(the spec naming its fields, the values to store,
+        the hard errors)``.
+
+        An op of an older version than HQ's newest that edits a stored record must not fail, nor
+        drop anything, because of a stored answer it did not touch: another device may have given
+        it under a later version (a new choice, a loosened bound, a question asked more often).
+        So the merged record is validated under the newest version — each published version is a
+        compatible superset of the one before (``questionnaire_compat``), so it refuses nothing an
+        older one accepts — and the op's own fields must also pass, and are read as, the version
+        its device validated them under (a value a v1 app could not have offered is still
+        refused). Only such
+        ops pay the second validation; an op of the newest version, or one creating a record
+        (every field is its own), is validated once, under its version, as before.
+        Answers to questions beyond the validating version (a server restored from before a
+        publish) stay as stored, unvalidated."""
+        newest = self.questionnaires.current() if rec is not None and op.op_seq > 0 else questionnaire
+        spec = newest.entity(op.entity)
+        kept = None if rec is None or spec.covers(rec.data) else {k: v for k, v in raw.items() if not spec.has(k)}
+        if kept:
+            raw = {k: v for k, v in raw.items() if k not in kept}
+        parent_data = parent.data if parent else None
+        result = validate(op.entity, raw, record_id=op.id, lookup=self.lookup, parent=parent_data, today=self.today,
+                          questionnaire=newest)
+        errors = result.errors
+        values = result.values
+        if newest is not questionnaire:
+            own = validate(op.entity, raw, record_id=op.id, lookup=self.lookup, parent=parent_data, today=self.today,
+                           questionnaire=questionnaire)
+            errors = errors + [i for i in own.errors if i.field in fields and not any(
+                e.field == i.field for e in errors)]
+            op_spec = questionnaire.entity(op.entity)  # a later question stays absent unless stored
+            values = {**{k: v for k, v in values.items() if op_spec.has(k) or k in raw},
+                      **{k: own.values[k] for k in fields if k in own.values}}  # the op's own answers as its version reads them
+        return spec, {**values, **kept} if kept else values, errors
 
     def _child_of_deleted(self, op: PushOp, spec: EntitySpec, rec: Rec | None, parent: Rec,
                           fields: dict[str, Any]) -> Outcome:

@@ -3,7 +3,8 @@
 Device A (ana) applies version 2 at its next sync and saves answers to the new questions; device
 B (budi) stays on version 1 (an app from before versions: ``KeepVersion``) and edits another
 field of the same household. After both sync, HQ and both devices hold A's new answers and B's
-edit; B keeps the answers it does not know in ``extra`` and never blanks them.
+edit; B keeps the answers it does not know in ``extra`` and never blanks them. B then edits the
+business whose capital source is version 2's new choice: HQ accepts the edit and keeps the choice.
 """
 
 from __future__ import annotations
@@ -108,6 +109,25 @@ def test_a_published_version_reaches_a_device_while_an_old_one_keeps_what_it_doe
     assert _hq_data(own_hq, "households", hid)["training"] == "las"
     row_b = b.row("households", hid)
     assert row_b is not None and json.loads(row_b["extra"]) == {"training": "las"} and row_b["rt"] == "009"
+
+    # B (still version 1) edits the business whose capital source is version 2's new choice: its op
+    # names only its edit, and HQ does not refuse it for the stored answer B did not touch.
+    graph_b = load_household(b.db, hid)
+    assert graph_b.businesses[0]["capital_source"] == "koperasi"
+    graph_b.businesses[0]["workers"] = 6
+    save_household(b.db, graph_b, confirm_warnings=True)
+    sent = [json.loads(r[0]) for r in b.db.execute("SELECT fields FROM sync_outbox WHERE entity = 'businesses'")]
+    assert sent and all("capital_source" not in f and "online_share" not in f for f in sent)
+    b.sync(questionnaire=KeepVersion)
+    a.sync()
+    hq_business = _hq_data(own_hq, "businesses", bid)
+    assert (hq_business["workers"], hq_business["capital_source"], hq_business["online_share"]) == (6, "koperasi", 40)
+    business_a, business_b = a.row("businesses", bid), b.row("businesses", bid)
+    assert business_a is not None and business_b is not None
+    assert (business_a["workers"], business_a["capital_source"], business_a["online_share"]) == (6, "koperasi", 40)
+    assert (business_b["workers"], business_b["capital_source"]) == (6, "koperasi")
+    assert json.loads(business_b["extra"]) == {"online_share": 40}
+    assert b.pending() == 0 and a.pending() == 0
 
     # When B finally applies version 2, the answers it kept move into their new columns.
     b.sync()

@@ -3,6 +3,10 @@
 Kept only as the reference ``test_questionnaire_v1.py`` compares ``resources/questionnaire/v1.json``
 with: version 1 must be exactly these declarations. Never edit (a new question goes into a new
 published version, or into the bundled document with a new app release and a new test).
+
+One change since, made while version 1 was not yet released (2026-12-05): the two follow-up dates
+(``services.follow_up_on``, ``officer_activities.follow_up_on``) became planned dates
+(``planned=True``: they may lie after today), in v1.json and here together.
 """
 
 from __future__ import annotations
@@ -336,7 +340,7 @@ SERVICES = EntitySpec(
         F("destination_country", "Negara tujuan", "Destination country", K.COUNTRY),
         F("referral", "Rujukan", "Referral", K.CHOICE, choices=REFERRAL),
         F("status", "Status", "Status", K.CHOICE, required=True, choices=CASE_STATUS, list_column=4),
-        F("follow_up_on", "Tanggal tindak lanjut", "Follow-up date", K.DATE),
+        F("follow_up_on", "Tanggal tindak lanjut", "Follow-up date", K.DATE, planned=True),
         F("notes", "Catatan", "Notes", K.LONG_TEXT, max_length=2000),
     ),
 )
@@ -433,7 +437,7 @@ OFFICER_ACTIVITIES = EntitySpec(
         F("topic", "Topik", "Topic", K.TEXT, required=True, max_length=300, list_column=3),
         F("attendance", "Jumlah peserta", "Attendance", K.INT, minimum=0, maximum=100_000, list_column=4),
         F("follow_up", "Tindak lanjut", "Follow-up", K.LONG_TEXT, max_length=2000),
-        F("follow_up_on", "Tanggal tindak lanjut", "Follow-up date", K.DATE),
+        F("follow_up_on", "Tanggal tindak lanjut", "Follow-up date", K.DATE, planned=True),
     ),
 )
 

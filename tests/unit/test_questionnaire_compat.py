@@ -96,6 +96,9 @@ TABLE: list[tuple[str, Callable[[Doc], None], list[str], bool]] = [
      ["relevance_widened"], True),
     ("relevance removed", _edit("placements", "agency_name", relevant=None), ["relevance_widened"], True),
     ("list column moved", _edit("households", "notes", list_column=5), ["list_column_changed"], True),
+    ("date made planned", _edit("households", "visited_on", planned=True), ["date_planned"], True),
+    ("new planned date question", _add("officer_activities", key="next_visit_on", kind="date", planned=True),
+     ["field_added"], True),
     # refused
     ("new entity", _new_entity, ["entity_added"], False),
     ("entity removed", lambda d: d["entities"].pop(), ["entity_removed"], False),
@@ -113,6 +116,7 @@ TABLE: list[tuple[str, Callable[[Doc], None], list[str], bool]] = [
      ["field_added_kind"], False),
     ("new hidden question", _add("households", key="secret", kind="text", hidden=True), ["field_added_hidden"],
      False),
+    ("planned date made ordinary", _edit("services", "follow_up_on", planned=None), ["date_unplanned"], False),
     ("maximum lowered", _edit("businesses", "workers", maximum=1000), ["bounds_tightened"], False),
     ("minimum raised", _edit("businesses", "started_year", minimum=1990), ["bounds_tightened"], False),
     ("minimum added", _edit("households", "location_accuracy_m", minimum=1), ["bounds_tightened"], False),
@@ -203,6 +207,17 @@ def test_a_sheet_row_on_an_existing_question_changes_only_its_filled_cells() -> 
     assert (f.label_id, f.label_en, f.hidden, f.max_length) == ("Dusun", "Hamlet (dusun)", True, 100)
 
 
+def test_a_sheet_column_planned_makes_a_date_a_planned_one() -> None:
+    doc = document_from_sheets(bundled(), _rows(
+        {"entity": "officer_activities", "type": "date", "name": "next_visit_on",
+         "label::bahasa indonesia": "Kunjungan berikutnya", "planned": "ya"},
+        {"entity": "households", "name": "visited_on", "planned": "yes"}), [])
+    q = from_document(doc)
+    assert q.entity("officer_activities").field("next_visit_on").planned
+    assert q.entity("households").field("visited_on").planned
+    assert not refused(compare(bundled(), q))
+
+
 # (survey rows, choices rows, a fragment of the problem)
 BAD_SHEETS: list[tuple[list[dict[str, str]], list[dict[str, str]], str]] = [
     ([{"entity": "trainings", "type": "text", "name": "x", "label::bahasa indonesia": "X"}], [], "baris 2"),
@@ -229,6 +244,9 @@ BAD_SHEETS: list[tuple[list[dict[str, str]], list[dict[str, str]], str]] = [
     ([], [{"list_name": "placements.job", "name": "a,b", "label::bahasa indonesia": "A"}], "choices baris 2"),
     ([{"entity": "households", "type": "int", "name": "x", "label::bahasa indonesia": "X",
        "relevant": "${nope} = 'a'"}], [], "document"),
+    ([{"entity": "households", "type": "int", "name": "x", "label::bahasa indonesia": "X", "planned": "ya"}], [],
+     "planned"),
+    ([{"entity": "households", "name": "hamlet", "planned": "yes"}], [], "planned"),
 ]
 
 

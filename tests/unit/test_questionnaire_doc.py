@@ -61,6 +61,8 @@ def _field(draw: st.DrawFn, key: str, earlier: list[FieldSpec], column: int | No
     helps = draw(st.none() | st.tuples(st.text(max_size=5).filter(lambda s: all(ord(c) >= 32 for c in s)), _TEXT))
     if helps:
         extra.update(help_id=helps[0], help_en=helps[1])
+    if kind is Kind.DATE:
+        extra["planned"] = draw(st.booleans())
     return FieldSpec(key, draw(_TEXT), draw(_TEXT), kind, required=draw(st.booleans()), list_column=column,
                      hidden=draw(st.booleans()), **extra)
 
@@ -181,6 +183,10 @@ HOSTILE: list[tuple[str, Any, str, bool]] = [
     ("max_length zero", lambda d: _hh_field(d, "hamlet").update(max_length=0), "at least 1", True),
     ("length on text", lambda d: _hh_field(d, "hamlet").update(length=3), "digits field", True),
     ("required not bool", lambda d: _hh_field(d, "hamlet").update(required="yes"), "true or false", True),
+    ("planned on text", lambda d: _hh_field(d, "hamlet").update(planned=True), "only a date field", True),
+    ("planned on a datetime", lambda d: _hh_field(d, "location_at").update(planned=True), "only a date field", True),
+    ("planned false on text", lambda d: _hh_field(d, "hamlet").update(planned=False), "only a date field", True),
+    ("planned not bool", lambda d: _hh_field(d, "visited_on").update(planned="yes"), "true or false", True),
     ("ref without entity", lambda d: d["entities"][1]["fields"][0].pop("ref_entity"), "ref field", True),
     ("ref to a later entity", lambda d: d["entities"][1]["fields"][0].update(ref_entity="placements"),
      "declared before", False),
