@@ -34,6 +34,7 @@ def _relevant(spec: FieldSpec, values: Mapping[str, Any]) -> bool:
 
 # Per entity, the fields validation reads (derived ones are computed by the record rules).
 _INPUT_FIELDS = {name: tuple(f for f in spec.fields if f.kind is not Kind.DERIVED) for name, spec in ENTITIES.items()}
+_KEY_SETS = {name: frozenset(f.key for f in spec.fields) for name, spec in ENTITIES.items()}
 
 
 def validate(
@@ -50,9 +51,10 @@ def validate(
     today = today or dt.date.today()
     values: dict[str, Any] = {}
     v = Validation(values=values)
-    for key in raw:
-        if not spec.has(key):
-            v.hard(key, "unknown_field", _("Isian tidak dikenal: {field}", field=key))
+    if not _KEY_SETS[entity_name].issuperset(raw):  # (one set operation for the usual all-known case)
+        for key in raw:
+            if not spec.has(key):
+                v.hard(key, "unknown_field", _("Isian tidak dikenal: {field}", field=key))
     for fs in _INPUT_FIELDS[entity_name]:
         try:
             value = coerce(fs, raw.get(fs.key))

@@ -57,6 +57,11 @@ from desmig_server.sync.state import STATE_KEY, FieldMeta, Rec, WorkingSet
 
 DELETED = {"deleted": True}
 _KEYS = {name: spec.keys for name, spec in ENTITIES.items()}  # ``EntitySpec.keys`` builds a tuple per call
+# Per entity, its field keys and its derived ones as sets: an op's keys are checked against them
+# with one set operation each (these ran as a generator and a comprehension per key per op).
+_KEY_SETS = {name: frozenset(keys) for name, keys in _KEYS.items()}
+_DERIVED_KEYS = {name: frozenset(f.key for f in spec.fields if f.kind is Kind.DERIVED)
+                 for name, spec in ENTITIES.items()}
 
 
 @dataclass
@@ -295,10 +300,11 @@ class OpApplier:
             return self._outside(rec)  # first: nothing of another scope's record is read or touched
         if unstorable(op.fields):
             return self._rejected(rec, _("Data berisi karakter kendali atau angka tak hingga yang tidak diizinkan."))
-        if not all(spec.has(k) for k in op.fields):  # never named: the keys are client text (SECURITY.md)
+        if not _KEY_SETS[spec.name].issuperset(op.fields):  # never named: the keys are client text (SECURITY.md)
             return self._rejected(rec, _("Ada isian yang tidak dikenal."))
         # Derived fields (UMKM class) are recomputed by validate(), never taken from a client.
-        fields = {k: v for k, v in op.fields.items() if spec.field(k).kind is not Kind.DERIVED}
+        derived = _DERIVED_KEYS[spec.name]
+        fields = {k: v for k, v in op.fields.items() if k not in derived} if derived else dict(op.fields)
         reviving = False
         if rec is not None and rec.deleted:
             deletion = rec.meta(STATE_KEY)
@@ -362,7 +368,10 @@ class OpApplier:
     def _write(self, op: PushOp, spec: EntitySpec, rec: Rec | None, values: dict[str, Any], scope: str,
                parent_id: str | None, clashes: list[Clash], concurrent: bool, reviving: bool) -> Outcome:
         before = rec.data if rec else {}
-        changed = [k for k in _KEYS[spec.name] if values.get(k) != before.get(k)]
+        if before:
+            changed = [k for k in _KEYS[spec.name] if values.get(k) != before.get(k)]
+        else:  # a new record (most ops of a first push): every answered field is a change
+            changed = [k for k in _KEYS[spec.name] if values.get(k) is not None]
         lost = any(not c.incoming_won for c in clashes)
         stamped = True
         prior = (rec.version, rec.echo_device, rec.echo_op) if rec is not None else (0, None, None)
@@ -404,6 +413,13 @@ class OpApplier:
             for k in changed:
                 fmeta[k] = me
                 applied[k] = [before.get(k), values.get(k)]
+        if not clashes:  # "ok" or "merged": nearly every op
+            if concurrent:
+                return Outcome(OpStatus.MERGED, version)
+            if stamped:
+                sent = op.fields
+                self._echo(rec, op, prior, all(k in sent and sent[k] == values.get(k) for k in changed))
+            return Outcome(OpStatus.OK, version)
         entries = []
         for c in clashes:
             if c.incoming_won:
@@ -416,10 +432,7 @@ class OpApplier:
                     rec.entity, rec.id, rec.scope, c.field, "conflict", winning=c.stored_value, losing=losing,
                     winner=c.stored_by, loser=self._me(version), version=version, op_seq=op.op_seq))
                 self.audit.change(op, rec.scope, version, c.field, c.stored_value, losing, CONFLICT_LOST)
-        status = OpStatus.CONFLICT if clashes else OpStatus.MERGED if concurrent else OpStatus.OK
-        if status is OpStatus.OK and stamped:
-            self._echo(rec, op, prior, all(k in op.fields and op.fields[k] == values.get(k) for k in changed))
-        return Outcome(status, version, None, entries)
+        return Outcome(OpStatus.CONFLICT, version, None, entries)
 
     def _move(self, rec: Rec, scope: str) -> None:
         """Change a record's scope (its notice number already taken, then its new version); its
