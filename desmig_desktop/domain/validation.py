@@ -25,7 +25,7 @@ from typing import Any
 
 from desmig_desktop.domain.coercion import CoerceError, coerce
 from desmig_desktop.domain.field_rules import check_field
-from desmig_desktop.domain.fields import ENTITIES, FieldSpec, Kind, entity
+from desmig_desktop.domain.fields import FieldSpec, entity
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.issues import Lookup, Validation
 from desmig_desktop.domain.questionnaire import Questionnaire, check_rules
@@ -37,8 +37,6 @@ def _relevant(spec: FieldSpec, values: Mapping[str, Any]) -> bool:
     return rel is None or rel.of_parent or values.get(rel.field) in rel.values
 
 
-# Per entity, the fields validation reads (derived ones are computed by the record rules).
-_INPUT_FIELDS = {name: tuple(f for f in spec.fields if f.kind is not Kind.DERIVED) for name, spec in ENTITIES.items()}
 
 
 def validate(
@@ -56,10 +54,11 @@ def validate(
     today = today or dt.date.today()
     values: dict[str, Any] = {}
     v = Validation(values=values)
-    for key in raw:
-        if not spec.has(key):
-            v.hard(key, "unknown_field", _("Isian tidak dikenal: {field}", field=key))
-    for fs in _INPUT_FIELDS[entity_name] if questionnaire is None else spec.input_fields:
+    if not spec.covers(raw):  # (one set operation for the usual all-known case)
+        for key in raw:
+            if not spec.has(key):
+                v.hard(key, "unknown_field", _("Isian tidak dikenal: {field}", field=key))
+    for fs in spec.input_fields:  # derived ones are computed by the record rules
         try:
             value = coerce(fs, raw.get(fs.key))
         except CoerceError as exc:

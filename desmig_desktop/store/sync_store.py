@@ -27,7 +27,6 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.domain.ids import utc_now
-from desmig_desktop.domain.ops import op_hash
 from desmig_desktop.domain.wire import OpKind, OpStatus, op_json
 from desmig_desktop.store import records, settings
 from desmig_desktop.store.sync_lost import K_CONFLICT_CURSOR, K_RESOLUTION_CURSOR, LostValue, record_lost
@@ -40,6 +39,7 @@ from desmig_desktop.store.sync_own import (
     unheld,
 )
 from desmig_desktop.store.sync_own import own_window as _own_window
+from desmig_desktop.store.sync_rebase import Rebase, rebase
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +267,7 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
         max_sent = int(state(db, K_MAX_SENT, 0))
         now = utc_now()
         versions: dict[str, list[tuple[int, str, int, int]]] = {}
+        rebases: list[Rebase] = []
         floor = 0  # the newest op acknowledged here without an answer that describes our copy
         for row in moved:
             op_seq, entity_name, record_id = row[0], row[1], row[2]
@@ -280,7 +281,7 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
             if outcome.status == OpStatus.OK and outcome.version:
                 # Nobody else touched the record since our base: the local copy *is* that version.
                 versions.setdefault(entity_name, []).append((outcome.version, record_id, outcome.version, op_seq))
-                _rebase(db, entity_name, record_id, outcome.version, after=max(op_seq, max_sent), acked_base=row[4])
+                rebases.append(Rebase(entity_name, record_id, outcome.version, max(op_seq, max_sent), row[4]))
             elif outcome.status == OpStatus.CONFLICT:
                 conflicts += _store_lost_values(db, _op(row), outcome, now)
             elif outcome.status == OpStatus.REJECTED:
@@ -291,6 +292,7 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
                            " status, created_at) VALUES ('rejected', ?, ?, NULL, ?, NULL, ?, ?, 'open', ?)",
                            [op.entity, op.record_id, json.dumps(mine, ensure_ascii=False), outcome.reason,
                             op.op_seq, now])
+        rebase(db, rebases)
         for entity_name, rows in versions.items():
             ENTITIES[entity_name]  # only known table names reach SQL
             cur = db.conn.executemany(f"UPDATE {entity_name} SET server_version = ? WHERE id = ? AND server_version < ?",
@@ -301,23 +303,6 @@ def apply_ack(db: Database, watermark: int, outcomes: Sequence[OpOutcome], *, cr
         raise_own_floor(db, floor)
         raise_own_answered(db, watermark)
     return AckSummary(len(moved), conflicts, rejected, unanswered)
-
-
-def _rebase(db: Database, entity_name: str, record_id: str, version: int, *, after: int, acked_base: int) -> None:
-    """Later, never-sent ops on this record were captured on top of the acked one: base them on its version.
-
-    "ok" means no other device changed the record between the acked op's base and ``version``,
-    so an op whose base is at least the acked op's has seen everything up to ``version`` but its
-    author's own changes. An op with an older base was made on a copy from before (a form left
-    open, a draft, an exported file): other devices' changes may lie between its base and the
-    acked op's, and raising its base would hide them from the server's merge — it keeps its base.
-    """
-    rows = db.conn.execute("SELECT op_seq, kind, fields FROM sync_outbox WHERE entity = ? AND record_id = ?"
-                           " AND op_seq > ? AND base_version < ? AND base_version >= ?",
-                           [entity_name, record_id, after, version, acked_base]).fetchall()
-    for seq, kind, fields in rows:
-        db.conn.execute("UPDATE sync_outbox SET base_version = ?, op_hash = ? WHERE op_seq = ?",
-                        [version, op_hash(entity_name, record_id, kind, version, json.loads(fields)), seq])
 
 
 def _store_lost_values(db: Database, op: OutboxOp, outcome: OpOutcome, now: str) -> int:

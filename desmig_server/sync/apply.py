@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from desmig_desktop.domain.coercion import CoerceError, coerce
-from desmig_desktop.domain.fields import EntitySpec, Kind
+from desmig_desktop.domain.fields import EntitySpec
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.issues import Issue
@@ -306,10 +306,11 @@ class OpApplier:
         spec = questionnaire.entity(op.entity)  # every version has every entity (compare() refuses new ones)
         if unstorable(op.fields):
             return self._rejected(rec, _("Data berisi karakter kendali atau angka tak hingga yang tidak diizinkan."))
-        if not all(spec.has(k) for k in op.fields):  # never named: the keys are client text (SECURITY.md)
+        if not spec.covers(op.fields):  # never named: the keys are client text (SECURITY.md)
             return self._rejected(rec, _("Ada isian yang tidak dikenal."))
         # Derived fields (UMKM class) are recomputed by validate(), never taken from a client.
-        fields = {k: v for k, v in op.fields.items() if spec.field(k).kind is not Kind.DERIVED}
+        derived = spec.derived_keys
+        fields = {k: v for k, v in op.fields.items() if k not in derived} if derived else dict(op.fields)
         reviving = False
         if rec is not None and rec.deleted:
             deletion = rec.meta(STATE_KEY)
@@ -408,7 +409,10 @@ class OpApplier:
     def _write(self, op: PushOp, spec: EntitySpec, rec: Rec | None, values: dict[str, Any], scope: str,
                parent_id: str | None, clashes: list[Clash], concurrent: bool, reviving: bool) -> Outcome:
         before = rec.data if rec else {}
-        changed = [k for k in spec.keys if values.get(k) != before.get(k)]
+        if before:
+            changed = [k for k in spec.keys if values.get(k) != before.get(k)]
+        else:  # a new record (most ops of a first push): every answered field is a change
+            changed = [k for k in spec.keys if values.get(k) is not None]
         lost = any(not c.incoming_won for c in clashes)
         stamped = True
         prior = (rec.version, rec.echo_device, rec.echo_op) if rec is not None else (0, None, None)
@@ -450,6 +454,13 @@ class OpApplier:
             for k in changed:
                 fmeta[k] = me
                 applied[k] = [before.get(k), values.get(k)]
+        if not clashes:  # "ok" or "merged": nearly every op
+            if concurrent:
+                return Outcome(OpStatus.MERGED, version)
+            if stamped:
+                sent = op.fields
+                self._echo(rec, op, prior, all(k in sent and sent[k] == values.get(k) for k in changed))
+            return Outcome(OpStatus.OK, version)
         entries = []
         for c in clashes:
             if c.incoming_won:
@@ -462,10 +473,7 @@ class OpApplier:
                     rec.entity, rec.id, rec.scope, c.field, "conflict", winning=c.stored_value, losing=losing,
                     winner=c.stored_by, loser=self._me(version), version=version, op_seq=op.op_seq))
                 self.audit.change(op, rec.scope, version, c.field, c.stored_value, losing, CONFLICT_LOST)
-        status = OpStatus.CONFLICT if clashes else OpStatus.MERGED if concurrent else OpStatus.OK
-        if status is OpStatus.OK and stamped:
-            self._echo(rec, op, prior, all(k in op.fields and op.fields[k] == values.get(k) for k in changed))
-        return Outcome(status, version, None, entries)
+        return Outcome(OpStatus.CONFLICT, version, None, entries)
 
     def _move(self, rec: Rec, scope: str) -> None:
         """Change a record's scope (its notice number already taken, then its new version); its

@@ -40,12 +40,16 @@ def encode_fmeta(fmeta: dict[str, list[Any]]) -> str:
     metas: list[list[Any]] = []
     index: dict[tuple[Any, ...], int] = {}
     out: dict[str, Any] = {}
+    last: list[Any] | None = None  # the fields an op stamps share one list (``decode_fmeta`` too)
+    i = 0
     for key, meta in fmeta.items():
-        value = tuple(meta)
-        i = index.get(value)
-        if i is None:
-            i = index[value] = len(metas)
-            metas.append(meta)
+        if meta is not last:
+            value = tuple(meta)
+            found = index.get(value)
+            if found is None:
+                found = index[value] = len(metas)
+                metas.append(meta)
+            last, i = meta, found
         out[key] = i
     out[_METAS] = metas
     return stored_sorted(out)
