@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+import re
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from desmig_desktop.domain.fields import ENTITIES
+from desmig_desktop.domain.fields import ENTITY_ORDER
 from desmig_server.api.deps import Caller, Ctx
 from desmig_server.api.responses import error_responses
 from desmig_server.sync.audit import record_history
@@ -15,8 +16,10 @@ from desmig_server.sync.models import ID_PATTERN, MAX_INT64, HistoryReply
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
 
-Entity = Literal["households", "members", "placements", "businesses"]
-assert set(get_args(Entity)) == set(ENTITIES), "keep the path parameter in step with the questionnaire"
+# The questionnaire's entities, read from it (never listed here): a new entity is one
+# declaration, and OpenAPI documents the set as the parameter's enum.
+_ENTITY_PATTERN = "^(" + "|".join(re.escape(name) for name in ENTITY_ORDER) + ")$"
+Entity = Annotated[str, Path(pattern=_ENTITY_PATTERN, json_schema_extra={"enum": list(ENTITY_ORDER)})]
 
 
 @router.get("/{entity}/{record_id}/history", response_model=HistoryReply, responses=error_responses(404))
