@@ -17,6 +17,7 @@ from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.issues import Lookup, Validation
 from desmig_desktop.domain.nik import parse_nik
 from desmig_desktop.domain.phone import check_phone
+from desmig_desktop.domain.programme import PLANNED_DATE_KEYS, PLANNING_HORIZON_DAYS
 from desmig_desktop.domain.reference import is_village_code, load_countries
 
 
@@ -72,7 +73,12 @@ def _check_digits(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lo
 
 def _check_date(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
     day = dt.date.fromisoformat(value)
-    if day > today:
+    if spec.key in PLANNED_DATE_KEYS:
+        if day > today + dt.timedelta(days=PLANNING_HORIZON_DAYS):
+            v.hard(spec.key, "too_far", _("Tanggal rencana paling lambat dua tahun dari hari ini."))
+        elif day.year < 1900:
+            v.hard(spec.key, "too_old", _("Tanggal tidak masuk akal (sebelum 1900)."))
+    elif day > today:
         v.hard(spec.key, "future", _("Tanggal tidak boleh di masa depan."))
     elif day.year < 1900:
         v.hard(spec.key, "too_old", _("Tanggal tidak masuk akal (sebelum 1900)."))
