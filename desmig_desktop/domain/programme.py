@@ -55,6 +55,15 @@ def village_profile_id(village_code: str) -> str:
     return str(uuid.uuid5(VILLAGE_PROFILE_NAMESPACE, village_code.strip()))
 
 
+def natural_id(entity_name: str, values: Mapping[str, Any]) -> str | None:
+    """The id a record of ``entity_name`` must have when its values decide it (a village profile:
+    its village's), else ``None`` (any new id)."""
+    if entity_name == "village_profiles":
+        code = values.get("village_code")
+        return village_profile_id(code) if isinstance(code, str) and code.strip() else None
+    return None
+
+
 @functools.cache
 def side_references(entity_name: str) -> tuple[tuple[str, str], ...]:
     """``(field key, referenced entity)`` of each reference of ``entity_name`` other than its parent."""

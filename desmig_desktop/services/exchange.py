@@ -33,6 +33,7 @@ from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, Kind
 from desmig_desktop.domain.household_checks import household_issues
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
+from desmig_desktop.domain.programme import natural_id
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services.import_read import read_rows
@@ -47,6 +48,11 @@ __all__ = ["FORMATS", "ImportFailed", "RowError", "default_report_path", "export
            "write_error_report"]
 FORMATS = ("jsonl", "csv", "xlsx")
 Progress = Callable[[int, int], bool]
+
+
+# Per entity, the identity numbers a shared export masks: every NIK and No. KK field (a walk-in's
+# NIK on a service record too), read from the specs.
+_MASKED = {name: tuple(f.key for f in spec.fields if f.kind in (Kind.NIK, Kind.KK)) for name, spec in ENTITIES.items()}
 
 
 def _live_rows(db: Database, entity_name: str) -> Iterator[dict[str, Any]]:
@@ -94,7 +100,7 @@ def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Pr
         nonlocal written
         for row in _live_rows(db, entity_name):
             if mask:
-                for key in ("nik", "kk_number"):
+                for key in _MASKED[entity_name]:
                     if row.get(key):
                         row[key] = mask_nik(row[key])
             written += 1
@@ -299,10 +305,13 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
         value = data.get(f.key)
         if f.kind is Kind.REF and isinstance(value, str) and (f.ref_entity or "", value.strip()) in labels:
             data[f.key] = labels[(f.ref_entity or "", value.strip())]
-    record_id = labels.get((row.entity, row.id or ""), row.id) or new_id()
+    # A record whose id follows from its values (a village's profile) takes that id when the row
+    # has none of this laptop's: the import then completes the village's one profile.
+    natural = natural_id(row.entity, data) if not row.id or (row.entity, row.id) in labels else None
+    record_id = natural or labels.get((row.entity, row.id or ""), row.id) or new_id()
     if record_id in known:
         return [row.error("id", _("ID {id} muncul lebih dari sekali dalam berkas.", id=row.id))]
-    current = records.get(db, row.entity, record_id) if row.id else None
+    current = records.get(db, row.entity, record_id) if row.id or natural else None
     live = current is not None and current["deleted"] == 0
     copy: Base | None = None
     if live and row.version is not None:
