@@ -72,6 +72,21 @@ def side_references(entity_name: str) -> tuple[tuple[str, str], ...]:
                  if f.kind is Kind.REF and f.ref_entity and f.key != spec.parent_key)
 
 
+def reference_refusal(found: bool, same_village: bool, deleted: bool) -> str | None:
+    """Why a side reference is refused (the same words on the laptop and at HQ), or ``None``.
+
+    ``found``: the record exists and the user may read it (one the user may not read is "not
+    found", so a refusal never tells that it exists elsewhere); ``same_village``: it belongs to
+    the village of the record naming it; ``deleted``: it was deleted."""
+    if not found:
+        return _("Data yang dirujuk tidak ditemukan di desa tugas Anda.")
+    if not same_village:
+        return _("Data yang dirujuk berada di desa lain; pilih data dari desa yang sama.")
+    if deleted:
+        return _("Data yang dirujuk sudah dihapus.")
+    return None
+
+
 def is_top_level(spec: EntitySpec) -> bool:
     """Whether records of ``spec`` carry their own village (their sync scope) instead of a parent's."""
     return spec.parent_key is None and spec.has("village_code")

@@ -41,6 +41,7 @@ from desmig_desktop.services.import_rows import COPY_COLUMNS, COPY_HEADERS, Impo
 from desmig_desktop.services.privacy import mask_nik
 from desmig_desktop.services.record_edits import changed_values, on_current_row
 from desmig_desktop.store import records
+from desmig_desktop.store.programme_refs import reference_problems
 from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Base, Change
 
@@ -330,6 +331,9 @@ def _check_row(db: Database, row: ImportRow, lookup: StoreLookup, known: set[str
         target = result.values.get(f.key) if f.kind is Kind.REF else None
         if target and target not in known and records.get(db, f.ref_entity or "", target) is None:
             errors.append(row.error(f.key, _("Merujuk data yang tidak ada.")))
+    if not errors:  # the member served, an attendee...: of the record's village, as HQ requires
+        errors = [row.error(key, why) for key, why in reference_problems(
+            db, row.entity, result.values, current if live else None, unsaved=known)]
     if errors:
         return errors
     warnings.extend(row.error(i.field, i.message, warning=True) for i in result.warnings)

@@ -46,7 +46,7 @@ from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.issues import Issue
-from desmig_desktop.domain.programme import side_references
+from desmig_desktop.domain.programme import reference_refusal, side_references
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.domain.wire import OpKind, OpStatus, result_json
 from desmig_server.auth.principal import Principal
@@ -365,12 +365,11 @@ class OpApplier:
             if ref is None or (rec is not None and not reviving and rec.scope == scope and rec.data.get(key) == ref):
                 continue
             other = self.ws.get(target, ref)
-            if other is None or not self.actor.can_access(other.scope):
-                return f"{key}: " + _("Data yang dirujuk tidak ditemukan di desa tugas Anda.")
-            if other.scope != scope:
-                return f"{key}: " + _("Data yang dirujuk berada di desa lain; pilih data dari desa yang sama.")
-            if other.deleted:
-                return f"{key}: " + _("Data yang dirujuk sudah dihapus.")
+            found = other is not None and self.actor.can_access(other.scope)
+            why = reference_refusal(found, found and other is not None and other.scope == scope,
+                                    other is not None and other.deleted)
+            if why is not None:
+                return f"{key}: {why}"
         return None
 
     def _child_of_deleted(self, op: PushOp, rec: Rec | None, parent: Rec, fields: dict[str, Any]) -> Outcome:

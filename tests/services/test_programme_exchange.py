@@ -142,3 +142,52 @@ def test_any_headings_of_one_entity_in_its_named_sheet_are_that_entity(data: st.
     noise = data.draw(st.lists(st.sampled_from(["", "id", "Nama", "Alamat"]), max_size=2))
     label = data.draw(st.sampled_from([entity, f"{entity}.csv"]))
     assert _entity_for_headers([*noise, *keys], label) == entity
+
+
+def test_an_import_refuses_a_reference_the_hq_would_refuse(pillar_db: Database, tmp_path: Path) -> None:
+    """The member served or attending, the cooperative's member or business: of the record's own
+    village and live — said at import, in HQ's words, instead of a rejection after the sync."""
+    near, far = programme.members_in(pillar_db, VILLAGES[0]), programme.members_in(pillar_db, VILLAGES[1])
+    gone = near[-1]
+    records.apply_changes(pillar_db, [Change("members", gone, delete=True)])
+    activity = programme.top_level_in(pillar_db, "parenting_activities", VILLAGES[0])[0]
+    coop = programme.top_level_in(pillar_db, "cooperatives", VILLAGES[0])[0]
+    far_business = programme.businesses_in(pillar_db, VILLAGES[1])[0]
+    service = {"village_code": VILLAGES[0], "served_on": "2025-02-01", "service_type": "informasi",
+               "status": "selesai"}
+    cases = [  # (entity, data, refused field or None)
+        ("services", {**service, "member_id": near[0]}, None),
+        ("services", {**service, "member_id": far[0]}, "member_id"),
+        ("services", {**service, "member_id": gone}, "member_id"),
+        ("parenting_attendance", {"activity_id": activity, "member_id": far[0], "role": "anak"}, "member_id"),
+        ("parenting_attendance", {"activity_id": activity, "member_id": near[0], "role": "anak"}, None),
+        ("cooperative_members", {"cooperative_id": coop, "member_id": far[1], "role": "anggota"}, "member_id"),
+        ("cooperative_businesses", {"cooperative_id": coop, "business_id": far_business}, "business_id"),
+    ]
+    for n, (entity, data, refused) in enumerate(cases):
+        path = tmp_path / f"case{n}.jsonl"
+        path.write_text(json.dumps({"entity": entity, "id": f"RIW-{n}", "data": data}) + "\n", encoding="utf-8")
+        before = pillar_db.execute("SELECT count(*) FROM sync_outbox").fetchone()[0]
+        if refused is None:
+            assert import_file(pillar_db, path)["imported"] == 1
+            continue
+        with pytest.raises(ImportFailed) as info:
+            import_file(pillar_db, path)
+        [error] = info.value.errors
+        assert error.column == refused and "Data yang dirujuk" in error.message, (n, error)
+        assert pillar_db.execute("SELECT count(*) FROM sync_outbox").fetchone()[0] == before
+
+
+def test_an_attendance_of_an_activity_in_the_same_file_is_left_to_hq(db: Database, tmp_path: Path) -> None:
+    """A new activity and its attendance typed together: the village comes with the file."""
+    from desmig_desktop.services.demo import generate_demo
+
+    generate_demo(db, 3, villages=VILLAGES[:1], seed=5)
+    member = programme.members_in(db, VILLAGES[0])[0]
+    lines = [{"entity": "parenting_activities", "id": "KEG-1", "data": {
+        "village_code": VILLAGES[0], "held_on": "2025-02-03", "activity_type": "kelompok_belajar"}},
+             {"entity": "parenting_attendance", "id": "HADIR-1", "data": {
+                 "activity_id": "KEG-1", "member_id": member, "role": "anak"}}]
+    path = tmp_path / "kegiatan.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    assert import_file(db, path)["imported"] == 2

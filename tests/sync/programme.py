@@ -77,8 +77,10 @@ def values_for(db: Any, entity: str, village: str, pick: int) -> dict[str, Any] 
     return made[entity] or None
 
 
-def create(db: Any, entity: str, village: str, pick: int = 0) -> str | None:
-    """Save one new ``entity`` record in ``village`` (validated as the form validates); its id."""
+def create(db: Any, entity: str, village: str, pick: int = 0, *, strict: bool = True) -> str | None:
+    """Save one new ``entity`` record in ``village`` (validated as the form validates); its id.
+    ``None`` when the laptop holds nothing to name there, or — unless ``strict`` — when the form
+    would refuse it (a village the laptop does not sync yet)."""
     values = values_for(db, entity, village, pick)
     if values is None:
         return None
@@ -88,6 +90,8 @@ def create(db: Any, entity: str, village: str, pick: int = 0) -> str | None:
     if spec.parent_key and spec.parent_entity:
         parent = records.get(db, spec.parent_entity, values[spec.parent_key])
     result = validate(entity, values, record_id=record_id, lookup=StoreLookup(db), parent=parent)
+    if not result.ok and not strict:
+        return None
     assert result.ok, (entity, result.errors)
     records.apply_changes(db, [Change(entity, record_id, result.values)])
     return record_id
