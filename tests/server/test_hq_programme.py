@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
 from desmig_desktop.domain.fields import ENTITIES, PROGRAMME_ENTITIES
 from desmig_desktop.domain.programme import side_references, village_profile_id
@@ -28,6 +29,7 @@ from .support import (
     officer_activity,
     parenting_activity,
     programme_ops,
+    reset_data,
     service,
     village_profile,
 )
@@ -247,3 +249,115 @@ def test_deleting_an_activity_deletes_its_attendance_but_not_the_member(hq_app: 
     assert coop["status"] == "ok"
     assert hq_app.record("cooperative_members", ids["cooperative_members"]).deleted
     assert not hq_app.record("businesses", "b").deleted
+
+
+def _reference_machine(hq_app: Hq) -> type:
+    """Households move between villages and members are deleted (by HQ) while an officer of two
+    villages records activities and attendance, points attendance at other members, and edits
+    it. A model says, for each op, what the HQ must answer: an attendance's member is checked
+    when it is set (live, of the activity's village, readable by the officer) and never again."""
+    from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+
+    villages = (V1, V2, V3)  # the officer has V1 and V2; V3 only HQ
+
+    class References(RuleBasedStateMachine):
+        @initialize()
+        def start(self) -> None:
+            with hq_app.ctx.db.write() as conn:
+                reset_data(conn)
+            self.hq = hq_app.user_device("pusat", "hq")
+            self.officer = hq_app.user_device("ofa", "officer", villages=[V1, V2])
+            self.member_village: dict[str, str] = {}
+            self.household_of: dict[str, str] = {}
+            self.gone: set[str] = set()
+            self.activity_village: dict[str, str] = {}
+            self.attendance: dict[str, str] = {}  # id -> member as HQ holds it
+            self.serial = 0
+
+        def _id(self, prefix: str) -> str:
+            self.serial += 1
+            return f"{prefix}{self.serial}"
+
+        @rule(village=st.sampled_from(villages))
+        def add_household(self, village: str) -> None:
+            h, m = self._id("h"), self._id("m")
+            self.hq.push_ok(self.hq.op("households", h, household(village)), self.hq.op("members", m, member(h)))
+            self.member_village[m], self.household_of[m] = village, h
+
+        @precondition(lambda self: bool(self.member_village))
+        @rule(data=st.data(), village=st.sampled_from(villages))
+        def move(self, data: st.DataObject, village: str) -> None:
+            m = data.draw(st.sampled_from(sorted(self.member_village)))
+            [r] = self.hq.push_ok(self.hq.op("households", self.household_of[m], {"village_code": village}))
+            assert r["status"] == "ok"
+            self.member_village[m] = village
+
+        @precondition(lambda self: bool(self.member_village))
+        @rule(data=st.data())
+        def delete_member(self, data: st.DataObject) -> None:
+            m = data.draw(st.sampled_from(sorted(self.member_village)))
+            self.hq.push_ok(self.hq.op("members", m, kind="delete"))
+            self.gone.add(m)
+
+        @rule(village=st.sampled_from((V1, V2)))
+        def add_activity(self, village: str) -> None:
+            a = self._id("a")
+            [r] = self.officer.push_ok(self.officer.op("parenting_activities", a, parenting_activity(village)))
+            assert r["status"] == "ok"
+            self.activity_village[a] = village
+
+        def _expected(self, activity: str, m: str) -> str | None:
+            where = self.member_village.get(m)
+            if where is None or where not in (V1, V2):
+                return NOT_FOUND
+            if where != self.activity_village[activity]:
+                return OTHER_VILLAGE
+            return GONE if m in self.gone else None
+
+        def _member(self, data: st.DataObject, village: str) -> str:
+            """A member, most often one of ``village`` (else any): the case the rule lets through."""
+            near = sorted(m for m, v in self.member_village.items() if v == village and m not in self.gone)
+            if near and data.draw(st.integers(0, 3)):
+                return str(data.draw(st.sampled_from(near)))
+            return str(data.draw(st.sampled_from(sorted(self.member_village))))
+
+        @precondition(lambda self: bool(self.activity_village) and bool(self.member_village))
+        @rule(data=st.data())
+        def attend(self, data: st.DataObject) -> None:
+            a = data.draw(st.sampled_from(sorted(self.activity_village)))
+            m = self._member(data, self.activity_village[a])
+            att = self._id("t")
+            [r] = self.officer.push_ok(self.officer.op("parenting_attendance", att, attendance(a, m)))
+            why = self._expected(a, m)
+            assert (r["status"], r["reason"]) == (("ok", None) if why is None else ("rejected", f"member_id: {why}"))
+            if why is None:
+                self.attendance[att] = m
+
+        @precondition(lambda self: bool(self.attendance))
+        @rule(data=st.data(), repoint=st.booleans())
+        def edit_attendance(self, data: st.DataObject, repoint: bool) -> None:
+            att = data.draw(st.sampled_from(sorted(self.attendance)))
+            if repoint:
+                activity = hq_app.data("parenting_attendance", att)["activity_id"]
+                m = self._member(data, self.activity_village[activity])
+                [r] = self.officer.push_ok(self.officer.op("parenting_attendance", att, {"member_id": m}))
+                why = None if m == self.attendance[att] else self._expected(activity, m)
+                assert (r["status"], r["reason"]) == (("ok", None) if why is None else ("rejected", f"member_id: {why}"))
+                if why is None:
+                    self.attendance[att] = m
+            else:  # the member kept, whatever happened to them since: always accepted
+                role = data.draw(st.sampled_from(["anak", "pengasuh"]))
+                [r] = self.officer.push_ok(self.officer.op("parenting_attendance", att, {"role": role}))
+                assert r["status"] == "ok", r
+            assert hq_app.data("parenting_attendance", att)["member_id"] == self.attendance[att]
+
+    return References
+
+
+def test_references_are_checked_when_set_and_survive_moves_and_deletions(hq_app: Hq) -> None:
+    from hypothesis import HealthCheck, settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    run_state_machine_as_test(_reference_machine(hq_app), settings=settings(
+        max_examples=40, stateful_step_count=25, deadline=None, database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
