@@ -361,3 +361,18 @@ def test_references_are_checked_when_set_and_survive_moves_and_deletions(hq_app:
     run_state_machine_as_test(_reference_machine(hq_app), settings=settings(
         max_examples=40, stateful_step_count=25, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+
+
+@pytest.mark.parametrize("entity", PROGRAMME)
+def test_each_programme_record_has_its_history(hq_app: Hq, two_officers, entity: str) -> None:
+    """``GET /v1/records/{entity}/{id}/history`` takes every entity of the questionnaire (its path
+    parameter listed four before issue 15, and the server refused to start with more)."""
+    a, _b, ids = two_officers
+    (key, value), _second = EDITS[entity]
+    a.push_ok(a.op(entity, ids[entity], {key: value}))
+    boss = hq_app.user_device("pusat", "hq")
+    response = hq_app.client.get(f"/v1/records/{entity}/{ids[entity]}/history", headers=boss.headers)
+    assert response.status_code == 200, response.text
+    changes = [e for e in response.json()["history"] if e["field"] == key]
+    assert changes and changes[-1]["new_value"] == value
+    assert hq_app.client.get(f"/v1/records/{entity}x/{ids[entity]}/history", headers=boss.headers).status_code == 422
