@@ -1,4 +1,5 @@
-"""Rules across the fields of one record, per entity (household, member, placement, business).
+"""Rules across the fields of one record, per entity (household, member, placement, business; the
+programme's records in ``programme``).
 
 They run after every field is coerced and checked on its own (``field_rules``) and skip a rule
 whose inputs already have a hard error. Most are soft (NIK against sex and birth date, the No. KK's
@@ -20,6 +21,13 @@ from desmig_desktop.domain.household_checks import education_issue, marital_issu
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.issues import Lookup, Validation
 from desmig_desktop.domain.nik import kk_district, kk_findings, parse_nik
+from desmig_desktop.domain.programme import (
+    check_cooperative_member,
+    check_officer_activity,
+    check_service,
+    check_village_profile,
+    no_rule,
+)
 
 _KBLI_DIVISIONS = {
     "A": (1, 3), "B": (5, 9), "C": (10, 33), "D": (35, 35), "E": (36, 39), "F": (41, 43),
@@ -147,4 +155,14 @@ RECORD_RULES: dict[str, RecordRule] = {
     "members": _check_member,
     "placements": _check_placement,
     "businesses": _check_business,
+    # the programme's records (issue 15): ``domain.programme``
+    "village_profiles": check_village_profile,
+    "services": check_service,
+    "business_supports": no_rule,
+    "parenting_activities": no_rule,
+    "parenting_attendance": no_rule,
+    "cooperatives": no_rule,
+    "cooperative_members": check_cooperative_member,
+    "cooperative_businesses": no_rule,
+    "officer_activities": check_officer_activity,
 }

@@ -33,6 +33,7 @@ from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, EntitySpec, Kin
 from desmig_desktop.domain.household_checks import household_issues
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import new_id
+from desmig_desktop.domain.programme import natural_id
 from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError
@@ -41,6 +42,7 @@ from desmig_desktop.services.import_rows import COPY_COLUMNS, COPY_HEADERS, Impo
 from desmig_desktop.services.privacy import mask_nik
 from desmig_desktop.services.record_edits import changed_values, on_current_row
 from desmig_desktop.store import questionnaire_store, records
+from desmig_desktop.store.programme_refs import reference_problems
 from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Base, Change
 
@@ -48,6 +50,11 @@ __all__ = ["FORMATS", "ImportFailed", "RowError", "default_report_path", "export
            "write_error_report"]
 FORMATS = ("jsonl", "csv", "xlsx")
 Progress = Callable[[int, int], bool]
+
+
+# Per entity, the identity numbers a shared export masks: every NIK and No. KK field (a walk-in's
+# NIK on a service record too), read from the specs.
+_MASKED = {name: tuple(f.key for f in spec.fields if f.kind in (Kind.NIK, Kind.KK)) for name, spec in ENTITIES.items()}
 
 
 def _live_rows(db: Database, q: Questionnaire, entity_name: str) -> Iterator[dict[str, Any]]:
@@ -100,7 +107,7 @@ def export(db: Database, fmt: str, out: Path, *, mask: bool = True, progress: Pr
         nonlocal written
         for row in _live_rows(db, q, entity_name):
             if mask:
-                for key in ("nik", "kk_number"):
+                for key in _MASKED[entity_name]:
                     if row.get(key):
                         row[key] = mask_nik(row[key])
             written += 1
@@ -306,10 +313,13 @@ def _check_row(db: Database, q: Questionnaire, row: ImportRow, lookup: StoreLook
         value = data.get(f.key)
         if f.kind is Kind.REF and isinstance(value, str) and (f.ref_entity or "", value.strip()) in labels:
             data[f.key] = labels[(f.ref_entity or "", value.strip())]
-    record_id = labels.get((row.entity, row.id or ""), row.id) or new_id()
+    # A record whose id follows from its values (a village's profile) takes that id when the row
+    # has none of this laptop's: the import then completes the village's one profile.
+    natural = natural_id(row.entity, data) if not row.id or (row.entity, row.id) in labels else None
+    record_id = natural or labels.get((row.entity, row.id or ""), row.id) or new_id()
     if record_id in known:
         return [row.error("id", _("ID {id} muncul lebih dari sekali dalam berkas.", id=row.id))]
-    current = records.get(db, row.entity, record_id) if row.id else None
+    current = records.get(db, row.entity, record_id) if row.id or natural else None
     live = current is not None and current["deleted"] == 0
     copy: Base | None = None
     if live and row.version is not None:
@@ -328,6 +338,9 @@ def _check_row(db: Database, q: Questionnaire, row: ImportRow, lookup: StoreLook
         target = result.values.get(f.key) if f.kind is Kind.REF else None
         if target and target not in known and records.get(db, f.ref_entity or "", target) is None:
             errors.append(row.error(f.key, _("Merujuk data yang tidak ada.")))
+    if not errors:  # the member served, an attendee...: of the record's village, as HQ requires
+        errors = [row.error(key, why) for key, why in reference_problems(
+            db, row.entity, result.values, current if live else None, unsaved=known)]
     if errors:
         return errors
     warnings.extend(row.error(i.field, i.message, warning=True) for i in result.warnings)

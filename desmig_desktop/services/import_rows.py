@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from desmig_desktop.domain import sheetcell
-from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
+from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, EntitySpec, Kind
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.errors import KnownError
@@ -121,10 +121,26 @@ def where(source: str, row: int) -> str:
     return _("{source} baris {row}", source=source, row=row) if source else _("baris {number}", number=row)
 
 
-def _entity_for_headers(keys: list[str]) -> str | None:
-    markers = {"head_name": "households", "relationship": "members", "country": "placements",
-               "kbli_category": "businesses"}
-    return next((markers[k] for k in keys if k in markers), None)
+def _entity_for_headers(keys: list[str], label: str = "") -> str | None:
+    """The entity a table's headings are an export of: the one naming most of them, with fewest
+    headings it does not have; a tie goes to the entity the sheet or file is named after, then
+    to the first in ``ENTITY_ORDER``. ``None`` when no heading is any entity's field.
+
+    Entities share keys (a village profile has a village code, a head's name and notes like a
+    household; a service has a status like a business), so one key alone cannot say which."""
+    named = {k for k in keys if k and k != "id" and k not in _COPY_KEYS}
+    stem = label[:-4] if label.lower().endswith(".csv") else label
+    best: str | None = None
+    best_score: tuple[int, bool, int] | None = None
+    for place, name in enumerate(ENTITY_ORDER):
+        spec = ENTITIES[name]
+        hits = sum(1 for k in named if spec.has(k))
+        if not hits:
+            continue
+        score = (hits - (len(named) - hits), name == stem, -place)
+        if best_score is None or score > best_score:
+            best, best_score = name, score
+    return best
 
 
 def key_of(header: Any) -> str:
@@ -187,7 +203,7 @@ def _table_rows(table: Table, q: Questionnaire | None) -> tuple[str, list[Import
     label = table.label
     header = [sheetcell.restore(h) for h in table.header]
     keys = [key_of(h) for h in header]
-    entity_name = _entity_for_headers(keys)
+    entity_name = _entity_for_headers(keys, label)
     if entity_name is None:
         return None
     spec = q.entity(entity_name) if q is not None else ENTITIES[entity_name]

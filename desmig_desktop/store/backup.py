@@ -72,6 +72,16 @@ def _op_counter(conn: Any) -> int:
     return seq
 
 
+def _database_errors() -> tuple[type[Exception], ...]:
+    """What a damaged file raises: the standard driver's error, and SQLCipher's (its own class,
+    not a subclass — an encrypted backup with a damaged page raised it past the handlers)."""
+    try:
+        import sqlcipher3
+    except ImportError:  # pragma: no cover - a plain build without SQLCipher
+        return (sqlite3.DatabaseError,)
+    return (sqlite3.DatabaseError, sqlcipher3.DatabaseError)
+
+
 def _open_file(path: Path, passphrase: str | None) -> Any:
     """A raw connection to a backup or staged file (encrypted when it is)."""
     if is_encrypted(path):
@@ -89,15 +99,16 @@ def inspect_file(path: Path, passphrase: str | None, *, expected: dict[str, int]
     (or ``WrongPassphrase``) with an officer-facing message."""
     if not path.is_file() or path.stat().st_size == 0:
         raise BackupInvalid(_("Berkas cadangan tidak ditemukan atau kosong: {path}", path=path.name))
+    damaged = _database_errors()
     try:
         conn = _open_file(path, passphrase)
-    except sqlite3.DatabaseError:
+    except damaged:
         raise BackupInvalid(_("Berkas ini bukan cadangan Desmig yang bisa dibaca.")) from None
     try:
         try:
             check = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        except sqlite3.DatabaseError:
+        except damaged:
             raise BackupInvalid(_("Berkas ini bukan cadangan Desmig yang bisa dibaca.")) from None
         if check != ["ok"]:
             raise BackupInvalid(_("Berkas cadangan rusak (pemeriksaan integritas gagal)."))

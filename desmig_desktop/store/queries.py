@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import re
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
+from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.store import settings, sync_store
 from desmig_desktop.store.records import from_db
 
@@ -268,10 +270,16 @@ def search_households(db: Database, flt: HouseholdFilter, *, offset: int = 0, li
     return found_rows
 
 
-def entity_counts(db: Database) -> dict[str, int]:
-    """Live (not deleted) record counts per entity."""
+HOUSEHOLD_GRAPH = ("households", "members", "placements", "businesses")
+
+
+def entity_counts(db: Database, names: Sequence[str] = HOUSEHOLD_GRAPH) -> dict[str, int]:
+    """Live (not deleted) record counts per entity: of ``names`` (entities of the questionnaire),
+    by default a household and what hangs from it."""
+    for name in names:
+        ENTITIES[name]  # only known table names reach SQL
     return {name: int(db.execute(f"SELECT count(*) FROM {name} WHERE deleted = 0").fetchone()[0])
-            for name in ("households", "members", "placements", "businesses")}
+            for name in names}
 
 
 def _in_villages(column: str, villages: list[str] | None) -> tuple[str, list[Any]]:

@@ -109,6 +109,22 @@ def _v1_metadata() -> MetaData:
         Index("ix_records_parent", "parent_id"),
         Index("ix_records_entity_scope", "entity", "scope"),
     )
+    Table(  # altered by step 17 (entity VARCHAR(32))
+        "applied_ops", v1,
+        Column("device_id", String(36), ForeignKey("devices.device_id"), nullable=False),
+        Column("op_seq", BigInteger, nullable=False),
+        Column("op_hash", String(64), nullable=False),
+        Column("entity", String(16), nullable=False),
+        Column("record_id", String(64), nullable=False),
+        Column("kind", String(8), nullable=False),
+        Column("result", String(16), nullable=False),
+        Column("version", BigInteger, nullable=False),
+        Column("reason", Text),
+        Column("clashes", Text),
+        Column("captured_at", String(40)),
+        Column("applied_at", String(32), nullable=False),
+        PrimaryKeyConstraint("device_id", "op_seq"),
+    )
     Table(  # altered by steps 5 (index ix_conflicts_record) and 7 (loser_op_seq)
         "conflicts", v1,
         Column("id", Integer, primary_key=True, autoincrement=True),
@@ -208,11 +224,31 @@ _HISTORY_GROUP = ("entity", "record_id", "scope", "version", "username", "device
                   "outcome")
 
 
+def _v4_record_history() -> Table:
+    """``record_history`` as step 4 created it (step 17 widened ``entity``)."""
+    return Table(
+        "record_history", MetaData(),
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("entity", String(16), nullable=False),
+        Column("record_id", String(64), nullable=False),
+        Column("scope", String(13), nullable=False),
+        Column("version", BigInteger, nullable=False),
+        Column("username", String(64), nullable=False),
+        Column("device_id", String(36), nullable=False),
+        Column("role", String(16), nullable=False),
+        Column("op_seq", BigInteger),
+        Column("at", String(32), nullable=False),
+        Column("outcome", String(16), nullable=False),
+        Column("changes", Text, nullable=False),
+        Index("ix_record_history_record", "entity", "record_id", "id"),
+    )
+
+
 def _history_per_change(conn: Connection) -> None:
     """Replace the per-field ``audit`` rows by ``record_history``: one row per op and record, its
     changed fields in one JSON object. The consecutive rows one op wrote for one record (same
     version, author, time and outcome) become one row, in their original order."""
-    t.record_history.create(conn)
+    _v4_record_history().create(conn)
     old = _v3_audit()
     group: dict[str, object] | None = None
     fields: dict[str, list[object]] = {}
@@ -430,6 +466,21 @@ def _children_of_pmi_values(conn: Connection) -> None:
     set_watermark(conn, high)
 
 
+# Every table naming an entity: the programme's entity names (issue 15) are up to 22 characters
+# ("cooperative_businesses"); the questionnaire's first four fitted in 16.
+_ENTITY_TABLES = ("records", "applied_ops", "conflicts", "record_history", "scope_exits")
+
+
+def _longer_entity_names(conn: Connection) -> None:
+    """``entity`` columns take 32 characters, as the push model allows. PostgreSQL enforces a
+    VARCHAR's length (a longer name failed the whole push); widening one rewrites no row. SQLite
+    never enforces it, so its declared types stay as they were created."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name in _ENTITY_TABLES:
+        conn.execute(text(f"ALTER TABLE {name} ALTER COLUMN entity TYPE VARCHAR(32)"))
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -447,6 +498,7 @@ STEPS: tuple[Step, ...] = (
     Step(14, "records_echo_and_resolution_feed", _record_echo),
     Step(15, "member_niks", _member_niks),
     Step(16, "questionnaire_versions", _questionnaire_versions),
+    Step(17, "longer_entity_names", _longer_entity_names),
     Step(18, "report_children_of_pmi_values", _children_of_pmi_values),
 )
 LATEST = STEPS[-1].version

@@ -125,7 +125,7 @@ web_sessions = Table(
 
 records = Table(
     "records", metadata,
-    Column("entity", String(16), nullable=False),
+    Column("entity", String(32), nullable=False),  # 32 since migration 17
     Column("id", String(64), nullable=False),
     Column("scope", String(13), nullable=False),  # village code of the household (its current one)
     Column("parent_id", String(64)),  # household_id / member_id, for cascades and reports
@@ -156,7 +156,7 @@ applied_ops = Table(
     Column("device_id", String(36), ForeignKey("devices.device_id"), nullable=False),
     Column("op_seq", BigInteger, nullable=False),
     Column("op_hash", String(64), nullable=False),
-    Column("entity", String(16), nullable=False),
+    Column("entity", String(32), nullable=False),  # 32 since migration 17
     Column("record_id", String(64), nullable=False),
     Column("kind", String(8), nullable=False),
     Column("result", String(16), nullable=False),
@@ -171,7 +171,7 @@ applied_ops = Table(
 conflicts = Table(
     "conflicts", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("entity", String(16), nullable=False),
+    Column("entity", String(32), nullable=False),  # 32 since migration 17
     Column("record_id", String(64), nullable=False),
     Column("scope", String(13), nullable=False),
     Column("field", String(64), nullable=False),  # "*" for a delete racing an edit
@@ -213,7 +213,7 @@ record_history = Table(
     # the history ~12 rows per pushed record and the largest cost of a push.
     "record_history", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("entity", String(16), nullable=False),
+    Column("entity", String(32), nullable=False),  # 32 since migration 17
     Column("record_id", String(64), nullable=False),
     Column("scope", String(13), nullable=False),  # the record's village when the change was made
     Column("version", BigInteger, nullable=False),  # record version (server_seq) the change produced
@@ -239,7 +239,7 @@ scope_exits = Table(
     "scope_exits", metadata,
     Column("scope", String(13), nullable=False),
     Column("server_seq", BigInteger, nullable=False),
-    Column("entity", String(16), nullable=False),
+    Column("entity", String(32), nullable=False),  # 32 since migration 17
     Column("record_id", String(64), nullable=False),
     PrimaryKeyConstraint("scope", "server_seq"),
     # Added by migration 13: the report aggregates read the notices past their watermark.

@@ -22,7 +22,11 @@ Existence rules (the server's answer to DESIGN §4 "a delete racing an edit is a
   loses later, to another device's op, reaches its device through ``sync.lost.feed``.
 * **Scope.** An op outside the caller's scopes is rejected per op (DESIGN §4: one record never
   blocks the queue), checked on the stored record first (before anything of it is read or
-  touched), then on the parent, then on the household's new village. A record of another scope
+  touched), then on the parent, then on the new village of a record without a parent (a
+  household, a programme record: its ``village_code`` is its scope).
+* **Side references** (the member a service or an attendance names, a cooperative's member or
+  business) must name a live record of the record's village when set (``_side_references``);
+  a later move of that member's household leaves them as they are. A record of another scope
   is never written, touched, nor named in a conflict; only the caller's own record is touched
   when its move or re-parent out of scope is refused.
 """
@@ -42,6 +46,7 @@ from desmig_desktop.domain.fields import EntitySpec
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.issues import Issue
+from desmig_desktop.domain.programme import reference_refusal, side_references
 from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.domain.wire import OpKind, OpStatus, result_json
@@ -348,9 +353,13 @@ class OpApplier:
             member = self.ws.get("members", owner)
             if member is None or member.parent_id != values.get("household_id"):
                 return self._rejected(rec, _("Pemilik usaha bukan anggota rumah tangga ini."))
-        scope = values["village_code"] if op.entity == "households" else parent.scope if parent else None
+        # A record without a parent (a household, a programme record) is scoped by its own village.
+        scope = parent.scope if parent else values.get("village_code") if spec.parent_key is None else None
         if scope is None or not self.actor.can_access(scope):
             return self._outside(rec)
+        refused = self._side_references(op.entity, rec, values, scope, reviving)
+        if refused is not None:
+            return self._rejected(rec, refused)
         return self._write(op, spec, rec, values, scope, parent_id, plan.clashes, plan.concurrent, reviving)
 
     def _validated(self, op: PushOp, rec: Rec | None, raw: dict[str, Any], fields: dict[str, Any],
@@ -389,6 +398,26 @@ class OpApplier:
             values = {**{k: v for k, v in values.items() if op_spec.has(k) or k in raw},
                       **{k: own.values[k] for k in fields if k in own.values}}  # the op's own answers as its version reads them
         return spec, {**values, **kept} if kept else values, errors
+
+    def _side_references(self, entity: str, rec: Rec | None, values: dict[str, Any], scope: str,
+                         reviving: bool) -> str | None:
+        """Why a reference other than the parent (the member served, an attendee, a cooperative's
+        member or business) is refused, or ``None``. Checked when the reference is set or the
+        record is new, revived or moved: it must name a live record of the record's own village
+        (``domain.programme``). Never afterwards — a household that moves keeps the attendance
+        and services recorded in its old village. A record the caller may not read is "not
+        found", exactly like a missing one (nothing is told about other villages)."""
+        for key, target in side_references(entity):
+            ref = values.get(key)
+            if ref is None or (rec is not None and not reviving and rec.scope == scope and rec.data.get(key) == ref):
+                continue
+            other = self.ws.get(target, ref)
+            found = other is not None and self.actor.can_access(other.scope)
+            why = reference_refusal(found, found and other is not None and other.scope == scope,
+                                    other is not None and other.deleted)
+            if why is not None:
+                return f"{key}: {why}"
+        return None
 
     def _child_of_deleted(self, op: PushOp, spec: EntitySpec, rec: Rec | None, parent: Rec,
                           fields: dict[str, Any]) -> Outcome:

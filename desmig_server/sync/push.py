@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select, update
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.ops import op_hash
+from desmig_desktop.domain.programme import side_references
 from desmig_desktop.domain.wire import OpKind, OpStatus
 from desmig_server.auth.principal import Principal
 from desmig_server.db import tables as t
@@ -93,8 +94,9 @@ def _preload(ws: WorkingSet, lookup: ServerLookup, ops: list[PushOp]) -> None:
         spec = ENTITIES[op.entity]
         if spec.parent_key and spec.parent_entity and (pid := _matching(op.fields.get(spec.parent_key), _ID)):
             keys.append((spec.parent_entity, pid))
-        if owner := _matching(op.fields.get("owner_member_id"), _ID):
-            keys.append(("members", owner))
+        for key, target in side_references(op.entity):  # the owner of a business, the member served, ...
+            if ref := _matching(op.fields.get(key), _ID):
+                keys.append((target, ref))
         if code := _matching(op.fields.get("village_code"), _VILLAGE):
             villages.append(code)
     ws.preload(keys)

@@ -1,5 +1,6 @@
 """Property test: a Hypothesis state machine over three laptops (two officers sharing a village,
-one HQ user) × creates / edits / deletes × push / pull / full cycles × faults (lost answers,
+one HQ user) × creates / edits / deletes of households and of the programme's records (issue 15:
+services, activities and their attendance, cooperatives, profiles, ...) × push / pull / full cycles × faults (lost answers,
 refused pushes, duplicated requests, crashes at every named step) × backups taken at any point
 and restored later, on the same laptop or on a new one that logged in first (issue 17 §3) × the
 device's token dying (expired, logged out, revoked) and the officer logging in again, against a
@@ -34,6 +35,7 @@ from desmig_desktop.sync.errors import SyncError
 from desmig_desktop.sync.hooks import CRASH_POINTS
 from tests.faults.test_negative_controls import strip_autoincrement
 from tests.support.broken_sync import BrokenVariant
+from tests.sync import programme
 from tests.sync.harness import VILLAGE_1, VILLAGE_2, Device, HqServer, only
 from tests.sync.invariants import InvariantChecker, InvariantViolation
 
@@ -102,6 +104,26 @@ def make_machine(hq_server: HqServer, template: Path, root: Path, broken: Broken
             members = device.live("members")
             if members:
                 device.edit("members", members[pick % len(members)], name=name)
+
+        @rule(who=s.sampled_from(DEVICES), village=s.integers(0, 1), entity=s.sampled_from(programme.PROGRAMME),
+              pick=s.integers(0, 50))
+        def create_programme(self, who: str, village: int, entity: str, pick: int) -> None:
+            """A programme record (issue 15) naming what the laptop holds in the village: a member
+            served or attending, a business, an activity, a cooperative — or a village's one profile,
+            which two laptops may both create."""
+            device = self.devices[who]
+            villages = VILLAGES[who]
+            if programme.create(device.db, entity, villages[village % len(villages)], pick, strict=False):
+                device.remember()
+
+        @rule(who=s.sampled_from(DEVICES), entity=s.sampled_from(programme.PROGRAMME), pick=s.integers(0, 50),
+              choice=s.integers(0, 2))
+        def edit_programme(self, who: str, entity: str, pick: int, choice: int) -> None:
+            device = self.devices[who]
+            held = device.live(entity)
+            if held:
+                key, values = programme.EDITS[entity]
+                device.edit(entity, held[pick % len(held)], **{key: values[choice % len(values)]})
 
         @rule(who=s.sampled_from(DEVICES), pick=s.integers(0, 50))
         def delete(self, who: str, pick: int) -> None:

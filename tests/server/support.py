@@ -48,6 +48,68 @@ def business(household_id: str, **over: Any) -> dict[str, Any]:
     return {"household_id": household_id, "name": "Warung Siti", "kbli_category": "G", "status": "aktif", **over}
 
 
+# The programme's records (issue 15). Top-level ones carry their village (their scope); the
+# others name their parent, and some a member or business of the same village.
+def village_profile(village: str = V1, **over: Any) -> dict[str, Any]:
+    return {"village_code": village, "joined_year": 2018, "status": "aktif", **over}
+
+
+def service(village: str = V1, member_id: str | None = None, **over: Any) -> dict[str, Any]:
+    person = {"member_id": member_id} if member_id else {"walk_in_name": "Rina Wati", "walk_in_sex": "P"}
+    return {"village_code": village, "served_on": "2024-05-02", "service_type": "informasi", "status": "selesai",
+            **person, **over}
+
+
+def business_support(business_id: str, **over: Any) -> dict[str, Any]:
+    return {"business_id": business_id, "support_type": "pelatihan", "received_on": "2024-05-03", **over}
+
+
+def parenting_activity(village: str = V1, **over: Any) -> dict[str, Any]:
+    return {"village_code": village, "held_on": "2024-05-04", "activity_type": "kelompok_belajar", **over}
+
+
+def attendance(activity_id: str, member_id: str, **over: Any) -> dict[str, Any]:
+    return {"activity_id": activity_id, "member_id": member_id, "role": "anak", **over}
+
+
+def cooperative(village: str = V1, **over: Any) -> dict[str, Any]:
+    return {"village_code": village, "name": "Koperasi Maju Bersama", "group_kind": "koperasi",
+            "legal_status": "belum", "status": "aktif", **over}
+
+
+def cooperative_member(cooperative_id: str, member_id: str, **over: Any) -> dict[str, Any]:
+    return {"cooperative_id": cooperative_id, "member_id": member_id, "role": "anggota", **over}
+
+
+def cooperative_business(cooperative_id: str, business_id: str, **over: Any) -> dict[str, Any]:
+    return {"cooperative_id": cooperative_id, "business_id": business_id, **over}
+
+
+def officer_activity(village: str = V1, **over: Any) -> dict[str, Any]:
+    return {"village_code": village, "held_on": "2024-05-05", "activity_kind": "rapat_koordinasi",
+            "partners": "dinaker,pemdes", "topic": "Rapat koordinasi", **over}
+
+
+def programme_ops(dev: Device, village: str, member_id: str, business_id: str,
+                  suffix: str = "") -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """One record of each programme entity in ``village`` (``member_id``, ``business_id``: records
+    of that village), as ``dev``'s next ops; and the id of each by entity."""
+    from desmig_desktop.domain.programme import village_profile_id
+
+    ids = {"village_profiles": village_profile_id(village), "services": f"sv{suffix}",
+           "business_supports": f"bs{suffix}", "parenting_activities": f"pa{suffix}",
+           "parenting_attendance": f"at{suffix}", "cooperatives": f"co{suffix}", "cooperative_members": f"cm{suffix}",
+           "cooperative_businesses": f"cb{suffix}", "officer_activities": f"oa{suffix}"}
+    fields = {"village_profiles": village_profile(village), "services": service(village, member_id),
+              "business_supports": business_support(business_id), "parenting_activities": parenting_activity(village),
+              "parenting_attendance": attendance(ids["parenting_activities"], member_id),
+              "cooperatives": cooperative(village),
+              "cooperative_members": cooperative_member(ids["cooperatives"], member_id),
+              "cooperative_businesses": cooperative_business(ids["cooperatives"], business_id),
+              "officer_activities": officer_activity(village)}
+    return [dev.op(entity, ids[entity], fields[entity]) for entity in ids], ids
+
+
 def make_op(seq: int, entity: str, record_id: str, fields: dict[str, Any] | None = None, *, kind: str = "upsert",
             base: int = 0) -> dict[str, Any]:
     fields = dict(fields or {})

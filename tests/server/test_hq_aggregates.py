@@ -49,6 +49,7 @@ from .support import (
     household,
     member,
     placement,
+    programme_ops,
     reset_data,
 )
 
@@ -132,6 +133,18 @@ def machine(hq_app: Hq) -> type[RuleBasedStateMachine]:
                                                         nik="3201010404750004")),
                        device.op("placements", self._new_id("placements"), placement(mid, monthly_remittance=remittance)),
                        device.op("placements", self._new_id("placements"), placement(mid, monthly_remittance=second)))
+
+        @rule(who=st.integers(0, 2), village=st.sampled_from(VILLAGES))
+        def add_programme_records(self, who: int, village: str) -> None:
+            """A household with a member and a business, and one record of each programme entity
+            (issue 15) naming them: their changes make the village's figures dirty too."""
+            device = self.devices[who]
+            hid, mid, bid = self._new_id("households"), self._new_id("members"), self._new_id("businesses")
+            self.serial += 1
+            graph = [device.op("households", hid, household(village)), device.op("members", mid, member(hid)),
+                     device.op("businesses", bid, business(hid))]
+            ops, _ids = programme_ops(device, village, mid, bid, suffix=str(self.serial))
+            self._push(who, *graph, *ops)
 
         @rule(who=st.integers(0, 2), data=st.data(), kbli=st.sampled_from("ACGZ"), active=st.booleans(),
               ready=st.sampled_from([True, False, None]), capital=MONEY, turnover=MONEY)

@@ -283,3 +283,33 @@ def test_step6_on_existing_users_and_devices_sqlite(tmp_path: Path, monkeypatch:
 def test_step6_on_existing_users_and_devices_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
     with empty_pg_schema("desmig_step6_test") as url:
         _step6_keeps_users_and_devices(url, monkeypatch)
+
+
+def test_every_entity_name_fits_every_entity_column(db_url: str) -> None:
+    """Step 17: the programme's entity names (up to 22 characters) are stored wherever an entity
+    is named — PostgreSQL refused them in VARCHAR(16) and the whole push failed."""
+    from desmig_desktop.domain.fields import ENTITIES
+
+    longest = max(ENTITIES, key=len)
+    db = Database(db_url)
+    try:
+        with db.write() as conn:
+            conn.execute(t.scope_exits.insert().values(scope="32.01.01.1001", server_seq=1, entity=longest,
+                                                       record_id="r"))
+            conn.execute(t.record_history.insert().values(
+                entity=longest, record_id="r", scope="32.01.01.1001", version=1, username="u", device_id="d",
+                role="hq", at="2024-05-01T00:00:00Z", outcome="applied", changes="{}"))
+            conn.execute(t.conflicts.insert().values(entity=longest, record_id="r", scope="32.01.01.1001", field="*",
+                                                     kind="conflict", version=1, status="open",
+                                                     created_at="2024-05-01T00:00:00Z"))
+            conn.execute(t.records.insert().values(
+                entity=longest, id="r", scope="32.01.01.1001", data="{}", fmeta="{}", version=1, deleted=False,
+                server_seq=1, created_at="2024-05-01T00:00:00Z", updated_at="2024-05-01T00:00:00Z"))
+            if db.is_postgres:  # the declared widths, on the tables the steps created
+                widths = conn.execute(text(
+                    "SELECT table_name, character_maximum_length FROM information_schema.columns"
+                    " WHERE table_schema = current_schema() AND column_name = 'entity'")).all()
+                assert dict(widths) == dict.fromkeys(
+                    ("records", "applied_ops", "conflicts", "record_history", "scope_exits"), 32)
+    finally:
+        db.dispose()

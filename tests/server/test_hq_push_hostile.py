@@ -21,11 +21,30 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from desmig_desktop.domain.fields import ENTITIES
+from desmig_desktop.domain.fields import ENTITIES, PROGRAMME_ENTITIES
 from desmig_server.db import tables as t
 from desmig_server.sync.apply import REASON_MAX
 
-from .support import V1, Device, Hq, business, household, make_op, member, placement
+from .support import (
+    V1,
+    Device,
+    Hq,
+    attendance,
+    business,
+    business_support,
+    cooperative,
+    cooperative_business,
+    cooperative_member,
+    household,
+    make_op,
+    member,
+    officer_activity,
+    parenting_activity,
+    placement,
+    programme_ops,
+    service,
+    village_profile,
+)
 
 CATALOGS = Path(__file__).resolve().parents[2] / "resources" / "i18n"
 BASES = {
@@ -33,7 +52,18 @@ BASES = {
     "members": lambda: member("h0"),
     "placements": lambda: placement("m0"),
     "businesses": lambda: business("h0"),
+    "village_profiles": lambda: village_profile(),
+    "services": lambda: service(member_id="m0"),
+    "business_supports": lambda: business_support("b0"),
+    "parenting_activities": lambda: parenting_activity(),
+    "parenting_attendance": lambda: attendance("pa", "m0"),
+    "cooperatives": lambda: cooperative(),
+    "cooperative_members": lambda: cooperative_member("co", "m0"),
+    "cooperative_businesses": lambda: cooperative_business("co", "b0"),
+    "officer_activities": lambda: officer_activity(),
 }
+assert set(BASES) == set(ENTITIES), "a base record of every entity"
+PROGRAMME = {e.name for e in PROGRAMME_ENTITIES}
 ALL_KEYS = sorted({k for spec in ENTITIES.values() for k in spec.keys})
 
 # Any Unicode code point, lone surrogates included (Hypothesis leaves category Cs out by default).
@@ -72,7 +102,8 @@ def _send(dev: Device, op: dict[str, Any]) -> Any:
 def _world(hq_app: Hq) -> Device:
     dev = hq_app.user_device("ofc", "officer", villages=[V1])
     dev.push_ok(dev.op("households", "h0", household()), dev.op("members", "m0", member("h0")),
-                dev.op("households", "he", household()))
+                dev.op("households", "he", household()), dev.op("businesses", "b0", business("h0")))
+    dev.push_ok(*programme_ops(dev, V1, "m0", "b0")[0])  # the programme's records (issue 15): "pa", "co", ...
     return dev
 
 
@@ -128,8 +159,10 @@ def test_every_field_of_every_entity_and_odd_keys_get_a_clean_answer(hq_app: Hq)
     entity (and some odd keys) with each hostile value, in a new record and in an edit of an
     existing one — 2xx/4xx only, the server answering, no row count changed by a refused op."""
     dev = _world(hq_app)
-    dev.push_ok(dev.op("placements", "p0", placement("m0")), dev.op("businesses", "b0", business("h0")))
-    existing = {"households": "he", "members": "m0", "placements": "p0", "businesses": "b0"}
+    dev.push_ok(dev.op("placements", "p0", placement("m0")))
+    programme = {entity: record_id for (entity, record_id) in dev.versions if entity in PROGRAMME}
+    existing = {"households": "he", "members": "m0", "placements": "p0", "businesses": "b0", **programme}
+    assert set(existing) == set(ENTITIES)
     ids = itertools.count()
     statuses: Counter[str] = Counter()
     for entity, spec in sorted(ENTITIES.items()):

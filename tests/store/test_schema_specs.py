@@ -31,7 +31,14 @@ def test_a_fresh_database_has_the_foreign_keys_it_always_had(db: Any) -> None:
 def test_each_parent_is_named_once_by_its_parent_key_field() -> None:
     parents = {name: (spec.parent_key, spec.parent_entity) for name, spec in ENTITIES.items()}
     assert parents == {"households": (None, None), "members": ("household_id", "households"),
-                       "placements": ("member_id", "members"), "businesses": ("household_id", "households")}
+                       "placements": ("member_id", "members"), "businesses": ("household_id", "households"),
+                       # the programme's records (issue 15): a top-level one is scoped by its village
+                       "village_profiles": (None, None), "services": (None, None),
+                       "business_supports": ("business_id", "businesses"), "parenting_activities": (None, None),
+                       "parenting_attendance": ("activity_id", "parenting_activities"), "cooperatives": (None, None),
+                       "cooperative_members": ("cooperative_id", "cooperatives"),
+                       "cooperative_businesses": ("cooperative_id", "cooperatives"),
+                       "officer_activities": (None, None)}
 
 
 @pytest.mark.parametrize("parent", [

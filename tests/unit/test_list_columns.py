@@ -32,4 +32,14 @@ def test_the_lists_show_what_they_showed_before_the_flags_drove_them() -> None:
         "members": ("name", "nik", "relationship", "migration_status"),
         "placements": ("country", "job", "departed_on", "returned_on"),
         "businesses": ("name", "kbli_category", "umkm_class", "export_ready"),
+        # the programme's records (issue 15), as declared with them
+        "village_profiles": ("village_code", "joined_year", "status"),
+        "services": ("served_on", "walk_in_name", "service_type", "status"),
+        "business_supports": ("support_type", "received_on", "provider", "amount"),
+        "parenting_activities": ("held_on", "activity_type", "topic"),
+        "parenting_attendance": ("member_id", "role"),
+        "cooperatives": ("name", "group_kind", "status"),
+        "cooperative_members": ("member_id", "role", "joined_on"),
+        "cooperative_businesses": ("business_id", "support"),
+        "officer_activities": ("held_on", "activity_kind", "topic", "attendance"),
     }
