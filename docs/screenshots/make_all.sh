@@ -13,6 +13,9 @@ for size in 1366x768 1024x600; do
     xvfb-run -a -s "-screen 0 ${size}x24" "$PY" docs/screenshots/make_dashboard_screenshots.py "$DASH"
     DESMIG_ALLOW_PLAINTEXT=1 xvfb-run -a -s "-screen 0 ${size}x24" "$PY" docs/screenshots/make_keyboard_screenshots.py
     DESMIG_ALLOW_PLAINTEXT=1 xvfb-run -a -s "-screen 0 ${size}x24" "$PY" docs/screenshots/make_location_screenshots.py
+    xvfb-run -a -s "-screen 0 ${size}x24" "$PY" docs/screenshots/make_monthly_screenshots.py "$DASH"
+    DESMIG_ALLOW_PLAINTEXT=1 xvfb-run -a -s "-screen 0 ${size}x24" "$PY" docs/screenshots/make_questionnaire_screenshots.py
+    xvfb-run -a -s "-screen 0 ${size}x24" "$PY" docs/screenshots/make_programme_screenshots.py
 done
 xvfb-run -a -s "-screen 0 1366x768x24" "$PY" docs/screenshots/make_profile_screenshots.py  # dialogs and the status bar: one size
 DESMIG_ALLOW_PLAINTEXT=1 xvfb-run -a -s "-screen 0 1366x768x24" "$PY" docs/screenshots/make_sync_screenshots.py

@@ -38,6 +38,7 @@ class FigureCards(QWidget):
             card.setToolTip(figures.explanation(key))
             inner.addWidget(value)
             inner.addWidget(caption)
+            inner.addStretch(1)  # a card taller than its text (a neighbour's caption wraps) keeps its number on top
             self._grid.addWidget(card, 0, column)
             self._grid.setColumnStretch(column, 1)
             self.values[key] = value
