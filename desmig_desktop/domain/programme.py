@@ -28,22 +28,30 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
+from desmig_desktop.domain.fields import ENTITIES, OPEN_CASE_STATUSES, EntitySpec, Kind
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.issues import Lookup, Validation
+from desmig_desktop.domain.report_period import adult_cutoff
 
 # Fixed for ever: changing it would give every village a second profile id.
 VILLAGE_PROFILE_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-5b7a-9c41-2e7f0b9d6a13")
-OPEN_CASE_STATUSES: frozenset[str] = frozenset(("terbuka", "ditindaklanjuti"))
 PMI_ACTIVE = "pmi_aktif"
-ADULT_AGE = 18
 
-# A member's generation in the household, read from their relationship to the head: the head's
-# own (head, spouse), their children's (child, child-in-law), their grandchildren's.
-_HEAD_GENERATION = frozenset(("kepala", "suami_istri"))
-_CHILD_GENERATION = frozenset(("anak", "menantu"))
-# The relationship to the head of the children of a PMI of each generation.
-_CHILDREN_OF = ((_HEAD_GENERATION, "anak"), (_CHILD_GENERATION, "cucu"))
+# **Children of PMI** (issue 15, pillar 3), the one definition: the Python function below, the
+# laptop's report SQL (``services.reports.is_child_of_pmi``) and HQ's (``desmig_server.reports.
+# queries.is_child_of_pmi``) all read this table. A member is a child of PMI on a day when:
+# * the member is live and is not PMI aktif themself (a child working abroad is not left behind);
+# * another live member of the same household is PMI aktif and has a relationship to the head
+#   listed for the member's relationship here — the member is that PMI's child as far as the
+#   relationships to the head tell: the head's or spouse's child (``anak``), or the grandchild
+#   (``cucu``) of the head whose parent, a child or child-in-law of the head, is abroad (a
+#   grandparent or sibling abroad is not a parent);
+# * the member is under 18 on the day (``report_period.adult_cutoff``) and born by then when the
+#   birth date is known; a member without a birth date counts on the relationships alone.
+CHILD_OF_PMI: dict[str, tuple[str, ...]] = {
+    "anak": ("kepala", "suami_istri"),
+    "cucu": ("anak", "menantu"),
+}
 
 
 def village_profile_id(village_code: str) -> str:
@@ -88,55 +96,40 @@ def is_top_level(spec: EntitySpec) -> bool:
     return spec.parent_key is None and spec.has("village_code")
 
 
-def _age_on(birth: dt.date, on: dt.date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
-def _birth_date(value: Any) -> dt.date | None:
+def _birth_date(value: Any) -> str | None:
+    """An ISO birth date as text (what the report SQL compares), ``None`` when unknown."""
     if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
+        return value.isoformat()
+    if isinstance(value, str) and value.strip():
         try:
-            return dt.date.fromisoformat(value.strip())
+            return dt.date.fromisoformat(value.strip()).isoformat()
         except ValueError:
             return None
     return None
 
 
 def children_of_pmi(members: Iterable[Mapping[str, Any]], on: dt.date) -> list[str]:
-    """The ids of the members who are children of a PMI aktif of their household, on date ``on``.
+    """The ids of the members who are children of PMI (``CHILD_OF_PMI``) on date ``on``, sorted.
 
     ``members``: member rows as mappings with ``id``, ``household_id``, ``relationship``,
     ``migration_status``, ``birth_date`` (ISO text, a date, or empty) and optionally ``deleted``;
-    other keys are ignored, rows of many households may be mixed. A member is counted when all hold:
-
-    * the member is not deleted, and is not PMI aktif themself (a child working abroad is not
-      left behind);
-    * another live member of the same household is PMI aktif, and the member is that PMI's child
-      as far as relationships to the head tell: the child (``anak``) of a PMI who is the head or
-      the head's spouse, or the grandchild (``cucu``) of a PMI who is a child or child-in-law of
-      the head (a PMI of another relationship has no child the household data can name);
-    * the member is under 18 on ``on`` and born by then — when the birth date is known; a member
-      without a (readable) birth date counts on the relationship alone.
-
-    Returns the ids sorted.
+    other keys are ignored, rows of many households may be mixed (the caller leaves out the
+    members of deleted households). An unreadable birth date counts as unknown.
     """
     live = [m for m in members if not m.get("deleted")]
-    # household -> the relationships (to the head) whose children are children of a PMI there
-    parents: dict[Any, set[str]] = {}
+    abroad: dict[Any, set[str]] = {}  # household -> the relationships of its PMI aktif
     for m in live:
         if m.get("migration_status") == PMI_ACTIVE:
-            for generation, child in _CHILDREN_OF:
-                if m.get("relationship") in generation:
-                    parents.setdefault(m.get("household_id"), set()).add(child)
+            abroad.setdefault(m.get("household_id"), set()).add(str(m.get("relationship")))
+    cutoff = adult_cutoff(on)
     out: list[str] = []
     for m in live:
-        if m.get("migration_status") == PMI_ACTIVE or m.get("relationship") not in parents.get(m.get("household_id"), ()):
+        parents = CHILD_OF_PMI.get(str(m.get("relationship")), ())
+        if m.get("migration_status") == PMI_ACTIVE or abroad.get(m.get("household_id"), set()).isdisjoint(parents):
             continue
         birth = _birth_date(m.get("birth_date"))
-        if birth is not None and (birth > on or _age_on(birth, on) >= ADULT_AGE):
-            continue
-        out.append(str(m["id"]))
+        if birth is None or cutoff < birth <= on.isoformat():
+            out.append(str(m["id"]))
     return sorted(out)
 
 

@@ -76,16 +76,6 @@ class Aggregate(Enum):
 
 # The household entities; every other entity is a programme record (issue 15).
 HOUSEHOLD_ENTITIES: tuple[str, ...] = ("households", "members", "placements", "businesses")
-# Children of PMI: a live member whose relationship to the head is a key here, in a household with
-# another live member who is PMI aktif and whose relationship is one of the values — the member is
-# their child or grandchild (the head's child: of the head or spouse, grandchild of the head's or
-# spouse's parent; the head's grandchild: of the head or spouse, or child of a child or
-# child-in-law) — and under 18 at the period's end when the birth date is known.
-CHILD_OF_PMI: dict[str, tuple[str, ...]] = {
-    "anak": ("kepala", "suami_istri", "orang_tua", "mertua"),
-    "cucu": ("kepala", "suami_istri", "anak", "menantu"),
-}
-PMI_STATUS = "pmi_aktif"
 
 
 @dataclass(frozen=True)

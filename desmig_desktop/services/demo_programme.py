@@ -3,7 +3,7 @@
 For every village that got demo households, over the twelve months before the demo's day: a
 Desmigratif village profile, a cooperative with members and the businesses it supports, services
 of the migration service centre (mostly closed; a few recent complaints still open), community
-parenting activities attended by the village's children of PMI (``report_spec.CHILD_OF_PMI``)
+parenting activities attended by the village's children of PMI (``domain.programme.children_of_pmi``)
 and their caregivers, training and support for some businesses, and the officer's meetings.
 Drawn from the demo's own random generator, so a seed gives the same records. Invented, like the
 households; walk-ins carry no NIK.
@@ -17,9 +17,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desmig_desktop.domain import report_spec as spec
 from desmig_desktop.domain.ids import new_id
-from desmig_desktop.domain.report_period import adult_cutoff
+from desmig_desktop.domain.programme import PMI_ACTIVE, children_of_pmi, village_profile_id
 from desmig_desktop.services.households import HouseholdGraph
 from desmig_desktop.store import records
 from desmig_desktop.store.records import Change
@@ -39,12 +38,8 @@ def _pick(rng: Any, pairs: Sequence[tuple[str, int]]) -> str:
 
 
 def _children_of_pmi(graph: HouseholdGraph, today: dt.date) -> list[dict[str, Any]]:
-    parents = spec.CHILD_OF_PMI
-    abroad = [m for m in graph.members if m["migration_status"] == spec.PMI_STATUS]
-    adult = adult_cutoff(today)
-    return [m for m in graph.members
-            if m["relationship"] in parents and (m.get("birth_date") or "") > adult
-            and any(p is not m and p["relationship"] in parents[m["relationship"]] for p in abroad)]
+    found = set(children_of_pmi([{**m, "household_id": "h"} for m in graph.members], today))
+    return [m for m in graph.members if m["id"] in found]
 
 
 def add_programme(db: Database, factory: Any, by_village: dict[str, list[HouseholdGraph]]) -> int:
@@ -66,7 +61,7 @@ def _village(factory: Any, village: str, graphs: list[HouseholdGraph]) -> list[C
 
     adults = [m for g in graphs for m in g.members if (m.get("birth_date") or "9") <= f"{today.year - 18}-01-01"]
     businesses = [b for g in graphs for b in g.businesses]
-    out = [Change("village_profiles", new_id(), {
+    out = [Change("village_profiles", village_profile_id(village), {
         "village_code": village, "joined_year": rng.randint(2017, min(2022, today.year)),
         "facilitators": f"{factory._name('P')}, {factory._name('L')}",
         "centre_address": f"Balai Desa, {fake.street_address()}", "centre_days": "1_senin,3_rabu,5_jumat",
@@ -160,7 +155,7 @@ def _parenting(factory: Any, village: str, graphs: list[HouseholdGraph]) -> list
                 present.add(child["id"])
                 out.append(Change("parenting_attendance", new_id(), {
                     "activity_id": activity, "member_id": child["id"], "role": "anak"}))
-                carers = [m for m in graph.members if m["migration_status"] != spec.PMI_STATUS
+                carers = [m for m in graph.members if m["migration_status"] != PMI_ACTIVE
                           and m["relationship"] in ("kepala", "suami_istri", "orang_tua", "mertua")
                           and m["id"] not in present]
                 if carers and rng.random() < 0.3:

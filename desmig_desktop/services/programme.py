@@ -16,7 +16,6 @@ Lists and the pickers' options are in ``programme_lists``.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,12 +25,14 @@ from desmig_desktop.domain.fields import ENTITIES, ENTITY_ORDER, PROGRAMME_ENTIT
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.issues import Issue
+from desmig_desktop.domain.programme import village_profile_id
 from desmig_desktop.domain.validation import validate
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.services import drafts
 from desmig_desktop.services.household_copy import loaded_from_json, loaded_to_json
 from desmig_desktop.services.record_edits import Plan, changed_values, newer_answers_kept, on_current_row, undo_for
 from desmig_desktop.store import questionnaire_store, records
+from desmig_desktop.store.programme_refs import reference_problems
 from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Base, Change
 
@@ -45,16 +46,6 @@ TOP_LEVEL: tuple[str, ...] = tuple(n for n in _PROGRAMME_NAMES if ENTITIES[n].pa
 def child_entities(entity_name: str) -> tuple[str, ...]:
     """The programme entities whose records hang under a record of ``entity_name`` (declared by their ``parent_key``)."""
     return tuple(n for n in _PROGRAMME_NAMES if ENTITIES[n].parent_entity == entity_name)
-
-
-def village_profile_id(village_code: str) -> str:
-    """The id of a village's Desmigratif profile: the same on every laptop and at HQ, so two officers
-    of one village never create two profiles.
-
-    TODO(lead): replace with the domain's function for this when helper "pdata" lands it (the
-    derivation must be the same everywhere; this is the only place here that makes it).
-    """
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"desmig:village_profiles:{village_code}"))
 
 
 @dataclass
@@ -181,33 +172,6 @@ def _record_village(db: Database, entity_name: str, values: Values) -> str | Non
     return None
 
 
-def _reference_issues(db: Database, entity_name: str, values: Values, village: str | None) -> list[Issue]:
-    """A reference (other than the parent link) must name a live record of the same village."""
-    spec = ENTITIES[entity_name]
-    found: list[Issue] = []
-    for fs in spec.fields:
-        target = values.get(fs.key)
-        if fs.kind is not Kind.REF or fs.key == spec.parent_key or not target:
-            continue
-        if fs.ref_entity == "members":
-            row = db.execute("SELECT h.village_code FROM members m JOIN households h ON h.id = m.household_id"
-                             " WHERE m.id = ? AND m.deleted = 0 AND h.deleted = 0", [target]).fetchone()
-            what = _("Anggota rumah tangga")
-        elif fs.ref_entity == "businesses":
-            row = db.execute("SELECT h.village_code FROM businesses b JOIN households h ON h.id = b.household_id"
-                             " WHERE b.id = ? AND b.deleted = 0 AND h.deleted = 0", [target]).fetchone()
-            what = _("Unit usaha")
-        else:
-            continue
-        if row is None:
-            found.append(Issue(fs.key, "ref_missing", _("{what} yang dipilih tidak ada lagi (mungkin sudah dihapus).",
-                                                        what=what), True))
-        elif village and row[0] != village:
-            found.append(Issue(fs.key, "ref_village", _("{what} yang dipilih bukan dari desa data ini.", what=what),
-                               True))
-    return found
-
-
 def validate_record(db: Database, rec: ProgrammeRecord) -> tuple[list[tuple[str, Values]], list[RecordIssue]]:
     """Validate the record and its children; return the normalised ``(entity, values)`` list and all issues."""
     rec.ensure_ids()
@@ -221,8 +185,9 @@ def validate_record(db: Database, rec: ProgrammeRecord) -> tuple[list[tuple[str,
                           lookup=lookup, parent=parent, questionnaire=q)
         found = list(result.issues)
         fields_with_errors = {i.field for i in found if i.hard}
-        found += [i for i in _reference_issues(db, entity_name, result.values, village)
-                  if i.field not in fields_with_errors]
+        current = records.get(db, entity_name, values["id"]) if (entity_name, values["id"]) in rec.loaded else None
+        found += [Issue(key, "ref_village", why, True) for key, why in reference_problems(
+            db, entity_name, result.values, current, village=village) if key not in fields_with_errors]
         issues.extend(RecordIssue(entity_name, values["id"], i) for i in found)
         normalised = {**result.values, "id": values["id"]}
         out.append((entity_name, normalised))
@@ -245,26 +210,21 @@ def validate_record(db: Database, rec: ProgrammeRecord) -> tuple[list[tuple[str,
 
 
 def _record_issues(db: Database, rec: ProgrammeRecord, values: Values) -> list[Issue]:
-    """Rules of one page's record that need more than its own fields."""
+    """Rules of one page's record that need the database (the rules on its own fields, such as
+    "a member or a walk-in is served", are the domain's: ``domain.programme``)."""
     found: list[Issue] = []
-    if rec.entity == "services" and not values.get("member_id") and not values.get("walk_in_name"):
-        # TODO(lead): a domain record rule of pdata's may say the same; then drop this one.
-        found.append(Issue("member_id", "person_required", _(
-            "Pilih anggota rumah tangga yang dilayani, atau isi nama orang yang bukan anggota terdata."), True))
     if rec.entity == "business_supports" and values.get("business_id"):
         village = _record_village(db, rec.entity, values)
         if village is not None and not StoreLookup(db).village_assigned(village):
             found.append(Issue("business_id", "village_not_assigned", _(
                 "Unit usaha ini di luar desa tugas Anda."), True))
-    if rec.entity == "village_profiles" and values.get("village_code"):
-        if rec.is_new:
-            row = records.get(db, "village_profiles", rec.id)
-            if row is not None and not row["deleted"]:
-                found.append(Issue("village_code", "profile_exists", _(
-                    "Desa ini sudah punya profil Desmigratif; buka profil itu untuk mengubahnya."), True))
-        elif rec.id != village_profile_id(str(values["village_code"])):
-            found.append(Issue("village_code", "profile_village", _(
-                "Desa sebuah profil tidak bisa diganti; buat profil baru untuk desa lain."), True))
+    if rec.entity == "village_profiles" and values.get("village_code") and rec.is_new:
+        # A profile under another id (or a changed village) is the domain's rule ("profile_id");
+        # a new profile of a village that has one needs the database.
+        row = records.get(db, "village_profiles", rec.id)
+        if row is not None and not row["deleted"]:
+            found.append(Issue("village_code", "profile_exists", _(
+                "Desa ini sudah punya profil Desmigratif; buka profil itu untuk mengubahnya."), True))
     return found
 
 

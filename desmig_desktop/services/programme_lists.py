@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain.fields import ENTITIES, OPEN_CASE_STATUSES, Kind
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.programme import children_of_pmi as children_of_pmi_ids
 from desmig_desktop.services.programme import TOP_LEVEL
 from desmig_desktop.store.queries import rows
 from desmig_desktop.store.records import from_db
@@ -121,29 +122,6 @@ def list_records(db: Database, entity_name: str, flt: ProgrammeFilter, *, offset
 
 # --- pickers ----------------------------------------------------------------------------------
 
-# Which relationship to the household head a child of a member of which relationship has.
-# TODO(lead): replace with the domain's "children of PMI" (helper "pdata", domain/programme.py)
-# when it lands; this is the only place the rule is written here.
-_PARENTS_OF = {"anak": ("kepala", "suami_istri"), "cucu": ("anak", "menantu")}
-CHILD_AGE = 18  # a child (anak) is under 18 (UU 35/2014 on child protection)
-
-
-def is_child_of_pmi(member: Mapping[str, Any], household: Iterable[Mapping[str, Any]], today: dt.date) -> bool:
-    """Whether ``member`` is a child (under 18, or of unknown age) of a member of the same
-    household who is PMI aktif: the head's or spouse's child, or a grandchild of the head whose
-    parent (the head's child or child-in-law) is abroad."""
-    parents = _PARENTS_OF.get(str(member.get("relationship")))
-    if not parents:
-        return False
-    birth = member.get("birth_date")
-    if birth:
-        born = dt.date.fromisoformat(str(birth))
-        if today.year - born.year - ((today.month, today.day) < (born.month, born.day)) >= CHILD_AGE:
-            return False
-    return any(other.get("id") != member.get("id") and other.get("migration_status") == "pmi_aktif"
-               and other.get("relationship") in parents for other in household)
-
-
 def _village_members(db: Database, village: str) -> list[dict[str, Any]]:
     return rows(db, "SELECT m.id, m.household_id, m.name, m.relationship, m.birth_date, m.migration_status,"
                     " h.head_name FROM members m JOIN households h ON h.id = m.household_id"
@@ -160,12 +138,8 @@ def member_options(db: Database, village: str | None, *, today: dt.date | None =
     if not village:
         return []
     members = _village_members(db, village)
-    by_household: dict[str, list[dict[str, Any]]] = {}
-    for m in members:
-        by_household.setdefault(m["household_id"], []).append(m)
-    today = today or dt.date.today()
-    options = [Option(m["id"], _member_label(m), is_child_of_pmi(m, by_household[m["household_id"]], today))
-               for m in members]
+    children = set(children_of_pmi_ids(members, today or dt.date.today()))
+    options = [Option(m["id"], _member_label(m), m["id"] in children) for m in members]
     return ([Option(o.id, _("{label} (anak PMI)", label=o.label), True) for o in options if o.child_of_pmi]
             + [o for o in options if not o.child_of_pmi])
 

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from desmig_desktop.domain import report_spec as spec
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import _
+from desmig_desktop.domain.programme import CHILD_OF_PMI, PMI_ACTIVE
 from desmig_desktop.domain.report_period import EVERYTHING, Period, adult_cutoff, days_before
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services import report_questions
@@ -62,27 +63,29 @@ def _source(entity_name: str) -> tuple[str, str]:
 
 def child_of_pmi_sql(member: str) -> str:
     """Whether the member whose id is the SQL expression ``member`` is a child of PMI
-    (``report_spec.CHILD_OF_PMI``) under 18 on the day whose cutoff is ``:adult_cutoff``: found by
+    (``domain.programme.CHILD_OF_PMI``) under 18 on the day whose cutoff is ``:adult_cutoff``: found by
     its id, in a live household, and ``is_child_of_pmi`` of it."""
     return (f"EXISTS (SELECT 1 FROM members c JOIN households ch ON ch.id = c.household_id AND ch.deleted = 0"
             f" WHERE c.id = {member} AND c.deleted = 0 AND {is_child_of_pmi('c')})")
 
 
 def is_child_of_pmi(alias: str) -> str:
-    """The member row ``alias`` is a child of PMI: born after ``:adult_cutoff`` when known, and its
-    household among those holding a PMI aktif of a relationship it is the child or grandchild of.
+    """The member row ``alias`` is a child of PMI (``domain.programme.children_of_pmi``, from its
+    table ``CHILD_OF_PMI``): born after ``:adult_cutoff`` and by ``:as_of`` when known, not PMI aktif itself, and its
+    household among those holding a PMI aktif of a relationship it is the child of.
 
     As at HQ (``desmig_server.reports.queries.is_child_of_pmi``): the households are an
     uncorrelated list SQLite builds once per query, not a lookup per member. The PMI is never the
     member itself: no relationship is on both sides."""
     def households_with_pmi(parents: tuple[str, ...]) -> str:
         return ("(SELECT p.household_id FROM members p WHERE p.deleted = 0"
-                f" AND p.migration_status = '{spec.PMI_STATUS}'"
+                f" AND p.migration_status = '{PMI_ACTIVE}'"
                 f" AND p.relationship IN ({', '.join(repr(r) for r in parents)}))")
 
     pairs = " OR ".join(f"({alias}.relationship = '{child}' AND {alias}.household_id IN {households_with_pmi(parents)})"
-                        for child, parents in spec.CHILD_OF_PMI.items())
-    return f"({alias}.birth_date IS NULL OR {alias}.birth_date > :adult_cutoff) AND ({pairs})"
+                        for child, parents in CHILD_OF_PMI.items())
+    return (f"({alias}.birth_date IS NULL OR ({alias}.birth_date > :adult_cutoff AND {alias}.birth_date <= :as_of))"
+            f" AND {alias}.migration_status IS NOT '{PMI_ACTIVE}' AND ({pairs})")
 
 
 def _condition(metric: spec.Metric, params: dict[str, Any]) -> str:

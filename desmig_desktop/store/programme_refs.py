@@ -52,16 +52,17 @@ def record_village(db: Database, entity_name: str, values: Mapping[str, Any]) ->
 
 def reference_problems(db: Database, entity_name: str, values: Mapping[str, Any],
                        current: Mapping[str, Any] | None = None, *,
-                       unsaved: Collection[str] = ()) -> list[tuple[str, str]]:
+                       unsaved: Collection[str] = (), village: str | None = None) -> list[tuple[str, str]]:
     """``(field, message)`` for each side reference of a record that is set (new, or changed from
     ``current``, the stored row) to a member or business it may not name: missing, of another
     village than the record's, or deleted. ``unsaved``: ids of records about to be saved with
     this one (an import's): neither they nor a record whose village they decide can be checked
-    here, so they are left to the HQ."""
+    here, so they are left to the HQ. ``village``: the record's village when the caller knows it
+    (a form's child of a parent not saved yet), else read from the record and its parent."""
     refs = side_references(entity_name)
     if not refs:
         return []
-    village = record_village(db, entity_name, {**(current or {}), **values})
+    village = village or record_village(db, entity_name, {**(current or {}), **values})
     if village is None:  # a parent saved with it (or none): its village is not known yet
         return []
     moved = current is not None and village != record_village(db, entity_name, current)

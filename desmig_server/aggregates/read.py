@@ -20,7 +20,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
 from desmig_desktop.domain import report_spec as spec
 from desmig_desktop.domain.report_period import EVERYTHING, Period, adult_cutoff
@@ -87,16 +87,17 @@ def _stored(conn: Connection, length: int, prefix: str) -> tuple[dict[str, dict[
 
 
 def _aged(conn: Connection, by_code: dict[str, dict[str, Any]], as_of: date) -> None:
-    """Set the ``AGED`` figures of stored rows: their children born after the cutoff (or on an
-    unknown day), summed in the database (one row per area)."""
+    """Set the ``AGED`` figures of stored rows: their children born after the cutoff and by
+    ``as_of`` (or on an unknown day; ``queries.aged_count``), summed in the database (one row per area)."""
     v = t.area_values
-    cutoff = int(adult_cutoff(as_of).replace("-", ""))
+    cutoff, day = int(adult_cutoff(as_of).replace("-", "")), int(as_of.strftime("%Y%m%d"))
     for key in AGED:
         found: dict[str, int] = {}
         for chunk in chunks(sorted(by_code)):
+            aged = or_(v.c.value == 0, and_(v.c.value > cutoff, v.c.value <= day))
             found.update((code, int(n)) for code, n in conn.execute(
-                select(v.c.code, func.sum(v.c.n)).where(v.c.metric == key, v.c.code.in_(chunk),
-                                                        or_(v.c.value == 0, v.c.value > cutoff)).group_by(v.c.code)))
+                select(v.c.code, func.sum(v.c.n)).where(v.c.metric == key, v.c.code.in_(chunk), aged)
+                .group_by(v.c.code)))
         for code, row in by_code.items():
             row[key] = found.get(code, 0)
 

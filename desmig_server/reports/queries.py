@@ -41,6 +41,7 @@ from sqlalchemy import (
 
 from desmig_desktop.domain import report_spec as spec
 from desmig_desktop.domain.fields import ENTITIES
+from desmig_desktop.domain.programme import CHILD_OF_PMI, PMI_ACTIVE
 from desmig_desktop.domain.reference import is_kemendagri_code
 from desmig_desktop.domain.report_period import EVERYTHING, Period, adult_cutoff, days_before
 from desmig_server.auth.principal import Principal
@@ -118,9 +119,10 @@ class _Source:
                 parts.append(day <= end)
         if metric.child_of_pmi == "id" and metric.entity == "members":  # the member itself, household live
             parts.append(is_child_of_pmi(self.dialect, self.col("relationship"), self.col("birth_date"),
-                                         self.col("parent_id"), adult_cutoff(self.as_of)))
+                                         self.col("migration_status"), self.col("parent_id"),
+                                         self.as_of))
         elif metric.child_of_pmi:
-            parts.append(child_of_pmi(self.dialect, self.col(metric.child_of_pmi), adult_cutoff(self.as_of)))
+            parts.append(child_of_pmi(self.dialect, self.col(metric.child_of_pmi), self.as_of))
         for where in metric.where:
             if where.one_of:
                 parts.append(self.col(where.field, of=where.of).in_(where.one_of))
@@ -135,8 +137,8 @@ class _Source:
         return and_(true(), *parts)
 
 
-def child_of_pmi(dialect: str, member: ColumnElement[Any], cutoff: str) -> ColumnElement[bool]:
-    """Whether the member whose id is ``member`` is a child of PMI (``report_spec.CHILD_OF_PMI``):
+def child_of_pmi(dialect: str, member: ColumnElement[Any], as_of: date) -> ColumnElement[bool]:
+    """Whether the member whose id is ``member`` is a child of PMI (``domain.programme.CHILD_OF_PMI``):
     found by its primary key, in a live household, and ``is_child_of_pmi`` of it."""
     r = t.records
     c, h = r.alias("c"), r.alias("ch")
@@ -144,13 +146,17 @@ def child_of_pmi(dialect: str, member: ColumnElement[Any], cutoff: str) -> Colum
     return exists(select(literal_column("1")).select_from(joined).where(
         c.c.entity == "members", c.c.id == member, c.c.deleted == false(),
         is_child_of_pmi(dialect, json_text(dialect, c.c.data, "relationship"),
-                        json_text(dialect, c.c.data, "birth_date"), c.c.parent_id, cutoff)))
+                        json_text(dialect, c.c.data, "birth_date"), json_text(dialect, c.c.data, "migration_status"),
+                        c.c.parent_id, as_of)))
 
 
 def is_child_of_pmi(dialect: str, relationship: ColumnElement[Any], born: ColumnElement[Any],
-                    household: ColumnElement[Any], cutoff: str | None) -> ColumnElement[bool]:
-    """A member with these columns is a child of PMI, born after ``cutoff`` when known (``None``:
-    whatever the age): the desktop's ``is_child_of_pmi``. Its household is looked for in an uncorrelated ``IN`` list of
+                    status: ColumnElement[Any], household: ColumnElement[Any],
+                    as_of: date | None) -> ColumnElement[bool]:
+    """A member with these columns is a child of PMI (``domain.programme.children_of_pmi``, from its
+    table ``CHILD_OF_PMI``), under 18 on ``as_of`` and born by then when the birth date is known
+    (``None``: whatever the age), not PMI
+    aktif itself: the desktop's ``is_child_of_pmi``. Its household is looked for in an uncorrelated ``IN`` list of
     the households holding a PMI aktif of the right relationship, which SQLite and PostgreSQL
     build once per query (a PMI looked up per member made SQLite walk every member each time:
     15 s for 8,000 members). The PMI is never the member itself: no relationship is on both sides.
@@ -161,12 +167,14 @@ def is_child_of_pmi(dialect: str, relationship: ColumnElement[Any], born: Column
         p = r.alias("p")
         return select(p.c.parent_id).where(
             p.c.entity == "members", p.c.deleted == false(),
-            json_text(dialect, p.c.data, "migration_status") == spec.PMI_STATUS,
+            json_text(dialect, p.c.data, "migration_status") == PMI_ACTIVE,
             json_text(dialect, p.c.data, "relationship").in_(relationships))
 
-    return and_(true() if cutoff is None else or_(born.is_(None), born > cutoff),
+    return and_(true() if as_of is None else or_(born.is_(None), and_(born > adult_cutoff(as_of),
+                                                                        born <= as_of.isoformat())),
+                or_(status.is_(None), status != PMI_ACTIVE),
                 or_(*(and_(relationship == child, household.in_(households_with_pmi(parents)))
-                      for child, parents in spec.CHILD_OF_PMI.items())))
+                      for child, parents in CHILD_OF_PMI.items())))
 
 
 def _label(entity_name: str, owner: str, key: str, how: str) -> str:
@@ -185,7 +193,7 @@ def _fields(metrics: tuple[spec.Metric, ...]) -> set[tuple[str, str, str]]:
         if m.dated:
             out.add((m.dated_of or m.entity, m.dated, TEXT))
         if m.child_of_pmi == "id" and m.entity == "members":
-            out.update((m.entity, key, TEXT) for key in ("relationship", "birth_date", "parent_id"))
+            out.update((m.entity, key, TEXT) for key in ("relationship", "birth_date", "migration_status", "parent_id"))
         elif m.child_of_pmi:
             out.add((m.entity, m.child_of_pmi, TEXT))
         if m.distinct:
@@ -260,7 +268,8 @@ def value_counts(conn: Connection, dialect: str, length: int, filters: list[Any]
         born = src.col("birth_date")
         digits = func.replace(born, literal_column("'-'"), literal_column("''"))  # literals: one GROUP BY text
         x: ColumnElement[Any] = func.coalesce(cast(digits, BigInteger), literal_column("0"))
-        condition = is_child_of_pmi(dialect, src.col("relationship"), born, src.col("parent_id"), None)
+        condition = is_child_of_pmi(dialect, src.col("relationship"), born, src.col("migration_status"),
+                                    src.col("parent_id"), None)
     else:
         x = src.col(metric.field or "", NUMBER)
         condition = and_(x.is_not(None), src.condition(metric))
@@ -277,9 +286,10 @@ AGED: tuple[str, ...] = ("children_of_pmi",)
 
 
 def aged_count(counts: dict[int, int], as_of: date) -> int:
-    """Children of ``counts`` (birth date ``YYYYMMDD`` → children; 0: unknown) under 18 on ``as_of``."""
-    cutoff = int(adult_cutoff(as_of).replace("-", ""))
-    return sum(n for value, n in counts.items() if value == 0 or value > cutoff)
+    """Children of ``counts`` (birth date ``YYYYMMDD`` → children; 0: unknown) under 18 on ``as_of``
+    and born by then (``domain.programme.children_of_pmi``)."""
+    cutoff, day = int(adult_cutoff(as_of).replace("-", "")), int(as_of.strftime("%Y%m%d"))
+    return sum(n for value, n in counts.items() if value == 0 or cutoff < value <= day)
 
 
 def figures_by_code(conn: Connection, dialect: str, length: int, filters: list[Any]) -> dict[str, dict[str, Any]]:

@@ -5,12 +5,13 @@ hold the children's edge cases (birth dates around the 18th birthday, relationsh
 
 V2 hK: k1 kepala purna, k2 suami_istri **aktif**; k3 anak 2010-05-01 (16: child), k4 anak
         2008-11-30 (18 on the period's last day: not a child), k5 anak 2008-12-01 (17: child),
-        k6 cucu no birth date (grandchild of k2: child), k7 menantu 2012 (not a descendant),
+        k6 cucu no birth date (grandchild of k2, not its child: no), k7 menantu 2012 (not a descendant),
         [k8 anak 2015] (deleted)
-V3 hL: l1 kepala bukan, l2 orang_tua **aktif**; l3 anak 2015 (grandchild of l2: child),
+V3 hL: l1 kepala bukan, l2 orang_tua **aktif**; l3 anak 2015 (grandchild of l2, not its child: no),
         l4 famili_lain 2016 (not a descendant)
 
-Children of PMI: V1 a2 a3 (of a1; no birth date) = 2 · V2 k3 k5 k6 = 3 · V3 c2, l3 = 2 · V4 g2 = 1.
+Children of PMI (``domain.programme.CHILD_OF_PMI``: a PMI's own children, not grandchildren): V1
+a2 a3 (of a1; no birth date) = 2 · V2 k3 k5 = 2 · V3 none (c2 is abroad itself) · V4 g2 = 1.
 
 Services (``s``: served on, type, status); open = terbuka/ditindaklanjuti; age = days to 30 Nov:
 V1 s1 11-03 informasi selesai · s2 11-20 pengaduan terbuka (10 d) · s3 09-15 pengaduan
@@ -22,7 +23,7 @@ V5 s12 11-05 informasi (V5 holds no live household: not in the report)
 
 Parenting (``pa``; attendance): V1 pa1 11-07 (a3 child, a1 caregiver), pa2 11-21 (a3, a2) →
 children a2 a3 = 2 · V2 pa3 11-15 (k3, k4 18, k7 menantu, f1 head) → k3 = 1; pa4 10-15 (k5: before
-the period) · V3 [pa5 11-02 (l3)], pa6 11-28 (l3, [c2's attendance deleted]) → l3 = 1.
+the period) · V3 [pa5 11-02 (l3)], pa6 11-28 (l3, [c2's attendance deleted]) → 0 (l3 is no child of PMI).
 
 Cooperatives: V1 co1 aktif (a1, a2), co2 tidak_aktif (a3) · V2 co3 aktif (f1, [k1]) · V4 [co4 (g1)].
 Business support (on the fixture's businesses): bs1 bA1 pelatihan 11-05 · bs2 bA2 (closed)
@@ -138,22 +139,22 @@ EXPECTED_VILLAGES: dict[str, dict[str, Any]] = {
           parenting_activities=2, cooperatives=1, cooperative_members=2, households_trained=1,
           trained_businesses_active=1, trained_businesses_closed=1, support_amount=2_000_000, officer_activities=2),
     V2: P(service_records=2, services_by_type={"dokumen": 1, "orientasi": 1}, open_cases=2,
-          open_cases_by_age={"lt30": 1, "30_89": 1}, children_of_pmi=3, children_in_parenting=1,
+          open_cases_by_age={"lt30": 1, "30_89": 1}, children_of_pmi=2, children_in_parenting=1,
           parenting_activities=1, cooperatives=1, cooperative_members=1),
-    V3: P(programme_villages=1, children_of_pmi=2, children_in_parenting=1, parenting_activities=1,
+    V3: P(programme_villages=1, children_of_pmi=0, children_in_parenting=0, parenting_activities=1,
           households_trained=1, trained_businesses_active=1, support_amount=500_000),
     V4: P(open_cases=2, open_cases_by_age={"90plus": 2}, children_of_pmi=1, officer_activities=1),
 }
 EXPECTED_TOTALS = P(
     programme_villages=2, service_records=4, services_by_type={"informasi": 1, "pengaduan": 1, "dokumen": 1,
                                                                "orientasi": 1},
-    open_cases=7, open_cases_by_age={"lt30": 2, "30_89": 2, "90plus": 3}, children_of_pmi=8, children_in_parenting=4,
+    open_cases=7, open_cases_by_age={"lt30": 2, "30_89": 2, "90plus": 3}, children_of_pmi=5, children_in_parenting=3,
     parenting_activities=4, cooperatives=2, cooperative_members=3, households_trained=2, trained_businesses_active=2,
     trained_businesses_closed=1, support_amount=2_500_000, officer_activities=3)
 # Without a period, on TODAY (5 December 2026): every activity ever; k5 turned 18 on 1 December;
 # s6 (1 December) is open too (s12 lies in V5, outside the report; s9 is deleted).
 EVERYTHING_TOTALS_CHANGES: dict[str, Any] = {
-    "service_records": 10, "open_cases": 8, "children_of_pmi": 7, "parenting_activities": 5,
+    "service_records": 10, "open_cases": 8, "children_of_pmi": 4, "parenting_activities": 5,
     "households_trained": 3, "officer_activities": 4,
 }
 

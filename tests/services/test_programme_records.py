@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from desmig_desktop.errors import ValidationFailed
+from desmig_desktop.domain.programme import children_of_pmi as children_of_pmi_ids
+from desmig_desktop.errors import NeedsConfirmation, ValidationFailed
 from desmig_desktop.services import programme as prog
 from desmig_desktop.services.households import HouseholdGraph, save_household
 from desmig_desktop.services.programme_lists import (
@@ -20,7 +21,6 @@ from desmig_desktop.services.programme_lists import (
     business_options,
     children_of_pmi,
     count_records,
-    is_child_of_pmi,
     list_records,
     member_options,
 )
@@ -61,7 +61,11 @@ def test_a_service_is_saved_with_its_op_and_listed_as_an_open_case(mine: Databas
     rec = prog.new_record("services", {"village_code": VILLAGE, "served_on": "2026-11-01",
                                        "member_id": graph.members[0]["id"], "service_type": "pengaduan",
                                        "case_kind": "gaji", "status": "terbuka"})
-    result = prog.save_record(mine, rec)
+    with pytest.raises(NeedsConfirmation) as asked:  # the domain's soft rule: an open case wants a follow-up date
+        prog.save_record(mine, rec)
+    assert [i.issue.code for i in asked.value.issues] == ["open_without_follow_up"]
+    assert len(outbox(mine)) == before
+    result = prog.save_record(mine, rec, confirm_warnings=True)
     assert outbox(mine)[before:] == [("services", result.record_id, "upsert")]
     open_cases = ProgrammeFilter(villages=(VILLAGE,), open_only=True)
     listed = list_records(mine, "services", open_cases, today=TODAY)
@@ -79,7 +83,7 @@ def test_open_cases_come_oldest_first_and_dates_filter(mine: Database) -> None:
     for day, status in (("2026-10-03", "terbuka"), ("2026-09-01", "ditindaklanjuti"), ("2026-08-01", "selesai")):
         prog.save_record(mine, prog.new_record("services", {
             "village_code": VILLAGE, "served_on": day, "walk_in_name": "Tamu", "service_type": "informasi",
-            "status": status}))
+            "status": status}), confirm_warnings=True)
     listed = list_records(mine, "services", ProgrammeFilter(open_only=True), today=TODAY)
     assert [r["served_on"] for r in listed] == ["2026-09-01", "2026-10-03"]
     assert count_records(mine, "services", ProgrammeFilter(date_from="2026-09-01", date_to="2026-09-30")) == 1
@@ -87,7 +91,8 @@ def test_open_cases_come_oldest_first_and_dates_filter(mine: Database) -> None:
 
 # Each hostile or incomplete record is refused with the field named, and nothing is written.
 REFUSED: list[tuple[str, dict[str, Any], str]] = [
-    ("services", {"served_on": "2026-11-01", "service_type": "informasi", "status": "terbuka"}, "member_id"),
+    # neither a member nor a walk-in: the domain's rule names the walk-in's name (the one left to type)
+    ("services", {"served_on": "2026-11-01", "service_type": "informasi", "status": "terbuka"}, "walk_in_name"),
     ("services", {"served_on": "31/02/2026", "walk_in_name": "A", "service_type": "informasi",
                   "status": "terbuka"}, "served_on"),
     ("services", {"served_on": "2026-11-01", "walk_in_name": "A", "service_type": "sulap", "status": "terbuka"},
@@ -197,9 +202,10 @@ def test_who_is_a_child_of_pmi(relationship: str, birth: str | None, pmi: str, e
     member = {"id": "c", "relationship": relationship, "birth_date": birth, "migration_status": "bukan"}
     others = [{"id": "p", "relationship": pmi, "migration_status": "pmi_aktif"},
               {"id": "q", "relationship": "kepala" if pmi != "kepala" else "suami_istri", "migration_status": "bukan"}]
-    assert is_child_of_pmi(member, [member, *others], TODAY) is expected
-    others[0]["migration_status"] = "pmi_purna"  # back home: no longer a child of a PMI abroad
-    assert is_child_of_pmi(member, [member, *others], TODAY) is False
+    household = [{**m, "household_id": "h"} for m in (member, *others)]
+    assert (children_of_pmi_ids(household, TODAY) == ["c"]) is expected
+    household[1]["migration_status"] = "pmi_purna"  # back home: no longer a child of a PMI abroad
+    assert children_of_pmi_ids(household, TODAY) == []
 
 
 def test_pickers_name_people_without_nik_and_list_children_of_pmi_first(mine: Database) -> None:
