@@ -182,7 +182,7 @@ def test_a_service_needs_a_member_or_a_walk_in(qtbot: Any, programme: ProgrammeW
     press_ctrl(qtbot, win, Qt.Key.Key_N)
     fill(qtbot, page.editor.form, {"service_type": "informasi", "status": "selesai"})
     press_ctrl(qtbot, win.focusWidget(), Qt.Key.Key_S)
-    assert page.editor.form.messages["member_id"].isVisibleTo(page.editor)
+    assert page.editor.form.messages["walk_in_name"].isVisibleTo(page.editor)
     assert live(db, "services") == []
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from desmig_desktop.domain.fields import ENTITIES, Kind
+from desmig_desktop.domain.fields import Kind
 from desmig_desktop.domain.i18n import _, pick
 from desmig_desktop.domain.numbers import grouped
+from desmig_desktop.services import questionnaire
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.programme_lists import ProgrammeFilter, count_records, list_records
 from desmig_desktop.ui.formatting import display_value
@@ -34,7 +35,7 @@ class ProgrammeTableModel(QAbstractTableModel):
                  parent: Any = None) -> None:
         super().__init__(parent)
         self._db = db
-        self.spec = ENTITIES[entity_name]
+        self.spec = questionnaire.entity_spec(db, entity_name)  # labels and answers of the active version
         self.columns = tuple(columns)
         self.page_size = page_size
         self._filter = ProgrammeFilter()
@@ -59,6 +60,7 @@ class ProgrammeTableModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         self.beginResetModel()
+        self.spec = questionnaire.entity_spec(self._db, self.spec.name)  # a sync may have applied a newer version
         self._rows = []
         self.pages_fetched = 0
         self._total = count_records(self._db, self.spec.name, self._filter)

@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from desmig_desktop.domain.coercion import CoerceError, coerce
-from desmig_desktop.domain.fields import ENTITIES, FieldSpec, Kind
+from desmig_desktop.domain.fields import FieldSpec, Kind
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.numbers import grouped
 from desmig_desktop.errors import KnownError
 from desmig_desktop.services import programme as prog
-from desmig_desktop.services import regions
+from desmig_desktop.services import questionnaire, regions
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.programme_lists import ProgrammeFilter, date_field
 from desmig_desktop.ui import dialogs
@@ -110,10 +110,9 @@ class RecordPage(QWidget):
                                     "atau tekan Ctrl+N untuk mencatat yang baru."), self.stack)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #555;")
-        kwargs = {} if draft_delay_ms is None else {"draft_delay_ms": draft_delay_ms}
-        self.editor = RecordEditor(db, self.entity, self._villages, parent=self.stack, **kwargs)
+        self._draft_delay_ms = draft_delay_ms
         self.stack.addWidget(self.placeholder)
-        self.stack.addWidget(self.editor)
+        self.editor = self._new_editor()
         splitter.addWidget(left)
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(0, 9)
@@ -125,13 +124,29 @@ class RecordPage(QWidget):
         self.table.bind(ENTER, self._open_from_list)
         self.table.bind(Qt.Key.Key_Delete, self._delete_from_list)
         self.table.doubleClicked.connect(lambda _index: self.open_current())
-        self.editor.close_requested.connect(self.close_editor)
-        self.editor.delete_requested.connect(self.delete_current)
-        self.editor.saved.connect(self._on_saved)
-        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.editor)
+        self.apply_filter()
+
+    def _new_editor(self) -> RecordEditor:
+        """The form, with the questions of the database's active questionnaire version."""
+        kwargs = {} if self._draft_delay_ms is None else {"draft_delay_ms": self._draft_delay_ms}
+        editor = RecordEditor(self._db, self.entity, self._villages, parent=self.stack, **kwargs)
+        self.stack.addWidget(editor)
+        editor.close_requested.connect(self.close_editor)
+        editor.delete_requested.connect(self.delete_current)
+        editor.saved.connect(self._on_saved)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), editor)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self._on_escape)
-        self.apply_filter()
+        return editor
+
+    def _current_editor(self) -> RecordEditor:
+        """The editor for the next record shown: a new one when a sync applied a newer questionnaire
+        version since this one was built (the record it showed was saved or given up by then)."""
+        if self.editor.version != questionnaire.active_version(self._db):
+            old, self.editor = self.editor, self._new_editor()
+            self.stack.removeWidget(old)
+            old.retire()
+        return self.editor
 
     def showEvent(self, event: QShowEvent) -> None:
         """First shown: the list takes 45 % of the width (the form widens when a record needs it, ``_fit_form``)."""
@@ -280,7 +295,7 @@ class RecordPage(QWidget):
         return self.stack.currentWidget() is self.editor
 
     def _defaults(self) -> dict[str, object]:
-        spec = ENTITIES[self.entity]
+        spec = questionnaire.entity_spec(self._db, self.entity)
         flt = self.current_filter()
         village = flt.villages[0] if len(flt.villages) == 1 else next(iter(self._villages), None)
         defaults: dict[str, object] = {}
@@ -321,7 +336,7 @@ class RecordPage(QWidget):
         return True
 
     def show_record(self, rec: prog.ProgrammeRecord, *, restored: bool = False) -> None:
-        self.editor.show_record(rec, restored=restored)
+        self._current_editor().show_record(rec, restored=restored)
         self.stack.setCurrentWidget(self.editor)
         self.editor.focus_first_field()
         QTimer.singleShot(0, self, self._fit_form)  # once the form's layout has settled

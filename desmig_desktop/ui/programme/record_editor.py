@@ -19,10 +19,11 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from desmig_desktop.domain.fields import ENTITIES, Kind
+from desmig_desktop.domain.fields import Kind
 from desmig_desktop.domain.i18n import _, pick
+from desmig_desktop.domain.specs import EntitySpec
 from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
-from desmig_desktop.services import drafts, regions
+from desmig_desktop.services import drafts, questionnaire, regions
 from desmig_desktop.services import programme as prog
 from desmig_desktop.services.handle import Database
 from desmig_desktop.services.programme_lists import Option, business_options, member_options
@@ -35,20 +36,27 @@ from desmig_desktop.ui.form_draft import DRAFT_DELAY_MS
 log = logging.getLogger(__name__)
 
 
-def _child_texts(entity_name: str) -> tuple[str, str, str]:
+def _child_texts(spec: EntitySpec) -> tuple[str, str, str]:
     """What a child section is called and what its buttons say."""
+    entity_name = spec.name
     if entity_name == "parenting_attendance":
         return _("Kehadiran anggota terdata (anak PMI dan pengasuh)"), _("Tambah peserta"), _("Hapus peserta")
     if entity_name == "cooperative_members":
         return _("Anggota koperasi/kelompok"), _("Tambah anggota"), _("Hapus anggota")
     if entity_name == "cooperative_businesses":
         return _("Usaha yang didukung"), _("Tambah usaha"), _("Hapus usaha")
-    spec = ENTITIES[entity_name]
     return pick(spec.label_id, spec.label_en), _("Tambah"), _("Hapus")
 
 
 class RecordEditor(QWidget):
-    """Edits one record of ``entity_name``; ``save()`` writes it through the programme service."""
+    """Edits one record of ``entity_name``; ``save()`` writes it through the programme service.
+
+    Its fields are those of the questionnaire version the database was on when the editor was
+    built (``version``), as a household form's are (``editor_sections``): a version applied by a
+    sync later shows in the editor the page builds for the next record it opens
+    (``RecordPage.show_record``); this one keeps its widgets and what was typed, and its save
+    validates under the active version, keeping the stored answers it does not show.
+    """
 
     saved = Signal(str, object, str)  # record id, undo changes, how the record is named
     close_requested = Signal()
@@ -59,7 +67,10 @@ class RecordEditor(QWidget):
                  draft_delay_ms: int = DRAFT_DELAY_MS, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._db = db
-        self.spec = ENTITIES[entity_name]
+        q = questionnaire.active(db)
+        self.version = q.version
+        self._specs = {name: q.entity(name) for name in (entity_name, *prog.child_entities(entity_name))}
+        self.spec = self._specs[entity_name]
         self._villages = tuple(villages)
         self.record = prog.new_record(entity_name)
         self.dirty = False
@@ -127,8 +138,8 @@ class RecordEditor(QWidget):
             editor.combo.currentTextChanged.connect(editor.combo.setToolTip)  # a long name cut in the box is whole here
 
     def _child_section(self, name: str, parent: QWidget) -> ChildSection:
-        spec = ENTITIES[name]
-        title, add_text, remove_text = _child_texts(name)
+        spec = self._specs[name]
+        title, add_text, remove_text = _child_texts(spec)
         section = ChildSection(
             spec, self._db, title=title, rows=partial(self._children, name), add_record=partial(self._add_child, name),
             remove_record=partial(self._remove_child, name), add_text=add_text, remove_text=remove_text,
@@ -211,7 +222,7 @@ class RecordEditor(QWidget):
         forms = [(self.spec.name, self.form), *((name, s.form) for name, s in self.sections.items())]
         members: list[Option] | None = None
         for entity_name, form in forms:
-            spec = ENTITIES[entity_name]
+            spec = self._specs[entity_name]
             for key, editor in form.editors.items():
                 fs = spec.field(key)
                 if fs.kind is not Kind.REF or not isinstance(editor, ComboEditor):
@@ -263,7 +274,7 @@ class RecordEditor(QWidget):
         self.record.children[entity_name].remove(record)
 
     def _child_name(self, entity_name: str, record: dict[str, Any]) -> str:
-        spec = ENTITIES[entity_name]
+        spec = self._specs[entity_name]
         ref = next(f.key for f in spec.fields if f.kind is Kind.REF and f.key != spec.parent_key)
         return self._ref_label(ref, record.get(ref)) if record.get(ref) else pick(spec.label_id, spec.label_en)
 
@@ -365,6 +376,14 @@ class RecordEditor(QWidget):
         self.discard_draft()
         self._set_dirty(False)
         return True
+
+    def retire(self) -> None:
+        """This editor is replaced (by one of a newer questionnaire version): it stops listening and goes."""
+        self._draft_timer.stop()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.disconnect(self._on_focus_changed)
+        self.deleteLater()
 
     def focus_first_field(self) -> None:
         editors = [e for e in self.form.editors.values() if e.widget.isEnabled()]
