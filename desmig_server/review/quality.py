@@ -3,7 +3,7 @@
 What HQ can see and a laptop cannot: households without a head, members whose stored values
 carry soft warnings (the laptop saves a record with warnings only once its officer confirmed
 them — nothing stores the confirmation itself, so a warning on a stored record *is* a confirmed
-one), ops the server rejected whose record no later op fixed, and when each village's officers
+one), ops the server rejected on a live record that no later op fixed, and when each village's officers
 last synced. Every query is restricted to the caller's scopes (``Principal.scope_condition``).
 
 The overview lists every village of a region (a nation: ~50,000) a page at a time, the village
@@ -65,7 +65,9 @@ def _headless(dialect: str) -> Any:
 
 
 def _rejected_open() -> tuple[Any, Any]:
-    """``applied_ops`` rejections not followed by an accepted op on the same record."""
+    """``applied_ops`` rejections not followed by an accepted op on the same record (the callers
+    join the record and keep live ones only: a deleted record, or one deleted with its household,
+    needs no fixing)."""
     a = t.applied_ops.alias("a")
     later = t.applied_ops.alias("later")
     fixed = exists().where(later.c.entity == a.c.entity, later.c.record_id == a.c.record_id,
@@ -148,7 +150,7 @@ def overview(db: Database, actor: Principal, prefix: str = "", *, stale_days: in
         a_ops, open_rejections = _rejected_open()
         rec = t.records.alias("rec")
         rejected: dict[str, int] = dict(conn.execute(select(rec.c.scope, func.count()).select_from(a_ops).join(
-            rec, and_(rec.c.entity == a_ops.c.entity, rec.c.id == a_ops.c.record_id)).where(
+            rec, and_(rec.c.entity == a_ops.c.entity, rec.c.id == a_ops.c.record_id, rec.c.deleted == false())).where(
             open_rejections, *_scoped(actor, rec.c.scope, prefix)).group_by(rec.c.scope)).all())
         counts: dict[str, int] = {}
         no_head: dict[str, int] = {}
@@ -217,7 +219,8 @@ def village(db: Database, actor: Principal, code: str) -> dict[str, Any]:
         a, open_rejections = _rejected_open()
         rec = t.records.alias("rec")
         rejected = conn.execute(select(a.c.entity, a.c.record_id, a.c.reason, a.c.applied_at, t.devices.c.username)
-                                .join(rec, and_(rec.c.entity == a.c.entity, rec.c.id == a.c.record_id))
+                                .join(rec, and_(rec.c.entity == a.c.entity, rec.c.id == a.c.record_id,
+                                                rec.c.deleted == false()))
                                 .join(t.devices, t.devices.c.device_id == a.c.device_id)
                                 .where(open_rejections, rec.c.scope == code).order_by(a.c.applied_at)).all()
         officers = _officer_sync(conn, [t.user_scopes.c.village_code == code]).get(code, [])

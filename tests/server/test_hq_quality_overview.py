@@ -202,3 +202,52 @@ def test_a_page_holds_at_most_its_size_and_the_pages_cover_every_village(hq_app:
     found = paged(hq, HQ, "", 14, size)
     assert sorted(r["code"] for r in found["rows"]) == sorted(VILLAGES) and found["households"] == len(VILLAGES)
     assert quality.overview(hq.ctx.db, HQ, "", offset=len(VILLAGES)).rows == []
+
+
+def _reject(dev: Device, hq: Hq, entity: str, record_id: str) -> None:
+    response = dev.push(dev.op(entity, record_id, {"sex": "X"} if entity == "members" else {"consent": "maybe"},
+                               base=hq.record(entity, record_id).version))
+    assert response.json()["results"][0]["status"] == "rejected"
+
+
+def _delete(dev: Device, hq: Hq, entity: str, record_id: str) -> None:
+    dev.push_ok(dev.op(entity, record_id, kind="delete", base=hq.record(entity, record_id).version))
+
+
+# (what happens after the rejection, open rejections left): "Rejected, not fixed" counts the
+# rejections a supervisor can still have fixed; a record deleted since — itself or with its
+# household — needs no fixing.
+AFTERWARDS = [
+    ("nothing", 1),
+    ("member deleted with its household", 0),
+    ("member itself deleted", 0),
+    ("member fixed by a later accepted edit", 0),
+    ("household deleted after its own rejection", 0),
+    ("another member of the household deleted", 1),
+]
+
+
+@pytest.mark.parametrize(("afterwards", "still_open"), AFTERWARDS)
+def test_open_rejections_count_live_records_only(hq_app: Hq, afterwards: str, still_open: int) -> None:
+    hq = hq_app
+    with hq.ctx.db.write() as conn:
+        reset_data(conn)
+    boss = hq.user_device("pusat", "hq")
+    boss.push_ok(boss.op("households", "h1", household(V1)), boss.op("members", "m1", member("h1")),
+                 boss.op("members", "m2", member("h1", relationship="anak")))
+    rejected = ("households", "h1") if afterwards.startswith("household") else ("members", "m1")
+    _reject(boss, hq, *rejected)
+    if afterwards == "member deleted with its household" or afterwards.startswith("household deleted"):
+        _delete(boss, hq, "households", "h1")
+    elif afterwards == "member itself deleted":
+        _delete(boss, hq, "members", "m1")
+    elif afterwards == "member fixed by a later accepted edit":
+        boss.push_ok(boss.op("members", "m1", {"sex": "P"}, base=hq.record("members", "m1").version))
+    elif afterwards == "another member of the household deleted":
+        _delete(boss, hq, "members", "m2")
+    page = quality.overview(hq.ctx.db, HQ, "")
+    by_code = {r["code"]: r["rejected"] for r in page.rows}
+    assert (page.rejected, by_code.get(V1, 0)) == (still_open, still_open)
+    listed = quality.village(hq.ctx.db, HQ, V1)["rejected"]
+    assert [(r["entity"], r["record_id"]) for r in listed] == [rejected] * still_open
+    assert expected(hq, HQ, "", 30)["rejected"] == still_open  # the state machine's definition agrees
