@@ -41,11 +41,13 @@ def _cell(value: Any, *, money: bool = False) -> str:
 
 
 def _table(header: list[str], lines: list[list[Any]], empty: str) -> str:
-    head = "".join(f"<th align='left'>{escape(h)}</th>" for h in header)
+    """A grid whose header row is repeated on every page it runs onto: Qt's HTML import makes the
+    rows of ``<thead>`` the table's header rows (``QTextTableFormat.headerRowCount``)."""
+    head = "<thead><tr>" + "".join(f"<th align='left'>{escape(h)}</th>" for h in header) + "</tr></thead>"
     if not lines:
-        return f"{_GRID}<tr>{head}</tr><tr><td colspan='{len(header)}'><i>{escape(empty)}</i></td></tr></table>"
+        return f"{_GRID}{head}<tr><td colspan='{len(header)}'><i>{escape(empty)}</i></td></tr></table>"
     body = "".join("<tr>" + "".join(_cell(v) for v in line) + "</tr>" for line in lines)
-    return f"{_GRID}<tr>{head}</tr>{body}</table>"
+    return f"{_GRID}{head}{body}</table>"
 
 
 def _figures(report: MonthlyReport) -> str:
@@ -55,8 +57,8 @@ def _figures(report: MonthlyReport) -> str:
         name = ("&nbsp;&nbsp;&nbsp;&nbsp;" if part else "") + escape(label)
         cells = "".join(_cell(v, money=money) for v in values)
         rows.append(f"<tr><td>{name}</td>{cells}<td align='right'><b>{escape(figure(total, money))}</b></td></tr>")
-    return (f"{_GRID}<tr><th align='left' width='24%'>{escape(_('Angka'))}</th>{head}"
-            f"<th align='right'>{escape(_('Jumlah'))}</th></tr>{''.join(rows)}</table>")
+    return (f"{_GRID}<thead><tr><th align='left' width='24%'>{escape(_('Angka'))}</th>{head}"
+            f"<th align='right'>{escape(_('Jumlah'))}</th></tr></thead>{''.join(rows)}</table>")
 
 
 def monthly_html(report: MonthlyReport) -> str:

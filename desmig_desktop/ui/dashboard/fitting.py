@@ -7,8 +7,9 @@ in the tooltip (the callers' part). Text widths come from the font that paints t
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFontMetrics, QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QSplitter, QWidget
 
 ELLIPSIS = "…"
 MAX_TITLE_LINES = 3
@@ -52,3 +53,46 @@ def fit_title(full: str, short: str, fm: QFontMetrics, width: int, max_lines: in
         if lines is not None and len(lines) <= max_lines:
             return "\n".join(lines)
     return shorten(short, fm, width)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that gives up width before anything beside it does: shown whole when it has
+    the room, else cut with "…" and its full text in the tooltip (the dashboard's status beside the
+    export buttons on a 1024-pixel screen)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # takes what is left
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self._fit()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def _fit(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width()))
+        super().setText(shown)
+        self.setToolTip(self._full if shown != self._full else "")
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance(self._full), super().sizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+
+class CompactSplitter(QSplitter):
+    """A splitter that asks for no more height than its panes' minimums. In a scroll area that fits its
+    content to the width (word-wrapped cards above), the content is as tall as its preferred height:
+    with the panes' own preferences (a table's 192 pixels, the charts' 234) the dashboard scrolled on
+    a 1366×768 screen too. Extra height is still shared by the panes' stretch factors."""
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSizeHint()

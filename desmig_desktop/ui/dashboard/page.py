@@ -26,12 +26,13 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
+    QScrollArea,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -52,6 +53,7 @@ from desmig_desktop.ui.dashboard import figures
 from desmig_desktop.ui.dashboard.cards import FigureCards
 from desmig_desktop.ui.dashboard.charts import ChartsPanel
 from desmig_desktop.ui.dashboard.exporting import TableExport, export_table_job
+from desmig_desktop.ui.dashboard.fitting import CompactSplitter, ElidedLabel
 from desmig_desktop.ui.dashboard.header import FittingHeader
 from desmig_desktop.ui.dashboard.model import CODE_ROLE, SORT_ROLE, ReportTableModel
 from desmig_desktop.ui.dashboard.monthly import MonthlyReportDialog, default_name, write_monthly_report
@@ -60,6 +62,7 @@ from desmig_desktop.ui.dialogs import file_dialog
 from desmig_desktop.ui.tables import ENTER, KeyTable, record_list
 
 log = logging.getLogger(__name__)
+MIN_WHOLE_ROWS = 3  # of the region table, on the smallest screen (the page scrolls below its header first)
 Report = Mapping[str, Any]
 
 
@@ -110,6 +113,7 @@ class DashboardPage(QWidget):
         self.breadcrumb.setObjectName("breadcrumb")
         self.breadcrumb.setStyleSheet("font-size: 12pt;")
         self.breadcrumb.setTextFormat(Qt.TextFormat.RichText)
+        self.breadcrumb.setWordWrap(True)  # a long chain of names takes a second line, not the buttons' room
         self.level_box = QComboBox(self)
         self.level_box.setObjectName("level_box")
         self.period_box = QComboBox(self)
@@ -131,17 +135,29 @@ class DashboardPage(QWidget):
         self.coverage = QLabel(self)
         self.coverage.setObjectName("coverage")
         self.coverage.setStyleSheet("font-size: 11pt; color: #1d3d5f;")
+        self.coverage.setWordWrap(True)
         self.coverage.setToolTip(_("Wilayah yang memiliki sedikitnya satu rumah tangga tercatat."))
         areas = QHBoxLayout()  # the areas holding data, and the period the activities count in
         areas.addWidget(self.coverage, 1)
         areas.addWidget(QLabel(_("Periode:"), self))
         areas.addWidget(self.period_box)
         layout.addLayout(areas)
-        self.cards = FigureCards(self)
-        layout.addWidget(self.cards)
-        self.pillar_cards = FigureCards(self, PROGRAMME_SUMMARY_KEYS)
+        # Below the header: the cards, the table and the charts, scrolled together when the screen is
+        # too short for all of them (1024×600) — the table keeps three whole rows, the charts their
+        # height; the header and the buttons below stay in place.
+        self.body = QScrollArea(self)
+        self.body.setObjectName("dashboard_body")
+        self.body.setFrameShape(QFrame.Shape.NoFrame)
+        self.body.setWidgetResizable(True)
+        self.body.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # widths follow the window
+        inner = QWidget(self.body)
+        column = QVBoxLayout(inner)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.cards = FigureCards(inner)
+        column.addWidget(self.cards)
+        self.pillar_cards = FigureCards(inner, PROGRAMME_SUMMARY_KEYS)
         self.pillar_cards.setObjectName("pillar_cards")
-        layout.addWidget(self.pillar_cards)
+        column.addWidget(self.pillar_cards)
         self.model = ReportTableModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -158,20 +174,25 @@ class DashboardPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # the figures share the width: no sideways scrolling
+        header.geometriesChanged.connect(self._fit_table_height)  # titles on more lines: a taller header
+        self._fit_table_height()
         self.charts = ChartsPanel(self)
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter = CompactSplitter(Qt.Orientation.Vertical, inner)
         splitter.addWidget(self.table)
         splitter.addWidget(self.charts)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
-        layout.addWidget(splitter, 1)
+        column.addWidget(splitter, 1)
+        self.body.setWidget(inner)
+        layout.addWidget(self.body, 1)
         bottom = QHBoxLayout()
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(_("Saring nama wilayah…"))
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(220)
-        self.status = QLabel(self)
+        self.search.setMinimumWidth(140)  # narrower on a 1024-pixel screen, so every button fits beside it
+        self.search.setMaximumWidth(220)
+        self.status = ElidedLabel(self)
         self.status.setObjectName("dashboard_status")
         self.xlsx_button = QPushButton(_("Ekspor Excel…"), self)
         self.csv_button = QPushButton(_("Ekspor CSV…"), self)
@@ -180,8 +201,8 @@ class DashboardPage(QWidget):
         self.monthly_button = QPushButton(_("Laporan bulanan…"), self)
         self.monthly_button.setObjectName("monthly_button")
         self.monthly_button.setToolTip(_("Laporan bulanan petugas untuk Dinas (PDF atau Excel)"))
-        bottom.addWidget(self.search)
-        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.search, 1)
+        bottom.addWidget(self.status, 2)
         for button in (self.xlsx_button, self.csv_button, self.pdf_button, self.monthly_button):
             bottom.addWidget(button)
         layout.addLayout(bottom)
@@ -317,6 +338,14 @@ class DashboardPage(QWidget):
                      default=0)
         margin = 2 * (self.table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.table) + 1)
         self.table.horizontalHeader().setMinimumSectionSize(widest + margin + 4)
+
+    def _fit_table_height(self) -> None:
+        """The table never shorter than its header, three whole rows and a sideways scroll bar."""
+        table = self.table
+        frame = 2 * table.frameWidth()
+        scroll_bar = table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, table)
+        table.setMinimumHeight(frame + table.horizontalHeader().sizeHint().height() + scroll_bar
+                               + MIN_WHOLE_ROWS * table.verticalHeader().defaultSectionSize())
 
     def _show(self, report: Report) -> None:
         keep = self._reselect or self.selected_code()

@@ -25,7 +25,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QSizeGrip, QStatusBar, QWidget
 
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.services import questionnaire, sync_service
@@ -39,6 +40,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_TIMER_MS = 24 * 3600 * 1000  # a QTimer takes an int; longer waits simply re-check when it fires
+NOTICE_MS = 30_000  # how long a questionnaire notice stays in the status bar
+NOTICE_GAP = 12  # pixels between the notice and the bar's widgets (the bar's own margin and spacing)
+
+
+def show_notice(bar: QStatusBar, notice: str) -> None:
+    """``notice`` in the status bar for a while, cut with "…" to the room left of the bar's own widgets
+    (on a 1024-pixel screen the sync state and the record count leave about 400 pixels; Qt would
+    clip the text mid-letter), with the whole text in the bar's tooltip until the message goes.
+    The sync indicator's tooltip keeps the notice after that."""
+    widgets = [w for w in bar.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+               if not w.isHidden() and not isinstance(w, QSizeGrip)]
+    # their widths as the bar's layout will make them (it settles later: the texts just changed)
+    taken = sum(max(w.sizeHint().width(), w.minimumWidth()) + NOTICE_GAP for w in widgets)
+    room = bar.width() - taken - NOTICE_GAP - (20 if bar.isSizeGripEnabled() else 0)
+    shown = bar.fontMetrics().elidedText(notice, Qt.TextElideMode.ElideRight, max(0, room))
+    bar.showMessage(shown, NOTICE_MS)
+    bar.setToolTip(notice if shown != notice else "")
+    bar.messageChanged.connect(lambda _text: bar.setToolTip(""), Qt.ConnectionType.SingleShotConnection)
 
 
 class Phase(enum.Enum):
@@ -316,13 +335,13 @@ class SyncController(QObject):
         if report is not None and report.questionnaire_version is not None:
             # Forms opened from now on show the new questions; the officer is told what changed.
             self.notice = questionnaire.update_notice(report.questionnaire_version, dict(report.questionnaire_changes))
-            if window is not None:
-                window.statusBar().showMessage(self.notice, 30000)
         if window is not None and report is not None and (report.pulled or report.conflicts or report.rejected
                                                           or report.questionnaire_version is not None):
             window.on_data_changed()
         self._reschedule()
         self.changed.emit()
+        if window is not None and report is not None and report.questionnaire_version is not None and self.notice:
+            show_notice(window.statusBar(), self.notice)  # after the indicator took its new text and width
         if needs_login(self.error) and manual:
             self.login_requested.emit(str(self.error))
         self.cycle_finished.emit(outcome)
