@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain import report_spec as spec
 from desmig_desktop.domain.ids import new_id
+from desmig_desktop.domain.programme import village_profile_id
 from desmig_desktop.domain.report_period import adult_cutoff
 from desmig_desktop.services.households import HouseholdGraph
 from desmig_desktop.store import records
@@ -66,7 +67,7 @@ def _village(factory: Any, village: str, graphs: list[HouseholdGraph]) -> list[C
 
     adults = [m for g in graphs for m in g.members if (m.get("birth_date") or "9") <= f"{today.year - 18}-01-01"]
     businesses = [b for g in graphs for b in g.businesses]
-    out = [Change("village_profiles", new_id(), {
+    out = [Change("village_profiles", village_profile_id(village), {  # one per village, HQ refuses any other id
         "village_code": village, "joined_year": rng.randint(2017, min(2022, today.year)),
         "facilitators": f"{factory._name('P')}, {factory._name('L')}",
         "centre_address": f"Balai Desa, {fake.street_address()}", "centre_days": "1_senin,3_rabu,5_jumat",
