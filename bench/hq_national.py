@@ -136,10 +136,11 @@ def generate_programme(conn: Any, villages: int) -> None:
     day = "to_char(date '2024-05-01' - floor(random() * 365)::int, 'YYYY-MM-DD')"
 
     def insert(entity: str, id_sql: str, parent_sql: str, data_sql: str, from_sql: str, **params: Any) -> None:
+        # (the lateral names the row's own id: PostgreSQL memoizes it per distinct value otherwise)
         conn.execute(text(
             f"INSERT INTO records ({cols}) SELECT '{entity}', {id_sql}, x.code, {parent_sql}, ({data_sql})::text, "
             f"'{{}}', s.n, false, s.n, {stamp} FROM ({from_sql}) x "
-            "CROSS JOIN LATERAL (SELECT nextval('bench_seq') + 0 * length(x.code) AS n) s"), params)
+            f"CROSS JOIN LATERAL (SELECT nextval('bench_seq') + 0 * length({id_sql}) AS n) s"), params)
 
     conn.execute(text(
         "CREATE TEMP TABLE bench_pv AS SELECT scope AS code FROM records WHERE entity = 'households' "
