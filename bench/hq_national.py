@@ -51,6 +51,8 @@ PG_URL = f"postgresql+psycopg:///{PG_DB}?host=/var/run/postgresql"
 SENDING = ("12", "18", "32", "33", "35", "36", "51", "52", "53", "61", "64", "73")
 COUNTRIES = ("MY", "SA", "HK", "TW", "SG", "KR", "JP", "AE", "QA", "KW", "BN", "IT")
 PAGE_TARGET_MS = 1000.0
+# Villages with programme records (Desmigratif reached about 400 villages by 2019; more here, to err heavy).
+PROGRAMME_VILLAGES = 1_000
 
 
 def reset_database() -> str:
@@ -114,12 +116,96 @@ def generate(db: Database, households: int) -> dict[str, int]:
             "[1 + floor(random() * 5)::int])::text, '{}', s.n, false, s.n, " + stamp + " "
             "FROM (SELECT id AS hid, scope FROM records WHERE entity = 'households' AND random() < 0.3) b "
             "CROSS JOIN LATERAL (SELECT nextval('bench_seq') + 0 * length(b.hid) AS n) s"))
+        generate_programme(conn, min(PROGRAMME_VILLAGES, villages))
         conn.execute(text("UPDATE seq_counter SET value = (SELECT max(server_seq) FROM records)"))
         counts = {str(e): int(n) for e, n in conn.execute(text("SELECT entity, count(*) FROM records GROUP BY entity"))}
         counts["villages_sampled"] = villages
     with db.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     return counts
+
+
+def generate_programme(conn: Any, villages: int) -> None:
+    """Programme records (issue 15) in the ``villages`` villages holding most households, per
+    village about what ``desmig demo`` makes (``services.demo_programme``) over the year before
+    2024-05-01: a profile (90 % active), a cooperative with 8–20 member links and 2–5 businesses,
+    30–70 services (a few recent complaints still open), 12–36 parenting activities with 2–8
+    children each, support for 30 % of the village's businesses, 12–36 officer activities."""
+    stamp = "'2024-05-01T00:00:00Z', '2024-05-01T00:00:00Z'"
+    cols = "entity, id, scope, parent_id, data, fmeta, version, deleted, server_seq, created_at, updated_at"
+    day = "to_char(date '2024-05-01' - floor(random() * 365)::int, 'YYYY-MM-DD')"
+
+    def insert(entity: str, id_sql: str, parent_sql: str, data_sql: str, from_sql: str, **params: Any) -> None:
+        # (the lateral names the row's own id: PostgreSQL memoizes it per distinct value otherwise)
+        conn.execute(text(
+            f"INSERT INTO records ({cols}) SELECT '{entity}', {id_sql}, x.code, {parent_sql}, ({data_sql})::text, "
+            f"'{{}}', s.n, false, s.n, {stamp} FROM ({from_sql}) x "
+            f"CROSS JOIN LATERAL (SELECT nextval('bench_seq') + 0 * length({id_sql}) AS n) s"), params)
+
+    conn.execute(text(
+        "CREATE TEMP TABLE bench_pv AS SELECT scope AS code FROM records WHERE entity = 'households' "
+        "GROUP BY scope ORDER BY count(*) DESC, scope LIMIT :v"), {"v": villages})
+    # The programme villages' members, numbered per village, for the links to members.
+    conn.execute(text(
+        "CREATE TEMP TABLE bench_pm AS SELECT m.scope AS code, m.id, m.data LIKE '%\"anak\"%' AS child, "
+        "row_number() OVER (PARTITION BY m.scope ORDER BY m.id) AS rn FROM records m JOIN bench_pv v "
+        "ON v.code = m.scope WHERE m.entity = 'members'"))
+    conn.execute(text("CREATE INDEX ON bench_pm (code, rn)"))
+    insert("village_profiles", "'vp' || x.code", "NULL",
+           "json_build_object('village_code', x.code, 'joined_year', 2017 + floor(random() * 6)::int, "
+           "'status', CASE WHEN random() < 0.9 THEN 'aktif' ELSE 'lulus' END)", "SELECT code FROM bench_pv")
+    insert("cooperatives", "'co' || x.code", "NULL",
+           "json_build_object('village_code', x.code, 'name', 'Koperasi Desmigratif', 'group_kind', 'koperasi', "
+           "'legal_status', 'belum', 'status', 'aktif')", "SELECT code FROM bench_pv")
+    insert("cooperative_members", "'cm' || x.id", "'co' || x.code",
+           f"json_build_object('cooperative_id', 'co' || x.code, 'member_id', x.id, 'role', 'anggota', "
+           f"'joined_on', {day})",
+           "SELECT code, id FROM bench_pm WHERE rn <= 8 + abs(hashtext(code)) % 13")
+    insert("cooperative_businesses", "'cb' || x.id", "'co' || x.code",
+           "json_build_object('cooperative_id', 'co' || x.code, 'business_id', x.id, 'support', 'Pinjaman modal')",
+           "SELECT b.scope AS code, b.id FROM (SELECT r.scope, r.id, row_number() OVER (PARTITION BY r.scope "
+           "ORDER BY r.id) AS rn FROM records r JOIN bench_pv v ON v.code = r.scope WHERE r.entity = 'businesses') b "
+           "WHERE b.rn <= 2 + abs(hashtext(b.scope)) % 4")
+    # Services: 40 % information, 25 % documents, 15 % orientation, 10 % complaints, 10 % return;
+    # complaints of the last 120 days open or in follow-up two times in three; 60 % name a member.
+    insert("services", "'sv' || x.code || '.' || x.i", "NULL",
+           "json_build_object('village_code', x.code, 'served_on', to_char(x.served, 'YYYY-MM-DD'), "
+           "'service_type', x.kind, 'member_id', (SELECT id FROM bench_pm m WHERE m.code = x.code AND m.rn = x.pick), "
+           "'walk_in_name', CASE WHEN x.pick IS NULL THEN 'Tamu' END, 'status', CASE WHEN x.kind = 'pengaduan' "
+           "AND x.served > date '2024-01-01' AND x.r2 < 0.67 THEN (CASE WHEN x.r2 < 0.33 THEN 'terbuka' ELSE "
+           "'ditindaklanjuti' END) ELSE 'selesai' END, 'referral', 'tidak')",
+           "SELECT code, i, served, kind, r2, CASE WHEN r3 < 0.6 THEN 1 + floor(r3 / 0.6 * cnt)::int END AS pick "
+           "FROM (SELECT v.code, i, date '2024-05-01' - floor(random() * 365)::int AS served, random() AS r2, "
+           "random() AS r3, (SELECT count(*) FROM bench_pm m WHERE m.code = v.code) AS cnt, "
+           "CASE WHEN k.r < 0.4 THEN 'informasi' WHEN k.r < 0.65 THEN 'dokumen' WHEN k.r < 0.8 THEN 'orientasi' "
+           "WHEN k.r < 0.9 THEN 'pengaduan' ELSE 'reintegrasi' END AS kind FROM bench_pv v, "
+           "generate_series(1, 30 + abs(hashtext(v.code || 's')) % 41) i, LATERAL (SELECT random() + 0 * i AS r) k) y")
+    insert("parenting_activities", "'pa' || x.code || '.' || x.i", "NULL",
+           f"json_build_object('village_code', x.code, 'held_on', {day}, 'activity_type', 'kelompok_belajar', "
+           "'facilitator', 'Pendamping', 'topic', 'Belajar membaca bersama', 'walk_in_children', 2)",
+           "SELECT v.code, i FROM bench_pv v, generate_series(1, 12 + abs(hashtext(v.code || 'p')) % 25) i")
+    conn.execute(text(
+        "CREATE TEMP TABLE bench_pc AS SELECT code, id, row_number() OVER (PARTITION BY code ORDER BY id) AS rn, "
+        "count(*) OVER (PARTITION BY code) AS cnt FROM bench_pm WHERE child"))
+    insert("parenting_attendance", "x.aid || '.' || x.cid", "x.aid",
+           "json_build_object('activity_id', x.aid, 'member_id', x.cid, 'role', 'anak')",
+           "SELECT DISTINCT a.scope AS code, a.id AS aid, c.id AS cid FROM records a "
+           "JOIN (SELECT code, max(cnt) AS cnt FROM bench_pc GROUP BY code) pv ON pv.code = a.scope "
+           "CROSS JOIN LATERAL (SELECT 1 + floor(random() * pv.cnt)::int AS pick FROM generate_series(1, "
+           "2 + floor(random() * 7 + 0 * length(a.id))::int) j) p "
+           "JOIN bench_pc c ON c.code = a.scope AND c.rn = p.pick WHERE a.entity = 'parenting_activities'")
+    insert("business_supports", "'bs' || x.id || '.' || x.j", "x.id",
+           f"json_build_object('business_id', x.id, 'support_type', CASE WHEN random() < 0.6 THEN 'pelatihan' "
+           f"ELSE 'modal' END, 'received_on', {day}, 'provider', 'Dinas Ketenagakerjaan', "
+           "'amount', (2 + floor(random() * 48)::int) * 500000)",
+           "SELECT r.scope AS code, r.id, j FROM records r JOIN bench_pv v ON v.code = r.scope, "
+           "generate_series(1, 1 + floor(random() * 2 + 0 * length(r.id))::int) j "
+           "WHERE r.entity = 'businesses' AND random() < 0.3")
+    insert("officer_activities", "'oa' || x.code || '.' || x.i", "NULL",
+           f"json_build_object('village_code', x.code, 'held_on', {day}, 'activity_kind', 'sosialisasi', "
+           "'partners', 'dinaker,pemdes', 'topic', 'Migrasi aman dan prosedural', "
+           "'attendance', 5 + floor(random() * 56)::int)",
+           "SELECT v.code, i FROM bench_pv v, generate_series(1, 12 + abs(hashtext(v.code || 'o')) % 25) i")
 
 
 def pages(db: Database) -> list[tuple[str, str, str]]:

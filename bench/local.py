@@ -12,8 +12,10 @@ from sqlite_utils import Database
 from bench.common import Row, p95, show, timed
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.ids import new_id
+from desmig_desktop.domain.report_spec import child_level
 from desmig_desktop.services.demo import DemoFactory, generate_demo
 from desmig_desktop.services.households import save_household
+from desmig_desktop.services.reports import build_report, home_prefix
 from desmig_desktop.store.queries import HouseholdFilter, count_households, search_households
 
 
@@ -51,6 +53,22 @@ def search(db: Database, repeat: int = 200) -> list[Row]:
         value = timed(app_query, len(terms))
         row = Row(f"search {label} (page + count)", p95(value), "ms p95", p95(baseline), "p95 < 20 ms",
                   p95(value) < 20, baseline_name="raw indexed SQL lookup")
+        show(row)
+        rows.append(row)
+    return rows
+
+
+def report(db: Database, villages: list[str], repeat: int = 20) -> list[Row]:
+    """The officer's report figures (issue 15 adds the programme's): the dashboard's report
+    (``ui.dashboard.page``: the officer's home area, one level down) and ``desmig report``'s
+    default (province rows), everything ever. No §7 target: recorded beside the rows that have one."""
+    prefix = home_prefix(villages)
+    rows = []
+    for label, level, where in (("dashboard", child_level(prefix), prefix), ("report --json", "province", "")):
+        value = timed(lambda level=level, where=where: build_report(db, level, where), repeat)
+        row = Row(f"desktop report figures ({label}: {level} rows{', ' + where if where else ''})", p95(value),
+                  "ms p95", None, "(recorded; no §7 target)", None, note=f"{repeat} runs; median "
+                  f"{sorted(value)[len(value) // 2]:.1f} ms")
         show(row)
         rows.append(row)
     return rows
@@ -102,4 +120,4 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
 
 
-__all__ = ["build", "new_id", "save", "search"]
+__all__ = ["build", "new_id", "report", "save", "search"]

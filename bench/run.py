@@ -1,7 +1,7 @@
 """Run the benchmark suite: ``python -m bench.run [--households N] [--smoke] [--keep DIR] [--only GROUPS]``.
 
 Writes ``bench/results/<date>.json`` and ``.md`` (``-smoke`` suffixed for ``--smoke``, which git
-ignores). Groups, in order: ``local`` (search, save), ``ui`` (app start, scrolling RSS, region
+ignores). Groups, in order: ``local`` (search, save, the desktop report's figures), ``ui`` (app start, scrolling RSS, region
 picker), ``sync`` (push, pull, no-op and incremental sync against a real ``desmig-hq serve``),
 ``memory`` (peak RSS of push, pull and export at a tenth of the size vs full size), ``load``
 (concurrent devices on SQLite and PostgreSQL, audited for errors, lost and duplicated records) and
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ops", type=int, help="HQ load: ops per device (default 2,000; smoke 200)")
     parser.add_argument("--plaintext-twins", action="store_true",
                         help="in --smoke too, measure every desktop row on a plaintext DB beside the encrypted one")
+    parser.add_argument("--note", help="recorded in the results' parameters (e.g. what else ran on the machine)")
     args = parser.parse_args(argv)
     twins = args.plaintext_twins or not args.smoke
     households = 2_000 if args.smoke else args.households
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     params: dict[str, Any] = {"households": households, "small_households": small, "smoke": args.smoke,
                               "load_devices": devices, "load_ops_per_device": ops, "groups": ",".join(groups),
                               "encrypted": "SQLCipher", "plaintext_twins": "all" if twins else "local"}
+    if args.note:
+        params["note"] = args.note
 
     def group(name: str, fn: Any) -> None:
         if name not in groups:
@@ -113,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     out = local.search(db, repeat=50 if args.smoke else 200)
                     out.append(local.save(db, repeat=50 if args.smoke else 200))
+                    out.extend(local.report(db, villages, repeat=5 if args.smoke else 20))
                 finally:
                     db.conn.close()
                 return out

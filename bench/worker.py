@@ -60,8 +60,9 @@ def main(argv: list[str]) -> int:
     elif action == "pull":
         hello = engine.hello()
         engine.pull_all(hello.scopes, together="changes" in hello.features)
-        records = sum(int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
-                      for t in ("households", "members", "placements", "businesses"))
+        from desmig_desktop.domain.fields import ENTITIES  # every entity, the programme's records too
+
+        records = sum(int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in ENTITIES)
     elif action == "cycle":
         report = run_cycle(db, session=client.session)
         records = report.pushed + report.pulled
