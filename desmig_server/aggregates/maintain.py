@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from desmig_desktop.domain import report_spec as spec
 from desmig_server.aggregates.niks import refresh_niks
+from desmig_server.aggregates.pmi_children import refresh_children
 from desmig_server.db import tables as t
 from desmig_server.db.bulk import insert_rows
 from desmig_server.db.engine import Database
@@ -93,7 +94,8 @@ def catch_up_in(conn: Connection, *, niks: bool = False) -> int:
     """``catch_up`` inside the caller's write transaction (which holds the lock).
 
     Without ``niks`` it brings the aggregates only, as migration step 13 has always called it
-    (``member_niks`` comes with step 15, which fills it whole); ``catch_up`` passes ``niks=True``.
+    (``member_niks`` and ``pmi_children`` come with steps 15 and 19, which fill them whole);
+    ``catch_up`` passes ``niks=True``: the derived tables of those later steps too.
     """
     old, high = watermark(conn), counter(conn)
     if old == high:
@@ -103,6 +105,7 @@ def catch_up_in(conn: Connection, *, niks: bool = False) -> int:
     done = refresh(conn, villages)
     if niks:
         refresh_niks(conn, villages)
+        refresh_children(conn, villages)
     set_watermark(conn, high)
     return done
 
@@ -114,6 +117,7 @@ def rebuild(db: Database) -> int:
         high = counter(conn)
         done = refresh(conn, None)
         refresh_niks(conn, None)
+        refresh_children(conn, None)
         set_watermark(conn, high)
         return done
 

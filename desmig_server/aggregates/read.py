@@ -52,7 +52,7 @@ def aggregated_report(db: Database, *, level: str = "province", prefix: str = ""
             by_code, totals = _stored(conn, length, prefix)
             _aged(conn, by_code, as_of)
         _programme(by_code, totals, programme_by_code(conn, db.dialect, length, scope_filters(prefix, actor), period,
-                                                      today))
+                                                      today, kept_children=True))
         names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
             t.regions.c.code.in_(sorted(by_code)))).all()) if by_code else {}
     rows = [{"code": code, "name": names.get(code, code), **by_code[code]} for code in sorted(by_code)]

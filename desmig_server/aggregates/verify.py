@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from desmig_server.aggregates import niks
+from desmig_server.aggregates import niks, pmi_children
 from desmig_server.aggregates.maintain import (
     LENGTHS,
     VALUE_METRICS,
@@ -77,6 +77,7 @@ def compare(conn: Connection) -> list[Mismatch]:
             out.extend(Mismatch(code, f"{metric.key} values") for code in sorted(want.keys() | have.keys())
                        if want.get(code, {}) != have.get(code, {}))
     out.extend(Mismatch(code, "member NIKs") for code in niks.compare(conn))
+    out.extend(Mismatch(code, "children of PMI") for code in pmi_children.compare(conn))
     return out
 
 

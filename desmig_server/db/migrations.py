@@ -481,6 +481,16 @@ def _longer_entity_names(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE {name} ALTER COLUMN entity TYPE VARCHAR(32)"))
 
 
+def _pmi_children(conn: Connection) -> None:
+    """``pmi_children`` (``desmig_server.aggregates.pmi_children``), filled from the records stored:
+    the programme figure ``children_in_parenting`` joins attendance to it. Derived data, like
+    ``member_niks`` of step 15: filled with the code of the day (``aggregates rebuild`` refills it)."""
+    from desmig_server.aggregates.pmi_children import refresh_children
+
+    t.pmi_children.create(conn)
+    refresh_children(conn, None)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create_tables", _create_tables),
     Step(2, "load_regions_kepmendagri_2025", _load_regions),
@@ -500,6 +510,7 @@ STEPS: tuple[Step, ...] = (
     Step(16, "questionnaire_versions", _questionnaire_versions),
     Step(17, "longer_entity_names", _longer_entity_names),
     Step(18, "report_children_of_pmi_values", _children_of_pmi_values),
+    Step(19, "pmi_children", _pmi_children),
 )
 LATEST = STEPS[-1].version
 

@@ -290,6 +290,18 @@ member_niks = Table(
     Index("ix_member_niks_scope", "scope"),
 )
 
+# Every live member who is a child of PMI by relationship, with its birth date (migration 19):
+# derived from ``records`` by the aggregates' catch-up, village by village
+# (``desmig_server.aggregates.pmi_children``), so the programme figure ``children_in_parenting`` joins
+# the period's attendance to it instead of deciding "child of PMI" from every household.
+pmi_children = Table(
+    "pmi_children", metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("scope", String(13), nullable=False),
+    Column("birth_date", Text),
+    Index("ix_pmi_children_scope", "scope"),
+)
+
 # Published app releases (migration 10). ``manifest`` is the exact text HQ signed
 # (``desmig_desktop.domain.release``) and ``signature`` its base64 Ed25519 signature; the package
 # itself lives in ``release_chunks`` so any worker serves any byte range of it without reading
@@ -355,6 +367,6 @@ seq_counter = Table(
 )
 
 # Rows that tests and operators may wipe to reset a server without reloading reference data.
-DATA_TABLES = (questionnaire_versions, member_niks, area_values, area_figures, aggregate_state, admin_log,
+DATA_TABLES = (questionnaire_versions, pmi_children, member_niks, area_values, area_figures, aggregate_state, admin_log,
                release_chunks, releases, record_history, applied_ops, conflicts, scope_exits, records, devices,
                user_scopes, login_attempts, web_sessions, users)

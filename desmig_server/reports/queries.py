@@ -69,8 +69,9 @@ class _Source:
 
     def __init__(self, dialect: str, entity_name: str, length: int, filters: list[Any],
                  fields: set[tuple[str, str, str]], *, with_scope: bool = False, period: Period = EVERYTHING,
-                 today: date | None = None) -> None:
+                 today: date | None = None, kept_children: bool = False) -> None:
         self.entity = entity_name
+        self.kept_children = kept_children
         self.dialect = dialect
         self.period = period
         self.as_of = period.as_of(today)
@@ -122,7 +123,8 @@ class _Source:
                                          self.col("migration_status"), self.col("parent_id"),
                                          self.as_of))
         elif metric.child_of_pmi:
-            parts.append(child_of_pmi(self.dialect, self.col(metric.child_of_pmi), self.as_of))
+            parts.append(kept_child_of_pmi(self.col(metric.child_of_pmi), self.as_of) if self.kept_children
+                         else child_of_pmi(self.dialect, self.col(metric.child_of_pmi), self.as_of))
         for where in metric.where:
             if where.one_of:
                 parts.append(self.col(where.field, of=where.of).in_(where.one_of))
@@ -148,6 +150,17 @@ def child_of_pmi(dialect: str, member: ColumnElement[Any], as_of: date) -> Colum
         is_child_of_pmi(dialect, json_text(dialect, c.c.data, "relationship"),
                         json_text(dialect, c.c.data, "birth_date"), json_text(dialect, c.c.data, "migration_status"),
                         c.c.parent_id, as_of)))
+
+
+def kept_child_of_pmi(member: ColumnElement[Any], as_of: date) -> ColumnElement[bool]:
+    """``child_of_pmi`` read from ``pmi_children`` (kept by the aggregates' catch-up, which the
+    caller ran first): the member is there, and under 18 on ``as_of`` and born by then when its
+    birth date is known. One primary-key probe per row instead of the households of the nation."""
+    k = t.pmi_children
+    born = k.c.birth_date
+    return exists(select(literal_column("1")).where(
+        k.c.member_id == member,
+        or_(born.is_(None), and_(born > adult_cutoff(as_of), born <= as_of.isoformat()))))
 
 
 def is_child_of_pmi(dialect: str, relationship: ColumnElement[Any], born: ColumnElement[Any],
@@ -204,9 +217,10 @@ def _fields(metrics: tuple[spec.Metric, ...]) -> set[tuple[str, str, str]]:
 
 
 def _source(dialect: str, length: int, filters: list[Any], *metrics: spec.Metric, period: Period = EVERYTHING,
-            today: date | None = None) -> _Source:
+            today: date | None = None, kept_children: bool = False) -> _Source:
     return _Source(dialect, metrics[0].entity, length, filters, _fields(metrics),
-                   with_scope=any(m.aggregate is Agg.AREAS for m in metrics), period=period, today=today)
+                   with_scope=any(m.aggregate is Agg.AREAS for m in metrics), period=period, today=today,
+                   kept_children=kept_children)
 
 
 def _plain(conn: Connection, src: _Source, metrics: tuple[spec.Metric, ...], length: int,
@@ -301,13 +315,14 @@ def figures_by_code(conn: Connection, dialect: str, length: int, filters: list[A
 
 
 def programme_by_code(conn: Connection, dialect: str, length: int, filters: list[Any], period: Period,
-                      today: date | None = None) -> dict[str, dict[str, Any]]:
+                      today: date | None = None, *, kept_children: bool = False) -> dict[str, dict[str, Any]]:
     """The programme figures per scope prefix of ``length``, from the records: activities in
     ``period``, stocks at its end (else ``today``). Every code holding a programme record has a
     row; the report keeps those of regions with a live household. Not the ``AGED`` figures: the
-    aggregates keep those."""
+    aggregates keep those. ``kept_children``: "child of PMI" read from ``pmi_children`` (the
+    aggregated report, after its catch-up), not decided from the records (the recomputation)."""
     out = _aggregate(conn, dialect, length, filters, programme=True, period=period, today=today, every_code=True,
-                     exclude=AGED)
+                     exclude=AGED, kept_children=kept_children)
     return {code: {k: row[k] for k in spec.PROGRAMME_KEYS if k not in AGED} for code, row in out.items()}
 
 
@@ -318,7 +333,7 @@ def _without_programme(row: dict[str, Any]) -> dict[str, Any]:
 def _aggregate(conn: Connection, dialect: str, length: int, filters: list[Any], *,
                medians_only: bool = False, programme: bool | None = None, period: Period = EVERYTHING,
                today: date | None = None, every_code: bool = False,
-               exclude: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
+               exclude: tuple[str, ...] = (), kept_children: bool = False) -> dict[str, dict[str, Any]]:
     """Every metric per scope prefix of ``length`` (0: one row keyed ""); only the medians if asked,
     only the programme figures or only the others if ``programme`` says so, none of ``exclude``."""
     out: dict[str, dict[str, Any]] = {}
@@ -326,8 +341,8 @@ def _aggregate(conn: Connection, dialect: str, length: int, filters: list[Any], 
         metrics = tuple(m for m in spec.metrics_of(entity_name, Agg.COUNT, Agg.COUNT_DISTINCT, Agg.SUM, Agg.AREAS,
                                                    programme=programme) if m.key not in exclude)
         if metrics:
-            _plain(conn, _source(dialect, length, filters, *metrics, period=period, today=today), metrics, length,
-                   out)
+            _plain(conn, _source(dialect, length, filters, *metrics, period=period, today=today,
+                                 kept_children=kept_children), metrics, length, out)
     for metric in spec.METRICS:
         if programme is not None and metric.programme != programme:
             continue

@@ -291,9 +291,10 @@ def test_migration_builds_aggregates_for_existing_data(hq_app: Hq) -> None:
         for table in (t.area_values, t.area_figures, t.aggregate_state):
             conn.execute(table.delete())
         # back to the database as it was before step 13 (and the steps after it: 14 adds the no-echo
-        # columns, 15 member_niks, 16 questionnaire_versions)
+        # columns, 15 member_niks, 16 questionnaire_versions, 19 pmi_children)
         conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version >= 13))
-        for table in (t.area_values, t.area_figures, t.aggregate_state, t.member_niks, t.questionnaire_versions):
+        for table in (t.area_values, t.area_figures, t.aggregate_state, t.member_niks, t.questionnaire_versions,
+                      t.pmi_children):
             table.drop(conn)
         conn.execute(text("DROP INDEX ix_scope_exits_seq"))
         conn.execute(text("DROP INDEX ix_conflicts_resolved_seq"))
@@ -315,9 +316,11 @@ def test_migration_fills_member_niks_for_existing_data(hq_app: Hq) -> None:
                  boss.op("members", "m3", member("h2")), boss.op("members", "m4", member("h2", nik="3201010202850002")))
     boss.push_ok(boss.op("members", "m4", kind="delete"))
     with hq_app.ctx.db.write() as conn:
-        conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version == 15))
-        t.member_niks.drop(conn)
-    assert migrate(hq_app.ctx.db) == 1
+        # back to before step 15 and every later step (migrate goes on from the highest applied)
+        conn.execute(t.schema_migrations.delete().where(t.schema_migrations.c.version >= 15))
+        for table in (t.member_niks, t.questionnaire_versions, t.pmi_children):
+            table.drop(conn)
+    assert migrate(hq_app.ctx.db) == len([s for s in STEPS if s.version >= 15])
     with hq_app.ctx.db.read() as conn:
         m = t.member_niks
         assert conn.execute(select(m.c.member_id, m.c.household_id, m.c.scope).order_by(m.c.member_id)).all() == [
@@ -349,3 +352,30 @@ def test_member_niks_follow_moves_and_deletes(hq_app: Hq) -> None:
 def test_median_of_counts_is_the_report_median(values: list[int]) -> None:
     """The median from a value multiset (how every area above a village gets one) is the report's."""
     assert median_of(dict(Counter(values))) == spec.median(values)
+
+
+def test_children_in_parenting_reads_kept_children_and_equals_the_recomputation(hq_app: Hq) -> None:
+    """``children_in_parenting`` of the aggregated report reads ``pmi_children`` (kept by the
+    catch-up) and equals the recomputation from the records as households change: a PMI parent
+    who comes home, a child's household deleted, a new PMI parent."""
+    boss = hq_app.user_device("pusat", "hq")
+    boss.push_ok(boss.op("households", "h1", household(V1)),
+                 boss.op("members", "p1", member("h1", relationship="kepala", migration_status="pmi_aktif")),
+                 boss.op("members", "k1", member("h1", relationship="anak", birth_date="2015-03-01", migration_status="bukan")),
+                 boss.op("members", "k2", member("h1", relationship="anak", migration_status="bukan")),
+                 boss.op("parenting_activities", "a1", {"village_code": V1, "held_on": "2026-11-02",
+                                                        "activity_type": "kelompok_belajar"}),
+                 boss.op("parenting_attendance", "t1", {"activity_id": "a1", "member_id": "k1", "role": "anak"}),
+                 boss.op("parenting_attendance", "t2", {"activity_id": "a1", "member_id": "k2", "role": "anak"}))
+
+    def both() -> tuple[int, int]:
+        aggregated = build_report(hq_app.ctx.db, level="village")["totals"]["children_in_parenting"]
+        recomputed = recompute_report(hq_app.ctx.db, level="village")["totals"]["children_in_parenting"]
+        return aggregated, recomputed
+
+    assert both() == (2, 2)
+    boss.push_ok(boss.op("members", "p1", {"migration_status": "pmi_purna"}))
+    assert both() == (0, 0)
+    boss.push_ok(boss.op("members", "k3", member("h1", relationship="suami_istri", migration_status="pmi_aktif")))
+    assert both() == (2, 2)
+    assert verify(hq_app.ctx.db) == []
