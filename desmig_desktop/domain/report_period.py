@@ -95,7 +95,10 @@ def parse_period(start: str | None = None, end: str | None = None, month: str | 
 
 
 def years_before(day: date, years: int) -> date:
-    """The same day ``years`` earlier (29 February becomes the 28th)."""
+    """The same day ``years`` earlier (29 February becomes the 28th); the first day there is when
+    that lies before year 1 (a period may end on any real date, e.g. ``--to 0017-06-30``)."""
+    if day.year - years < date.min.year:
+        return date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:
@@ -110,5 +113,8 @@ def adult_cutoff(as_of: date) -> str:
 
 
 def days_before(as_of: date, days: int) -> str:
-    """A date after this (ISO text) is less than ``days`` days before ``as_of``."""
+    """A date after this (ISO text) is less than ``days`` days before ``as_of`` (the first day there
+    is, when that lies before it)."""
+    if (as_of - date.min).days < days:
+        return date.min.isoformat()
     return (as_of - timedelta(days=days)).isoformat()

@@ -103,7 +103,12 @@ def test_officers_and_hq_converge_and_reports_add_up(server: HqServer, scratch: 
 
     status = {n: json.loads(run_ok(d.cli("status", "--json"), "status").stdout) for n, d in devices.items()}
     assert all(s["pending_ops"] == 0 and s["last_sync_at"] for s in status.values())
-    assert status["ana"]["open_conflicts"] == 1  # the hamlet she lost to HQ, waiting in her inbox
+    # In her inbox: the hamlet she lost to HQ, and the fields of her village's profile that budi's
+    # demo wrote first (one profile per village: both laptops' demos made the same record).
+    open_conflicts = Counter(row[0] for row in ana.db.execute(
+        "SELECT entity FROM sync_conflicts WHERE status = 'open'"))
+    assert open_conflicts["households"] == 1 and set(open_conflicts) <= {"households", "village_profiles"}
+    assert status["ana"]["open_conflicts"] == sum(open_conflicts.values())
     hq_conflicts = json.loads(run_ok(server.hq("conflicts", "--json"), "conflicts").stdout)
     items = hq_conflicts if isinstance(hq_conflicts, list) else hq_conflicts.get("conflicts", hq_conflicts.get("items"))
     assert len(items) >= 2  # budi's lost head_name, ana's lost hamlet

@@ -58,12 +58,14 @@ BUDGET = {
 }
 # Refusals of schema-valid requests for rules JSON Schema cannot state, because they relate one
 # value to another: an op's hash over its other fields, op_seq increasing through the batch, a
-# delete carrying no fields, a report prefix no deeper than its level. ``positive_data_acceptance``
+# delete carrying no fields, a report prefix no deeper than its level, a report period's start
+# not after its end. ``positive_data_acceptance``
 # is waived for exactly these answers (operation, status, error code, what the detail names);
 # every other refusal of valid data fails the run.
 CROSS_FIELD_RULES = {
     ("POST", "/v1/sync/push"): {(400, "hash_mismatch", "op_seq"), (422, "invalid_request", "op_seq must increase"),
                                 (422, "invalid_request", "a delete carries no fields")},
+    ("GET", "/v1/reports"): {(422, "invalid_request", "from not after to")},
 }
 ROLES = ("hq", "officer")
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
