@@ -23,30 +23,41 @@ CHILDREN = sorted(CHILD_OF_PMI)
 # The dates ``households`` draws lie in these bounds (HQ refuses a birth date in the future
 # unless its tolerance covers them).
 FIRST_DAY, LAST_DAY = dt.date(1980, 1, 1), dt.date(2035, 1, 1)
+ANY = "any"
+# Drawn with ``sampled_from``, as likely each (a ``one_of`` draws its first branches far more
+# often): a child's relationship (half the time) or a parent's, besides any relationship.
+RELATIONSHIPS = [*CHILDREN * 5, *PARENTS * 2, *(c.value for c in RELATIONSHIP)]
+STATUSES: list[str | None] = [PMI_ACTIVE, None, *(c.value for c in MIGRATION_STATUS)]
 
 
 def _birth(on: dt.date) -> st.SearchStrategy[str | None]:
     """A birth date near an edge of ``on``: unknown, on the day, after it, the 18th birthday on the
-    day or the day after, or anywhere."""
+    day, the day after or the day before, or anywhere; each as likely (a ``one_of`` draws its first
+    branches far more often)."""
     eighteenth = years_before(on, 18)
-    return st.one_of(st.none(), st.sampled_from([
-        on, on + dt.timedelta(days=1), eighteenth, eighteenth + dt.timedelta(days=1),
-        eighteenth - dt.timedelta(days=1)]).map(str),
-        st.dates(FIRST_DAY, LAST_DAY).map(str))
+    edges: list[str | None] = [None, *(str(d) for d in (on, on + dt.timedelta(days=1), eighteenth,
+                                                       eighteenth + dt.timedelta(days=1),
+                                                       eighteenth - dt.timedelta(days=1)))]
+    return st.sampled_from([*edges, ANY]).flatmap(
+        lambda b: st.dates(FIRST_DAY, LAST_DAY).map(str) if b == ANY else st.just(b))
 
 
 @st.composite
 def households(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dt.date]:
-    """Members of up to three households (``h0``, ``h1``, ``h2``) and the day of the report."""
+    """Members of up to three households (``h0``, ``h1``, ``h2``) and the day of the report. A
+    household mostly starts with a PMI aktif parent of a child or grandchild (deleted
+    now and then like any member), so that a child's other edges (its age, its own status) matter."""
     on = draw(st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)))
     members: list[dict[str, Any]] = []
+
+    def add(household: str, relationship: str, status: str | None) -> None:
+        members.append({"id": f"m{len(members)}", "household_id": household, "relationship": relationship,
+                        "migration_status": status, "birth_date": draw(_birth(on)),
+                        "deleted": draw(st.sampled_from([0, 0, 0, 1]))})
+
     for h in range(draw(st.integers(1, 3))):
-        size = draw(st.integers(1, 6))
-        for _i in range(size):
-            relationship = draw(st.one_of(st.sampled_from(PARENTS), st.sampled_from(CHILDREN),
-                                          st.sampled_from([c.value for c in RELATIONSHIP])))
-            status = draw(st.one_of(st.just(PMI_ACTIVE), st.none(), st.sampled_from([c.value for c in MIGRATION_STATUS])))
-            members.append({"id": f"m{len(members)}", "household_id": f"h{h}", "relationship": relationship,
-                            "migration_status": status, "birth_date": draw(_birth(on)),
-                            "deleted": draw(st.sampled_from([0, 0, 0, 1]))})
+        if draw(st.sampled_from([True, True, True, False])):
+            add(f"h{h}", draw(st.sampled_from(PARENTS)), PMI_ACTIVE)
+        for _i in range(draw(st.integers(1, 6))):
+            add(f"h{h}", draw(st.sampled_from(RELATIONSHIPS)), draw(st.sampled_from(STATUSES)))
     return members, on
