@@ -27,8 +27,15 @@ from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.issues import Issue
 from desmig_desktop.domain.questionnaire import Questionnaire
 from desmig_desktop.domain.validation import validate
-from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
-from desmig_desktop.services.record_edits import Plan, changed_values, newer_answers_kept, on_current_row, undo_for
+from desmig_desktop.errors import KnownError, RecordIssue
+from desmig_desktop.services.record_edits import (
+    Plan,
+    check_savable,
+    newer_answers_kept,
+    on_current_row,
+    planned_changes,
+    undo_for,
+)
 from desmig_desktop.store import questionnaire_store, records
 from desmig_desktop.store.queries import StoreLookup, children
 from desmig_desktop.store.records import Base as Base  # re-exported: the ui names these through services
@@ -212,20 +219,8 @@ def save_household(db: Database, graph: HouseholdGraph, *, confirm_warnings: boo
     normalised, issues = validate_graph(db, stored)
     issues = newer_answers_kept(questionnaire_store.active(db), {(name, str(v["id"])): v for name, v in stored.records()},
                                 plan, issues)
-    errors = [i for i in issues if i.issue.hard]
-    if errors:
-        raise ValidationFailed(_("Data belum bisa disimpan: {count} kesalahan.", count=len(errors)), errors)
-    warnings = [i for i in issues if not i.issue.hard]
-    if warnings and not confirm_warnings:
-        raise NeedsConfirmation(_("Ada {count} peringatan yang perlu dikonfirmasi.", count=len(warnings)), warnings)
-    changes: list[Change] = []
-    for name, values in normalised:
-        key = (name, values["id"])
-        if key in plan:
-            keys, current = plan[key]
-            changes.append(Change(name, values["id"], changed_values(values, keys, current), base=graph.loaded[key]))
-        else:
-            changes.append(Change(name, values["id"], {k: v for k, v in values.items() if k != "id"}))
+    warnings = check_savable(issues, confirm_warnings)
+    changes = planned_changes(normalised, plan, graph.loaded)
     changes.extend(_removed_children(db, graph))
     undo = [u for u in (undo_for(db, c) for c in changes) if u is not None]
     seqs = records.apply_changes(db, changes)

@@ -27,10 +27,17 @@ from desmig_desktop.domain.ids import new_id
 from desmig_desktop.domain.issues import Issue
 from desmig_desktop.domain.programme import village_profile_id
 from desmig_desktop.domain.validation import validate
-from desmig_desktop.errors import KnownError, NeedsConfirmation, RecordIssue, ValidationFailed
+from desmig_desktop.errors import KnownError, RecordIssue
 from desmig_desktop.services import drafts
 from desmig_desktop.services.household_copy import loaded_from_json, loaded_to_json
-from desmig_desktop.services.record_edits import Plan, changed_values, newer_answers_kept, on_current_row, undo_for
+from desmig_desktop.services.record_edits import (
+    Plan,
+    check_savable,
+    newer_answers_kept,
+    on_current_row,
+    planned_changes,
+    undo_for,
+)
 from desmig_desktop.store import questionnaire_store, records
 from desmig_desktop.store.programme_refs import reference_problems
 from desmig_desktop.store.queries import StoreLookup, children
@@ -238,20 +245,8 @@ def save_record(db: Database, rec: ProgrammeRecord, *, confirm_warnings: bool = 
     normalised, issues = validate_record(db, stored)
     issues = newer_answers_kept(questionnaire_store.active(db), {(name, str(v["id"])): v for name, v in stored.all_records()},
                                 plan, issues)
-    errors = [i for i in issues if i.issue.hard]
-    if errors:
-        raise ValidationFailed(_("Data belum bisa disimpan: {count} kesalahan.", count=len(errors)), errors)
-    warnings = [i for i in issues if not i.issue.hard]
-    if warnings and not confirm_warnings:
-        raise NeedsConfirmation(_("Ada {count} peringatan yang perlu dikonfirmasi.", count=len(warnings)), warnings)
-    changes: list[Change] = []
-    for name, values in normalised:
-        key = (name, values["id"])
-        if key in plan:
-            keys, current = plan[key]
-            changes.append(Change(name, values["id"], changed_values(values, keys, current), base=rec.loaded[key]))
-        else:
-            changes.append(Change(name, values["id"], {k: v for k, v in values.items() if k != "id"}))
+    warnings = check_savable(issues, confirm_warnings)
+    changes = planned_changes(normalised, plan, rec.loaded)
     kept = {v["id"] for _name, v in stored.all_records()}
     changes += [Change(name, record_id, delete=True, base=base) for (name, record_id), base in rec.loaded.items()
                 if name != rec.entity and record_id not in kept]

@@ -18,8 +18,9 @@ from sqlite_utils import Database
 
 from desmig_desktop.domain.coercion import CoerceError, coerce
 from desmig_desktop.domain.fields import ENTITIES, EntitySpec, Kind
+from desmig_desktop.domain.i18n import _
 from desmig_desktop.domain.questionnaire import Questionnaire
-from desmig_desktop.errors import RecordIssue
+from desmig_desktop.errors import NeedsConfirmation, RecordIssue, ValidationFailed
 from desmig_desktop.store import records
 from desmig_desktop.store.records import Base, Change
 
@@ -107,6 +108,35 @@ def newer_answers_kept(q: Questionnaire, stored: dict[tuple[str, str], dict[str,
                 and stored[key].get(field) == current.get(field):
             kept.add(id(ri))
     return [ri for ri in issues if id(ri) not in kept]
+
+
+def check_savable(issues: list[RecordIssue], confirm_warnings: bool) -> list[RecordIssue]:
+    """The warnings a save goes through with. Raises ``ValidationFailed`` on any hard error and
+    ``NeedsConfirmation`` when only warnings remain and ``confirm_warnings`` is false: the gate of
+    every save (households, programme records)."""
+    errors = [i for i in issues if i.issue.hard]
+    if errors:
+        raise ValidationFailed(_("Data belum bisa disimpan: {count} kesalahan.", count=len(errors)), errors)
+    warnings = [i for i in issues if not i.issue.hard]
+    if warnings and not confirm_warnings:
+        raise NeedsConfirmation(_("Ada {count} peringatan yang perlu dikonfirmasi.", count=len(warnings)), warnings)
+    return warnings
+
+
+def planned_changes(normalised: list[tuple[str, dict[str, Any]]], plan: Plan,
+                    loaded: dict[tuple[str, str], Base]) -> list[Change]:
+    """The changes that store ``normalised`` records: one loaded earlier (in ``plan``) gets only
+    its edited fields on top of its current row, with the loaded version as base; a new one all
+    its fields."""
+    changes: list[Change] = []
+    for name, values in normalised:
+        key = (name, values["id"])
+        if key in plan:
+            keys, current = plan[key]
+            changes.append(Change(name, values["id"], changed_values(values, keys, current), base=loaded[key]))
+        else:
+            changes.append(Change(name, values["id"], {k: v for k, v in values.items() if k != "id"}))
+    return changes
 
 
 def undo_for(db: Database, change: Change) -> Change | None:
