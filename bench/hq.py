@@ -104,10 +104,31 @@ class HqServer(ServeProcess):
         return cls(f"sqlite:///{db}", folder / (name + ".log"))
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) the running server process has used so far (Linux ``/proc``)."""
+        """CPU time (user + system) the running server has used so far, its push workers included."""
+        ordered, workers = self.cpu_split()
+        return ordered + workers
+
+    def cpu_split(self) -> tuple[float, float]:
+        """``(the serving process, its descendants)``' CPU seconds so far (Linux ``/proc``): the
+        descendants are the push's prepare workers and their fork server (``sync.prepare``)."""
         assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, CPU seconds)
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rpartition(")")[2].split()
+                except OSError:
+                    continue  # ended meanwhile
+                stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+        tree, frontier = set(), [self.proc.pid]
+        while frontier:
+            parent = frontier.pop()
+            children = [pid for pid, (ppid, _) in stats.items() if ppid == parent and pid not in tree]
+            tree.update(children)
+            frontier.extend(children)
+        own = stats.get(self.proc.pid, (0, 0.0))[1]
+        return own, sum(stats[pid][1] for pid in tree)
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -87,6 +87,8 @@ def create_app(db_url: str, settings: Settings | None = None, *, run_migrations:
         yield
         if follower is not None:
             follower.stop()
+        if ctx.prepare is not None:
+            ctx.prepare.close()
         ctx.db.dispose()
 
     # No /docs or /redoc: they load scripts from a CDN (which a strict CSP forbids and an HQ

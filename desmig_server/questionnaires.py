@@ -19,6 +19,7 @@ per digest (``_PARSED``: a digest names immutable content, so it is valid across
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,17 @@ def document(conn: Connection, version: int | None = None) -> tuple[int, str, di
     row = conn.execute(select(t.questionnaire_versions.c.digest, t.questionnaire_versions.c.document).where(
         t.questionnaire_versions.c.version == version)).first()
     return None if row is None else (version, row.digest, json.loads(row.document))
+
+
+def sources(conn: Connection, versions: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """``{version: (digest, document text)}`` of the published ``versions`` other than the bundled
+    one (what a push's workers parse, ``sync.prepare``); an unknown version is left out."""
+    wanted = sorted({v for v in versions if v != BUNDLED_VERSION})
+    if not wanted:
+        return {}
+    q = t.questionnaire_versions.c
+    rows = conn.execute(select(q.version, q.digest, q.document).where(q.version.in_(wanted)))
+    return {int(r.version): (r.digest, r.document) for r in rows}
 
 
 def history(db: Database) -> list[Version]:

@@ -15,6 +15,13 @@ TOKEN_TTL_ENV = "DESMIG_HQ_TOKEN_TTL_DAYS"
 TOKEN_GRACE_ENV = "DESMIG_HQ_TOKEN_GRACE_SECONDS"
 APPLIED_OPS_RETENTION_ENV = "DESMIG_HQ_APPLIED_OPS_RETENTION_DAYS"
 AGGREGATES_FOLLOW_ENV = "DESMIG_HQ_AGGREGATES_FOLLOW_SECONDS"
+PUSH_PROCESSES_ENV = "DESMIG_HQ_PUSH_PROCESSES"
+
+
+def default_push_processes() -> int:
+    """One worker per core beyond the one applying the ops, at most 4 (beyond that the ordered
+    path is the bound: a worker prepares an op in about half the time it takes to apply it)."""
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,12 @@ class Settings:
     # recomputes each village changed since the last one, so a longer interval folds more pushes
     # into one recomputation (at 2 s the 1M bench lost 29 % of its push throughput).
     aggregates_follow_s: float = 10.0
+    # Worker processes that prepare a large push's ops (hash, validation of new records) while
+    # the request's thread applies them in order (``sync.prepare``); 0 = all on that thread.
+    # Started by the first push of at least ``push_prepare_min_ops`` ops.
+    push_prepare_processes: int = 0
+    push_prepare_min_ops: int = 400
+    push_prepare_chunk: int = 250  # ops per worker task (the first waits for one)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -78,4 +91,8 @@ class Settings:
             if not 0 <= value < float("inf"):
                 raise ValueError(f"{AGGREGATES_FOLLOW_ENV} must be 0 (off) or a positive number, not {follow!r}")
             overrides["aggregates_follow_s"] = value
+        processes = os.environ.get(PUSH_PROCESSES_ENV, "").strip()
+        if processes and not (processes.isdigit() and int(processes) <= 64):
+            raise ValueError(f"{PUSH_PROCESSES_ENV} must be a whole number from 0 (off) to 64, not {processes!r}")
+        overrides["push_prepare_processes"] = int(processes) if processes else default_push_processes()
         return cls(argon2_fast=os.environ.get(FAST_ARGON2_ENV, "") == "1", **overrides)

@@ -43,7 +43,7 @@ def hello(caller: Updater, ctx: Ctx) -> JSONResponse:
     413: "body or batch too large", 426: "app schema too old"}))
 def push(body: PushRequest, caller: Caller, ctx: Ctx) -> Response:
     """Apply ops in order, exactly once per (device, op_seq); the reply's last_op_seq is the ack."""
-    return Response(jsontext.compact(push_apply.push(ctx.db, ctx.settings, caller, body)),
+    return Response(jsontext.compact(push_apply.push(ctx.db, ctx.settings, caller, body, ctx.prepare)),
                     media_type="application/json")
 
 

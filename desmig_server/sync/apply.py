@@ -34,8 +34,6 @@ Existence rules (the server's answer to DESIGN §4 "a delete racing an edit is a
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +57,10 @@ from desmig_server.sync.lookup import ServerLookup
 from desmig_server.sync.lost import insert_conflicts
 from desmig_server.sync.merge import Clash, plan_merge
 from desmig_server.sync.models import PushOp
+from desmig_server.sync.prepare import Prepared
 from desmig_server.sync.seq import SeqAllocator
 from desmig_server.sync.state import STATE_KEY, FieldMeta, Rec, WorkingSet
+from desmig_server.sync.storable import unstorable
 
 DELETED = {"deleted": True}
 
@@ -79,56 +79,10 @@ class Outcome:
         return result_json(op_seq, self.status, self.version, self.reason, self.clashes)
 
 
-# Tab, line feed and carriage return are text; a lone UTF-16 surrogate (JSON text may carry
-# ``"\\ud800"``) is not: UTF-8 cannot encode it, so no database, reply or export could hold it.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # Longest rejection reason stored and returned. A reason is built from known field keys and the
 # rules' fixed texts only (never from client text), so this bound is only reached by a record
 # failing nearly every rule at once; it still holds whatever a client sends.
 REASON_MAX = 1000
-
-
-def unstorable(fields: dict[str, Any]) -> bool:
-    """Whether an op carries a value no record may hold (see ``_unstorable``); flat text and
-    integer values — nearly every op — are checked with one regex pass over their joined text."""
-    texts: list[str] = []
-    for key, value in fields.items():
-        if type(key) is not str:
-            return _unstorable(fields)
-        texts.append(key)
-        kind = type(value)
-        if kind is str:
-            texts.append(value)
-        elif kind is float:
-            if not math.isfinite(value):
-                return True
-        elif not (value is None or kind is int or kind is bool):
-            return _unstorable(fields)
-    return _CONTROL.search("".join(texts)) is not None
-
-
-def _unstorable(fields: dict[str, Any]) -> bool:
-    """Whether an op carries a value no record may hold: a control character (PostgreSQL text
-    cannot store NUL; none belongs in a questionnaire answer, and it would break spreadsheets and
-    logs), or a NaN/infinite number (it passes range checks, since every comparison with NaN is
-    false, and no JSON reply can carry it: one such record would make a village's pull fail).
-    Keys are checked too (a lone surrogate in one cannot even be encoded for a reply or a
-    query). Iterative, so deep nesting cannot exhaust the stack."""
-    stack: list[Any] = [fields]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            if _CONTROL.search(value):
-                return True
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                return True
-        elif isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return False
 
 
 def bounded(reason: str) -> str:
@@ -271,8 +225,9 @@ class OpApplier:
         return Outcome(OpStatus.REJECTED, 0, reason)
 
     # -- ops -------------------------------------------------------------------------------
-    def apply(self, op: PushOp) -> Outcome:
-        return self._delete(op) if op.kind == OpKind.DELETE else self._upsert(op)
+    def apply(self, op: PushOp, prepared: Prepared | None = None) -> Outcome:
+        """``prepared``: the op's order-free work done by a worker (``sync.prepare``), if any."""
+        return self._delete(op) if op.kind == OpKind.DELETE else self._upsert(op, prepared)
 
     def _delete(self, op: PushOp) -> Outcome:
         rec = self.ws.get(op.entity, op.id)
@@ -301,7 +256,7 @@ class OpApplier:
         self._echo(rec, op, before, True)  # the cascaded children are not: the device still holds them live
         return Outcome(OpStatus.OK, rec.version)
 
-    def _upsert(self, op: PushOp) -> Outcome:
+    def _upsert(self, op: PushOp, prepared: Prepared | None) -> Outcome:
         rec = self.ws.get(op.entity, op.id)
         if rec is not None and not self.actor.can_access(rec.scope):
             return self._outside(rec)  # first: nothing of another scope's record is read or touched
@@ -309,7 +264,7 @@ class OpApplier:
         if questionnaire is None:  # a server restored from before a publish: consumed, like any invalid op
             return self._rejected(rec, _("Versi kuesioner ini tidak dikenal server; sinkronkan lagi."))
         spec = questionnaire.entity(op.entity)  # every version has every entity (compare() refuses new ones)
-        if unstorable(op.fields):
+        if unstorable(op.fields) if prepared is None or prepared.unstorable is None else prepared.unstorable:
             return self._rejected(rec, _("Data berisi karakter kendali atau angka tak hingga yang tidak diizinkan."))
         if not spec.covers(op.fields):  # never named: the keys are client text (SECURITY.md)
             return self._rejected(rec, _("Ada isian yang tidak dikenal."))
@@ -345,7 +300,7 @@ class OpApplier:
                     return self._outside(rec)
                 if parent.deleted:
                     return self._child_of_deleted(op, spec, rec, parent, fields)
-        named_by, values, errors = self._validated(op, rec, raw, fields, questionnaire, parent)
+        named_by, values, errors = self._validated(op, rec, raw, fields, questionnaire, parent, prepared)
         if errors:
             return self._rejected(rec, rejection_reason(named_by, errors))
         owner = values.get("owner_member_id")
@@ -363,7 +318,8 @@ class OpApplier:
         return self._write(op, spec, rec, values, scope, parent_id, plan.clashes, plan.concurrent, reviving)
 
     def _validated(self, op: PushOp, rec: Rec | None, raw: dict[str, Any], fields: dict[str, Any],
-                   questionnaire: Questionnaire, parent: Rec | None) -> tuple[EntitySpec, dict[str, Any], list[Issue]]:
+                   questionnaire: Questionnaire, parent: Rec | None,
+                   prepared: Prepared | None) -> tuple[EntitySpec, dict[str, Any], list[Issue]]:
         """The merged record ``raw`` validated: ``(the spec naming its fields, the values to store,
         the hard errors)``.
 
@@ -378,7 +334,12 @@ class OpApplier:
         ops pay the second validation; an op of the newest version, or one creating a record
         (every field is its own), is validated once, under its version, as before.
         Answers to questions beyond the validating version (a server restored from before a
-        publish) stay as stored, unvalidated."""
+        publish) stay as stored, unvalidated.
+
+        A new record's validation may already be ``prepared`` by a worker: it is taken when every
+        village that validation assumed exists does (``sync.prepare``)."""
+        if rec is None and prepared is not None and prepared.values is not None and self._confirmed(prepared):
+            return questionnaire.entity(op.entity), prepared.values, list(prepared.errors)  # each used once
         newest = self.questionnaires.current() if rec is not None and op.op_seq > 0 else questionnaire
         spec = newest.entity(op.entity)
         kept = None if rec is None or spec.covers(rec.data) else {k: v for k, v in raw.items() if not spec.has(k)}
@@ -398,6 +359,10 @@ class OpApplier:
             values = {**{k: v for k, v in values.items() if op_spec.has(k) or k in raw},
                       **{k: own.values[k] for k in fields if k in own.values}}  # the op's own answers as its version reads them
         return spec, {**values, **kept} if kept else values, errors
+
+    def _confirmed(self, prepared: Prepared) -> bool:
+        """Whether every village a worker's validation took as existing exists."""
+        return all(self.lookup.village_exists(code) for code in prepared.villages)
 
     def _side_references(self, entity: str, rec: Rec | None, values: dict[str, Any], scope: str,
                          reviving: bool) -> str | None:

@@ -21,7 +21,6 @@ from sqlalchemy import Connection, select, update
 
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.ids import utc_now
-from desmig_desktop.domain.ops import op_hash
 from desmig_desktop.domain.programme import side_references
 from desmig_desktop.domain.wire import OpKind, OpStatus
 from desmig_server.auth.principal import Principal
@@ -29,10 +28,12 @@ from desmig_server.db import tables as t
 from desmig_server.db.bulk import insert_rows
 from desmig_server.db.engine import Database
 from desmig_server.errors import ApiError, forbidden, unauthorized
+from desmig_server.questionnaires import sources as questionnaire_sources
 from desmig_server.settings import Settings
 from desmig_server.sync.apply import OpApplier, Outcome
 from desmig_server.sync.lookup import ServerLookup
 from desmig_server.sync.models import ID_PATTERN, VILLAGE_PATTERN, PushOp, PushRequest
+from desmig_server.sync.prepare import Preparation, Prepared, PreparePool
 from desmig_server.sync.seq import SeqAllocator
 from desmig_server.sync.state import WorkingSet
 
@@ -46,7 +47,7 @@ def server_today(settings: Settings) -> dt.date:
 
 
 def check_request(req: PushRequest, actor: Principal, settings: Settings) -> None:
-    """Refuse a malformed or unauthorised request before opening a transaction."""
+    """Refuse an unauthorised or oversized request before anything of it is worked on."""
     if req.device_id != actor.device_id:
         raise forbidden("device_id does not belong to this token")
     if req.app_schema < settings.min_schema:
@@ -55,8 +56,17 @@ def check_request(req: PushRequest, actor: Principal, settings: Settings) -> Non
         raise ApiError(400, "unsupported_schema", {"max_schema": settings.max_schema})
     if len(req.ops) > settings.max_ops_per_push:
         raise ApiError(413, "too_many_ops", {"max_ops": settings.max_ops_per_push})
+
+
+def check_ops(req: PushRequest, prep: Preparation) -> None:
+    """Refuse a malformed request before opening a transaction (the first bad op decides).
+
+    An op's hash is checked only when the client sent one; when none did, no op can fail that
+    check, and the hashes — computed by ``prep``, maybe still on a worker — are filled in as
+    the ordered path reaches each op (``_hash``)."""
     previous = 0
-    for op in req.ops:
+    hashed = any(op.op_hash is not None for op in req.ops)
+    for index, op in enumerate(req.ops):
         if op.entity not in ENTITIES:
             raise ApiError(422, "unknown_entity", {"op_seq": op.op_seq, "entity": op.entity})
         if op.kind == OpKind.DELETE and op.fields:
@@ -64,13 +74,16 @@ def check_request(req: PushRequest, actor: Principal, settings: Settings) -> Non
         if op.op_seq <= previous:
             raise ApiError(422, "invalid_request", {"op_seq": op.op_seq, "msg": "op_seq must increase"})
         previous = op.op_seq
-        computed = op_hash(op.entity, op.id, op.kind.value, op.base_version, op.fields)
-        if op.op_hash is None:
-            # Left out by the client: the server's own hash of the op is what a
-            # replay is compared with, exactly as when the client sends it (it must match).
-            op.op_hash = computed
-        elif computed != op.op_hash:
+        if hashed and _hash(op, prep.get(index)) != op.op_hash:
             raise ApiError(400, "hash_mismatch", {"op_seq": op.op_seq})
+
+
+def _hash(op: PushOp, prepared: Prepared) -> str:
+    """The server's own hash of ``op``; where the client left it out, it is what a replay is
+    compared with and what ``applied_ops`` keeps, exactly as when the client sends it."""
+    if op.op_hash is None:
+        op.op_hash = prepared.op_hash
+    return prepared.op_hash
 
 
 _ID = re.compile(ID_PATTERN)
@@ -123,12 +136,36 @@ def device_watermark(conn: Connection, device_id: str) -> int:
     return int(conn.execute(select(t.devices.c.last_op_seq).where(t.devices.c.device_id == device_id)).scalar_one())
 
 
-def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -> dict[str, Any]:
-    """Apply a push request; return the reply body. Raises ``ApiError`` for 4xx outcomes."""
+def push(db: Database, settings: Settings, actor: Principal, req: PushRequest,
+         pool: PreparePool | None = None) -> dict[str, Any]:
+    """Apply a push request; return the reply body. Raises ``ApiError`` for 4xx outcomes.
+
+    ``pool``: worker processes that prepare the ops (``sync.prepare``) while this thread applies
+    them in order; without it, or for a small push, everything happens here, as it always did."""
     check_request(req, actor, settings)
     if not req.ops:  # nothing to apply: no need to queue behind other pushers for the lock
         with db.read() as conn:
             return {"last_op_seq": device_watermark(conn, actor.device_id), "results": []}
+    today = server_today(settings)
+    prep = _preparation(db, req, today, pool)
+    try:
+        check_ops(req, prep)
+        return _apply(db, actor, req, prep, today)
+    finally:
+        prep.cancel()
+
+
+def _preparation(db: Database, req: PushRequest, today: dt.date, pool: PreparePool | None) -> Preparation:
+    if pool is None or len(req.ops) < pool.min_ops:
+        return Preparation(req.ops, today, {}, None)
+    versions = {op.questionnaire_version for op in req.ops}
+    if versions == {1}:
+        return Preparation(req.ops, today, {}, pool)
+    with db.read() as conn:  # the documents of the published versions the ops name
+        return Preparation(req.ops, today, questionnaire_sources(conn, versions), pool)
+
+
+def _apply(db: Database, actor: Principal, req: PushRequest, prep: Preparation, today: dt.date) -> dict[str, Any]:
     with db.write() as conn:
         seq = SeqAllocator(conn)  # first statement: the row lock that orders all writers
         device = conn.execute(select(t.devices.c.last_op_seq, t.devices.c.revoked, t.devices.c.applied_pruned_through,
@@ -139,6 +176,8 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
         watermark = int(device.last_op_seq)
         replays = [op for op in req.ops if op.op_seq <= watermark]
         fresh = [op for op in req.ops if op.op_seq > watermark]
+        for index, op in enumerate(replays):
+            _hash(op, prep.get(index))
         stored = _stored_results(conn, actor.device_id, replays)
         pruned_through = int(device.applied_pruned_through)
         for op in replays:
@@ -152,9 +191,9 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
                 raise ApiError(409, "gap", {"last_op_seq": watermark})
         ws, lookup = WorkingSet(conn), ServerLookup(conn)
         _preload(ws, lookup, fresh)
-        applier = OpApplier(conn, ws, seq, actor, lookup, server_today(settings))
+        applier = OpApplier(conn, ws, seq, actor, lookup, today)
         outcomes: list[tuple[PushOp, Outcome]] = []
-        for op in req.ops:
+        for index, op in enumerate(req.ops):
             if op.op_seq <= watermark:
                 row = stored.get(op.op_seq)
                 if row is None:  # pruned (checked above): answered "pruned", never applied again
@@ -163,7 +202,9 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest) -
                 clashes = json.loads(row.clashes) if row.clashes else []
                 outcomes.append((op, Outcome(OpStatus(row.result), int(row.version), row.reason, clashes)))
             else:
-                outcomes.append((op, applier.apply(op)))
+                prepared = prep.get(index)
+                _hash(op, prepared)
+                outcomes.append((op, applier.apply(op, prepared)))
         ws.flush()
         # Conflict rows first: the results of the ops that lost need their ids (``sync.lost``), and
         # ``applied_ops`` keeps those complete results so that a replay answers exactly the same.

@@ -1,0 +1,266 @@
+"""A push prepared by worker processes answers and stores exactly what an inline push does
+(issue 21 §2, ``desmig_server.sync.prepare``).
+
+The same pushes go to an HQ that applies everything on the request's thread and to one whose
+workers hash and validate the ops (chunks of 3, so every push crosses chunk boundaries): a table
+of hostile and edge cases (a village that does not exist, ops outside the scope, unstorable
+text, unknown keys, derived fields, a later questionnaire version and an unknown one, a missing
+parent, an edit of a record created earlier in the same push, a delete, replays, client hashes
+right and wrong), and a Hypothesis property over any JSON value in any field. Negative
+controls: the two shortcuts a wrong ordered path could take are caught; a killed worker only
+costs speed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from desmig_desktop.domain.questionnaire import bundled_document
+from desmig_server import questionnaires
+from desmig_server.db import tables as t
+from desmig_server.settings import Settings
+from desmig_server.sync import apply as apply_module
+from desmig_server.sync.prepare import Prepared
+
+from .conftest import fresh_db_url, open_hq
+from .support import (
+    V1,
+    V2,
+    V_OTHER,
+    Device,
+    Hq,
+    business,
+    household,
+    make_op,
+    member,
+    placement,
+    programme_ops,
+    reset_data,
+)
+from .test_hq_push_hostile import ALL_KEYS, BASES, hostile_text, json_values
+
+INLINE = Settings(argon2_fast=True, push_prepare_processes=0)
+WORKERS = Settings(argon2_fast=True, push_prepare_processes=1, push_prepare_min_ops=1, push_prepare_chunk=3)
+MISSING_VILLAGE = "32.01.01.1999"  # the shape of a village code, in no region table
+
+
+def _v2(doc: dict[str, Any]) -> dict[str, Any]:
+    doc = copy.deepcopy(doc)
+    next(e for e in doc["entities"] if e["name"] == "households")["fields"].append(
+        {"key": "training", "label": {"id": "Pelatihan", "en": "Training"}, "kind": "bool"})
+    return doc
+
+
+def _body(dev: Device, ops: list[dict[str, Any]], *, hashed: bool) -> bytes:
+    sent = [op if hashed else {k: v for k, v in op.items() if k != "op_hash"} for op in ops]
+    # json.dumps writes lone surrogates escaped and NaN/Infinity, as a client could
+    return json.dumps({"device_id": dev.device_id, "app_schema": 1, "ops": sent}).encode()
+
+
+def _send(dev: Device, ops: list[dict[str, Any]], *, hashed: bool = False) -> tuple[int, Any]:
+    response = dev.client.post("/v1/sync/push", content=_body(dev, ops, hashed=hashed),
+                               headers={**dev.headers, "Content-Type": "application/json"})
+    return response.status_code, response.json()
+
+
+def _stored(hq: Hq) -> list[tuple[Any, ...]]:
+    """What the pushes left: records, history, conflicts and applied ops (ids and times aside)."""
+    with hq.ctx.db.read() as conn:
+        records = [(r.entity, r.id, r.scope, r.parent_id, r.version, r.deleted, json.loads(r.data))
+                   for r in conn.execute(select(t.records))]
+        history = [(r.entity, r.record_id, r.scope, r.version, r.op_seq, r.outcome, r.changes)
+                   for r in conn.execute(select(t.record_history))]
+        conflicts = [(r.entity, r.record_id, r.field, r.kind, r.winning_value, r.losing_value, r.version)
+                     for r in conn.execute(select(t.conflicts))]
+        applied = [(r.op_seq, r.op_hash, r.entity, r.record_id, r.result, r.version, r.reason, r.clashes)
+                   for r in conn.execute(select(t.applied_ops))]
+    return sorted(map(repr, records + history + conflicts + applied))  # type: ignore[arg-type]
+
+
+def _scenario(hq: Hq) -> list[Any]:
+    """The table of cases, pushed as a device would: the answers and what was stored."""
+    dev = hq.user_device("ani", "officer", villages=[V1, V2])
+    questionnaires.publish(hq.ctx.db, _v2(bundled_document()), by="admin")
+
+    def v(op: dict[str, Any], version: int) -> dict[str, Any]:
+        return {**op, "questionnaire_version": version}
+
+    first = [
+        dev.op("households", "h1", household()),
+        dev.op("members", "m1", member("h1", nik="3201014107900001", birth_date="1990-07-01")),
+        dev.op("members", "m2", member("h1", nik="12")),  # a hard NIK error
+        dev.op("placements", "p1", placement("m1", departed_on="2020-01-02", returned_on="2019-01-01")),
+        dev.op("businesses", "b1", business("h1", umkm_class="besar")),  # a derived field sent: recomputed
+        dev.op("households", "h2", household(MISSING_VILLAGE)),  # the worker cannot know: confirmed in order
+        dev.op("households", "h3", household(V_OTHER)),  # outside the caller's villages
+        dev.op("households", "h4", household(head_name="Bu\x00di")),  # unstorable
+        dev.op("households", "h5", {**household(), "zzz": 1}),  # a key no version has
+        dev.op("households", "h6", household(consent=False)),
+        dev.op("households", "h7", household(visited_on="2999-01-01", latitude=float("inf"))),
+        v(dev.op("households", "h8", household(training=True)), 2),
+        v(dev.op("households", "h9", household(training=True)), 1),  # a v2 question in a v1 op
+        v(dev.op("households", "h10", household()), 99),  # a version HQ never published
+        dev.op("members", "m3", member("h404")),  # no such parent
+        dev.op("members", "m2", kind="delete"),  # never stored
+        dev.op("households", "h1", {"head_name": "Budi Baru"}, base=0),  # an edit of h1, created above
+        dev.op("members", "m1", {"name": "Siti A."}, base=0),
+    ]
+    first += programme_ops(dev, V1, "m1", "b1")[0]
+    out: list[Any] = [_send(dev, first)]
+    second = [dev.op("households", "h1", household(V2, head_name="Pindah")),  # a move, with its children
+              dev.op("households", "h2", household()), dev.op("members", "m1", kind="delete")]
+    out.append(_send(dev, second, hashed=True))
+    out.append(_send(dev, first))  # a replay of the first push: answered as the first time
+    wrong = dev.op("households", "h11", household())
+    out.append(_send(dev, [wrong, {**dev.op("households", "h12", household()), "op_hash": "0" * 64}], hashed=True))
+    out.append(_send(dev, [wrong]))
+    return [*out, _stored(hq)]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _run(backend: str, request: pytest.FixtureRequest, folder: Path, hq_settings: Settings,
+         scenario: Callable[[Hq], list[Any]] = _scenario) -> tuple[list[Any], int]:
+    """The scenario on a clean database, with the number of validations done on the ordered path."""
+    folder.mkdir(exist_ok=True)
+    url = fresh_db_url(backend, request, folder)
+    calls = 0
+    inline = apply_module.validate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return inline(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(apply_module, "validate", counted)
+        for hq in open_hq(url, hq_settings):
+            try:
+                return scenario(hq), calls
+            finally:
+                with hq.ctx.db.write() as conn:
+                    reset_data(conn)
+    raise AssertionError("unreachable")
+
+
+def test_a_prepared_push_answers_and_stores_what_an_inline_push_does(
+        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    expected, inline_calls = _run(backend, request, tmp_path / "a", INLINE)
+    got, ordered_calls = _run(backend, request, tmp_path / "b", WORKERS)
+    assert got == expected
+    statuses = [r["status"] for r in expected[0][1]["results"]]
+    assert statuses.count("rejected") >= 11 and statuses.count("ok") >= 12, statuses  # the table tests both
+    assert expected[3][0] == 400 and expected[4][0] == 200  # a wrong client hash refuses its whole push
+    # the work moved: the new records of the first push were validated by the workers
+    assert ordered_calls <= inline_calls - 12, (ordered_calls, inline_calls)
+
+
+@pytest.mark.parametrize("shortcut", ["villages_not_confirmed", "prepared_for_a_stored_record"])
+def test_the_comparison_catches_a_wrong_ordered_path(
+        shortcut: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Negative controls: taking a worker's validation without confirming its villages, or for a
+    record stored before the op's turn (its merged record is not the op's fields), changes answers."""
+    expected, _ = _run("sqlite", request, tmp_path / "a", INLINE)
+    with pytest.MonkeyPatch.context() as patch:
+        if shortcut == "villages_not_confirmed":
+            patch.setattr(apply_module.OpApplier, "_confirmed", lambda self, prepared: True)
+        else:
+            patch.setattr(apply_module.OpApplier, "_validated", _always_prepared(apply_module.OpApplier._validated))
+        got, _ = _run("sqlite", request, tmp_path / "b", WORKERS)
+    assert got != expected
+
+
+def _always_prepared(validated: Callable[..., Any]) -> Callable[..., Any]:
+    def validated_with(self: Any, op: Any, rec: Any, raw: Any, fields: Any, questionnaire: Any, parent: Any,
+                       prepared: Prepared | None) -> Any:
+        if prepared is not None and prepared.values is not None:
+            return validated(self, op, None, raw, fields, questionnaire, parent, prepared)
+        return validated(self, op, rec, raw, fields, questionnaire, parent, prepared)
+    return validated_with
+
+
+def _worker_pids(hq: Hq) -> list[int]:
+    assert hq.ctx.prepare is not None
+    executor = hq.ctx.prepare.executor()
+    executor.submit(int, 0).result()  # the workers are up
+    return list(executor._processes)  # (private: the test kills them)
+
+
+def test_a_killed_worker_costs_speed_not_answers(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    expected, _ = _run("sqlite", request, tmp_path / "a", INLINE)
+
+    def killed_first(hq: Hq) -> list[Any]:
+        for pid in _worker_pids(hq):
+            os.kill(pid, signal.SIGKILL)
+        return _scenario(hq)
+
+    got, _ = _run("sqlite", request, tmp_path / "b", WORKERS, killed_first)
+    assert got == expected
+
+
+# -- the property: any JSON value in any field, in new records and in edits -----------------------
+
+@pytest.fixture
+def twins(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[tuple[Hq, Device], tuple[Hq, Device]]]:
+    pairs: list[tuple[Hq, Device]] = []
+    opened = []
+    for name, hq_settings in (("a", INLINE), ("b", WORKERS)):
+        (tmp_path / name).mkdir()
+        gen = open_hq(fresh_db_url("sqlite", request, tmp_path / name), hq_settings)
+        hq = next(gen)
+        opened.append(gen)
+        dev = hq.user_device("ofc", "officer", villages=[V1])
+        dev.push_ok(dev.op("households", "h0", household()), dev.op("members", "m0", member("h0")),
+                    dev.op("households", "he", household()), dev.op("businesses", "b0", business("h0")))
+        dev.push_ok(*programme_ops(dev, V1, "m0", "b0")[0])
+        pairs.append((hq, dev))
+    yield pairs[0], pairs[1]
+    for gen in opened:
+        gen.close()
+
+
+op_drawn = st.tuples(st.sampled_from(sorted(BASES)), st.one_of(st.sampled_from(ALL_KEYS), hostile_text), json_values,
+                     st.sampled_from(["new", "new", "edit", "delete"]))
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=st.lists(op_drawn, min_size=1, max_size=10), hashed=st.booleans())
+def test_any_push_is_answered_the_same_with_or_without_workers(
+        twins: tuple[tuple[Hq, Device], tuple[Hq, Device]], drawn: list[tuple[str, str, Any, str]],
+        hashed: bool) -> None:
+    answers = []
+    for _hq, dev in twins:
+        ops = []
+        for n, (entity, key, value, how) in enumerate(drawn):
+            if how == "edit":
+                record_id, fields = "he", {key: value}
+                entity = "households"
+            else:
+                record_id, fields = f"x{dev.next_seq}-{n}", {**BASES[entity](), key: value}
+            if how == "delete":
+                fields = {}
+            ops.append(make_op(dev.next_seq + n, entity, record_id, fields, kind="delete" if how == "delete" else "upsert",
+                               base=dev.versions.get((entity, record_id), 0)))
+        status, body = _send(dev, ops, hashed=hashed)
+        if status == 200:
+            dev.next_seq += len(ops)
+            for op, result in zip(ops, body["results"]):
+                if result["version"]:
+                    dev.versions[(op["entity"], op["id"])] = result["version"]
+        answers.append((status, body))
+    assert answers[0] == answers[1]
+    assert _stored(twins[0][0]) == _stored(twins[1][0])
