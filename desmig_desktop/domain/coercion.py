@@ -180,7 +180,8 @@ def _coerce_slow(spec: FieldSpec, kind: Kind, raw: Any) -> Any:
     if _CONTROL_RE.search(text.replace("\n", "").replace("\t", "") if kind is Kind.LONG_TEXT else text):
         raise CoerceError(_("Berisi karakter kontrol yang tidak diizinkan."))
     if kind is Kind.PHONE:
-        text = check_phone(tidy(text)).value  # a foreign number in E.164, an Indonesian one as typed
+        # a foreign number in E.164, an Indonesian one as typed (the stored form needs no range check)
+        text = check_phone(tidy(text), soft=False).value
     if spec.zero_pad is not None:
         text = zero_padded(spec, text)
     if kind is Kind.COUNTRY:

@@ -1,9 +1,10 @@
 """Per-kind rules on one coerced value: is this NIK, village code, date or amount acceptable?
 
 ``check_field`` runs the length limit and the rule of the field's kind (``Kind``) and records
-hard errors (and the phone's soft warnings) on the ``Validation``. It sees one field only; rules
-that compare fields of a record live in ``record_rules``. It runs for every answered field of
-every record validated (push apply, import), so the dispatch is one dict lookup.
+hard errors (and the phone's soft warnings, unless ``Validation.wants_soft`` is off) on the
+``Validation``. It sees one field only; rules that compare fields of a record live in
+``record_rules``. It runs for every answered field of every record validated (push apply,
+import), so the dispatch is one dict lookup.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def _check_country(v: Validation, spec: FieldSpec, value: Any, today: dt.date, l
 
 
 def _check_phone(v: Validation, spec: FieldSpec, value: Any, today: dt.date, lookup: Lookup | None) -> None:
-    found = check_phone(value)
+    found = check_phone(value, soft=v.wants_soft)
     if found.code is not None and found.message is not None:
         (v.hard if found.hard else v.soft)(spec.key, found.code, found.message)
 

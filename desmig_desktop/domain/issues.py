@@ -41,8 +41,17 @@ class Issue:
 
 @dataclass
 class Validation:
+    """The normalised ``values`` of one record and the ``issues`` found in them.
+
+    ``wants_soft`` False: the caller reads only the hard errors and the values (the HQ applying a
+    push throws soft warnings away), so a rule skips the work whose only product is a soft warning
+    (``validate(..., soft=False)``). Hard errors and values never depend on it: a rule guards its
+    soft part with it, never a hard check (the property in ``tests/unit/test_hard_only.py``).
+    """
+
     values: dict[str, Any]
     issues: list[Issue] = field(default_factory=list)
+    wants_soft: bool = True
 
     @property
     def errors(self) -> list[Issue]:

@@ -54,8 +54,9 @@ def tidy(text: str) -> str:
     return _SEPARATORS.sub("", text)
 
 
-def check_phone(text: str) -> PhoneCheck:
-    """Classify an already tidied number; ``value`` is what to store."""
+def check_phone(text: str, *, soft: bool = True) -> PhoneCheck:
+    """Classify an already tidied number; ``value`` is what to store. ``soft=False``: skip the
+    number-range check, whose only finding is soft (the value and the hard findings are the same)."""
     if _INDONESIAN.match(text):
         return PhoneCheck(text)
     if text.startswith("+62") or not text.startswith("+"):
@@ -77,7 +78,7 @@ def check_phone(text: str) -> PhoneCheck:
         return PhoneCheck(stored, "phone_length", _(
             "Panjang No. HP tidak mungkin untuk nomor negara {country} (+{prefix}). {formats}",
             country=region, prefix=number.country_code, formats=allowed_formats()), True)
-    if not phonenumbers.is_valid_number(number):
+    if soft and not phonenumbers.is_valid_number(number):
         return PhoneCheck(stored, "phone_unusual", _(
             "No. HP ini tidak cocok dengan pola nomor negara {country} (+{prefix}); periksa lagi.",
             country=region, prefix=number.country_code))

@@ -161,7 +161,7 @@ def check_service(v: Validation, spec: EntitySpec, record_id: str | None, lookup
         v.hard("walk_in_name", "person_required", _(
             "Pilih anggota rumah tangga yang dilayani, atau isi nama pengunjung bila bukan anggota terdata."))
     _follow_up_after(v, "served_on")
-    if (v.values.get("status") in OPEN_CASE_STATUSES and not v.values.get("follow_up_on")
+    if (v.wants_soft and v.values.get("status") in OPEN_CASE_STATUSES and not v.values.get("follow_up_on")
             and _no_hard(v, "follow_up_on")):
         v.soft("follow_up_on", "open_without_follow_up", _(
             "Layanan masih terbuka tetapi belum ada tanggal tindak lanjut."))
@@ -189,6 +189,8 @@ def check_officer_activity(v: Validation, spec: EntitySpec, record_id: str | Non
 def check_cooperative_member(v: Validation, spec: EntitySpec, record_id: str | None, lookup: Lookup | None,
                              parent: Mapping[str, Any] | None, today: dt.date) -> None:
     """Soft: joined before the cooperative was founded."""
+    if not v.wants_soft:
+        return
     joined, founded = v.values.get("joined_on"), (parent or {}).get("founded_on")
     if joined and isinstance(founded, str) and joined < founded and _no_hard(v, "joined_on"):
         v.soft("joined_on", "joined_before_founded", _("Tanggal bergabung sebelum tanggal berdiri koperasi/kelompok."))

@@ -236,8 +236,10 @@ def bundled() -> Questionnaire:
 # -- soft rules ----------------------------------------------------------------------------------
 def check_rules(v: Validation, rules: tuple[SoftRule, ...]) -> None:
     """Add a soft warning to ``v`` for each rule that does not hold on its normalised values.
-    A rule is skipped while a side is unanswered or has a hard error (that error says enough)."""
-    if not rules:
+    A rule is skipped while a side is unanswered or has a hard error (that error says enough).
+    Nothing to do when ``v`` wants no soft warnings: a published rule is soft by the format (a
+    document has no way to make one refuse), so a rule never adds a hard error."""
+    if not rules or not v.wants_soft:
         return
     bad = {i.field for i in v.issues if i.hard}
     values = v.values

@@ -6,6 +6,10 @@ whose inputs already have a hard error. Most are soft (NIK against sex and birth
 structure and regency, a location far outside the province); a few refuse (no consent, a placement
 in Indonesia, a return before departure, a KBLI code outside its category). A business also gets
 its derived UMKM class here.
+
+A soft rule runs only while the ``Validation`` wants soft warnings (``wants_soft``; the HQ's push
+validates with ``soft=False``): each rule guards its soft part, in place, and never a hard check
+or a derived value. The member's rules are all soft, so a member costs nothing here then.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ HOME_COUNTRY = "ID"  # a placement is work abroad (UU 18/2017), so never in Indo
 
 def _check_member(v: Validation, spec: EntitySpec, record_id: str | None, lookup: Lookup | None,
                   parent: Mapping[str, Any] | None, today: dt.date) -> None:
+    if not v.wants_soft:
+        return  # every rule below is soft (the NIK's own hard checks are ``field_rules``')
     if not any(i.field in ("birth_date", "education") for i in v.errors):
         found = education_issue(v.values.get("education"), v.values.get("birth_date"), today)
         if found is not None:
@@ -81,7 +87,7 @@ def _check_placement(v: Validation, spec: EntitySpec, record_id: str | None, loo
     if departed and returned and returned < departed:
         v.hard("returned_on", "return_before_departure", _("Tanggal kembali harus sesudah tanggal berangkat."))
     birth = (parent or {}).get("birth_date")
-    if departed and birth:
+    if departed and birth and v.wants_soft:
         b, d = dt.date.fromisoformat(birth), dt.date.fromisoformat(departed)
         age = d.year - b.year - ((d.month, d.day) < (b.month, b.day))
         if age < 18:
@@ -99,7 +105,7 @@ def _check_business(v: Validation, spec: EntitySpec, record_id: str | None, look
     year = v.values.get("started_year")
     if year is not None and year > dt.date.today().year:
         v.hard("started_year", "future", _("Tahun mulai tidak boleh di masa depan."))
-    if v.values.get("exporting") and v.values.get("export_ready") is False:
+    if v.wants_soft and v.values.get("exporting") and v.values.get("export_ready") is False:
         v.soft("export_ready", "exporting_not_ready", _("Usaha sudah ekspor tetapi ditandai belum layak ekspor."))
     cls, basis = umkm.classify(v.values.get("capital"), v.values.get("annual_turnover"))
     v.values["umkm_class"], v.values["umkm_basis"] = cls, basis
@@ -109,6 +115,8 @@ def _check_household(v: Validation, spec: EntitySpec, record_id: str | None, loo
                      parent: Mapping[str, Any] | None, today: dt.date) -> None:
     if v.values.get("consent") is False:
         v.hard("consent", "consent", _("Data hanya boleh disimpan bila responden sudah memberi persetujuan."))
+    if not v.wants_soft:
+        return  # the No. KK's structure and the location are soft
     kk = v.values.get("kk_number")
     if kk and not any(i.field == "kk_number" for i in v.errors):
         _check_kk_structure(v, kk, lookup, today)

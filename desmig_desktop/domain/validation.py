@@ -15,6 +15,14 @@ the rules may ask are in ``issues``.
 
 ``questionnaire``: the version to validate against (the HQ server: the version the op was
 validated under on the laptop); None is the bundled version 1 (``fields.ENTITIES``).
+
+``soft``: False for a caller that reads only the hard errors and the values (the HQ applying a
+push: it stores the values or rejects the op, and throws soft warnings away). The rules then skip
+the work whose only product is a soft warning (NIK against sex and birth date, education and
+marital status for age, the No. KK's structure, the location, a phone outside its country's
+ranges, HQ's published soft rules, the lookups some of them make), and the result has the same
+values and the same hard errors, in the same order, and no soft warning. The desktop's forms,
+import and review keep the default: they show the warnings.
 """
 
 from __future__ import annotations
@@ -48,12 +56,14 @@ def validate(
     parent: Mapping[str, Any] | None = None,
     today: dt.date | None = None,
     questionnaire: Questionnaire | None = None,
+    soft: bool = True,
 ) -> Validation:
-    """Validate a whole record (all its fields); unknown keys are hard errors."""
+    """Validate a whole record (all its fields); unknown keys are hard errors. ``soft=False``:
+    hard errors and values only (see the module's docstring)."""
     spec = entity(entity_name) if questionnaire is None else questionnaire.entity(entity_name)
     today = today or dt.date.today()
     values: dict[str, Any] = {}
-    v = Validation(values=values)
+    v = Validation(values=values, wants_soft=soft)
     if not spec.covers(raw):  # (one set operation for the usual all-known case)
         for key in raw:
             if not spec.has(key):
