@@ -346,13 +346,14 @@ class OpApplier:
         if kept:
             raw = {k: v for k, v in raw.items() if k not in kept}
         parent_data = parent.data if parent else None
+        # Hard rules only (soft=False): the officer saw the soft warnings on the laptop; HQ keeps none.
         result = validate(op.entity, raw, record_id=op.id, lookup=self.lookup, parent=parent_data, today=self.today,
-                          questionnaire=newest)
+                          questionnaire=newest, soft=False)
         errors = result.errors
         values = result.values
         if newest is not questionnaire:
             own = validate(op.entity, raw, record_id=op.id, lookup=self.lookup, parent=parent_data, today=self.today,
-                           questionnaire=questionnaire)
+                           questionnaire=questionnaire, soft=False)
             errors = errors + [i for i in own.errors if i.field in fields and not any(
                 e.field == i.field for e in errors)]
             op_spec = questionnaire.entity(op.entity)  # a later question stays absent unless stored

@@ -14,8 +14,8 @@ What a worker computed is used only where it is exactly what the ordered path wo
   merged record is then the op's fields themselves;
 * its validation looked villages up as existing (the worker has no database): the ordered path
   confirms each such village with its own lookup, and validates inline when one is unknown;
-* soft rules (and so the parent record, which only they read) are not run: the server keeps
-  hard errors and values only.
+* soft rules (and so the parent record, which only they read) are not run, there as on the
+  ordered path: the server keeps hard errors and values only (``validate(soft=False)``).
 
 Anything else — an edit of a stored record, a revive, an unknown questionnaire version, a
 broken pool — is validated inline, as before. Small pushes (a day's work) never start a worker.
@@ -127,7 +127,7 @@ def prepare_one(op: WireTuple, today: dt.date, sources: Sources) -> Prepared:
     raw = {k: v for k, v in fields.items() if k not in derived} if derived else fields
     lookup = _AssumedVillages()
     result = validate(entity, raw, record_id=record_id, lookup=lookup, parent=None, today=today,
-                      questionnaire=questionnaire)
+                      questionnaire=questionnaire, soft=False)  # the parent is read by soft rules only
     return Prepared(digest, False, result.values, tuple(result.errors), tuple(lookup.asked))
 
 
