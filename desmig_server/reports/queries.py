@@ -18,6 +18,7 @@ the period and a stock on its end (a child turns 18 without any record changing)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -165,7 +166,7 @@ def kept_child_of_pmi(member: ColumnElement[Any], as_of: date) -> ColumnElement[
 
 def is_child_of_pmi(dialect: str, relationship: ColumnElement[Any], born: ColumnElement[Any],
                     status: ColumnElement[Any], household: ColumnElement[Any],
-                    as_of: date | None) -> ColumnElement[bool]:
+                    as_of: date | None, within: Sequence[str] | None = None) -> ColumnElement[bool]:
     """A member with these columns is a child of PMI (``domain.programme.children_of_pmi``, from its
     table ``CHILD_OF_PMI``), under 18 on ``as_of`` and born by then when the birth date is known
     (``None``: whatever the age), not PMI
@@ -173,15 +174,18 @@ def is_child_of_pmi(dialect: str, relationship: ColumnElement[Any], born: Column
     the households holding a PMI aktif of the right relationship, which SQLite and PostgreSQL
     build once per query (a PMI looked up per member made SQLite walk every member each time:
     15 s for 8,000 members). The PMI is never the member itself: no relationship is on both sides.
+    ``within``: village codes that hold every member asked about — the list is then built from
+    those villages only (a member's PMI parent is of its household, so of its village).
     """
     r = t.records
 
     def households_with_pmi(relationships: tuple[str, ...]) -> Any:
         p = r.alias("p")
-        return select(p.c.parent_id).where(
+        found = select(p.c.parent_id).where(
             p.c.entity == "members", p.c.deleted == false(),
             json_text(dialect, p.c.data, "migration_status") == PMI_ACTIVE,
             json_text(dialect, p.c.data, "relationship").in_(relationships))
+        return found if within is None else found.where(p.c.scope.in_(list(within)))
 
     return and_(true() if as_of is None else or_(born.is_(None), and_(born > adult_cutoff(as_of),
                                                                         born <= as_of.isoformat())),
