@@ -33,7 +33,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import bundle, encrypted, hq, load, local, memory, shaped, sync, ui
+from bench import bundle, encrypted, hq, hq_push, load, local, memory, shaped, sync, ui
 from bench.common import Row, build_local_db, write_report
 from bench.encrypted import PASSPHRASE
 from desmig_desktop.store.db import connect
@@ -146,13 +146,16 @@ def main(argv: list[str] | None = None) -> int:
             result = sync.push_pull(run_dir / "sync", device, hq_template=hq_template, local_tpl=local_tpl,
                                     label=label, noop_repeat=10 if args.smoke else 20, passphrase=PASSPHRASE)
             results["large"] = result
+            # the HQ alone, without the laptop's process on the same cores (issue 21 §2)
+            alone = hq_push.run(run_dir / "hq-push", sync.fresh_device(pristine, run_dir / "hq-push-device"),
+                                hq_template=hq_template, villages=villages, label=label)
             if not twins:
-                return encrypted.twins(result.rows, [])
+                return encrypted.twins(result.rows, []) + alone
             plain = sync.push_pull(run_dir / "sync-plain", plain_device, hq_template=hq_template,
                                    local_tpl=local_tpl, label=label, baselines=False,
                                    noop_repeat=10 if args.smoke else 20)
             results["large-plain"] = plain
-            return encrypted.twins(result.rows, plain.rows)
+            return encrypted.twins(result.rows, plain.rows) + alone
 
         def run_memory() -> list[Row]:
             small_db = demo_db(work / f"demo-{small}.db", small)

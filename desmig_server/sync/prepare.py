@@ -19,7 +19,7 @@ What a worker computed is used only where it is exactly what the ordered path wo
 
 Anything else — an edit of a stored record, a revive, an unknown questionnaire version, a
 broken pool — is validated inline, as before. Small pushes (a day's work) never start a worker.
-A worker exits when its parent process does (a killed server leaves no orphans).
+A worker exits when the server's end of its pipe closes, so a killed server leaves no orphans.
 """
 
 from __future__ import annotations
@@ -28,13 +28,11 @@ import datetime as dt
 import json
 import logging
 import multiprocessing
-import os
 import threading
-import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.context import BaseContext
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext, SpawnContext
 from typing import Any
 
 from desmig_desktop.domain.fields import ENTITIES
@@ -136,102 +134,167 @@ def prepare_chunk(today: dt.date, sources: Sources, ops: list[WireTuple]) -> lis
     return [prepare_one(op, today, sources) for op in ops]
 
 
-def _worker_start(language: str) -> None:
-    """In each worker: the server's language (rejection reasons are catalog texts), and an exit
-    when the parent goes away (a server killed with SIGKILL never runs its pool's shutdown)."""
-    set_language(language)
-    parent = os.getppid()
+def _serve(conn: Connection, language: str) -> None:
+    """A worker: takes one push's chunks at a time and answers each chunk as it is done. It ends
+    when the server closes its end — also when the server is killed (the pipe is closed then)."""
+    set_language(language)  # rejection reasons are catalog texts in the server's language
+    while True:
+        try:
+            today, sources, chunks = conn.recv()
+        except (EOFError, OSError):
+            return
+        for chunk in chunks:
+            conn.send(prepare_chunk(today, sources, chunk))
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
 
-    threading.Thread(target=watch, name="desmig-prepare-parent", daemon=True).start()
+class _Worker:
+    """One worker process and the server's end of its pipe.
+
+    No thread of the serving process stands between them: the request's thread sends a push's
+    chunks itself and reads each answer when it needs it. (With ``ProcessPoolExecutor`` a
+    helper thread had to take the GIL from the applying thread to pass on each task and each
+    answer, and the worker mostly waited for it: the push took longer than without workers.)
+    The socket buffers hold a few answers; beyond them the worker waits for the request's
+    thread to read one, which keeps it one chunk ahead of the ordered path at least."""
+
+    def __init__(self, context: ForkServerContext | SpawnContext, language: str) -> None:
+        self.conn, child = context.Pipe(duplex=True)
+        self.process = context.Process(target=_serve, args=(child, language), name="desmig-prepare", daemon=True)
+        self.process.start()
+        child.close()
+
+    def stop(self) -> None:
+        self.conn.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
 
 
 class PreparePool:
-    """Worker processes for ``Preparation``; started on the first push large enough to use them."""
+    """Worker processes for ``Preparation``: started by the first push large enough to use them;
+    one push uses them at a time (a push that finds them busy prepares its ops inline)."""
 
     def __init__(self, processes: int, *, chunk: int = 250, min_ops: int = 400) -> None:
         self.processes, self.chunk, self.min_ops = processes, chunk, min_ops
-        self._executor: ProcessPoolExecutor | None = None
+        self._idle: list[_Worker] = []
+        self._started = 0
         self._lock = threading.Lock()
+        self._closed = False
 
-    def executor(self) -> ProcessPoolExecutor:
+    def take(self) -> list[_Worker]:
+        """Every idle worker (started as needed), for one push; ``[]`` when another push has them."""
         with self._lock:
-            if self._executor is None:
-                # Never "fork": the serving process has threads (a lock held by one of them at the
-                # fork would stay held in the child). The fork server imports this module once.
-                context: BaseContext
-                if "forkserver" in multiprocessing.get_all_start_methods():
-                    context = multiprocessing.get_context("forkserver")
-                    multiprocessing.set_forkserver_preload([__name__])
-                else:
-                    context = multiprocessing.get_context("spawn")
-                self._executor = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_worker_start,
-                                                     initargs=(get_language(),))
-            return self._executor
+            if self._closed:
+                return []
+            context = _context()
+            while self._started < self.processes:
+                self._idle.append(_Worker(context, get_language()))
+                self._started += 1
+            taken, self._idle = self._idle, []
+            return taken
 
-    def broken(self) -> None:
-        """Forget a pool that failed (a worker killed); the next large push starts a new one."""
+    def give_back(self, workers: list[_Worker], broken: list[_Worker]) -> None:
+        for worker in broken:
+            worker.stop()
         with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            self._started -= len(broken)  # replaced by the next push that takes the pool
+            if self._closed:
+                for worker in workers:
+                    worker.stop()
+                return
+            self._idle.extend(workers)
+
+    def pids(self) -> list[int]:
+        """The idle workers' process ids (tests kill them)."""
+        with self._lock:
+            return [w.process.pid for w in self._idle if w.process.pid is not None]
 
     def close(self) -> None:
         with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.stop()
+
+
+def _context() -> ForkServerContext | SpawnContext:
+    # Never "fork": the serving process has threads (a lock held by one of them at the fork
+    # would stay held in the child). The fork server imports this module once for every worker.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        multiprocessing.set_forkserver_preload([__name__])
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
 
 
 class Preparation:
-    """The ``Prepared`` of each op of one push, by index: computed by the pool, chunk by chunk,
-    or — without a pool, for a small push, or when the pool fails — on the ordered path as asked
-    (the hash only; validation then happens inline in ``OpApplier``)."""
+    """The ``Prepared`` of each op of one push, by index: computed by the pool's workers, chunk by
+    chunk (chunk ``n`` by worker ``n % workers``), or — without a pool, for a small push, or when
+    a worker fails — on the ordered path as asked (the hash only; validation then happens inline
+    in ``OpApplier``). ``close`` hands the workers back (after reading what they still send)."""
 
     def __init__(self, ops: Sequence[PushOp], today: dt.date, sources: Sources,
                  pool: PreparePool | None) -> None:
-        self._ops, self._today, self._sources, self._pool = ops, today, sources, pool
+        self._ops, self._pool = ops, pool
         self._chunk = pool.chunk if pool else len(ops) or 1
-        self._futures: list[Future[list[Prepared]]] | None = None
+        self._workers: list[_Worker] = []
+        self._broken: list[_Worker] = []
         self._done: dict[int, list[Prepared]] = {}
-        if pool is not None and len(ops) >= pool.min_ops:
+        self._read = 0  # chunks read so far (in order)
+        self._chunks = -(-len(ops) // self._chunk)
+        if pool is None or len(ops) < pool.min_ops:
+            return
+        try:
+            self._workers = pool.take()
+        except Exception:
+            log.warning("push workers could not start; preparing inline", exc_info=True)
+            return
+        tuples = [wire_tuple(op) for op in ops]
+        chunks = [tuples[i:i + self._chunk] for i in range(0, len(tuples), self._chunk)]
+        for k, worker in enumerate(self._workers):
             try:
-                executor = pool.executor()
-                self._futures = [executor.submit(prepare_chunk, today, sources,
-                                                 [wire_tuple(op) for op in ops[i:i + self._chunk]])
-                                 for i in range(0, len(ops), self._chunk)]
-            except Exception:
-                log.warning("push preparation pool unavailable; preparing inline", exc_info=True)
-                pool.broken()
-                self._futures = None
+                worker.conn.send((today, sources, chunks[k::len(self._workers)]))
+            except OSError:
+                self._fail(worker)
+                return
 
     @property
     def parallel(self) -> bool:
-        return self._futures is not None
+        return bool(self._workers) and not self._broken
+
+    def _fail(self, worker: _Worker) -> None:
+        log.warning("a push worker failed; preparing inline")
+        self._broken = self._workers
+        self._workers = []
 
     def get(self, index: int) -> Prepared:
-        if self._futures is None:
-            op = self._ops[index]
-            return Prepared(op_hash(op.entity, op.id, op.kind.value, op.base_version, op.fields))
         n = index // self._chunk
         chunk = self._done.get(n)
         if chunk is None:
-            try:
-                chunk = self._futures[n].result()
-            except Exception:
-                log.warning("push preparation failed; preparing inline", exc_info=True)
-                assert self._pool is not None
-                self._pool.broken()
-                self._futures = None
-                return self.get(index)
-            self._done[n] = chunk
+            while self._workers and self._read <= n:
+                worker = self._workers[self._read % len(self._workers)]
+                try:
+                    self._done[self._read] = worker.conn.recv()
+                except (EOFError, OSError):
+                    self._fail(worker)
+                    break
+                self._read += 1
+            chunk = self._done.get(n)
+            if chunk is None:  # no workers, or one failed: this op inline
+                op = self._ops[index]
+                return Prepared(op_hash(op.entity, op.id, op.kind.value, op.base_version, op.fields))
         return chunk[index - n * self._chunk]
 
-    def cancel(self) -> None:
-        """Drop the chunks not yet needed (the push was refused)."""
-        for future in self._futures or ():
-            future.cancel()
+    def close(self) -> None:
+        """Read what the workers still send for this push (the push was refused or failed mid-way)
+        and hand them back to the pool."""
+        if self._pool is None or not (self._workers or self._broken):
+            return
+        workers = self._workers
+        try:
+            while workers and self._read < self._chunks:
+                workers[self._read % len(workers)].conn.recv()
+                self._read += 1
+        except (EOFError, OSError):
+            self._broken, workers = self._workers, []
+        self._pool.give_back(workers, self._broken)
+        self._workers, self._broken = [], []

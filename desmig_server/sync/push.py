@@ -152,7 +152,7 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest,
         check_ops(req, prep)
         return _apply(db, actor, req, prep, today)
     finally:
-        prep.cancel()
+        prep.close()
 
 
 def _preparation(db: Database, req: PushRequest, today: dt.date, pool: PreparePool | None) -> Preparation:

@@ -195,9 +195,10 @@ def _always_prepared(validated: Callable[..., Any]) -> Callable[..., Any]:
 
 def _worker_pids(hq: Hq) -> list[int]:
     assert hq.ctx.prepare is not None
-    executor = hq.ctx.prepare.executor()
-    executor.submit(int, 0).result()  # the workers are up
-    return list(executor._processes)  # (private: the test kills them)
+    hq.ctx.prepare.give_back(hq.ctx.prepare.take(), [])  # the workers are started
+    pids = hq.ctx.prepare.pids()
+    assert len(pids) == 1
+    return pids
 
 
 def test_a_killed_worker_costs_speed_not_answers(request: pytest.FixtureRequest, tmp_path: Path) -> None:
