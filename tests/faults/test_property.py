@@ -298,9 +298,11 @@ def run_machine(hq_server: HqServer, template: Path, root: Path, *, seed: int, e
         raise
 
 
-def chosen_seed() -> int:
-    # CI replays a fixed seed so a green run stays green; DESMIG_RANDOM_SEED=1 (make test-slow) explores.
-    default = random.SystemRandom().randrange(2**31) if os.environ.get("DESMIG_RANDOM_SEED") else 20261128
+def chosen_seed(fixed: int = 20261128) -> int:
+    """``DESMIG_SEED`` if given, else a fresh random seed under ``DESMIG_RANDOM_SEED=1`` (set by
+    ``make test-slow``, which runs only the chaos tests: they must draw it too, or that target
+    replays the same seeds forever), else ``fixed``: CI replays a fixed seed so a green run stays green."""
+    default = random.SystemRandom().randrange(2**31) if os.environ.get("DESMIG_RANDOM_SEED") else fixed
     seed = int(os.environ.get("DESMIG_SEED") or default)
     print(f"\nDESMIG_SEED={seed}")
     return seed
@@ -318,16 +320,40 @@ def test_sync_machine(hq_server, template_db, tmp_path, capsys):
         raise
 
 
+def chaos_seed(offset: int) -> int:
+    return chosen_seed(fixed=1000) + offset
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, {1000}),  # CI: the fixed seeds
+    ({"DESMIG_SEED": "5"}, {5}),  # a replay
+    ({"DESMIG_SEED": "5", "DESMIG_RANDOM_SEED": "1"}, {5}),  # a replay of a seed make test-slow printed
+    ({"DESMIG_RANDOM_SEED": "1"}, None),  # make test-slow: a new seed each time
+])
+def test_chaos_seeds_are_drawn_when_exploring(monkeypatch, env, expected):
+    """``make test-slow`` sets DESMIG_RANDOM_SEED=1 and selects only the slow tests: the chaos
+    runs must draw their seeds from it, not replay the same fixed ones."""
+    monkeypatch.delenv("DESMIG_SEED", raising=False)
+    monkeypatch.delenv("DESMIG_RANDOM_SEED", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    seeds = {chaos_seed(0) for _ in range(4)}
+    if expected is None:
+        assert 1000 not in seeds and len(seeds) > 1
+    else:
+        assert seeds == expected
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("offset", range(int(os.environ.get("DESMIG_SEEDS", "8"))))
 def test_sync_machine_chaos(hq_server, template_db, tmp_path, offset, capsys):
-    seed = int(os.environ.get("DESMIG_SEED") or 1000) + offset
+    seed = chaos_seed(offset)
     with capsys.disabled():
         print(f" [chaos: DESMIG_SEED={seed}]", end="")
     try:
         run_machine(hq_server, template_db, tmp_path, seed=seed, examples=40, steps=35)
     except BaseException as exc:
-        exc.add_note(f"reproduce with: DESMIG_SEED={seed} pytest -m slow {__file__}")
+        exc.add_note(f"reproduce with: DESMIG_SEED={seed} DESMIG_SEEDS=1 pytest -m slow {__file__}::test_sync_machine_chaos")
         raise
 
 
