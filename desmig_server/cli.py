@@ -147,6 +147,7 @@ def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from desmig_server.app import DB_URL_ENV, create_app, tune_gc_for_serving
+    from desmig_server.settings import PUSH_PROCESSES_ENV, default_push_processes
     from desmig_server.sync.retention import prune
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -159,6 +160,9 @@ def _serve(args: argparse.Namespace) -> None:
         prune(ctx.db, ctx.settings)
         ctx.db.dispose()
         os.environ[DB_URL_ENV] = args.db
+        # The cores are shared by the serving processes: their push workers too (an explicit
+        # DESMIG_HQ_PUSH_PROCESSES is kept).
+        os.environ.setdefault(PUSH_PROCESSES_ENV, str(default_push_processes(args.workers)))
         uvicorn.run("desmig_server.app:serving_app_from_env", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level=args.log_level, log_config=log_config)
         return

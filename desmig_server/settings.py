@@ -18,10 +18,12 @@ AGGREGATES_FOLLOW_ENV = "DESMIG_HQ_AGGREGATES_FOLLOW_SECONDS"
 PUSH_PROCESSES_ENV = "DESMIG_HQ_PUSH_PROCESSES"
 
 
-def default_push_processes() -> int:
-    """One worker per core beyond the one applying the ops, at most 4 (beyond that the ordered
-    path is the bound: a worker prepares an op in about half the time it takes to apply it)."""
-    return max(0, min(4, (os.cpu_count() or 1) - 1))
+def default_push_processes(serving_processes: int = 1) -> int:
+    """Per serving process: one push worker per core beyond the ones applying ops, at most 4
+    (beyond that the ordered path is the bound: a worker prepares an op in about half the time
+    it takes to apply it). ``serving_processes``: ``desmig-hq serve --workers N`` shares the
+    cores between N serving processes."""
+    return max(0, min(4, (os.cpu_count() or 1) // max(1, serving_processes) - 1))
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class Settings:
                 raise ValueError(f"{AGGREGATES_FOLLOW_ENV} must be 0 (off) or a positive number, not {follow!r}")
             overrides["aggregates_follow_s"] = value
         processes = os.environ.get(PUSH_PROCESSES_ENV, "").strip()
-        if processes and not (processes.isdigit() and int(processes) <= 64):
+        if processes and not (processes.isascii() and processes.isdigit() and int(processes) <= 64):
             raise ValueError(f"{PUSH_PROCESSES_ENV} must be a whole number from 0 (off) to 64, not {processes!r}")
         overrides["push_prepare_processes"] = int(processes) if processes else default_push_processes()
         return cls(argon2_fast=os.environ.get(FAST_ARGON2_ENV, "") == "1", **overrides)
