@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from desmig_desktop.domain import jsontext
 from desmig_desktop.domain.fields import ENTITIES, Kind
 from desmig_desktop.domain.ids import utc_now
 from desmig_desktop.domain.wire import OpKind, OpStatus, op_json
@@ -178,8 +179,10 @@ _OP_COLUMNS = ("op_seq, entity, record_id, kind, base_version, fields, op_hash, 
 
 
 def _op(row: Sequence[Any]) -> OutboxOp:
-    return OutboxOp(int(row[0]), row[1], row[2], row[3], int(row[4]), json.loads(row[5]), row[6], row[7], int(row[8]),
-                    int(row[9]))
+    # jsontext.loads: json.loads' values through orjson (a push reads every op once: 4.5 µs each
+    # with json.loads under the profiler, the largest decode of the laptop's push).
+    return OutboxOp(int(row[0]), row[1], row[2], row[3], int(row[4]), jsontext.loads(row[5]), row[6], row[7],
+                    int(row[8]), int(row[9]))
 
 
 def take_batch(db: Database, limit: int, *, after: int = 0) -> list[OutboxOp]:
