@@ -248,6 +248,8 @@ class Preparation:
         except Exception:
             log.warning("push workers could not start; preparing inline", exc_info=True)
             return
+        if not self._workers:  # another push has them
+            return
         tuples = [wire_tuple(op) for op in ops]
         chunks = [tuples[i:i + self._chunk] for i in range(0, len(tuples), self._chunk)]
         for k, worker in enumerate(self._workers):
@@ -256,10 +258,6 @@ class Preparation:
             except OSError:
                 self._fail(worker)
                 return
-
-    @property
-    def parallel(self) -> bool:
-        return bool(self._workers) and not self._broken
 
     def _fail(self, worker: _Worker) -> None:
         log.warning("a push worker failed; preparing inline")

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from desmig_desktop.domain.questionnaire import bundled_document
 from desmig_server import questionnaires
@@ -265,3 +265,42 @@ def test_any_push_is_answered_the_same_with_or_without_workers(
         answers.append((status, body))
     assert answers[0] == answers[1]
     assert _stored(twins[0][0]) == _stored(twins[1][0])
+
+
+def test_two_large_pushes_at_once_share_the_pool_or_go_inline(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Two devices push at the same moment: one push takes the workers, the other finds them busy
+    and prepares inline (or takes them after); both are answered in full, nothing lost or doubled."""
+    for hq in open_hq(fresh_db_url("sqlite", request, tmp_path), WORKERS):
+        _two_at_once(hq)
+
+
+def _two_at_once(hq: Hq) -> None:
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    devices = []
+    for name, village in (("ani", V1), ("budi", V2)):
+        dev = hq.user_device(name, "officer", villages=[village])
+        dev.client = TestClient(hq.client.app)  # one client per thread
+        devices.append((dev, [dev.op("households", f"{name}{n}", household(village)) for n in range(300)]))
+    gate = threading.Barrier(len(devices))
+    answers: dict[str, tuple[int, Any]] = {}
+
+    def push(dev: Device, ops: list[dict[str, Any]]) -> None:
+        gate.wait(timeout=60)
+        answers[dev.username] = _send(dev, ops)
+
+    threads = [threading.Thread(target=push, args=pair) for pair in devices]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for dev, ops in devices:
+        status, body = answers[dev.username]
+        assert status == 200 and body["last_op_seq"] == len(ops)
+        assert [r["status"] for r in body["results"]] == ["ok"] * len(ops)
+    with hq.ctx.db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM records")).scalar_one() == 600
+        assert conn.execute(text("SELECT count(*) FROM applied_ops")).scalar_one() == 600
+    assert hq.ctx.prepare is not None and hq.ctx.prepare.pids()  # the workers are back in the pool
