@@ -77,7 +77,7 @@ def _send(dev: Device, ops: list[dict[str, Any]], *, hashed: bool = False) -> tu
 def _stored(hq: Hq) -> list[tuple[Any, ...]]:
     """What the pushes left: records, history, conflicts and applied ops (ids and times aside)."""
     with hq.ctx.db.read() as conn:
-        records = [(r.entity, r.id, r.scope, r.parent_id, r.version, r.deleted, json.loads(r.data))
+        records = [(r.entity, r.id, r.scope, r.parent_id, r.version, r.deleted, json.loads(r.data), r.echo_op)
                    for r in conn.execute(select(t.records))]
         history = [(r.entity, r.record_id, r.scope, r.version, r.op_seq, r.outcome, r.changes)
                    for r in conn.execute(select(t.record_history))]
