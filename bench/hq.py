@@ -87,6 +87,15 @@ def add_users(db_url: str, users: dict[str, tuple[str, list[str]]]) -> None:
         ctx.db.dispose()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process ``pid`` has used so far; 0 once it has ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 class HqServer(ServeProcess):
     """The benchmarks' HQ: a migrated SQLite template copy or PostgreSQL, and its CPU time."""
 
@@ -112,23 +121,7 @@ class HqServer(ServeProcess):
         """``(the serving process, its descendants)``' CPU seconds so far (Linux ``/proc``): the
         descendants are the push's prepare workers and their fork server (``sync.prepare``)."""
         assert self.proc is not None
-        stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, CPU seconds)
-        tick = os.sysconf("SC_CLK_TCK")
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rpartition(")")[2].split()
-                except OSError:
-                    continue  # ended meanwhile
-                stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-        tree, frontier = set(), [self.proc.pid]
-        while frontier:
-            parent = frontier.pop()
-            children = [pid for pid, (ppid, _) in stats.items() if ppid == parent and pid not in tree]
-            tree.update(children)
-            frontier.extend(children)
-        own = stats.get(self.proc.pid, (0, 0.0))[1]
-        return own, sum(stats[pid][1] for pid in tree)
+        return _cpu_seconds(self.proc.pid), sum(map(_cpu_seconds, serve.descendants(self.proc.pid)))
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -34,6 +34,24 @@ def script(name: str) -> list[str]:
     return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())"]
 
 
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` — its children, theirs, … (Linux ``/proc``; a server's push
+    workers are children of its fork server)."""
+    found: set[int] = set()
+    frontier = [pid]
+    while frontier:
+        for task in Path(f"/proc/{frontier.pop()}/task").glob("*"):
+            try:
+                children = [int(child) for child in (task / "children").read_text().split()]
+            except OSError:
+                continue  # ended meanwhile
+            for child in children:
+                if child not in found:
+                    found.add(child)
+                    frontier.append(child)
+    return found
+
+
 def child_env(base: Mapping[str, str], **extra: str) -> dict[str, str]:
     """The environment of a child process: ours without crash points or
     a data home, plus ``base`` (the caller's fast password hashing and retries) and ``extra``."""

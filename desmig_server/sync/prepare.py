@@ -228,8 +228,8 @@ def _context() -> ForkServerContext | SpawnContext:
 
 class Preparation:
     """The ``Prepared`` of each op of one push, by index: computed by the pool's workers, chunk by
-    chunk (chunk ``n`` by worker ``n % workers``), or — without a pool, for a small push, or when
-    a worker fails — on the ordered path as asked (the hash only; validation then happens inline
+    chunk (chunk ``n`` by worker ``n % workers``), or — without a pool (the caller passes none for
+    a small push), or when a worker fails — on the ordered path as asked (the hash only; validation then happens inline
     in ``OpApplier``). ``close`` hands the workers back (after reading what they still send)."""
 
     def __init__(self, ops: Sequence[PushOp], today: dt.date, sources: Sources,
@@ -241,7 +241,7 @@ class Preparation:
         self._done: dict[int, list[Prepared]] = {}
         self._read = 0  # chunks read so far (in order)
         self._chunks = -(-len(ops) // self._chunk)
-        if pool is None or len(ops) < pool.min_ops:
+        if pool is None:
             return
         try:
             self._workers = pool.take()
@@ -256,10 +256,10 @@ class Preparation:
             try:
                 worker.conn.send((today, sources, chunks[k::len(self._workers)]))
             except OSError:
-                self._fail(worker)
+                self._fail()
                 return
 
-    def _fail(self, worker: _Worker) -> None:
+    def _fail(self) -> None:
         log.warning("a push worker failed; preparing inline")
         self._broken = self._workers
         self._workers = []
@@ -273,7 +273,7 @@ class Preparation:
                 try:
                     self._done[self._read] = worker.conn.recv()
                 except (EOFError, OSError):
-                    self._fail(worker)
+                    self._fail()
                     break
                 self._read += 1
             chunk = self._done.get(n)

@@ -17,11 +17,13 @@ import copy
 import json
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
@@ -275,10 +277,6 @@ def test_two_large_pushes_at_once_share_the_pool_or_go_inline(request: pytest.Fi
 
 
 def _two_at_once(hq: Hq) -> None:
-    import threading
-
-    from fastapi.testclient import TestClient
-
     devices = []
     for name, village in (("ani", V1), ("budi", V2)):
         dev = hq.user_device(name, "officer", villages=[village])

@@ -16,25 +16,11 @@ import pytest
 from bench.hq import PASSWORD as BENCH_PASSWORD
 from bench.hq import HqServer, add_users
 from desmig_server.settings import PUSH_PROCESSES_ENV, Settings, default_push_processes
+from desmig_testing.serve import descendants
 
 from .support import V1, Device, household, member
 
 pytestmark = pytest.mark.e2e
-
-
-def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    frontier = [pid]
-    while frontier:
-        parent = frontier.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            children = task / "children"
-            if children.exists():
-                for child in map(int, children.read_text().split()):
-                    if child not in found:
-                        found.add(child)
-                        frontier.append(child)
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -64,9 +50,9 @@ def test_no_push_worker_outlives_its_server(how: signal.Signals, tmp_path: Path,
     add_users(server.db_url, {"ofc": ("officer", [V1])})
     with server:
         assert server.proc is not None
-        before = _descendants(server.proc.pid)
+        before = descendants(server.proc.pid)
         _push_large(server)
-        workers = _descendants(server.proc.pid) - before
+        workers = descendants(server.proc.pid) - before
         assert len(workers) >= 2, server.log_tail()  # the fork server and its workers
         os.kill(server.proc.pid, how)
         server.proc.wait(timeout=60)

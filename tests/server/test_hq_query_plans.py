@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from desmig_server.aggregates import verify
 from desmig_server.aggregates.maintain import catch_up, rebuild
@@ -110,7 +110,6 @@ def test_the_catch_up_rebuild_verify_and_reports_plan_no_correlated_walk(
         assert len(statements) > 20
         flagged = {}
         with db.read() as conn:
-            conn.execute(text("SELECT 1"))
             for sql, params in statements:
                 if bad := walks_by_entity(conn, sql, params):
                     flagged[sql[:300]] = bad
