@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from desmig_desktop.domain import jsontext
+from desmig_server.api.body import JsonRoute
 from desmig_server.api.deps import Caller, Ctx, Updater
 from desmig_server.api.responses import error_responses
 from desmig_server.sync import lost as lost_feed
@@ -26,7 +27,7 @@ from desmig_server.sync.models import (
     ScopesPullReply,
 )
 
-router = APIRouter(prefix="/v1/sync", tags=["sync"])
+router = APIRouter(prefix="/v1/sync", tags=["sync"], route_class=JsonRoute)  # push bodies: jsontext.loads
 
 
 @router.get("/hello", response_model=HelloReply)

@@ -28,12 +28,12 @@ import datetime as dt
 import json
 import logging
 import multiprocessing
+import pickle
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
-from typing import Any
+from typing import Any, NamedTuple
 
 from desmig_desktop.domain.fields import ENTITIES
 from desmig_desktop.domain.i18n import get_language, set_language
@@ -53,9 +53,11 @@ WireTuple = tuple[str, str, str, int, dict[str, Any], int]
 Sources = dict[int, tuple[str, str]]
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """What the ordered path may take instead of computing it (see the module docstring)."""
+class Prepared(NamedTuple):
+    """What the ordered path may take instead of computing it (see the module docstring).
+
+    A named tuple, not a dataclass: the ordered path unpickles one per op, and a tuple's pickle
+    reads back in under half the time (0.95 vs 2.1 µs per op measured on a 250-op chunk)."""
 
     op_hash: str
     unstorable: bool | None = None  # None: not computed (the ordered path checks)
@@ -135,16 +137,28 @@ def prepare_chunk(today: dt.date, sources: Sources, ops: list[WireTuple]) -> lis
 
 
 def _serve(conn: Connection, language: str) -> None:
-    """A worker: takes one push's chunks at a time and answers each chunk as it is done. It ends
-    when the server closes its end — also when the server is killed (the pipe is closed then)."""
+    """A worker: answers one push at a time, chunk by chunk, each chunk as soon as it is done. It
+    ends when the server closes its end — also when the server is killed (the pipe is closed then).
+
+    A push comes as two messages (``Preparation``): ``(today, sources, first chunk)`` (``None``
+    when the push has fewer chunks than workers), then the worker's other chunks. The first
+    chunk is prepared before the second message is read, so the ordered path waits for one
+    chunk's work, not for the whole push to be unpickled. The second message is read (as bytes,
+    unpickled after) before the first answer is sent: the server sends it before it reads any
+    answer, and the two ends must never both be sending (with both socket buffers full, each
+    would wait for the other for ever)."""
     set_language(language)  # rejection reasons are catalog texts in the server's language
     while True:
         try:
-            today, sources, chunks = conn.recv()
+            today, sources, first = conn.recv()
+            answer = None if first is None else prepare_chunk(today, sources, first)
+            rest = conn.recv_bytes()
+            if answer is not None:
+                conn.send(answer)
+            for chunk in pickle.loads(rest):
+                conn.send(prepare_chunk(today, sources, chunk))
         except (EOFError, OSError):
             return
-        for chunk in chunks:
-            conn.send(prepare_chunk(today, sources, chunk))
 
 
 class _Worker:
@@ -250,14 +264,15 @@ class Preparation:
             return
         if not self._workers:  # another push has them
             return
-        tuples = [wire_tuple(op) for op in ops]
-        chunks = [tuples[i:i + self._chunk] for i in range(0, len(tuples), self._chunk)]
-        for k, worker in enumerate(self._workers):
-            try:
-                worker.conn.send((today, sources, chunks[k::len(self._workers)]))
-            except OSError:
-                self._fail()
-                return
+        size, workers = self._chunk, self._workers
+        chunks = [[wire_tuple(op) for op in ops[i:i + size]] for i in range(0, len(ops), size)]
+        try:  # two messages each (``_serve``); chunk n is worker n % len(workers)'s
+            for k, worker in enumerate(workers):
+                worker.conn.send((today, sources, chunks[k] if k < len(chunks) else None))
+            for k, worker in enumerate(workers):
+                worker.conn.send(chunks[k + len(workers)::len(workers)])
+        except OSError:
+            self._fail()
 
     def _fail(self) -> None:
         log.warning("a push worker failed; preparing inline")

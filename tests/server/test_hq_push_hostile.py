@@ -194,6 +194,24 @@ def test_lone_surrogates_and_huge_numbers_are_rejected_per_op(hq_app: Hq) -> Non
     assert hq_app.record("households", "fine") is not None and hq_app.record("households", "s0") is None
 
 
+# Integers beyond 64 bits, and the edges of the 64-bit range (orjson keeps those as integers).
+BIG_INTEGERS = [2**64, -(2**63) - 1, 10**30, -(10**25), 2**63 - 1, 2**64 - 1, -(2**63)]
+
+
+def test_a_push_body_is_read_as_json_reads_it(hq_app: Hq) -> None:
+    """The body goes through ``jsontext.loads`` (``api.body.JsonRoute``), which must read what
+    ``json.loads`` reads. orjson alone reads an integer beyond 64 bits as a float: the op's hash
+    would no longer be the one its client sent (a 400 for the whole push), and a text answer
+    would be stored as ``1.8446744073709552e+19``."""
+    dev = _world(hq_app)
+    ops = [dev.op("households", f"big{n}", household(hamlet=value)) for n, value in enumerate(BIG_INTEGERS)]
+    response = dev.push(*ops)
+    assert response.status_code == 200, response.text
+    assert [r["status"] for r in response.json()["results"]] == ["ok"] * len(BIG_INTEGERS)
+    for n, value in enumerate(BIG_INTEGERS):  # a number given for a text answer is kept as its digits
+        assert hq_app.data("households", f"big{n}")["hamlet"] == str(value)
+
+
 def _known_texts() -> str:
     """Every text a reason may legitimately hold: field keys, catalog messages, rule bounds."""
     parts: list[str] = list(ALL_KEYS)

@@ -14,6 +14,7 @@ costs speed.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 import signal
@@ -33,7 +34,8 @@ from desmig_server import questionnaires
 from desmig_server.db import tables as t
 from desmig_server.settings import Settings
 from desmig_server.sync import apply as apply_module
-from desmig_server.sync.prepare import Prepared
+from desmig_server.sync.models import PushOp
+from desmig_server.sync.prepare import Preparation, Prepared, PreparePool, prepare_one, wire_tuple
 
 from .conftest import fresh_db_url, open_hq
 from .support import (
@@ -302,3 +304,40 @@ def _two_at_once(hq: Hq) -> None:
         assert conn.execute(text("SELECT count(*) FROM records")).scalar_one() == 600
         assert conn.execute(text("SELECT count(*) FROM applied_ops")).scalar_one() == 600
     assert hq.ctx.prepare is not None and hq.ctx.prepare.pids()  # the workers are back in the pool
+
+
+@pytest.mark.parametrize(("processes", "chunk", "count", "text_size"), [
+    (1, 40, 400, 30_000),  # every message and answer far beyond a socket buffer (~200 KB)
+    (2, 40, 400, 30_000),
+    (3, 250, 400, 10),     # fewer chunks than workers: the third worker gets no chunk
+    (4, 1, 9, 10),         # one op per chunk
+])
+def test_the_pipes_never_block_both_ways_and_keep_no_stale_answer(processes: int, chunk: int, count: int,
+                                                                 text_size: int) -> None:
+    """``Preparation`` straight on a pool, pushes whose chunks and answers overflow the socket
+    buffers both ways (a worker and the server both sending at once would block for ever), and
+    pushes with fewer chunks than workers; each op's ``Prepared`` is exactly ``prepare_one``'s,
+    push after push on the same workers (an answer left in a pipe would shift the next push)."""
+    pool = PreparePool(processes, chunk=chunk, min_ops=1)
+    try:
+        for attempt in range(3):
+            ops = [PushOp.model_validate(make_op(n + 1, "households", f"p{attempt}-{n}",
+                                                 household(notes="catatan " * (text_size // 8) + str(n))))
+                   for n in range(count + attempt * chunk)]  # one chunk more each time
+            today = dt.date(2025, 3, 1)
+            got: list[Prepared] = []
+
+            def read(ops: list[PushOp], today: dt.date, got: list[Prepared]) -> None:
+                preparation = Preparation(ops, today, {}, pool)
+                got.extend(preparation.get(i) for i in range(len(ops)))
+                preparation.close()
+
+            reader = threading.Thread(target=read, args=(ops, today, got), daemon=True)
+            reader.start()
+            reader.join(timeout=120)
+            assert not reader.is_alive(), "the server and a worker block each other"
+            assert got == [prepare_one(wire_tuple(op), today, {}) for op in ops]
+            assert all(p.values is not None for p in got)  # the workers' answers, not the inline fallback
+            assert len(pool.pids()) == processes
+    finally:
+        pool.close()

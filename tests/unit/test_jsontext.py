@@ -58,12 +58,27 @@ def test_lone_surrogate_and_unsupported_types_fail_like_json() -> None:
 @pytest.mark.parametrize("text", [
     '{"a": 1, "a": 2}', "[NaN, Infinity, -Infinity]", "[1e400, 123456789012345678901234567890]",
     '["\\ud800"]', '{"nested": [[{"x": -0.0}]]}', '"ünïcödé"',
+    # integers beyond 64 bits alone: orjson reads them as floats without an error
+    "18446744073709551616", "[-9223372036854775809]", '{"n": 123456789012345678901234567890}',
+    "18446744073709551615", "-9223372036854775808", "9223372036854775807",  # the edges orjson keeps
+    "0.12345678901234567890123", '"1234567890123456789012"',
 ])
 def test_loads_reads_what_json_reads(text: str) -> None:
     expected = json.loads(text)
     for given_text in (text, text.encode("utf-8")):
         got = jsontext.loads(given_text)
         assert repr(got) == repr(expected)  # repr: NaN != NaN
+
+
+@settings(max_examples=400, deadline=None)
+@given(values, hs.booleans())
+def test_loads_reads_any_json_text_as_json_does(value: Any, spaced: bool) -> None:
+    """The class of the bug above: any text ``json`` writes (integers of any size, every float,
+    any string) reads back through ``loads`` as ``json.loads`` reads it, as str and as bytes."""
+    text = json.dumps(value, ensure_ascii=False) if spaced else std(value)
+    expected = repr(json.loads(text))  # repr: NaN != NaN, 1 == 1.0
+    assert repr(jsontext.loads(text)) == expected
+    assert repr(jsontext.loads(text.encode("utf-8", "surrogatepass"))) == expected
 
 
 @pytest.mark.parametrize("text", ["", "{", "[1,]", "nul", b"\xff"])
