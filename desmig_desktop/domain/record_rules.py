@@ -103,7 +103,7 @@ def _check_business(v: Validation, spec: EntitySpec, record_id: str | None, look
             v.hard("kbli_code", "kbli_mismatch", _("Kode KBLI bukan bagian dari kategori {category}.",
                                                    category=category))
     year = v.values.get("started_year")
-    if year is not None and year > dt.date.today().year:
+    if year is not None and year > today.year:
         v.hard("started_year", "future", _("Tahun mulai tidak boleh di masa depan."))
     if v.wants_soft and v.values.get("exporting") and v.values.get("export_ready") is False:
         v.soft("export_ready", "exporting_not_ready", _("Usaha sudah ekspor tetapi ditandai belum layak ekspor."))
