@@ -39,6 +39,7 @@ from bench import hq
 from bench.common import Row, build_local_db, p95, show
 from bench.encrypted import encrypt, passphrase_env
 from desmig_desktop.domain.fields import ENTITY_ORDER
+from desmig_server.settings import Settings
 
 PETUGAS = "petugas"
 KOSONG = "kosong"  # an officer whose villages hold no records
@@ -227,14 +228,15 @@ def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path
             count, seconds, rates = median_raw_insert(hq_template, raw_db, lambda: [("records", columns, _sqlite_rows(
                 server_db, f"SELECT {', '.join(columns)} FROM records ORDER BY server_seq"))])
             rate = count / seconds
-            row = Row(f"push {label} over loopback", push.rate, "records/s", rate, "≥ 30 % of raw executemany",
-                      push.rate >= 0.3 * rate, baseline_name="raw executemany of the same records rows, same kind of"
-                      " server DB (SQLite)", note=f"{push.records} ops in {push.seconds:.1f} s; raw {count} rows in"
-                      f" {seconds:.1f} s (median of {rates})")
+            row = Row(f"push {label} over loopback", push.rate, "records/s", rate, PUSH_RATE_CONTEXT, None,
+                      baseline_name="raw executemany of the same records rows, same kind of server DB (SQLite)",
+                      note=f"{push.records} ops in {push.seconds:.1f} s; raw {count} rows in {seconds:.1f} s"
+                           f" (median of {rates})")
             show(row)
             rows.append(row)
+            rows.append(_push_hq_cpu_row(push, server_cpu, rate, label))
             rows.append(_push_all_rows(server.sqlite_path, hq_template, raw_db, push, label))
-            rows.append(_push_cpu_row(push, server_cpu, 0.3 * rate, label))
+            rows.append(_push_cpu_row(push, server_cpu, 0.15 * rate, label))
             rows.extend(_end_to_end(work / "e2e", whole, hq_template, villages, rate, label, passphrase))
             raw_dev = work / "raw-device.db"
             tables = [(name, _columns(pulled, name, passphrase)) for name in ENTITY_ORDER]
@@ -252,7 +254,7 @@ def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path
             raw_db.unlink(missing_ok=True)
             raw_dev.unlink(missing_ok=True)
         else:
-            rows.append(Row(f"push {label} over loopback", push.rate, "records/s", None, "≥ 30 % of raw executemany",
+            rows.append(Row(f"push {label} over loopback", push.rate, "records/s", None, PUSH_RATE_CONTEXT,
                             None, note=f"{push.records} ops in {push.seconds:.1f} s"))
             rows.append(Row(f"pull {label} into a fresh device", pull.rate, "records/s", None,
                             "≥ 30 % of raw executemany", None, note=f"{pull.records} records in {pull.seconds:.1f} s"))
@@ -260,6 +262,26 @@ def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path
             rows.extend(_cycles(work, server, pulled, local_tpl, noop_repeat=noop_repeat, edit_rounds=edit_rounds,
                                 passphrase=passphrase))
     return SyncResult(rows, push, pull, pulled)
+
+
+# DESIGN §7's push row is the HQ's CPU per record (issue 21 moved it there from "≥ 30 % of a raw
+# executemany", which one core of HQ CPU cannot reach); the push's records/s stays as context.
+PUSH_RATE_CONTEXT = "context (§7's push target: HQ CPU per record)"
+HQ_CPU_TARGET_US = 80.0
+
+
+def _push_hq_cpu_row(push: Measured, server_cpu: tuple[float, float], raw_rate: float, label: str) -> Row:
+    """DESIGN §7's push row: the HQ's CPU (serving process and push workers) per pushed record,
+    beside the raw executemany's wall time per records row of the same run."""
+    ordered_us, workers_us = (seconds / push.records * 1e6 for seconds in server_cpu)
+    hq_us = ordered_us + workers_us
+    row = Row(f"push {label} over loopback: HQ CPU per record", hq_us, "µs/record", 1e6 / raw_rate,
+              f"≤ {HQ_CPU_TARGET_US:.0f} µs (DESIGN §7)", hq_us <= HQ_CPU_TARGET_US,
+              baseline_name="raw executemany, µs per records row, same run",
+              note=f"serving process {ordered_us:.1f} µs + push workers {workers_us:.1f} µs"
+                   f" ({Settings.from_env().push_prepare_processes} push workers on {os.cpu_count()} cores)")
+    show(row)
+    return row
 
 
 def _push_cpu_row(push: Measured, server_cpu: tuple[float, float], target_rate: float, label: str) -> Row:
@@ -275,7 +297,7 @@ def _push_cpu_row(push: Measured, server_cpu: tuple[float, float], target_rate: 
     floor_us = max(laptop_us, ordered_us, (laptop_us + hq_us) / cores)
     budget_us = 1e6 / target_rate
     row = Row(f"push {label}, CPU per record (laptop + HQ)", laptop_us + hq_us, "µs/record", budget_us,
-              "context (no §7 target)", None, baseline_name="wall time per record the push target allows",
+              "context (no §7 target)", None, baseline_name="wall time per record the end-to-end target allows",
               note=f"laptop {laptop_us:.0f} µs + HQ {hq_us:.0f} µs (serving process {ordered_us:.0f}, push workers"
                    f" {workers_us:.0f}) of CPU per record; on {cores} cores the wall time"
                    f" per record cannot go below {floor_us:.0f} µs, vs {budget_us:.0f} µs allowed")
