@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlite_utils import Database
@@ -77,18 +78,24 @@ def no_crash(_name: str) -> None:
 
 @dataclass(frozen=True)
 class OutboxOp:
-    """One pending (or journaled) op, as stored locally."""
+    """One pending (or journaled) op, as stored locally: its fields as the JSON text stored,
+    read into values (``fields``) only when something asks for them — a push sends the text."""
 
     op_seq: int
     entity: str
     record_id: str
     kind: str  # an ``OpKind`` value, as stored
     base_version: int
-    fields: dict[str, Any]
+    fields_text: str  # ``sync_outbox.fields``: the op's fields, JSON
     op_hash: str
     captured_at: str
     app_schema: int
     questionnaire_version: int = 1  # the questionnaire version the op's values were validated under
+
+    @cached_property
+    def fields(self) -> dict[str, Any]:
+        value: dict[str, Any] = jsontext.loads(self.fields_text)
+        return value
 
     def wire(self, base: int, *, hashed: bool = True) -> dict[str, Any]:
         """The op as the push endpoint takes it (server-side numbering): ``domain.wire.WireOp``'s JSON.
@@ -96,6 +103,15 @@ class OutboxOp:
         ``optional_op_hash``; the hash stays in the outbox and journal all the same)."""
         return op_json(self.op_seq - base, self.entity, self.record_id, self.kind, self.base_version, self.fields,
                        self.op_hash if hashed else None, self.captured_at, self.questionnaire_version)
+
+    def wire_text(self, base: int, *, hashed: bool = True) -> bytes:
+        """``wire``'s op as JSON, its ``fields`` the stored text itself: the same values once read
+        (``tests/sync/test_push_body.py``), without reading the fields and writing them again —
+        5.5 µs of the laptop's 31 µs of CPU per pushed op (measured on 5,000 demo ops)."""
+        head = op_json(self.op_seq - base, self.entity, self.record_id, self.kind, self.base_version, {},
+                       self.op_hash if hashed else None, self.captured_at, self.questionnaire_version)
+        del head["fields"]
+        return jsontext.compact(head)[:-1] + b',"fields":' + self.fields_text.encode("utf-8") + b"}"
 
 
 @dataclass(frozen=True)
@@ -179,10 +195,8 @@ _OP_COLUMNS = ("op_seq, entity, record_id, kind, base_version, fields, op_hash, 
 
 
 def _op(row: Sequence[Any]) -> OutboxOp:
-    # jsontext.loads: json.loads' values through orjson (a push reads every op once: 4.5 µs each
-    # with json.loads under the profiler, the largest decode of the laptop's push).
-    return OutboxOp(int(row[0]), row[1], row[2], row[3], int(row[4]), jsontext.loads(row[5]), row[6], row[7],
-                    int(row[8]), int(row[9]))
+    return OutboxOp(int(row[0]), row[1], row[2], row[3], int(row[4]), row[5], row[6], row[7], int(row[8]),
+                    int(row[9]))
 
 
 def take_batch(db: Database, limit: int, *, after: int = 0) -> list[OutboxOp]:

@@ -141,8 +141,8 @@ class PushPipeline:
         self.mark_sent(batch)
         ctx.crash("push.batch_taken")
         hashed = OPTIONAL_HASH not in ctx.features  # a server that computes op_hash need not be sent it
-        return batch, base, ctx.client.push_body(ctx.device_id, APP_SCHEMA, [op.wire(base, hashed=hashed)
-                                                                             for op in batch])
+        return batch, base, ctx.client.push_body_text(ctx.device_id, APP_SCHEMA,
+                                                      [op.wire_text(base, hashed=hashed) for op in batch])
 
     def _apply_reply(self, batch: Batch, reply: PushReply, base: int, tally: Tally, total: int,
                      pushed_before: int) -> None:
