@@ -8,16 +8,23 @@ the village office keeps is what the laptop, and later HQ, holds. Laying it out 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
+from desmig_desktop.domain.fields import ENTITIES
+from desmig_desktop.domain.specs import EntitySpec
 from desmig_desktop.services.households import HouseholdGraph, load_household
 from desmig_desktop.services.privacy import mask_nik
+from desmig_desktop.services.questionnaire import entity_spec
 from desmig_desktop.store import regions, settings
 
 MASKED_KINDS_KEYS = ("nik", "kk_number")  # the identity numbers a printout masks unless asked not to
+
+
+PRINTED_ENTITIES = ("households", "members", "placements", "businesses")
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,9 @@ class PrintableHousehold:
     province: str = ""
     officer: str = ""
     printed_on: dt.date = field(default_factory=dt.date.today)
+    # The questions printed, per entity: the database's active questionnaire version (a question
+    # HQ published is printed with its answer); the bundled version 1 when none is given.
+    specs: Mapping[str, EntitySpec] = field(default_factory=lambda: {name: ENTITIES[name] for name in PRINTED_ENTITIES})
 
 
 def printable_household(db: Database, household_id: str, *, mask: bool = True) -> PrintableHousehold:
@@ -47,4 +57,5 @@ def printable_household(db: Database, household_id: str, *, mask: bool = True) -
     chain: dict[int, str] = {r.level: r.name for r in regions.lineage(db, code)} if code else {}
     officer: Any = settings.get(db, "officer_name", "") or ""
     return PrintableHousehold(graph, village=chain.get(4, code), district=chain.get(3, ""),
-                              regency=chain.get(2, ""), province=chain.get(1, ""), officer=str(officer))
+                              regency=chain.get(2, ""), province=chain.get(1, ""), officer=str(officer),
+                              specs={name: entity_spec(db, name) for name in PRINTED_ENTITIES})

@@ -2,8 +2,9 @@
 
 One or two A4 pages: the household's fields, its members in one table (as a family card lists
 them), each placement abroad and each business as a small block, and signature lines. Every
-field comes from the questionnaire's specs (``domain.fields``), so a new question is printed
-without touching this module; a conditional field that was not asked is left out. NIK and
+field comes from the specs of the database's active questionnaire version
+(``PrintableHousehold.specs``), so a question HQ published is printed with its answer, without
+touching this module; a conditional field that was not asked is left out. NIK and
 No. KK arrive masked unless the officer chose otherwise (``services.printing``).
 """
 
@@ -14,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from desmig_desktop.domain.fields import BUSINESSES, HOUSEHOLDS, MEMBERS, PLACEMENTS, EntitySpec, FieldSpec, Kind
+from desmig_desktop.domain.fields import EntitySpec, FieldSpec, Kind
 from desmig_desktop.domain.i18n import _
 from desmig_desktop.services.printing import PrintableHousehold
 from desmig_desktop.ui.formatting import display_value, field_label, format_date
@@ -74,16 +75,16 @@ def _cell(spec: FieldSpec, record: dict[str, Any]) -> str:
     return f"<span style='white-space: pre'>{text}</span>" if spec.kind in (Kind.PHONE, Kind.DATE) else text
 
 
-def _members_table(members: Sequence[dict[str, Any]]) -> str:
+def _members_table(spec: EntitySpec, members: Sequence[dict[str, Any]]) -> str:
     """One row per member as a family card lists them: name with NIK, sex, place and date of birth,
     then every other member field of the questionnaire."""
-    rest = [f for f in _shown_fields(MEMBERS) if f.key not in _MEMBER_COMBINED]
+    rest = [f for f in _shown_fields(spec) if f.key not in _MEMBER_COMBINED]
     head = "".join(f"<th{_WIDTHS.get(f.kind, '')}>{escape(field_label(f))}</th>" for f in rest)
     rows = []
     for n, m in enumerate(members, 1):
         born = ", ".join(p for p in (str(m.get("birth_place") or ""), format_date(m.get("birth_date"))) if p) or _NONE
-        rows.append(f"<tr><td align='right'>{n}</td><td><b>{escape(_value(MEMBERS.field('name'), m))}</b><br/>"
-                    f"<span style='white-space: pre'>{escape(_value(MEMBERS.field('nik'), m))}</span></td>"
+        rows.append(f"<tr><td align='right'>{n}</td><td><b>{escape(_value(spec.field('name'), m))}</b><br/>"
+                    f"<span style='white-space: pre'>{escape(_value(spec.field('nik'), m))}</span></td>"
                     f"<td align='center'>{escape(str(m.get('sex') or _NONE))}</td><td>{escape(born)}</td>"
                     + "".join(f"<td>{_cell(f, m)}</td>" for f in rest) + "</tr>")
     if not members:
@@ -101,21 +102,21 @@ def _member_name(members: Sequence[dict[str, Any]], member_id: Any) -> str:
 
 
 def household_html(printable: PrintableHousehold, *, masked: bool = True) -> str:
-    graph = printable.graph
+    graph, specs = printable.graph, printable.specs
     household = graph.household
     members = graph.members
     place = ", ".join(p for p in (printable.village, printable.district, printable.regency, printable.province) if p)
     blocks: list[str] = []
     for placement in graph.placements:
         title = _("Penempatan: {member}", member=_member_name(members, placement.get("member_id")))
-        blocks.append(f"<h3>{escape(title)}</h3>{_pairs_table(_record_pairs(PLACEMENTS, placement))}")
+        blocks.append(f"<h3>{escape(title)}</h3>{_pairs_table(_record_pairs(specs['placements'], placement))}")
     placements = "".join(blocks) or f"<p><i>{escape(_('Belum ada riwayat penempatan tercatat.'))}</i></p>"
     blocks = []
     for business in graph.businesses:
         title = _("Usaha: {name}", name=str(business.get("name") or _("unit usaha")))
-        pairs = [(field_label(BUSINESSES.field("owner_member_id")),
+        pairs = [(field_label(specs["businesses"].field("owner_member_id")),
                   _member_name(members, business.get("owner_member_id"))),
-                 *_record_pairs(BUSINESSES, business, frozenset({"name"}))]
+                 *_record_pairs(specs["businesses"], business, frozenset({"name"}))]
         blocks.append(f"<h3>{escape(title)}</h3>{_pairs_table(pairs)}")
     businesses = "".join(blocks) or f"<p><i>{escape(_('Belum ada unit usaha tercatat.'))}</i></p>"
     privacy = (_("NIK dan No. KK disamarkan. Data lengkap tersimpan di laptop petugas.") if masked else
@@ -125,9 +126,9 @@ def household_html(printable: PrintableHousehold, *, masked: bool = True) -> str
 <p><b>{escape(str(household.get("head_name") or _NONE))}</b> — {escape(place or _NONE)}<br/>
 <span class='muted'>{escape(_("Dicetak"))}: {escape(printed)}. {escape(privacy)}</span></p>
 <h2>{escape(_("Rumah tangga"))}</h2>
-{_pairs_table(_record_pairs(HOUSEHOLDS, household, _HEADING_KEYS))}
+{_pairs_table(_record_pairs(specs['households'], household, _HEADING_KEYS))}
 <h2>{escape(_("Anggota rumah tangga ({count} orang)", count=len(members)))}</h2>
-{_members_table(members)}
+{_members_table(specs['members'], members)}
 <h2>{escape(_("Riwayat penempatan"))}</h2>
 {placements}
 <h2>{escape(_("Unit usaha"))}</h2>

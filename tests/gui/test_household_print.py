@@ -155,3 +155,22 @@ def test_printable_household_masks_every_identity_number_only_when_asked(db: Any
     numbers = [printable.graph.household["kk_number"], *(m["nik"] for m in printable.graph.members)]
     assert all(("********" in n) is mask for n in numbers)
     assert (printable.village, printable.regency) == ("Cijayanti", "Kabupaten Bogor")
+
+
+def test_the_questions_hq_published_are_printed_with_their_answers(qtbot: Any, window: Any, db: Any,
+                                                                   tmp_path: Path, opened: list[QUrl]) -> None:
+    """The print follows the database's active questionnaire version, as the forms do: after a
+    sync applied version 2, its new household and business questions are printed with the
+    answers saved under them (version 1's questions stay, in their places)."""
+    from desmig_desktop.store import questionnaire_store as qs
+    from tests.sync.qversions import NEW_BUSINESS_FIELD, NEW_HOUSEHOLD_FIELD, v2_document
+
+    qs.apply_document(db, v2_document())  # what a sync does when HQ published version 2
+    graph = five_member_household()
+    graph.household["training"] = "menjahit"
+    graph.businesses[0].update(online_share=35, capital_source="koperasi")
+    household_id = save_household(db, graph, confirm_warnings=True).household_id
+    flat = " ".join(print_by_keyboard(qtbot, window, household_id, tmp_path / "v2.pdf").split())
+    for expected in (NEW_HOUSEHOLD_FIELD["label"]["id"], "Menjahit", NEW_BUSINESS_FIELD["label"]["id"],
+                     "Pinjaman koperasi", "Jl. Melati 7", "Keripik Siti", "Anggota rumah tangga (5 orang)"):
+        assert expected in flat, expected
