@@ -81,6 +81,41 @@ def test_loads_reads_any_json_text_as_json_does(value: Any, spaced: bool) -> Non
     assert repr(jsontext.loads(text.encode("utf-8", "surrogatepass"))) == expected
 
 
+class _NoStdlib:
+    """Stands in for ``json`` in ``jsontext``: says when ``loads`` fell back to it."""
+
+    class Used(Exception):
+        pass
+
+    @staticmethod
+    def loads(text: Any) -> Any:
+        raise _NoStdlib.Used(text)
+
+
+@pytest.mark.parametrize("text", [
+    # op hashes (hex, long digit runs), NIKs and phone numbers as strings, a UUID, floats
+    json.dumps({"ops": [{"op_hash": "a209ee12de8f08414181382309717671f65719b57e95227eb23b7fadc2879c13",
+                         "id": "01a24549-1193-7d52-9a7c-27ea6fc282c7", "nik": "3201055505850001",
+                         "note": "no.12345678901234567890123", "lat": -7.797068123456789, "n": 123456789012345678}]}),
+    '{"a":"x1234567890123456789012"}', "[0.1234567890123456789012, 1.5e300]",
+])
+def test_loads_keeps_to_orjson_when_no_integer_can_be_beyond_64_bits(monkeypatch: pytest.MonkeyPatch,
+                                                                    text: str) -> None:
+    expected = json.loads(text)
+    monkeypatch.setattr(jsontext, "json", _NoStdlib)
+    assert jsontext.loads(text) == expected and jsontext.loads(text.encode()) == expected
+
+
+@pytest.mark.parametrize("text", ["12345678901234567890", "[-12345678901234567890]", '{"a": 1234567890123456789}',
+                                  '{"a":\n\t1234567890123456789}', "[1,2,\r1234567890123456789]"])
+def test_loads_leaves_every_possible_big_integer_to_json(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setattr(jsontext, "json", _NoStdlib)
+    with pytest.raises(_NoStdlib.Used):
+        jsontext.loads(text)
+    with pytest.raises(_NoStdlib.Used):
+        jsontext.loads(text.encode())
+
+
 @pytest.mark.parametrize("text", ["", "{", "[1,]", "nul", b"\xff"])
 def test_loads_refuses_what_json_refuses(text: str | bytes) -> None:
     with pytest.raises(ValueError):
