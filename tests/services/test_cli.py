@@ -46,6 +46,21 @@ def test_demo_then_status_and_report_agree(data_dir: Path, capsys: pytest.Captur
     assert 0 < totals["households_with_business"] <= totals["businesses"]
 
 
+def test_status_names_the_questionnaire_version_the_database_is_on(data_dir: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from desmig_desktop.store import questionnaire_store
+    from desmig_desktop.store.db import connect
+    from tests.sync.qversions import v2_document
+
+    assert as_json(capsys, data_dir, "status")["questionnaire_version"] == 1  # bundled until a sync applies one
+    db = connect(data_dir / "desmig.db")
+    questionnaire_store.apply_document(db, v2_document())  # what a sync does when HQ published version 2
+    db.conn.close()
+    assert as_json(capsys, data_dir, "status")["questionnaire_version"] == 2
+    code, out, _err = run(capsys, "--data-dir", str(data_dir), "status")
+    assert code == 0 and "questionnaire_version: 2" in out
+
+
 def _files(data_dir: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in data_dir.iterdir() if p.is_file()}
 
