@@ -279,7 +279,7 @@ def _push_hq_cpu_row(push: Measured, server_cpu: tuple[float, float], raw_rate: 
               f"≤ {HQ_CPU_TARGET_US:.0f} µs (DESIGN §7)", hq_us <= HQ_CPU_TARGET_US,
               baseline_name="raw executemany, µs per records row, same run",
               note=f"serving process {ordered_us:.1f} µs + push workers {workers_us:.1f} µs"
-                   f" ({Settings.from_env().push_prepare_processes} push workers on {os.cpu_count()} cores)")
+                   f" (push workers: {Settings.from_env().push_prepare_processes}, on {os.cpu_count()} cores)")
     show(row)
     return row
 
