@@ -22,9 +22,7 @@ from desmig_desktop.services.questionnaire import entity_spec
 from desmig_desktop.store import regions, settings
 
 MASKED_KINDS_KEYS = ("nik", "kk_number")  # the identity numbers a printout masks unless asked not to
-
-
-PRINTED_ENTITIES = ("households", "members", "placements", "businesses")
+PRINTED_ENTITIES = ("households", "members", "placements", "businesses")  # what a household's record holds
 
 
 @dataclass(frozen=True)
