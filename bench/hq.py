@@ -123,6 +123,11 @@ class HqServer(ServeProcess):
         assert self.proc is not None
         return _cpu_seconds(self.proc.pid), sum(map(_cpu_seconds, serve.descendants(self.proc.pid)))
 
+    def cpu_since(self, before: tuple[float, float]) -> tuple[float, float]:
+        """``cpu_split()`` now, less ``before`` (a ``cpu_split()`` taken earlier)."""
+        ordered, workers = self.cpu_split()
+        return ordered - before[0], workers - before[1]
+
     @property
     def sqlite_path(self) -> Path | None:
         return Path(self.db_url.removeprefix("sqlite:///")) if self.db_url.startswith("sqlite:///") else None

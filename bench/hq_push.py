@@ -1,9 +1,10 @@
 """The HQ's push on its own: one device's batches, pre-encoded, with and without push workers.
 
 In the end-to-end rows the laptop's process runs on the same cores as the HQ, so they show the
-sum of both sides' work. Here the client does nearly nothing: the demo outbox is taken, encoded
-as the laptop sends it (5,000 ops per request, gzipped, ``compact``) before the clock starts, and
-the requests go one after the other, each after the previous answer, as one device's must. The
+sum of both sides' work. Here the client does nearly nothing: the demo outbox is taken and
+encoded as the laptop sends it (``OutboxOp.wire_text``, ``SyncClient.push_body_text``: 5,000 ops
+per request, gzipped, ``compact``) before the clock starts, and the requests go one after the
+other, each after the previous answer, as one device's must. The
 same bodies go to a fresh server without push workers (``DESMIG_HQ_PUSH_PROCESSES=0``: every op
 prepared on the request's thread) and to one with the default number of workers
 (``sync.prepare``): wall time per record, and the HQ's CPU per record split into the serving
@@ -13,35 +14,34 @@ record approaches the ordered path's CPU; on a machine whose every core is busy 
 
 from __future__ import annotations
 
-import gzip
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import requests
 
 from bench import hq
 from bench.common import Row, show
-from desmig_desktop.domain import jsontext
 from desmig_desktop.domain.ops import APP_SCHEMA
 from desmig_desktop.store import sync_store as st
 from desmig_desktop.store.db import connect
+from desmig_desktop.sync.client import SyncClient
 from desmig_server.settings import PUSH_PROCESSES_ENV, default_push_processes
 
 BATCH = 5_000
 USER = "petugas-hq"
 
 
-def _ops(device_db: Path, passphrase: str | None) -> list[dict[str, Any]]:
+def _ops(device_db: Path, passphrase: str | None) -> list[bytes]:
+    """The outbox's ops as the laptop writes them into a push body (numbered from 1, no hashes)."""
     db = connect(device_db, passphrase)
     try:
-        return [op.wire(0, hashed=False) for op in st.take_batch(db, 10**9)]
+        return [op.wire_text(0, hashed=False) for op in st.take_batch(db, 10**9)]
     finally:
         db.conn.close()
 
 
-def _run(work: Path, hq_template: Path, villages: list[str], ops: list[dict[str, Any]],
+def _run(work: Path, hq_template: Path, villages: list[str], ops: list[bytes],
          processes: int) -> tuple[float, float, float]:
     """``(wall seconds, serving CPU seconds, workers' CPU seconds)`` of pushing ``ops``."""
     server = hq.HqServer.sqlite(work / f"hq-{processes}", hq_template)
@@ -54,10 +54,8 @@ def _run(work: Path, hq_template: Path, villages: list[str], ops: list[dict[str,
         device, token = reply.json()["device_id"], reply.json()["token"]
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
                    "Content-Encoding": "gzip"}
-        bodies = [gzip.compress(jsontext.compact({"device_id": device, "app_schema": APP_SCHEMA,
-                                                  "ops": ops[i:i + BATCH], "compact": True}), 6)
-                  for i in range(0, len(ops), BATCH)]
-        ordered, workers = server.cpu_split()
+        bodies = [SyncClient.push_body_text(device, APP_SCHEMA, ops[i:i + BATCH]) for i in range(0, len(ops), BATCH)]
+        before = server.cpu_split()
         began = time.perf_counter()
         for body in bodies:
             answer = http.post(f"{server.url}/v1/sync/push", data=body, headers=headers, timeout=600)
@@ -65,8 +63,8 @@ def _run(work: Path, hq_template: Path, villages: list[str], ops: list[dict[str,
             if answer.json()["results"]:
                 raise RuntimeError(f"push: {len(answer.json()['results'])} ops not plainly ok")
         wall = time.perf_counter() - began
-        ordered_after, workers_after = server.cpu_split()
-    return wall, ordered_after - ordered, workers_after - workers
+        ordered, workers = server.cpu_since(before)
+    return wall, ordered, workers
 
 
 def run(work: Path, device_db: Path, *, hq_template: Path, villages: list[str], label: str,

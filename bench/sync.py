@@ -207,10 +207,10 @@ def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path
             if Path(str(device_db) + suffix).exists():
                 shutil.copy(str(device_db) + suffix, str(whole) + suffix)
     with server:
-        ordered_before, workers_before = server.cpu_split()
+        before = server.cpu_split()
         push = run_child(["push", str(device_db), server.url, PETUGAS], passphrase=passphrase)
-        ordered, workers = server.cpu_split()
-        server_cpu = (ordered - ordered_before, workers - workers_before)
+        # the serving process's and its push workers' CPU per pushed record, µs
+        server_us = tuple(seconds / push.records * 1e6 for seconds in server.cpu_since(before))
         server_records = server.query("SELECT count(*) FROM records")[0][0]
         if server_records != push.records:
             raise RuntimeError(f"push: {push.records} ops acknowledged but {server_records} records on the server")
@@ -234,9 +234,9 @@ def push_pull(work: Path, device_db: Path, *, hq_template: Path, local_tpl: Path
                            f" (median of {rates})")
             show(row)
             rows.append(row)
-            rows.append(_push_hq_cpu_row(push, server_cpu, rate, label))
+            rows.append(_push_hq_cpu_row(server_us, rate, label))
             rows.append(_push_all_rows(server.sqlite_path, hq_template, raw_db, push, label))
-            rows.append(_push_cpu_row(push, server_cpu, 0.15 * rate, label))
+            rows.append(_push_cpu_row(push, server_us, 0.15 * rate, label))
             rows.extend(_end_to_end(work / "e2e", whole, hq_template, villages, rate, label, passphrase))
             raw_dev = work / "raw-device.db"
             tables = [(name, _columns(pulled, name, passphrase)) for name in ENTITY_ORDER]
@@ -270,10 +270,11 @@ PUSH_RATE_CONTEXT = "context (§7's push target: HQ CPU per record)"
 HQ_CPU_TARGET_US = 80.0
 
 
-def _push_hq_cpu_row(push: Measured, server_cpu: tuple[float, float], raw_rate: float, label: str) -> Row:
-    """DESIGN §7's push row: the HQ's CPU (serving process and push workers) per pushed record,
-    beside the raw executemany's wall time per records row of the same run."""
-    ordered_us, workers_us = (seconds / push.records * 1e6 for seconds in server_cpu)
+def _push_hq_cpu_row(server_us: tuple[float, ...], raw_rate: float, label: str) -> Row:
+    """DESIGN §7's push row: the HQ's CPU (``server_us``: the serving process's and its push
+    workers' µs) per pushed record, beside the raw executemany's wall time per records row of the
+    same run."""
+    ordered_us, workers_us = server_us
     hq_us = ordered_us + workers_us
     row = Row(f"push {label} over loopback: HQ CPU per record", hq_us, "µs/record", 1e6 / raw_rate,
               f"≤ {HQ_CPU_TARGET_US:.0f} µs (DESIGN §7)", hq_us <= HQ_CPU_TARGET_US,
@@ -284,14 +285,14 @@ def _push_hq_cpu_row(push: Measured, server_cpu: tuple[float, float], raw_rate: 
     return row
 
 
-def _push_cpu_row(push: Measured, server_cpu: tuple[float, float], target_rate: float, label: str) -> Row:
-    """Context for the push row: CPU per record on both sides (``server_cpu``: the serving process's
-    and its push workers' seconds). The laptop and the HQ's serving process each run one ordered
+def _push_cpu_row(push: Measured, server_us: tuple[float, ...], target_rate: float, label: str) -> Row:
+    """Context for the push row: CPU per record on both sides (``server_us``: the serving process's
+    and its push workers' µs per record). The laptop and the HQ's serving process each run one ordered
     stream (one device's ops apply in order), so even with all work overlapped the wall time per
     record is at least the larger of the two, and at least the sum of everything divided by the
     machine's cores; the target allows ``1 / target_rate`` seconds per record."""
     laptop_us = float(push.extra.get("cpu_seconds", 0.0)) / push.records * 1e6
-    ordered_us, workers_us = (seconds / push.records * 1e6 for seconds in server_cpu)
+    ordered_us, workers_us = server_us
     hq_us = ordered_us + workers_us
     cores = os.cpu_count() or 1
     floor_us = max(laptop_us, ordered_us, (laptop_us + hq_us) / cores)
@@ -318,10 +319,9 @@ def _end_to_end(work: Path, device_db: Path, hq_template: Path, villages: list[s
                        check=True, capture_output=True, env={**hq.child_env(), **passphrase_env(passphrase)},
                        timeout=600, cwd=Path(__file__).resolve().parents[1])
         proxy.set_shape(None)  # count the cycle only
-        ordered_before, workers_before = server.cpu_split()
+        before = server.cpu_split()
         cycle = run_child(["cycle", str(device_db), proxy.url, PETUGAS], passphrase=passphrase)
-        ordered, workers = server.cpu_split()
-        ordered, workers = ordered - ordered_before, workers - workers_before
+        ordered, workers = server.cpu_since(before)
         server_cpu = ordered + workers
         stats = proxy.stats
     pushed, pulled = int(cycle.extra.get("pushed", 0)), int(cycle.extra.get("pulled", 0))
