@@ -10,6 +10,7 @@ through the store (which strips a leading tab and refuses a carriage return), ``
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,13 @@ def stored(db: object) -> list[tuple[str, ...]]:
 def test_any_stored_name_survives_export_and_import(tmp_path_factory: pytest.TempPathFactory, template_db: Path,
                                                     name: str) -> None:
     folder = tmp_path_factory.mktemp("roundtrip")
+    try:
+        round_trip(folder, template_db, name)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # 40 examples × 4 databases of ~8 MB each
+
+
+def round_trip(folder: Path, template_db: Path, name: str) -> None:
     (folder / "a.db").write_bytes(template_db.read_bytes())
     laptop = connect(folder / "a.db")
     lines = [{"entity": "households", "id": "h1", "data": {"village_code": VILLAGE, "head_name": name, "notes": name,
