@@ -9,6 +9,13 @@ export QT_QPA_PLATFORM=offscreen
 # ([tool.mypy] files; its cache in .mypy_cache keeps a re-run to a few seconds).
 .venv/bin/ruff check .
 .venv/bin/mypy
+# Disk: the run keeps only failing tests' databases (pyproject: tmp_path_retention_policy), about
+# 0.6 GB at its peak in the temp dir; say so up front when the disk is nearly full, because a full
+# disk shows up later as hundreds of unrelated errors.
+free_mb=$(df -Pm "${TMPDIR:-/tmp}" 2>/dev/null | awk 'NR == 2 {print $4}' || true)
+if [ -n "$free_mb" ] && [ "$free_mb" -lt 2048 ]; then
+  echo "warning: only ${free_mb} MB free in ${TMPDIR:-/tmp}; the tests need about 1 GB there" >&2
+fi
 as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -c "$1"; else sudo -u postgres bash -c "$1"; fi; }
 if [ -z "${DESMIG_TEST_PG_URL:-}" ] && command -v pg_ctlcluster >/dev/null 2>&1; then
   ver=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1 || true)
