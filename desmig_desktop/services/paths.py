@@ -47,6 +47,8 @@ def setup_logging(paths: Paths, level: int = logging.INFO) -> None:
                                                    backupCount=5, encoding="utf-8")
     handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    root.handlers = [h for h in root.handlers if not isinstance(h, logging.handlers.RotatingFileHandler)]
+    for previous in [h for h in root.handlers if isinstance(h, logging.handlers.RotatingFileHandler)]:
+        root.removeHandler(previous)  # another profile's log (the shell switches profiles in-process)
+        previous.close()
     root.addHandler(handler)
     root.setLevel(level)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from desmig_desktop.services.paths import Paths, setup_logging
@@ -31,6 +32,26 @@ def test_log_file_is_masked_even_for_careless_callers(tmp_path: Path) -> None:
         root.setLevel(level)
     text = (paths.logs / "desmig.log").read_text(encoding="utf-8")
     assert "3201********0001" in text and "3201054512900001" not in text and "081234567890" not in text
+
+
+def test_a_profile_switch_closes_the_previous_log_file(tmp_path: Path) -> None:
+    """Each profile logs into its own folder; the one left is closed, not kept open for good."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        first, second = Paths(tmp_path / "a").ensure(), Paths(tmp_path / "b").ensure()
+        setup_logging(first)
+        [old] = [h for h in root.handlers if isinstance(h, RotatingFileHandler)]
+        setup_logging(second)
+        logging.getLogger("switch").info("after the switch")
+        [new] = [h for h in root.handlers if isinstance(h, RotatingFileHandler)]
+        new.flush()
+    finally:
+        root.handlers = handlers
+        root.setLevel(level)
+    assert old is not new and old.stream is None  # closed
+    assert "after the switch" in (second.logs / "desmig.log").read_text(encoding="utf-8")
+    assert "after the switch" not in (first.logs / "desmig.log").read_text(encoding="utf-8")
 
 
 def test_server_log_config_masks_uvicorn_handlers() -> None:
