@@ -150,7 +150,7 @@ def push(db: Database, settings: Settings, actor: Principal, req: PushRequest,
     prep = _preparation(db, req, today, pool)
     try:
         check_ops(req, prep)
-        return _apply(db, actor, req, prep, today)
+        return _apply(db, actor, req, prep, today, settings.push_write_every)
     finally:
         prep.close()
 
@@ -165,7 +165,8 @@ def _preparation(db: Database, req: PushRequest, today: dt.date, pool: PreparePo
         return Preparation(req.ops, today, questionnaire_sources(conn, versions), pool)
 
 
-def _apply(db: Database, actor: Principal, req: PushRequest, prep: Preparation, today: dt.date) -> dict[str, Any]:
+def _apply(db: Database, actor: Principal, req: PushRequest, prep: Preparation, today: dt.date,
+           write_every: int) -> dict[str, Any]:
     with db.write() as conn:
         seq = SeqAllocator(conn)  # first statement: the row lock that orders all writers
         device = conn.execute(select(t.devices.c.last_op_seq, t.devices.c.revoked, t.devices.c.applied_pruned_through,
@@ -205,6 +206,9 @@ def _apply(db: Database, actor: Principal, req: PushRequest, prep: Preparation, 
                 prepared = prep.get(index)
                 _hash(op, prepared)
                 outcomes.append((op, applier.apply(op, prepared)))
+                if write_every and (index + 1) % write_every == 0:  # the rows so far, as later ops apply
+                    ws.write_changes()
+                    applier.audit.write(conn)
         ws.flush()
         # Conflict rows first: the results of the ops that lost need their ids (``sync.lost``), and
         # ``applied_ops`` keeps those complete results so that a replay answers exactly the same.

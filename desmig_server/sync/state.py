@@ -218,8 +218,14 @@ class WorkingSet:
             out.extend(self.descendants(child))
         return out
 
-    def flush(self) -> int:
-        """Write every new or changed record; return how many."""
+    def write_changes(self) -> int:
+        """Write every record new or changed so far; return how many. The transaction goes on.
+
+        A push calls this every ``Settings.push_write_every`` ops, so that its rows are written
+        while later ops still apply beside the push workers and the laptop, not all after them
+        with a core idle (issue 21). A record's scope before the transaction (``stored_scope``)
+        and the move-out notices are left to ``flush``: the scope a device last pulled is the
+        committed one, not the one written a few ops ago in this transaction."""
         new = [r.row_values() for r in self._recs.values() if r is not None and r.dirty and not r.in_db]
         changed = [r.row_values() for r in self._recs.values() if r is not None and r.dirty and r.in_db]
         insert_rows(self._conn, t.records, ROW_COLUMNS, new)
@@ -235,9 +241,17 @@ class WorkingSet:
             self._conn.execute(stmt, [
                 {"k_entity": r[0], "k_id": r[1], **{f"v_{c}": r[i] for c, i in zip(_UPDATE_COLUMNS, _UPDATE_INDEXES)}}
                 for r in changed])
+        for r in self._recs.values():
+            if r is not None:
+                r.in_db, r.dirty = True, False
+        return len(new) + len(changed)
+
+    def flush(self) -> int:
+        """Write every new or changed record and the move-out notices; return how many records."""
+        written = self.write_changes()
         if self._moved:
             self._write_exits()
         for r in self._recs.values():
             if r is not None:
-                r.in_db, r.dirty, r.stored_scope = True, False, r.scope
-        return len(new) + len(changed)
+                r.stored_scope = r.scope
+        return written

@@ -36,6 +36,7 @@ from desmig_server.settings import Settings
 from desmig_server.sync import apply as apply_module
 from desmig_server.sync.models import PushOp
 from desmig_server.sync.prepare import Preparation, Prepared, PreparePool, prepare_one, wire_tuple
+from desmig_server.sync.state import WorkingSet
 
 from .conftest import fresh_db_url, open_hq
 from .support import (
@@ -54,8 +55,12 @@ from .support import (
 )
 from .test_hq_push_hostile import ALL_KEYS, BASES, hostile_text, json_values
 
-INLINE = Settings(argon2_fast=True, push_prepare_processes=0)
-WORKERS = Settings(argon2_fast=True, push_prepare_processes=1, push_prepare_min_ops=1, push_prepare_chunk=3)
+INLINE = Settings(argon2_fast=True, push_prepare_processes=0, push_write_every=0)
+# With workers, the rows are also written every two ops (``WorkingSet.write_changes``), so every
+# comparison with INLINE (which writes once, at the end) checks that too.
+WORKERS = Settings(argon2_fast=True, push_prepare_processes=1, push_prepare_min_ops=1, push_prepare_chunk=3,
+                   push_write_every=2)
+WRITING_EACH_OP = Settings(argon2_fast=True, push_prepare_processes=0, push_write_every=1)
 MISSING_VILLAGE = "32.01.01.1999"  # the shape of a village code, in no region table
 
 
@@ -89,7 +94,8 @@ def _stored(hq: Hq) -> list[tuple[Any, ...]]:
                      for r in conn.execute(select(t.conflicts))]
         applied = [(r.op_seq, r.op_hash, r.entity, r.record_id, r.result, r.version, r.reason, r.clashes)
                    for r in conn.execute(select(t.applied_ops))]
-    return sorted(map(repr, records + history + conflicts + applied))  # type: ignore[arg-type]
+        exits = [("exit", r.scope, r.server_seq, r.entity, r.record_id) for r in conn.execute(select(t.scope_exits))]
+    return sorted(map(repr, records + history + conflicts + applied + exits))  # type: ignore[arg-type]
 
 
 def _scenario(hq: Hq) -> list[Any]:
@@ -130,6 +136,32 @@ def _scenario(hq: Hq) -> list[Any]:
     out.append(_send(dev, [wrong, {**dev.op("households", "h12", household()), "op_hash": "0" * 64}], hashed=True))
     out.append(_send(dev, [wrong]))
     return [*out, _stored(hq)]
+
+
+def _moves(hq: Hq) -> list[Any]:
+    """Moves and edits of records inside one push, where rows are written between the ops: a
+    household moved away and back (no move-out notice: the villages that pulled it still hold it),
+    one moved once and then edited, a member re-parented into the moved household, a delete."""
+    dev = hq.user_device("budi", "officer", villages=[V1, V2])
+    setup = [dev.op("households", "h1", household()), dev.op("members", "m1", member("h1")),
+             dev.op("businesses", "b1", business("h1")), dev.op("households", "h2", household()),
+             dev.op("members", "m2", member("h2")), dev.op("households", "h3", household())]
+    out: list[Any] = [_send(dev, setup)]
+    moves = [dev.op("households", "h1", household(V2)),
+             dev.op("members", "m1", {"name": "Siti Pindah"}),
+             dev.op("households", "h1", household(V1, head_name="Kembali")),
+             dev.op("households", "h2", household(V2)),
+             dev.op("households", "h2", {"head_name": "Sudah Pindah"}),
+             dev.op("members", "m2", member("h1", name="Ikut h1")),
+             dev.op("households", "h4", household(V2)),
+             dev.op("households", "h4", household(V1)),
+             dev.op("households", "h3", kind="delete")]
+    out.append(_send(dev, moves))
+    return [*out, _stored(hq)]
+
+
+def _tables(hq: Hq) -> list[Any]:
+    return [*_scenario(hq), *_moves(hq)]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -185,6 +217,41 @@ def test_the_comparison_catches_a_wrong_ordered_path(
         else:
             patch.setattr(apply_module.OpApplier, "_validated", _always_prepared(apply_module.OpApplier._validated))
         got, _ = _run("sqlite", request, tmp_path / "b", WORKERS)
+    assert got != expected
+
+
+def test_rows_written_as_the_push_goes_are_what_one_write_at_the_end_gives(
+        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """``push_write_every``: the records and history rows written between the ops of a push (here
+    after each op) leave exactly the answers and rows of one write after the last op."""
+    expected, _ = _run(backend, request, tmp_path / "a", INLINE, _tables)
+    got, _ = _run(backend, request, tmp_path / "b", WRITING_EACH_OP, _tables)
+    assert got == expected
+    assert any("exit" in row for row in expected[-1]), "the moves table moves a record out of a village"
+
+
+def test_the_comparison_catches_a_write_that_takes_the_written_scope_as_committed(
+        request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Negative control: a write between ops that also took each record's new scope as the one
+    devices last pulled tells a village of a move-out of a record it never held."""
+    expected, _ = _run("sqlite", request, tmp_path / "a", INLINE, _tables)
+    write_changes = WorkingSet.write_changes
+
+    def committing(self: WorkingSet) -> int:
+        written = write_changes(self)
+        for rec in list(self._recs.values()):
+            if rec is not None and (rec.entity, rec.id) not in self._moved:
+                rec.stored_scope = rec.scope
+        if self._moved:
+            self._write_exits()
+            for rec in self._recs.values():
+                if rec is not None:
+                    rec.stored_scope = rec.scope
+        return written
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WorkingSet, "write_changes", committing)
+        got, _ = _run("sqlite", request, tmp_path / "b", WRITING_EACH_OP, _tables)
     assert got != expected
 
 
