@@ -194,6 +194,7 @@ def _apply(db: Database, actor: Principal, req: PushRequest, prep: Preparation, 
         _preload(ws, lookup, fresh)
         applier = OpApplier(conn, ws, seq, actor, lookup, today)
         outcomes: list[tuple[PushOp, Outcome]] = []
+        unwritten: list[tuple[PushOp, Outcome]] = []  # fresh ops whose ``applied_ops`` row is still to write
         for index, op in enumerate(req.ops):
             if op.op_seq <= watermark:
                 row = stored.get(op.op_seq)
@@ -205,19 +206,20 @@ def _apply(db: Database, actor: Principal, req: PushRequest, prep: Preparation, 
             else:
                 prepared = prep.get(index)
                 _hash(op, prepared)
-                outcomes.append((op, applier.apply(op, prepared)))
+                outcomes.append(done := (op, applier.apply(op, prepared)))
+                unwritten.append(done)
                 if write_every and (index + 1) % write_every == 0:  # the rows so far, as later ops apply
                     ws.write_changes()
                     applier.audit.write(conn)
+                    # An answer without conflicts is final now; one with conflicts waits for their ids.
+                    _write_applied(conn, actor.device_id, applier.now, [d for d in unwritten if not d[1].clashes])
+                    unwritten = [d for d in unwritten if d[1].clashes]
         ws.flush()
         # Conflict rows first: the results of the ops that lost need their ids (``sync.lost``), and
         # ``applied_ops`` keeps those complete results so that a replay answers exactly the same.
         applier.write_conflicts(conn)
         results = [outcome.as_json(op.op_seq) for op, outcome in outcomes]
-        insert_rows(conn, t.applied_ops, _APPLIED_COLUMNS, [
-            (actor.device_id, op.op_seq, op.op_hash, op.entity, op.id, op.kind, outcome.status, outcome.version,
-             outcome.reason, json.dumps(outcome.clashes) if outcome.clashes else None, op.captured_at, applier.now)
-            for op, outcome in outcomes[len(replays):]])
+        _write_applied(conn, actor.device_id, applier.now, unwritten)
         applier.audit.write(conn)
         last = fresh[-1].op_seq if fresh else watermark
         conn.execute(update(t.devices).where(t.devices.c.device_id == actor.device_id).values(
@@ -230,6 +232,14 @@ def _apply(db: Database, actor: Principal, req: PushRequest, prep: Preparation, 
         runs, rest = ok_runs(results)
         return {"last_op_seq": last, "results": rest, "ok_runs": runs}
     return {"last_op_seq": last, "results": results}
+
+
+def _write_applied(conn: Connection, device_id: str, now: str, done: list[tuple[PushOp, Outcome]]) -> None:
+    """The ``applied_ops`` rows of ``done``: what a replay of each op is answered."""
+    insert_rows(conn, t.applied_ops, _APPLIED_COLUMNS, [
+        (device_id, op.op_seq, op.op_hash, op.entity, op.id, op.kind, outcome.status, outcome.version,
+         outcome.reason, json.dumps(outcome.clashes) if outcome.clashes else None, op.captured_at, now)
+        for op, outcome in done])
 
 
 def ok_runs(results: list[dict[str, Any]]) -> tuple[list[list[int]], list[dict[str, Any]]]:
