@@ -211,9 +211,8 @@ def _apply(db: Database, actor: Principal, req: PushRequest, prep: Preparation, 
                 if write_every and (index + 1) % write_every == 0:  # the rows so far, as later ops apply
                     ws.write_changes()
                     applier.audit.write(conn)
-                    # An answer without conflicts is final now; one with conflicts waits for their ids.
-                    _write_applied(conn, actor.device_id, applier.now, [d for d in unwritten if not d[1].clashes])
-                    unwritten = [d for d in unwritten if d[1].clashes]
+                    _write_applied(conn, actor.device_id, applier.now, [d for d in unwritten if _final(d[1])])
+                    unwritten = [d for d in unwritten if not _final(d[1])]
         ws.flush()
         # Conflict rows first: the results of the ops that lost need their ids (``sync.lost``), and
         # ``applied_ops`` keeps those complete results so that a replay answers exactly the same.
@@ -232,6 +231,12 @@ def _apply(db: Database, actor: Principal, req: PushRequest, prep: Preparation, 
         runs, rest = ok_runs(results)
         return {"last_op_seq": last, "results": rest, "ok_runs": runs}
     return {"last_op_seq": last, "results": results}
+
+
+def _final(outcome: Outcome) -> bool:
+    """An answer without conflicts is final once its op applied; one with conflicts is completed
+    by ``OpApplier.write_conflicts`` (the ids of its conflict rows), after the last op."""
+    return not outcome.clashes
 
 
 def _write_applied(conn: Connection, device_id: str, now: str, done: list[tuple[PushOp, Outcome]]) -> None:

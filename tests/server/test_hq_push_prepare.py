@@ -34,6 +34,7 @@ from desmig_server import questionnaires
 from desmig_server.db import tables as t
 from desmig_server.settings import Settings
 from desmig_server.sync import apply as apply_module
+from desmig_server.sync import push as push_module
 from desmig_server.sync.models import PushOp
 from desmig_server.sync.prepare import Preparation, Prepared, PreparePool, prepare_one, wire_tuple
 from desmig_server.sync.state import WorkingSet
@@ -147,7 +148,11 @@ def _moves(hq: Hq) -> list[Any]:
              dev.op("businesses", "b1", business("h1")), dev.op("households", "h2", household()),
              dev.op("members", "m2", member("h2")), dev.op("households", "h3", household())]
     out: list[Any] = [_send(dev, setup)]
-    moves = [dev.op("households", "h1", household(V2)),
+    # HQ corrects h2 after budi's last pull: budi's edit of h2 below loses to it (a conflict with an id)
+    other = hq.user_device("pusat", "hq")
+    out.append(_send(other, [other.op("households", "h2", {"head_name": "Koreksi HQ", "notes": "x"}, base=0)]))
+    moves = [dev.op("households", "h2", {"head_name": "Budi Lagi", "notes": "y"}),
+             dev.op("households", "h1", household(V2)),
              dev.op("members", "m1", {"name": "Siti Pindah"}),
              dev.op("households", "h1", household(V1, head_name="Kembali")),
              dev.op("households", "h2", household(V2)),
@@ -222,12 +227,23 @@ def test_the_comparison_catches_a_wrong_ordered_path(
 
 def test_rows_written_as_the_push_goes_are_what_one_write_at_the_end_gives(
         backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    """``push_write_every``: the records and history rows written between the ops of a push (here
-    after each op) leave exactly the answers and rows of one write after the last op."""
+    """``push_write_every``: the records, history and applied-op rows written between the ops of a
+    push (here after each op) leave exactly the answers and rows of one write after the last op."""
     expected, _ = _run(backend, request, tmp_path / "a", INLINE, _tables)
     got, _ = _run(backend, request, tmp_path / "b", WRITING_EACH_OP, _tables)
     assert got == expected
     assert any("exit" in row for row in expected[-1]), "the moves table moves a record out of a village"
+
+
+def test_the_comparison_catches_an_answer_stored_before_its_conflict_ids(
+        request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Negative control: an ``applied_ops`` row written with its chunk although its answer reports
+    conflicts keeps them without their ids, so a replay would be answered differently."""
+    expected, _ = _run("sqlite", request, tmp_path / "a", INLINE, _tables)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(push_module, "_final", lambda outcome: True)
+        got, _ = _run("sqlite", request, tmp_path / "b", WRITING_EACH_OP, _tables)
+    assert got != expected
 
 
 def test_the_comparison_catches_a_write_that_takes_the_written_scope_as_committed(
