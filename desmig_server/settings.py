@@ -70,10 +70,10 @@ class Settings:
     push_prepare_processes: int = 0
     push_prepare_min_ops: int = 400
     push_prepare_chunk: int = 250  # ops per worker task (the first waits for one)
-    # Ops between two writes of a push's records and history rows in its transaction
-    # (``WorkingSet.write_changes``): written as the push goes, the rows' cost overlaps the
-    # workers and the device's next batch instead of following them (only the commit waits);
-    # 0 = all at the end.
+    # Ops between two writes of a push's records, history and applied-op rows in its transaction
+    # (``WorkingSet.write_changes``, ``sync.push``): written as the push goes, the rows' cost
+    # overlaps the workers and the device's next batch instead of following them (only the commit
+    # waits); 0 = all at the end.
     push_write_every: int = 500
 
     @classmethod
