@@ -249,9 +249,14 @@ class WorkingSet:
     def flush(self) -> int:
         """Write every new or changed record and the move-out notices; return how many records."""
         written = self.write_changes()
+        self._settle_scopes()
+        return written
+
+    def _settle_scopes(self) -> None:
+        """The move-out notices of the records that left a scope, and each record's scope taken as
+        the committed one (done once per transaction, by ``flush``)."""
         if self._moved:
             self._write_exits()
         for r in self._recs.values():
             if r is not None:
                 r.stored_scope = r.scope
-        return written

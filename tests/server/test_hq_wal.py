@@ -17,6 +17,12 @@ from desmig_server.db.engine import Database
 
 ROW_BYTES = 4_000
 ROWS_PER_WRITE = 100  # ~0.4 MB of rows, and about as much of index and log overhead
+ONE_WRITE = 3 * ROW_BYTES * ROWS_PER_WRITE  # the rows, their pages' slack and the log's frame headers
+
+
+def _writes_for(bound_pages: int) -> int:
+    """Enough writes for ten times the log's bound in rows alone."""
+    return 10 * bound_pages * 4096 // (ROW_BYTES * ROWS_PER_WRITE) + 1
 
 
 def _write_a_lot(path: Path, writes: int) -> tuple[int, int]:
@@ -55,16 +61,14 @@ def test_every_connection_checkpoints_at_the_projects_bound(tmp_path: Path) -> N
 def test_the_log_stays_near_its_bound_however_much_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                               bound_pages: int) -> None:
     monkeypatch.setattr(engine_module, "SQLITE_WAL_AUTOCHECKPOINT_PAGES", bound_pages)
-    writes = 10 * bound_pages * 4096 // (ROW_BYTES * ROWS_PER_WRITE) + 1  # ten times the bound in rows alone
+    writes = _writes_for(bound_pages)
     largest, rows = _write_a_lot(tmp_path / "hq.db", writes)
     assert rows == writes * ROWS_PER_WRITE
-    one_write = 3 * ROW_BYTES * ROWS_PER_WRITE  # the rows, their pages' slack and the log's frame headers
-    assert largest <= bound_pages * 4096 + one_write, (largest, bound_pages)
+    assert largest <= bound_pages * 4096 + ONE_WRITE, (largest, bound_pages)
 
 
 def test_the_bound_check_catches_a_log_never_checkpointed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine_module, "SQLITE_WAL_AUTOCHECKPOINT_PAGES", 0)  # 0: the writers never checkpoint
     bound_pages = 200
-    writes = 10 * bound_pages * 4096 // (ROW_BYTES * ROWS_PER_WRITE) + 1
-    largest, _ = _write_a_lot(tmp_path / "hq.db", writes)
-    assert largest > bound_pages * 4096 + 3 * ROW_BYTES * ROWS_PER_WRITE
+    largest, _ = _write_a_lot(tmp_path / "hq.db", _writes_for(bound_pages))
+    assert largest > bound_pages * 4096 + ONE_WRITE
