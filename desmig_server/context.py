@@ -20,7 +20,8 @@ class HqContext:
     @classmethod
     def open(cls, db_url: str, settings: Settings | None = None) -> HqContext:
         settings = settings or Settings.from_env()
-        db = Database(db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+        db = Database(db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+                      background_checkpoint=True)
         processes = settings.push_prepare_processes
         pool = (PreparePool(processes, chunk=settings.push_prepare_chunk, min_ops=settings.push_prepare_min_ops)
                 if processes > 0 else None)

@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from desmig_server.db.checkpoint import BackgroundCheckpoint
+
 _SQLITE_BEGIN_OPTION = "desmig_sqlite_begin"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 # Pages of write-ahead log after which a committing writer copies the log into the database file
@@ -32,6 +34,8 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 # per checkpoint, not once per push. Measured (issue 21): `desmig sync` of 100,000 households end
 # to end 14,663-14,733 -> 15,260-15,408 records/s. After each checkpoint the log starts again from
 # its beginning, so its file stays near this size plus one push (``tests/server/test_hq_wal.py``).
+# The serving process copies the log after each commit on a thread of its own (``db.checkpoint``);
+# this bound is then what holds when that thread falls behind.
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
@@ -99,10 +103,16 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 class Database:
     """The server's one handle on its database; safe to share between request threads."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20,
+                 background_checkpoint: bool = False) -> None:
+        """``background_checkpoint`` (SQLite, the serving process): copy the write-ahead log into
+        the database file on a thread of its own after each write (``db.checkpoint``)."""
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.dialect = self.engine.dialect.name
+        self.checkpoint: BackgroundCheckpoint | None = None
+        if background_checkpoint and not self.is_postgres:
+            self.checkpoint = BackgroundCheckpoint(str(make_url(url).database), busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)
         # SQLite has one writer at a time. Left to SQLite, request threads queue on the busy
         # timeout, polling, each holding a pooled connection: 50 devices pushing at once made the
         # last ones fail with "database is locked" after 30 s, and the waiting writers could
@@ -122,6 +132,8 @@ class Database:
                 conn.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
             with conn.begin():
                 yield conn
+        if self.checkpoint is not None:
+            self.checkpoint.nudge()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -134,4 +146,6 @@ class Database:
                 yield conn
 
     def dispose(self) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint.close()
         self.engine.dispose()

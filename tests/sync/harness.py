@@ -64,7 +64,7 @@ def build_hq_template(path: Path) -> None:
     ctx = HqContext.open(f"sqlite:///{path}", Settings(argon2_fast=True))
     migrate(ctx.db)
     _add_users(ctx)
-    ctx.db.engine.dispose()
+    ctx.db.dispose()
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()

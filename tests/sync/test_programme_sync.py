@@ -49,7 +49,7 @@ def _fresh_pg(pg: Database) -> None:
     try:
         _add_users(ctx)
     finally:
-        ctx.db.engine.dispose()
+        ctx.db.dispose()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
