@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -109,6 +109,9 @@ class Rec:
     # set by ``OpApplier`` after the stamp of such an op, cleared by every other stamp.
     echo_device: str | None = None
     echo_op: int | None = None
+    # The working set's list of records to write (``WorkingSet``): a record joins it when it
+    # becomes dirty, so a write point need not look at every record the transaction has read.
+    sink: list[Rec] | None = field(default=None, repr=False, compare=False)
 
     def meta(self, key: str) -> FieldMeta | None:
         return FieldMeta.of(self.fmeta.get(key))
@@ -118,6 +121,8 @@ class Rec:
         echo until the op that made it says so (``OpApplier``)."""
         self.version = version
         self.updated_at = now
+        if not self.dirty and self.sink is not None:
+            self.sink.append(self)
         self.dirty = True
         self.echo_device = self.echo_op = None
 
@@ -151,6 +156,7 @@ class WorkingSet:
         self._conn = conn
         self._recs: dict[tuple[str, str], Rec | None] = {}
         self._moved: dict[tuple[str, str], Rec] = {}
+        self._dirty: list[Rec] = []  # the records' ``sink``: those that became dirty since the last write
 
     def preload(self, keys: Iterable[tuple[str, str]]) -> None:
         wanted = sorted({k for k in keys if k not in self._recs})
@@ -166,7 +172,7 @@ class WorkingSet:
                                                                       r.id.in_(ids[i:i + _CHUNK]))):
                     key = (row.entity, row.id)
                     if key not in self._recs:
-                        self._recs[key] = _from_row(row)
+                        self._recs[key] = self._held(_from_row(row))
         for key in wanted:
             self._recs.setdefault(key, None)
 
@@ -176,7 +182,14 @@ class WorkingSet:
             self.preload([key])
         return self._recs[key]
 
+    def _held(self, rec: Rec) -> Rec:
+        rec.sink = self._dirty
+        return rec
+
     def add(self, rec: Rec) -> None:
+        self._held(rec)
+        if not rec.dirty:
+            self._dirty.append(rec)
         rec.in_db, rec.dirty = False, True
         self._recs[(rec.entity, rec.id)] = rec
 
@@ -206,7 +219,8 @@ class WorkingSet:
             return []
         for row in self._conn.execute(select(t.records).where(
                 t.records.c.parent_id == rec.id, t.records.c.entity.in_(kinds))):
-            self._recs.setdefault((row.entity, row.id), _from_row(row))
+            if (row.entity, row.id) not in self._recs:
+                self._recs[(row.entity, row.id)] = self._held(_from_row(row))
         return sorted((r for r in self._recs.values()
                        if r is not None and r.entity in kinds and r.parent_id == rec.id),
                       key=lambda r: (r.entity, r.id))
@@ -226,8 +240,13 @@ class WorkingSet:
         with a core idle (issue 21). A record's scope before the transaction (``stored_scope``)
         and the move-out notices are left to ``flush``: the scope a device last pulled is the
         committed one, not the one written a few ops ago in this transaction."""
-        new = [r.row_values() for r in self._recs.values() if r is not None and r.dirty and not r.in_db]
-        changed = [r.row_values() for r in self._recs.values() if r is not None and r.dirty and r.in_db]
+        dirty = [r for r in self._dirty if r.dirty]
+        self._dirty.clear()
+        return self._write(dirty)
+
+    def _write(self, dirty: list[Rec]) -> int:
+        new = [r.row_values() for r in dirty if not r.in_db]
+        changed = [r.row_values() for r in dirty if r.in_db]
         insert_rows(self._conn, t.records, ROW_COLUMNS, new)
         if changed and self._conn.dialect.name == "sqlite":
             # The driver's executemany, as for inserts (``db.bulk``): no per-row parameter processing.
@@ -241,14 +260,16 @@ class WorkingSet:
             self._conn.execute(stmt, [
                 {"k_entity": r[0], "k_id": r[1], **{f"v_{c}": r[i] for c, i in zip(_UPDATE_COLUMNS, _UPDATE_INDEXES)}}
                 for r in changed])
-        for r in self._recs.values():
-            if r is not None:
-                r.in_db, r.dirty = True, False
+        for r in dirty:
+            r.in_db, r.dirty = True, False
         return len(new) + len(changed)
 
     def flush(self) -> int:
         """Write every new or changed record and the move-out notices; return how many records."""
         written = self.write_changes()
+        # Every record that became dirty went through ``Rec.stamp`` or ``add`` (the sink); one
+        # look over all of them, once per transaction, writes any other (none expected).
+        written += self._write([r for r in self._recs.values() if r is not None and r.dirty])
         self._settle_scopes()
         return written
 

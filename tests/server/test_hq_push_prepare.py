@@ -37,7 +37,7 @@ from desmig_server.sync import apply as apply_module
 from desmig_server.sync import push as push_module
 from desmig_server.sync.models import PushOp
 from desmig_server.sync.prepare import Preparation, Prepared, PreparePool, prepare_one, wire_tuple
-from desmig_server.sync.state import WorkingSet
+from desmig_server.sync.state import Rec, WorkingSet
 
 from .conftest import fresh_db_url, open_hq
 from .support import (
@@ -233,6 +233,46 @@ def test_rows_written_as_the_push_goes_are_what_one_write_at_the_end_gives(
     got, _ = _run(backend, request, tmp_path / "b", WRITING_EACH_OP, _tables)
     assert got == expected
     assert any("exit" in row for row in expected[-1]), "the moves table moves a record out of a village"
+
+
+def _dirty_left_by_write_points(request: pytest.FixtureRequest, folder: Path) -> tuple[list[int], list[Any]]:
+    """The ``_tables`` scenario writing after each op, with the records each write point left dirty."""
+    left: list[int] = []
+    write_changes = WorkingSet.write_changes
+
+    def checked(self: WorkingSet) -> int:
+        written = write_changes(self)
+        left.append(sum(1 for r in self._recs.values() if r is not None and r.dirty))
+        return written
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WorkingSet, "write_changes", checked)
+        got, _ = _run("sqlite", request, folder, WRITING_EACH_OP, _tables)
+    return left, got
+
+
+def test_each_write_point_writes_every_record_changed_so_far(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A write point writes the records that became dirty (``Rec.sink``), not by looking at every
+    record the push has read; none is left for ``flush``'s last look."""
+    left, _ = _dirty_left_by_write_points(request, tmp_path)
+    assert len(left) > 20 and not any(left), left
+
+
+def test_the_write_point_check_catches_a_stamp_that_skips_the_sink(request: pytest.FixtureRequest,
+                                                                   tmp_path: Path) -> None:
+    """Negative control: a ``stamp`` that does not add the record to the sink leaves edited records
+    to ``flush`` (whose last look still writes them: the rows are the same)."""
+    expected, _ = _run("sqlite", request, tmp_path / "a", INLINE, _tables)
+
+    def stamp(self: Rec, version: int, now: str) -> None:
+        self.version, self.updated_at, self.dirty = version, now, True
+        self.echo_device = self.echo_op = None
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rec, "stamp", stamp)
+        left, got = _dirty_left_by_write_points(request, tmp_path / "b")
+    assert any(left)
+    assert got == expected
 
 
 def test_the_comparison_catches_an_answer_stored_before_its_conflict_ids(
