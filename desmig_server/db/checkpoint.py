@@ -10,8 +10,9 @@ whole log and no reader holds it, the next writer starts the log again from its 
 
 The writers' own checkpoint at ``engine.SQLITE_WAL_AUTOCHECKPOINT_PAGES`` stays: it bounds the
 log when this thread falls behind or has failed (a failure is logged once, retried at a later
-commit after a pause, and never reaches a request). A checkpoint cut short by a crash or a kill is one SQLite recovers from;
-the log still holds every committed frame until a later checkpoint copies it.
+commit after a pause, and never reaches a request). A checkpoint cut short by a crash or a kill
+is one SQLite recovers from: the log still holds every committed frame until a later checkpoint
+copies it.
 """
 
 from __future__ import annotations
@@ -116,6 +117,9 @@ class BackgroundCheckpoint:
         finally:
             if conn is not None:
                 conn.close()
+            with self._start_lock:  # stopped: a nudge after ``close`` starts nothing, waits for nothing
+                if self._thread is threading.current_thread():
+                    self._thread = None
             with self._idle:
                 self._busy = False
                 self._idle.notify_all()

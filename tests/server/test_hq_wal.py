@@ -196,6 +196,8 @@ def test_the_thread_starts_with_a_write_and_ends_with_dispose_or_when_idle(tmp_p
     finally:
         db.dispose()
     assert len(_checkpoint_threads()) == before
+    db.checkpoint.nudge()  # after dispose: starts nothing, owes nothing
+    assert db.checkpoint.wait_idle(1) and len(_checkpoint_threads()) == before
 
 
 def test_only_the_serving_process_on_sqlite_has_the_thread(tmp_path: Path) -> None:
