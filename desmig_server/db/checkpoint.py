@@ -58,7 +58,8 @@ class BackgroundCheckpoint:
                 self._wanted.set()
 
     def wait_idle(self, timeout: float) -> bool:
-        """Wait until every nudge so far has been followed by a checkpoint (tests, shutdown)."""
+        """Wait until every nudge so far has been followed by a checkpoint (tests only: ``close``
+        does not wait for one)."""
         with self._idle:
             return self._idle.wait_for(lambda: not self._busy or self._thread is None, timeout)
 

@@ -240,7 +240,7 @@ class WorkingSet:
         with a core idle (issue 21). A record's scope before the transaction (``stored_scope``)
         and the move-out notices are left to ``flush``: the scope a device last pulled is the
         committed one, not the one written a few ops ago in this transaction."""
-        # (a record this set no longer holds — another took its key — is not written, as before)
+        # Only records the set still holds under their key: one another record replaced is not written.
         dirty = [r for r in self._dirty if r.dirty and self._recs.get((r.entity, r.id)) is r]
         self._dirty.clear()
         return self._write(dirty)
