@@ -37,7 +37,7 @@ test-fast: venv
 
 # Longer chaos/property runs (more seeds); see README.
 test-slow: venv
-	DESMIG_RANDOM_SEED=1 bash scripts/test.sh -m slow
+	DESMIG_RANDOM_SEED=1 bash scripts/test.sh -m slow --dist load
 
 system-run:
 	@bash scripts/apt.sh $(APT_RUN)

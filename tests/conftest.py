@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.support.run_summary"]  # the run_summary fixture and its lines at the end
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("DESMIG_HOME", None)  # tests always pass their own data dir
 os.environ.pop("DESMIG_PASSPHRASE", None)

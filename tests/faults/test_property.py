@@ -308,10 +308,9 @@ def chosen_seed(fixed: int = 20261128) -> int:
     return seed
 
 
-def test_sync_machine(hq_server, template_db, tmp_path, capsys):
+def test_sync_machine(hq_server, template_db, tmp_path, run_summary):
     seed = chosen_seed()
-    with capsys.disabled():
-        print(f" [property: DESMIG_SEED={seed}]", end="")
+    run_summary(f"property: DESMIG_SEED={seed}")
     try:
         run_machine(hq_server, template_db, tmp_path, seed=seed, examples=int(os.environ.get("DESMIG_EXAMPLES", "20")),
                     steps=25)
@@ -346,10 +345,9 @@ def test_chaos_seeds_are_drawn_when_exploring(monkeypatch, env, expected):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("offset", range(int(os.environ.get("DESMIG_SEEDS", "8"))))
-def test_sync_machine_chaos(hq_server, template_db, tmp_path, offset, capsys):
+def test_sync_machine_chaos(hq_server, template_db, tmp_path, offset, run_summary):
     seed = chaos_seed(offset)
-    with capsys.disabled():
-        print(f" [chaos: DESMIG_SEED={seed}]", end="")
+    run_summary(f"chaos: DESMIG_SEED={seed}")
     try:
         run_machine(hq_server, template_db, tmp_path, seed=seed, examples=40, steps=35)
     except BaseException as exc:
@@ -361,9 +359,8 @@ def test_sync_machine_chaos(hq_server, template_db, tmp_path, offset, capsys):
 @pytest.mark.parametrize("broken", [BrokenVariant.ACK_EARLY, BrokenVariant.NO_WATERMARK, "plain_op_seq",
                                     BrokenVariant.DROP_LOST],
                          ids=["ack_early", "no_watermark", "plain_op_seq", "drop_lost"])
-def test_machine_catches_each_broken_variant(hq_server, template_db, tmp_path, broken, capsys):
+def test_machine_catches_each_broken_variant(hq_server, template_db, tmp_path, broken, run_summary):
     seed = int(os.environ.get("DESMIG_NEG_SEED") or 7)  # fixed: a control must not depend on luck
     with pytest.raises(InvariantViolation) as caught:
         run_machine(hq_server, template_db, tmp_path, seed=seed, examples=150, steps=35, broken=broken)
-    with capsys.disabled():
-        print(f" [{broken}: caught by {sorted(caught.value.kinds())}]", end="")
+    run_summary(f"{broken}: caught by {sorted(caught.value.kinds())}")

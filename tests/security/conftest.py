@@ -23,11 +23,3 @@ from tests.server.conftest import (  # noqa: F401 — fixtures, registered by be
 @pytest.fixture(scope="session")
 def hq_pg() -> Iterator[Database]:
     yield from private_pg_schema("hq_sec")
-
-
-FUZZ_SUMMARY: list[str] = []  # lines the schemathesis test adds, shown at the end of the run
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for line in FUZZ_SUMMARY:
-        terminalreporter.write_line(line)

@@ -16,7 +16,7 @@ import json
 import os
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,6 @@ from schemathesis.specs.openapi.checks import (
 
 from desmig_desktop.domain.reference import is_kemendagri_code
 from desmig_desktop.domain.report_spec import LEVELS
-from tests.security.conftest import FUZZ_SUMMARY
 from tests.server.conftest import open_hq
 from tests.server.support import V1, V_OTHER, Hq, household, member
 
@@ -172,7 +171,8 @@ def _fuzz(target: Target, operation: Any, role: str, mode: GenerationMode, examp
     return sent
 
 
-def test_schemathesis_finds_no_server_error_or_schema_violation(target: Target) -> None:
+def test_schemathesis_finds_no_server_error_or_schema_violation(target: Target,
+                                                                run_summary: Callable[[str], None]) -> None:
     counts: Counter[str] = Counter()
     for operation in _operations(target.schema):
         examples = BUDGET.get((operation.method.upper(), operation.path), DEFAULT)
@@ -187,8 +187,8 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(target: Target) 
     assert total >= MIN_CASES * target.scale, counts
     # authentication worked: schema-valid requests reached the handlers, not just the bearer check
     assert target.positive[200] >= sum(target.positive.values()) // 4, target.positive
-    FUZZ_SUMMARY.append(f"schemathesis[{target.backend}]: {total} generated cases, no 5xx, no schema violation "
-                        f"(statuses {dict(sorted(target.statuses.items()))})")
+    run_summary(f"schemathesis[{target.backend}]: {total} generated cases, no 5xx, no schema violation "
+                f"(statuses {dict(sorted(target.statuses.items()))})")
     # the shared tokens survived the run (rotation keeps the old token until the new one is used)
     for role in ROLES:
         assert target.hq.client.get("/v1/sync/hello", headers={
