@@ -9,8 +9,9 @@ real server.
 The invariants that must always hold are checked after every step; teardown stops the faults,
 lets everyone sync, and checks convergence and the drained outbox.
 
-Seed: ``DESMIG_SEED=<n>`` replays a run exactly; the seed used is printed and attached to any
-failure. ``-m slow`` runs many more seeds and examples, and the negative controls as properties.
+Seed: ``DESMIG_SEED=<n>`` replays a run exactly; the seed used is listed under "run summary" at
+the end of the run and attached to any failure. ``-m slow`` runs many more seeds and examples,
+and the negative controls as properties.
 """
 
 from __future__ import annotations
