@@ -39,11 +39,12 @@ if [ "$#" -eq 0 ]; then
   bash scripts/bundle.sh
   .venv/bin/python -m bench.run --smoke
 fi
-# Two test processes per machine of two cores or more, at most four (pytest-xdist; whole files per
-# worker, so a module's fixtures are built once): 7 min instead of 13 on the 2-core CI machine.
-# Each worker has its own temp dir, HQ templates, PostgreSQL schemas (suffixed by its pid) and ports.
-# DESMIG_TEST_WORKERS=0 runs everything in this one process (e.g. under a debugger); a test's own
-# "-n" after it wins. Lines tests record for the end (seeds, fuzz counts) come through run_summary.
+# One test process per core, at most four (pytest-xdist; whole files per worker, so a module's
+# fixtures are built once): 7 min instead of 13 on the 2-core CI machine. Each worker has its own
+# temp dir, HQ templates, PostgreSQL schemas (suffixed by its pid) and ports.
+# DESMIG_TEST_WORKERS=0 runs everything in this one process (e.g. under a debugger); "-n" or
+# "--dist" given to this script win over these. Lines tests record for the end of the run (seeds,
+# fuzz counts) come through the run_summary fixture (tests/support/run_summary.py).
 cores=$(nproc 2>/dev/null || echo 1)
 workers=${DESMIG_TEST_WORKERS:-$(( cores < 4 ? cores : 4 ))}
 exec .venv/bin/python -m pytest -p no:cacheprovider -n "$workers" --dist loadfile "$@"
