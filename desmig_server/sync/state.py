@@ -110,7 +110,8 @@ class Rec:
     echo_device: str | None = None
     echo_op: int | None = None
     # The working set's list of records to write (``WorkingSet``): a record joins it when it
-    # becomes dirty, so a write point need not look at every record the transaction has read.
+    # becomes dirty (``mark_dirty``), so a write point need not look at every record the
+    # transaction has read.
     sink: list[Rec] | None = field(default=None, repr=False, compare=False)
 
     def meta(self, key: str) -> FieldMeta | None:
@@ -121,10 +122,14 @@ class Rec:
         echo until the op that made it says so (``OpApplier``)."""
         self.version = version
         self.updated_at = now
+        self.mark_dirty()
+        self.echo_device = self.echo_op = None
+
+    def mark_dirty(self) -> None:
+        """To be written at the next write point: the record joins its working set's list once."""
         if not self.dirty and self.sink is not None:
             self.sink.append(self)
         self.dirty = True
-        self.echo_device = self.echo_op = None
 
     def row_values(self) -> tuple[Any, ...]:
         """The ``records`` row, in ``ROW_COLUMNS`` order."""
@@ -187,10 +192,8 @@ class WorkingSet:
         return rec
 
     def add(self, rec: Rec) -> None:
-        self._held(rec)
-        if not rec.dirty:
-            self._dirty.append(rec)
-        rec.in_db, rec.dirty = False, True
+        self._held(rec).mark_dirty()
+        rec.in_db = False
         self._recs[(rec.entity, rec.id)] = rec
 
     def leaving(self, rec: Rec, notice_seq: int) -> None:
@@ -268,7 +271,7 @@ class WorkingSet:
     def flush(self) -> int:
         """Write every new or changed record and the move-out notices; return how many records."""
         written = self.write_changes()
-        # Every record that became dirty went through ``Rec.stamp`` or ``add`` (the sink); one
+        # Every record that became dirty went through ``Rec.mark_dirty`` (the sink); one
         # look over all of them, once per transaction, writes any other (none expected).
         written += self._write([r for r in self._recs.values() if r is not None and r.dirty])
         self._settle_scopes()

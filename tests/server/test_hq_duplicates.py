@@ -16,7 +16,7 @@ from sqlalchemy import text
 from desmig_server.auth.principal import Principal
 from desmig_server.checks.duplicates import duplicated_niks_query, find_duplicates, holders_query, scope_niks_query
 from desmig_server.cli import main
-from tests.web.conftest import without_tokens
+from tests.web.conftest import login, without_tokens
 
 from .conftest import open_hq
 from .support import V1, V3, V_OTHER, Hq, household, member, placement
@@ -172,8 +172,6 @@ def browser(data_hq: Hq, module_db_url: str) -> Iterator[Any]:
 
 
 def signed_in(client: Any, username: str) -> Any:
-    from tests.web.conftest import login
-
     assert login(client, username).status_code == 303
     return client
 
@@ -181,8 +179,6 @@ def signed_in(client: Any, username: str) -> Any:
 def test_the_page_needs_a_dashboard_sign_in(browser: Any) -> None:
     response = browser.get("/duplikat", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/login"
-    from tests.web.conftest import login
-
     assert login(browser, "ofc1").status_code == 403  # officers use the laptop app, not the dashboard
     assert browser.get("/duplikat", follow_redirects=False).status_code == 303
 
