@@ -309,6 +309,29 @@ def chosen_seed(fixed: int = 20261128) -> int:
     return seed
 
 
+def test_restore_onto_a_new_laptop_after_two_registrations_at_one_base(hq_server, template_db, tmp_path):
+    """What chaos seed 1482454620 found, shrunk (the machine's own steps, replayed in order): the
+    officer logs in again twice with no op acknowledged between, so two devices share base 0;
+    the second sends ops 1-2 and loses the answer; a backup from before comes back on a new
+    laptop. The laptop rightly finds 1-2 applied and moves on; the checker must then credit them
+    to the device that sent them, the later of the two, not the one the backup names."""
+    seen: list[InvariantViolation] = []
+    state = make_machine(hq_server, template_db, tmp_path, None, seen)()
+    state.log_in()
+    state.create(members=0, village=0, who="ana")
+    state.create(members=0, village=0, who="ana")
+    state.backup(who="ana")
+    state.always()
+    state.log_in_again(answer_lost=False, how="logged_out", who="ana")
+    state.always()
+    state.log_in_again(answer_lost=True, how="logged_out", who="ana")
+    state.always()
+    state.restore(new_laptop=True, pick=1, who="ana")
+    state.always()
+    state.teardown()  # everyone syncs until quiet, then the quiescent check
+    assert seen == []
+
+
 def test_sync_machine(hq_server, template_db, tmp_path, run_summary):
     seed = chosen_seed()
     run_summary(f"property: DESMIG_SEED={seed}")

@@ -93,12 +93,15 @@ class DeviceView:
         db = device.db
         foreign = getattr(device, "foreign_devices", set())  # a cloned laptop shares its original's log
         regs = [r for r in st.state(db, st.K_REGISTRATIONS, []) if r["device_id"] not in foreign]
-        own = {r["device_id"] for r in regs}
-        earlier = [r for r in getattr(device, "earlier_registrations", []) if r["device_id"] not in own | foreign]
+        earlier = [r for r in getattr(device, "earlier_registrations", []) if r["device_id"] not in foreign]
         if earlier:  # a replaced copy's devices, in the numbering they share (the current one stays last)
-            regs = [r for _k, r in sorted([((int(r["op_seq_base"]), 0, i), r) for i, r in enumerate(earlier)]
-                                          + [((int(r["op_seq_base"]), 1, i), r) for i, r in enumerate(regs)],
-                                          key=lambda kr: kr[0])]
+            # In the order they registered: the replaced copies' devices (a restored backup's own are
+            # among them), then those registered since. Each covers the ops from its base to the next
+            # one's, so among devices of one base the one registered last is the one that sent them.
+            own = {r["device_id"]: r for r in regs}
+            seen = {r["device_id"] for r in earlier}
+            in_order = [own.get(r["device_id"], r) for r in earlier] + [r for r in regs if r["device_id"] not in seen]
+            regs = sorted(in_order, key=lambda r: int(r["op_seq_base"]))  # stable: that order within a base
         recs: dict[tuple[str, str], dict[str, Any]] = {}
         for name in ENTITIES:
             cur = db.execute(f"SELECT * FROM {name}")
